@@ -1,0 +1,1 @@
+"""Slack Bolt app, HTTP server, settings, Block Kit builders and the `pdm-bot` CLI."""

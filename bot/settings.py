@@ -1,0 +1,28 @@
+"""Process settings from `PDM_*` environment variables (the README documents each)."""
+
+from __future__ import annotations
+
+from pydantic import SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Everything but credentials has a working default."""
+
+    model_config = SettingsConfigDict(env_prefix="PDM_", extra="ignore")
+
+    redis_url: str = "redis://127.0.0.1:6379/0"
+    slack_bot_token: SecretStr = SecretStr("")
+    slack_signing_secret: SecretStr = SecretStr("")
+    slack_api_url: str = "https://slack.com/api/"
+    slack_channel: str = ""
+    gitlab_url: str = "https://gitlab.com"
+    gitlab_token: SecretStr = SecretStr("")
+    gitlab_project: str = ""
+    gitlab_pipeline_project: str = ""
+    gitlab_pipeline_ref: str = "master"
+    gitlab_webhook_secret: SecretStr = SecretStr("")
+    policy_file: str = "examples/policy.yaml"
+    port: int = 3000
+    grafana_url: str = ""
+    grafana_token: SecretStr = SecretStr("")

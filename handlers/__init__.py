@@ -1,0 +1,1 @@
+"""Thin listeners: `/pdm` subcommands, button actions and deploy events."""

@@ -1,0 +1,1 @@
+"""The domain (classify, policy, plan) and the worker (state, gitlab, jobs) of pdm-bot."""
