@@ -23,3 +23,35 @@ class RepositoryError(PdmError):
 
 class InputError(PdmError):
     """A path or argument given by the user cannot be used."""
+
+
+class InvalidRunTransition(PdmError):
+    """A run was asked to move to a status its current status cannot reach."""
+
+
+class UnknownRun(PdmError):
+    """No run is stored under the given id."""
+
+
+class GitLabError(PdmError):
+    """A GitLab API call failed (base of the GitLab errors; messages never contain the token)."""
+
+
+class GitLabAuthError(GitLabError):
+    """GitLab refused the token (HTTP 401 or 403): permanent until the token or its scopes change."""
+
+
+class GitLabNotFound(GitLabError):
+    """A GitLab project, file, commit, pipeline or environment does not exist (HTTP 404)."""
+
+
+class GitLabTransientError(GitLabError):
+    """GitLab stayed unreachable, slow or in 5xx/429 after the retries: worth retrying later."""
+
+
+class GitLabRequestError(GitLabError):
+    """GitLab rejected a request (another 4xx): permanent until the request changes."""
+
+
+class PendingSourceError(PdmError):
+    """A source of pending migrations (git history or a database) cannot answer."""
