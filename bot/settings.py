@@ -12,6 +12,11 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="PDM_", extra="ignore")
 
     redis_url: str = "redis://127.0.0.1:6379/0"
+    redis_password: SecretStr = SecretStr("")
+    # Comma-separated `host:port` Sentinel addresses; when set, Redis is reached through Sentinel
+    # (master `redis_sentinel_master`, db and password from `redis_url` / `redis_password`).
+    redis_sentinels: str = ""
+    redis_sentinel_master: str = "mymaster"
     slack_bot_token: SecretStr = SecretStr("")
     slack_signing_secret: SecretStr = SecretStr("")
     slack_api_url: str = "https://slack.com/api/"
@@ -26,3 +31,4 @@ class Settings(BaseSettings):
     port: int = 3000
     grafana_url: str = ""
     grafana_token: SecretStr = SecretStr("")
+    log_level: str = "INFO"
