@@ -1,0 +1,406 @@
+"""scheduler.state against a real redis-server."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+
+import pytest
+import redis
+
+from scheduler.classify.model import Classification, Database, Evidence
+from scheduler.errors import InvalidRunTransition, UnknownRun
+from scheduler.natures import Nature
+from scheduler.records import (
+    AuditEntry,
+    Baseline,
+    Deployment,
+    DeploymentStatus,
+    Note,
+    PendingMigration,
+    Run,
+    RunStatus,
+    SlackMessage,
+)
+from scheduler.state import Keys, State
+
+T0 = datetime(2026, 1, 10, 1, 0, tzinfo=UTC)
+SHA = "a" * 40
+
+
+@pytest.fixture
+def state(redis_url: str) -> Iterator[State]:
+    client = redis.Redis.from_url(redis_url)
+    yield State(client)
+    client.close()
+
+
+def classification(version: str, nature: Nature = Nature.DDL_CLEANUP) -> Classification:
+    return Classification(
+        path=f"db/post_migrate/{version}_drop_things.rb",
+        version=version,
+        name="DropThings",
+        primary_nature=nature,
+        natures=[nature, Nature.NO_OP],
+        database=Database.CI,
+        tables=["ci_builds"],
+        evidence=[Evidence(line=3, signal="remove_column", nature=nature)],
+    )
+
+
+def pending(version: str, sha: str = SHA) -> PendingMigration:
+    return PendingMigration(
+        version=version,
+        path=f"db/post_migrate/{version}_drop_things.rb",
+        classification=classification(version),
+        package_sha=sha,
+        deployed_at=T0,
+    )
+
+
+def new_run(run_id: str = "gprd-1", env: str = "gprd") -> Run:
+    return Run(
+        id=run_id,
+        environment=env,
+        migrations=["20260101000000", "20260102000000"],
+        up_to_version="20260102000000",
+        target_sha=SHA,
+        requested_by="U_ALICE",
+        requested_at=T0,
+    )
+
+
+# Records ---------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "record",
+    [
+        new_run(),
+        new_run().moved_to(RunStatus.APPROVED, T0, approved_by=["U_BOB", "U_CAROL"]),
+        pending("20260101000000"),
+        Deployment(
+            deployment_id=7, sha=SHA, short_sha="aaaaaaaa", deployed_at=T0, status=DeploymentStatus.RUNNING
+        ),
+        Note(actor="U_BOB", at=T0, reason="incident"),
+        Baseline(sha=SHA, actor="U_BOB", at=T0),
+        SlackMessage(channel="C1", ts="1700000000.000100"),
+        AuditEntry(at=T0, actor="pdm-bot", action="propose", environment="gprd", details={"n": [1, 2]}),
+    ],
+    ids=lambda r: type(r).__name__,
+)
+def test_every_record_survives_a_dict_round_trip(record: object) -> None:
+    assert type(record).from_dict(record.to_dict()) == record  # type: ignore[attr-defined]
+
+
+def test_pending_migrations_keep_their_classification_through_redis(state: State) -> None:
+    state.set_pending("gprd", [pending("20260102000000"), pending("20260101000000")])
+
+    stored = state.pending("gprd")
+
+    assert [m.version for m in stored] == ["20260101000000", "20260102000000"]
+    assert stored[0].classification == classification("20260101000000")
+    assert stored[0].package_sha == SHA and stored[0].deployed_at == T0
+
+
+def test_set_pending_replaces_while_add_and_remove_edit(state: State) -> None:
+    state.set_pending("gprd", [pending("1"), pending("2")])
+    state.set_pending("gprd", [pending("3")])
+    state.add_pending("gprd", [pending("4")])
+    state.remove_pending("gprd", ["3"])
+
+    assert [m.version for m in state.pending("gprd")] == ["4"]
+    assert state.pending("gstg") == []
+
+
+# Deployments -----------------------------------------------------------------------------------------
+
+
+def deployment(dep_id: int, status: DeploymentStatus, minutes: int = 0) -> Deployment:
+    sha = f"{dep_id:040d}"
+    return Deployment(dep_id, sha, sha[:8], T0 + timedelta(minutes=minutes), status)
+
+
+def test_a_running_deploy_is_marked_in_progress_until_it_ends(state: State) -> None:
+    state.record_deployment("gprd", deployment(1, DeploymentStatus.RUNNING))
+    assert state.deployment_in_progress("gprd") == deployment(1, DeploymentStatus.RUNNING)
+
+    state.record_deployment("gprd", deployment(1, DeploymentStatus.SUCCESS, minutes=40))
+
+    assert state.deployment_in_progress("gprd") is None
+    assert state.deployments("gprd") == [deployment(1, DeploymentStatus.SUCCESS, minutes=40)]
+
+
+@pytest.mark.parametrize("status", [DeploymentStatus.FAILED, DeploymentStatus.CANCELED])
+def test_failed_or_canceled_deploys_clear_the_marker_too(state: State, status: DeploymentStatus) -> None:
+    state.record_deployment("gprd", deployment(1, DeploymentStatus.RUNNING))
+    state.record_deployment("gprd", deployment(1, status, minutes=5))
+    assert state.deployment_in_progress("gprd") is None
+
+
+def test_an_older_deploy_ending_does_not_clear_a_newer_running_one(state: State) -> None:
+    state.record_deployment("gprd", deployment(2, DeploymentStatus.RUNNING, minutes=10))
+    state.record_deployment("gprd", deployment(1, DeploymentStatus.SUCCESS, minutes=5))
+    assert state.deployment_in_progress("gprd") == deployment(2, DeploymentStatus.RUNNING, minutes=10)
+
+
+def test_deployment_history_is_newest_first_and_finds_the_last_success(state: State) -> None:
+    state.record_deployment("gprd", deployment(1, DeploymentStatus.SUCCESS, minutes=0))
+    state.record_deployment("gprd", deployment(2, DeploymentStatus.SUCCESS, minutes=60))
+    state.record_deployment("gprd", deployment(3, DeploymentStatus.FAILED, minutes=120))
+
+    assert [d.deployment_id for d in state.deployments("gprd")] == [3, 2, 1]
+    assert state.last_deployment("gprd") == deployment(2, DeploymentStatus.SUCCESS, minutes=60)
+    assert state.last_deployment("gstg") is None
+
+
+# Runs ------------------------------------------------------------------------------------------------
+
+
+def test_a_run_walks_its_whole_life_cycle_and_becomes_the_last_successful_one(state: State) -> None:
+    assert state.create_run(new_run())
+    state.transition_run("gprd-1", RunStatus.APPROVED, T0 + timedelta(minutes=1), approved_by=["U_BOB"])
+    state.transition_run(
+        "gprd-1", RunStatus.TRIGGERED, T0 + timedelta(minutes=2), pipeline_id=99, pipeline_url="http://x/99"
+    )
+    state.transition_run("gprd-1", RunStatus.RUNNING, T0 + timedelta(minutes=3))
+    done = state.transition_run("gprd-1", RunStatus.SUCCESS, T0 + timedelta(minutes=30))
+
+    assert state.get_run("gprd-1") == done
+    assert (done.approved_by, done.pipeline_id, done.finished_at) == (
+        ["U_BOB"],
+        99,
+        T0 + timedelta(minutes=30),
+    )
+    assert done.approved_at == T0 + timedelta(minutes=1) and done.started_at == T0 + timedelta(minutes=3)
+    assert state.last_successful_run("gprd") == done
+    assert state.successes("gprd") == dict.fromkeys(done.migrations, T0 + timedelta(minutes=30))
+    assert state.active_runs() == []
+
+
+@pytest.mark.parametrize(
+    "path, bad",
+    [
+        ([], RunStatus.TRIGGERED),
+        ([], RunStatus.SUCCESS),
+        ([RunStatus.APPROVED], RunStatus.REQUESTED),
+        ([RunStatus.APPROVED, RunStatus.CANCELED], RunStatus.TRIGGERED),
+        ([RunStatus.APPROVED, RunStatus.TRIGGERED, RunStatus.SUCCESS], RunStatus.FAILED),
+    ],
+)
+def test_invalid_run_transitions_raise_and_change_nothing(
+    state: State, path: list[RunStatus], bad: RunStatus
+) -> None:
+    state.create_run(new_run())
+    for status in path:
+        state.transition_run("gprd-1", status, T0)
+    before = state.get_run("gprd-1")
+
+    with pytest.raises(InvalidRunTransition, match=f"cannot go from {before.status} to {bad}"):
+        state.transition_run("gprd-1", bad, T0)
+
+    assert state.get_run("gprd-1") == before
+
+
+def test_unknown_runs_are_named_errors(state: State) -> None:
+    with pytest.raises(UnknownRun, match="no run 'nope'"):
+        state.get_run("nope")
+    with pytest.raises(UnknownRun):
+        state.transition_run("nope", RunStatus.APPROVED, T0)
+
+
+def test_creating_a_run_twice_keeps_the_first(state: State) -> None:
+    assert state.create_run(new_run())
+    assert not state.create_run(new_run().moved_to(RunStatus.APPROVED, T0))
+    assert state.get_run("gprd-1").status is RunStatus.REQUESTED
+
+
+def test_run_history_is_per_environment_newest_first_and_ids_are_unique(state: State) -> None:
+    ids = [state.next_run_id("gprd") for _ in range(3)]
+    assert len(set(ids)) == 3 and all(i.startswith("gprd-") for i in ids)
+    for minutes, run_id in enumerate(ids):
+        state.create_run(Run(**{**new_run(run_id).__dict__, "requested_at": T0 + timedelta(minutes=minutes)}))
+    state.create_run(new_run("gstg-9", env="gstg"))
+
+    assert [r.id for r in state.runs("gprd")] == list(reversed(ids))
+    assert {r.id for r in state.active_runs()} == {"gstg-9", *ids}
+    assert state.last_successful_run("gprd") is None
+
+
+def test_concurrent_transitions_let_exactly_one_caller_win(state: State, redis_url: str) -> None:
+    state.create_run(new_run())
+    state.transition_run("gprd-1", RunStatus.APPROVED, T0)
+    outcomes: list[str] = []
+
+    def trigger() -> None:
+        own = State(redis.Redis.from_url(redis_url))
+        try:
+            own.transition_run("gprd-1", RunStatus.TRIGGERED, T0)
+            outcomes.append("won")
+        except InvalidRunTransition:
+            outcomes.append("refused")
+
+    threads = [threading.Thread(target=trigger) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+
+    assert sorted(outcomes) == ["refused"] * 7 + ["won"]
+
+
+# Approvals, pauses, holds, baselines -------------------------------------------------------------------
+
+
+def test_approvals_count_each_approver_once(state: State) -> None:
+    state.add_approval("gprd-1", Note("U_BOB", T0))
+    state.add_approval("gprd-1", Note("U_BOB", T0 + timedelta(minutes=1)))
+    approvals = state.add_approval("gprd-1", Note("U_CAROL", T0 + timedelta(minutes=2), "looks fine"))
+
+    assert [(a.actor, a.at) for a in approvals] == [("U_BOB", T0), ("U_CAROL", T0 + timedelta(minutes=2))]
+    assert state.approvals("gprd-2") == []
+
+
+def test_an_environment_pause_wins_over_the_global_one_and_both_can_be_lifted(state: State) -> None:
+    state.set_pause(None, Note("U_BOB", T0, "freeze"))
+    assert state.effective_pause("gprd") == Note("U_BOB", T0, "freeze")
+
+    state.set_pause("gprd", Note("U_CAROL", T0, "incident 42"))
+    assert state.effective_pause("gprd") == Note("U_CAROL", T0, "incident 42")
+    assert state.effective_pause("gstg") == Note("U_BOB", T0, "freeze")
+
+    assert state.clear_pause("gprd") and state.clear_pause(None)
+    assert not state.clear_pause(None)
+    assert state.effective_pause("gprd") is None
+
+
+def test_holds_baselines_and_upstream_successes_are_stored(state: State) -> None:
+    state.set_hold("20260101000000", Note("U_BOB", T0, "wait for fix"))
+    state.set_baseline("gstg", Baseline(SHA, "U_BOB", T0))
+    state.record_successes("gstg", ["1", "2"], T0)
+
+    assert state.holds() == {"20260101000000": Note("U_BOB", T0, "wait for fix")}
+    assert state.clear_hold("20260101000000") and state.holds() == {}
+    assert state.baseline("gstg") == Baseline(SHA, "U_BOB", T0)
+    assert state.baseline("gprd") is None
+    assert state.successes("gstg") == {"1": T0, "2": T0}
+
+
+# Lock ------------------------------------------------------------------------------------------------
+
+
+def test_a_lock_has_one_owner_and_every_acquisition_gets_a_larger_token(state: State) -> None:
+    first = state.acquire_lock("gprd", "worker-a", timedelta(seconds=30), T0)
+    assert first is not None
+    assert state.acquire_lock("gprd", "worker-b", timedelta(seconds=30), T0) is None
+    assert state.lock_holder("gprd") == first
+
+    assert state.release_lock(first)
+    second = state.acquire_lock("gprd", "worker-b", timedelta(seconds=30), T0)
+
+    assert second is not None and second.token > first.token
+    assert state.acquire_lock("gstg", "worker-a", timedelta(seconds=30), T0) is not None
+
+
+def test_a_lock_expires_after_its_ttl_and_the_old_owner_can_neither_renew_nor_release(state: State) -> None:
+    old = state.acquire_lock("gprd", "worker-a", timedelta(milliseconds=150), T0)
+    assert old is not None
+    time.sleep(0.3)
+    new = state.acquire_lock("gprd", "worker-b", timedelta(seconds=30), T0)
+    assert new is not None
+
+    assert not state.renew_lock(old, timedelta(seconds=30))
+    assert not state.release_lock(old)
+    assert not state.holds_lock(old) and state.holds_lock(new)
+    assert state.lock_holder("gprd") == new
+
+
+def test_renewing_a_held_lock_extends_its_life(state: State) -> None:
+    lock = state.acquire_lock("gprd", "worker-a", timedelta(milliseconds=300), T0)
+    assert lock is not None
+    for _ in range(4):
+        time.sleep(0.15)
+        assert state.renew_lock(lock, timedelta(milliseconds=300))
+    assert state.holds_lock(lock)
+    assert state.r.pttl(Keys.env("gprd", "lock")) > 150
+
+
+# Idempotency -----------------------------------------------------------------------------------------
+
+
+def test_a_claim_is_won_by_exactly_one_of_many_concurrent_callers(state: State, redis_url: str) -> None:
+    wins: list[bool] = []
+    barrier = threading.Barrier(16)
+
+    def contend() -> None:
+        own = State(redis.Redis.from_url(redis_url))
+        barrier.wait()
+        wins.append(own.claim("deployment:7:success", timedelta(minutes=10)))
+
+    threads = [threading.Thread(target=contend) for _ in range(16)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+
+    assert sorted(wins) == [False] * 15 + [True]
+
+
+def test_a_claim_can_be_given_back_and_expires(state: State) -> None:
+    assert state.claim("slot", timedelta(seconds=1))
+    assert not state.claim("slot", timedelta(seconds=1))
+    state.unclaim("slot")
+    assert state.claim("slot", timedelta(seconds=1))
+    time.sleep(1.2)
+    assert state.claim("slot", timedelta(seconds=1))
+
+
+# Slack and audit -------------------------------------------------------------------------------------
+
+
+def test_the_first_thread_of_a_package_is_kept(state: State) -> None:
+    assert state.set_thread("gprd", SHA, SlackMessage("C1", "1.1"))
+    assert not state.set_thread("gprd", SHA, SlackMessage("C1", "2.2"))
+    state.set_proposal_message("gprd-1", SlackMessage("C1", "3.3"))
+
+    assert state.thread("gprd", SHA) == SlackMessage("C1", "1.1")
+    assert state.thread("gstg", SHA) is None
+    assert state.proposal_message("gprd-1") == SlackMessage("C1", "3.3")
+
+
+def test_the_audit_log_reads_back_newest_first_and_filters_by_environment(state: State) -> None:
+    for i in range(5):
+        env = "gprd" if i % 2 == 0 else "gstg"
+        state.audit(AuditEntry(T0 + timedelta(minutes=i), "pdm-bot", f"action-{i}", env, "why", {"i": i}))
+
+    newest = state.audit_log(limit=3)
+    gprd = state.audit_log(environment="gprd")
+
+    assert [e.action for e in newest] == ["action-4", "action-3", "action-2"]
+    assert [e.action for e in gprd] == ["action-4", "action-2", "action-0"]
+    assert newest[0].details == {"i": 4} and newest[0].at == T0 + timedelta(minutes=4)
+    assert newest[0].id and state.r.xlen(Keys.named("audit")) == 5
+
+
+def test_the_audit_log_pages_through_long_streams(state: State) -> None:
+    for i in range(250):
+        state.audit(AuditEntry(T0, "pdm-bot", f"a{i}", "gstg" if i else "gprd"))
+    assert [e.action for e in state.audit_log(limit=5, environment="gprd")] == ["a0"]
+
+
+def test_the_audit_log_never_stores_secret_looking_details(state: State) -> None:
+    state.audit(
+        AuditEntry(
+            T0,
+            "pdm-bot",
+            "create_pipeline",
+            "gprd",
+            details={"gitlab_token": "glpat-XYZ", "v": [{"Password": "p"}]},
+        )
+    )
+    raw = state.r.xrange(Keys.named("audit"))[0][1]
+
+    assert b"glpat-XYZ" not in raw[b"details"] and b'"p"' not in raw[b"details"]
+    assert state.audit_log()[0].details == {"gitlab_token": "[redacted]", "v": [{"Password": "[redacted]"}]}
