@@ -1,0 +1,441 @@
+"""Block Kit builders: pure functions from notes and views to lists of block dicts.
+
+Nothing else in the project builds Slack JSON. Action ids live in one constants block and are shared with
+`handlers.actions`; the button `value` is always the run id.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from bot.views import CommandHelp, GuardLine, HistoryLine, PlanView, StatusView
+from scheduler.classify.model import Classification, Confidence
+from scheduler.natures import Nature, by_restrictiveness
+from scheduler.notes import DiffNote, ProposalNote, RunEvent, RunNote, TextNote
+
+Block = dict[str, Any]
+
+# --- action ids (shared with handlers.actions) -------------------------------------------------------
+ACTION_APPROVE = "pdm_approve"
+ACTION_REJECT = "pdm_reject"
+ACTION_SNOOZE = "pdm_snooze"
+PROPOSAL_BLOCK_ID = "pdm_proposal_actions"
+PROPOSAL_ACTIONS = (ACTION_APPROVE, ACTION_REJECT, ACTION_SNOOZE)
+
+MAX_INLINE_MIGRATIONS = 10
+"""A diff with more migrations keeps only its summary in the root message; the rest goes in replies."""
+MIGRATIONS_PER_REPLY = 15
+
+NATURE_STYLE: dict[Nature, tuple[str, str]] = {
+    Nature.UNKNOWN: (":question:", "Unknown"),
+    Nature.DDL_CLEANUP: (":broom:", "DDL cleanup"),
+    Nature.DATA_MIGRATION: (":truck:", "Data migration"),
+    Nature.INDEX_AND_CONSTRAINT: (":card_index_dividers:", "Index / constraint"),
+    Nature.BACKGROUND_SCHEDULING: (":hourglass_flowing_sand:", "Background scheduling"),
+    Nature.NO_OP: (":white_circle:", "No-op"),
+}
+
+ACTION_LABELS = {
+    "execute": ":arrow_forward: run now",
+    "propose": ":raising_hand: propose for approval",
+    "wait": ":hourglass: wait",
+    "blocked": ":no_entry: blocked",
+    "idle": ":zzz: nothing to run",
+}
+
+
+# --- small helpers -----------------------------------------------------------------------------------
+def _mrkdwn(text: str) -> dict[str, str]:
+    return {"type": "mrkdwn", "text": text}
+
+
+def _plain(text: str) -> dict[str, Any]:
+    return {"type": "plain_text", "text": text, "emoji": True}
+
+
+def section(text: str) -> Block:
+    """A section block with mrkdwn text (cut to Slack's 3000-character limit)."""
+    return {"type": "section", "text": _mrkdwn(text if len(text) <= 3000 else text[:2990] + " …")}
+
+
+def context(*texts: str) -> Block:
+    """A context block of mrkdwn elements."""
+    return {"type": "context", "elements": [_mrkdwn(t) for t in texts]}
+
+
+def header(text: str) -> Block:
+    """A header block (plain text, at most 150 characters)."""
+    return {"type": "header", "text": _plain(text[:150])}
+
+
+def divider() -> Block:
+    """A divider block."""
+    return {"type": "divider"}
+
+
+def nature_badge(nature: Nature) -> str:
+    """The emoji and label used for `nature` everywhere."""
+    emoji, label = NATURE_STYLE[nature]
+    return f"{emoji} {label}"
+
+
+def slack_date(at: datetime) -> str:
+    """A Slack date token: each reader sees it in their own time zone; the fallback is UTC ISO 8601."""
+    return f"<!date^{int(at.timestamp())}^{{date_short_pretty}} {{time}}|{at.isoformat()}>"
+
+
+def format_duration(seconds: int) -> str:
+    """`45s`, `12m 03s`, `2h 05m`."""
+    if seconds < 60:
+        return f"{seconds}s"
+    minutes, secs = divmod(seconds, 60)
+    if minutes < 60:
+        return f"{minutes}m {secs:02d}s"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}h {minutes:02d}m"
+
+
+def _versions(migrations: Sequence[object]) -> str:
+    count = len(migrations)
+    return f"{count} migration{'s' if count != 1 else ''}"
+
+
+def _user(user_id: str | None) -> str:
+    return f"<@{user_id}>" if user_id else "pdm-bot"
+
+
+# --- migration diff ----------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class DiffMessages:
+    """The root message of a package thread and the replies that carry the rest of a long diff."""
+
+    root: list[Block]
+    replies: list[list[Block]]
+    text: str
+
+
+def nature_summary(classifications: Sequence[Classification]) -> str:
+    """One line per nature, most restrictive first: `:broom: DDL cleanup: 2 (main 1, ci 1)`."""
+    by_nature: dict[Nature, Counter[str]] = {}
+    for item in classifications:
+        by_nature.setdefault(item.primary_nature, Counter())[str(item.database)] += 1
+    lines = []
+    for nature in by_restrictiveness(by_nature):
+        databases = by_nature[nature]
+        split = ", ".join(f"{db} {n}" for db, n in sorted(databases.items()))
+        lines.append(f"{nature_badge(nature)}: *{sum(databases.values())}* ({split})")
+    return "\n".join(lines)
+
+
+def _file_link(template: str, sha: str, item: Classification) -> str:
+    label = f"`{item.version or '?'}` {item.name or item.path}"
+    if not template:
+        return label
+    url = template.replace("{sha}", sha).replace("{path}", item.path)
+    return f"<{url}|{label}>"
+
+
+def _tables(item: Classification) -> str:
+    if not item.tables:
+        return "no table"
+    parts = []
+    for table in item.tables:
+        size = item.table_sizes.get(table)
+        parts.append(f"`{table}` ({size})" if size else f"`{table}`")
+    return ", ".join(parts)
+
+
+def migration_section(item: Classification, *, sha: str, file_url_template: str) -> Block:
+    """One migration of a diff: link, nature, database, tables, deciding evidence."""
+    database = f"db `{item.database}`" + (" (assumed)" if item.database_assumed else "")
+    lines = [
+        f"*{_file_link(file_url_template, sha, item)}*",
+        f"{nature_badge(item.primary_nature)}"
+        + (" (declared)" if item.declared else "")
+        + f" · {database} · {_tables(item)}",
+    ]
+    deciding = [e for e in item.evidence if e.nature == item.primary_nature] or item.evidence
+    if deciding:
+        lines.append(
+            "Evidence: "
+            + ", ".join(f"`{e.signal}` (line {e.line})" for e in deciding[:4])
+            + (f" and {len(deciding) - 4} more" if len(deciding) > 4 else "")
+        )
+    if item.confidence != Confidence.HIGH:
+        lines.append(f"Confidence: {item.confidence}")
+    if item.error:
+        lines.append(f":warning: {item.error}")
+    return section("\n".join(lines))
+
+
+def diff_blocks(note: DiffNote) -> DiffMessages:
+    """The migration diff of a deployed package: root message, plus replies when it is long."""
+    added = list(note.added)
+    title = f"Post-deploy migrations in {note.short_sha} on {note.environment}"
+    root: list[Block] = [
+        header(title),
+        context(
+            f"Deployed {slack_date(note.deployed_at)}",
+            f"{_versions(added)} added · {note.pending_total} pending on {note.environment} in total",
+        ),
+    ]
+    if added:
+        root.append(section(nature_summary(added)))
+    else:
+        root.append(section("No new post-deploy migration in this package."))
+    extra = []
+    if note.deleted:
+        extra.append("Deleted: " + ", ".join(f"`{p}`" for p in note.deleted))
+    if note.modified:
+        extra.append("Modified after deploy: " + ", ".join(f"`{p}`" for p in note.modified))
+    if extra:
+        root.append(section(":warning: " + "\n".join(extra)))
+    sections = [
+        migration_section(item, sha=note.thread_sha, file_url_template=note.file_url_template)
+        for item in added
+    ]
+    replies: list[list[Block]] = []
+    if len(sections) <= MAX_INLINE_MIGRATIONS:
+        root.extend([divider(), *sections] if sections else [])
+    else:
+        root.append(context(f"The {len(sections)} migrations are listed in this thread."))
+        for start in range(0, len(sections), MIGRATIONS_PER_REPLY):
+            chunk = sections[start : start + MIGRATIONS_PER_REPLY]
+            end = start + len(chunk)
+            replies.append([context(f"Migrations {start + 1}–{end} of {len(sections)}"), *chunk])
+    return DiffMessages(root=root, replies=replies, text=f"{title}: {_versions(added)}")
+
+
+# --- proposal ----------------------------------------------------------------------------------------
+def _proposal_summary(note: ProposalNote) -> str:
+    return (
+        f"Run *{_versions(note.migrations)}* on *{note.environment}* up to `{note.up_to_version}`"
+        f" · {nature_badge(Nature(note.nature))} · mode {note.mode}"
+    )
+
+
+def proposal_blocks(note: ProposalNote) -> list[Block]:
+    """A batch proposed for approval, with Approve (confirmed) / Reject / Snooze buttons."""
+    why = "\n".join(f"• {reason}" for reason in note.reasons) or "• requested"
+    facts = [
+        f"Estimated duration: ~{note.estimated_minutes} min",
+        f"Rollback: {note.rollback_effect}",
+    ]
+    if note.window_closes_at is not None:
+        facts.append(f"Window closes {slack_date(note.window_closes_at)}")
+    if note.requested_by:
+        facts.append(f"Requested by {_user(note.requested_by)}")
+    confirm = {
+        "title": _plain(f"Run on {note.environment}?"[:100]),
+        "text": _mrkdwn(
+            f"Runs {_versions(note.migrations)} up to `{note.up_to_version}` on *{note.environment}*.\n"
+            f"{note.rollback_effect}"
+        ),
+        "confirm": _plain("Approve"),
+        "deny": _plain("Cancel"),
+        "style": "primary",
+    }
+    return [
+        header(f"Proposal: post-deploy migrations on {note.environment}"),
+        section(_proposal_summary(note)),
+        section(f"*Why now*\n{why}"),
+        section("`" + "`, `".join(note.migrations) + "`"),
+        context(*facts),
+        {
+            "type": "actions",
+            "block_id": PROPOSAL_BLOCK_ID,
+            "elements": [
+                {
+                    "type": "button",
+                    "action_id": ACTION_APPROVE,
+                    "text": _plain("Approve"),
+                    "style": "primary",
+                    "value": note.run_id,
+                    "confirm": confirm,
+                },
+                {
+                    "type": "button",
+                    "action_id": ACTION_REJECT,
+                    "text": _plain("Reject"),
+                    "style": "danger",
+                    "value": note.run_id,
+                },
+                {
+                    "type": "button",
+                    "action_id": ACTION_SNOOZE,
+                    "text": _plain("Snooze to next window"),
+                    "value": note.run_id,
+                },
+            ],
+        },
+        context(f"Run `{note.run_id}`"),
+    ]
+
+
+# --- run announcements and decisions -----------------------------------------------------------------
+_DECIDED = {
+    RunEvent.APPROVED: (":white_check_mark:", "approved"),
+    RunEvent.REJECTED: (":no_entry_sign:", "rejected"),
+    RunEvent.SNOOZED: (":zzz:", "snoozed until the next window"),
+    RunEvent.EXPIRED: (":hourglass:", "expired"),
+}
+
+
+def run_blocks(note: RunNote, *, now: datetime) -> list[Block]:
+    """An announcement (starting soon, started, finished, failed) or a decided-on proposal (no buttons)."""
+    what = f"{_versions(note.migrations)} up to `{note.up_to_version}` on *{note.environment}*"
+    pipeline = f" · <{note.pipeline_url}|pipeline>" if note.pipeline_url else ""
+    if note.event in _DECIDED:
+        emoji, verb = _DECIDED[note.event]
+        text = f"{emoji} Proposal to run {what}: *{verb}* by {_user(note.actor)}"
+        if note.reason:
+            text += f"\n_{note.reason}_"
+    elif note.event == RunEvent.STARTING_SOON:
+        starts = note.starts_at or now
+        minutes = max(0, round((starts - now).total_seconds() / 60))
+        text = (
+            f":alarm_clock: Running {what} in *{minutes} minute{'s' if minutes != 1 else ''}*"
+            f" ({slack_date(starts)}). `/pdm pause {note.environment}` stops it."
+        )
+    elif note.event == RunEvent.STARTED:
+        text = f":arrow_forward: Started {what}{pipeline}"
+    elif note.event == RunEvent.SUCCEEDED:
+        took = f" in {format_duration(note.duration_seconds)}" if note.duration_seconds is not None else ""
+        text = f":white_check_mark: Finished {what}{took}{pipeline}"
+    else:
+        verb = "failed" if note.event == RunEvent.FAILED else "was canceled"
+        text = f":x: Run of {what} {verb}: {note.reason or 'no reason given'}{pipeline}"
+    return [section(text), context(f"Run `{note.run_id}`")]
+
+
+def text_blocks(note: TextNote) -> list[Block]:
+    """A plain message of the worker."""
+    return [section(note.text)]
+
+
+# --- command answers ---------------------------------------------------------------------------------
+def help_blocks(commands: Sequence[CommandHelp]) -> list[Block]:
+    """`/pdm help`, generated from the command table."""
+    reads = [c for c in commands if not c.mutating]
+    writes = [c for c in commands if c.mutating]
+    return [
+        section("*`/pdm` — post-deploy migrations*"),
+        section("*Everyone*\n" + "\n".join(f"`{c.usage}` — {c.summary}" for c in reads)),
+        section("*Approvers only*\n" + "\n".join(f"`{c.usage}` — {c.summary}" for c in writes)),
+    ]
+
+
+def error_blocks(message: str, usage: str | None = None) -> list[Block]:
+    """A refusal or a bad-input answer, with the usage line when there is one."""
+    blocks = [section(f":warning: {message}")]
+    if usage:
+        blocks.append(context(f"Usage: `{usage}`"))
+    return blocks
+
+
+def _guard_lines(guards: Sequence[GuardLine]) -> str:
+    lines = []
+    for guard in guards:
+        mark = ":white_check_mark:" if guard.ok else ":no_entry:"
+        if not guard.configured:
+            mark = ":heavy_minus_sign:"
+        lines.append(f"{mark} {guard.name}: {guard.detail}")
+    return "\n".join(lines) or "no guard configured"
+
+
+def status_blocks(view: StatusView) -> list[Block]:
+    """`/pdm status ENV`: total pending, then the split by nature and database, then the rest."""
+    lines = [
+        f"*{view.environment}*: *{view.pending_total}* pending post-deploy migration"
+        + ("s" if view.pending_total != 1 else "")
+    ]
+    for group in sorted(view.groups, key=lambda g: (-g.nature.rank, g.database)):
+        lines.append(f"  {nature_badge(group.nature)} · db `{group.database}`: {group.count}")
+    blocks = [section("\n".join(lines))]
+    window = slack_date(view.next_window_at) if view.next_window_at else "none scheduled"
+    state = [f"Decision: {ACTION_LABELS.get(view.action, view.action)}", f"Next window: {window}"]
+    if view.reasons:
+        state.append("Why: " + "; ".join(view.reasons))
+    if view.paused:
+        state.append(f":double_vertical_bar: Paused: {view.paused}")
+    if view.holds:
+        state.append("Held: " + ", ".join(f"`{v}`" for v in view.holds))
+    if view.active_run:
+        state.append(f"Active run: `{view.active_run}`")
+    if view.deploy_in_progress:
+        state.append(":construction: A deploy is in progress")
+    blocks.append(section("\n".join(state)))
+    blocks.append(section("*Guards*\n" + _guard_lines(view.guards)))
+    blocks.append(context(f"Rollback line: {view.rollback_line}"))
+    return blocks
+
+
+def plan_blocks(view: PlanView) -> list[Block]:
+    """`/pdm plan ENV`: the decision at `view.at`, why, and the projected runs."""
+    now = f"*{view.environment}* at {slack_date(view.at)}: {ACTION_LABELS.get(view.action, view.action)}"
+    if view.migrations:
+        now += f" — {_versions(view.migrations)} up to `{view.up_to_version}`"
+    blocks = [section(now)]
+    if view.reasons:
+        blocks.append(section("*Why*\n" + "\n".join(f"• {r}" for r in view.reasons)))
+    if view.next_window_at:
+        blocks.append(context(f"Next window: {slack_date(view.next_window_at)}"))
+    if view.schedule:
+        rows = [
+            f"{slack_date(run.at)} · {run.action} · {_versions(run.migrations)}"
+            + (f" up to `{run.migrations[-1]}`" if run.migrations else "")
+            for run in view.schedule
+        ]
+        blocks.append(section("*Projected runs*\n" + "\n".join(rows)))
+    else:
+        blocks.append(section("*Projected runs*\nnone"))
+    blocks.append(section("*Guards*\n" + _guard_lines(view.guards)))
+    return blocks
+
+
+def history_blocks(lines: Sequence[HistoryLine], environment: str | None) -> list[Block]:
+    """`/pdm history [ENV]`: most recent runs first."""
+    where = environment or "all environments"
+    if not lines:
+        return [section(f"No PDM run recorded for {where}.")]
+    rows = []
+    for line in lines:
+        when = slack_date(line.finished_at or line.requested_at)
+        link = f" · <{line.pipeline_url}|pipeline>" if line.pipeline_url else ""
+        by = f" · by {_user(line.actor)}" if line.actor else ""
+        rows.append(
+            f"{when} · *{line.environment}* · {line.status} · {line.migration_count} up to "
+            f"`{line.up_to_version}`{by}{link}"
+        )
+    return [section(f"*Recent runs — {where}*"), section("\n".join(rows))]
+
+
+def explain_blocks(item: Classification) -> list[Block]:
+    """`/pdm explain VERSION`: why a migration got its nature."""
+    natures = ", ".join(nature_badge(n) for n in by_restrictiveness(item.natures))
+    lines = [
+        f"*`{item.version}` {item.name or item.path}*",
+        f"Primary nature: {nature_badge(item.primary_nature)}"
+        + (" — declared with `# pdm: nature=`" if item.declared else " — inferred")
+        + f", confidence {item.confidence}",
+        f"All natures found: {natures or 'none'}",
+        f"Database: `{item.database}`"
+        + (" (assumed)" if item.database_assumed else "")
+        + f" · tables: {_tables(item)}",
+    ]
+    if item.resolution:
+        lines.append(f"How it was decided: {item.resolution}")
+    evidence = "\n".join(
+        f"line {e.line}: `{e.signal}`"
+        + (f" → {e.nature}" if e.nature else "")
+        + (f" ({e.note})" if e.note else "")
+        for e in item.evidence
+    )
+    blocks = [section("\n".join(lines)), section("*Evidence*\n" + (evidence or "none"))]
+    if item.error:
+        blocks.append(section(f":warning: {item.error}"))
+    return blocks

@@ -1,0 +1,93 @@
+"""Read models of `/pdm status`, `plan`, `history` and `help`: plain values that `bot.blocks` renders."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from scheduler.natures import Nature
+
+
+@dataclass(frozen=True)
+class PendingGroup:
+    """How many pending migrations share a nature and a database."""
+
+    nature: Nature
+    database: str
+    count: int
+
+
+@dataclass(frozen=True)
+class GuardLine:
+    """One guard's state for humans: `ok` False blocks; `configured` False means it never blocks."""
+
+    name: str
+    ok: bool
+    detail: str
+    configured: bool = True
+
+
+@dataclass(frozen=True)
+class StatusView:
+    """What `/pdm status ENV` states, in this order."""
+
+    environment: str
+    pending_total: int
+    groups: list[PendingGroup]
+    next_window_at: datetime | None
+    action: str
+    reasons: list[str]
+    guards: list[GuardLine]
+    rollback_line: str
+    paused: str | None = None
+    holds: list[str] = field(default_factory=list)
+    active_run: str | None = None
+    deploy_in_progress: bool = False
+
+
+@dataclass(frozen=True)
+class ScheduledRun:
+    """One projected run of `/pdm plan`."""
+
+    at: datetime
+    action: str
+    migrations: list[str]
+
+
+@dataclass(frozen=True)
+class PlanView:
+    """What `/pdm plan ENV` shows: the decision now and the projected schedule."""
+
+    environment: str
+    at: datetime
+    action: str
+    migrations: list[str]
+    up_to_version: str | None
+    reasons: list[str]
+    next_window_at: datetime | None
+    schedule: list[ScheduledRun]
+    guards: list[GuardLine]
+
+
+@dataclass(frozen=True)
+class HistoryLine:
+    """One past or current run for `/pdm history`."""
+
+    run_id: str
+    environment: str
+    status: str
+    up_to_version: str
+    migration_count: int
+    requested_at: datetime
+    finished_at: datetime | None
+    actor: str | None
+    pipeline_url: str | None
+
+
+@dataclass(frozen=True)
+class CommandHelp:
+    """One line of `/pdm help`."""
+
+    usage: str
+    summary: str
+    mutating: bool

@@ -1,0 +1,89 @@
+"""What the listeners need, built once by `bot.app.create_app` (tests pass their own)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, Protocol
+
+from scheduler.errors import PdmError
+from scheduler.records import AuditEntry
+from scheduler.state import State
+
+if TYPE_CHECKING:
+    from handlers.commands import Command
+
+log = logging.getLogger(__name__)
+
+
+class Directory(Protocol):
+    """Usergroup membership (`bot.slack_client.UsergroupDirectory`)."""
+
+    def members(self, usergroup: str) -> frozenset[str]:
+        """User ids of `usergroup`."""
+
+
+class Reader(Protocol):
+    """Answers the read-only subcommands from state and the pure domain, as blocks."""
+
+    def answer(self, command: Command) -> list[dict[str, Any]]:
+        """Blocks answering `command` (raises `PdmError` with a message for the user)."""
+
+
+class JobQueue(Protocol):
+    """The part of `rq.Queue` the listeners use: enqueue a job by dotted name."""
+
+    def enqueue(self, f: Any, *args: Any, **kwargs: Any) -> Any:
+        """Enqueue `f(*args, **kwargs)`."""
+
+
+@dataclass(frozen=True)
+class Approvers:
+    """Who may run mutating subcommands and press buttons."""
+
+    users: frozenset[str]
+    usergroups: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Deps:
+    """Everything a listener touches."""
+
+    state: State
+    queue: JobQueue
+    environments: tuple[str, ...]
+    approvers: Approvers
+    directory: Directory
+    reader: Reader
+    webhook_secret: str
+    clock: Callable[[], datetime]
+
+
+def authorise(deps: Deps, user: str) -> str | None:
+    """None when `user` is an approver, else the reason of the refusal (shown to the user)."""
+    if user in deps.approvers.users:
+        return None
+    for group in deps.approvers.usergroups:
+        try:
+            if user in deps.directory.members(group):
+                return None
+        except PdmError as exc:
+            log.warning("approver check: %s", exc)
+            return "Could not check your approver usergroups with Slack right now; try again in a minute."
+    return "Only approvers may do this (policy `approvers`: users and usergroups)."
+
+
+def refuse(deps: Deps, user: str, request: str, environment: str | None, reason: str) -> None:
+    """Write the refusal of `request` to the audit log."""
+    deps.state.audit(
+        AuditEntry(
+            at=deps.clock(),
+            actor=user,
+            action="refused",
+            environment=environment or "",
+            reason=reason,
+            details={"request": request},
+        )
+    )

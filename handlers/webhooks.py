@@ -1,0 +1,123 @@
+"""GitLab Deployment Hook: token check, payload validation, dedup, then one job per deployment status."""
+
+from __future__ import annotations
+
+import hmac
+import logging
+import re
+from datetime import datetime, timedelta
+from typing import Any, Literal
+
+from flask import Blueprint, Response, jsonify, request
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from bot.metrics import WEBHOOKS
+from handlers.deps import Deps
+from scheduler.records import DeploymentStatus
+
+log = logging.getLogger(__name__)
+
+DEDUP_TTL = timedelta(days=7)
+FULL_SHA_RE = re.compile(r"/commit/([0-9a-f]{40})\b")
+_OFFSET_RE = re.compile(r"\s+([+-]\d{2}:?\d{2})$")
+
+
+def parse_gitlab_time(text: str) -> datetime:
+    """GitLab hook times: `2026-01-05 02:10:00 +0100`, `2026-01-05 01:10:00 UTC` or ISO 8601 (aware)."""
+    cleaned = text.strip()
+    if cleaned.endswith(" UTC"):
+        cleaned = cleaned[: -len(" UTC")] + "+00:00"
+    cleaned = _OFFSET_RE.sub(r"\1", cleaned)
+    parsed = datetime.fromisoformat(cleaned.replace("Z", "+00:00"))
+    if parsed.tzinfo is None:
+        raise ValueError("status_changed_at has no time zone")
+    return parsed
+
+
+class DeploymentHook(BaseModel):
+    """The fields of a Deployment Hook that pdm-bot uses (others are ignored)."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    object_kind: Literal["deployment"]
+    status: DeploymentStatus
+    deployment_id: int = Field(gt=0)
+    environment: str = Field(min_length=1)
+    short_sha: str = Field(pattern=r"^[0-9a-f]{7,40}$")
+    commit_url: str = Field(min_length=1)
+    status_changed_at: datetime
+
+    @field_validator("status_changed_at", mode="before")
+    @classmethod
+    def _gitlab_time(cls, value: Any) -> Any:
+        return parse_gitlab_time(value) if isinstance(value, str) else value
+
+    @property
+    def sha(self) -> str:
+        """The full SHA when `commit_url` carries it, else the short one (the job resolves it)."""
+        found = FULL_SHA_RE.search(self.commit_url)
+        return found.group(1) if found else self.short_sha
+
+
+def _answer(status: int, outcome: str, **extra: Any) -> tuple[Response, int]:
+    WEBHOOKS.labels(outcome=outcome).inc()
+    return jsonify({"result": outcome, **extra}), status
+
+
+def _first_error(exc: ValidationError) -> str:
+    error = exc.errors()[0]
+    where = ".".join(str(p) for p in error["loc"]) or "body"
+    return f"{where}: {error['msg']}"
+
+
+def handle_deployment(deps: Deps, token: str | None, payload: Any) -> tuple[Response, int]:
+    """Check, validate, dedup and enqueue one delivery."""
+    secret = deps.webhook_secret
+    if not secret or token is None or not hmac.compare_digest(token.encode(), secret.encode()):
+        return _answer(401, "unauthorized")
+    if not isinstance(payload, dict):
+        return _answer(400, "malformed", reason="body is not a JSON object")
+    try:
+        hook = DeploymentHook.model_validate(payload)
+    except ValidationError as exc:
+        return _answer(400, "malformed", reason=_first_error(exc))
+    if hook.environment not in deps.environments:
+        return _answer(200, "ignored", reason=f"environment {hook.environment} is not in the policy")
+    at = hook.status_changed_at.isoformat()
+    args: tuple[str | int, ...]
+    if hook.status == DeploymentStatus.SUCCESS:
+        job, args = (
+            "scheduler.jobs.on_deploy",
+            (hook.environment, hook.deployment_id, hook.sha, at, hook.commit_url),
+        )
+    elif hook.status == DeploymentStatus.RUNNING:
+        job, args = "scheduler.jobs.deploy_started", (hook.environment, hook.deployment_id, hook.sha, at)
+    elif hook.status in (DeploymentStatus.FAILED, DeploymentStatus.CANCELED):
+        job, args = (
+            "scheduler.jobs.deploy_ended",
+            (hook.environment, hook.deployment_id, str(hook.status), at),
+        )
+    else:
+        return _answer(200, "ignored", reason=f"status {hook.status} needs no action")
+    key = f"webhook:deployment:{hook.deployment_id}:{hook.status}"
+    if not deps.state.claim(key, DEDUP_TTL):
+        return _answer(200, "duplicate")
+    try:
+        deps.queue.enqueue(job, *args)
+    except Exception:
+        deps.state.unclaim(key)
+        raise
+    log.info("deployment %s %s on %s queued", hook.deployment_id, hook.status, hook.environment)
+    return _answer(200, "queued", job=job.rsplit(".", 1)[1])
+
+
+def blueprint(deps: Deps) -> Blueprint:
+    """`POST /webhooks/gitlab`."""
+    bp = Blueprint("gitlab_webhooks", __name__)
+
+    @bp.post("/webhooks/gitlab")
+    def gitlab_webhook() -> tuple[Response, int]:
+        payload = request.get_json(silent=True)
+        return handle_deployment(deps, request.headers.get("X-Gitlab-Token"), payload)
+
+    return bp

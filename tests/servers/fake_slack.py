@@ -1,0 +1,143 @@
+"""A local stand-in for the Slack Web API (and for response_url endpoints) that records every call.
+
+Shapes follow Slack's documented responses for the methods pdm-bot uses. `rate_limit(n, retry_after)`
+answers the next `n` requests with 429 + Retry-After, as Slack does when a method's tier is exceeded.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qsl, urlsplit
+
+
+@dataclass
+class Call:
+    """One request received: the API method (or `response_url` path) and its decoded arguments."""
+
+    method: str
+    args: dict[str, Any]
+    headers: dict[str, str]
+
+
+@dataclass
+class FakeSlack:
+    """Server state: recorded calls, usergroup members, pending 429 faults."""
+
+    usergroups: dict[str, list[str]] = field(default_factory=dict)
+    calls: list[Call] = field(default_factory=list)
+    rate_limited: int = 0
+    retry_after: int = 1
+    port: int = 0
+    _ts: int = 0
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    @property
+    def api_url(self) -> str:
+        """Base URL to give slack_sdk (`PDM_SLACK_API_URL`)."""
+        return f"http://127.0.0.1:{self.port}/api/"
+
+    def response_url(self, name: str = "cmd") -> str:
+        """A response_url that this server records."""
+        return f"http://127.0.0.1:{self.port}/response/{name}"
+
+    def rate_limit(self, count: int, retry_after: int = 1) -> None:
+        """Answer the next `count` requests with HTTP 429 and `Retry-After: retry_after`."""
+        with self._lock:
+            self.rate_limited, self.retry_after = count, retry_after
+
+    def named(self, method: str) -> list[Call]:
+        """Recorded calls of `method` (e.g. `chat.postMessage`, `response_url`)."""
+        return [c for c in self.calls if c.method == method]
+
+    def next_ts(self) -> str:
+        with self._lock:
+            self._ts += 1
+            return f"1767225600.{self._ts:06d}"
+
+    def answer(self, method: str, args: dict[str, Any]) -> dict[str, Any]:
+        """The JSON body Slack would answer."""
+        if method == "chat.postMessage":
+            ts = self.next_ts()
+            return {"ok": True, "channel": args.get("channel"), "ts": ts, "message": {"ts": ts}}
+        if method == "chat.update":
+            return {"ok": True, "channel": args.get("channel"), "ts": args.get("ts")}
+        if method == "chat.postEphemeral":
+            return {"ok": True, "message_ts": self.next_ts()}
+        if method == "usergroups.users.list":
+            group = str(args.get("usergroup", ""))
+            if group not in self.usergroups:
+                return {"ok": False, "error": "no_such_subteam"}
+            return {"ok": True, "users": self.usergroups[group]}
+        if method == "auth.test":
+            return {"ok": True, "user_id": "UBOT", "team_id": "T1", "bot_id": "BBOT"}
+        return {"ok": False, "error": "unknown_method"}
+
+
+def _decode(body: bytes, content_type: str, query: str) -> dict[str, Any]:
+    args: dict[str, Any] = dict(parse_qsl(query))
+    if not body:
+        return args
+    if "json" in content_type:
+        args.update(json.loads(body))
+    else:
+        for key, value in parse_qsl(body.decode()):
+            args[key] = json.loads(value) if key in ("blocks", "attachments") else value
+    return args
+
+
+def _handler(fake: FakeSlack) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        def log_message(self, format: str, *args: Any) -> None:
+            return
+
+        def _serve(self) -> None:
+            url = urlsplit(self.path)
+            length = int(self.headers.get("Content-Length") or 0)
+            body = self.rfile.read(length) if length else b""
+            args = _decode(body, self.headers.get("Content-Type", ""), url.query)
+            method = "response_url" if url.path.startswith("/response/") else url.path.rsplit("/", 1)[-1]
+            with fake._lock:
+                fake.calls.append(Call(method, args, dict(self.headers.items())))
+                limited = fake.rate_limited > 0
+                if limited:
+                    fake.rate_limited -= 1
+            if limited:
+                self._send(429, {"ok": False, "error": "ratelimited"}, {"Retry-After": str(fake.retry_after)})
+            elif method == "response_url":
+                self._send(200, None, {})
+            else:
+                self._send(200, fake.answer(method, args), {})
+
+        def _send(self, status: int, payload: dict[str, Any] | None, headers: dict[str, str]) -> None:
+            data = b"ok" if payload is None else json.dumps(payload).encode()
+            self.send_response(status)
+            self.send_header("Content-Type", "text/plain" if payload is None else "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            for key, value in headers.items():
+                self.send_header(key, value)
+            self.end_headers()
+            self.wfile.write(data)
+
+        do_GET = _serve
+        do_POST = _serve
+
+    return Handler
+
+
+def serve_fake_slack(usergroups: dict[str, list[str]] | None = None) -> Iterator[FakeSlack]:
+    """Run a FakeSlack on a free port of 127.0.0.1 for the duration of the generator."""
+    fake = FakeSlack(usergroups=dict(usergroups or {}))
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(fake))
+    fake.port = server.server_address[1]
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield fake
+    finally:
+        server.shutdown()
+        server.server_close()
