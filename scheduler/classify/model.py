@@ -66,6 +66,7 @@ class Classification(BaseModel):
     disable_ddl_transaction: bool = False
     lock_retries: bool = False
     milestone: str | None = None
+    created_tables: list[str] = Field(default_factory=list)
     error: str | None = None
 
     @property

@@ -1,0 +1,35 @@
+"""Classify a Ruby post-deploy migration by its nature (pure: bytes in, Classification out).
+
+`classify_source` never raises on bad input: an empty, binary, non-UTF-8, oversized or unparsable
+file, or one without a migration class, comes back `unknown` with `error` set.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from scheduler.classify.model import Classification, SizeClass
+from scheduler.classify.verdict import decide, failed, find_declaration
+from scheduler.classify.walker import walk
+
+MAX_BYTES = 2 * 1024 * 1024
+
+__all__ = ["MAX_BYTES", "Classification", "SizeClass", "classify_source"]
+
+
+def classify_source(
+    source: bytes, path: str, *, table_sizes: Mapping[str, SizeClass] | None = None
+) -> Classification:
+    """Classify the migration `source` read from `path` (the file name gives version and name)."""
+    if not source.strip():
+        return failed(path, "empty file")
+    if len(source) > MAX_BYTES:
+        return failed(path, f"file is {len(source):,} bytes, larger than any migration (limit {MAX_BYTES:,})")
+    if b"\x00" in source:
+        return failed(path, "binary file (contains NUL bytes)")
+    try:
+        text = source.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return failed(path, f"not UTF-8 text (invalid byte at offset {exc.start})")
+    declaration = find_declaration(text)
+    return decide(path, walk(source), declaration, table_sizes)

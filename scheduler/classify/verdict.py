@@ -1,0 +1,209 @@
+"""From walker facts to a Classification: natures, primary, confidence, evidence and how it was resolved."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from scheduler.classify.model import Classification, Confidence, Database, Evidence, SizeClass
+from scheduler.classify.walker import Facts, Signal
+from scheduler.natures import Nature, by_restrictiveness
+
+_DECLARATION = re.compile(r"^[ \t]*#[ \t]*pdm:[ \t]*nature[ \t]*=[ \t]*(\S*)", re.M)
+_FILE_NAME = re.compile(r"^(\d+)_?(.*?)(?:\.rb)?$")
+_SCHEMAS = {"gitlab_ci": Database.CI, "gitlab_sec": Database.SEC}
+
+
+@dataclass(frozen=True, slots=True)
+class Declaration:
+    """A `# pdm: nature=<value>` magic comment."""
+
+    line: int
+    value: str
+
+    @property
+    def nature(self) -> Nature | None:
+        """The declared nature, or None when the value is not a nature."""
+        return Nature(self.value) if self.value in Nature._value2member_map_ else None
+
+
+def find_declaration(text: str) -> Declaration | None:
+    """The first `# pdm: nature=…` comment of the file."""
+    match = _DECLARATION.search(text)
+    if match is None:
+        return None
+    return Declaration(line=text.count("\n", 0, match.start()) + 1, value=match.group(1))
+
+
+def split_file_name(path: str) -> tuple[str | None, str | None]:
+    """`(version, name)` from `…/20260105101500_add_index.rb`; version None without leading digits."""
+    base = path.replace("\\", "/").rsplit("/", 1)[-1]
+    match = _FILE_NAME.match(base)
+    if match is None:
+        return None, base.removesuffix(".rb") or None
+    return match.group(1), match.group(2) or None
+
+
+def failed(path: str, reason: str, *, evidence: list[Evidence] | None = None) -> Classification:
+    """An `unknown` classification carrying the reason it could not be classified."""
+    version, name = split_file_name(path)
+    return Classification(
+        path=path,
+        version=version,
+        name=name,
+        primary_nature=Nature.UNKNOWN,
+        natures=[Nature.UNKNOWN],
+        confidence=Confidence.LOW,
+        evidence=evidence or [Evidence(line=1, signal="error", nature=Nature.UNKNOWN, note=reason)],
+        resolution=f"unknown: {reason}",
+        error=reason,
+    )
+
+
+def _database(facts: Facts) -> tuple[Database, bool, Evidence | None]:
+    if facts.schema is None or facts.schema_line is None:
+        return Database.MAIN, True, None
+    database = _SCHEMAS.get(facts.schema, Database.MAIN)
+    assumed = database is Database.MAIN and not facts.schema.startswith("gitlab_main")
+    note = f"gitlab_schema {facts.schema}" + (" (not main/ci/sec: main assumed)" if assumed else "")
+    return database, assumed, Evidence(line=facts.schema_line, signal="restrict_gitlab_migration", note=note)
+
+
+def _modifiers(facts: Facts) -> list[Evidence]:
+    found: list[Evidence] = []
+    if facts.disable_ddl_transaction is not None:
+        found.append(Evidence(line=facts.disable_ddl_transaction, signal="disable_ddl_transaction!"))
+    if facts.lock_retries is not None:
+        found.append(Evidence(line=facts.lock_retries, signal="lock retries"))
+    if facts.milestone_line is not None:
+        found.append(Evidence(line=facts.milestone_line, signal="milestone", note=facts.milestone))
+    if facts.early_return is not None:
+        note = "conditional early return: later signals may not run (counted anyway)"
+        found.append(Evidence(line=facts.early_return, signal="return", note=note))
+    return found
+
+
+def _is_cheap(signal: Signal, created: set[str]) -> bool:
+    return signal.cheap_on_new_table and signal.table in created and not signal.creates_table
+
+
+def _evidence(signals: list[Signal], created: set[str], early_return: bool) -> list[Evidence]:
+    found: list[Evidence] = []
+    for s in signals:
+        notes = [s.why]
+        if _is_cheap(s, created):
+            notes.append(f"cheap: {s.table} is created in this migration (empty), not counted")
+        if s.conditional or early_return:
+            notes.append("conditional, counted conservatively")
+        if s.in_lock_retries:
+            notes.append("inside with_lock_retries")
+        label = f"{s.signal}({s.table})" if s.table else s.signal
+        natures = s.natures if s.natures and not _is_cheap(s, created) else (None,)
+        found.extend(Evidence(line=s.line, signal=label, nature=n, note="; ".join(notes)) for n in natures)
+    return found
+
+
+def _resolution(
+    natures: list[Nature], signals: list[Signal], created: set[str], facts: Facts, decl: Declaration | None
+) -> str:
+    parts: list[str] = []
+    counted = [s for s in signals if s.natures and not _is_cheap(s, created)]
+    if not natures:
+        parts.append(
+            "up/change is empty or only neutral: no_op" if facts.has_entry else "no up/change: no_op"
+        )
+        if facts.down_only:
+            parts.append(f"helpers only in down ({', '.join(dict.fromkeys(facts.down_only))}) do not count")
+    elif len(natures) == 1:
+        parts.append(f"all signals point to {natures[0]}")
+    else:
+
+        def cite(n: Nature) -> str:
+            first = next(s for s in counted if n in s.natures)
+            return f"{n} ({first.signal}, line {first.line})"
+
+        parts.append(f"{cite(natures[0])} outranks " + ", ".join(cite(n) for n in natures[1:]))
+    cheap = [s for s in signals if _is_cheap(s, created)]
+    if cheap:
+        names = ", ".join(dict.fromkeys(f"{s.signal} on {s.table}" for s in cheap))
+        parts.append(f"not counted (table created in this migration, empty): {names}")
+    if any(s.conditional for s in counted) or (facts.early_return and counted):
+        parts.append("conditional signals counted conservatively")
+    if decl is not None:
+        declared = decl.nature
+        inferred = natures[0] if natures else Nature.NO_OP
+        if declared is None:
+            parts.append(f"invalid declaration nature={decl.value!r} (line {decl.line}): unknown")
+        elif declared == inferred:
+            parts.append(f"declared nature={declared} agrees with inference")
+        else:
+            parts.append(f"declared nature={declared} overrides inferred {inferred}")
+    return "; ".join(parts)
+
+
+def _confidence(primary: Nature, signals: list[Signal], facts: Facts, decl: Declaration | None) -> Confidence:
+    if primary is Nature.UNKNOWN:
+        return Confidence.LOW
+    if decl is not None:
+        return Confidence.HIGH
+    weighty = [s for s in signals if s.natures]
+    if facts.early_return and weighty:
+        return Confidence.MEDIUM
+    if any(s.conditional or s.table_unresolved for s in weighty):
+        return Confidence.MEDIUM
+    return Confidence.HIGH
+
+
+def decide(
+    path: str,
+    facts: Facts,
+    declaration: Declaration | None,
+    table_sizes: Mapping[str, SizeClass] | None,
+) -> Classification:
+    """Turn walker facts (and an optional declaration) into the classification of `path`."""
+    if facts.error is not None:
+        return failed(path, facts.error)
+    created = {s.table for s in facts.signals if s.creates_table and s.table}
+    signals = facts.signals
+    inferred = by_restrictiveness(n for s in signals if not _is_cheap(s, created) for n in s.natures)
+    primary = inferred[0] if inferred else Nature.NO_OP
+    natures = list(inferred) or [Nature.NO_OP]
+    evidence = _evidence(signals, created, facts.early_return is not None)
+    error = None
+    if declaration is not None:
+        declared = declaration.nature
+        primary = declared if declared is not None else Nature.UNKNOWN
+        if declared is None:
+            error = (
+                f"invalid declared nature {declaration.value!r} (line {declaration.line}); expected one of: "
+            )
+            error += ", ".join(n.value for n in Nature)
+        natures = by_restrictiveness([*inferred, primary])
+        evidence.append(
+            Evidence(line=declaration.line, signal=f"# pdm: nature={declaration.value}", nature=primary)
+        )
+    database, assumed, schema_evidence = _database(facts)
+    extra = [schema_evidence] if schema_evidence is not None else []
+    tables = list(dict.fromkeys(s.table for s in signals if s.table))
+    sizes = table_sizes or {}
+    return Classification(
+        path=path,
+        version=split_file_name(path)[0],
+        name=split_file_name(path)[1],
+        primary_nature=primary,
+        natures=natures,
+        database=database,
+        database_assumed=assumed,
+        tables=tables,
+        table_sizes={t: sizes[t] for t in tables if t in sizes},
+        declared=declaration is not None and declaration.nature is not None,
+        confidence=_confidence(primary, signals, facts, declaration),
+        evidence=sorted([*evidence, *extra, *_modifiers(facts)], key=lambda e: e.line),
+        resolution=_resolution(inferred, signals, created, facts, declaration),
+        disable_ddl_transaction=facts.disable_ddl_transaction is not None,
+        lock_retries=facts.lock_retries is not None,
+        milestone=facts.milestone,
+        created_tables=sorted(created),
+        error=error,
+    )

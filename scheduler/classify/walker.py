@@ -1,0 +1,450 @@
+"""Walk a parsed Ruby migration and collect signals: helper calls, SQL, model writes, class-level modifiers.
+
+tree-sitter queries find the nodes (in C); Python only looks at the calls, so the cost grows with the
+number of calls, not with the size of the tree. Only `up`/`change` (and class methods they call) count.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import tree_sitter_ruby
+from tree_sitter import Language, Node, Parser, Query, QueryCursor
+
+from scheduler.classify import catalog
+from scheduler.classify.catalog import Helper
+from scheduler.classify.sql import classify_sql
+from scheduler.natures import Nature
+
+_LANGUAGE = Language(tree_sitter_ruby.language())
+_PARSER = Parser(_LANGUAGE)
+_QUERY = Query(
+    _LANGUAGE,
+    """
+    (class) @class
+    (method) @method
+    (call) @call
+    (heredoc_beginning) @hb
+    (heredoc_body) @body
+    (return) @return
+    (assignment left: (constant) @const_name right: (_) @const_value)
+    (assignment left: (identifier) @var_name right: (_) @var_value)
+    (assignment left: (call receiver: (self) method: (identifier) @table_attr) right: (_) @table_value)
+    """,
+)
+_ID_QUERY = Query(_LANGUAGE, "(identifier) @id")
+_CONDITIONALS = frozenset(
+    {"if", "unless", "if_modifier", "unless_modifier", "case", "conditional", "while", "until", "rescue"}
+)
+_ENTRY_METHODS = ("up", "change")
+_CHEAP_SQL_KINDS = frozenset({"CREATE INDEX", "VALIDATE CONSTRAINT", "ALTER TABLE … ADD CONSTRAINT"})
+
+
+@dataclass(frozen=True, slots=True)
+class Signal:
+    """One thing found in `up`/`change` that points to natures (none: a neutral but notable call)."""
+
+    line: int
+    signal: str
+    natures: tuple[Nature, ...]
+    why: str
+    table: str | None = None
+    conditional: bool = False
+    cheap_on_new_table: bool = False
+    creates_table: bool = False
+    table_unresolved: bool = False
+    in_lock_retries: bool = False
+
+
+@dataclass
+class Facts:
+    """Everything the walker learnt from one file."""
+
+    error: str | None = None
+    class_line: int | None = None
+    has_entry: bool = False
+    signals: list[Signal] = field(default_factory=list)
+    down_only: list[str] = field(default_factory=list)
+    schema: str | None = None
+    schema_line: int | None = None
+    disable_ddl_transaction: int | None = None
+    lock_retries: int | None = None
+    milestone: str | None = None
+    milestone_line: int | None = None
+    early_return: int | None = None
+
+
+def _text(node: Node | None) -> str:
+    if node is None or node.text is None:
+        return ""
+    return node.text.decode("utf-8", "replace")
+
+
+def _line(node: Node) -> int:
+    return node.start_point[0] + 1
+
+
+def parse_error_line(root: Node) -> int:
+    """Line of the first syntax error under `root` (which has `has_error`)."""
+    node = root
+    while True:
+        if node.type == "ERROR" or node.is_missing:
+            return _line(node)
+        broken = next((c for c in node.children if c.has_error or c.is_missing), None)
+        if broken is None:
+            return _line(node)
+        node = broken
+
+
+def _positional(args: Node | None) -> list[Node]:
+    if args is None:
+        return []
+    return [
+        c
+        for c in args.named_children
+        if c.type not in ("pair", "block_argument", "hash_splat_argument", "comment")
+    ]
+
+
+def _keyword(args: Node | None, name: str) -> Node | None:
+    if args is None:
+        return None
+    for child in args.named_children:
+        if child.type == "pair":
+            key = child.child_by_field_name("key")
+            if key is not None and _text(key).rstrip(":").lstrip(":") == name:
+                return child.child_by_field_name("value")
+    return None
+
+
+def _receiver_root(receiver: Node) -> str:
+    """The leading constant path of a receiver (`Foo::Bar` of `Foo::Bar.where(x).find`), or ''."""
+    node = receiver
+    while node.type == "call":
+        inner = node.child_by_field_name("receiver")
+        if inner is None:
+            return ""
+        node = inner
+    if node.type in ("constant", "scope_resolution"):
+        return _text(node).removeprefix("::")
+    return ""
+
+
+class _Walker:
+    """Collects signals from one migration class."""
+
+    def __init__(self, root: Node) -> None:
+        self.facts = Facts()
+        caps: dict[str, list[Node]] = {}
+        pairs: dict[str, list[tuple[Node, Node]]] = {}
+        for _, match in QueryCursor(_QUERY).matches(root):
+            if len(match) == 1:
+                ((name, nodes),) = match.items()
+                caps.setdefault(name, []).extend(nodes)
+            else:
+                (key, (left,)), (_, (right,)) = match.items()
+                pairs.setdefault(key, []).append((left, right))
+        self.caps = {name: sorted(nodes, key=lambda n: n.start_byte) for name, nodes in caps.items()}
+        bodies = self.caps.get("body", [])
+        self.heredocs = {b.start_byte: body for b, body in zip(self.caps.get("hb", []), bodies, strict=False)}
+        self.consts = {_text(k): v for k, v in pairs.get("const_name", [])}
+        self.vars = {_text(k): v for k, v in pairs.get("var_name", [])}
+        self.table_attrs = pairs.get("table_attr", [])
+        self.model_tables: dict[str, str] = {}
+        self.created: set[str] = set()
+
+    # ---- entry -------------------------------------------------------------------------------------
+
+    def run(self) -> Facts:
+        klass = next(
+            (
+                c
+                for c in self.caps.get("class", [])
+                if "Migration" in _text(c.child_by_field_name("superclass"))
+            ),
+            None,
+        )
+        if klass is None:
+            self.facts.error = "no migration class (a class inheriting from …Migration) in the file"
+            return self.facts
+        self.facts.class_line = _line(klass)
+        self._collect_models(klass)
+        body = klass.child_by_field_name("body")
+        methods = {
+            _text(m.child_by_field_name("name")): m
+            for m in self.caps.get("method", [])
+            if body is not None and m.parent is not None and m.parent.id == body.id
+        }
+        reachable = self._reachable(klass, methods)
+        self.facts.has_entry = any(name in methods for name in _ENTRY_METHODS)
+        ranges = [(methods[n].start_byte, methods[n].end_byte) for n in reachable]
+        down = methods.get("down")
+        for call in self.caps.get("call", []):
+            if body is not None and call.parent is not None and call.parent.id == body.id:
+                self._class_level(call)
+            elif any(start <= call.start_byte < end for start, end in ranges):
+                self._call(call)
+            elif down is not None and down.start_byte <= call.start_byte < down.end_byte:
+                name = _text(call.child_by_field_name("method"))
+                if name in catalog.CATALOG:
+                    self.facts.down_only.append(name)
+        for ret in self.caps.get("return", []):
+            if any(start <= ret.start_byte < end for start, end in ranges) and self._conditional(ret):
+                self.facts.early_return = _line(ret)
+        return self.facts
+
+    def _collect_models(self, klass: Node) -> None:
+        """Nested model classes with `self.table_name = 'x'` map their name to their table."""
+        for attr, value in zip(
+            self.caps.get("table_attr", []), self.caps.get("table_value", []), strict=False
+        ):
+            if _text(attr) != "table_name" or not klass.start_byte <= attr.start_byte < klass.end_byte:
+                continue
+            owner = attr.parent
+            while owner is not None and owner.type != "class":
+                owner = owner.parent
+            table = self._literal(value)
+            if owner is not None and table is not None:
+                self.model_tables[_text(owner.child_by_field_name("name"))] = table
+
+    def _reachable(self, klass: Node, methods: dict[str, Node]) -> list[str]:
+        """`up`/`change` plus the class's own methods they call, transitively."""
+        reachable = [n for n in _ENTRY_METHODS if n in methods]
+        extra = set(methods) - {"up", "down", "change"}
+        if not extra:
+            return reachable
+        ids = QueryCursor(_ID_QUERY).captures(klass).get("id", [])
+        names = [(n.start_byte, _text(n)) for n in ids]
+        names += [(c.start_byte, _text(c.child_by_field_name("method"))) for c in self.caps.get("call", [])]
+        frontier = list(reachable)
+        while frontier:
+            current = methods[frontier.pop()]
+            for pos, name in names:
+                if name in extra and name not in reachable and current.start_byte <= pos < current.end_byte:
+                    reachable.append(name)
+                    frontier.append(name)
+        return reachable
+
+    # ---- class level -------------------------------------------------------------------------------
+
+    def _class_level(self, call: Node) -> None:
+        name = _text(call.child_by_field_name("method"))
+        args = call.child_by_field_name("arguments")
+        if name == "disable_ddl_transaction!":
+            self.facts.disable_ddl_transaction = _line(call)
+        elif name == "enable_lock_retries!":
+            self.facts.lock_retries = _line(call)
+        elif name == "milestone":
+            first = _positional(args)
+            self.facts.milestone = self._literal(first[0]) if first else None
+            self.facts.milestone_line = _line(call)
+        elif name == "restrict_gitlab_migration":
+            value = _keyword(args, "gitlab_schema")
+            self.facts.schema = _text(value).lstrip(":") if value is not None else None
+            self.facts.schema_line = _line(call)
+
+    # ---- calls in up/change ------------------------------------------------------------------------
+
+    def _call(self, call: Node) -> None:
+        name = _text(call.child_by_field_name("method"))
+        receiver = call.child_by_field_name("receiver")
+        args = call.child_by_field_name("arguments")
+        if name == "with_lock_retries":
+            self.facts.lock_retries = self.facts.lock_retries or _line(call)
+        if receiver is None or receiver.type == "self":
+            self._bare_call(call, name, args)
+            return
+        root = _receiver_root(receiver)
+        receiver_text = _text(receiver)
+        if name in catalog.SQL_METHODS and receiver_text.endswith("connection"):
+            self._sql(call, args)
+            return
+        qualified = catalog.QUALIFIED.get(f"{root}.{name}") if root else None
+        if qualified is not None:
+            self._add(call, qualified.name, qualified.natures, qualified.why)
+        elif root and any(root == r or root.startswith(r + "::") for r in catalog.JOB_SYSTEM_ROOTS):
+            self._add(call, f"{root}.{name}", catalog.BG, "touches the job system only")
+        elif name in catalog.ENQUEUE_CALLS:
+            self._add(call, f"{receiver_text[:40]}.{name}", catalog.BG, "enqueues a job")
+        elif name in catalog.MODEL_WRITES:
+            table = self._table_of(receiver)
+            self._add(call, f".{name}", catalog.DATA, "writes rows inline", table=table)
+        elif root and not self._safe(root) and name not in catalog.READ_METHODS and not name.endswith("?"):
+            self._add(call, f"{root}.{name}", (Nature.UNKNOWN,), "calls application code: effect unseen")
+
+    def _safe(self, root: str) -> bool:
+        if root in catalog.SAFE_RECEIVERS_EXACT or root in self.model_tables:
+            return True
+        return any(root == p or root.startswith(p + "::") for p in catalog.SAFE_RECEIVER_PREFIXES)
+
+    def _bare_call(self, call: Node, name: str, args: Node | None) -> None:
+        helper = catalog.CATALOG.get(name)
+        if helper is not None:
+            self._helper(call, helper, args)
+        elif name in catalog.SQL_METHODS:
+            self._sql(call, args)
+        elif name in catalog.NEUTRAL_CALLS or name.endswith("?") or name in self.consts:
+            return
+        elif name not in ("up", "change") and not self._local_method(name):
+            self._add(call, name, (Nature.UNKNOWN,), "unrecognised helper: effect unseen")
+
+    def _local_method(self, name: str) -> bool:
+        return any(_text(m.child_by_field_name("name")) == name for m in self.caps.get("method", []))
+
+    def _helper(self, call: Node, helper: Helper, args: Node | None) -> None:
+        table: str | None = None
+        unresolved = False
+        if isinstance(helper.table_arg, int):
+            positional = _positional(args)
+            if len(positional) > helper.table_arg:
+                table = self._table_of(positional[helper.table_arg])
+                unresolved = table is None
+        elif isinstance(helper.table_arg, str):
+            node = _keyword(args, helper.table_arg)
+            table = self._table_of(node) if node is not None else None
+            unresolved = table is None
+        if helper.name == "create_table" and table is not None:
+            self.created.add(table)
+        self._add(
+            call,
+            helper.name,
+            helper.natures,
+            helper.why,
+            table=table,
+            cheap=helper.cheap_on_new_table,
+            creates=helper.name == "create_table",
+            unresolved=unresolved,
+        )
+
+    def _sql(self, call: Node, args: Node | None) -> None:
+        positional = _positional(args)
+        text = self._sql_text(positional[0]) if positional else None
+        if text is None:
+            self._add(call, "execute", (Nature.UNKNOWN,), "SQL built at run time: kind unseen")
+            return
+        for stmt in classify_sql(text):
+            creates = stmt.kind == "CREATE TABLE"
+            table = stmt.tables[0] if stmt.tables else None
+            if creates and table is not None:
+                self.created.add(table)
+            natures = (stmt.nature,) if stmt.nature is not None else ()
+            why = "raw SQL" if stmt.nature is not Nature.UNKNOWN else "SQL statement not recognised"
+            self._add(
+                call,
+                f"SQL {stmt.kind}",
+                natures,
+                why,
+                table=table,
+                cheap=stmt.kind in _CHEAP_SQL_KINDS,
+                creates=creates,
+            )
+
+    def _sql_text(self, node: Node, depth: int = 0) -> str | None:
+        """The literal SQL of an `execute` argument, following heredocs, `.squish`, variables, constants."""
+        if depth > 4:
+            return None
+        if node.type == "string":
+            return _text(node)[1:-1]
+        if node.type == "heredoc_beginning":
+            body = self.heredocs.get(node.start_byte)
+            return _text(body).rsplit("\n", 1)[0] if body is not None else None
+        if node.type == "call":
+            inner = node.child_by_field_name("receiver")
+            return self._sql_text(inner, depth + 1) if inner is not None else None
+        if node.type in ("parenthesized_statements", "binary", "chained_string"):
+            parts = [self._sql_text(c, depth + 1) for c in node.named_children]
+            known = [p for p in parts if p is not None]
+            return " ".join(known) if known else None
+        if node.type == "identifier" and _text(node) in self.vars:
+            return self._sql_text(self.vars[_text(node)], depth + 1)
+        if node.type == "constant" and _text(node) in self.consts:
+            return self._sql_text(self.consts[_text(node)], depth + 1)
+        return None
+
+    # ---- helpers -----------------------------------------------------------------------------------
+
+    def _literal(self, node: Node) -> str | None:
+        if node.type == "simple_symbol":
+            return _text(node)[1:]
+        if node.type in ("string", "delimited_symbol") and not any(
+            c.type == "interpolation" for c in node.named_children
+        ):
+            return _text(node).lstrip(":")[1:-1]
+        return None
+
+    def _table_of(self, node: Node, depth: int = 0) -> str | None:
+        """The table a node names: a symbol, string, constant, model class or batchable model."""
+        if depth > 4:
+            return None
+        literal = self._literal(node)
+        if literal is not None:
+            return literal
+        if node.type in ("constant", "scope_resolution"):
+            name = _text(node).rsplit("::", 1)[-1]
+            if name in self.model_tables:
+                return self.model_tables[name]
+            if name in self.consts:
+                return self._table_of(self.consts[name], depth + 1)
+            return None
+        if node.type == "identifier" and _text(node) in self.vars:
+            return self._table_of(self.vars[_text(node)], depth + 1)
+        if node.type == "call":
+            method = _text(node.child_by_field_name("method"))
+            if method == "define_batchable_model":
+                first = _positional(node.child_by_field_name("arguments"))
+                return self._table_of(first[0], depth + 1) if first else None
+            receiver = node.child_by_field_name("receiver")
+            return self._table_of(receiver, depth + 1) if receiver is not None else None
+        return None
+
+    def _conditional(self, node: Node) -> bool:
+        parent = node.parent
+        while parent is not None and parent.type != "method":
+            if parent.type in _CONDITIONALS:
+                return True
+            parent = parent.parent
+        return False
+
+    def _in_lock_retries(self, node: Node) -> bool:
+        parent = node.parent
+        while parent is not None and parent.type != "method":
+            if parent.type == "call" and _text(parent.child_by_field_name("method")) == "with_lock_retries":
+                return True
+            parent = parent.parent
+        return False
+
+    def _add(
+        self,
+        call: Node,
+        signal: str,
+        natures: tuple[Nature, ...],
+        why: str,
+        *,
+        table: str | None = None,
+        cheap: bool = False,
+        creates: bool = False,
+        unresolved: bool = False,
+    ) -> None:
+        self.facts.signals.append(
+            Signal(
+                line=_line(call),
+                signal=signal,
+                natures=natures,
+                why=why,
+                table=table,
+                conditional=self._conditional(call),
+                cheap_on_new_table=cheap,
+                creates_table=creates,
+                table_unresolved=unresolved,
+                in_lock_retries=self._in_lock_retries(call),
+            )
+        )
+
+
+def walk(source: bytes) -> Facts:
+    """Parse `source` and collect the facts of its migration class (an `error` when it has none)."""
+    tree = _PARSER.parse(source)
+    root = tree.root_node
+    if root.has_error:
+        return Facts(error=f"Ruby syntax error near line {parse_error_line(root)}")
+    return _Walker(root).run()
