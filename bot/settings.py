@@ -31,4 +31,6 @@ class Settings(BaseSettings):
     port: int = 3000
     grafana_url: str = ""
     grafana_token: SecretStr = SecretStr("")
+    database_main_dsn: SecretStr = SecretStr("")
+    database_ci_dsn: SecretStr = SecretStr("")
     log_level: str = "INFO"
