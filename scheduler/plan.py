@@ -1,0 +1,390 @@
+"""The planner: pending migrations → the batch to run now (`decide`) and the runs to come (`project`).
+
+A batch is always a contiguous prefix of the pending versions (a run executes `db:migrate VERSION=…`),
+the longest one that may run now: it stops before a hold, an unbaked or unsoaked migration, one of the
+package deployed now (preserve_rollback), a migration whose nature's windows are closed, and where the
+estimate would no longer end before the window closes or an expected deploy starts. Within it, a head
+that may start by itself (auto, requested or approved) executes; otherwise an approval-mode head is
+proposed and a manual head waits for `/pdm run`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from scheduler.natures import Nature, most_restrictive
+from scheduler.policy import guards as g
+from scheduler.policy.decision import Action, Decision, EnvState, PendingMigration, ProjectedRun
+from scheduler.policy.model import EnvironmentSpec, Mode, Policy
+from scheduler.policy.windows import Kind, Window, WindowVerdict, evaluate_windows, format_time
+
+_MAX_STEPS = 5000
+_SEARCH = timedelta(days=400)
+
+
+@dataclass(frozen=True)
+class _Pending:
+    """Sorted pending migrations with what the planner needs of each."""
+
+    items: tuple[PendingMigration, ...]
+    natures: tuple[Nature, ...]
+    modes: tuple[Mode, ...]
+    cumulative: tuple[timedelta, ...]  # cumulative[i] = estimate of the first i migrations
+
+    @classmethod
+    def build(cls, items: tuple[PendingMigration, ...], policy: Policy) -> _Pending:
+        ordered = tuple(sorted(items, key=lambda m: (len(m.version), m.version)))
+        natures = tuple(m.classification.primary_nature for m in ordered)
+        total, cumulative = timedelta(0), [timedelta(0)]
+        for m in ordered:
+            total += policy.estimate(m.classification)
+            cumulative.append(total)
+        modes = tuple(policy.nature_policy(n).mode for n in natures)
+        return cls(ordered, natures, modes, tuple(cumulative))
+
+    def drop(self, count: int) -> _Pending:
+        base = self.cumulative[count]
+        return _Pending(
+            self.items[count:],
+            self.natures[count:],
+            self.modes[count:],
+            tuple(c - base for c in self.cumulative[count:]),
+        )
+
+    def estimate(self, count: int, policy: Policy) -> timedelta:
+        return policy.durations.overhead + self.cumulative[count] if count else timedelta(0)
+
+    def label(self, i: int) -> str:
+        return f"{self.items[i].version} ({self.natures[i].value})"
+
+
+@dataclass(frozen=True)
+class _Static:
+    """Prefix guards at an instant: how many may run, and when the head becomes ready (if time fixes it)."""
+
+    limit: int
+    results: list[g.GuardResult]
+    head_ready_at: datetime | None
+    head_fixable: bool
+
+
+def _static(
+    pending: _Pending, state: EnvState, policy: Policy, env: EnvironmentSpec, at: datetime
+) -> _Static:
+    items = pending.items
+    current = state.current_package.sha if state.current_package else None
+    results = [
+        g.holds([m.version for m in items], state.holds),
+        g.bake([m.deployed_at for m in items], policy.guards.min_bake, at),
+        g.chain([m.version for m in items], env.requires, env.min_soak, state.upstream_successes, at),
+        g.preserve_rollback(policy.guards.preserve_rollback, [m.package_sha for m in items], current),
+    ]
+    limit = min(r.allowed if r.allowed is not None else len(items) for r in results)
+    cutting = [r for r in results if r.allowed == 0]
+    fixable = all(r.ready_at is not None for r in cutting)
+    ready = max((r.ready_at for r in cutting if r.ready_at is not None), default=None)
+    return _Static(limit, results, ready, fixable)
+
+
+@dataclass(frozen=True)
+class _Runnable:
+    """The longest prefix (of `limit`) whose windows are open at `at` and that ends in time."""
+
+    count: int
+    reasons: list[str]
+    window: str | None
+    closes_at: datetime | None
+    timing: list[g.GuardResult]
+
+
+def _verdict(
+    policy: Policy, nature: Nature, at: datetime, cache: dict[Nature, WindowVerdict]
+) -> WindowVerdict:
+    if nature not in cache:
+        cache[nature] = evaluate_windows(policy.allow_windows(nature), policy.deny_windows, at)
+    return cache[nature]
+
+
+def _runnable(pending: _Pending, policy: Policy, limit: int, at: datetime) -> _Runnable:
+    cache: dict[Nature, WindowVerdict] = {}
+    deploy = policy.deploy_window
+    deadline: datetime | None = deploy.next_open(at) if deploy is not None else None
+    window: str | None = None
+    strictest = Nature.NO_OP
+    reasons: list[str] = []
+    count = 0
+    for i in range(limit):
+        verdict = _verdict(policy, pending.natures[i], at, cache)
+        if not verdict.open:
+            reasons.append(_closed_reason(pending, policy, i, verdict, at))
+            break
+        closes = min((d for d in (deadline, verdict.closes_at) if d is not None), default=None)
+        if closes is not None and at + pending.estimate(i + 1, policy) > closes:
+            reasons.append(f"{pending.label(i)} would not end before {format_time(closes, policy.zone)}")
+            break
+        if window is None or pending.natures[i].rank > strictest.rank:
+            window, strictest = verdict.window, pending.natures[i]
+        deadline, count = closes, i + 1
+    estimate = pending.estimate(max(count, 1), policy) if pending.items else timedelta(0)
+    timing = [g.deploy_due(deploy, at, estimate)]
+    if count or (pending.items and _verdict(policy, pending.natures[0], at, cache).open):
+        head = _verdict(policy, pending.natures[0], at, cache)
+        timing.append(g.window_fit(estimate, at, head.closes_at, head.window or "?"))
+    if deploy is not None and not timing[0].ok:
+        count = 0
+        reasons.append(timing[0].reason)
+    return _Runnable(count, reasons, window, deadline, timing)
+
+
+def _closed_reason(pending: _Pending, policy: Policy, i: int, verdict: WindowVerdict, at: datetime) -> str:
+    windows = policy.nature_policy(pending.natures[i]).windows
+    described = ", ".join(
+        f"{n} ({w.describe()})"
+        for n, w in zip(windows, policy.allow_windows(pending.natures[i]), strict=True)
+    )
+    opens = f"; opens {format_time(verdict.next_open_at, policy.zone)}" if verdict.next_open_at else ""
+    closed = "; ".join(verdict.reasons)
+    return f"{pending.label(i)} may run only in {described}: {closed}{opens}"
+
+
+@dataclass(frozen=True)
+class _Batch:
+    """A mode split of a runnable prefix."""
+
+    action: Action
+    count: int
+    reasons: list[str]
+
+
+def _satisfied(pending: _Pending, state: EnvState, policy: Policy, i: int, at: datetime) -> bool:
+    version, mode = pending.items[i].version, pending.modes[i]
+    if mode is Mode.AUTO or (state.manual_request is not None and state.manual_request.covers(version)):
+        return True
+    needed = 2 if pending.natures[i] in policy.two_person_natures else 1
+    return (
+        mode is Mode.APPROVAL
+        and state.approval is not None
+        and state.approval.covers(version, at, approvers_needed=needed)
+    )
+
+
+def _split(
+    pending: _Pending, state: EnvState, policy: Policy, count: int, at: datetime, *, assume_approved: bool
+) -> _Batch:
+    ready = 0
+    while ready < count and _satisfied(pending, state, policy, ready, at):
+        ready += 1
+    if ready:
+        need = "an approval" if pending.modes[ready] is Mode.APPROVAL else "/pdm run (manual)"
+        rest = [f"{pending.label(ready)} needs {need}; it follows this run"] if ready < count else []
+        return _Batch(Action.EXECUTE, ready, rest)
+    if pending.modes[0] is Mode.MANUAL:
+        return _Batch(Action.WAIT, 0, [f"{pending.label(0)} is manual: it runs only on /pdm run"])
+    proposable = 0
+    while proposable < count and (
+        pending.modes[proposable] is not Mode.MANUAL or _satisfied(pending, state, policy, proposable, at)
+    ):
+        proposable += 1
+    action = Action.EXECUTE if assume_approved else Action.PROPOSE
+    return _Batch(action, proposable, [f"needs approval ({pending.label(0)} is approval mode)"])
+
+
+def _next_start(
+    pending: _Pending, state: EnvState, policy: Policy, env: EnvironmentSpec, start: datetime, end: datetime
+) -> tuple[datetime | None, list[str]]:
+    """The first instant >= `start` when the head could start (modes and environment guards aside)."""
+    t, reasons = start, list[str]()
+    for _ in range(_MAX_STEPS):
+        if t > end:
+            return None, reasons
+        static = _static(pending, state, policy, env, t)
+        if static.limit == 0:
+            reasons = [r.reason for r in static.results if r.allowed == 0]
+            if not static.head_fixable or static.head_ready_at is None:
+                return None, reasons
+            t = max(t, static.head_ready_at)
+            continue
+        run = _runnable(pending, policy, 1, t)
+        if run.count:
+            return t, reasons
+        reasons = reasons or run.reasons
+        nxt = _after_obstacle(pending, policy, t)
+        if nxt is None:
+            return None, reasons
+        t = nxt
+    return None, reasons
+
+
+def _after_obstacle(pending: _Pending, policy: Policy, t: datetime) -> datetime | None:
+    """The next instant worth checking when the head cannot start at `t`."""
+    verdict = evaluate_windows(policy.allow_windows(pending.natures[0]), policy.deny_windows, t)
+    if not verdict.open:
+        return verdict.next_open_at
+    deploy = policy.deploy_window
+    if deploy is not None and deploy.is_open(t):
+        return deploy.closes_at(t)
+    stops = [verdict.closes_at, deploy.next_open(t) if deploy else None]
+    return min((s for s in stops if s is not None), default=None)
+
+
+def _environment_guards(state: EnvState, policy: Policy) -> list[g.GuardResult]:
+    load = policy.guards.max_db_load
+    return [
+        g.paused(state.paused, state.pause_reason),
+        g.locked(state.lock_holder),
+        g.deploy_running(state.deploy_running, state.deploy_started_at),
+        g.db_load(state.db_load, load.threshold if load else None),
+        g.incidents(state.open_incidents if policy.guards.incidents is not None else None),
+    ]
+
+
+def _decision(
+    action: Action,
+    pending: _Pending,
+    count: int,
+    policy: Policy,
+    reasons: list[str],
+    guards: list[g.GuardResult],
+    next_at: datetime | None,
+    run: _Runnable | None = None,
+) -> Decision:
+    natures = pending.natures[:count]
+    return Decision(
+        action=action,
+        migrations=[m.version for m in pending.items[:count]],
+        up_to_version=pending.items[count - 1].version if count else None,
+        mode=max(pending.modes[:count], key=lambda m: m.rank) if count else None,
+        nature=most_restrictive(natures) if count else None,
+        estimated_duration=pending.estimate(count, policy),
+        reasons=reasons,
+        next_window_at=next_at,
+        guards=guards,
+        window=run.window if run else None,
+        window_closes_at=run.closes_at if run else None,
+    )
+
+
+def decide(state: EnvState, policy: Policy, now: datetime) -> Decision:
+    """What to do on `state.environment` at `now`: execute, propose, wait, blocked or idle."""
+    env = policy.environment(state.environment)
+    pending = _Pending.build(state.pending, policy)
+    env_guards = _environment_guards(state, policy)
+    if not pending.items:
+        return _decision(
+            Action.IDLE, pending, 0, policy, [f"nothing pending on {env.name}"], env_guards, None
+        )
+    static = _static(pending, state, policy, env, now)
+    run = _runnable(pending, policy, static.limit, now)
+    guards = env_guards + static.results + run.timing
+    blocking = [r.reason for r in env_guards if not r.ok]
+    if blocking:
+        nxt, _ = _next_start(pending, state, policy, env, now, now + _SEARCH)
+        return _decision(Action.BLOCKED, pending, 0, policy, blocking, guards, nxt)
+    if run.count:
+        batch = _split(pending, state, policy, run.count, now, assume_approved=False)
+        if batch.count:
+            why = [f"{batch.count} of {len(pending.items)} pending may run now in window {run.window}"]
+            cut = [r.reason for r in static.results if not r.ok or (r.allowed or 0) < len(pending.items)]
+            extra = run.reasons if batch.count == run.count else []
+            return _decision(
+                batch.action,
+                pending,
+                batch.count,
+                policy,
+                why + batch.reasons + [r for r in cut if r] + extra,
+                guards,
+                now,
+                run,
+            )
+        return _decision(Action.WAIT, pending, 0, policy, batch.reasons, guards, None, run)
+    return _not_now(pending, state, policy, env, now, static, run, guards)
+
+
+def _not_now(
+    pending: _Pending,
+    state: EnvState,
+    policy: Policy,
+    env: EnvironmentSpec,
+    now: datetime,
+    static: _Static,
+    run: _Runnable,
+    guards: list[g.GuardResult],
+) -> Decision:
+    """Nothing may start now: say why, when it could, and propose ahead of a coming window."""
+    nxt, reasons = _next_start(pending, state, policy, env, now, now + _SEARCH)
+    reasons = [r.reason for r in static.results if r.allowed == 0] or run.reasons or reasons
+    held = any(r.name == "holds" and r.allowed == 0 for r in static.results)
+    if nxt is None:
+        tail = [] if held else ["no start found within 400 days if nothing changes"]
+        return _decision(
+            Action.BLOCKED if held else Action.WAIT, pending, 0, policy, reasons + tail, guards, None
+        )
+    later_static = _static(pending, state, policy, env, nxt)
+    later = _runnable(pending, policy, later_static.limit, nxt)
+    batch = _split(pending, state, policy, later.count, nxt, assume_approved=False)
+    when = f"next possible start: {format_time(nxt, policy.zone)}"
+    if batch.action is Action.EXECUTE and pending.modes[0] is not Mode.AUTO:
+        return _decision(
+            Action.WAIT,
+            pending,
+            batch.count,
+            policy,
+            [*reasons, f"approved or requested; {when}"],
+            guards,
+            nxt,
+            later,
+        )
+    if batch.action is Action.PROPOSE and _proposal_time(policy, now, nxt):
+        return _decision(
+            Action.PROPOSE,
+            pending,
+            batch.count,
+            policy,
+            [*reasons, f"proposed ahead of the window; {when}"],
+            guards,
+            nxt,
+            later,
+        )
+    return _decision(Action.WAIT, pending, 0, policy, [*reasons, when], guards, nxt, later)
+
+
+def _proposal_time(policy: Policy, now: datetime, start: datetime) -> bool:
+    """Proposals for a coming start are posted within the lead time, during working hours."""
+    hours = policy.proposals.working_hours
+    working = Window("working-hours", Kind.ALLOW, policy.zone, hours.schedule, hours.duration)
+    return start - now <= policy.proposals.lead_time and working.is_open(now)
+
+
+def project(state: EnvState, policy: Policy, now: datetime, horizon: timedelta) -> list[ProjectedRun]:
+    """Projected future runs if nothing else changes (approvals assumed given; environment guards,
+    which change by events rather than time, are not projected)."""
+    env = policy.environment(state.environment)
+    pending = _Pending.build(state.pending, policy)
+    runs: list[ProjectedRun] = []
+    t, end = now, now + horizon
+    while pending.items:
+        start, _ = _next_start(pending, state, policy, env, t, end)
+        if start is None:
+            break
+        static = _static(pending, state, policy, env, start)
+        run = _runnable(pending, policy, static.limit, start)
+        batch = _split(pending, state, policy, run.count, start, assume_approved=True)
+        if not batch.count:
+            break
+        approval = any(not _satisfied(pending, state, policy, i, start) for i in range(batch.count))
+        estimate = pending.estimate(batch.count, policy)
+        runs.append(
+            ProjectedRun(
+                at=start,
+                action=Action.PROPOSE if approval else Action.EXECUTE,
+                migrations=[m.version for m in pending.items[: batch.count]],
+                up_to_version=pending.items[batch.count - 1].version,
+                mode=max(pending.modes[: batch.count], key=lambda m: m.rank),
+                nature=most_restrictive(pending.natures[: batch.count]),
+                estimated_duration=estimate,
+                window=run.window,
+            )
+        )
+        pending, t = pending.drop(batch.count), start + estimate
+    return runs

@@ -1,0 +1,213 @@
+"""Guards: pure functions of data gathered by the caller, each returning a GuardResult.
+
+Environment guards (paused, deploy running, lock, DB load, incidents) stop every run. Prefix guards
+(holds, bake, chain, preserve_rollback) say how many of the pending migrations, in version order, may
+run (`allowed`) and, when time alone fixes a cut, when the next one becomes ready (`ready_at`).
+Timing guards (deploy due, window fit) check one run interval.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from scheduler.policy.windows import Window, format_duration, format_time
+
+UTC = ZoneInfo("UTC")
+
+
+@dataclass(frozen=True)
+class GuardResult:
+    """Outcome of one guard: `ok` = it does not stop a run now; `configured` = it has a data source."""
+
+    name: str
+    ok: bool
+    reason: str
+    configured: bool = True
+    allowed: int | None = None
+    ready_at: datetime | None = None
+
+    def to_dict(self) -> dict[str, object]:
+        """JSON-able form."""
+        return {
+            "name": self.name,
+            "ok": self.ok,
+            "reason": self.reason,
+            "configured": self.configured,
+            "allowed": self.allowed,
+            "ready_at": self.ready_at.isoformat() if self.ready_at else None,
+        }
+
+
+def paused(is_paused: bool, reason: str = "") -> GuardResult:
+    """Stop everything while the environment is paused (`/pdm pause`)."""
+    if is_paused:
+        return GuardResult("paused", False, f"paused: {reason}" if reason else "paused (no reason given)")
+    return GuardResult("paused", True, "not paused")
+
+
+def locked(holder: str | None) -> GuardResult:
+    """Stop while another process (a deploy, a PDM run) holds the environment lock."""
+    if holder:
+        return GuardResult("lock", False, f"environment locked by {holder}")
+    return GuardResult("lock", True, "environment not locked")
+
+
+def deploy_running(running: bool, since: datetime | None = None) -> GuardResult:
+    """Stop while a deploy of the environment is running."""
+    if running:
+        when = f" since {format_time(since, UTC)}" if since else ""
+        return GuardResult("deploy_running", False, f"a deploy is running{when}")
+    return GuardResult("deploy_running", True, "no deploy running")
+
+
+def deploy_due(schedule: Window | None, start: datetime, estimate: timedelta) -> GuardResult:
+    """A run [start, start+estimate) must not overlap an expected deploy (`deploy_schedule` window)."""
+    if schedule is None:
+        return GuardResult("deploy_due", True, "deploy_schedule not configured", configured=False)
+    end = start + estimate
+    if schedule.is_open(start):
+        ends = schedule.closes_at(start)
+        return GuardResult(
+            "deploy_due",
+            False,
+            "an expected deploy holds the environment"
+            + (f" until {format_time(ends, schedule.zone)}" if ends else ""),
+            ready_at=ends,
+        )
+    due = schedule.next_open(start)
+    if due is not None and due < end:
+        free = schedule.closes_at(due)
+        return GuardResult(
+            "deploy_due",
+            False,
+            f"a deploy is due at {format_time(due, schedule.zone)}, before the run would end "
+            f"(estimate {format_duration(estimate)}, ends {format_time(end, schedule.zone)})",
+            ready_at=free,
+        )
+    return GuardResult("deploy_due", True, "no deploy expected before the run would end")
+
+
+def db_load(value: float | None, threshold: float | None) -> GuardResult:
+    """Defer while DB load is above the threshold; not configured passes, configured without a reading fails."""
+    if threshold is None:
+        return GuardResult("db_load", True, "max_db_load not configured", configured=False)
+    if value is None:
+        return GuardResult("db_load", False, "no DB load reading (Prometheus query gave no value)")
+    if value > threshold:
+        return GuardResult("db_load", False, f"DB load {value:g} is above the threshold {threshold:g}")
+    return GuardResult("db_load", True, f"DB load {value:g} is within the threshold {threshold:g}")
+
+
+def incidents(open_count: int | None) -> GuardResult:
+    """Defer while an incident is open; None = incident tracking not configured → passes."""
+    if open_count is None:
+        return GuardResult("incidents", True, "incidents not configured", configured=False)
+    if open_count > 0:
+        return GuardResult("incidents", False, f"{open_count} incident(s) open")
+    return GuardResult("incidents", True, "no open incident")
+
+
+def holds(versions: Sequence[str], held: Mapping[str, str]) -> GuardResult:
+    """`hold VERSION` stops the prefix just before the held migration."""
+    for i, version in enumerate(versions):
+        if version in held:
+            why = f": {held[version]}" if held[version] else ""
+            return GuardResult(
+                "holds", i > 0, f"{version} is on hold{why}; only the {i} before it may run", allowed=i
+            )
+    return GuardResult("holds", True, "no migration on hold", configured=bool(held), allowed=len(versions))
+
+
+def bake(deployed_at: Sequence[datetime | None], min_bake: timedelta, at: datetime) -> GuardResult:
+    """Each migration's package must have been live `min_bake` before the migration runs."""
+    if min_bake <= timedelta(0):
+        return GuardResult("bake", True, "min_bake is 0", configured=False, allowed=len(deployed_at))
+    for i, when in enumerate(deployed_at):
+        ready = (when or at) + min_bake
+        if when is None or ready > at:
+            return GuardResult(
+                "bake",
+                i > 0,
+                f"migration {i + 1}'s package has not baked {format_duration(min_bake)} yet "
+                f"(ready {format_time(ready, UTC)})",
+                allowed=i,
+                ready_at=ready if when is not None else None,
+            )
+    return GuardResult(
+        "bake", True, f"every package baked at least {format_duration(min_bake)}", allowed=len(deployed_at)
+    )
+
+
+def chain(
+    versions: Sequence[str],
+    requires: str | None,
+    min_soak: timedelta,
+    upstream_successes: Mapping[str, datetime],
+    at: datetime,
+) -> GuardResult:
+    """Only migrations that succeeded on the upstream environment at least `min_soak` ago may run."""
+    if requires is None:
+        return GuardResult("chain", True, "no upstream environment", configured=False, allowed=len(versions))
+    for i, version in enumerate(versions):
+        done = upstream_successes.get(version)
+        if done is None:
+            return GuardResult("chain", i > 0, f"{version} has not run on {requires} yet", allowed=i)
+        if done + min_soak > at:
+            ready = done + min_soak
+            return GuardResult(
+                "chain",
+                i > 0,
+                f"{version} ran on {requires} at {format_time(done, UTC)}; "
+                f"soaks until {format_time(ready, UTC)}",
+                allowed=i,
+                ready_at=ready,
+            )
+    return GuardResult(
+        "chain",
+        True,
+        f"every pending migration soaked {format_duration(min_soak)} on {requires}",
+        allowed=len(versions),
+    )
+
+
+def preserve_rollback(enabled: bool, packages: Sequence[str | None], current: str | None) -> GuardResult:
+    """When enabled, only migrations brought by packages older than the one deployed now may run."""
+    if not enabled:
+        return GuardResult(
+            "preserve_rollback", True, "preserve_rollback is off", configured=False, allowed=len(packages)
+        )
+    for i, package in enumerate(packages):
+        if package is None or package == current:
+            return GuardResult(
+                "preserve_rollback",
+                i > 0,
+                f"migration {i + 1} came with the package deployed now ({(current or '?')[:11]}); "
+                "it runs after "
+                "the next deploy so a rollback to the previous package stays possible",
+                allowed=i,
+            )
+    return GuardResult(
+        "preserve_rollback", True, "every pending migration came with an older package", allowed=len(packages)
+    )
+
+
+def window_fit(estimate: timedelta, start: datetime, closes_at: datetime | None, window: str) -> GuardResult:
+    """The estimated run must end before the window closes (or a deny window opens)."""
+    if closes_at is None:
+        return GuardResult("window_fit", True, f"window {window} does not close")
+    end = start + estimate
+    if end > closes_at:
+        return GuardResult(
+            "window_fit",
+            False,
+            f"estimate {format_duration(estimate)} ends {format_time(end, UTC)}, after window "
+            f"{window} closes at {format_time(closes_at, UTC)}",
+        )
+    return GuardResult(
+        "window_fit",
+        True,
+        f"estimate {format_duration(estimate)} fits before {window} closes at {format_time(closes_at, UTC)}",
+    )

@@ -1,0 +1,442 @@
+"""The policy file (YAML) as pydantic models; `load_policy(text)` validates and reports every error.
+
+Unknown keys are errors everywhere. Every error carries its key path, e.g.
+`windows[2].schedule: cannot parse cron '0 25 * * *'`.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import yaml
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+from scheduler.classify.model import Classification, SizeClass
+from scheduler.errors import PolicyError, UnknownEnvironment
+from scheduler.natures import ALL_NATURES, Nature
+from scheduler.policy.windows import ALWAYS, ALWAYS_WINDOW, Kind, Window, cron_error
+
+_DURATION_PART = re.compile(r"(\d+)([smhdw])")
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+
+
+class InvalidPolicy(PolicyError):
+    """The policy text is invalid; `errors` lists every problem with its key path."""
+
+    def __init__(self, errors: list[str]) -> None:
+        self.errors = errors
+        super().__init__(
+            f"invalid policy ({len(errors)} error{'s' if len(errors) != 1 else ''}): " + "; ".join(errors)
+        )
+
+
+def parse_duration(value: object) -> timedelta:
+    """`30m`, `5h`, `14d`, `1h30m`, `0` → timedelta; anything else is a ValueError with an example."""
+    if isinstance(value, timedelta):
+        return value
+    text = (
+        str(value).strip().lower() if isinstance(value, str | int) and not isinstance(value, bool) else None
+    )
+    if text == "0":
+        return timedelta(0)
+    if text and re.fullmatch(r"(\d+[smhdw])+", text):
+        return timedelta(seconds=sum(int(n) * _UNITS[u] for n, u in _DURATION_PART.findall(text)))
+    raise ValueError(f"cannot parse duration {value!r} (use e.g. 30m, 5h, 14d)")
+
+
+Duration = Annotated[timedelta, BeforeValidator(parse_duration)]
+
+
+def _as_utc(value: datetime) -> datetime:
+    return value if value.tzinfo is not None else value.replace(tzinfo=ZoneInfo("UTC"))
+
+
+def _check_zone(value: str) -> str:
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"unknown time zone {value!r}") from None
+    return value
+
+
+def _check_cron(value: str) -> str:
+    error = cron_error(value)
+    if error:
+        raise ValueError(error)
+    return value
+
+
+TimeZone = Annotated[str, BeforeValidator(lambda v: _check_zone(str(v)))]
+Cron = Annotated[str, BeforeValidator(lambda v: _check_cron(str(v)))]
+
+
+class Mode(StrEnum):
+    """How a batch starts: by itself, after an approval in Slack, or only on `/pdm run`."""
+
+    AUTO = "auto"
+    APPROVAL = "approval"
+    MANUAL = "manual"
+
+    @property
+    def rank(self) -> int:
+        """Strictness: auto 0 < approval 1 < manual 2."""
+        return list(Mode).index(self)
+
+
+class Strict(BaseModel):
+    """Base: unknown keys are errors; values are frozen."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+class EnvironmentSpec(Strict):
+    """One deployment environment."""
+
+    name: str
+    baseline: str | None = None
+    requires: str | None = None
+    min_soak: Duration = timedelta(0)
+    variables: dict[str, str] = Field(default_factory=dict)
+    pending_strategy: Literal["git", "database"] = "git"
+
+
+class WindowSpec(Strict):
+    """A window in the file: `schedule` + `duration`, or an absolute `from`/`to` period."""
+
+    name: str
+    kind: Kind
+    schedule: Cron | None = None
+    duration: Duration | None = None
+    start: datetime | None = Field(default=None, alias="from")
+    end: datetime | None = Field(default=None, alias="to")
+    timezone: TimeZone | None = None
+
+    @model_validator(mode="after")
+    def _one_shape(self) -> WindowSpec:
+        cron = self.schedule is not None or self.duration is not None
+        period = self.start is not None or self.end is not None
+        if (
+            cron == period
+            or (cron and (self.schedule is None or self.duration is None))
+            or (period and (self.start is None or self.end is None))
+        ):
+            raise ValueError("give either schedule and duration, or from and to")
+        if self.duration is not None and self.duration <= timedelta(0):
+            raise ValueError("duration must be positive")
+        if self.start is not None and self.end is not None and _as_utc(self.end) <= _as_utc(self.start):
+            raise ValueError("to must be after from")
+        return self
+
+    def to_window(self, default_zone: str) -> Window:
+        """The evaluable window; naive `from`/`to` are read in the window's zone."""
+        zone = ZoneInfo(self.timezone or default_zone)
+        start = self.start.replace(tzinfo=zone) if self.start and self.start.tzinfo is None else self.start
+        end = self.end.replace(tzinfo=zone) if self.end and self.end.tzinfo is None else self.end
+        return Window(self.name, self.kind, zone, self.schedule, self.duration, start, end)
+
+
+class NaturePolicy(Strict):
+    """Allowed windows (`always` = no restriction) and start mode of one nature."""
+
+    windows: list[str] = Field(default_factory=lambda: [ALWAYS])
+    mode: Mode = Mode.MANUAL
+
+
+class PrometheusGuard(Strict):
+    """Defer while `query` on `prometheus_url` returns a value above `threshold`."""
+
+    prometheus_url: str
+    query: str
+    threshold: float
+
+
+class IncidentGuard(Strict):
+    """Defer while an issue with these labels is open in the incident project."""
+
+    project: str
+    labels: list[str] = Field(default_factory=lambda: ["incident"])
+
+
+class Guards(Strict):
+    """Optional guards; the defaults block nothing."""
+
+    min_bake: Duration = timedelta(0)
+    preserve_rollback: bool = False
+    deploy_schedule: Cron | None = None
+    deploy_duration: Duration = timedelta(minutes=60)
+    max_db_load: PrometheusGuard | None = None
+    incidents: IncidentGuard | None = None
+
+
+_SIZE_KEYS = ("small", "medium", "large", "over_limit", "unknown")
+
+
+def _sizes(small: str, medium: str, large: str, over_limit: str, unknown: str) -> dict[str, str]:
+    return dict(zip(_SIZE_KEYS, (small, medium, large, over_limit, unknown), strict=True))
+
+
+DEFAULT_DURATIONS: dict[str, dict[str, str]] = {
+    "no_op": _sizes("1m", "1m", "1m", "1m", "1m"),
+    "background_scheduling": _sizes("2m", "2m", "2m", "2m", "2m"),
+    "index_and_constraint": _sizes("2m", "15m", "1h", "3h", "30m"),
+    "data_migration": _sizes("2m", "20m", "2h", "4h", "30m"),
+    "ddl_cleanup": _sizes("1m", "3m", "5m", "10m", "5m"),
+    "unknown": _sizes("30m", "30m", "30m", "30m", "30m"),
+}
+
+
+class SizeDurations(Strict):
+    """Estimated run time of one migration of a nature, by the largest table's size class."""
+
+    small: Duration
+    medium: Duration
+    large: Duration
+    over_limit: Duration
+    unknown: Duration
+
+    def for_size(self, size: SizeClass | None) -> timedelta:
+        """The estimate for `size` (None: size not known)."""
+        return getattr(self, size.value) if size is not None else self.unknown
+
+
+class Durations(Strict):
+    """Estimates per nature and size class, plus a fixed overhead per run (pipeline start-up)."""
+
+    overhead: Duration = timedelta(minutes=10)
+    no_op: SizeDurations
+    background_scheduling: SizeDurations
+    index_and_constraint: SizeDurations
+    data_migration: SizeDurations
+    ddl_cleanup: SizeDurations
+    unknown: SizeDurations
+
+    @model_validator(mode="before")
+    @classmethod
+    def _fill_defaults(cls, data: Any) -> Any:
+        if not isinstance(data, dict):
+            return data
+        filled = dict(data)
+        for nature, defaults in DEFAULT_DURATIONS.items():
+            given = filled.get(nature)
+            if given is None:
+                filled[nature] = defaults
+            elif isinstance(given, str | int) and not isinstance(given, bool):
+                filled[nature] = dict.fromkeys(_SIZE_KEYS, given)
+            elif isinstance(given, dict):
+                filled[nature] = {**defaults, **given}
+        return filled
+
+    def for_nature(self, nature: Nature) -> SizeDurations:
+        """The estimates of `nature`."""
+        value: SizeDurations = getattr(self, nature.value)
+        return value
+
+
+class Approvers(Strict):
+    """Slack users and user groups allowed to approve and to use mutating commands."""
+
+    users: list[str] = Field(default_factory=list)
+    usergroups: list[str] = Field(default_factory=list)
+
+
+class WorkingHours(Strict):
+    """When proposals may be posted (cron + duration in the policy zone)."""
+
+    schedule: Cron = "0 9 * * 1-5"
+    duration: Duration = timedelta(hours=9)
+
+
+class Proposals(Strict):
+    """Post proposals for a coming window up to `lead_time` ahead, during working hours."""
+
+    lead_time: Duration = timedelta(hours=72)
+    working_hours: WorkingHours = Field(default_factory=WorkingHours)
+
+
+class Policy(Strict):
+    """The whole policy file."""
+
+    timezone: TimeZone = "UTC"
+    environments: list[EnvironmentSpec] = Field(min_length=1)
+    windows: list[WindowSpec] = Field(default_factory=list)
+    natures: dict[Nature, NaturePolicy] = Field(default_factory=dict)
+    guards: Guards = Field(default_factory=Guards)
+    durations: Durations = Field(default_factory=lambda: Durations.model_validate({}))
+    table_sizes: dict[str, SizeClass] = Field(default_factory=dict)
+    approvers: Approvers = Field(default_factory=Approvers)
+    two_person_natures: list[Nature] = Field(default_factory=list)
+    proposals: Proposals = Field(default_factory=Proposals)
+
+    _windows: dict[str, Window] = PrivateAttr(default_factory=dict)
+
+    @field_validator("natures", mode="before")
+    @classmethod
+    def _natures_mapping(cls, value: Any) -> Any:
+        return value if value is not None else {}
+
+    def model_post_init(self, context: Any, /) -> None:
+        """Compile the windows once."""
+        self._windows = {w.name: w.to_window(self.timezone) for w in self.windows}
+
+    @property
+    def zone(self) -> ZoneInfo:
+        """The policy's default time zone."""
+        return ZoneInfo(self.timezone)
+
+    def environment(self, name: str) -> EnvironmentSpec:
+        """The environment called `name`, or UnknownEnvironment listing the known ones."""
+        for env in self.environments:
+            if env.name == name:
+                return env
+        known = ", ".join(e.name for e in self.environments)
+        raise UnknownEnvironment(f"no environment '{name}' in policy; known: {known}")
+
+    def nature_policy(self, nature: Nature) -> NaturePolicy:
+        """The entry of `nature`; a missing nature takes the nearest more restrictive one given,
+        and with none given `{windows: [always], mode: manual}`."""
+        for candidate in ALL_NATURES[nature.rank :]:
+            if candidate in self.natures:
+                return self.natures[candidate]
+        return NaturePolicy()
+
+    def allow_windows(self, nature: Nature) -> list[Window]:
+        """The evaluable allow windows of `nature`."""
+        return [
+            ALWAYS_WINDOW if n == ALWAYS else self._windows[n] for n in self.nature_policy(nature).windows
+        ]
+
+    @property
+    def deny_windows(self) -> list[Window]:
+        """Deny windows apply to every nature."""
+        return [w for w in self._windows.values() if w.kind is Kind.DENY]
+
+    @property
+    def deploy_window(self) -> Window | None:
+        """Expected deploys as a window: each fire of `deploy_schedule` holds for `deploy_duration`."""
+        g = self.guards
+        if g.deploy_schedule is None:
+            return None
+        return Window("deploy", Kind.DENY, self.zone, g.deploy_schedule, g.deploy_duration)
+
+    def size_of(self, classification: Classification) -> SizeClass | None:
+        """Largest size class of the touched tables, from the classification and `table_sizes`."""
+        sizes = dict(classification.table_sizes)
+        for table in classification.tables:
+            if table in self.table_sizes:
+                sizes.setdefault(table, self.table_sizes[table])
+        order = list(SizeClass)
+        return max(sizes.values(), key=order.index, default=None)
+
+    def estimate(self, classification: Classification) -> timedelta:
+        """Estimated run time of one migration (without the per-run overhead)."""
+        return self.durations.for_nature(classification.primary_nature).for_size(self.size_of(classification))
+
+
+def _path(loc: tuple[int | str, ...]) -> str:
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += ("." if out else "") + str(part)
+    return out or "policy"
+
+
+_ALIASES = {"start": "from", "end": "to"}
+
+
+def _format(error: Any) -> str:
+    loc = tuple(_ALIASES.get(p, p) if isinstance(p, str) else p for p in error["loc"])
+    kind = error["type"]
+    if loc and loc[-1] == "[key]":
+        loc = loc[:-1]
+        label = "unknown nature" if len(loc) >= 2 and loc[0] in ("natures",) else "invalid key"
+        known = ", ".join(n.value for n in ALL_NATURES)
+        return f"{_path(loc)}: {label} {loc[-1]!r}; known: {known}"
+    if kind == "extra_forbidden":
+        return f"{_path(loc)}: unknown key"
+    if kind == "missing":
+        return f"{_path(loc)}: required"
+    if kind in ("enum", "literal_error"):
+        return f"{_path(loc)}: must be {error['ctx']['expected']} (got {error['input']!r})"
+    if kind == "value_error":
+        return f"{_path(loc)}: {str(error['msg']).removeprefix('Value error, ')}"
+    return f"{_path(loc)}: {str(error['msg']).lower()} (got {error['input']!r})"
+
+
+def _reference_errors(raw: dict[str, Any]) -> list[str]:
+    """Cross-references checked on the raw data, so they are reported alongside field errors."""
+    errors: list[str] = []
+    windows = raw.get("windows") if isinstance(raw.get("windows"), list) else []
+    kinds: dict[str, str] = {}
+    for i, w in enumerate(windows or []):
+        if isinstance(w, dict) and isinstance(w.get("name"), str):
+            if w["name"] == ALWAYS:
+                errors.append(f"windows[{i}].name: '{ALWAYS}' is reserved (it means no restriction)")
+            elif w["name"] in kinds:
+                errors.append(f"windows[{i}].name: duplicate window '{w['name']}'")
+            kinds.setdefault(w["name"], str(w.get("kind")))
+    natures = raw.get("natures") if isinstance(raw.get("natures"), dict) else {}
+    for nature, entry in (natures or {}).items():
+        names = entry.get("windows") if isinstance(entry, dict) else None
+        for name in names if isinstance(names, list) else []:
+            if name != ALWAYS and name not in kinds:
+                errors.append(f"natures.{nature}.windows: unknown window '{name}'")
+            elif kinds.get(name) == "deny":
+                errors.append(
+                    f"natures.{nature}.windows: '{name}' is a deny window "
+                    "(deny windows apply to every nature)"
+                )
+    envs = raw.get("environments") if isinstance(raw.get("environments"), list) else []
+    env_names: list[str] = [
+        e["name"] for e in envs or [] if isinstance(e, dict) and isinstance(e.get("name"), str)
+    ]
+    seen: set[str] = set()
+    for i, env in enumerate(envs or []):
+        if not isinstance(env, dict):
+            continue
+        name, requires = env.get("name"), env.get("requires")
+        if name in seen:
+            errors.append(f"environments[{i}].name: duplicate environment '{name}'")
+        seen.add(str(name))
+        if requires is not None and requires == name:
+            errors.append(f"environments[{i}].requires: an environment cannot require itself")
+        elif requires is not None and requires not in env_names:
+            errors.append(f"environments[{i}].requires: unknown environment '{requires}'")
+    return errors
+
+
+def load_policy(text: str) -> Policy:
+    """Parse and validate policy YAML; raises InvalidPolicy with every error and its key path."""
+    try:
+        raw = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark is not None else ""
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise InvalidPolicy([f"policy: {where}not valid YAML ({problem})"]) from None
+    if raw is None:
+        raise InvalidPolicy(["policy: the file is empty"])
+    if not isinstance(raw, dict):
+        raise InvalidPolicy([f"policy: must be a mapping of keys, got {type(raw).__name__}"])
+    errors = _reference_errors(raw)
+    try:
+        policy = Policy.model_validate(raw)
+    except ValidationError as exc:
+        raise InvalidPolicy([_format(e) for e in exc.errors()] + errors) from None
+    if errors:
+        raise InvalidPolicy(errors)
+    return policy
