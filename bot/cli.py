@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import click
 
+from bot.cli_check_config import check_config
 from bot.cli_classify import classify
+from bot.cli_plan import plan
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -13,6 +15,8 @@ def cli() -> None:
 
 
 cli.add_command(classify)
+cli.add_command(plan)
+cli.add_command(check_config)
 
 
 def main() -> None:

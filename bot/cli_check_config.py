@@ -1,0 +1,48 @@
+"""`pdm-bot check-config`: validate the policy file and list every error with its key path."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from bot.cli_support import ExitCode, guarded
+from bot.settings import Settings
+from scheduler.policy.model import InvalidPolicy, Policy, load_policy
+
+
+def summarise(policy: Policy) -> list[str]:
+    """A few lines describing a valid policy."""
+    envs = ", ".join(e.name + (f" (after {e.requires})" if e.requires else "") for e in policy.environments)
+    lines = [f"environments: {envs}"]
+    for spec in policy.windows:
+        window = spec.to_window(policy.timezone)
+        lines.append(f"window {spec.name} [{spec.kind.value}]: {window.describe()}")
+    for nature, entry in sorted(policy.natures.items(), key=lambda kv: kv[0].rank):
+        lines.append(f"nature {nature.value}: {entry.mode.value} in {', '.join(entry.windows)}")
+    return lines
+
+
+@click.command("check-config")
+@click.option("--policy", "policy_file", default=None, help="Policy YAML (default: PDM_POLICY_FILE).")
+@guarded
+def check_config(policy_file: str | None) -> None:
+    """Validate a policy file; print every error with its key path (exit 2) or a summary.
+
+    \b
+    Example:
+      pdm-bot check-config --policy examples/policy.yaml
+    """
+    path = policy_file or Settings().policy_file
+    text = Path(path).read_text(encoding="utf-8")
+    try:
+        policy = load_policy(text)
+    except InvalidPolicy as exc:
+        for error in exc.errors:
+            click.echo(f"{path}: {error}", err=True)
+        click.echo(f"{path}: {len(exc.errors)} error(s)", err=True)
+        sys.exit(ExitCode.USAGE)
+    click.echo(f"{path}: valid")
+    for line in summarise(policy):
+        click.echo(f"  {line}")
