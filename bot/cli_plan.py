@@ -104,8 +104,14 @@ def render(
             f"{run.up_to_version}  {run.nature.value:<22} {run.mode.value:<9} "
             f"{format_duration(run.estimated_duration):>6}  {run.window or ''}"
         )
-    if not schedule:
-        lines.append("  nothing can run within the horizon")
+    scheduled = sum(len(run.migrations) for run in schedule)
+    if scheduled < len(state.pending):
+        first = sorted(state.pending, key=lambda p: p.version)[scheduled]
+        mode = policy.nature_policy(first.classification.primary_nature).mode.value
+        lines.append(
+            f"  {len(state.pending) - scheduled} not scheduled: {first.version} "
+            f"({first.classification.primary_nature.value}, {mode}) and everything after it"
+        )
     return "\n".join(lines)
 
 

@@ -91,7 +91,7 @@ def deploy_due(schedule: Window | None, start: datetime, estimate: timedelta) ->
 
 
 def db_load(value: float | None, threshold: float | None) -> GuardResult:
-    """Defer while DB load is above the threshold; not configured passes, configured without a reading fails."""
+    """Defer while DB load is above the threshold; unconfigured passes, no reading fails."""
     if threshold is None:
         return GuardResult("db_load", True, "max_db_load not configured", configured=False)
     if value is None:
@@ -157,10 +157,11 @@ def chain(
             return GuardResult("chain", i > 0, f"{version} has not run on {requires} yet", allowed=i)
         if done + min_soak > at:
             ready = done + min_soak
+            verb = "ran" if done <= at else "is projected to finish"
             return GuardResult(
                 "chain",
                 i > 0,
-                f"{version} ran on {requires} at {format_time(done, UTC)}; "
+                f"{version} {verb} on {requires} at {format_time(done, UTC)}; "
                 f"soaks until {format_time(ready, UTC)}",
                 allowed=i,
                 ready_at=ready,
