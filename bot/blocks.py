@@ -439,3 +439,30 @@ def explain_blocks(item: Classification) -> list[Block]:
     if item.error:
         blocks.append(section(f":warning: {item.error}"))
     return blocks
+
+
+MAX_PENDING_LISTED = 40
+
+
+def pending_blocks(
+    environment: str, items: Sequence[tuple[Classification, str]], file_url_template: str
+) -> list[Block]:
+    """`/pdm diff ENV`: every pending migration (with the SHA of its package), summarised by nature."""
+    if not items:
+        return [section(f"*{environment}*: nothing pending.")]
+    classifications = [item for item, _ in items]
+    result = [
+        section(
+            f"*{environment}*: *{_versions(classifications)}* pending\n{nature_summary(classifications)}"
+        ),
+        divider(),
+    ]
+    for item, sha in items[:MAX_PENDING_LISTED]:
+        result.append(migration_section(item, sha=sha, file_url_template=file_url_template))
+    if len(items) > MAX_PENDING_LISTED:
+        result.append(
+            context(
+                f"and {len(items) - MAX_PENDING_LISTED} more; `/pdm plan {environment}` shows the batches"
+            )
+        )
+    return result

@@ -1,0 +1,179 @@
+"""Read-only `/pdm` answers: load Redis state, ask the pure planner, render with `bot.blocks`."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable
+from datetime import datetime, timedelta
+
+from bot import blocks
+from bot.views import GuardLine, HistoryLine, PendingGroup, PlanView, ScheduledRun, StatusView
+from handlers.commands import Command
+from scheduler.errors import InputError
+from scheduler.plan import decide, project
+from scheduler.policy.decision import Approval, DeployedPackage, EnvState, PendingMigration
+from scheduler.policy.guards import GuardResult
+from scheduler.policy.model import Policy
+from scheduler.records import DeploymentStatus, RunStatus
+from scheduler.state import State
+
+PROJECTION_HORIZON = timedelta(days=14)
+HISTORY_LIMIT = 10
+
+
+def load_env_state(state: State, policy: Policy, env: str) -> EnvState:
+    """The planner's view of `env` from Redis (outside readings such as DB load are left unknown)."""
+    spec = policy.environment(env)
+    deploying = state.deployment_in_progress(env)
+    lock = state.lock_holder(env)
+    pause = state.effective_pause(env)
+    approved = [r for r in state.active_runs() if r.environment == env and r.status is RunStatus.APPROVED]
+    return EnvState(
+        environment=env,
+        pending=tuple(
+            PendingMigration(p.version, p.classification, p.package_sha, p.deployed_at)
+            for p in state.pending(env)
+        ),
+        packages=tuple(
+            DeployedPackage(d.sha, d.deployed_at)
+            for d in reversed(state.deployments(env, limit=50))
+            if d.status is DeploymentStatus.SUCCESS
+        ),
+        deploy_running=deploying is not None,
+        deploy_started_at=deploying.deployed_at if deploying else None,
+        lock_holder=lock.owner if lock else None,
+        paused=pause is not None,
+        pause_reason=pause.reason if pause else "",
+        holds={version: note.reason for version, note in state.holds().items()},
+        upstream_successes=state.successes(spec.requires) if spec.requires else {},
+        approval=Approval(approved[-1].up_to_version, tuple(approved[-1].approved_by)) if approved else None,
+    )
+
+
+def _guard_lines(results: list[GuardResult]) -> list[GuardLine]:
+    return [GuardLine(r.name, r.ok, r.reason, r.configured) for r in results]
+
+
+class StateReader:
+    """Answers status, diff, plan, history and explain; fast (Redis reads and pure code only)."""
+
+    def __init__(
+        self, state: State, policy: Policy, *, clock: Callable[[], datetime], file_url_template: str = ""
+    ) -> None:
+        self._state = state
+        self._policy = policy
+        self._clock = clock
+        self._file_url_template = file_url_template
+
+    def _environments(self, env: str | None) -> list[str]:
+        return [env] if env else [e.name for e in self._policy.environments]
+
+    def answer(self, command: Command) -> list[blocks.Block]:
+        """Blocks answering a read-only command."""
+        match command.name:
+            case "status":
+                return self._each(command.environment, lambda env: blocks.status_blocks(self.status(env)))
+            case "diff":
+                return self._each(command.environment, self.diff)
+            case "plan":
+                return self._each(command.environment, lambda env: blocks.plan_blocks(self.plan(env)))
+            case "history":
+                return blocks.history_blocks(self.history(command.environment), command.environment)
+            case "explain":
+                return self.explain(command.version or "")
+        raise InputError(f"`{command.name}` is not a read-only subcommand")
+
+    def _each(self, env: str | None, render: Callable[[str], list[blocks.Block]]) -> list[blocks.Block]:
+        result: list[blocks.Block] = []
+        for name in self._environments(env):
+            if result:
+                result.append(blocks.divider())
+            result.extend(render(name))
+        return result
+
+    def status(self, env: str) -> StatusView:
+        """Total pending, split by nature and database, decision, next window, guards, rollback line."""
+        env_state = load_env_state(self._state, self._policy, env)
+        decision = decide(env_state, self._policy, self._clock())
+        split = Counter(
+            (p.classification.primary_nature, str(p.classification.database)) for p in env_state.pending
+        )
+        pause = self._state.effective_pause(env)
+        active = [r for r in self._state.active_runs() if r.environment == env]
+        return StatusView(
+            environment=env,
+            pending_total=len(env_state.pending),
+            groups=[PendingGroup(nature, db, count) for (nature, db), count in split.items()],
+            next_window_at=decision.next_window_at,
+            action=str(decision.action),
+            reasons=list(decision.reasons),
+            guards=_guard_lines(decision.guards),
+            rollback_line=self.rollback_line(env),
+            paused=f"{pause.reason or 'no reason given'} (by <@{pause.actor}>)" if pause else None,
+            holds=sorted(env_state.holds),
+            active_run=f"{active[-1].id} ({active[-1].status})" if active else None,
+            deploy_in_progress=env_state.deploy_running,
+        )
+
+    def rollback_line(self, env: str) -> str:
+        """What the last successful run did to rollbacks."""
+        run = self._state.last_successful_run(env)
+        if run is None:
+            baseline = self._state.baseline(env)
+            since = f" (pending counted from baseline `{baseline.sha[:8]}`)" if baseline else ""
+            return f"no PDM run recorded on {env}{since}"
+        when = blocks.slack_date(run.finished_at) if run.finished_at else "an unknown time"
+        return (
+            f"migrations up to `{run.up_to_version}` ran {when} (package `{run.target_sha[:8]}`): "
+            f"packages older than `{run.target_sha[:8]}` can no longer be rolled back to"
+        )
+
+    def diff(self, env: str) -> list[blocks.Block]:
+        """The pending migrations of `env`, classified."""
+        items = [(p.classification, p.package_sha) for p in self._state.pending(env)]
+        return blocks.pending_blocks(env, items, self._file_url_template)
+
+    def plan(self, env: str) -> PlanView:
+        """The decision now and the projected runs."""
+        at = self._clock()
+        env_state = load_env_state(self._state, self._policy, env)
+        decision = decide(env_state, self._policy, at)
+        runs = project(env_state, self._policy, at, PROJECTION_HORIZON)
+        return PlanView(
+            environment=env,
+            at=at,
+            action=str(decision.action),
+            migrations=list(decision.migrations),
+            up_to_version=decision.up_to_version,
+            reasons=list(decision.reasons),
+            next_window_at=decision.next_window_at,
+            schedule=[ScheduledRun(r.at, str(r.action), list(r.migrations)) for r in runs],
+            guards=_guard_lines(decision.guards),
+        )
+
+    def history(self, env: str | None) -> list[HistoryLine]:
+        """The latest runs, newest first."""
+        runs = [run for name in self._environments(env) for run in self._state.runs(name, HISTORY_LIMIT)]
+        runs.sort(key=lambda r: r.requested_at, reverse=True)
+        return [
+            HistoryLine(
+                run_id=r.id,
+                environment=r.environment,
+                status=str(r.status),
+                up_to_version=r.up_to_version,
+                migration_count=len(r.migrations),
+                requested_at=r.requested_at,
+                finished_at=r.finished_at,
+                actor=r.approved_by[0] if r.approved_by else r.requested_by or None,
+                pipeline_url=r.pipeline_url,
+            )
+            for r in runs[:HISTORY_LIMIT]
+        ]
+
+    def explain(self, version: str) -> list[blocks.Block]:
+        """Why a pending migration got its nature."""
+        for env in self._environments(None):
+            for pending in self._state.pending(env):
+                if pending.version == version:
+                    return blocks.explain_blocks(pending.classification)
+        raise InputError(f"no pending migration has version {version} (explain knows pending migrations)")
