@@ -254,9 +254,19 @@ READ_METHODS: frozenset[str] = frozenset(
         "quote", "quote_table_name", "quote_column_name", "info", "warn", "error", "logger", "squish",
         "strip", "id", "pick", "sole", "take", "find_in_batches", "reset_column_information", "load",
         "transaction", "with_suppressed", "temporary_ignore_tables_in_transaction", "set", "merge",
-        "join", "compact", "uniq", "tap", "then", "safe_constantize", "constantize",
+        "join", "compact", "uniq", "tap", "then", "safe_constantize", "constantize", "each_slice",
+        "with_index",
+        "each_with_index", "to_a", "index_by", "group_by", "flat_map", "reject", "filter", "in_groups_of",
+        "each_with_object", "sort_by",
     }
 )  # fmt: skip
+
+# Methods that run application code when called on an application constant (service objects, workers
+# run inline). Calls on application constants through `.new(...)` count too; other calls there (model
+# scopes such as `User.active`) are taken as reads.
+COMMAND_METHODS: frozenset[str] = frozenset(
+    {"execute", "call", "perform", "perform_now", "run", "process", "sync", "refresh", "rebuild", "import"}
+)
 
 SQL_METHODS: frozenset[str] = frozenset(
     {"execute", "exec_query", "exec_update", "exec_delete", "exec_insert"}

@@ -45,7 +45,7 @@ def split_file_name(path: str) -> tuple[str | None, str | None]:
     return match.group(1), match.group(2) or None
 
 
-def failed(path: str, reason: str, *, evidence: list[Evidence] | None = None) -> Classification:
+def failed(path: str, reason: str, *, line: int = 1) -> Classification:
     """An `unknown` classification carrying the reason it could not be classified."""
     version, name = split_file_name(path)
     return Classification(
@@ -55,7 +55,7 @@ def failed(path: str, reason: str, *, evidence: list[Evidence] | None = None) ->
         primary_nature=Nature.UNKNOWN,
         natures=[Nature.UNKNOWN],
         confidence=Confidence.LOW,
-        evidence=evidence or [Evidence(line=1, signal="error", nature=Nature.UNKNOWN, note=reason)],
+        evidence=[Evidence(line=line, signal="error", nature=Nature.UNKNOWN, note=reason)],
         resolution=f"unknown: {reason}",
         error=reason,
     )
@@ -163,7 +163,7 @@ def decide(
 ) -> Classification:
     """Turn walker facts (and an optional declaration) into the classification of `path`."""
     if facts.error is not None:
-        return failed(path, facts.error)
+        return failed(path, facts.error, line=facts.error_line)
     created = {s.table for s in facts.signals if s.creates_table and s.table}
     signals = facts.signals
     inferred = by_restrictiveness(n for s in signals if not _is_cheap(s, created) for n in s.natures)

@@ -61,6 +61,7 @@ class Facts:
     """Everything the walker learnt from one file."""
 
     error: str | None = None
+    error_line: int = 1
     class_line: int | None = None
     has_entry: bool = False
     signals: list[Signal] = field(default_factory=list)
@@ -88,8 +89,6 @@ def parse_error_line(root: Node) -> int:
     """Line of the first syntax error under `root` (which has `has_error`)."""
     node = root
     while True:
-        if node.type == "ERROR" or node.is_missing:
-            return _line(node)
         broken = next((c for c in node.children if c.has_error or c.is_missing), None)
         if broken is None:
             return _line(node)
@@ -269,8 +268,21 @@ class _Walker:
         elif name in catalog.MODEL_WRITES:
             table = self._table_of(receiver)
             self._add(call, f".{name}", catalog.DATA, "writes rows inline", table=table)
-        elif root and not self._safe(root) and name not in catalog.READ_METHODS and not name.endswith("?"):
+        elif root and not self._safe(root) and self._runs_application_code(receiver, name):
             self._add(call, f"{root}.{name}", (Nature.UNKNOWN,), "calls application code: effect unseen")
+
+    def _runs_application_code(self, receiver: Node, name: str) -> bool:
+        """A command method, or any non-read method on an object built with `.new` (a service object)."""
+        if name in catalog.READ_METHODS or name.endswith("?"):
+            return False
+        if name in catalog.COMMAND_METHODS:
+            return True
+        node: Node | None = receiver
+        while node is not None and node.type == "call":
+            if _text(node.child_by_field_name("method")) == "new":
+                return True
+            node = node.child_by_field_name("receiver")
+        return False
 
     def _safe(self, root: str) -> bool:
         if root in catalog.SAFE_RECEIVERS_EXACT or root in self.model_tables:
@@ -446,5 +458,6 @@ def walk(source: bytes) -> Facts:
     tree = _PARSER.parse(source)
     root = tree.root_node
     if root.has_error:
-        return Facts(error=f"Ruby syntax error near line {parse_error_line(root)}")
+        line = parse_error_line(root)
+        return Facts(error=f"Ruby syntax error near line {line}", error_line=line)
     return _Walker(root).run()

@@ -1,0 +1,15 @@
+# frozen_string_literal: true
+
+class FinalizeAuditEventsPartitionedBackfill < Gitlab::Database::Migration[2.2]
+  milestone '18.8'
+  disable_ddl_transaction!
+  restrict_gitlab_migration gitlab_schema: :gitlab_main
+
+  def up
+    finalize_backfilling_partitioned_table :audit_events
+  end
+
+  def down
+    # no-op
+  end
+end
