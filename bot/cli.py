@@ -7,6 +7,7 @@ import click
 from bot.cli_check_config import check_config
 from bot.cli_classify import classify
 from bot.cli_plan import plan
+from bot.cli_serve import serve
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -17,6 +18,7 @@ def cli() -> None:
 cli.add_command(classify)
 cli.add_command(plan)
 cli.add_command(check_config)
+cli.add_command(serve)
 
 
 def main() -> None:
