@@ -17,7 +17,7 @@ from scheduler.natures import Nature, most_restrictive
 from scheduler.policy import guards as g
 from scheduler.policy.decision import Action, Decision, EnvState, PendingMigration, ProjectedRun
 from scheduler.policy.model import EnvironmentSpec, Mode, Policy
-from scheduler.policy.windows import Kind, Window, WindowVerdict, evaluate_windows, format_time
+from scheduler.policy.windows import UTC, Kind, Window, WindowVerdict, evaluate_windows, format_time
 
 _MAX_STEPS = 5000
 _SEARCH = timedelta(days=400)
@@ -176,9 +176,12 @@ def _split(
     while ready < count and _satisfied(pending, state, policy, ready, at):
         ready += 1
     if ready:
+        if ready == count:
+            return _Batch(Action.EXECUTE, ready, [])
         need = "an approval" if pending.modes[ready] is Mode.APPROVAL else "/pdm run (manual)"
-        rest = [f"{pending.label(ready)} needs {need}; it follows this run"] if ready < count else []
-        return _Batch(Action.EXECUTE, ready, rest)
+        return _Batch(Action.EXECUTE, ready, [f"{pending.label(ready)} needs {need}; it follows this run"])
+    if not count:
+        return _Batch(Action.WAIT, 0, [])
     if pending.modes[0] is Mode.MANUAL:
         return _Batch(Action.WAIT, 0, [f"{pending.label(0)} is manual: it runs only on /pdm run"])
     proposable = 0
@@ -267,6 +270,7 @@ def _decision(
 
 def decide(state: EnvState, policy: Policy, now: datetime) -> Decision:
     """What to do on `state.environment` at `now`: execute, propose, wait, blocked or idle."""
+    now = now.astimezone(UTC)
     env = policy.environment(state.environment)
     pending = _Pending.build(state.pending, policy)
     env_guards = _environment_guards(state, policy)
@@ -359,6 +363,7 @@ def _proposal_time(policy: Policy, now: datetime, start: datetime) -> bool:
 def project(state: EnvState, policy: Policy, now: datetime, horizon: timedelta) -> list[ProjectedRun]:
     """Projected future runs if nothing else changes (approvals assumed given; environment guards,
     which change by events rather than time, are not projected)."""
+    now = now.astimezone(UTC)
     env = policy.environment(state.environment)
     pending = _Pending.build(state.pending, policy)
     runs: list[ProjectedRun] = []

@@ -145,6 +145,8 @@ class WindowSpec(Strict):
         zone = ZoneInfo(self.timezone or default_zone)
         start = self.start.replace(tzinfo=zone) if self.start and self.start.tzinfo is None else self.start
         end = self.end.replace(tzinfo=zone) if self.end and self.end.tzinfo is None else self.end
+        utc = ZoneInfo("UTC")
+        start, end = (start.astimezone(utc) if start else None), (end.astimezone(utc) if end else None)
         return Window(self.name, self.kind, zone, self.schedule, self.duration, start, end)
 
 

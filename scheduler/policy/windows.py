@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 
 from croniter import croniter
 
+UTC = ZoneInfo("UTC")
 ALWAYS = "always"
 _DST_SLACK = timedelta(hours=3)
 _MAX_STEPS = 2000
@@ -59,8 +60,10 @@ def format_time(at: datetime, zone: ZoneInfo) -> str:
 
 
 def _localize(naive: datetime, zone: ZoneInfo) -> datetime:
-    """A wall-clock time in `zone` as an instant (fold=0: before-transition offset)."""
-    return naive.replace(tzinfo=zone, fold=0).astimezone(zone)
+    """A wall-clock time in `zone` as a UTC instant (fold=0: before-transition offset).
+
+    Instants are kept in UTC: Python adds timedeltas to aware datetimes in wall-clock time."""
+    return naive.replace(tzinfo=zone, fold=0).astimezone(UTC)
 
 
 @dataclass(frozen=True)
@@ -102,6 +105,7 @@ class Window:
 
     def is_open(self, at: datetime) -> bool:
         """Whether the window is open at instant `at` (opening included, closing excluded)."""
+        at = at.astimezone(UTC)
         if self.start is not None and self.end is not None:
             return self.start <= at < self.end
         if self.schedule is None or self.duration is None:
@@ -111,6 +115,7 @@ class Window:
 
     def next_open(self, after: datetime) -> datetime | None:
         """The first opening strictly after `after` (None: never again, or always open)."""
+        after = after.astimezone(UTC)
         if self.start is not None:
             return self.start if self.start > after else None
         if self.schedule is None:
@@ -119,6 +124,7 @@ class Window:
 
     def closes_at(self, at: datetime) -> datetime | None:
         """When the window open at `at` closes (overlapping openings merged); None if closed or endless."""
+        at = at.astimezone(UTC)
         if not self.is_open(at):
             return None
         if self.end is not None:
