@@ -18,6 +18,7 @@ _TABLE = re.compile(
     r"\"?([A-Za-z_][\w.]*)",
     re.I,
 )
+_CREATE_QUALIFIERS = frozenset({"OR", "REPLACE", "UNIQUE", "CONSTRAINT", "TEMP", "TEMPORARY", "UNLOGGED"})
 _DML_INSIDE = re.compile(r"\b(UPDATE|DELETE|INSERT|MERGE)\b", re.I)
 
 
@@ -48,13 +49,12 @@ def _kind(words: list[str]) -> tuple[str, Nature | None]:
     first = words[0]
     head = " ".join(words[:6])
     if first == "CREATE":
-        if "INDEX" in words[1:4]:
+        obj = next((w for w in words[1:] if w not in _CREATE_QUALIFIERS), "")
+        if obj == "INDEX":
             return "CREATE INDEX", Nature.INDEX_AND_CONSTRAINT
-        if "TRIGGER" in words[1:5]:
-            return "CREATE TRIGGER", Nature.DDL_CLEANUP
-        if "FUNCTION" in words[1:5] or "PROCEDURE" in words[1:5]:
+        if obj in ("FUNCTION", "PROCEDURE"):
             return "CREATE FUNCTION", Nature.DDL_CLEANUP
-        return f"CREATE {words[1] if len(words) > 1 else ''}".strip(), Nature.DDL_CLEANUP
+        return f"CREATE {obj}".strip(), Nature.DDL_CLEANUP
     if first == "DROP":
         if head.startswith("DROP INDEX CONCURRENTLY"):
             return "DROP INDEX CONCURRENTLY", Nature.INDEX_AND_CONSTRAINT
