@@ -13,7 +13,7 @@ from scheduler.natures import Nature
     [
         ("CREATE INDEX CONCURRENTLY idx ON issues (x)", "CREATE INDEX", Nature.INDEX_AND_CONSTRAINT),
         ("create unique index idx on issues (x)", "CREATE INDEX", Nature.INDEX_AND_CONSTRAINT),
-        ("ALTER TABLE issues VALIDATE CONSTRAINT check_1", "VALIDATE CONSTRAINT", Nature.INDEX_AND_CONSTRAINT),
+        ("ALTER TABLE t VALIDATE CONSTRAINT check_1", "VALIDATE CONSTRAINT", Nature.INDEX_AND_CONSTRAINT),
         ("ALTER TABLE issues ADD CONSTRAINT c CHECK (x > 0) NOT VALID", "ALTER TABLE … ADD CONSTRAINT",
          Nature.INDEX_AND_CONSTRAINT),
         ("ALTER TABLE issues DROP COLUMN x", "ALTER TABLE … DROP", Nature.DDL_CLEANUP),
