@@ -47,6 +47,7 @@ def gunicorn_options(host: str, port: int, workers: int, threads: int) -> dict[s
         "keepalive": 5,
         "accesslog": None,
         "child_exit": _child_exit,
+        "control_socket_disable": True,
     }
 
 

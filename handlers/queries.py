@@ -14,20 +14,23 @@ from scheduler.plan import decide, project
 from scheduler.policy.decision import Approval, DeployedPackage, EnvState, PendingMigration
 from scheduler.policy.guards import GuardResult
 from scheduler.policy.model import Policy
-from scheduler.records import DeploymentStatus, RunStatus
+from scheduler.records import DeploymentStatus, Run, RunStatus
 from scheduler.state import State
 
 PROJECTION_HORIZON = timedelta(days=14)
 HISTORY_LIMIT = 10
 
 
-def load_env_state(state: State, policy: Policy, env: str) -> EnvState:
+def load_env_state(
+    state: State, policy: Policy, env: str, *, active_runs: list[Run] | None = None
+) -> EnvState:
     """The planner's view of `env` from Redis (outside readings such as DB load are left unknown)."""
     spec = policy.environment(env)
     deploying = state.deployment_in_progress(env)
     lock = state.lock_holder(env)
     pause = state.effective_pause(env)
-    approved = [r for r in state.active_runs() if r.environment == env and r.status is RunStatus.APPROVED]
+    active = active_runs if active_runs is not None else state.active_runs()
+    approved = [r for r in active if r.environment == env and r.status is RunStatus.APPROVED]
     return EnvState(
         environment=env,
         pending=tuple(
@@ -93,13 +96,14 @@ class StateReader:
 
     def status(self, env: str) -> StatusView:
         """Total pending, split by nature and database, decision, next window, guards, rollback line."""
-        env_state = load_env_state(self._state, self._policy, env)
+        active_runs = self._state.active_runs()
+        env_state = load_env_state(self._state, self._policy, env, active_runs=active_runs)
         decision = decide(env_state, self._policy, self._clock())
         split = Counter(
             (p.classification.primary_nature, str(p.classification.database)) for p in env_state.pending
         )
-        pause = self._state.effective_pause(env)
-        active = [r for r in self._state.active_runs() if r.environment == env]
+        pause = self._state.effective_pause(env) if env_state.paused else None
+        active = [r for r in active_runs if r.environment == env]
         return StatusView(
             environment=env,
             pending_total=len(env_state.pending),
