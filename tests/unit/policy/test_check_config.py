@@ -16,29 +16,57 @@ BASE = "environments: [{name: gstg}]\n"
 @pytest.mark.parametrize(
     ("text", "message"),
     [
-        (BASE + "windows: [{name: w, kind: allow, schedule: '0 25 * * *', duration: 5h}]",
-         "windows[0].schedule: cannot parse cron '0 25 * * *'"),
-        (BASE + "windows: [{name: w, kind: allow, schedule: '0 1 * * *', duration: 5 hours}]",
-         "windows[0].duration: cannot parse duration '5 hours' (use e.g. 30m, 5h, 14d)"),
-        (BASE + "windows: [{name: w, kind: alow, schedule: '0 1 * * *', duration: 5h}]",
-         "windows[0].kind: must be 'allow' or 'deny' (got 'alow')"),
-        (BASE + "windows: [{name: w, kind: deny}]", "windows[0]: give either schedule and duration, or from and to"),
-        (BASE + "windows: [{name: w, kind: deny, from: 2026-12-20T00:00:00Z, to: 2026-12-01T00:00:00Z}]",
-         "windows[0]: to must be after from"),
-        (BASE + "natures: {ddl_cleanup: {windows: [weekendd]}}", "natures.ddl_cleanup.windows: unknown window 'weekendd'"),
-        (BASE + "natures: {ddl_clean: {windows: [always]}}",
-         "natures.ddl_clean: unknown nature 'ddl_clean'; known: no_op, background_scheduling, index_and_constraint, "
-         "data_migration, ddl_cleanup, unknown"),
-        (BASE + "natures: {no_op: {mode: aprove}}", "natures.no_op.mode: must be 'auto', 'approval' or 'manual' (got 'aprove')"),
+        (
+            BASE + "windows: [{name: w, kind: allow, schedule: '0 25 * * *', duration: 5h}]",
+            "windows[0].schedule: cannot parse cron '0 25 * * *'",
+        ),
+        (
+            BASE + "windows: [{name: w, kind: allow, schedule: '0 1 * * *', duration: 5 hours}]",
+            "windows[0].duration: cannot parse duration '5 hours' (use e.g. 30m, 5h, 14d)",
+        ),
+        (
+            BASE + "windows: [{name: w, kind: alow, schedule: '0 1 * * *', duration: 5h}]",
+            "windows[0].kind: must be 'allow' or 'deny' (got 'alow')",
+        ),
+        (
+            BASE + "windows: [{name: w, kind: deny}]",
+            "windows[0]: give either schedule and duration, or from and to",
+        ),
+        (
+            BASE + "windows: [{name: w, kind: deny, from: 2026-12-20T00:00:00Z, to: 2026-12-01T00:00:00Z}]",
+            "windows[0]: to must be after from",
+        ),
+        (
+            BASE + "natures: {ddl_cleanup: {windows: [weekendd]}}",
+            "natures.ddl_cleanup.windows: unknown window 'weekendd'",
+        ),
+        (
+            BASE + "natures: {ddl_clean: {windows: [always]}}",
+            "natures.ddl_clean: unknown nature 'ddl_clean'; known: no_op, background_scheduling, "
+            "index_and_constraint, "
+            "data_migration, ddl_cleanup, unknown",
+        ),
+        (
+            BASE + "natures: {no_op: {mode: aprove}}",
+            "natures.no_op.mode: must be 'auto', 'approval' or 'manual' (got 'aprove')",
+        ),
         (BASE + "colour: blue", "colour: unknown key"),
         (BASE + "timezone: Mars/Base", "timezone: unknown time zone 'Mars/Base'"),
-        ("environments: [{name: gprd, requires: gstg}]", "environments[0].requires: unknown environment 'gstg'"),
+        (
+            "environments: [{name: gprd, requires: gstg}]",
+            "environments[0].requires: unknown environment 'gstg'",
+        ),
         ("windows: []", "environments: required"),
         (BASE + "guards: {max_db_load: {prometheus_url: http://p}}", "guards.max_db_load.query: required"),
-        (BASE + "table_sizes: {ci_builds: huge}",
-         "table_sizes.ci_builds: must be 'small', 'medium', 'large' or 'over_limit' (got 'huge')"),
+        (
+            BASE + "table_sizes: {ci_builds: huge}",
+            "table_sizes.ci_builds: must be 'small', 'medium', 'large' or 'over_limit' (got 'huge')",
+        ),
         ("", "policy: the file is empty"),
-        ("a: [", "policy: line 1, column 5: not valid YAML (expected the node content, but found '<stream end>')"),
+        (
+            "a: [",
+            "policy: line 1, column 5: not valid YAML (expected the node content, but found '<stream end>')",
+        ),
     ],
 )
 def test_each_kind_of_error_is_reported_with_its_key_path(text: str, message: str) -> None:
@@ -49,8 +77,10 @@ def test_each_kind_of_error_is_reported_with_its_key_path(text: str, message: st
 
 def test_every_error_is_reported_at_once(tmp_path: Path) -> None:
     path = tmp_path / "p.yaml"
-    path.write_text(BASE + "colour: blue\nwindows: [{name: w, kind: allow, schedule: '0 25 * * *', duration: 5h}]\n"
-                    "natures: {ddl_cleanup: {windows: [weekendd]}}\n")
+    path.write_text(
+        BASE + "colour: blue\nwindows: [{name: w, kind: allow, schedule: '0 25 * * *', duration: 5h}]\n"
+        "natures: {ddl_cleanup: {windows: [weekendd]}}\n"
+    )
     result = CliRunner().invoke(cli, ["check-config", "--policy", str(path)])
     assert result.exit_code == 2
     assert result.stderr.splitlines() == [

@@ -25,8 +25,20 @@ def sample(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def test_plan_json_follows_the_contract(sample: Path) -> None:
-    result = CliRunner().invoke(cli, ["plan", "--repo", str(sample), *ARGS, "--environment", "gstg",
-                                      "--at", "2026-01-09T15:00:00Z", "--json"])
+    result = CliRunner().invoke(
+        cli,
+        [
+            "plan",
+            "--repo",
+            str(sample),
+            *ARGS,
+            "--environment",
+            "gstg",
+            "--at",
+            "2026-01-09T15:00:00Z",
+            "--json",
+        ],
+    )
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)
     assert set(data) >= {"environment", "at", "pending", "decision", "schedule"}
@@ -38,8 +50,9 @@ def test_plan_json_follows_the_contract(sample: Path) -> None:
 
 
 def test_plan_readable_output_for_production(sample: Path) -> None:
-    result = CliRunner().invoke(cli, ["plan", "--repo", str(sample), *ARGS, "--environment", "gprd",
-                                      "--at", "2026-01-09T15:00:00Z"])
+    result = CliRunner().invoke(
+        cli, ["plan", "--repo", str(sample), *ARGS, "--environment", "gprd", "--at", "2026-01-09T15:00:00Z"]
+    )
     assert result.exit_code == 0, result.output
     assert "Decision: WAIT" in result.output and "soaks until" in result.output
     assert "Projected schedule" in result.output
@@ -47,14 +60,19 @@ def test_plan_readable_output_for_production(sample: Path) -> None:
 
 @freeze_time("2026-01-10T03:00:00Z")
 def test_plan_defaults_at_to_now(sample: Path) -> None:
-    result = CliRunner().invoke(cli, ["plan", "--repo", str(sample), *ARGS, "--environment", "gstg", "--json"])
+    result = CliRunner().invoke(
+        cli, ["plan", "--repo", str(sample), *ARGS, "--environment", "gstg", "--json"]
+    )
     assert json.loads(result.stdout)["at"] == "2026-01-10T03:00:00+00:00"
 
 
 @pytest.mark.parametrize(
     ("extra", "message"),
-    [(["--to", "nope"], "unknown revision 'nope'"), (["--environment", "gprd2"], "no environment 'gprd2'"),
-     (["--at", "friday"], "not an ISO 8601 date-time")],
+    [
+        (["--to", "nope"], "unknown revision 'nope'"),
+        (["--environment", "gprd2"], "no environment 'gprd2'"),
+        (["--at", "friday"], "not an ISO 8601 date-time"),
+    ],
 )
 def test_plan_bad_input_is_one_line_exit_2(sample: Path, extra: list[str], message: str) -> None:
     result = CliRunner().invoke(cli, ["plan", "--repo", str(sample), *ARGS, *extra])

@@ -11,7 +11,14 @@ import pytest
 from scheduler.classify.model import Classification
 from scheduler.natures import Nature
 from scheduler.plan import decide, project
-from scheduler.policy.decision import Action, Approval, DeployedPackage, EnvState, ManualRequest, PendingMigration
+from scheduler.policy.decision import (
+    Action,
+    Approval,
+    DeployedPackage,
+    EnvState,
+    ManualRequest,
+    PendingMigration,
+)
 from scheduler.policy.model import Mode, Policy, load_policy
 
 REPO = Path(__file__).resolve().parents[3]
@@ -22,9 +29,16 @@ TUESDAY_02 = datetime.fromisoformat("2026-01-06T02:00:00+00:00")
 DEPLOYED = datetime.fromisoformat("2026-01-05T00:00:00+00:00")
 
 
-def migration(version: str, nature: Nature, package: str = "old", deployed_at: datetime = DEPLOYED) -> PendingMigration:
-    c = Classification(path=f"db/post_migrate/{version}_m.rb", version=version, name="m", primary_nature=nature,
-                       natures=[nature])
+def migration(
+    version: str, nature: Nature, package: str = "old", deployed_at: datetime = DEPLOYED
+) -> PendingMigration:
+    c = Classification(
+        path=f"db/post_migrate/{version}_m.rb",
+        version=version,
+        name="m",
+        primary_nature=nature,
+        natures=[nature],
+    )
     return PendingMigration(version, c, package, deployed_at)
 
 
@@ -36,9 +50,14 @@ def state(*natures: Nature, env: str = "gstg", **kw: object) -> EnvState:
 def policy_with(**guards: object) -> Policy:
     text = (REPO / "examples" / "policy.yaml").read_text()
     lines = "".join(f"  {k}: {v}\n" for k, v in guards.items())
-    return load_policy(text.replace("guards:\n", "guards:\n" + lines.replace("'", '"'), 1).replace(
-        "  deploy_schedule: null", "" if "deploy_schedule" in guards else "  deploy_schedule: null").replace(
-        "  preserve_rollback: false\n", "" if "preserve_rollback" in guards else "  preserve_rollback: false\n"))
+    return load_policy(
+        text.replace("guards:\n", "guards:\n" + lines.replace("'", '"'), 1)
+        .replace("  deploy_schedule: null", "" if "deploy_schedule" in guards else "  deploy_schedule: null")
+        .replace(
+            "  preserve_rollback: false\n",
+            "" if "preserve_rollback" in guards else "  preserve_rollback: false\n",
+        )
+    )
 
 
 def test_nothing_pending_is_idle() -> None:
@@ -66,8 +85,11 @@ def test_longest_prefix_takes_everything_under_one_mode() -> None:
 
 
 def test_held_approval_turns_the_proposal_into_execution() -> None:
-    s = state(Nature.INDEX_AND_CONSTRAINT, Nature.NO_OP,
-              approval=Approval("20260105000001", ("U1",), expires_at=SATURDAY_03 + timedelta(hours=1)))
+    s = state(
+        Nature.INDEX_AND_CONSTRAINT,
+        Nature.NO_OP,
+        approval=Approval("20260105000001", ("U1",), expires_at=SATURDAY_03 + timedelta(hours=1)),
+    )
     assert decide(s, POLICY, SATURDAY_03).action is Action.EXECUTE
     assert decide(s, POLICY, SATURDAY_03 + timedelta(hours=2)).action is Action.PROPOSE
 
@@ -82,7 +104,9 @@ def test_two_person_nature_needs_two_approvers() -> None:
 def test_manual_head_waits_for_a_request() -> None:
     s = state(Nature.UNKNOWN)
     assert decide(s, POLICY, SATURDAY_03).action is Action.WAIT
-    assert decide(replace(s, manual_request=ManualRequest("U1")), POLICY, SATURDAY_03).action is Action.EXECUTE
+    assert (
+        decide(replace(s, manual_request=ManualRequest("U1")), POLICY, SATURDAY_03).action is Action.EXECUTE
+    )
 
 
 def test_proposal_is_posted_ahead_of_the_weekend_during_working_hours() -> None:
@@ -95,8 +119,11 @@ def test_proposal_is_posted_ahead_of_the_weekend_during_working_hours() -> None:
 
 def test_deploy_due_in_20_minutes_stops_a_30_minute_run() -> None:
     policy = policy_with(deploy_schedule="'20 3 * * *'")
-    d = decide(state(Nature.UNKNOWN, manual_request=ManualRequest("U1")), policy,
-               datetime.fromisoformat("2026-01-10T03:00:00+00:00"))
+    d = decide(
+        state(Nature.UNKNOWN, manual_request=ManualRequest("U1")),
+        policy,
+        datetime.fromisoformat("2026-01-10T03:00:00+00:00"),
+    )
     assert d.action is Action.WAIT
     assert any("03:20" in r for r in d.reasons)
     assert d.next_window_at == datetime.fromisoformat("2026-01-10T04:20:00+00:00")
@@ -104,21 +131,32 @@ def test_deploy_due_in_20_minutes_stops_a_30_minute_run() -> None:
 
 def test_deploy_due_in_40_minutes_lets_a_30_minute_run_start() -> None:
     policy = policy_with(deploy_schedule="'40 3 * * *'")
-    d = decide(state(Nature.UNKNOWN, manual_request=ManualRequest("U1")), policy,
-               datetime.fromisoformat("2026-01-10T03:00:00+00:00"))
+    d = decide(
+        state(Nature.UNKNOWN, manual_request=ManualRequest("U1")),
+        policy,
+        datetime.fromisoformat("2026-01-10T03:00:00+00:00"),
+    )
     assert d.action is Action.EXECUTE and d.estimated_duration == timedelta(minutes=40)
 
 
 def test_package_must_bake_before_its_migrations_run() -> None:
-    s = EnvState("gstg", (migration("20260105000000", Nature.NO_OP, deployed_at=FRIDAY_15 - timedelta(minutes=30)),))
+    s = EnvState(
+        "gstg", (migration("20260105000000", Nature.NO_OP, deployed_at=FRIDAY_15 - timedelta(minutes=30)),)
+    )
     d = decide(s, POLICY, FRIDAY_15)
     assert d.action is Action.WAIT and d.next_window_at == FRIDAY_15 + timedelta(minutes=30)
 
 
 def test_chain_runs_only_what_soaked_upstream() -> None:
-    s = state(Nature.NO_OP, Nature.NO_OP, env="gprd",
-              upstream_successes={"20260105000000": FRIDAY_15 - timedelta(hours=3),
-                                  "20260105000001": FRIDAY_15 - timedelta(hours=1)})
+    s = state(
+        Nature.NO_OP,
+        Nature.NO_OP,
+        env="gprd",
+        upstream_successes={
+            "20260105000000": FRIDAY_15 - timedelta(hours=3),
+            "20260105000001": FRIDAY_15 - timedelta(hours=1),
+        },
+    )
     d = decide(s, POLICY, FRIDAY_15)
     assert d.action is Action.EXECUTE and d.migrations == ["20260105000000"]
     later = project(s, POLICY, FRIDAY_15, timedelta(days=1))
@@ -133,8 +171,11 @@ def test_chain_without_upstream_run_waits_with_no_time() -> None:
 
 def test_preserve_rollback_keeps_the_current_package_migrations() -> None:
     policy = policy_with(preserve_rollback="true")
-    s = EnvState("gstg", (migration("20260105000000", Nature.NO_OP, "old"), migration("20260105000001", Nature.NO_OP, "new")),
-                 packages=(DeployedPackage("old", DEPLOYED), DeployedPackage("new", DEPLOYED)))
+    s = EnvState(
+        "gstg",
+        (migration("20260105000000", Nature.NO_OP, "old"), migration("20260105000001", Nature.NO_OP, "new")),
+        packages=(DeployedPackage("old", DEPLOYED), DeployedPackage("new", DEPLOYED)),
+    )
     d = decide(s, policy, FRIDAY_15)
     assert d.migrations == ["20260105000000"]
 
@@ -148,8 +189,11 @@ def test_hold_stops_the_prefix_before_the_held_version() -> None:
 
 @pytest.mark.parametrize(
     ("field", "value", "text"),
-    [("paused", True, "paused"), ("lock_holder", "deploy 42", "locked by deploy 42"),
-     ("deploy_running", True, "deploy is running")],
+    [
+        ("paused", True, "paused"),
+        ("lock_holder", "deploy 42", "locked by deploy 42"),
+        ("deploy_running", True, "deploy is running"),
+    ],
 )
 def test_environment_guards_block(field: str, value: object, text: str) -> None:
     d = decide(replace(state(Nature.NO_OP), **{field: value}), POLICY, FRIDAY_15)  # type: ignore[arg-type]
@@ -157,15 +201,24 @@ def test_environment_guards_block(field: str, value: object, text: str) -> None:
 
 
 def test_freeze_defers_everything_to_january() -> None:
-    early = EnvState("gstg", (migration("20251201000000", Nature.NO_OP, deployed_at=DEPLOYED - timedelta(days=60)),))
+    early = EnvState(
+        "gstg", (migration("20251201000000", Nature.NO_OP, deployed_at=DEPLOYED - timedelta(days=60)),)
+    )
     d = decide(early, POLICY, datetime.fromisoformat("2025-12-24T12:00:00+00:00"))
     assert d.action is Action.WAIT
     assert d.next_window_at == datetime.fromisoformat("2026-01-03T00:00:00+00:00")
 
 
 def test_projection_resumes_deferred_work_when_the_window_opens() -> None:
-    runs = project(state(Nature.NO_OP, Nature.BACKGROUND_SCHEDULING, Nature.DDL_CLEANUP), POLICY, FRIDAY_15,
-                   timedelta(days=7))
-    assert [r.at.isoformat() for r in runs] == ["2026-01-09T15:00:00+00:00", "2026-01-10T00:00:00+00:00",
-                                                "2026-01-10T00:12:00+00:00"]
+    runs = project(
+        state(Nature.NO_OP, Nature.BACKGROUND_SCHEDULING, Nature.DDL_CLEANUP),
+        POLICY,
+        FRIDAY_15,
+        timedelta(days=7),
+    )
+    assert [r.at.isoformat() for r in runs] == [
+        "2026-01-09T15:00:00+00:00",
+        "2026-01-10T00:00:00+00:00",
+        "2026-01-10T00:12:00+00:00",
+    ]
     assert runs[-1].action is Action.PROPOSE

@@ -25,9 +25,14 @@ instants = st.integers(min_value=0, max_value=60 * 24 * 70).map(lambda m: START 
 
 def make_state(kinds: list[Nature], manual: bool) -> EnvState:
     pending = tuple(
-        PendingMigration(f"2025110100{i:04d}", Classification(path=f"x/{i}.rb", version=f"2025110100{i:04d}",
-                                                              name="m", primary_nature=n, natures=[n]),
-                         "old", DEPLOYED)
+        PendingMigration(
+            f"2025110100{i:04d}",
+            Classification(
+                path=f"x/{i}.rb", version=f"2025110100{i:04d}", name="m", primary_nature=n, natures=[n]
+            ),
+            "old",
+            DEPLOYED,
+        )
         for i, n in enumerate(kinds)
     )
     return EnvState("gstg", pending, manual_request=ManualRequest("U1") if manual else None)
@@ -43,7 +48,9 @@ def test_batch_is_always_a_prefix_of_pending(kinds: list[Nature], at: datetime, 
 
 @settings(max_examples=150, deadline=None)
 @given(natures, instants, st.booleans())
-def test_execute_only_inside_every_members_allowed_window(kinds: list[Nature], at: datetime, manual: bool) -> None:
+def test_execute_only_inside_every_members_allowed_window(
+    kinds: list[Nature], at: datetime, manual: bool
+) -> None:
     d = decide(make_state(kinds, manual), POLICY, at)
     if d.action is Action.EXECUTE:
         for nature in kinds[: len(d.migrations)]:

@@ -15,7 +15,9 @@ WEEKDAY = Window("weekday-offpeak", Kind.ALLOW, UTC, "0 1 * * 1-5", timedelta(ho
 WEEKEND = Window("weekend", Kind.ALLOW, UTC, "0 0 * * 6", timedelta(hours=48))
 FREEZE = Window("end-of-year-freeze", Kind.DENY, UTC, "0 0 20 12 *", timedelta(days=14))
 NIGHT_AMS = Window("night", Kind.ALLOW, AMS, "30 2 * * *", timedelta(hours=2))
-HOLIDAY = Window("holiday", Kind.DENY, UTC, start=datetime(2026, 5, 8, tzinfo=UTC), end=datetime(2026, 5, 9, tzinfo=UTC))
+HOLIDAY = Window(
+    "holiday", Kind.DENY, UTC, start=datetime(2026, 5, 8, tzinfo=UTC), end=datetime(2026, 5, 9, tzinfo=UTC)
+)
 
 
 def at(text: str) -> datetime:
@@ -45,10 +47,23 @@ def at(text: str) -> datetime:
         (WEEKEND, "2026-01-10T01:00:00+01:00", True),
     ],
     ids=[
-        "weekend-opening-minute", "weekend-minute-before", "weekend-last-minute", "weekend-closing-minute",
-        "weekday-opening", "weekday-second-before", "weekday-last-minute", "weekday-closing",
-        "weekday-not-saturday", "freeze-new-years-eve", "freeze-new-year", "freeze-last-minute",
-        "freeze-closing", "freeze-before", "absolute-start", "absolute-end-excluded", "always",
+        "weekend-opening-minute",
+        "weekend-minute-before",
+        "weekend-last-minute",
+        "weekend-closing-minute",
+        "weekday-opening",
+        "weekday-second-before",
+        "weekday-last-minute",
+        "weekday-closing",
+        "weekday-not-saturday",
+        "freeze-new-years-eve",
+        "freeze-new-year",
+        "freeze-last-minute",
+        "freeze-closing",
+        "freeze-before",
+        "absolute-start",
+        "absolute-end-excluded",
+        "always",
         "other-offset-same-instant",
     ],
 )
@@ -74,7 +89,9 @@ def test_window_is_open_at_its_edges(window: Window, instant: str, expected: boo
         ("2026-10-26T01:30:00+00:00", True, None),
     ],
 )
-def test_cron_window_follows_amsterdam_dst(instant: str, expected_open: bool, expected_local_open: str | None) -> None:
+def test_cron_window_follows_amsterdam_dst(
+    instant: str, expected_open: bool, expected_local_open: str | None
+) -> None:
     assert NIGHT_AMS.is_open(at(instant)) is expected_open
     if expected_local_open:
         assert NIGHT_AMS.next_open(at(instant)) == at(expected_local_open)

@@ -1,0 +1,67 @@
+"""Benchmark: decide() with 1,000 pending migrations and 50 windows; project() over 90 days.
+
+Usage: python benchmarks/decide.py   (targets: decide < 20 ms, project 90 days < 1 s)
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import datetime, timedelta
+
+from scheduler.classify.model import Classification
+from scheduler.natures import ALL_NATURES
+from scheduler.plan import decide, project
+from scheduler.policy.decision import EnvState, PendingMigration
+from scheduler.policy.model import load_policy
+
+
+def policy_text() -> str:
+    """45 allow windows (one per hour slot of the week days) and 5 deny windows."""
+    windows = [
+        f"  - {{name: a{i}, kind: allow, schedule: '{i % 60} {i % 24} * * {i % 7}', duration: 2h}}"
+        for i in range(45)
+    ]
+    windows += [
+        f"  - {{name: d{i}, kind: deny, schedule: '0 12 {i + 1} * *', duration: 3h}}" for i in range(5)
+    ]
+    natures = "\n".join(
+        f"  {n.value}: {{windows: [a{k}, a{k + 6}, a{k + 12}], mode: auto}}"
+        for k, n in enumerate(ALL_NATURES)
+    )
+    return "environments: [{name: gprd}]\nwindows:\n" + "\n".join(windows) + "\nnatures:\n" + natures + "\n"
+
+
+def main() -> None:
+    """Print timings."""
+    policy = load_policy(policy_text())
+    at = datetime.fromisoformat("2026-01-09T15:00:00+00:00")
+    pending = tuple(
+        PendingMigration(
+            f"2026{i:010d}",
+            Classification(
+                path=f"{i}.rb",
+                version=f"2026{i:010d}",
+                name="m",
+                primary_nature=ALL_NATURES[i % 2],
+                natures=[],
+            ),
+            "p",
+            at - timedelta(days=3),
+        )
+        for i in range(1000)
+    )
+    state = EnvState("gprd", pending)
+    runs = 20
+    start = time.perf_counter()
+    for k in range(runs):
+        decide(state, policy, at + timedelta(minutes=37 * k))
+    per_decide = (time.perf_counter() - start) / runs * 1000
+    start = time.perf_counter()
+    schedule = project(state, policy, at, timedelta(days=90))
+    projection = time.perf_counter() - start
+    print(f"decide, 1000 pending, 50 windows: {per_decide:.1f} ms per call (target < 20 ms)")
+    print(f"project, 90 days: {projection * 1000:.0f} ms, {len(schedule)} runs (target < 1000 ms)")
+
+
+if __name__ == "__main__":
+    main()
