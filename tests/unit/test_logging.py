@@ -154,9 +154,9 @@ def test_stdlib_logs_below_the_configured_level_are_dropped(settings: Settings) 
     level = logging.getLogger().level
     configure_logging(settings.model_copy(update={"log_level": "warning"}), stream=stream)
     try:
-        logging.getLogger("rq.worker").info("noise")
+        logging.getLogger("pdm.tests.level").info("noise")
         structlog.get_logger().debug("noise")
-        logging.getLogger("rq.worker").error("job failed")
+        logging.getLogger("pdm.tests.level").error("job failed")
         assert [e["event"] for e in lines(stream)] == ["job failed"]
     finally:
         unconfigure(level)
