@@ -75,6 +75,10 @@ def create_app(settings: Settings, *, deps: Deps, client: Any) -> Flask:
 
     @flask.get("/metrics")
     def metrics() -> Response:
+        try:
+            deps.reader.export_gauges()
+        except Exception as exc:
+            log.warning("metrics: state gauges not refreshed: %s", type(exc).__name__)
         body, content_type = exposition()
         return Response(body, content_type=content_type)
 

@@ -31,6 +31,9 @@ class Reader(Protocol):
     def answer(self, command: Command) -> list[dict[str, Any]]:
         """Blocks answering `command` (raises `PdmError` with a message for the user)."""
 
+    def export_gauges(self) -> None:
+        """Refresh the state gauges of `/metrics`."""
+
 
 class JobQueue(Protocol):
     """The part of `rq.Queue` the listeners use: enqueue a job by dotted name."""

@@ -6,10 +6,12 @@ from collections import Counter
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
-from bot import blocks
+from bot import blocks, metrics
 from bot.views import GuardLine, HistoryLine, PendingGroup, PlanView, ScheduledRun, StatusView
 from handlers.commands import Command
+from scheduler.classify.model import Database
 from scheduler.errors import InputError
+from scheduler.natures import ALL_NATURES
 from scheduler.plan import decide, project
 from scheduler.policy.decision import Approval, DeployedPackage, EnvState, PendingMigration
 from scheduler.policy.guards import GuardResult
@@ -181,3 +183,26 @@ class StateReader:
                 if pending.version == version:
                     return blocks.explain_blocks(pending.classification)
         raise InputError(f"no pending migration has version {version} (explain knows pending migrations)")
+
+    def export_gauges(self) -> None:
+        """Set the state gauges of `/metrics` (pending, oldest age, last success, decision) from Redis."""
+        at = self._clock()
+        for env in self._environments(None):
+            env_state = load_env_state(self._state, self._policy, env)
+            split = Counter(
+                (str(p.classification.primary_nature), str(p.classification.database))
+                for p in env_state.pending
+            )
+            for nature in ALL_NATURES:
+                for database in Database:
+                    metrics.PENDING_MIGRATIONS.labels(env, str(nature), str(database)).set(
+                        split.get((str(nature), str(database)), 0)
+                    )
+            deployed = [p.deployed_at for p in env_state.pending if p.deployed_at is not None]
+            metrics.OLDEST_PENDING_AGE.labels(env).set(
+                (at - min(deployed)).total_seconds() if deployed else 0
+            )
+            last = self._state.last_successful_run(env)
+            if last is not None and last.finished_at is not None:
+                metrics.LAST_SUCCESSFUL_RUN.labels(env).set(last.finished_at.timestamp())
+            metrics.record_decision(env, str(decide(env_state, self._policy, at).action))

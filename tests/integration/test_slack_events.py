@@ -171,3 +171,10 @@ def test_healthz_pings_redis_and_metrics_expose_pdm_counters(app: Served) -> Non
     assert http(app.url + "/healthz", None, {}, method="GET").json() == {"status": "ok", "redis": "ok"}
     metrics = http(app.url + "/metrics", None, {}, method="GET").body.decode()
     assert 'pdm_slash_commands_total{outcome="answered",subcommand="help"}' in metrics
+
+
+def test_metrics_export_the_pending_gauges_from_redis_state(app: Served) -> None:
+    app.state.set_pending("gstg", [pending("20260104101500", Nature.DDL_CLEANUP)])
+    metrics = http(app.url + "/metrics", None, {}, method="GET").body.decode()
+    assert 'pdm_pending_migrations{database="main",environment="gstg",nature="ddl_cleanup"} 1.0' in metrics
+    assert 'pdm_decision{action="idle",environment="gprd"} 1.0' in metrics
