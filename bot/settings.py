@@ -34,3 +34,8 @@ class Settings(BaseSettings):
     database_main_dsn: SecretStr = SecretStr("")
     database_ci_dsn: SecretStr = SecretStr("")
     log_level: str = "INFO"
+    # Worker timings: auto runs are announced this long before they start; the environment lock of a
+    # run expires after this long without renewal (a crashed worker); pipelines are polled this often.
+    starting_soon_seconds: int = 300
+    run_lock_ttl_seconds: int = 300
+    poll_interval_seconds: int = 20

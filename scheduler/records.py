@@ -78,7 +78,14 @@ class DeploymentStatus(StrEnum):
         return self in {self.SUCCESS, self.FAILED, self.CANCELED, self.SKIPPED}
 
 
-_OPTIONAL_RUN_TIMES = ("approved_at", "triggered_at", "started_at", "finished_at", "updated_at")
+_OPTIONAL_RUN_TIMES = (
+    "approved_at",
+    "triggered_at",
+    "started_at",
+    "finished_at",
+    "updated_at",
+    "expires_at",
+)
 
 
 @dataclass(frozen=True)
@@ -102,6 +109,7 @@ class Run:
     pipeline_id: int | None = None
     pipeline_url: str | None = None
     failure_reason: str | None = None
+    expires_at: datetime | None = None  # a proposal/approval holds until its window closes
 
     def moved_to(self, status: RunStatus, at: datetime, **changes: Any) -> Run:
         """A copy in `status` with its timestamp set at `at`; other fields may change via `changes`."""
@@ -127,6 +135,7 @@ class Run:
             "started_at",
             "finished_at",
             "updated_at",
+            "expires_at",
         ):
             data[name] = _iso(data[name])
         data["status"] = str(self.status)

@@ -1,0 +1,61 @@
+"""The planner's input for one environment, gathered from Redis (and GitLab incidents when configured)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from scheduler.gitlab import GitLabAdapter
+from scheduler.policy.decision import Approval, DeployedPackage, EnvState, ManualRequest, PendingMigration
+from scheduler.policy.model import Policy
+from scheduler.records import DeploymentStatus, Run, RunStatus
+from scheduler.state import State
+from scheduler.worker_context import BOT_ACTOR
+
+
+def approved_run(active: Sequence[Run], env: str) -> Run | None:
+    """The approved, not yet triggered run of `env` (the newest when there are several)."""
+    approved = [r for r in active if r.environment == env and r.status is RunStatus.APPROVED]
+    return approved[-1] if approved else None
+
+
+def load_env_state(
+    state: State,
+    policy: Policy,
+    env: str,
+    *,
+    active_runs: Sequence[Run],
+    gitlab: GitLabAdapter | None = None,
+) -> EnvState:
+    """Everything `decide` needs about `env`. DB load stays unknown (no Prometheus adapter)."""
+    spec = policy.environment(env)
+    deploying = state.deployment_in_progress(env)
+    lock = state.lock_holder(env)
+    pause = state.effective_pause(env)
+    run = approved_run(active_runs, env)
+    incidents = gitlab.open_incidents() if gitlab is not None and policy.guards.incidents else None
+    return EnvState(
+        environment=env,
+        pending=tuple(
+            PendingMigration(p.version, p.classification, p.package_sha, p.deployed_at)
+            for p in state.pending(env)
+        ),
+        packages=tuple(
+            DeployedPackage(d.sha, d.deployed_at)
+            for d in reversed(state.deployments(env, limit=50))
+            if d.status is DeploymentStatus.SUCCESS
+        ),
+        deploy_running=deploying is not None,
+        deploy_started_at=deploying.deployed_at if deploying else None,
+        lock_holder=lock.owner if lock else None,
+        paused=pause is not None,
+        pause_reason=pause.reason if pause else "",
+        holds={version: note.reason for version, note in state.holds().items()},
+        upstream_successes=state.successes(spec.requires) if spec.requires else {},
+        open_incidents=len(incidents) if incidents is not None else None,
+        approval=Approval(run.up_to_version, tuple(run.approved_by), expires_at=run.expires_at)
+        if run
+        else None,
+        manual_request=ManualRequest(run.requested_by, run.up_to_version)
+        if run and run.requested_by != BOT_ACTOR
+        else None,
+    )

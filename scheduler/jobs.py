@@ -1,0 +1,556 @@
+"""RQ job entry points (docs/jobs.md): thin functions with JSON-able arguments.
+
+Each job takes its collaborators from `worker_context.context()` and the time from `clock()`, loads
+state, asks the pure planner, acts, saves, and writes the audit log. The run life cycle itself is in
+`scheduler/runs.py`; proposals, approvals and scheduling of the next evaluation are here.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+
+from scheduler import runs
+from scheduler.deploys import full_sha, refresh_pending
+from scheduler.envstate import approved_run, load_env_state
+from scheduler.errors import GitLabError, GitLabTransientError, InvalidRunTransition, PdmError, UnknownRun
+from scheduler.natures import most_restrictive
+from scheduler.notes import DiffNote, ProposalNote, RunEvent, RunNote, TextNote
+from scheduler.plan import decide
+from scheduler.policy.decision import Action, Decision
+from scheduler.policy.model import Mode
+from scheduler.records import Baseline, Deployment, DeploymentStatus, Note, Run, RunStatus, SlackMessage
+from scheduler.runs import JOB, announce, audit
+from scheduler.worker_context import BOT_ACTOR, WorkerContext, clock, context
+
+log = logging.getLogger(__name__)
+
+DECLINED = ("rejected by ", "snoozed by ")
+
+
+def _at(text: str) -> datetime:
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
+def _thread(ctx: WorkerContext, env: str) -> str | None:
+    last = ctx.state.last_deployment(env)
+    return last.sha if last else None
+
+
+def _authorised(ctx: WorkerContext, user: str) -> bool:
+    approvers = ctx.policy.approvers
+    if user in approvers.users:
+        return True
+    if ctx.directory is None:
+        return False
+    return any(user in ctx.directory.members(group) for group in approvers.usergroups)
+
+
+def _refused(ctx: WorkerContext, user: str, what: str, env: str, now: datetime) -> bool:
+    """True (and audited) when `user` may not do `what`."""
+    try:
+        allowed = _authorised(ctx, user)
+    except PdmError as exc:
+        audit(ctx, now, "refused", env, f"cannot check approvers: {exc}", actor=user, request=what)
+        return True
+    if not allowed:
+        audit(ctx, now, "refused", env, "not an approver", actor=user, request=what)
+    return not allowed
+
+
+# Deploys ------------------------------------------------------------------------------------------
+
+
+def on_deploy(
+    environment: str, deployment_id: int, sha: str, status_changed_at: str, commit_url: str
+) -> None:
+    """A package was deployed: record it, refresh pending, post the diff (thread root), evaluate."""
+    ctx, now = context(), clock()
+    deployed_at = _at(status_changed_at)
+    sha = full_sha(ctx.gitlab, sha, commit_url)
+    ctx.policy.environment(environment)
+    ctx.state.record_deployment(
+        environment, Deployment(int(deployment_id), sha, sha[:8], deployed_at, DeploymentStatus.SUCCESS)
+    )
+    audit(ctx, now, "deployed", environment, f"package {sha[:12]} deployed", deployment_id=deployment_id)
+    result = refresh_pending(ctx, environment, sha, deployed_at)
+    if ctx.state.thread(environment, sha) is None:
+        note = DiffNote(
+            environment=environment,
+            thread_sha=sha,
+            short_sha=sha[:8],
+            deployed_at=deployed_at,
+            added=result.added,
+            deleted=result.deleted,
+            modified=result.modified,
+            pending_total=result.total,
+            file_url_template=ctx.file_url_template,
+        )
+        ts = ctx.notifier.post(note)
+        if ts is not None:
+            ctx.state.set_thread(environment, sha, SlackMessage(ctx.channel, ts))
+    if result.problem is not None:
+        audit(ctx, now, "pending_unknown", environment, result.problem)
+        if result.discrepancy:
+            ctx.state.set_pause(environment, Note(BOT_ACTOR, now, result.problem))
+        paused = f"; {environment} is paused until a human looks" if result.discrepancy else ""
+        ctx.notifier.post(TextNote(environment, sha, f":rotating_light: {result.problem}{paused}"))
+        return
+    audit(
+        ctx,
+        now,
+        "pending_refreshed",
+        environment,
+        f"{result.total} pending, {len(result.added)} new",
+        added=[c.version for c in result.added],
+    )
+    _evaluate(ctx, environment, now)
+
+
+def deploy_started(environment: str, deployment_id: int, sha: str, at: str) -> None:
+    """Mark a deploy of `environment` in progress."""
+    ctx, now = context(), clock()
+    ctx.state.record_deployment(
+        environment, Deployment(int(deployment_id), sha, sha[:8], _at(at), DeploymentStatus.RUNNING)
+    )
+    audit(ctx, now, "deploy_started", environment, f"deployment {deployment_id} running")
+
+
+def deploy_ended(environment: str, deployment_id: int, status: str, at: str) -> None:
+    """A deploy ended without success: clear the in-progress mark and evaluate."""
+    ctx, now = context(), clock()
+    known = {d.deployment_id: d for d in ctx.state.deployments(environment, limit=200)}
+    sha = known[int(deployment_id)].sha if int(deployment_id) in known else ""
+    ctx.state.record_deployment(
+        environment, Deployment(int(deployment_id), sha, sha[:8], _at(at), DeploymentStatus(status))
+    )
+    audit(ctx, now, "deploy_ended", environment, f"deployment {deployment_id} {status}")
+    _evaluate(ctx, environment, now)
+
+
+# Evaluation ---------------------------------------------------------------------------------------
+
+
+def evaluate(environment: str) -> None:
+    """Decide and act on `environment` now."""
+    ctx = context()
+    try:
+        _evaluate(ctx, environment, clock())
+    except GitLabTransientError as exc:
+        now = clock()
+        audit(ctx, now, "evaluate_retry", environment, str(exc))
+        _schedule(ctx, environment, now + ctx.timing.recheck, now)
+
+
+def _evaluate(ctx: WorkerContext, env: str, now: datetime) -> Decision:
+    active = ctx.state.active_runs()
+    es = load_env_state(ctx.state, ctx.policy, env, active_runs=active, gitlab=ctx.gitlab)
+    decision = decide(es, ctx.policy, now)
+    audit(
+        ctx,
+        now,
+        "decided",
+        env,
+        "; ".join(decision.reasons),
+        decision=str(decision.action),
+        migrations=decision.migrations,
+    )
+    if decision.action is Action.EXECUTE:
+        _run_now(ctx, env, decision, active, now)
+    elif decision.action is Action.PROPOSE:
+        _propose(ctx, env, decision, active, now)
+    if decision.next_window_at is not None and decision.next_window_at > now:
+        _schedule(ctx, env, decision.next_window_at, now)
+    elif decision.action is Action.BLOCKED:
+        _schedule(ctx, env, now + ctx.timing.recheck, now)
+    return decision
+
+
+def _schedule(ctx: WorkerContext, env: str, at: datetime, now: datetime) -> None:
+    """Enqueue one evaluation of `env` at `at` (deduplicated per environment and instant)."""
+    at = at.replace(microsecond=0)
+    if ctx.state.claim(f"evaluate-at:{env}:{int(at.timestamp())}", at - now + timedelta(hours=1)):
+        ctx.queue.enqueue_at(at, JOB + "evaluate", env)
+        audit(ctx, now, "evaluation_scheduled", env, f"next evaluation at {at.isoformat()}")
+
+
+def _new_run(
+    ctx: WorkerContext,
+    env: str,
+    migrations: list[str],
+    requested_by: str,
+    now: datetime,
+    expires_at: datetime | None,
+) -> Run | None:
+    last = ctx.state.last_deployment(env)
+    if last is None or not migrations:
+        return None
+    run = Run(
+        id=ctx.state.next_run_id(env),
+        environment=env,
+        migrations=list(migrations),
+        up_to_version=migrations[-1],
+        target_sha=last.sha,
+        requested_by=requested_by,
+        requested_at=now,
+        expires_at=expires_at,
+    )
+    ctx.state.create_run(run)
+    return run
+
+
+def _run_now(ctx: WorkerContext, env: str, decision: Decision, active: list[Run], now: datetime) -> None:
+    assert decision.up_to_version is not None
+    run = approved_run(active, env)
+    auto = run is None
+    if run is None:
+        if decision.mode is not Mode.AUTO:
+            return
+        created = _new_run(ctx, env, decision.migrations, BOT_ACTOR, now, decision.window_closes_at)
+        if created is None:
+            return
+        run = ctx.state.transition_run(created.id, RunStatus.APPROVED, now, approved_by=[BOT_ACTOR])
+        audit(ctx, now, "auto_approved", env, "; ".join(decision.reasons), run_id=run.id)
+    elif int(decision.up_to_version) < int(run.up_to_version):
+        audit(
+            ctx,
+            now,
+            "execute_deferred",
+            env,
+            f"approved run ends at {run.up_to_version}; only up to {decision.up_to_version} may run now",
+            run_id=run.id,
+        )
+        return
+    lead = ctx.timing.starting_soon if auto else timedelta(0)
+    if not ctx.state.claim(f"start:{run.id}", lead + timedelta(minutes=1)):
+        return
+    if lead > timedelta(0):
+        announce(ctx, run, RunEvent.STARTING_SOON, starts_at=now + lead)
+        ctx.queue.enqueue_in(lead, JOB + "execute", run.id)
+    else:
+        runs.execute(ctx, run.id, now, 0)
+
+
+def _propose(ctx: WorkerContext, env: str, decision: Decision, active: list[Run], now: datetime) -> None:
+    requested = [r for r in active if r.environment == env and r.status is RunStatus.REQUESTED]
+    if any(r.migrations == decision.migrations or r.requested_by != BOT_ACTOR for r in requested):
+        return
+    for old in ctx.state.runs(env, limit=10):
+        if (
+            old.status is RunStatus.CANCELED
+            and old.migrations == decision.migrations
+            and (old.failure_reason or "").startswith(DECLINED)
+            and old.expires_at is not None
+            and old.expires_at > now
+        ):
+            return
+    for old in requested:
+        _close(ctx, old, RunEvent.EXPIRED, now, "superseded by a new proposal (the pending set changed)")
+    run = _new_run(ctx, env, decision.migrations, BOT_ACTOR, now, decision.window_closes_at)
+    if run is None:
+        return
+    _post_proposal(
+        ctx, run, decision.reasons, str(decision.mode), str(decision.nature), decision.estimated_duration
+    )
+    audit(ctx, now, "proposed", env, "; ".join(decision.reasons), run_id=run.id, migrations=run.migrations)
+
+
+def _post_proposal(
+    ctx: WorkerContext, run: Run, reasons: list[str], mode: str, nature: str, estimate: timedelta
+) -> None:
+    note = ProposalNote(
+        environment=run.environment,
+        thread_sha=run.target_sha,
+        run_id=run.id,
+        migrations=list(run.migrations),
+        up_to_version=run.up_to_version,
+        nature=nature,
+        mode=mode,
+        reasons=list(reasons),
+        estimated_minutes=round(estimate.total_seconds() / 60),
+        rollback_effect=f"packages older than {run.target_sha[:8]} can no longer be rolled back to",
+        window_closes_at=run.expires_at,
+        requested_by=None if run.requested_by == BOT_ACTOR else run.requested_by,
+    )
+    ts = ctx.notifier.post(note)
+    if ts is not None:
+        ctx.state.set_proposal_message(run.id, SlackMessage(ctx.channel, ts))
+
+
+def _close(
+    ctx: WorkerContext, run: Run, event: RunEvent, now: datetime, reason: str, actor: str | None = None
+) -> Run | None:
+    """Cancel a proposed run and turn its proposal message into the outcome."""
+    try:
+        run = ctx.state.transition_run(run.id, RunStatus.CANCELED, now, failure_reason=reason)
+    except InvalidRunTransition:
+        return None
+    _decided(ctx, run, event, actor, reason)
+    audit(ctx, now, f"run_{event}", run.environment, reason, actor=actor or BOT_ACTOR, run_id=run.id)
+    return run
+
+
+def _decided(ctx: WorkerContext, run: Run, event: RunEvent, actor: str | None, reason: str | None) -> None:
+    note = RunNote(
+        run.environment,
+        run.target_sha,
+        run.id,
+        event,
+        list(run.migrations),
+        run.up_to_version,
+        actor=actor,
+        reason=reason,
+    )
+    message = ctx.state.proposal_message(run.id)
+    if message is not None:
+        ctx.notifier.update(note, message.ts)
+    else:
+        ctx.notifier.post(note)
+
+
+# Human decisions ----------------------------------------------------------------------------------
+
+
+def request_run(
+    environment: str, up_to_version: str | None, requested_by: str, response_url: str | None
+) -> None:
+    """`/pdm run`: propose the pending prefix up to `up_to_version` (approval flow)."""
+    ctx, now = context(), clock()
+    reply = _request_run(ctx, environment, up_to_version, requested_by, now)
+    if response_url:
+        ctx.notifier.respond(response_url, reply)
+
+
+def _request_run(ctx: WorkerContext, env: str, up_to: str | None, user: str, now: datetime) -> str:
+    if _refused(ctx, user, "run", env, now):
+        return "Only approvers may request a run."
+    active = [r for r in ctx.state.active_runs() if r.environment == env]
+    busy = [r for r in active if r.status is not RunStatus.REQUESTED]
+    if busy:
+        return f"Run {busy[0].id} on {env} is {busy[0].status}; wait for it to end."
+    holds = ctx.state.holds()
+    pending = ctx.state.pending(env)
+    batch = []
+    for item in pending:
+        if item.version in holds or (up_to is not None and int(item.version) > int(up_to)):
+            break
+        batch.append(item)
+    if not batch:
+        return f"Nothing to run on {env}" + (f" up to {up_to}" if up_to else "") + "."
+    for old in active:
+        _close(ctx, old, RunEvent.EXPIRED, now, f"superseded by /pdm run from {user}")
+    run = _new_run(ctx, env, [m.version for m in batch], user, now, None)
+    if run is None:
+        return f"No deployed package recorded for {env}."
+    estimate = ctx.policy.durations.overhead + sum(
+        (ctx.policy.estimate(m.classification) for m in batch), timedelta(0)
+    )
+    nature = most_restrictive([m.classification.primary_nature for m in batch])
+    _post_proposal(
+        ctx, run, [f"requested by <@{user}> with /pdm run"], str(Mode.MANUAL), str(nature), estimate
+    )
+    audit(ctx, now, "run_requested", env, f"/pdm run up to {run.up_to_version}", actor=user, run_id=run.id)
+    return (
+        f"Run {run.id} of {len(batch)} migrations (up to {run.up_to_version}) proposed in the release thread."
+    )
+
+
+def _stale(ctx: WorkerContext, run: Run, now: datetime) -> str | None:
+    if run.expires_at is not None and now >= run.expires_at:
+        return f"the window it was proposed for closed at {run.expires_at.isoformat()}"
+    current = [m.version for m in ctx.state.pending(run.environment)]
+    upto = [v for v in current if int(v) <= int(run.up_to_version)]
+    if upto != run.migrations:
+        return "the pending migrations changed since it was proposed"
+    return None
+
+
+def approve(run_id: str, user_id: str) -> None:
+    """Approve a proposed run; stale proposals are refused and proposed afresh."""
+    ctx, now = context(), clock()
+    try:
+        run = ctx.state.get_run(run_id)
+    except UnknownRun:
+        audit(ctx, now, "refused", "", f"no run {run_id}", actor=user_id)
+        return
+    env = run.environment
+    if _refused(ctx, user_id, f"approve {run_id}", env, now):
+        return
+    if run.status is not RunStatus.REQUESTED:
+        audit(ctx, now, "refused", env, f"run {run_id} is {run.status}, not proposed", actor=user_id)
+        return
+    stale = _stale(ctx, run, now)
+    if stale is not None:
+        reason = f"approval of {run_id} refused: {stale}; a fresh proposal follows if one is due"
+        _close(ctx, run, RunEvent.EXPIRED, now, reason, actor=user_id)
+        ctx.notifier.post(TextNote(env, run.target_sha, reason))
+        _evaluate(ctx, env, now)
+        return
+    approvals = ctx.state.add_approval(run_id, Note(user_id, now, "approved"))
+    natures = {m.classification.primary_nature for m in ctx.state.pending(env) if m.version in run.migrations}
+    needed = 2 if natures & set(ctx.policy.two_person_natures) else 1
+    if len(approvals) < needed:
+        audit(
+            ctx,
+            now,
+            "approval_recorded",
+            env,
+            f"{len(approvals)} of {needed} approvals",
+            actor=user_id,
+            run_id=run_id,
+        )
+        ctx.notifier.post(
+            TextNote(env, run.target_sha, f"<@{user_id}> approved {run_id}; a second approver is needed.")
+        )
+        return
+    try:
+        run = ctx.state.transition_run(
+            run_id, RunStatus.APPROVED, now, approved_by=[a.actor for a in approvals]
+        )
+    except InvalidRunTransition:
+        return
+    audit(
+        ctx, now, "approved", env, f"approved by {', '.join(run.approved_by)}", actor=user_id, run_id=run_id
+    )
+    _decided(ctx, run, RunEvent.APPROVED, user_id, None)
+    _evaluate(ctx, env, now)
+
+
+def _decline(run_id: str, user_id: str, event: RunEvent, verb: str) -> None:
+    ctx, now = context(), clock()
+    try:
+        run = ctx.state.get_run(run_id)
+    except UnknownRun:
+        audit(ctx, now, "refused", "", f"no run {run_id}", actor=user_id)
+        return
+    if _refused(ctx, user_id, f"{verb} {run_id}", run.environment, now):
+        return
+    if run.status is not RunStatus.REQUESTED:
+        audit(ctx, now, "refused", run.environment, f"run {run_id} is {run.status}", actor=user_id)
+        return
+    _close(ctx, run, event, now, f"{verb} by {user_id}", actor=user_id)
+
+
+def reject(run_id: str, user_id: str) -> None:
+    """Reject a proposal (not proposed again for the same batch and window)."""
+    _decline(run_id, user_id, RunEvent.REJECTED, "rejected")
+
+
+def snooze(run_id: str, user_id: str) -> None:
+    """Drop a proposal until its window has passed; the batch is proposed again after it."""
+    _decline(run_id, user_id, RunEvent.SNOOZED, "snoozed")
+
+
+# Runs ---------------------------------------------------------------------------------------------
+
+
+def execute(run_id: str, attempt: int = 0) -> None:
+    """Run an approved run now if it still may (re-checked), creating exactly one pipeline."""
+    ctx, now = context(), clock()
+    run = ctx.state.get_run(run_id)
+    if run.status is RunStatus.APPROVED:
+        active = ctx.state.active_runs()
+        es = load_env_state(ctx.state, ctx.policy, run.environment, active_runs=active, gitlab=ctx.gitlab)
+        decision = decide(es, ctx.policy, now)
+        if decision.action is not Action.EXECUTE or int(decision.up_to_version or 0) < int(run.up_to_version):
+            audit(ctx, now, "execute_deferred", run.environment, "; ".join(decision.reasons), run_id=run_id)
+            ctx.state.unclaim(f"start:{run_id}")
+            if decision.next_window_at is not None and decision.next_window_at > now:
+                _schedule(ctx, run.environment, decision.next_window_at, now)
+            return
+    runs.execute(ctx, run_id, now, attempt)
+
+
+def poll(run_id: str, attempt: int = 0) -> None:
+    """Follow a run's pipeline to its end (re-enqueued every poll interval, at most 30 s)."""
+    runs.poll(context(), run_id, clock(), attempt)
+
+
+def reconcile() -> None:
+    """Periodic repair: lost polls, interrupted executions, unknown pipelines, stale locks, expiries."""
+    ctx, now = context(), clock()
+    for run in ctx.state.active_runs():
+        if (
+            run.status in (RunStatus.REQUESTED, RunStatus.APPROVED)
+            and run.expires_at
+            and now >= run.expires_at
+        ):
+            _close(ctx, run, RunEvent.EXPIRED, now, "its window closed before it could run")
+    try:
+        runs.reconcile(ctx, now)
+    except GitLabError as exc:
+        audit(ctx, now, "reconcile_failed", "", str(exc))
+
+
+# Operator commands --------------------------------------------------------------------------------
+
+
+def _environments(ctx: WorkerContext, environment: str | None) -> list[str]:
+    if environment is None:
+        return [e.name for e in ctx.policy.environments]
+    return [ctx.policy.environment(environment).name]
+
+
+def pause(environment: str | None, actor: str, reason: str) -> None:
+    """Pause one environment (None: all)."""
+    ctx, now = context(), clock()
+    if _refused(ctx, actor, "pause", environment or "", now):
+        return
+    ctx.state.set_pause(environment, Note(actor, now, reason))
+    audit(ctx, now, "paused", environment or "", reason, actor=actor)
+    target = environment or "all environments"
+    ctx.notifier.post(
+        TextNote(
+            environment or "",
+            _thread(ctx, environment) if environment else None,
+            f":double_vertical_bar: <@{actor}> paused {target}: {reason or 'no reason given'}",
+        )
+    )
+
+
+def resume(environment: str | None, actor: str) -> None:
+    """Lift a pause and evaluate at once."""
+    ctx, now = context(), clock()
+    if _refused(ctx, actor, "resume", environment or "", now):
+        return
+    cleared = ctx.state.clear_pause(environment)
+    audit(ctx, now, "resumed", environment or "", "resumed" if cleared else "was not paused", actor=actor)
+    for env in _environments(ctx, environment):
+        _evaluate(ctx, env, now)
+
+
+def hold(version: str, actor: str, reason: str) -> None:
+    """Keep `version` (and every later one) out of runs."""
+    ctx, now = context(), clock()
+    if _refused(ctx, actor, f"hold {version}", "", now):
+        return
+    ctx.state.set_hold(version, Note(actor, now, reason))
+    audit(ctx, now, "held", "", reason, actor=actor, version=version)
+
+
+def unhold(version: str, actor: str) -> None:
+    """Release a hold and evaluate every environment."""
+    ctx, now = context(), clock()
+    if _refused(ctx, actor, f"unhold {version}", "", now):
+        return
+    ctx.state.clear_hold(version)
+    audit(ctx, now, "unheld", "", f"hold on {version} released", actor=actor, version=version)
+    for env in _environments(ctx, None):
+        _evaluate(ctx, env, now)
+
+
+def set_baseline(environment: str, sha: str, actor: str) -> None:
+    """Set the baseline SHA of pending detection, refresh pending from it and evaluate."""
+    ctx, now = context(), clock()
+    if _refused(ctx, actor, "baseline", environment, now):
+        return
+    full = full_sha(ctx.gitlab, sha, "")
+    ctx.state.set_baseline(environment, Baseline(full, actor, now))
+    audit(ctx, now, "baseline_set", environment, f"baseline {full[:12]}", actor=actor)
+    last = ctx.state.last_deployment(environment)
+    if last is not None and ctx.state.last_successful_run(environment) is None:
+        refresh = refresh_pending(ctx, environment, last.sha, last.deployed_at)
+        if refresh.problem:
+            ctx.notifier.post(TextNote(environment, last.sha, f":rotating_light: {refresh.problem}"))
+            return
+        _evaluate(ctx, environment, now)

@@ -1,0 +1,319 @@
+"""The run life cycle behind the `execute`, `poll` and `reconcile` jobs (exactly one pipeline per run).
+
+execute: take the environment lock (owner = run id, fencing token), move approved → triggered (the
+intent, under WATCH: one caller wins), then find-or-create the pipeline: a re-entered run (retry,
+crash) first looks for a pipeline carrying its `PDM_RUN_ID`, and only creates one when none exists.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+from typing import Any
+
+from scheduler.errors import GitLabError, GitLabTransientError, InvalidRunTransition, UnknownRun
+from scheduler.gitlab import Pipeline
+from scheduler.notes import RunEvent, RunNote, TextNote
+from scheduler.records import AuditEntry, Lock, Run, RunStatus
+from scheduler.worker_context import BOT_ACTOR, WorkerContext
+
+log = logging.getLogger(__name__)
+
+RUN_ID_VARIABLE = "PDM_RUN_ID"
+JOB = "scheduler.jobs."
+
+
+def audit(
+    ctx: WorkerContext,
+    at: datetime,
+    action: str,
+    env: str,
+    reason: str,
+    actor: str = BOT_ACTOR,
+    **details: Any,
+) -> None:
+    """Append one audit entry."""
+    ctx.state.audit(
+        AuditEntry(at=at, actor=actor, action=action, environment=env, reason=reason, details=details)
+    )
+
+
+def announce(ctx: WorkerContext, run: Run, event: RunEvent, **extra: Any) -> None:
+    """Post a run note in the run's package thread."""
+    ctx.notifier.post(
+        RunNote(
+            environment=run.environment,
+            thread_sha=run.target_sha,
+            run_id=run.id,
+            event=event,
+            migrations=list(run.migrations),
+            up_to_version=run.up_to_version,
+            pipeline_url=run.pipeline_url,
+            **extra,
+        )
+    )
+
+
+def _lock_for(ctx: WorkerContext, run: Run, now: datetime) -> Lock | None:
+    """The environment lock for `run`: already ours, or newly taken; None when someone else holds it."""
+    holder = ctx.state.lock_holder(run.environment)
+    if holder is not None and holder.owner == run.id:
+        ctx.state.renew_lock(holder, ctx.timing.lock_ttl)
+        return holder
+    return ctx.state.acquire_lock(run.environment, run.id, ctx.timing.lock_ttl, now)
+
+
+def find_pipeline(ctx: WorkerContext, run: Run) -> Pipeline | None:
+    """The pipeline created for `run` (by its `PDM_RUN_ID` variable), if any."""
+    since = (run.triggered_at or run.requested_at) - timedelta(minutes=5)
+    for pipeline in ctx.gitlab.pdm_pipelines(run.environment, updated_after=since):
+        if pipeline.variables.get(RUN_ID_VARIABLE) == run.id:
+            return pipeline
+    return None
+
+
+def execute(ctx: WorkerContext, run_id: str, now: datetime, attempt: int) -> None:
+    """Lock, record intent, create exactly one pipeline, announce STARTED, start polling."""
+    state = ctx.state
+    run = state.get_run(run_id)
+    if run.status not in (RunStatus.APPROVED, RunStatus.TRIGGERED) or run.pipeline_id is not None:
+        log.info("execute %s: nothing to do (%s)", run_id, run.status)
+        return
+    lock = _lock_for(ctx, run, now)
+    if lock is None:
+        holder = state.lock_holder(run.environment)
+        audit(
+            ctx,
+            now,
+            "execute_deferred",
+            run.environment,
+            f"environment locked by {holder.owner if holder else 'someone'}",
+            run_id=run_id,
+        )
+        return
+    reentry = run.status is RunStatus.TRIGGERED
+    if not reentry:
+        try:
+            run = state.transition_run(run_id, RunStatus.TRIGGERED, now)
+        except InvalidRunTransition:
+            state.release_lock(lock)
+            return
+        audit(
+            ctx,
+            now,
+            "intent",
+            run.environment,
+            "pipeline about to be created",
+            run_id=run_id,
+            lock_token=lock.token,
+        )
+    try:
+        pipeline = find_pipeline(ctx, run) if reentry else None
+        if pipeline is None:
+            spec = ctx.policy.environment(run.environment)
+            pipeline = ctx.gitlab.create_pipeline(
+                run.environment,
+                run.target_sha,
+                run.up_to_version,
+                {**spec.variables, RUN_ID_VARIABLE: run.id},
+            )
+    except GitLabTransientError as exc:
+        _retry_or_fail(ctx, run, lock, now, attempt, str(exc), "execute")
+        return
+    except GitLabError as exc:
+        fail(ctx, run, lock, now, str(exc))
+        return
+    attach(ctx, run, pipeline, now)
+
+
+def attach(ctx: WorkerContext, run: Run, pipeline: Pipeline, now: datetime) -> None:
+    """Record the pipeline of a triggered run, announce STARTED and start polling."""
+    try:
+        run = ctx.state.transition_run(
+            run.id, RunStatus.RUNNING, now, pipeline_id=pipeline.id, pipeline_url=pipeline.web_url
+        )
+    except InvalidRunTransition:
+        return
+    audit(
+        ctx,
+        now,
+        "pipeline_created",
+        run.environment,
+        f"pipeline {pipeline.id}",
+        run_id=run.id,
+        pipeline_id=pipeline.id,
+        up_to_version=run.up_to_version,
+    )
+    announce(ctx, run, RunEvent.STARTED)
+    ctx.queue.enqueue(JOB + "poll", run.id)
+
+
+def _retry_or_fail(
+    ctx: WorkerContext, run: Run, lock: Lock, now: datetime, attempt: int, reason: str, job: str
+) -> None:
+    if attempt + 1 >= ctx.timing.max_attempts:
+        fail(ctx, run, lock, now, f"{reason} (gave up after {attempt + 1} attempts)")
+        return
+    delay = ctx.timing.retry_delay(attempt)
+    ctx.state.renew_lock(lock, ctx.timing.lock_ttl + delay)
+    audit(
+        ctx,
+        now,
+        "retry",
+        run.environment,
+        reason,
+        run_id=run.id,
+        attempt=attempt + 1,
+        delay_seconds=int(delay.total_seconds()),
+    )
+    ctx.queue.enqueue_in(delay, JOB + job, run.id, attempt + 1)
+
+
+def fail(ctx: WorkerContext, run: Run, lock: Lock | None, now: datetime, reason: str) -> None:
+    """End `run` as failed with `reason`, release its lock and announce it."""
+    try:
+        run = ctx.state.transition_run(run.id, RunStatus.FAILED, now, failure_reason=reason)
+    except InvalidRunTransition:
+        return
+    if lock is not None:
+        ctx.state.release_lock(lock)
+    audit(ctx, now, "run_failed", run.environment, reason, run_id=run.id)
+    announce(ctx, run, RunEvent.FAILED, reason=reason)
+
+
+def poll(ctx: WorkerContext, run_id: str, now: datetime, attempt: int) -> None:
+    """Follow the run's pipeline: renew the lock while it runs, finish the run when it ends."""
+    state = ctx.state
+    run = state.get_run(run_id)
+    if run.status is not RunStatus.RUNNING or run.pipeline_id is None:
+        return
+    lock = _lock_for(ctx, run, now)
+    state.claim(f"poll-alive:{run_id}", ctx.timing.poll_interval * 3)
+    try:
+        pipeline = ctx.gitlab.pipeline(run.pipeline_id)
+    except GitLabTransientError as exc:
+        audit(ctx, now, "poll_retry", run.environment, str(exc), run_id=run_id)
+        _next_poll(ctx, run, min(ctx.timing.retry_delay(attempt), ctx.timing.poll_interval), attempt + 1)
+        return
+    except GitLabError as exc:
+        fail(ctx, run, lock, now, str(exc))
+        return
+    if not pipeline.is_finished:
+        _next_poll(ctx, run, ctx.timing.poll_interval, 0)
+        return
+    finish(ctx, run, pipeline, lock, now)
+
+
+def _next_poll(ctx: WorkerContext, run: Run, delay: timedelta, attempt: int) -> None:
+    ctx.state.unclaim(f"poll-alive:{run.id}")
+    ctx.state.claim(f"poll-alive:{run.id}", delay * 3)
+    ctx.queue.enqueue_in(delay, JOB + "poll", run.id, attempt)
+
+
+def finish(ctx: WorkerContext, run: Run, pipeline: Pipeline, lock: Lock | None, now: datetime) -> None:
+    """Record the end of the pipeline, update pending and the rollback line, release, announce."""
+    state = ctx.state
+    started = run.triggered_at or run.requested_at
+    duration = int((now - started).total_seconds())
+    if pipeline.status == "success":
+        try:
+            run = state.transition_run(run.id, RunStatus.SUCCESS, now)
+        except InvalidRunTransition:
+            return
+        state.record_successes(run.environment, run.migrations, now)
+        state.remove_pending(run.environment, run.migrations)
+        event, reason = RunEvent.SUCCEEDED, None
+    else:
+        status = RunStatus.CANCELED if pipeline.status in ("canceled", "skipped") else RunStatus.FAILED
+        reason = f"pipeline {pipeline.id} ended {pipeline.status}"
+        try:
+            run = state.transition_run(run.id, status, now, failure_reason=reason)
+        except InvalidRunTransition:
+            return
+        event = RunEvent.CANCELED if status is RunStatus.CANCELED else RunEvent.FAILED
+    if lock is not None:
+        state.release_lock(lock)
+    audit(
+        ctx,
+        now,
+        f"run_{run.status}",
+        run.environment,
+        reason or "pipeline succeeded",
+        run_id=run.id,
+        pipeline_id=pipeline.id,
+        duration_seconds=duration,
+    )
+    announce(ctx, run, event, reason=reason, duration_seconds=duration)
+    for env in [run.environment] + [e.name for e in ctx.policy.environments if e.requires == run.environment]:
+        ctx.queue.enqueue(JOB + "evaluate", env)
+
+
+def reconcile(ctx: WorkerContext, now: datetime) -> None:
+    """Lost polls, triggered runs without a pipeline, pipelines the state does not know, stale locks."""
+    state = ctx.state
+    active = state.active_runs()
+    for run in active:
+        if run.status is RunStatus.RUNNING and state.claim(
+            f"poll-alive:{run.id}", ctx.timing.poll_interval * 3
+        ):
+            audit(ctx, now, "reconcile", run.environment, "poll was lost; polling again", run_id=run.id)
+            ctx.queue.enqueue(JOB + "poll", run.id)
+        elif run.status is RunStatus.TRIGGERED and run.pipeline_id is None:
+            holder = state.lock_holder(run.environment)
+            if holder is not None and holder.owner == run.id:
+                continue  # its executor may still be working; the lock expires if it died
+            audit(
+                ctx,
+                now,
+                "reconcile",
+                run.environment,
+                "triggered run without pipeline: resuming",
+                run_id=run.id,
+            )
+            execute(ctx, run.id, now, 0)
+    _unknown_pipelines(ctx, now)
+    _stale_locks(ctx, now)
+
+
+def _unknown_pipelines(ctx: WorkerContext, now: datetime) -> None:
+    state = ctx.state
+    for pipeline in ctx.gitlab.pdm_pipelines(updated_after=now - timedelta(days=1)):
+        run_id = pipeline.variables.get(RUN_ID_VARIABLE)
+        known = False
+        if run_id:
+            try:
+                known = state.get_run(run_id).pipeline_id == pipeline.id
+            except UnknownRun:
+                known = False
+        if known or not state.claim(f"unknown-pipeline:{pipeline.id}", timedelta(days=7)):
+            continue
+        env = pipeline.variables.get("PDM_ENVIRONMENT", "")
+        origin = f"run {run_id}" if run_id else "someone outside pdm-bot"
+        text = (
+            f":warning: PDM pipeline {pipeline.id} on {env} ({pipeline.status}) was started by {origin} "
+            f"and is not recorded as that run's pipeline: {pipeline.web_url}"
+        )
+        audit(ctx, now, "unknown_pipeline", env, text, pipeline_id=pipeline.id)
+        last = state.last_deployment(env) if env else None
+        ctx.notifier.post(TextNote(env, last.sha if last else None, text))
+
+
+def _stale_locks(ctx: WorkerContext, now: datetime) -> None:
+    state = ctx.state
+    for spec in ctx.policy.environments:
+        holder = state.lock_holder(spec.name)
+        if holder is None:
+            continue
+        try:
+            finished = state.get_run(holder.owner).status.is_terminal
+        except UnknownRun:
+            finished = True
+        if finished and state.release_lock(holder):
+            audit(
+                ctx,
+                now,
+                "stale_lock_released",
+                spec.name,
+                f"lock held by finished run {holder.owner}",
+                lock_token=holder.token,
+            )

@@ -1,0 +1,124 @@
+"""The composition root of the worker: what RQ jobs act with, built once per process.
+
+`context()` builds a `WorkerContext` from `PDM_*` settings on first use; tests call `install(...)` with
+their own collaborators. `clock()` is the one place jobs read the time (freeze it with freezegun).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Protocol
+
+from redis import Redis
+from rq import Queue
+
+from bot.settings import Settings
+from scheduler.classify.model import Database
+from scheduler.gitlab import GitLabAdapter
+from scheduler.notes import Notifier
+from scheduler.pending import database_dsns
+from scheduler.policy.model import Policy, load_policy
+from scheduler.state import State
+
+QUEUE_NAME = "pdm"
+BOT_ACTOR = "pdm-bot"
+
+
+class Directory(Protocol):
+    """Usergroup membership, to re-check approvers inside jobs."""
+
+    def members(self, usergroup: str) -> frozenset[str]:
+        """User ids of `usergroup`."""
+
+
+@dataclass(frozen=True)
+class Timing:
+    """Delays of the run life cycle (tests shorten them)."""
+
+    starting_soon: timedelta = timedelta(minutes=5)
+    poll_interval: timedelta = timedelta(seconds=20)
+    lock_ttl: timedelta = timedelta(minutes=5)
+    recheck: timedelta = timedelta(minutes=10)
+    max_attempts: int = 6
+    backoff: timedelta = timedelta(seconds=5)
+    backoff_cap: timedelta = timedelta(minutes=5)
+
+    def retry_delay(self, attempt: int) -> timedelta:
+        """Exponential back-off for the `attempt`-th retry (0-based), capped."""
+        delay: timedelta = self.backoff * (2 ** min(attempt, 16))
+        return min(delay, self.backoff_cap)
+
+
+@dataclass
+class WorkerContext:
+    """Everything a job touches."""
+
+    state: State
+    gitlab: GitLabAdapter
+    notifier: Notifier
+    policy: Policy
+    queue: Queue
+    channel: str = ""
+    file_url_template: str = ""
+    dsns: dict[Database, str] = field(default_factory=dict)
+    directory: Directory | None = None
+    timing: Timing = field(default_factory=Timing)
+
+
+_current: WorkerContext | None = None
+
+
+def clock() -> datetime:
+    """Now, as an aware UTC datetime (the only clock jobs read)."""
+    return datetime.now(UTC)
+
+
+def install(ctx: WorkerContext | None) -> None:
+    """Use `ctx` for the jobs of this process (None: build from settings on next use)."""
+    global _current
+    _current = ctx
+
+
+def context() -> WorkerContext:
+    """The context of this process, built from settings the first time."""
+    global _current
+    if _current is None:
+        _current = from_settings(Settings())
+    return _current
+
+
+def from_settings(settings: Settings) -> WorkerContext:
+    """Build every collaborator from `PDM_*` settings and the policy file (raises PolicyError)."""
+    from bot.slack_client import SlackNotifier, UsergroupDirectory, make_web_client
+
+    policy = load_policy(Path(settings.policy_file).read_text(encoding="utf-8"))
+    connection = Redis.from_url(settings.redis_url)
+    state = State(connection)
+    incidents = policy.guards.incidents
+    gitlab = GitLabAdapter.from_settings(
+        settings,
+        incident_project=incidents.project if incidents else "",
+        incident_labels=incidents.labels if incidents else (),
+    )
+    client = make_web_client(settings)
+    project = settings.gitlab_project
+    return WorkerContext(
+        state=state,
+        gitlab=gitlab,
+        notifier=SlackNotifier(client, settings.slack_channel, state, clock=clock),
+        policy=policy,
+        queue=Queue(QUEUE_NAME, connection=connection),
+        channel=settings.slack_channel,
+        file_url_template=f"{settings.gitlab_url.rstrip('/')}/{project}/-/blob/{{sha}}/{{path}}"
+        if project
+        else "",
+        dsns=database_dsns(settings),
+        directory=UsergroupDirectory(client),
+        timing=Timing(
+            starting_soon=timedelta(seconds=settings.starting_soon_seconds),
+            poll_interval=timedelta(seconds=min(30, settings.poll_interval_seconds)),
+            lock_ttl=timedelta(seconds=settings.run_lock_ttl_seconds),
+        ),
+    )
