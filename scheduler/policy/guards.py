@@ -126,15 +126,19 @@ def bake(deployed_at: Sequence[datetime | None], min_bake: timedelta, at: dateti
     if min_bake <= timedelta(0):
         return GuardResult("bake", True, "min_bake is 0", configured=False, allowed=len(deployed_at))
     for i, when in enumerate(deployed_at):
-        ready = (when or at) + min_bake
-        if when is None or ready > at:
+        if when is None:
+            return GuardResult(
+                "bake", i > 0, f"migration {i + 1}'s package has no recorded deploy time", allowed=i
+            )
+        ready = when + min_bake
+        if ready > at:
             return GuardResult(
                 "bake",
                 i > 0,
                 f"migration {i + 1}'s package has not baked {format_duration(min_bake)} yet "
                 f"(ready {format_time(ready, UTC)})",
                 allowed=i,
-                ready_at=ready if when is not None else None,
+                ready_at=ready,
             )
     return GuardResult(
         "bake", True, f"every package baked at least {format_duration(min_bake)}", allowed=len(deployed_at)
