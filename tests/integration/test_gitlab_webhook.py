@@ -68,7 +68,13 @@ def test_success_enqueues_on_deploy_with_the_full_sha_and_an_iso_time(app: Serve
     assert app.jobs() == [
         (
             "scheduler.jobs.on_deploy",
-            ("gprd", 42, SHA, "2026-01-09T14:05:00+01:00", f"https://gitlab.example.com/group/app/-/commit/{SHA}"),
+            (
+                "gprd",
+                42,
+                SHA,
+                "2026-01-09T14:05:00+01:00",
+                f"https://gitlab.example.com/group/app/-/commit/{SHA}",
+            ),
         )
     ]
 

@@ -32,16 +32,26 @@ def app(redis_url: str, slack: FakeSlack) -> Iterator[Served]:
 
 def pending(version: str, nature: Nature, database: Database = Database.MAIN) -> PendingMigration:
     classification = Classification(
-        path=f"db/post_migrate/{version}_m.rb", version=version, name="m", primary_nature=nature,
-        natures=[nature], database=database,
+        path=f"db/post_migrate/{version}_m.rb",
+        version=version,
+        name="m",
+        primary_nature=nature,
+        natures=[nature],
+        database=database,
     )
     return PendingMigration(version, classification.path, classification, "b" * 40, AT)
 
 
 def proposed_run(app: Served, status: RunStatus = RunStatus.REQUESTED) -> str:
     run = Run(
-        id="gprd-1", environment="gprd", migrations=["20260104101500"], up_to_version="20260104101500",
-        target_sha="b" * 40, requested_by="pdm-bot", requested_at=AT, status=status,
+        id="gprd-1",
+        environment="gprd",
+        migrations=["20260104101500"],
+        up_to_version="20260104101500",
+        target_sha="b" * 40,
+        requested_by="pdm-bot",
+        requested_at=AT,
+        status=status,
     )
     app.state.create_run(run)
     return run.id
@@ -102,11 +112,14 @@ def test_usergroup_members_are_approvers_and_membership_is_cached(app: Served, s
 
 
 def test_status_states_the_total_then_the_split_by_nature_and_database(app: Served) -> None:
-    app.state.set_pending("gprd", [
-        pending("20260104101500", Nature.DDL_CLEANUP),
-        pending("20260105101500", Nature.DDL_CLEANUP),
-        pending("20260106101500", Nature.INDEX_AND_CONSTRAINT, Database.CI),
-    ])
+    app.state.set_pending(
+        "gprd",
+        [
+            pending("20260104101500", Nature.DDL_CLEANUP),
+            pending("20260105101500", Nature.DDL_CLEANUP),
+            pending("20260106101500", Nature.INDEX_AND_CONSTRAINT, Database.CI),
+        ],
+    )
     text = answer_text(app.slash("status gprd").json())
     lines = text.splitlines()
     assert lines[0] == "*gprd*: *3* pending post-deploy migrations"
@@ -139,7 +152,9 @@ def test_a_stale_timestamp_is_rejected_with_401(app: Served) -> None:
     assert app.jobs() == []
 
 
-def test_approve_on_a_proposed_run_enqueues_approve_once_despite_a_double_click(app: Served, slack: FakeSlack) -> None:
+def test_approve_on_a_proposed_run_enqueues_approve_once_despite_a_double_click(
+    app: Served, slack: FakeSlack
+) -> None:
     run_id = proposed_run(app)
     assert app.click(ACTION_APPROVE, run_id, APPROVER, slack.response_url("a1")).status == 200
     assert app.click(ACTION_APPROVE, run_id, APPROVER, slack.response_url("a2")).status == 200
@@ -163,7 +178,11 @@ def test_a_button_pressed_by_a_non_approver_is_refused_and_audited(app: Served, 
     assert app.jobs() == []
     assert "Only approvers" in slack.named("response_url")[0].args["text"]
     entry = app.state.audit_log(limit=1)[0]
-    assert (entry.actor, entry.action, entry.details["request"]) == ("U0RANDOM", "refused", f"approve {run_id}")
+    assert (entry.actor, entry.action, entry.details["request"]) == (
+        "U0RANDOM",
+        "refused",
+        f"approve {run_id}",
+    )
 
 
 def test_healthz_pings_redis_and_metrics_expose_pdm_counters(app: Served) -> None:

@@ -38,8 +38,11 @@ def notifier(slack: FakeSlack, state: State, redis_url: str) -> SlackNotifier:
 
 def migration(i: int) -> Classification:
     return Classification(
-        path=f"db/post_migrate/202601{i:08d}_m{i}.rb", version=f"202601{i:08d}", name=f"m{i}",
-        primary_nature=Nature.NO_OP, natures=[Nature.NO_OP],
+        path=f"db/post_migrate/202601{i:08d}_m{i}.rb",
+        version=f"202601{i:08d}",
+        name=f"m{i}",
+        primary_nature=Nature.NO_OP,
+        natures=[Nature.NO_OP],
     )
 
 
@@ -49,8 +52,17 @@ def diff(count: int) -> DiffNote:
 
 def proposal() -> ProposalNote:
     return ProposalNote(
-        "gprd", SHA, "gprd-1", ["20260100000000"], "20260100000000", "no_op", "approval", ["window open"], 5,
-        "packages older than cccccccc can no longer be rolled back to", None,
+        "gprd",
+        SHA,
+        "gprd-1",
+        ["20260100000000"],
+        "20260100000000",
+        "no_op",
+        "approval",
+        ["window open"],
+        5,
+        "packages older than cccccccc can no longer be rolled back to",
+        None,
     )
 
 
@@ -93,14 +105,18 @@ def test_update_replaces_the_proposal_with_the_decision_without_buttons(
     assert "approved* by <@U1>" in update.args["blocks"][0]["text"]["text"]
 
 
-def test_respond_posts_an_ephemeral_answer_to_the_response_url(notifier: SlackNotifier, slack: FakeSlack) -> None:
+def test_respond_posts_an_ephemeral_answer_to_the_response_url(
+    notifier: SlackNotifier, slack: FakeSlack
+) -> None:
     notifier.respond(slack.response_url("run"), "run gprd-3 proposed in the release thread")
     [answer] = slack.named("response_url")
     assert answer.args["response_type"] == "ephemeral"
     assert answer.args["text"] == "run gprd-3 proposed in the release thread"
 
 
-def test_a_429_is_retried_after_retry_after_and_the_post_succeeds(notifier: SlackNotifier, slack: FakeSlack) -> None:
+def test_a_429_is_retried_after_retry_after_and_the_post_succeeds(
+    notifier: SlackNotifier, slack: FakeSlack
+) -> None:
     slack.rate_limit(1, retry_after=1)
     assert notifier.post(diff(1)) is not None
     assert len(slack.named("chat.postMessage")) == 2
@@ -121,7 +137,7 @@ def test_usergroup_members_are_cached_until_the_ttl_expires(slack: FakeSlack, re
 
 def test_an_unknown_usergroup_is_a_named_slack_error(slack: FakeSlack, redis_url: str) -> None:
     directory = UsergroupDirectory(make_web_client(settings_for(redis_url, slack.api_url)))
-    with pytest.raises(SlackError, match="usergroups.users.list failed: no_such_subteam"):
+    with pytest.raises(SlackError, match=r"usergroups\.users\.list failed: no_such_subteam"):
         directory.members("S0NOPE")
 
 

@@ -59,6 +59,7 @@ class FakeGitLab:
     requests: list[Recorded] = field(default_factory=list)
     faults: list[int] = field(default_factory=list)
     delays: list[float] = field(default_factory=list)
+    drops: list[float] = field(default_factory=list)
     url: str = ""
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -69,6 +70,10 @@ class FakeGitLab:
     def slow_next(self, seconds: float, times: int = 1) -> None:
         """Wait `seconds` before answering each of the next `times` requests."""
         self.delays.extend([seconds] * times)
+
+    def drop_next(self, seconds: float) -> None:
+        """Hold the next request `seconds`, then close the connection without handling it (lost request)."""
+        self.drops.append(seconds)
 
     def calls(self, endpoint: str) -> list[Recorded]:
         """Requests received for one endpoint name of ROUTES."""
@@ -234,6 +239,11 @@ def _handler(fake: FakeGitLab) -> type[BaseHTTPRequestHandler]:
                 )
                 fault = fake.faults.pop(0) if fake.faults else None
                 delay = fake.delays.pop(0) if fake.delays else 0.0
+                drop = fake.drops.pop(0) if fake.drops else None
+            if drop is not None:
+                time.sleep(drop)
+                self.close_connection = True
+                return None
             if delay:
                 time.sleep(delay)
             if fault is not None:

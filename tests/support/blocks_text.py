@@ -49,5 +49,5 @@ def assert_snapshot(name: str, text: str) -> None:
     if os.environ.get("PDM_UPDATE_SNAPSHOTS") == "1" or not path.exists():
         path.write_text(text, encoding="utf-8")
         if os.environ.get("PDM_UPDATE_SNAPSHOTS") != "1":
-            raise AssertionError(f"snapshot {path.name} was missing and has been written: review and commit it")
+            raise AssertionError(f"snapshot {path.name} was missing and is now written: review it")
     assert text == path.read_text(encoding="utf-8"), f"wording changed: review tests/snapshots/{name}.txt"

@@ -91,19 +91,37 @@ class Served:
 
     def slash(self, text: str, user: str = "U0RANDOM", **extra: str) -> Reply:
         fields = {
-            "command": "/pdm", "text": text, "user_id": user, "channel_id": "C0RELEASE", "team_id": "T1",
-            "response_url": extra.pop("response_url", "http://127.0.0.1:9/unused"), "trigger_id": "1.2.3", **extra,
+            "command": "/pdm",
+            "text": text,
+            "user_id": user,
+            "channel_id": "C0RELEASE",
+            "team_id": "T1",
+            "response_url": extra.pop("response_url", "http://127.0.0.1:9/unused"),
+            "trigger_id": "1.2.3",
+            **extra,
         }
         body = urlencode(fields)
         return http(self.url + "/slack/events", body.encode(), sign(body))
 
     def click(self, action_id: str, run_id: str, user: str, response_url: str) -> Reply:
         payload = {
-            "type": "block_actions", "user": {"id": user}, "team": {"id": "T1"},
-            "channel": {"id": "C0RELEASE"}, "container": {"message_ts": "1.1"}, "message": {"ts": "1.1"},
-            "response_url": response_url, "trigger_id": "1.2.3",
-            "actions": [{"action_id": action_id, "block_id": "pdm_proposal_actions", "value": run_id,
-                         "type": "button", "action_ts": "1.2"}],
+            "type": "block_actions",
+            "user": {"id": user},
+            "team": {"id": "T1"},
+            "channel": {"id": "C0RELEASE"},
+            "container": {"message_ts": "1.1"},
+            "message": {"ts": "1.1"},
+            "response_url": response_url,
+            "trigger_id": "1.2.3",
+            "actions": [
+                {
+                    "action_id": action_id,
+                    "block_id": "pdm_proposal_actions",
+                    "value": run_id,
+                    "type": "button",
+                    "action_ts": "1.2",
+                }
+            ],
         }
         body = urlencode({"payload": json.dumps(payload)})
         return http(self.url + "/slack/events", body.encode(), sign(body))

@@ -49,7 +49,9 @@ INDEX = make_migration(
     table_sizes={"ci_builds": SizeClass.LARGE},
     database_assumed=False,
 )
-QUEUE = make_migration("20260106120000", "queue_backfill", Nature.BACKGROUND_SCHEDULING, confidence=Confidence.LOW)
+QUEUE = make_migration(
+    "20260106120000", "queue_backfill", Nature.BACKGROUND_SCHEDULING, confidence=Confidence.LOW
+)
 
 
 def diff_note(added: list[Classification]) -> DiffNote:
@@ -106,7 +108,7 @@ def test_approve_confirmation_names_the_environment_and_the_rollback_consequence
     }
 
 
-def test_migration_section_links_the_file_at_the_deployed_sha_with_nature_database_tables_and_evidence() -> None:
+def test_migration_section_links_the_file_at_the_sha_with_nature_database_tables_evidence() -> None:
     assert blocks.migration_section(DROP, sha=SHA, file_url_template=TEMPLATE) == {
         "type": "section",
         "text": {
@@ -149,7 +151,9 @@ def test_long_diff_collapses_into_a_summary_and_thread_replies() -> None:
 
 
 def test_decided_proposal_says_who_did_what_and_has_no_buttons() -> None:
-    note = RunNote("gprd", SHA, "gprd-7", RunEvent.APPROVED, PROPOSAL.migrations, "20260105090000", actor="U1")
+    note = RunNote(
+        "gprd", SHA, "gprd-7", RunEvent.APPROVED, PROPOSAL.migrations, "20260105090000", actor="U1"
+    )
     rendered = blocks.run_blocks(note, now=AT)
     assert buttons_of(rendered) == []
     assert "approved* by <@U1>" in render(rendered)
@@ -157,7 +161,12 @@ def test_decided_proposal_says_who_did_what_and_has_no_buttons() -> None:
 
 def test_starting_soon_counts_the_minutes_from_now() -> None:
     note = RunNote(
-        "gstg", SHA, "gstg-3", RunEvent.STARTING_SOON, ["20260104101500"], "20260104101500",
+        "gstg",
+        SHA,
+        "gstg-3",
+        RunEvent.STARTING_SOON,
+        ["20260104101500"],
+        "20260104101500",
         starts_at=datetime(2026, 1, 9, 15, 10, tzinfo=UTC),
     )
     assert "in *10 minutes*" in render(blocks.run_blocks(note, now=AT))
@@ -166,12 +175,17 @@ def test_starting_soon_counts_the_minutes_from_now() -> None:
 def test_error_blocks_show_the_message_and_the_usage() -> None:
     assert blocks.error_blocks("run: missing ENV", "/pdm run ENV [--up-to VERSION]") == [
         {"type": "section", "text": {"type": "mrkdwn", "text": ":warning: run: missing ENV"}},
-        {"type": "context", "elements": [{"type": "mrkdwn", "text": "Usage: `/pdm run ENV [--up-to VERSION]`"}]},
+        {
+            "type": "context",
+            "elements": [{"type": "mrkdwn", "text": "Usage: `/pdm run ENV [--up-to VERSION]`"}],
+        },
     ]
 
 
 @pytest.mark.parametrize(
-    ("seconds", "text"), [(45, "45s"), (723, "12m 03s"), (7500, "2h 05m")], ids=["seconds", "minutes", "hours"]
+    ("seconds", "text"),
+    [(45, "45s"), (723, "12m 03s"), (7500, "2h 05m")],
+    ids=["seconds", "minutes", "hours"],
 )
 def test_durations_read_like_a_human_wrote_them(seconds: int, text: str) -> None:
     assert blocks.format_duration(seconds) == text
@@ -208,43 +222,126 @@ MESSAGES = {
     "diff_empty": lambda: blocks.diff_blocks(diff_note([])).root,
     "proposal": lambda: blocks.proposal_blocks(PROPOSAL),
     "run_starting_soon": lambda: blocks.run_blocks(
-        RunNote("gprd", SHA, "gprd-7", RunEvent.STARTING_SOON, ["20260104101500"], "20260104101500",
-                starts_at=datetime(2026, 1, 9, 15, 15, tzinfo=UTC)), now=AT),
+        RunNote(
+            "gprd",
+            SHA,
+            "gprd-7",
+            RunEvent.STARTING_SOON,
+            ["20260104101500"],
+            "20260104101500",
+            starts_at=datetime(2026, 1, 9, 15, 15, tzinfo=UTC),
+        ),
+        now=AT,
+    ),
     "run_started": lambda: blocks.run_blocks(
-        RunNote("gprd", SHA, "gprd-7", RunEvent.STARTED, ["20260104101500"], "20260104101500",
-                pipeline_url="https://gitlab.example.com/ops/pdm/-/pipelines/991"), now=AT),
+        RunNote(
+            "gprd",
+            SHA,
+            "gprd-7",
+            RunEvent.STARTED,
+            ["20260104101500"],
+            "20260104101500",
+            pipeline_url="https://gitlab.example.com/ops/pdm/-/pipelines/991",
+        ),
+        now=AT,
+    ),
     "run_succeeded": lambda: blocks.run_blocks(
-        RunNote("gprd", SHA, "gprd-7", RunEvent.SUCCEEDED, ["20260104101500", "20260105090000"], "20260105090000",
-                pipeline_url="https://gitlab.example.com/ops/pdm/-/pipelines/991", duration_seconds=1384), now=AT),
+        RunNote(
+            "gprd",
+            SHA,
+            "gprd-7",
+            RunEvent.SUCCEEDED,
+            ["20260104101500", "20260105090000"],
+            "20260105090000",
+            pipeline_url="https://gitlab.example.com/ops/pdm/-/pipelines/991",
+            duration_seconds=1384,
+        ),
+        now=AT,
+    ),
     "run_failed": lambda: blocks.run_blocks(
-        RunNote("gprd", SHA, "gprd-7", RunEvent.FAILED, ["20260104101500"], "20260104101500",
-                reason="job db:migrate failed", pipeline_url="https://gitlab.example.com/ops/pdm/-/pipelines/991"),
-        now=AT),
+        RunNote(
+            "gprd",
+            SHA,
+            "gprd-7",
+            RunEvent.FAILED,
+            ["20260104101500"],
+            "20260104101500",
+            reason="job db:migrate failed",
+            pipeline_url="https://gitlab.example.com/ops/pdm/-/pipelines/991",
+        ),
+        now=AT,
+    ),
     "proposal_approved": lambda: blocks.run_blocks(
-        RunNote("gprd", SHA, "gprd-7", RunEvent.APPROVED, PROPOSAL.migrations, "20260105090000", actor="U0APPROVER"),
-        now=AT),
+        RunNote(
+            "gprd",
+            SHA,
+            "gprd-7",
+            RunEvent.APPROVED,
+            PROPOSAL.migrations,
+            "20260105090000",
+            actor="U0APPROVER",
+        ),
+        now=AT,
+    ),
     "proposal_rejected": lambda: blocks.run_blocks(
-        RunNote("gprd", SHA, "gprd-7", RunEvent.REJECTED, PROPOSAL.migrations, "20260105090000", actor="U0APPROVER",
-                reason="incident in progress"), now=AT),
+        RunNote(
+            "gprd",
+            SHA,
+            "gprd-7",
+            RunEvent.REJECTED,
+            PROPOSAL.migrations,
+            "20260105090000",
+            actor="U0APPROVER",
+            reason="incident in progress",
+        ),
+        now=AT,
+    ),
     "proposal_snoozed": lambda: blocks.run_blocks(
-        RunNote("gprd", SHA, "gprd-7", RunEvent.SNOOZED, PROPOSAL.migrations, "20260105090000", actor="U0APPROVER"),
-        now=AT),
+        RunNote(
+            "gprd", SHA, "gprd-7", RunEvent.SNOOZED, PROPOSAL.migrations, "20260105090000", actor="U0APPROVER"
+        ),
+        now=AT,
+    ),
     "text": lambda: blocks.text_blocks(TextNote("gprd", SHA, "pending sources disagree: 2 migrations")),
-    "help": lambda: blocks.help_blocks([
-        CommandHelp("/pdm status [ENV]", "pending count", False),
-        CommandHelp("/pdm run ENV [--up-to VERSION]", "request a run", True),
-    ]),
-    "error": lambda: blocks.error_blocks("unknown environment `gprd2`; known: gstg, gprd", "/pdm status [ENV]"),
+    "help": lambda: blocks.help_blocks(
+        [
+            CommandHelp("/pdm status [ENV]", "pending count", False),
+            CommandHelp("/pdm run ENV [--up-to VERSION]", "request a run", True),
+        ]
+    ),
+    "error": lambda: blocks.error_blocks(
+        "unknown environment `gprd2`; known: gstg, gprd", "/pdm status [ENV]"
+    ),
     "status": lambda: blocks.status_blocks(STATUS),
-    "plan": lambda: blocks.plan_blocks(PlanView(
-        environment="gprd", at=AT, action="propose", migrations=["20260104101500"], up_to_version="20260104101500",
-        reasons=["weekend window opens Sat 00:00"], next_window_at=datetime(2026, 1, 10, tzinfo=UTC),
-        schedule=[ScheduledRun(datetime(2026, 1, 10, tzinfo=UTC), "propose", ["20260104101500"])],
-        guards=[GuardLine("incidents", True, "not configured", configured=False)])),
-    "history": lambda: blocks.history_blocks([
-        HistoryLine("gprd-7", "gprd", "success", "20260105090000", 2, AT, datetime(2026, 1, 9, 15, 23, tzinfo=UTC),
-                    "U0APPROVER", "https://gitlab.example.com/ops/pdm/-/pipelines/991"),
-    ], "gprd"),
+    "plan": lambda: blocks.plan_blocks(
+        PlanView(
+            environment="gprd",
+            at=AT,
+            action="propose",
+            migrations=["20260104101500"],
+            up_to_version="20260104101500",
+            reasons=["weekend window opens Sat 00:00"],
+            next_window_at=datetime(2026, 1, 10, tzinfo=UTC),
+            schedule=[ScheduledRun(datetime(2026, 1, 10, tzinfo=UTC), "propose", ["20260104101500"])],
+            guards=[GuardLine("incidents", True, "not configured", configured=False)],
+        )
+    ),
+    "history": lambda: blocks.history_blocks(
+        [
+            HistoryLine(
+                "gprd-7",
+                "gprd",
+                "success",
+                "20260105090000",
+                2,
+                AT,
+                datetime(2026, 1, 9, 15, 23, tzinfo=UTC),
+                "U0APPROVER",
+                "https://gitlab.example.com/ops/pdm/-/pipelines/991",
+            ),
+        ],
+        "gprd",
+    ),
     "history_empty": lambda: blocks.history_blocks([], None),
     "explain": lambda: blocks.explain_blocks(DROP),
 }

@@ -23,10 +23,16 @@ ENVS = ("gstg", "gprd")
         ("run gprd --up-to 20260104101500", Command("run", environment="gprd", up_to="20260104101500")),
         ("run gprd --up-to=20260104101500", Command("run", environment="gprd", up_to="20260104101500")),
         ("pause", Command("pause")),
-        ("pause gprd incident 1234 in progress", Command("pause", environment="gprd", reason="incident 1234 in progress")),
+        (
+            "pause gprd incident 1234 in progress",
+            Command("pause", environment="gprd", reason="incident 1234 in progress"),
+        ),
         ("pause freeze for the offsite", Command("pause", reason="freeze for the offsite")),
         ("resume gstg", Command("resume", environment="gstg")),
-        ("hold 20260104101500 waits for a fix", Command("hold", version="20260104101500", reason="waits for a fix")),
+        (
+            "hold 20260104101500 waits for a fix",
+            Command("hold", version="20260104101500", reason="waits for a fix"),
+        ),
         ("unhold 20260104101500", Command("unhold", version="20260104101500")),
         ("baseline gprd ABCDEF1234567", Command("baseline", environment="gprd", sha="abcdef1234567")),
         ("history", Command("history")),
@@ -50,7 +56,11 @@ def test_valid_subcommands_parse_into_commands(text: str, expected: Command) -> 
         ("unhold 2026 extra", "unhold: unexpected argument `extra`", "/pdm unhold VERSION"),
         ("baseline gprd", "baseline: missing SHA", "/pdm baseline ENV SHA"),
         ("baseline gprd main", "baseline: `main` is not a commit SHA", "/pdm baseline ENV SHA"),
-        ("explain remove_column", "explain: `remove_column` is not a migration version", "/pdm explain VERSION"),
+        (
+            "explain remove_column",
+            "explain: `remove_column` is not a migration version",
+            "/pdm explain VERSION",
+        ),
         ("help me", "help: unexpected argument `me`", "/pdm help"),
     ],
 )
@@ -63,9 +73,27 @@ def test_bad_input_gets_a_clear_message_and_the_usage(text: str, message: str, u
 
 def test_the_table_covers_the_contract_and_marks_exactly_the_mutating_subcommands() -> None:
     assert {c.name for c in COMMANDS} == {
-        "help", "status", "diff", "plan", "run", "pause", "resume", "hold", "unhold", "baseline", "history", "explain",
+        "help",
+        "status",
+        "diff",
+        "plan",
+        "run",
+        "pause",
+        "resume",
+        "hold",
+        "unhold",
+        "baseline",
+        "history",
+        "explain",
     }
-    assert {c.name for c in COMMANDS if c.mutating} == {"run", "pause", "resume", "hold", "unhold", "baseline"}
+    assert {c.name for c in COMMANDS if c.mutating} == {
+        "run",
+        "pause",
+        "resume",
+        "hold",
+        "unhold",
+        "baseline",
+    }
 
 
 def test_help_is_generated_from_the_table() -> None:
@@ -83,7 +111,9 @@ def test_help_is_generated_from_the_table() -> None:
         ("baseline gstg abcdef1", ("gstg", "abcdef1", "U1")),
     ],
 )
-def test_mutating_commands_map_to_the_job_arguments_of_the_contract(text: str, args: tuple[object, ...]) -> None:
+def test_mutating_commands_map_to_the_job_arguments_of_the_contract(
+    text: str, args: tuple[object, ...]
+) -> None:
     command = parse_pdm(text, ENVS)
     assert isinstance(command, Command)
     assert job_arguments(command, "U1", "http://r") == args
