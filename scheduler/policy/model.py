@@ -20,6 +20,7 @@ from pydantic import (
     Field,
     PrivateAttr,
     ValidationError,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
@@ -124,6 +125,21 @@ class WindowSpec(Strict):
     end: datetime | None = Field(default=None, alias="to")
     timezone: TimeZone | None = None
 
+    @field_validator("duration")
+    @classmethod
+    def _positive(cls, value: timedelta | None) -> timedelta | None:
+        if value is not None and value <= timedelta(0):
+            raise ValueError("must be positive")
+        return value
+
+    @field_validator("end")
+    @classmethod
+    def _after_start(cls, value: datetime | None, info: ValidationInfo) -> datetime | None:
+        start = info.data.get("start")
+        if value is not None and start is not None and _as_utc(value) <= _as_utc(start):
+            raise ValueError("must be after from")
+        return value
+
     @model_validator(mode="after")
     def _one_shape(self) -> WindowSpec:
         cron = self.schedule is not None or self.duration is not None
@@ -134,10 +150,6 @@ class WindowSpec(Strict):
             or (period and (self.start is None or self.end is None))
         ):
             raise ValueError("give either schedule and duration, or from and to")
-        if self.duration is not None and self.duration <= timedelta(0):
-            raise ValueError("duration must be positive")
-        if self.start is not None and self.end is not None and _as_utc(self.end) <= _as_utc(self.start):
-            raise ValueError("to must be after from")
         return self
 
     def to_window(self, default_zone: str) -> Window:

@@ -33,8 +33,27 @@ BASE = "environments: [{name: gstg}]\n"
             "windows[0]: give either schedule and duration, or from and to",
         ),
         (
+            BASE + "windows: [{name: w, kind: deny, from: 2026-12-20T00:00:00Z}]",
+            "windows[0]: give either schedule and duration, or from and to",
+        ),
+        (
             BASE + "windows: [{name: w, kind: deny, from: 2026-12-20T00:00:00Z, to: 2026-12-01T00:00:00Z}]",
-            "windows[0]: to must be after from",
+            "windows[0].to: must be after from",
+        ),
+        (
+            BASE + "windows: [{name: w, kind: deny, from: 2026-12-20T00:00:00Z, to: 2026-12-20T00:00:00Z}]",
+            "windows[0].to: must be after from",
+        ),
+        (
+            BASE + "windows: [{name: a, kind: allow, schedule: '0 1 * * *', duration: 5h},\n"
+            "  {name: b, kind: allow, schedule: '0 2 * * *', duration: 5h},\n"
+            "  {name: c, kind: allow, schedule: '0 3 * * *', duration: 5h},\n"
+            "  {name: d, kind: deny, from: 2026-12-20T01:00:00+01:00, to: 2026-12-20T00:00:00Z}]",
+            "windows[3].to: must be after from",
+        ),
+        (
+            BASE + "windows: [{name: w, kind: allow, schedule: '0 1 * * *', duration: 0}]",
+            "windows[0].duration: must be positive",
         ),
         (
             BASE + "natures: {ddl_cleanup: {windows: [weekendd]}}",
