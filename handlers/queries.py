@@ -10,49 +10,16 @@ from bot import blocks, metrics
 from bot.views import GuardLine, HistoryLine, PendingGroup, PlanView, ScheduledRun, StatusView
 from handlers.commands import Command
 from scheduler.classify.model import Database
+from scheduler.envstate import load_env_state
 from scheduler.errors import InputError
 from scheduler.natures import ALL_NATURES
 from scheduler.plan import decide, project
-from scheduler.policy.decision import Approval, DeployedPackage, EnvState, PendingMigration
 from scheduler.policy.guards import GuardResult
 from scheduler.policy.model import Policy
-from scheduler.records import DeploymentStatus, Run, RunStatus
 from scheduler.state import State
 
 PROJECTION_HORIZON = timedelta(days=14)
 HISTORY_LIMIT = 10
-
-
-def load_env_state(
-    state: State, policy: Policy, env: str, *, active_runs: list[Run] | None = None
-) -> EnvState:
-    """The planner's view of `env` from Redis (outside readings such as DB load are left unknown)."""
-    spec = policy.environment(env)
-    deploying = state.deployment_in_progress(env)
-    lock = state.lock_holder(env)
-    pause = state.effective_pause(env)
-    active = active_runs if active_runs is not None else state.active_runs()
-    approved = [r for r in active if r.environment == env and r.status is RunStatus.APPROVED]
-    return EnvState(
-        environment=env,
-        pending=tuple(
-            PendingMigration(p.version, p.classification, p.package_sha, p.deployed_at)
-            for p in state.pending(env)
-        ),
-        packages=tuple(
-            DeployedPackage(d.sha, d.deployed_at)
-            for d in reversed(state.deployments(env, limit=50))
-            if d.status is DeploymentStatus.SUCCESS
-        ),
-        deploy_running=deploying is not None,
-        deploy_started_at=deploying.deployed_at if deploying else None,
-        lock_holder=lock.owner if lock else None,
-        paused=pause is not None,
-        pause_reason=pause.reason if pause else "",
-        holds={version: note.reason for version, note in state.holds().items()},
-        upstream_successes=state.successes(spec.requires) if spec.requires else {},
-        approval=Approval(approved[-1].up_to_version, tuple(approved[-1].approved_by)) if approved else None,
-    )
 
 
 def _guard_lines(results: list[GuardResult]) -> list[GuardLine]:
@@ -142,7 +109,7 @@ class StateReader:
     def plan(self, env: str) -> PlanView:
         """The decision now and the projected runs."""
         at = self._clock()
-        env_state = load_env_state(self._state, self._policy, env)
+        env_state = load_env_state(self._state, self._policy, env, active_runs=self._state.active_runs())
         decision = decide(env_state, self._policy, at)
         runs = project(env_state, self._policy, at, PROJECTION_HORIZON)
         return PlanView(
@@ -188,7 +155,7 @@ class StateReader:
         """Set the state gauges of `/metrics` (pending, oldest age, last success, decision) from Redis."""
         at = self._clock()
         for env in self._environments(None):
-            env_state = load_env_state(self._state, self._policy, env)
+            env_state = load_env_state(self._state, self._policy, env, active_runs=self._state.active_runs())
             split = Counter(
                 (str(p.classification.primary_nature), str(p.classification.database))
                 for p in env_state.pending
