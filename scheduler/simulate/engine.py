@@ -1,0 +1,505 @@
+"""The replay: deploys, PDM runs and release-manager answers as timed events on one clock.
+
+Shared mechanics (every strategy): a deploy holds its environment for its duration and waits while a
+PDM run holds it; a run holds it for the sum of its migrations' durations; a deploy's migrations are
+pending once it ends; the rollback line opens when a migration of the package deployed now starts and
+closes when the next deploy ends. Strategies only say when runs start: `PolicyStrategy` asks the
+worker's `decide()` at every instant where its answer may change (or every minute), the baselines
+follow their fixed rule.
+"""
+
+from __future__ import annotations
+
+import heapq
+from bisect import bisect_right
+from collections import deque
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from enum import IntEnum
+from typing import Literal, Protocol
+
+from scheduler.classify.model import Classification
+from scheduler.errors import ScenarioError
+from scheduler.natures import Nature
+from scheduler.plan import decide
+from scheduler.policy.decision import (
+    Action,
+    Approval,
+    DeployedPackage,
+    EnvState,
+    ManualRequest,
+    PendingMigration,
+)
+from scheduler.policy.model import Mode, Policy
+from scheduler.policy.windows import Kind, Window
+from scheduler.simulate.scenario import DeploySpec, MigrationSpec, Scenario
+
+Resolution = Literal["event", "minute"]
+_MINUTE = timedelta(minutes=1)
+_MAX_BOUNDARIES = 200_000
+
+
+class _Kind(IntEnum):
+    """Event kinds; at one instant, lower values are handled first."""
+
+    END = 0
+    DEPLOY = 1
+    ANSWER = 2
+    TRIGGER = 3
+
+
+@dataclass(frozen=True)
+class Execution:
+    """One migration executed by a run."""
+
+    environment: str
+    version: str
+    nature: Nature
+    package_sha: str
+    pending_since: datetime
+    start: datetime
+    end: datetime
+
+
+@dataclass(frozen=True)
+class RunRecord:
+    """One PDM pipeline."""
+
+    environment: str
+    start: datetime
+    end: datetime
+    executions: tuple[Execution, ...]
+
+
+@dataclass(frozen=True)
+class DeployRecord:
+    """One deploy: scheduled start, actual start (later if a run held the environment), end."""
+
+    environment: str
+    sha: str
+    scheduled: datetime
+    start: datetime
+    end: datetime
+
+
+@dataclass(frozen=True)
+class Interval:
+    """A stretch of time on one environment (rollback unavailable)."""
+
+    environment: str
+    start: datetime
+    end: datetime
+
+
+@dataclass
+class Outcome:
+    """Everything one strategy did over the scenario."""
+
+    name: str
+    runs: list[RunRecord] = field(default_factory=list)
+    deploys: list[DeployRecord] = field(default_factory=list)
+    waiting_deploys: list[DeployRecord] = field(default_factory=list)
+    rollback_unavailable: list[Interval] = field(default_factory=list)
+    human_actions: int = 0
+    pending_at_end: int = 0
+
+
+@dataclass
+class _Pending:
+    migration: MigrationSpec
+    pending: PendingMigration
+    since: datetime
+
+
+@dataclass
+class EnvSim:
+    """Mutable state of one simulated environment."""
+
+    name: str
+    pending: dict[str, _Pending] = field(default_factory=dict)
+    packages: tuple[DeployedPackage, ...] = ()
+    busy: bool = False
+    waiting: deque[DeploySpec] = field(default_factory=deque)
+    succeeded: dict[str, datetime] = field(default_factory=dict)
+    approval: Approval | None = None
+    manual_request: ManualRequest | None = None
+    proposal: tuple[str, int, datetime | None] | None = None
+    manual_asked: bool = False
+    rollback_since: datetime | None = None
+    due: bool = False
+
+    def ordered(self) -> list[_Pending]:
+        """Pending migrations in version order."""
+        return sorted(self.pending.values(), key=lambda p: (len(p.migration.version), p.migration.version))
+
+
+class Strategy(Protocol):
+    """When runs start."""
+
+    name: str
+
+    def setup(self, replay: Replay) -> None:
+        """Schedule the strategy's own events."""
+
+    def on_free(self, replay: Replay, env: EnvSim, at: datetime, after_deploy: bool) -> None:
+        """The environment just became free (no deploy waiting)."""
+
+    def on_trigger(self, replay: Replay, env: EnvSim, at: datetime) -> None:
+        """A TRIGGER event of this strategy fired."""
+
+    def on_answer(self, replay: Replay, env: EnvSim, at: datetime, kind: str) -> None:
+        """The simulated release manager answered a request of this strategy."""
+
+    def on_run_end(self, replay: Replay, env: EnvSim, at: datetime) -> None:
+        """A run of `env` ended (before `on_free`)."""
+
+
+def classification(m: MigrationSpec) -> Classification:
+    """The classification the planner sees for a scenario migration."""
+    return Classification(
+        path=f"db/post_migrate/{m.version}_simulated.rb",
+        version=m.version,
+        name="simulated",
+        primary_nature=m.nature,
+        natures=[m.nature],
+        table_sizes={"simulated": m.size} if m.size is not None else {},
+    )
+
+
+class Replay:
+    """The event loop of one strategy over one scenario."""
+
+    def __init__(self, scenario: Scenario, strategy: Strategy) -> None:
+        self.scenario = scenario
+        self.strategy = strategy
+        self.envs = {name: EnvSim(name) for name in scenario.environments}
+        self.outcome = Outcome(strategy.name)
+        self._heap: list[tuple[datetime, int, int, str, object]] = []
+        self._seq = 0
+
+    def push(self, at: datetime, kind: _Kind, env: str, payload: object = None) -> None:
+        """Schedule an event (ignored at or after the end of the scenario)."""
+        if at < self.scenario.end:
+            self._seq += 1
+            heapq.heappush(self._heap, (at, int(kind), self._seq, env, payload))
+
+    def run(self) -> Outcome:
+        """Replay every event in time order until the end of the scenario."""
+        for d in self.scenario.deploy_list:
+            self.push(d.at, _Kind.DEPLOY, d.environment, d)
+        self.strategy.setup(self)
+        while self._heap:
+            at, kind, _, name, payload = heapq.heappop(self._heap)
+            env = self.envs[name]
+            if kind == _Kind.END:
+                self._end(env, at, payload)
+            elif kind == _Kind.DEPLOY:
+                assert isinstance(payload, DeploySpec)
+                if env.busy:
+                    env.waiting.append(payload)
+                else:
+                    self._start_deploy(env, payload, at)
+            elif kind == _Kind.ANSWER:
+                self.strategy.on_answer(self, env, at, str(payload))
+            else:
+                self.strategy.on_trigger(self, env, at)
+        return self._finish()
+
+    def _start_deploy(self, env: EnvSim, deploy: DeploySpec, at: datetime) -> None:
+        env.busy = True
+        end = at + timedelta(minutes=deploy.duration_minutes)
+        self.outcome.deploys.append(DeployRecord(env.name, deploy.sha, deploy.at, at, end))
+        self.push(end, _Kind.END, env.name, deploy)
+
+    def _end(self, env: EnvSim, at: datetime, payload: object) -> None:
+        env.busy = False
+        after_deploy = isinstance(payload, DeploySpec)
+        if isinstance(payload, DeploySpec):
+            env.packages = (*env.packages, DeployedPackage(payload.sha, at))
+            for m in payload.migrations:
+                env.pending[m.version] = _Pending(
+                    m, PendingMigration(m.version, classification(m), payload.sha, at), at
+                )
+            if env.rollback_since is not None:
+                self.outcome.rollback_unavailable.append(Interval(env.name, env.rollback_since, at))
+                env.rollback_since = None
+        elif isinstance(payload, RunRecord):
+            for e in payload.executions:
+                env.succeeded[e.version] = payload.end
+            self.strategy.on_run_end(self, env, at)
+        if env.waiting:
+            self._start_deploy(env, env.waiting.popleft(), at)
+        else:
+            self.strategy.on_free(self, env, at, after_deploy)
+
+    def start_run(self, env: EnvSim, versions: list[str], at: datetime) -> RunRecord:
+        """Execute `versions` (pending, in version order) from `at`, holding the environment."""
+        current = env.packages[-1].sha if env.packages else None
+        t, executions = at, []
+        for version in sorted(versions, key=lambda v: (len(v), v)):
+            item = env.pending.pop(version)
+            end = t + timedelta(minutes=item.migration.duration_minutes)
+            package = item.pending.package_sha or ""
+            executions.append(
+                Execution(env.name, version, item.migration.nature, package, item.since, t, end)
+            )
+            if package == current and env.rollback_since is None:
+                env.rollback_since = t
+            t = end
+        record = RunRecord(env.name, at, t, tuple(executions))
+        self.outcome.runs.append(record)
+        env.busy = True
+        self.push(t, _Kind.END, env.name, record)
+        return record
+
+    def _finish(self) -> Outcome:
+        end = self.scenario.end
+        for env in self.envs.values():
+            if env.rollback_since is not None and env.rollback_since < end:
+                self.outcome.rollback_unavailable.append(Interval(env.name, env.rollback_since, end))
+            self.outcome.pending_at_end += len(env.pending)
+            self.outcome.waiting_deploys += [DeployRecord(env.name, d.sha, d.at, end, end) for d in env.waiting]
+        return self.outcome
+
+
+def _weekdays_at(scenario: Scenario, hour: int) -> list[datetime]:
+    midnight = scenario.start.replace(hour=0, minute=0, second=0, microsecond=0)
+    days = [midnight + timedelta(days=d, hours=hour) for d in range(scenario.days + 1)]
+    return [d for d in days if d.weekday() < 5 and scenario.start <= d < scenario.end]
+
+
+class DailyManual:
+    """Baseline: a human runs everything pending once each weekday at `manual_hour` UTC (after a
+    running deploy if one holds the environment)."""
+
+    name = "daily_manual"
+
+    def setup(self, replay: Replay) -> None:
+        """One trigger per weekday and environment."""
+        for at in _weekdays_at(replay.scenario, replay.scenario.manual_hour):
+            for env in replay.envs:
+                replay.push(at, _Kind.TRIGGER, env)
+
+    def on_trigger(self, replay: Replay, env: EnvSim, at: datetime) -> None:
+        """Run now, or as soon as the environment is free."""
+        env.due = True
+        if not env.busy:
+            self.on_free(replay, env, at, False)
+
+    def on_free(self, replay: Replay, env: EnvSim, at: datetime, after_deploy: bool) -> None:
+        """Run what is pending when a run is due."""
+        if env.due:
+            env.due = False
+            if env.pending:
+                replay.outcome.human_actions += 1
+                replay.start_run(env, list(env.pending), at)
+
+    def on_answer(self, replay: Replay, env: EnvSim, at: datetime, kind: str) -> None:
+        """Nobody is asked."""
+
+    def on_run_end(self, replay: Replay, env: EnvSim, at: datetime) -> None:
+        """Nothing to follow up."""
+
+
+class AfterEachDeploy:
+    """Baseline: the deploy pipeline runs everything pending right after each deploy (no human)."""
+
+    name = "after_each_deploy"
+
+    def setup(self, replay: Replay) -> None:
+        """No events of its own."""
+
+    def on_trigger(self, replay: Replay, env: EnvSim, at: datetime) -> None:
+        """No triggers."""
+
+    def on_free(self, replay: Replay, env: EnvSim, at: datetime, after_deploy: bool) -> None:
+        """Run everything pending as soon as a deploy ends."""
+        if after_deploy and env.pending:
+            replay.start_run(env, list(env.pending), at)
+
+    def on_answer(self, replay: Replay, env: EnvSim, at: datetime, kind: str) -> None:
+        """Nobody is asked."""
+
+    def on_run_end(self, replay: Replay, env: EnvSim, at: datetime) -> None:
+        """Nothing to follow up."""
+
+
+def _window_boundaries(window: Window, start: datetime, end: datetime) -> list[datetime]:
+    if window.start is not None and window.end is not None:
+        return [window.start, window.end]
+    if window.schedule is None or window.duration is None:
+        return []
+    out: list[datetime] = []
+    t: datetime | None = start - window.duration
+    while t is not None and len(out) < _MAX_BOUNDARIES:
+        t = window.next_open(t)
+        if t is None or t > end:
+            break
+        out += [t, t + window.duration]
+    return out
+
+
+def boundaries(policy: Policy, start: datetime, end: datetime) -> list[datetime]:
+    """Every instant in [start, end] where a window of the policy opens or closes (and hour
+    starts when the database-load guard reads the traffic curve)."""
+    hours = policy.proposals.working_hours
+    windows = [w.to_window(policy.timezone) for w in policy.windows]
+    windows.append(Window("working-hours", Kind.ALLOW, policy.zone, hours.schedule, hours.duration))
+    if policy.deploy_window is not None:
+        windows.append(policy.deploy_window)
+    out = {b for w in windows for b in _window_boundaries(w, start, end) if start <= b <= end}
+    if policy.guards.max_db_load is not None:
+        out.update(start + timedelta(hours=h) for h in range(int((end - start).total_seconds() // 3600) + 1))
+    return sorted(out)
+
+
+class PolicyStrategy:
+    """The bot: `decide()` at every instant where its answer may change, acting on it like the worker,
+    with a simulated release manager answering proposals and `/pdm run` needs in working hours."""
+
+    name = "policy"
+
+    def __init__(self, policy: Policy, resolution: Resolution = "event") -> None:
+        self.policy = policy
+        self.resolution = resolution
+        self._boundaries: list[datetime] = []
+        self._scheduled: set[tuple[str, datetime]] = set()
+        self.decisions = 0
+
+    def setup(self, replay: Replay) -> None:
+        """Precompute window boundaries; wake every environment at incident starts and ends."""
+        s = replay.scenario
+        for name in s.environments:
+            spec = self.policy.environment(name)
+            if spec.requires is not None and spec.requires not in replay.envs:
+                raise ScenarioError(
+                    f"invalid scenario: environments: {name} requires {spec.requires} in the policy, "
+                    "which the scenario does not simulate"
+                )
+        self._boundaries = boundaries(self.policy, s.start, s.end)
+        for incident in s.incidents:
+            for name in replay.envs:
+                self._wake(replay, name, incident.start)
+                self._wake(replay, name, incident.end)
+
+    def _wake(self, replay: Replay, env: str, at: datetime) -> None:
+        if (env, at) not in self._scheduled:
+            self._scheduled.add((env, at))
+            replay.push(at, _Kind.TRIGGER, env)
+
+    def on_trigger(self, replay: Replay, env: EnvSim, at: datetime) -> None:
+        """Evaluate unless the environment is held (its release re-evaluates)."""
+        self._scheduled.discard((env.name, at))
+        if not env.busy:
+            self.evaluate(replay, env, at)
+
+    def on_free(self, replay: Replay, env: EnvSim, at: datetime, after_deploy: bool) -> None:
+        """Evaluate at once (the worker's on_deploy / run-result evaluation); wake when bake ends."""
+        if after_deploy and self.policy.guards.min_bake:
+            self._wake(replay, env.name, at + self.policy.guards.min_bake)
+        self.evaluate(replay, env, at)
+
+    def on_run_end(self, replay: Replay, env: EnvSim, at: datetime) -> None:
+        """Downstream environments may run once the soak ends."""
+        for other in replay.envs.values():
+            spec = self.policy.environment(other.name)
+            if spec.requires == env.name:
+                self._wake(replay, other.name, at)
+                self._wake(replay, other.name, at + spec.min_soak)
+
+    def on_answer(self, replay: Replay, env: EnvSim, at: datetime, kind: str) -> None:
+        """Record the release manager's approval or `/pdm run`, then evaluate."""
+        if kind == "approval" and env.proposal is not None:
+            up_to, needed, expires = env.proposal
+            env.proposal = None
+            if expires is not None and expires <= at:
+                return  # the proposal expired unanswered: the bot proposes afresh
+            approvers = tuple(f"release-manager-{i + 1}" for i in range(needed))
+            env.approval = Approval(up_to, approvers, expires_at=expires)
+            replay.outcome.human_actions += needed
+        elif kind == "manual" and env.pending:
+            last = env.ordered()[-1].migration.version
+            env.manual_request = ManualRequest("release-manager", last)
+            env.manual_asked = False
+            replay.outcome.human_actions += 1
+        if not env.busy:
+            self.evaluate(replay, env, at)
+
+    def _state(self, replay: Replay, env: EnvSim, at: datetime) -> EnvState:
+        spec = self.policy.environment(env.name)
+        upstream = replay.envs[spec.requires].succeeded if spec.requires else {}
+        incidents = sum(1 for i in replay.scenario.incidents if i.start <= at < i.end)
+        return EnvState(
+            environment=env.name,
+            pending=tuple(p.pending for p in env.pending.values()),
+            packages=env.packages[-1:],
+            db_load=replay.scenario.traffic.at(at),
+            open_incidents=incidents,
+            upstream_successes=upstream,
+            approval=env.approval,
+            manual_request=env.manual_request,
+        )
+
+    def evaluate(self, replay: Replay, env: EnvSim, at: datetime) -> None:
+        """One worker evaluation: decide and act."""
+        if not env.pending:
+            return
+        self.decisions += 1
+        decision = decide(self._state(replay, env, at), self.policy, at)
+        if decision.action is Action.EXECUTE:
+            replay.start_run(env, decision.migrations, at)
+            self._release(env)
+            return
+        if decision.action is Action.PROPOSE and decision.up_to_version is not None:
+            self._propose(replay, env, at, decision.migrations, decision.window_closes_at)
+        self._ask_manual(replay, env, at)
+        self._next_wake(replay, env, at, decision.next_window_at)
+
+    def _propose(
+        self, replay: Replay, env: EnvSim, at: datetime, versions: list[str], expires: datetime | None
+    ) -> None:
+        """Post (or update) a proposal; the release manager answers the latest one (as the worker
+        supersedes a proposal whose batch changed), valid until its window closes."""
+        two = set(self.policy.two_person_natures)
+        needed = 2 if any(env.pending[v].migration.nature in two for v in versions) else 1
+        if env.proposal is None:
+            replay.push(replay.scenario.release_manager.answer_at(at), _Kind.ANSWER, env.name, "approval")
+        env.proposal = (versions[-1], needed, expires)
+
+    def _ask_manual(self, replay: Replay, env: EnvSim, at: datetime) -> None:
+        head = env.ordered()[0]
+        if self.policy.nature_policy(head.migration.nature).mode is not Mode.MANUAL or env.manual_asked:
+            return
+        if env.manual_request is not None and env.manual_request.covers(head.migration.version):
+            return
+        env.manual_asked = True
+        replay.push(replay.scenario.release_manager.answer_at(at), _Kind.ANSWER, env.name, "manual")
+
+    def _release(self, env: EnvSim) -> None:
+        """Forget an approval or a manual request once every version it covers has run."""
+        versions = [int(v) for v in env.pending]
+        if env.approval is not None and not any(v <= int(env.approval.up_to_version) for v in versions):
+            env.approval = None
+        request = env.manual_request
+        if request is not None and not any(request.covers(str(v)) for v in versions):
+            env.manual_request = None
+
+    def _next_wake(self, replay: Replay, env: EnvSim, at: datetime, next_start: datetime | None) -> None:
+        candidates = []
+        i = bisect_right(self._boundaries, at)
+        if i < len(self._boundaries):
+            candidates.append(self._boundaries[i])
+        if next_start is not None and next_start > at:
+            candidates.append(next_start)
+            ahead = next_start - self.policy.proposals.lead_time
+            if ahead > at:
+                candidates.append(ahead)
+        if self.resolution == "minute":
+            candidates.append(at + _MINUTE)
+        if candidates:
+            self._wake(replay, env.name, min(candidates))
+
+
+def replay(scenario: Scenario, strategy: Strategy) -> Outcome:
+    """Run one strategy over the scenario."""
+    return Replay(scenario, strategy).run()
