@@ -8,6 +8,7 @@ from bot.cli_check_config import check_config
 from bot.cli_classify import classify
 from bot.cli_plan import plan
 from bot.cli_serve import serve
+from bot.cli_simulate import simulate_command
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -19,6 +20,7 @@ cli.add_command(classify)
 cli.add_command(plan)
 cli.add_command(check_config)
 cli.add_command(serve)
+cli.add_command(simulate_command)
 
 
 def main() -> None:
