@@ -9,6 +9,7 @@ from bot.cli_classify import classify
 from bot.cli_plan import plan
 from bot.cli_serve import serve
 from bot.cli_simulate import simulate_command
+from bot.cli_worker import cron, worker
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -21,6 +22,8 @@ cli.add_command(plan)
 cli.add_command(check_config)
 cli.add_command(serve)
 cli.add_command(simulate_command)
+cli.add_command(worker)
+cli.add_command(cron)
 
 
 def main() -> None:

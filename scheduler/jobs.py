@@ -206,6 +206,10 @@ def _run_now(ctx: WorkerContext, env: str, decision: Decision, active: list[Run]
     if run is None:
         if decision.mode is not Mode.AUTO:
             return
+        last = ctx.state.runs(env, limit=1)
+        if last and last[0].status is RunStatus.FAILED and last[0].migrations[:1] == decision.migrations[:1]:
+            audit(ctx, now, "auto_run_withheld", env, f"run {last[0].id} of this batch failed; use /pdm run")
+            return
         created = _new_run(ctx, env, decision.migrations, BOT_ACTOR, now, decision.window_closes_at)
         if created is None:
             return

@@ -15,12 +15,12 @@ from scheduler.errors import GitLabError, GitLabTransientError, InvalidRunTransi
 from scheduler.gitlab import Pipeline
 from scheduler.notes import RunEvent, RunNote, TextNote
 from scheduler.records import AuditEntry, Lock, Run, RunStatus
-from scheduler.worker_context import BOT_ACTOR, WorkerContext
+from scheduler.worker_context import BOT_ACTOR, JOB_PREFIX, WorkerContext
 
 log = logging.getLogger(__name__)
 
 RUN_ID_VARIABLE = "PDM_RUN_ID"
-JOB = "scheduler.jobs."
+JOB = JOB_PREFIX
 
 
 def audit(
@@ -54,13 +54,13 @@ def announce(ctx: WorkerContext, run: Run, event: RunEvent, **extra: Any) -> Non
     )
 
 
-def _lock_for(ctx: WorkerContext, run: Run, now: datetime) -> Lock | None:
-    """The environment lock for `run`: already ours, or newly taken; None when someone else holds it."""
+def _lock_for(ctx: WorkerContext, run: Run, now: datetime) -> tuple[Lock | None, bool]:
+    """The environment lock for `run` and whether this call took it; None when someone else holds it."""
     holder = ctx.state.lock_holder(run.environment)
     if holder is not None and holder.owner == run.id:
         ctx.state.renew_lock(holder, ctx.timing.lock_ttl)
-        return holder
-    return ctx.state.acquire_lock(run.environment, run.id, ctx.timing.lock_ttl, now)
+        return holder, False
+    return ctx.state.acquire_lock(run.environment, run.id, ctx.timing.lock_ttl, now), True
 
 
 def find_pipeline(ctx: WorkerContext, run: Run) -> Pipeline | None:
@@ -79,7 +79,7 @@ def execute(ctx: WorkerContext, run_id: str, now: datetime, attempt: int) -> Non
     if run.status not in (RunStatus.APPROVED, RunStatus.TRIGGERED) or run.pipeline_id is not None:
         log.info("execute %s: nothing to do (%s)", run_id, run.status)
         return
-    lock = _lock_for(ctx, run, now)
+    lock, fresh = _lock_for(ctx, run, now)
     if lock is None:
         holder = state.lock_holder(run.environment)
         audit(
@@ -96,7 +96,8 @@ def execute(ctx: WorkerContext, run_id: str, now: datetime, attempt: int) -> Non
         try:
             run = state.transition_run(run_id, RunStatus.TRIGGERED, now)
         except InvalidRunTransition:
-            state.release_lock(lock)
+            if fresh:
+                state.release_lock(lock)
             return
         audit(
             ctx,
@@ -107,6 +108,11 @@ def execute(ctx: WorkerContext, run_id: str, now: datetime, attempt: int) -> Non
             run_id=run_id,
             lock_token=lock.token,
         )
+    creating = f"create-pipeline:{run.id}"
+    if not state.claim(creating, ctx.timing.lock_ttl):
+        if fresh:
+            state.release_lock(lock)
+        return  # another executor is creating this run's pipeline right now
     try:
         pipeline = find_pipeline(ctx, run) if reentry else None
         if pipeline is None:
@@ -118,6 +124,7 @@ def execute(ctx: WorkerContext, run_id: str, now: datetime, attempt: int) -> Non
                 {**spec.variables, RUN_ID_VARIABLE: run.id},
             )
     except GitLabTransientError as exc:
+        state.unclaim(creating)
         _retry_or_fail(ctx, run, lock, now, attempt, str(exc), "execute")
         return
     except GitLabError as exc:
@@ -187,7 +194,7 @@ def poll(ctx: WorkerContext, run_id: str, now: datetime, attempt: int) -> None:
     run = state.get_run(run_id)
     if run.status is not RunStatus.RUNNING or run.pipeline_id is None:
         return
-    lock = _lock_for(ctx, run, now)
+    lock, _ = _lock_for(ctx, run, now)
     state.claim(f"poll-alive:{run_id}", ctx.timing.poll_interval * 3)
     try:
         pipeline = ctx.gitlab.pipeline(run.pipeline_id)
@@ -244,8 +251,10 @@ def finish(ctx: WorkerContext, run: Run, pipeline: Pipeline, lock: Lock | None, 
         duration_seconds=duration,
     )
     announce(ctx, run, event, reason=reason, duration_seconds=duration)
-    for env in [run.environment] + [e.name for e in ctx.policy.environments if e.requires == run.environment]:
-        ctx.queue.enqueue(JOB + "evaluate", env)
+    if run.status is RunStatus.SUCCESS:
+        chained = [e.name for e in ctx.policy.environments if e.requires == run.environment]
+        for env in [run.environment, *chained]:
+            ctx.queue.enqueue(JOB + "evaluate", env)
 
 
 def reconcile(ctx: WorkerContext, now: datetime) -> None:

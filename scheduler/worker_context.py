@@ -24,6 +24,7 @@ from scheduler.state import State
 
 QUEUE_NAME = "pdm"
 BOT_ACTOR = "pdm-bot"
+JOB_PREFIX = "scheduler.jobs."
 
 
 class Directory(Protocol):

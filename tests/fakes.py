@@ -1,0 +1,64 @@
+"""In-memory fakes of the ports (assert on what they hold)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from scheduler.notes import DiffNote, Note, ProposalNote, RunEvent, RunNote, TextNote
+from scheduler.records import SlackMessage
+from scheduler.state import State
+
+
+@dataclass
+class RecordingNotifier:
+    """`scheduler.notes.Notifier` that records notes; like Slack, a DiffNote starts its thread once."""
+
+    state: State | None = None
+    channel: str = "C0RELEASE"
+    posted: list[Note] = field(default_factory=list)
+    updated: list[tuple[Note, str]] = field(default_factory=list)
+    responses: list[tuple[str, str]] = field(default_factory=list)
+
+    def post(self, note: Note) -> str | None:
+        """Record `note`; return a fake ts."""
+        if isinstance(note, DiffNote) and self.state is not None:
+            known = self.state.thread(note.environment, note.thread_sha)
+            if known is not None:
+                return known.ts
+        self.posted.append(note)
+        ts = f"1700000000.{len(self.posted):06d}"
+        if isinstance(note, DiffNote) and self.state is not None:
+            self.state.set_thread(note.environment, note.thread_sha, SlackMessage(self.channel, ts))
+        return ts
+
+    def update(self, note: Note, message_id: str) -> None:
+        """Record an edit."""
+        self.updated.append((note, message_id))
+
+    def respond(self, response_url: str, text: str, *, ephemeral: bool = True) -> None:
+        """Record a response_url answer."""
+        self.responses.append((response_url, text))
+
+    def diffs(self) -> list[DiffNote]:
+        """Posted diff notes."""
+        return [n for n in self.posted if isinstance(n, DiffNote)]
+
+    def proposals(self) -> list[ProposalNote]:
+        """Posted proposals."""
+        return [n for n in self.posted if isinstance(n, ProposalNote)]
+
+    def texts(self) -> list[TextNote]:
+        """Posted plain texts."""
+        return [n for n in self.posted if isinstance(n, TextNote)]
+
+    def events(self) -> list[RunEvent]:
+        """Events of posted and updated run notes, in order."""
+        notes = [n for n in self.posted if isinstance(n, RunNote)]
+        notes += [n for n, _ in self.updated if isinstance(n, RunNote)]
+        return [n.event for n in notes]
+
+    def run_notes(self, event: RunEvent) -> list[RunNote]:
+        """Posted or updated run notes of one event."""
+        every = [n for n in self.posted if isinstance(n, RunNote)]
+        every += [n for n, _ in self.updated if isinstance(n, RunNote)]
+        return [n for n in every if n.event is event]
