@@ -9,7 +9,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from scheduler.policy.model import Policy
-from scheduler.simulate.engine import AfterEachDeploy, DailyManual, Outcome, PolicyStrategy, Resolution, replay
+from scheduler.simulate.engine import (
+    AfterEachDeploy,
+    DailyManual,
+    Outcome,
+    PolicyStrategy,
+    Resolution,
+    replay,
+)
 from scheduler.simulate.metrics import Metrics, measure
 from scheduler.simulate.scenario import Scenario, load_scenario, parse_scenario
 

@@ -258,7 +258,9 @@ class Replay:
             if env.rollback_since is not None and env.rollback_since < end:
                 self.outcome.rollback_unavailable.append(Interval(env.name, env.rollback_since, end))
             self.outcome.pending_at_end += len(env.pending)
-            self.outcome.waiting_deploys += [DeployRecord(env.name, d.sha, d.at, end, end) for d in env.waiting]
+            self.outcome.waiting_deploys += [
+                DeployRecord(env.name, d.sha, d.at, end, end) for d in env.waiting
+            ]
         return self.outcome
 
 
@@ -412,11 +414,10 @@ class PolicyStrategy:
         if kind == "approval" and env.proposal is not None:
             up_to, needed, expires = env.proposal
             env.proposal = None
-            if expires is not None and expires <= at:
-                return  # the proposal expired unanswered: the bot proposes afresh
-            approvers = tuple(f"release-manager-{i + 1}" for i in range(needed))
-            env.approval = Approval(up_to, approvers, expires_at=expires)
-            replay.outcome.human_actions += needed
+            if expires is None or expires > at:  # an expired proposal is not answered
+                approvers = tuple(f"release-manager-{i + 1}" for i in range(needed))
+                env.approval = Approval(up_to, approvers, expires_at=expires)
+                replay.outcome.human_actions += needed
         elif kind == "manual" and env.pending:
             last = env.ordered()[-1].migration.version
             env.manual_request = ManualRequest("release-manager", last)

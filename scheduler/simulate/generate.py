@@ -40,7 +40,9 @@ def _migrations(
         low, high = spec.minutes_of(nature)
         minutes = rng.randint(low, high)
         version = (authored + timedelta(seconds=serial * 10 + k)).strftime("%Y%m%d%H%M%S")
-        out.append(MigrationSpec(version=version, nature=nature, duration_minutes=minutes, size=size_for(minutes)))
+        out.append(
+            MigrationSpec(version=version, nature=nature, duration_minutes=minutes, size=size_for(minutes))
+        )
     return out
 
 
@@ -70,7 +72,11 @@ def generate_deploys(spec: GenerateSpec, scenario: Scenario) -> list[DeploySpec]
                 if scenario.start <= when < scenario.end:
                     deploys.append(
                         DeploySpec(
-                            at=when, environment=env, sha=sha, duration_minutes=duration, migrations=migrations
+                            at=when,
+                            environment=env,
+                            sha=sha,
+                            duration_minutes=duration,
+                            migrations=migrations,
                         )
                     )
     return sorted(deploys, key=lambda d: d.at)

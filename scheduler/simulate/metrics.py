@@ -73,12 +73,8 @@ def _hours(delta: timedelta) -> float:
 def measure(scenario: Scenario, outcome: Outcome) -> Metrics:
     """Compute the metrics of one replay."""
     executions: list[Execution] = [e for run in outcome.runs for e in run.executions]
-    heavy = sum(
-        1 for e in executions if e.nature.is_heavy and at_peak(scenario.traffic, e.start, e.end)
-    )
-    blocked = sum(
-        (d.start - d.scheduled for d in outcome.deploys + outcome.waiting_deploys), timedelta(0)
-    )
+    heavy = sum(1 for e in executions if e.nature.is_heavy and at_peak(scenario.traffic, e.start, e.end))
+    blocked = sum((d.start - d.scheduled for d in outcome.deploys + outcome.waiting_deploys), timedelta(0))
     unavailable = sum(
         (min(i.end, scenario.end) - i.start for i in outcome.rollback_unavailable), timedelta(0)
     )

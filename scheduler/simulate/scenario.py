@@ -226,7 +226,7 @@ class Scenario(Strict):
         Discriminator(
             _deploys_kind,
             custom_error_type="deploys_shape",
-            custom_error_message="must be a list of deploys or {\"generate\": {...}}",
+            custom_error_message='must be a list of deploys or {"generate": {...}}',
         ),
     ]
     incidents: list[Incident] = Field(default_factory=list)
@@ -288,7 +288,9 @@ def _cross_errors(scenario: Scenario) -> list[str]:
     for i, d in enumerate(scenario.deploy_list):
         where = f"deploys[{i}]"
         if d.environment not in envs:
-            errors.append(f"{where}.environment: unknown environment {d.environment!r}; known: {', '.join(envs)}")
+            errors.append(
+                f"{where}.environment: unknown environment {d.environment!r}; known: {', '.join(envs)}"
+            )
         if not scenario.start <= d.at < scenario.end:
             errors.append(f"{where}.at: {d.at.isoformat()} is outside the simulated period")
         previous = last.get(d.environment)
@@ -349,4 +351,3 @@ def load_scenario(text: str) -> Scenario:
             f"invalid scenario: scenario: not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})"
         ) from None
     return parse_scenario(raw)
-
