@@ -60,6 +60,7 @@ class FakeGitLab:
     faults: list[int] = field(default_factory=list)
     delays: list[float] = field(default_factory=list)
     drops: list[float] = field(default_factory=list)
+    pipeline_time: str = "2026-01-10T01:00:00.000Z"  # created_at/updated_at of created pipelines
     url: str = ""
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -175,8 +176,8 @@ class FakeGitLab:
                 "ref": body["ref"],
                 "status": "created",
                 "source": "api",
-                "created_at": "2026-01-10T01:00:00.000Z",
-                "updated_at": "2026-01-10T01:00:00.000Z",
+                "created_at": self.pipeline_time,
+                "updated_at": self.pipeline_time,
                 "web_url": f"{self.url}/ops/deployer/-/pipelines/{pid}",
             }
             self.pipelines[pid] = pipeline

@@ -1,0 +1,156 @@
+"""Jobs in a separate `pdm-bot worker` process: Slack output through the real SlackNotifier, and
+exactly one pipeline when the worker is SIGKILLed after recording intent, before or after the POST."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from scheduler import jobs, worker_context
+from scheduler.records import RunStatus
+from scheduler.worker_context import WorkerContext
+from tests.conftest import REPO_ROOT
+from tests.servers.fake_gitlab import FakeGitLab, FakeGitLabServer
+from tests.servers.fake_slack import FakeSlack, serve_fake_slack
+from tests.support.worker import DEPLOYED, INDEX, NO_OP, POLICY, TOKEN, make_context, publish, run_due, work
+
+V1 = "20260105101500"
+ANYTIME = POLICY.replace(
+    "index_and_constraint:  {windows: [weekend]", "index_and_constraint:  {windows: [always]"
+)
+PDM_BOT = str(Path(sys.executable).with_name("pdm-bot"))
+
+
+@pytest.fixture
+def gitlab() -> Iterator[FakeGitLab]:
+    server = FakeGitLabServer(FakeGitLab(token=TOKEN)).start()
+    yield server.fake
+    server.stop()
+
+
+@pytest.fixture
+def slack() -> Iterator[FakeSlack]:
+    yield from serve_fake_slack()
+
+
+@pytest.fixture
+def start_worker(
+    redis_url: str, gitlab: FakeGitLab, slack: FakeSlack, tmp_path: Path
+) -> Iterator[Callable[[], subprocess.Popen[bytes]]]:
+    policy_file = tmp_path / "policy.yaml"
+    policy_file.write_text(ANYTIME, encoding="utf-8")
+    env = {
+        **os.environ,
+        "PDM_REDIS_URL": redis_url,
+        "PDM_GITLAB_URL": gitlab.url,
+        "PDM_GITLAB_TOKEN": TOKEN,
+        "PDM_GITLAB_PROJECT": "app",
+        "PDM_GITLAB_PIPELINE_PROJECT": "deployer",
+        "PDM_SLACK_API_URL": slack.api_url,
+        "PDM_SLACK_BOT_TOKEN": "xoxb-test",
+        "PDM_SLACK_CHANNEL": "C0RELEASE",
+        "PDM_POLICY_FILE": str(policy_file),
+        "PDM_STARTING_SOON_SECONDS": "0",
+        "PDM_RUN_LOCK_TTL_SECONDS": "2",
+        "PDM_POLL_INTERVAL_SECONDS": "1",
+    }
+    started: list[subprocess.Popen[bytes]] = []
+
+    def start() -> subprocess.Popen[bytes]:
+        proc = subprocess.Popen(
+            [PDM_BOT, "worker"], env=env, cwd=REPO_ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
+        started.append(proc)
+        return proc
+
+    yield start
+    for proc in started:
+        if proc.poll() is None:
+            proc.terminate()
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+
+
+@pytest.fixture
+def ctx(redis_url: str, gitlab: FakeGitLab) -> Iterator[WorkerContext]:
+    context = make_context(redis_url, gitlab.url, starting_soon=timedelta(minutes=5))
+    worker_context.install(context)
+    yield context
+    worker_context.install(None)
+
+
+def wait_for(check: Callable[[], bool], timeout: float = 15.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not check():
+        if time.monotonic() > deadline:
+            raise AssertionError("condition not met in time")
+        time.sleep(0.05)
+
+
+def children(pid: int) -> list[int]:
+    text = Path(f"/proc/{pid}/task/{pid}/children").read_text()
+    return [int(p) for p in text.split()]
+
+
+def test_a_worker_process_posts_the_diff_and_then_the_proposal_in_its_slack_thread(
+    ctx: WorkerContext,
+    gitlab: FakeGitLab,
+    slack: FakeSlack,
+    start_worker: Callable[[], subprocess.Popen[bytes]],
+) -> None:
+    publish(gitlab, {V1: INDEX})
+    now = datetime.now(UTC).isoformat()
+    ctx.queue.enqueue("scheduler.jobs.on_deploy", "gstg", 41, DEPLOYED[:8], now, f"x/-/commit/{DEPLOYED}")
+    start_worker()
+    wait_for(lambda: len(slack.named("chat.postMessage")) >= 2)
+    root, proposal = slack.named("chat.postMessage")[:2]
+    assert "thread_ts" not in root.args
+    assert proposal.args["thread_ts"] == ctx.state.thread("gstg", DEPLOYED).ts  # type: ignore[union-attr]
+    assert "Approve" in str(proposal.args["blocks"])
+    assert ctx.state.runs("gstg")[0].status is RunStatus.REQUESTED
+
+
+@pytest.mark.parametrize("lost", ["before", "after"], ids=["killed-before-post", "killed-after-post"])
+def test_a_worker_killed_between_intent_and_pipeline_leaves_one_pipeline_after_reconcile(
+    lost: str, ctx: WorkerContext, gitlab: FakeGitLab, start_worker: Callable[[], subprocess.Popen[bytes]]
+) -> None:
+    publish(gitlab, {V1: NO_OP})
+    gitlab.pipeline_time = datetime.now(UTC).isoformat().replace("+00:00", "Z")
+    ctx.queue.enqueue("scheduler.jobs.on_deploy", "gstg", 41, DEPLOYED, datetime.now(UTC).isoformat(), "")
+    work(ctx)  # auto run approved; execute scheduled after the starting-soon notice
+    (run,) = ctx.state.runs("gstg")
+    if lost == "before":
+        gitlab.drop_next(1.5)  # the POST never reaches GitLab's pipeline creation
+    else:
+        gitlab.slow_next(1.5)  # GitLab creates the pipeline, but the worker is gone before the answer
+    assert run_due(ctx, "execute") == 1
+    proc = start_worker()
+    wait_for(lambda: len(gitlab.calls("create_pipeline")) == 1)
+    for pid in [*children(proc.pid), proc.pid]:
+        os.kill(pid, signal.SIGKILL)
+    proc.wait(timeout=10)
+    time.sleep(1.7)
+    assert len(gitlab.pipelines) == (0 if lost == "before" else 1)
+    stuck = ctx.state.get_run(run.id)
+    assert stuck.status is RunStatus.TRIGGERED and stuck.pipeline_id is None
+    wait_for(lambda: ctx.state.lock_holder("gstg") is None, timeout=5)
+    time.sleep(0.2)
+    jobs.reconcile()
+    work(ctx)
+    assert len(gitlab.pipelines) == 1
+    (pipeline_id,) = gitlab.pipelines
+    assert ctx.state.get_run(run.id).pipeline_id == pipeline_id
+    jobs.reconcile()
+    work(ctx)
+    assert len(gitlab.calls("create_pipeline")) == (2 if lost == "before" else 1)
