@@ -83,3 +83,9 @@ def scenario() -> Callable[..., Scenario]:
 def deploy() -> Callable[..., dict[str, Any]]:
     """Build one raw deploy: `deploy("10:00", ("1", "index_and_constraint", 20), sha="a1")`."""
     return _deploy
+
+
+@pytest.fixture
+def raw() -> Callable[..., dict[str, Any]]:
+    """Build a raw (unvalidated) scenario dict."""
+    return raw_scenario

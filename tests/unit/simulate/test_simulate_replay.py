@@ -1,0 +1,109 @@
+"""Generation determinism, event vs minute resolution, and the bundled GitLab.com-like month."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from scheduler.policy.model import Policy, load_policy
+from scheduler.simulate import Scenario, load_scenario, parse_scenario, simulate
+from scheduler.simulate.engine import Outcome, PolicyStrategy, replay
+
+REPO = Path(__file__).resolve().parents[3]
+GENERATE: dict[str, Any] = {
+    "per_day": [2, 4],
+    "seed": 7,
+    "mix": {"background_scheduling": 2, "index_and_constraint": 1, "data_migration": 1, "ddl_cleanup": 1, "unknown": 0.5},
+}
+
+
+def generated(raw: Callable[..., dict[str, Any]], **changes: Any) -> Scenario:
+    return parse_scenario(raw({"generate": {**GENERATE, **changes}}, environments=["gstg", "gprd"], days=5))
+
+
+def _deploys(s: Scenario) -> list[dict[str, Any]]:
+    return [d.model_dump(mode="json") for d in s.deploy_list]
+
+
+def test_the_same_seed_generates_the_same_deploys(raw: Callable[..., dict[str, Any]]) -> None:
+    first, second = generated(raw), generated(raw)
+    assert _deploys(first) == _deploys(second)
+    assert len(first.deploy_list) >= 2 * 5 * 2
+
+
+def test_another_seed_generates_other_deploys(raw: Callable[..., dict[str, Any]]) -> None:
+    assert _deploys(generated(raw)) != _deploys(generated(raw, seed=8))
+
+
+def test_generated_packages_reach_every_environment_in_order(raw: Callable[..., dict[str, Any]]) -> None:
+    s = generated(raw, promote_minutes=90)
+    by_sha: dict[str, list[tuple[str, str]]] = {}
+    for d in s.deploy_list:
+        by_sha.setdefault(d.sha, []).append((d.environment, d.at.isoformat()))
+    assert all([env for env, _ in seq] == ["gstg", "gprd"] for seq in by_sha.values())
+
+
+def test_generated_weekdays_follow_per_day_and_weekends_weekend_per_day(raw: Callable[..., dict[str, Any]]) -> None:
+    s = parse_scenario(
+        raw({"generate": {**GENERATE, "per_day": 3, "weekend_per_day": 1}}, environments=["gstg"], days=7)
+    )
+    per_day: dict[int, int] = {}
+    for d in s.deploy_list:
+        per_day[d.at.weekday()] = per_day.get(d.at.weekday(), 0) + 1
+    assert per_day == {0: 3, 1: 3, 2: 3, 3: 3, 4: 3, 5: 1, 6: 1}
+
+
+def _runs(outcome: Outcome) -> list[tuple[str, str, tuple[str, ...]]]:
+    return [(r.environment, r.start.isoformat(), tuple(e.version for e in r.executions)) for r in outcome.runs]
+
+
+def test_event_driven_replay_matches_a_minute_by_minute_replay(
+    raw: Callable[..., dict[str, Any]], policy: Policy
+) -> None:
+    s = parse_scenario(
+        raw({"generate": {**GENERATE, "per_day": [3, 5]}}, environments=["gstg", "gprd"], days=3)
+    )
+    by_event = replay(s, PolicyStrategy(policy, "event"))
+    by_minute = replay(s, PolicyStrategy(policy, "minute"))
+    assert _runs(by_event) == _runs(by_minute)
+    assert by_event.human_actions == by_minute.human_actions
+    assert len(by_event.runs) >= 3
+
+
+@pytest.fixture(scope="module")
+def bundled() -> dict[str, Any]:
+    scenario = load_scenario((REPO / "examples" / "scenarios" / "gitlab-month.json").read_text(encoding="utf-8"))
+    policy = load_policy((REPO / "examples" / "policy.yaml").read_text(encoding="utf-8"))
+    return simulate(scenario, policy).to_dict()
+
+
+def test_the_bundled_month_never_runs_heavy_migrations_at_peak(bundled: dict[str, Any]) -> None:
+    assert bundled["policy"]["heavy_peak_executions"] == 0
+    assert bundled["baselines"]["daily_manual"]["heavy_peak_executions"] > 0
+
+
+def test_the_bundled_month_blocks_deploys_at_most_a_fifth_of_daily_manual(bundled: dict[str, Any]) -> None:
+    daily = bundled["baselines"]["daily_manual"]["deploy_blocked_minutes"]
+    assert daily > 0
+    assert bundled["policy"]["deploy_blocked_minutes"] <= 0.2 * daily
+
+
+def test_the_bundled_month_keeps_rollback_available_longer_than_after_each_deploy(bundled: dict[str, Any]) -> None:
+    after = bundled["baselines"]["after_each_deploy"]["rollback_unavailable_hours"]
+    assert bundled["policy"]["rollback_unavailable_hours"] < after
+
+
+def test_the_bundled_month_is_generated_with_four_to_eight_deploys_per_weekday() -> None:
+    raw = json.loads((REPO / "examples" / "scenarios" / "gitlab-month.json").read_text(encoding="utf-8"))
+    s = parse_scenario(raw)
+    days: dict[str, int] = {}
+    for d in s.deploy_list:
+        if d.environment == "gprd" or d.at.weekday() >= 5:
+            continue
+        days[d.at.date().isoformat()] = days.get(d.at.date().isoformat(), 0) + 1
+    assert len(days) == 20 and min(days.values()) >= 4 and max(days.values()) <= 8
+    assert len(s.incidents) >= 1
