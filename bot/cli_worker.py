@@ -7,6 +7,7 @@ environment of the policy plus one `reconcile`. Two cron processes therefore enq
 
 from __future__ import annotations
 
+import gc
 import logging
 import time
 from datetime import datetime, timedelta
@@ -34,6 +35,7 @@ def worker(burst: bool) -> None:
       PDM_REDIS_URL=redis://redis:6379/0 pdm-bot worker
     """
     ctx = worker_context.context()
+    gc.freeze()  # start-up objects leave the collector's view: no long full collections per job
     rq_worker = Worker([ctx.queue], connection=ctx.queue.connection)
     rq_worker.work(with_scheduler=True, burst=burst)
 
