@@ -46,7 +46,9 @@ def main() -> None:
     elapsed = time.perf_counter() - start
     migrations = sum(len(d.migrations) for d in scenario.deploy_list)
     runs = {name: m.runs for name, m in result.metrics.items()}
-    print(f"90 days, {len(scenario.deploy_list)} deploys, {migrations} migrations, 2 environments: runs {runs}")
+    print(
+        f"90 days, {len(scenario.deploy_list)} deploys, {migrations} migrations, 2 environments: runs {runs}"
+    )
     print(f"simulate (policy + 2 baselines): {elapsed:.2f} s (target < 5 s)")
 
 

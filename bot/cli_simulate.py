@@ -53,7 +53,9 @@ def render_table(comparison: Comparison) -> str:
     lines = []
     for k, row in enumerate(rows):
         lines.append(
-            "  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(row, widths, strict=True)))
+            "  ".join(
+                c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(row, widths, strict=True))
+            )
         )
         if k == 0:
             lines.append("  ".join("-" * w for w in widths))

@@ -8,13 +8,13 @@ from pathlib import Path
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.dates as mdates  # noqa: E402
-import matplotlib.pyplot as plt  # noqa: E402
-from matplotlib.patches import Patch  # noqa: E402
+import matplotlib.dates as mdates
+import matplotlib.pyplot as plt
+from matplotlib.patches import Patch
 
-from scheduler.natures import ALL_NATURES, Nature  # noqa: E402
-from scheduler.simulate.engine import Outcome  # noqa: E402
-from scheduler.simulate.scenario import Scenario  # noqa: E402
+from scheduler.natures import ALL_NATURES, Nature
+from scheduler.simulate.engine import Outcome
+from scheduler.simulate.scenario import Scenario
 
 COLOURS: dict[Nature, str] = {
     Nature.NO_OP: "#b0b0b0",
@@ -27,15 +27,18 @@ COLOURS: dict[Nature, str] = {
 
 
 def _span(start: datetime, end: datetime) -> tuple[float, float]:
-    left = float(mdates.date2num(start))
-    return left, max(float(mdates.date2num(end)) - left, 1 / 1440)
+    left = float(mdates.date2num(start))  # type: ignore[no-untyped-call]
+    return left, max(float(mdates.date2num(end)) - left, 1 / 1440)  # type: ignore[no-untyped-call]
 
 
 def plot_timeline(scenario: Scenario, outcome: Outcome, path: Path) -> None:
     """Draw the timeline of `outcome` over `scenario` into `path` (PNG)."""
     envs = scenario.environments
     fig, axes = plt.subplots(
-        1 + len(envs), 1, sharex=True, figsize=(16, 2.2 + 1.4 * len(envs)),
+        1 + len(envs),
+        1,
+        sharex=True,
+        figsize=(16, 2.2 + 1.4 * len(envs)),
         gridspec_kw={"height_ratios": [2] + [1] * len(envs)},
     )
     traffic_ax, env_axes = axes[0], axes[1:]
@@ -62,13 +65,17 @@ def plot_timeline(scenario: Scenario, outcome: Outcome, path: Path) -> None:
                 if e.nature is nature
             ]
             ax.broken_barh(spans, (1, 0.8), color=COLOURS[nature])
-        lost = [_span(i.start, min(i.end, scenario.end)) for i in outcome.rollback_unavailable if i.environment == env]
+        lost = [
+            _span(i.start, min(i.end, scenario.end))
+            for i in outcome.rollback_unavailable
+            if i.environment == env
+        ]
         ax.broken_barh(lost, (0.2, 0.4), color="#ff7f0e")
         ax.set_yticks([0.4, 1.4, 2.4], ["no rollback", "PDM runs", "deploys"])
         ax.set_ylim(0, 3)
         ax.set_ylabel(env)
-    env_axes[-1].xaxis.set_major_formatter(mdates.DateFormatter("%a %d %b"))
-    env_axes[-1].set_xlim(mdates.date2num(scenario.start), mdates.date2num(scenario.end))
+    env_axes[-1].xaxis.set_major_formatter(mdates.DateFormatter("%a %d %b"))  # type: ignore[no-untyped-call]
+    env_axes[-1].set_xlim(_span(scenario.start, scenario.end)[0], sum(_span(scenario.start, scenario.end)))
     legend = [Patch(color=COLOURS[n], label=n.value) for n in ALL_NATURES]
     legend += [
         Patch(color="#7f7f7f", label="deploy"),

@@ -34,7 +34,7 @@ two_person_natures: [ddl_cleanup]
 def _deploy(
     at: str, *migrations: tuple[str, str, int], env: str = "gstg", sha: str = "a1", minutes: int = 30
 ) -> dict[str, Any]:
-    """A deploy at `at` (`HH:MM` on Monday 2026-01-05, or a full ISO instant) with (version, nature, minutes)."""
+    """A deploy at `at` (`HH:MM` on Monday 2026-01-05, or an ISO instant) with (version, nature, min)."""
     when = at if "T" in at else f"2026-01-05T{at}:00Z"
     return {
         "at": when,

@@ -115,7 +115,9 @@ BAD = [
     ),
     (
         "incident-order",
-        _with(lambda s: s.update(incidents=[{"start": "2026-01-05T10:00:00Z", "end": "2026-01-05T09:00:00Z"}])),
+        _with(
+            lambda s: s.update(incidents=[{"start": "2026-01-05T10:00:00Z", "end": "2026-01-05T09:00:00Z"}])
+        ),
         "incidents[0]: end must be after start",
     ),
     ("traffic-length", _with(lambda s: s["traffic"].update(hourly=[0.5] * 23)), "traffic.hourly:"),
@@ -132,7 +134,11 @@ BAD = [
     ),
     (
         "duplicate-version",
-        _with(lambda s: s["deploys"][1].update(migrations=[{"version": "1", "nature": "no_op", "duration_minutes": 1}])),
+        _with(
+            lambda s: s["deploys"][1].update(
+                migrations=[{"version": "1", "nature": "no_op", "duration_minutes": 1}]
+            )
+        ),
         "deploys[1].migrations[0].version: 1 already came with deploys[0] on gstg",
     ),
     ("not-json", "{nope", "scenario: not valid JSON (line 1, column 2"),
@@ -141,7 +147,9 @@ BAD = [
 
 
 @pytest.mark.parametrize(("scenario", "expected"), [(s, e) for _, s, e in BAD], ids=[i for i, _, _ in BAD])
-def test_a_bad_scenario_exits_2_with_the_key_path_on_one_line(tmp_path: Path, scenario: Any, expected: str) -> None:
+def test_a_bad_scenario_exits_2_with_the_key_path_on_one_line(
+    tmp_path: Path, scenario: Any, expected: str
+) -> None:
     result = run(tmp_path, scenario, "--json")
     assert result.exit_code == 2
     assert result.stdout == ""
@@ -159,6 +167,8 @@ def test_a_policy_that_requires_an_environment_the_scenario_lacks_is_a_bad_scena
 
 
 def test_a_missing_scenario_file_exits_2(tmp_path: Path) -> None:
-    result = CliRunner().invoke(cli, ["simulate", "--scenario", str(tmp_path / "none.json"), "--policy", str(POLICY)])
+    result = CliRunner().invoke(
+        cli, ["simulate", "--scenario", str(tmp_path / "none.json"), "--policy", str(POLICY)]
+    )
     assert result.exit_code == 2
     assert "none.json" in result.stderr

@@ -36,9 +36,7 @@ def test_a_run_that_holds_the_environment_delays_the_next_deploy(
     scenario: Build, deploy: Deploy, policy: Policy
 ) -> None:
     # 08:00–08:30 brings a 60-minute index build; an empty package deploys at 10:30.
-    s = scenario(
-        [deploy("08:00", ("1", "index_and_constraint", 60)), deploy("10:30", sha="a2")]
-    )
+    s = scenario([deploy("08:00", ("1", "index_and_constraint", 60)), deploy("10:30", sha="a2")])
     result = simulate(s, policy)
     daily, after, p = (result.metrics[n] for n in ("daily_manual", "after_each_deploy", "policy"))
     assert daily.deploy_blocked_minutes == 30  # run 10:00–11:00 holds the 10:30 deploy until 11:00
@@ -92,12 +90,17 @@ def test_a_late_proposal_is_answered_next_working_day_and_runs_the_night_after(
 def test_the_release_manager_delay_and_hours_are_configurable(
     scenario: Build, deploy: Deploy, policy: Policy
 ) -> None:
-    rm = {"working_hours": {"start_hour": 0, "end_hour": 24, "weekdays_only": False}, "approval_delay_minutes": 0}
+    rm = {
+        "working_hours": {"start_hour": 0, "end_hour": 24, "weekdays_only": False},
+        "approval_delay_minutes": 0,
+    }
     s = scenario([deploy("16:40", ("1", "data_migration", 10))], days=3, release_manager=rm)
     assert [r.start.isoformat() for r in simulate(s, policy).policy.runs] == ["2026-01-06T01:00:00+00:00"]
 
 
-def test_manual_mode_needs_a_run_request_from_a_human(scenario: Build, deploy: Deploy, policy: Policy) -> None:
+def test_manual_mode_needs_a_run_request_from_a_human(
+    scenario: Build, deploy: Deploy, policy: Policy
+) -> None:
     result = simulate(scenario([deploy("10:00", ("1", "unknown", 5))]), policy)
     p = result.metrics["policy"]
     assert (p.human_actions, p.runs) == (1, 1)
@@ -156,7 +159,10 @@ def test_after_each_deploy_runs_everything_right_after_every_deploy(
     scenario: Build, deploy: Deploy, policy: Policy
 ) -> None:
     s = scenario(
-        [deploy("08:00", ("1", "ddl_cleanup", 5), ("2", "no_op", 1)), deploy("12:00", ("3", "unknown", 2), sha="a2")]
+        [
+            deploy("08:00", ("1", "ddl_cleanup", 5), ("2", "no_op", 1)),
+            deploy("12:00", ("3", "unknown", 2), sha="a2"),
+        ]
     )
     runs = simulate(s, policy).baselines["after_each_deploy"].runs
     assert [(r.start.strftime("%H:%M"), r.end.strftime("%H:%M"), len(r.executions)) for r in runs] == [

@@ -17,7 +17,13 @@ REPO = Path(__file__).resolve().parents[3]
 GENERATE: dict[str, Any] = {
     "per_day": [2, 4],
     "seed": 7,
-    "mix": {"background_scheduling": 2, "index_and_constraint": 1, "data_migration": 1, "ddl_cleanup": 1, "unknown": 0.5},
+    "mix": {
+        "background_scheduling": 2,
+        "index_and_constraint": 1,
+        "data_migration": 1,
+        "ddl_cleanup": 1,
+        "unknown": 0.5,
+    },
 }
 
 
@@ -47,7 +53,9 @@ def test_generated_packages_reach_every_environment_in_order(raw: Callable[..., 
     assert all([env for env, _ in seq] == ["gstg", "gprd"] for seq in by_sha.values())
 
 
-def test_generated_weekdays_follow_per_day_and_weekends_weekend_per_day(raw: Callable[..., dict[str, Any]]) -> None:
+def test_generated_weekdays_follow_per_day_and_weekends_weekend_per_day(
+    raw: Callable[..., dict[str, Any]],
+) -> None:
     s = parse_scenario(
         raw({"generate": {**GENERATE, "per_day": 3, "weekend_per_day": 1}}, environments=["gstg"], days=7)
     )
@@ -58,7 +66,9 @@ def test_generated_weekdays_follow_per_day_and_weekends_weekend_per_day(raw: Cal
 
 
 def _runs(outcome: Outcome) -> list[tuple[str, str, tuple[str, ...]]]:
-    return [(r.environment, r.start.isoformat(), tuple(e.version for e in r.executions)) for r in outcome.runs]
+    return [
+        (r.environment, r.start.isoformat(), tuple(e.version for e in r.executions)) for r in outcome.runs
+    ]
 
 
 def test_event_driven_replay_matches_a_minute_by_minute_replay(
@@ -76,7 +86,9 @@ def test_event_driven_replay_matches_a_minute_by_minute_replay(
 
 @pytest.fixture(scope="module")
 def bundled() -> dict[str, Any]:
-    scenario = load_scenario((REPO / "examples" / "scenarios" / "gitlab-month.json").read_text(encoding="utf-8"))
+    scenario = load_scenario(
+        (REPO / "examples" / "scenarios" / "gitlab-month.json").read_text(encoding="utf-8")
+    )
     policy = load_policy((REPO / "examples" / "policy.yaml").read_text(encoding="utf-8"))
     return simulate(scenario, policy).to_dict()
 
@@ -92,7 +104,9 @@ def test_the_bundled_month_blocks_deploys_at_most_a_fifth_of_daily_manual(bundle
     assert bundled["policy"]["deploy_blocked_minutes"] <= 0.2 * daily
 
 
-def test_the_bundled_month_keeps_rollback_available_longer_than_after_each_deploy(bundled: dict[str, Any]) -> None:
+def test_the_bundled_month_keeps_rollback_available_longer_than_after_each_deploy(
+    bundled: dict[str, Any],
+) -> None:
     after = bundled["baselines"]["after_each_deploy"]["rollback_unavailable_hours"]
     assert bundled["policy"]["rollback_unavailable_hours"] < after
 
