@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask, Response, jsonify, request
-from redis import Redis
 from rq import Queue
 from slack_bolt import App
 from slack_bolt.adapter.flask import SlackRequestHandler
@@ -20,6 +19,7 @@ from slack_bolt.authorization import AuthorizeResult
 
 import handlers
 from bot.metrics import exposition
+from bot.redis_connection import connect
 from bot.settings import Settings
 from bot.slack_client import UsergroupDirectory, make_web_client
 from handlers import webhooks
@@ -27,6 +27,7 @@ from handlers.deps import Approvers, Deps
 from handlers.queries import StateReader
 from scheduler.policy.model import Policy, load_policy
 from scheduler.state import State
+from scheduler.telemetry import Telemetry, install_telemetry
 
 log = logging.getLogger(__name__)
 
@@ -79,7 +80,7 @@ def create_app(settings: Settings, *, deps: Deps, client: Any) -> Flask:
             deps.reader.export_gauges()
         except Exception as exc:
             log.warning("metrics: state gauges not refreshed: %s", type(exc).__name__)
-        body, content_type = exposition()
+        body, content_type = exposition(Telemetry(deps.state.r))
         return Response(body, content_type=content_type)
 
     return flask
@@ -104,7 +105,8 @@ def deps_from(settings: Settings, policy: Policy, *, state: State, queue: Queue,
 def app_from_settings(settings: Settings) -> Flask:
     """Everything from `PDM_*` settings and the policy file (raises PolicyError when it is invalid)."""
     policy = load_policy(Path(settings.policy_file).read_text(encoding="utf-8"))
-    connection = Redis.from_url(settings.redis_url)
+    connection = connect(settings)
+    install_telemetry(Telemetry(connection))
     state = State(connection)
     queue = Queue(QUEUE_NAME, connection=connection)
     client = make_web_client(settings)

@@ -16,6 +16,7 @@ import click
 from rq import Queue, Worker
 
 from bot.cli_support import guarded
+from bot.logging import configure_logging
 from bot.settings import Settings
 from scheduler import worker_context
 from scheduler.policy.model import Policy
@@ -34,7 +35,10 @@ def worker(burst: bool) -> None:
     Example:
       PDM_REDIS_URL=redis://redis:6379/0 pdm-bot worker
     """
-    ctx = worker_context.context()
+    settings = Settings()
+    configure_logging(settings)
+    ctx = worker_context.from_settings(settings)
+    worker_context.install(ctx)
     gc.freeze()  # start-up objects leave the collector's view: no long full collections per job
     rq_worker = Worker([ctx.queue], connection=ctx.queue.connection)
     rq_worker.work(with_scheduler=True, burst=burst)
@@ -65,6 +69,7 @@ def cron(interval: int, once: bool) -> None:
       pdm-bot cron --interval 60
     """
     settings = Settings()
+    configure_logging(settings)
     ctx = worker_context.from_settings(settings)
     step = timedelta(seconds=interval)
     while True:

@@ -1,23 +1,35 @@
 """Prometheus metrics of pdm-bot (names are a contract with the alert rules) and their exposition.
 
-Under gunicorn with several workers, set `PROMETHEUS_MULTIPROC_DIR` to an empty writable directory:
-every process then writes its samples there and `/metrics` aggregates them.
+Two sources make up `/metrics`:
+- in-process metrics of the web process (state gauges refreshed from Redis at scrape time, webhook and
+  slash-command counters). Under gunicorn with several workers, set `PROMETHEUS_MULTIPROC_DIR` to an
+  empty writable directory: every process then writes its samples there and `/metrics` aggregates them.
+- counters of events that happen in worker processes (runs, run durations, guard failures, API errors),
+  kept in Redis by `scheduler.telemetry` and turned into metric families at each scrape (`StoredCounters`).
 """
 
 from __future__ import annotations
 
+import logging
 import os
+from collections.abc import Iterator
 
+import redis
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
     REGISTRY,
     CollectorRegistry,
     Counter,
     Gauge,
-    Histogram,
     generate_latest,
     multiprocess,
 )
+from prometheus_client.core import CounterMetricFamily, HistogramMetricFamily, Metric
+from prometheus_client.registry import Collector
+
+from scheduler.telemetry import Telemetry
+
+log = logging.getLogger(__name__)
 
 PENDING_MIGRATIONS = Gauge(
     "pdm_pending_migrations",
@@ -30,13 +42,6 @@ OLDEST_PENDING_AGE = Gauge(
     "Age of the oldest pending post-deploy migration (since its package was deployed).",
     ["environment"],
     multiprocess_mode="mostrecent",
-)
-RUNS = Counter("pdm_runs_total", "Finished PDM runs by outcome.", ["environment", "outcome"])
-RUN_DURATION = Histogram(
-    "pdm_run_duration_seconds",
-    "Duration of PDM pipelines, from trigger to end.",
-    ["environment"],
-    buckets=(60, 300, 600, 1200, 1800, 3600, 7200, 14400, 28800),
 )
 LAST_SUCCESSFUL_RUN = Gauge(
     "pdm_last_successful_run_timestamp_seconds",
@@ -56,8 +61,6 @@ WINDOW_OPEN = Gauge(
     ["environment", "nature"],
     multiprocess_mode="mostrecent",
 )
-GUARD_FAILURES = Counter("pdm_guard_failures_total", "Evaluations a guard blocked.", ["environment", "guard"])
-API_ERRORS = Counter("pdm_api_errors_total", "Failed calls to outside APIs.", ["api", "kind"])
 WEBHOOKS = Counter("pdm_webhooks_total", "GitLab webhook deliveries by outcome.", ["outcome"])
 SLASH_COMMANDS = Counter(
     "pdm_slash_commands_total", "/pdm invocations by subcommand and outcome.", ["subcommand", "outcome"]
@@ -72,13 +75,55 @@ def record_decision(environment: str, action: str) -> None:
         DECISION.labels(environment=environment, action=candidate).set(1 if candidate == action else 0)
 
 
-def exposition() -> tuple[bytes, str]:
-    """The metrics in Prometheus text format, aggregated over processes in multiprocess mode."""
+class StoredCounters(Collector):
+    """`pdm_runs_total`, `pdm_run_duration_seconds`, `pdm_guard_failures_total` and
+    `pdm_api_errors_total`, read from `scheduler.telemetry` (Redis) at collection time."""
+
+    def __init__(self, telemetry: Telemetry) -> None:
+        self._telemetry = telemetry
+
+    def collect(self) -> Iterator[Metric]:
+        snapshot = self._telemetry.read()
+        runs = CounterMetricFamily(
+            "pdm_runs_total", "Finished PDM runs by outcome.", labels=["environment", "outcome"]
+        )
+        for (env, outcome), value in sorted(snapshot.runs.items()):
+            runs.add_metric([env, outcome], value)
+        durations = HistogramMetricFamily(
+            "pdm_run_duration_seconds",
+            "Duration of PDM runs, from trigger to end.",
+            labels=["environment"],
+        )
+        for env, stats in sorted(snapshot.durations.items()):
+            durations.add_metric([env], buckets=stats.cumulative(), sum_value=stats.total)
+        guards = CounterMetricFamily(
+            "pdm_guard_failures_total", "Evaluations a guard blocked.", labels=["environment", "guard"]
+        )
+        for (env, guard), value in sorted(snapshot.guard_failures.items()):
+            guards.add_metric([env, guard], value)
+        errors = CounterMetricFamily(
+            "pdm_api_errors_total", "Failed calls to outside APIs.", labels=["api", "kind"]
+        )
+        for (api, kind), value in sorted(snapshot.api_errors.items()):
+            errors.add_metric([api, kind], value)
+        yield from (runs, durations, guards, errors)
+
+
+def exposition(telemetry: Telemetry | None = None) -> tuple[bytes, str]:
+    """The metrics in Prometheus text format: in-process ones (aggregated over processes in
+    multiprocess mode), then the counters stored in Redis (left out, with a warning, when unreachable)."""
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         registry = CollectorRegistry()
         multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
-        return generate_latest(registry), CONTENT_TYPE_LATEST
-    return generate_latest(REGISTRY), CONTENT_TYPE_LATEST
+        body = generate_latest(registry)
+    else:
+        body = generate_latest(REGISTRY)
+    if telemetry is not None:
+        try:
+            body += generate_latest(StoredCounters(telemetry))
+        except redis.RedisError as exc:
+            log.warning("metrics: stored counters not read: %s", type(exc).__name__)
+    return body, CONTENT_TYPE_LATEST
 
 
 def mark_process_dead(pid: int) -> None:

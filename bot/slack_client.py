@@ -20,11 +20,11 @@ from slack_sdk.http_retry.builtin_handlers import ConnectionErrorRetryHandler, R
 from slack_sdk.webhook import WebhookClient
 
 from bot import blocks
-from bot.metrics import API_ERRORS
 from bot.settings import Settings
 from scheduler.errors import PdmError
 from scheduler.notes import DiffNote, Note, ProposalNote, RunNote
 from scheduler.records import SlackMessage
+from scheduler.telemetry import count_api_error
 
 log = logging.getLogger(__name__)
 
@@ -70,10 +70,10 @@ def _call(method: str, fn: Callable[..., Any], **kwargs: Any) -> Any:
         return fn(**kwargs)
     except SlackApiError as exc:
         error = str(exc.response.get("error", "unknown_error"))
-        API_ERRORS.labels(api="slack", kind=error).inc()
+        count_api_error("slack", error)
         raise SlackError(f"Slack {method} failed: {error}") from None
     except (SlackClientError, OSError) as exc:
-        API_ERRORS.labels(api="slack", kind="connection").inc()
+        count_api_error("slack", "connection")
         raise SlackError(f"Slack {method} failed: {type(exc).__name__}") from None
 
 
@@ -154,10 +154,10 @@ class SlackNotifier:
                 replace_original=False,
             )
         except (SlackClientError, OSError) as exc:
-            API_ERRORS.labels(api="slack", kind="connection").inc()
+            count_api_error("slack", "connection")
             raise SlackError(f"Slack response_url failed: {type(exc).__name__}") from None
         if response.status_code >= 300:
-            API_ERRORS.labels(api="slack", kind=f"http_{response.status_code}").inc()
+            count_api_error("slack", f"http_{response.status_code}")
             raise SlackError(f"Slack response_url answered HTTP {response.status_code}")
 
     def ephemeral(self, channel: str, user: str, text: str) -> None:

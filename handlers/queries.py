@@ -152,8 +152,13 @@ class StateReader:
         raise InputError(f"no pending migration has version {version} (explain knows pending migrations)")
 
     def export_gauges(self) -> None:
-        """Set the state gauges of `/metrics` (pending, oldest age, last success, decision) from Redis."""
+        """Set the state gauges of `/metrics` (pending, oldest age, last success, decision, windows)."""
         at = self._clock()
+        denied = any(w.is_open(at) for w in self._policy.deny_windows)
+        windows_open = {
+            nature: not denied and any(w.is_open(at) for w in self._policy.allow_windows(nature))
+            for nature in ALL_NATURES
+        }
         for env in self._environments(None):
             env_state = load_env_state(self._state, self._policy, env, active_runs=self._state.active_runs())
             split = Counter(
@@ -173,3 +178,5 @@ class StateReader:
             if last is not None and last.finished_at is not None:
                 metrics.LAST_SUCCESSFUL_RUN.labels(env).set(last.finished_at.timestamp())
             metrics.record_decision(env, str(decide(env_state, self._policy, at).action))
+            for nature, is_open in windows_open.items():
+                metrics.WINDOW_OPEN.labels(env, str(nature)).set(1 if is_open else 0)

@@ -33,6 +33,7 @@ from scheduler.errors import (
     GitLabRequestError,
     GitLabTransientError,
 )
+from scheduler.telemetry import count_api_error
 
 POST_MIGRATE_DIR = "db/post_migrate"
 PIPELINE_FINISHED = frozenset({"success", "failed", "canceled", "skipped"})
@@ -186,8 +187,10 @@ class GitLabAdapter:
         try:
             yield
         except gitlab.exceptions.GitlabError as exc:
+            count_api_error("gitlab", f"http_{exc.response_code}" if exc.response_code else "no_status")
             raise self._translate(what, exc.response_code, exc.error_message) from None
         except requests.exceptions.RequestException as exc:
+            count_api_error("gitlab", "connection")
             raise GitLabTransientError(
                 self._scrub(f"GitLab {what}: no answer ({type(exc).__name__})")
             ) from None

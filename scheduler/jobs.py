@@ -1,7 +1,8 @@
 """RQ job entry points (docs/jobs.md): thin functions with JSON-able arguments.
 
 Each job takes its collaborators from `worker_context.context()` and the time from `clock()`, loads
-state, asks the pure planner, acts, saves, and writes the audit log. The run life cycle itself is in
+state, asks the pure planner, acts, saves, and writes the audit log (each entry also one log event;
+`bound_job` puts the job's name, run id and environment on every event). The run life cycle itself is in
 `scheduler/runs.py`; proposals, approvals and scheduling of the next evaluation are here.
 """
 
@@ -14,6 +15,7 @@ from scheduler import runs
 from scheduler.deploys import full_sha, refresh_pending
 from scheduler.envstate import approved_run, load_env_state
 from scheduler.errors import GitLabError, GitLabTransientError, InvalidRunTransition, PdmError, UnknownRun
+from scheduler.logcontext import bound_job
 from scheduler.natures import most_restrictive
 from scheduler.notes import DiffNote, ProposalNote, RunEvent, RunNote, TextNote
 from scheduler.plan import decide
@@ -61,6 +63,7 @@ def _refused(ctx: WorkerContext, user: str, what: str, env: str, now: datetime) 
 # Deploys ------------------------------------------------------------------------------------------
 
 
+@bound_job
 def on_deploy(
     environment: str, deployment_id: int, sha: str, status_changed_at: str, commit_url: str
 ) -> None:
@@ -107,6 +110,7 @@ def on_deploy(
     _evaluate(ctx, environment, now)
 
 
+@bound_job
 def deploy_started(environment: str, deployment_id: int, sha: str, at: str) -> None:
     """Mark a deploy of `environment` in progress."""
     ctx, now = context(), clock()
@@ -116,6 +120,7 @@ def deploy_started(environment: str, deployment_id: int, sha: str, at: str) -> N
     audit(ctx, now, "deploy_started", environment, f"deployment {deployment_id} running")
 
 
+@bound_job
 def deploy_ended(environment: str, deployment_id: int, status: str, at: str) -> None:
     """A deploy ended without success: clear the in-progress mark and evaluate."""
     ctx, now = context(), clock()
@@ -131,6 +136,7 @@ def deploy_ended(environment: str, deployment_id: int, status: str, at: str) -> 
 # Evaluation ---------------------------------------------------------------------------------------
 
 
+@bound_job
 def evaluate(environment: str) -> None:
     """Decide and act on `environment` now."""
     ctx = context()
@@ -146,6 +152,9 @@ def _evaluate(ctx: WorkerContext, env: str, now: datetime) -> Decision:
     active = ctx.state.active_runs()
     es = load_env_state(ctx.state, ctx.policy, env, active_runs=active, gitlab=ctx.gitlab)
     decision = decide(es, ctx.policy, now)
+    for guard in decision.guards:
+        if not guard.ok:
+            ctx.telemetry.guard_failed(env, guard.name)
     audit(
         ctx,
         now,
@@ -315,6 +324,7 @@ def _decided(ctx: WorkerContext, run: Run, event: RunEvent, actor: str | None, r
 # Human decisions ----------------------------------------------------------------------------------
 
 
+@bound_job
 def request_run(
     environment: str, up_to_version: str | None, requested_by: str, response_url: str | None
 ) -> None:
@@ -369,6 +379,7 @@ def _stale(ctx: WorkerContext, run: Run, now: datetime) -> str | None:
     return None
 
 
+@bound_job
 def approve(run_id: str, user_id: str) -> None:
     """Approve a proposed run; stale proposals are refused and proposed afresh."""
     ctx, now = context(), clock()
@@ -390,9 +401,16 @@ def approve(run_id: str, user_id: str) -> None:
         ctx.notifier.post(TextNote(env, run.target_sha, reason))
         _evaluate(ctx, env, now)
         return
-    approvals = ctx.state.add_approval(run_id, Note(user_id, now, "approved"))
     natures = {m.classification.primary_nature for m in ctx.state.pending(env) if m.version in run.migrations}
-    needed = 2 if natures & set(ctx.policy.two_person_natures) else 1
+    two_person = sorted(str(n) for n in natures & set(ctx.policy.two_person_natures))
+    if two_person and run.requested_by == user_id:
+        reason = f"two-person rule ({', '.join(two_person)}): the requester of {run_id} may not approve it"
+        audit(ctx, now, "refused", env, reason, actor=user_id, run_id=run_id)
+        ctx.notifier.post(TextNote(env, run.target_sha, f":no_entry: <@{user_id}>: {reason}."))
+        return
+    known = {a.actor for a in ctx.state.approvals(run_id)}
+    approvals = ctx.state.add_approval(run_id, Note(user_id, now, "approved"))
+    needed = 2 if two_person else 1
     if len(approvals) < needed:
         audit(
             ctx,
@@ -403,8 +421,14 @@ def approve(run_id: str, user_id: str) -> None:
             actor=user_id,
             run_id=run_id,
         )
+        again = "already approved" if user_id in known else "approved"
         ctx.notifier.post(
-            TextNote(env, run.target_sha, f"<@{user_id}> approved {run_id}; a second approver is needed.")
+            TextNote(
+                env,
+                run.target_sha,
+                f"<@{user_id}> {again} {run_id}; two-person rule ({', '.join(two_person)}): "
+                "a second, different approver is needed.",
+            )
         )
         return
     try:
@@ -435,11 +459,13 @@ def _decline(run_id: str, user_id: str, event: RunEvent, verb: str) -> None:
     _close(ctx, run, event, now, f"{verb} by {user_id}", actor=user_id)
 
 
+@bound_job
 def reject(run_id: str, user_id: str) -> None:
     """Reject a proposal (not proposed again for the same batch and window)."""
     _decline(run_id, user_id, RunEvent.REJECTED, "rejected")
 
 
+@bound_job
 def snooze(run_id: str, user_id: str) -> None:
     """Drop a proposal until its window has passed; the batch is proposed again after it."""
     _decline(run_id, user_id, RunEvent.SNOOZED, "snoozed")
@@ -448,6 +474,7 @@ def snooze(run_id: str, user_id: str) -> None:
 # Runs ---------------------------------------------------------------------------------------------
 
 
+@bound_job
 def execute(run_id: str, attempt: int = 0) -> None:
     """Run an approved run now if it still may (re-checked), creating exactly one pipeline."""
     ctx, now = context(), clock()
@@ -465,11 +492,13 @@ def execute(run_id: str, attempt: int = 0) -> None:
     runs.execute(ctx, run_id, now, attempt)
 
 
+@bound_job
 def poll(run_id: str, attempt: int = 0) -> None:
     """Follow a run's pipeline to its end (re-enqueued every poll interval, at most 30 s)."""
     runs.poll(context(), run_id, clock(), attempt)
 
 
+@bound_job
 def reconcile() -> None:
     """Periodic repair: lost polls, interrupted executions, unknown pipelines, stale locks, expiries."""
     ctx, now = context(), clock()
@@ -495,6 +524,7 @@ def _environments(ctx: WorkerContext, environment: str | None) -> list[str]:
     return [ctx.policy.environment(environment).name]
 
 
+@bound_job
 def pause(environment: str | None, actor: str, reason: str) -> None:
     """Pause one environment (None: all)."""
     ctx, now = context(), clock()
@@ -512,6 +542,7 @@ def pause(environment: str | None, actor: str, reason: str) -> None:
     )
 
 
+@bound_job
 def resume(environment: str | None, actor: str) -> None:
     """Lift a pause and evaluate at once."""
     ctx, now = context(), clock()
@@ -523,6 +554,7 @@ def resume(environment: str | None, actor: str) -> None:
         _evaluate(ctx, env, now)
 
 
+@bound_job
 def hold(version: str, actor: str, reason: str) -> None:
     """Keep `version` (and every later one) out of runs."""
     ctx, now = context(), clock()
@@ -532,6 +564,7 @@ def hold(version: str, actor: str, reason: str) -> None:
     audit(ctx, now, "held", "", reason, actor=actor, version=version)
 
 
+@bound_job
 def unhold(version: str, actor: str) -> None:
     """Release a hold and evaluate every environment."""
     ctx, now = context(), clock()
@@ -543,6 +576,7 @@ def unhold(version: str, actor: str) -> None:
         _evaluate(ctx, env, now)
 
 
+@bound_job
 def set_baseline(environment: str, sha: str, actor: str) -> None:
     """Set the baseline SHA of pending detection, refresh pending from it and evaluate."""
     ctx, now = context(), clock()

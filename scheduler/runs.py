@@ -3,6 +3,10 @@
 execute: take the environment lock (owner = run id, fencing token), move approved → triggered (the
 intent, under WATCH: one caller wins), then find-or-create the pipeline: a re-entered run (retry,
 crash) first looks for a pipeline carrying its `PDM_RUN_ID`, and only creates one when none exists.
+
+Every audit entry is also logged as one structured event (its action as `event`, its details as keys).
+A run that ends (success, failed, canceled) is counted in `ctx.telemetry` (`pdm_runs_total`, and
+`pdm_run_duration_seconds` from trigger to end) and annotated through `ctx.annotations` when set.
 """
 
 from __future__ import annotations
@@ -11,6 +15,8 @@ import logging
 from datetime import datetime, timedelta
 from typing import Any
 
+import structlog
+
 from scheduler.errors import GitLabError, GitLabTransientError, InvalidRunTransition, UnknownRun
 from scheduler.gitlab import Pipeline
 from scheduler.notes import RunEvent, RunNote, TextNote
@@ -18,6 +24,7 @@ from scheduler.records import AuditEntry, Lock, Run, RunStatus
 from scheduler.worker_context import BOT_ACTOR, JOB_PREFIX, WorkerContext
 
 log = logging.getLogger(__name__)
+events = structlog.get_logger("scheduler.audit")
 
 RUN_ID_VARIABLE = "PDM_RUN_ID"
 JOB = JOB_PREFIX
@@ -32,10 +39,20 @@ def audit(
     actor: str = BOT_ACTOR,
     **details: Any,
 ) -> None:
-    """Append one audit entry."""
+    """Append one audit entry and log it as one event."""
     ctx.state.audit(
         AuditEntry(at=at, actor=actor, action=action, environment=env, reason=reason, details=details)
     )
+    events.info(action, environment=env, reason=reason, actor=actor, **details)
+
+
+def ended(ctx: WorkerContext, run: Run, now: datetime) -> None:
+    """Count a run that reached its final status and close its annotation."""
+    started = run.triggered_at
+    duration = (now - started).total_seconds() if started is not None else None
+    ctx.telemetry.run_finished(run.environment, str(run.status), duration)
+    if ctx.annotations is not None:
+        ctx.annotations.run_ended(run, now)
 
 
 def announce(ctx: WorkerContext, run: Run, event: RunEvent, **extra: Any) -> None:
@@ -152,6 +169,8 @@ def attach(ctx: WorkerContext, run: Run, pipeline: Pipeline, now: datetime) -> N
         up_to_version=run.up_to_version,
     )
     announce(ctx, run, RunEvent.STARTED)
+    if ctx.annotations is not None:
+        ctx.annotations.run_started(run, now)
     ctx.queue.enqueue(JOB + "poll", run.id)
 
 
@@ -185,6 +204,7 @@ def fail(ctx: WorkerContext, run: Run, lock: Lock | None, now: datetime, reason:
     if lock is not None:
         ctx.state.release_lock(lock)
     audit(ctx, now, "run_failed", run.environment, reason, run_id=run.id)
+    ended(ctx, run, now)
     announce(ctx, run, RunEvent.FAILED, reason=reason)
 
 
@@ -250,6 +270,7 @@ def finish(ctx: WorkerContext, run: Run, pipeline: Pipeline, lock: Lock | None, 
         pipeline_id=pipeline.id,
         duration_seconds=duration,
     )
+    ended(ctx, run, now)
     announce(ctx, run, event, reason=reason, duration_seconds=duration)
     if run.status is RunStatus.SUCCESS:
         chained = [e.name for e in ctx.policy.environments if e.requires == run.environment]

@@ -11,16 +11,18 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Protocol
 
-from redis import Redis
 from rq import Queue
 
+from bot.redis_connection import connect
 from bot.settings import Settings
 from scheduler.classify.model import Database
 from scheduler.gitlab import GitLabAdapter
 from scheduler.notes import Notifier
 from scheduler.pending import database_dsns
 from scheduler.policy.model import Policy, load_policy
+from scheduler.records import Run
 from scheduler.state import State
+from scheduler.telemetry import Telemetry, install_telemetry
 
 QUEUE_NAME = "pdm"
 BOT_ACTOR = "pdm-bot"
@@ -32,6 +34,16 @@ class Directory(Protocol):
 
     def members(self, usergroup: str) -> frozenset[str]:
         """User ids of `usergroup`."""
+
+
+class RunAnnotations(Protocol):
+    """Marks on dashboards at the start and the end of a run (Grafana); must never raise."""
+
+    def run_started(self, run: Run, at: datetime) -> None:
+        """The run's pipeline was created at `at`."""
+
+    def run_ended(self, run: Run, at: datetime) -> None:
+        """The run ended (its status is final) at `at`."""
 
 
 @dataclass(frozen=True)
@@ -66,6 +78,12 @@ class WorkerContext:
     dsns: dict[Database, str] = field(default_factory=dict)
     directory: Directory | None = None
     timing: Timing = field(default_factory=Timing)
+    annotations: RunAnnotations | None = None
+
+    @property
+    def telemetry(self) -> Telemetry:
+        """The Redis-backed counters behind `/metrics` (runs, durations, guard failures)."""
+        return Telemetry(self.state.r)
 
 
 _current: WorkerContext | None = None
@@ -93,10 +111,12 @@ def context() -> WorkerContext:
 def from_settings(settings: Settings) -> WorkerContext:
     """Build every collaborator from `PDM_*` settings and the policy file (raises PolicyError)."""
     from bot.slack_client import SlackNotifier, UsergroupDirectory, make_web_client
+    from scheduler.grafana import GrafanaAnnotations
 
     policy = load_policy(Path(settings.policy_file).read_text(encoding="utf-8"))
-    connection = Redis.from_url(settings.redis_url)
+    connection = connect(settings)
     state = State(connection)
+    install_telemetry(Telemetry(connection))
     incidents = policy.guards.incidents
     gitlab = GitLabAdapter.from_settings(
         settings,
@@ -122,4 +142,7 @@ def from_settings(settings: Settings) -> WorkerContext:
             poll_interval=timedelta(seconds=min(30, settings.poll_interval_seconds)),
             lock_ttl=timedelta(seconds=settings.run_lock_ttl_seconds),
         ),
+        annotations=GrafanaAnnotations(settings.grafana_url, settings.grafana_token.get_secret_value())
+        if settings.grafana_url
+        else None,
     )
