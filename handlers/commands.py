@@ -96,11 +96,30 @@ def _run(name: str, args: list[str], environments: Sequence[str]) -> Command:
     return Command(name, environment=env, up_to=up_to)
 
 
+ALL = "all"
+
+
 def _pause(name: str, args: list[str], environments: Sequence[str]) -> Command:
-    known = {e.lower(): e for e in environments}
-    if args and args[0].lower() in known:
-        return Command(name, environment=known[args[0].lower()], reason=" ".join(args[1:]))
-    return Command(name, reason=" ".join(args))
+    """`pause ENV [reason]` or `pause all [reason]`: a global pause is always spelled out, so a typo in
+    an environment name is an error, never a pause of everything."""
+    if not args:
+        raise _Bad(f"missing ENV (or `{ALL}` to pause every environment)")
+    reason = " ".join(args[1:])
+    if args[0].lower() == ALL:
+        return Command(name, reason=reason)
+    try:
+        env = _environment(args[0], environments)
+    except _Bad as exc:
+        raise _Bad(f"{exc} (or `{ALL}` to pause every environment)") from None
+    return Command(name, environment=env, reason=reason)
+
+
+def _resume(name: str, args: list[str], environments: Sequence[str]) -> Command:
+    """`resume [ENV|all]`: without ENV (or with `all`) the pause of every environment is lifted."""
+    if args and args[0].lower() == ALL:
+        _no_more(args[1:])
+        return Command(name)
+    return _optional_env(name, args, environments)
 
 
 def _hold(name: str, args: list[str], environments: Sequence[str]) -> Command:
@@ -153,9 +172,13 @@ COMMANDS: tuple[Subcommand, ...] = (
     Subcommand("explain", _version_only, False, "/pdm explain VERSION", "why a migration got its nature"),
     Subcommand("run", _run, True, "/pdm run ENV [--up-to VERSION]", "request a run (approval flow)"),
     Subcommand(
-        "pause", _pause, True, "/pdm pause [ENV] [reason]", "stop runs (all environments without ENV)"
+        "pause",
+        _pause,
+        True,
+        "/pdm pause ENV|all [reason]",
+        "stop runs of ENV (`all`: every environment)",
     ),
-    Subcommand("resume", _optional_env, True, "/pdm resume [ENV]", "lift a pause"),
+    Subcommand("resume", _resume, True, "/pdm resume [ENV|all]", "lift the pause of ENV (default: `all`)"),
     Subcommand(
         "hold",
         _hold,

@@ -22,13 +22,15 @@ ENVS = ("gstg", "gprd")
         ("run gprd", Command("run", environment="gprd")),
         ("run gprd --up-to 20260104101500", Command("run", environment="gprd", up_to="20260104101500")),
         ("run gprd --up-to=20260104101500", Command("run", environment="gprd", up_to="20260104101500")),
-        ("pause", Command("pause")),
+        ("pause all", Command("pause")),
+        ("pause ALL freeze for the offsite", Command("pause", reason="freeze for the offsite")),
         (
             "pause gprd incident 1234 in progress",
             Command("pause", environment="gprd", reason="incident 1234 in progress"),
         ),
-        ("pause freeze for the offsite", Command("pause", reason="freeze for the offsite")),
         ("resume gstg", Command("resume", environment="gstg")),
+        ("resume all", Command("resume")),
+        ("resume", Command("resume")),
         (
             "hold 20260104101500 waits for a fix",
             Command("hold", version="20260104101500", reason="waits for a fix"),
@@ -62,6 +64,14 @@ def test_valid_subcommands_parse_into_commands(text: str, expected: Command) -> 
             "/pdm explain VERSION",
         ),
         ("help me", "help: unexpected argument `me`", "/pdm help"),
+        ("pause", "pause: missing ENV (or `all` to pause every environment)", "/pdm pause ENV|all"),
+        (
+            "pause gprdd db maintenance",
+            "pause: unknown environment `gprdd`; known: gstg, gprd (or `all`",
+            "/pdm pause ENV|all [reason]",
+        ),
+        ("pause freeze for the offsite", "pause: unknown environment `freeze`", "/pdm pause ENV|all"),
+        ("resume all now", "resume: unexpected argument `now`", "/pdm resume [ENV|all]"),
     ],
 )
 def test_bad_input_gets_a_clear_message_and_the_usage(text: str, message: str, usage: str) -> None:
@@ -105,6 +115,7 @@ def test_help_is_generated_from_the_table() -> None:
     [
         ("run gprd --up-to 20260104101500", ("gprd", "20260104101500", "U1", "http://r")),
         ("pause gprd db maintenance", ("gprd", "U1", "db maintenance")),
+        ("pause all offsite", (None, "U1", "offsite")),
         ("resume", (None, "U1")),
         ("hold 20260104101500 broken", ("20260104101500", "U1", "broken")),
         ("unhold 20260104101500", ("20260104101500", "U1")),
