@@ -99,6 +99,8 @@ def deps_from(settings: Settings, policy: Policy, *, state: State, queue: Queue,
         reader=StateReader(state, policy, clock=lambda: datetime.now(UTC)),
         webhook_secret=settings.gitlab_webhook_secret.get_secret_value(),
         clock=lambda: datetime.now(UTC),
+        channel=settings.slack_channel,
+        deploy_message=policy.deploy_message,
     )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -62,6 +63,8 @@ class Deps:
     reader: Reader
     webhook_secret: str
     clock: Callable[[], datetime]
+    channel: str = ""
+    deploy_message: re.Pattern[str] | None = None
 
 
 def authorise(deps: Deps, user: str) -> str | None:

@@ -293,8 +293,26 @@ class Policy(Strict):
     approvers: Approvers = Field(default_factory=Approvers)
     two_person_natures: list[Nature] = Field(default_factory=list)
     proposals: Proposals = Field(default_factory=Proposals)
+    # Regex matched against messages of the release channel (a deploy-notifier bot's announcements);
+    # named groups `environment` and `sha` (optional `deployment_id`). A match counts as a deployment.
+    deploy_message_pattern: str | None = None
 
     _windows: dict[str, Window] = PrivateAttr(default_factory=dict)
+    _deploy_message: re.Pattern[str] | None = PrivateAttr(default=None)
+
+    @field_validator("deploy_message_pattern")
+    @classmethod
+    def _deploy_groups(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        try:
+            groups = re.compile(value).groupindex
+        except re.error as exc:
+            raise ValueError(f"not a regular expression: {exc}") from None
+        missing = [g for g in ("environment", "sha") if g not in groups]
+        if missing:
+            raise ValueError("needs the named groups " + " and ".join(f"(?P<{g}>...)" for g in missing))
+        return value
 
     @field_validator("natures", mode="before")
     @classmethod
@@ -302,8 +320,15 @@ class Policy(Strict):
         return value if value is not None else {}
 
     def model_post_init(self, context: Any, /) -> None:
-        """Compile the windows once."""
+        """Compile the windows and the deploy message pattern once."""
         self._windows = {w.name: w.to_window(self.timezone) for w in self.windows}
+        if self.deploy_message_pattern is not None:
+            self._deploy_message = re.compile(self.deploy_message_pattern)
+
+    @property
+    def deploy_message(self) -> re.Pattern[str] | None:
+        """The compiled `deploy_message_pattern` (None: deploys come from the GitLab webhook only)."""
+        return self._deploy_message
 
     @property
     def zone(self) -> ZoneInfo:

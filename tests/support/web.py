@@ -126,6 +126,12 @@ class Served:
         body = urlencode({"payload": json.dumps(payload)})
         return http(self.url + "/slack/events", body.encode(), sign(body))
 
+    def event(self, payload: dict[str, Any], **headers: str) -> Reply:
+        """A signed Events API delivery (JSON body), as Slack posts it."""
+        body = json.dumps(payload)
+        signed = {**sign(body), "Content-Type": "application/json", **headers}
+        return http(self.url + "/slack/events", body.encode(), signed)
+
     def webhook(self, payload: Any, token: str | None = WEBHOOK_SECRET) -> Reply:
         headers = {"Content-Type": "application/json"}
         if token is not None:
@@ -149,10 +155,10 @@ def settings_for(redis_url: str, slack_api_url: str) -> Settings:
 
 
 @contextmanager
-def serve_app(redis_url: str, slack_api_url: str) -> Iterator[Served]:
+def serve_app(redis_url: str, slack_api_url: str, policy_text: str = POLICY) -> Iterator[Served]:
     """The real app (real Redis, real RQ queue, slack_sdk on `slack_api_url`) on a free port."""
     settings = settings_for(redis_url, slack_api_url)
-    policy = load_policy(POLICY)
+    policy = load_policy(policy_text)
     connection = Redis.from_url(redis_url)
     state = State(connection)
     queue = Queue(QUEUE_NAME, connection=connection)
