@@ -55,3 +55,11 @@ class GitLabRequestError(GitLabError):
 
 class PendingSourceError(PdmError):
     """A source of pending migrations (git history or a database) cannot answer."""
+
+
+class MetricsSourceError(PdmError):
+    """A metrics query (Prometheus) failed: unreachable, slow, refused, or no usable number in the answer."""
+
+
+class MetricsNoData(MetricsSourceError):
+    """A metrics query succeeded but returned no sample (a metric not scraped, labels matching nothing)."""

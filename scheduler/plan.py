@@ -237,7 +237,7 @@ def _environment_guards(state: EnvState, policy: Policy) -> list[g.GuardResult]:
         g.paused(state.paused, state.pause_reason),
         g.locked(state.lock_holder),
         g.deploy_running(state.deploy_running, state.deploy_started_at),
-        g.db_load(state.db_load, load.threshold if load else None),
+        g.db_load(state.db_load, load.threshold if load else None, state.db_load_unknown),
         g.incidents(state.open_incidents if policy.guards.incidents is not None else None),
     ]
 

@@ -80,7 +80,8 @@ class EnvState:
 
     `pending` may come in any order (the planner sorts by version). `packages` is the deploy history,
     oldest first; its last entry is the package deployed now. `holds` maps version → reason.
-    `db_load` None with `max_db_load` configured means "no reading" (blocks). `open_incidents` None
+    `db_load` None with `max_db_load` configured means "no reading" (blocks; `db_load_unknown` says
+    why, e.g. the Prometheus query failed). `open_incidents` None
     means incident tracking is not configured (passes). `upstream_successes` maps version → the time
     it finished successfully on the environment named by `requires`.
     """
@@ -95,6 +96,7 @@ class EnvState:
     pause_reason: str = ""
     holds: Mapping[str, str] = field(default_factory=dict)
     db_load: float | None = None
+    db_load_unknown: str = ""
     open_incidents: int | None = None
     upstream_successes: Mapping[str, datetime] = field(default_factory=dict)
     approval: Approval | None = None

@@ -90,15 +90,26 @@ def deploy_due(schedule: Window | None, start: datetime, estimate: timedelta) ->
     return GuardResult("deploy_due", True, "no deploy expected before the run would end")
 
 
-def db_load(value: float | None, threshold: float | None) -> GuardResult:
-    """Defer while DB load is above the threshold; unconfigured passes, no reading fails."""
+def _load(value: float) -> str:
+    return f"{value:.2f}" if value == 0 or abs(value) >= 0.01 else f"{value:.2g}"
+
+
+def db_load(value: float | None, threshold: float | None, unknown: str = "") -> GuardResult:
+    """Defer while DB load is above the threshold; unconfigured passes, no reading fails.
+
+    `unknown` says why there is no reading (e.g. the Prometheus query failed) and ends the reason.
+    """
     if threshold is None:
         return GuardResult("db_load", True, "max_db_load not configured", configured=False)
     if value is None:
-        return GuardResult("db_load", False, "no DB load reading (Prometheus query gave no value)")
+        return GuardResult("db_load", False, f"DB load unknown: {unknown or 'no reading taken'}")
     if value > threshold:
-        return GuardResult("db_load", False, f"DB load {value:g} is above the threshold {threshold:g}")
-    return GuardResult("db_load", True, f"DB load {value:g} is within the threshold {threshold:g}")
+        return GuardResult(
+            "db_load", False, f"DB load {_load(value)} > {_load(threshold)} (max_db_load threshold)"
+        )
+    return GuardResult(
+        "db_load", True, f"DB load {_load(value)} <= {_load(threshold)} (max_db_load threshold)"
+    )
 
 
 def incidents(open_count: int | None) -> GuardResult:

@@ -133,26 +133,38 @@ def test_environment_guards_stop_every_run_while_their_condition_holds(
         _row(
             lambda: g.db_load(None, 0.7),
             False,
-            "no DB load reading (Prometheus query gave no value)",
+            "DB load unknown: no reading taken",
             id="db_load: configured but no reading fails",
+        ),
+        _row(
+            lambda: g.db_load(None, 0.7, "Prometheus unreachable (timeout after 5s) at http://prom:9090"),
+            False,
+            "DB load unknown: Prometheus unreachable (timeout after 5s) at http://prom:9090",
+            id="db_load: a failed reading fails and says why",
         ),
         _row(
             lambda: g.db_load(0.5, 0.7),
             True,
-            "DB load 0.5 is within the threshold 0.7",
+            "DB load 0.50 <= 0.70 (max_db_load threshold)",
             id="db_load: below the threshold passes",
         ),
         _row(
             lambda: g.db_load(0.7, 0.7),
             True,
-            "DB load 0.7 is within the threshold 0.7",
+            "DB load 0.70 <= 0.70 (max_db_load threshold)",
             id="db_load: exactly at the threshold passes",
         ),
         _row(
             lambda: g.db_load(0.71, 0.7),
             False,
-            "DB load 0.71 is above the threshold 0.7",
+            "DB load 0.71 > 0.70 (max_db_load threshold)",
             id="db_load: above the threshold fails",
+        ),
+        _row(
+            lambda: g.db_load(0.004, 0.001),
+            False,
+            "DB load 0.004 > 0.001 (max_db_load threshold)",
+            id="db_load: tiny values keep their significant digits",
         ),
         _row(
             lambda: g.incidents(None),
