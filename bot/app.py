@@ -10,6 +10,7 @@ import logging
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs
 
 from flask import Flask, Response, jsonify, request
 from rq import Queue
@@ -21,8 +22,8 @@ import handlers
 from bot.metrics import exposition
 from bot.redis_connection import connect
 from bot.settings import Settings
-from bot.slack_client import UsergroupDirectory, make_web_client
-from handlers import webhooks
+from bot.slack_client import UsergroupDirectory, make_web_client, signature_valid
+from handlers import actions, webhooks
 from handlers.deps import Approvers, Deps
 from handlers.queries import StateReader
 from scheduler.policy.model import Policy, load_policy
@@ -61,8 +62,21 @@ def create_app(settings: Settings, *, deps: Deps, client: Any) -> Flask:
     flask.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
     flask.register_blueprint(webhooks.blueprint(deps))
 
+    signing_secret = settings.slack_signing_secret.get_secret_value()
+
     @flask.post("/slack/events")
-    def slack_events() -> Response:
+    def slack_events() -> Response | tuple[Response, int]:
+        body = request.get_data(cache=True, as_text=True)
+        if request.mimetype == "application/x-www-form-urlencoded":
+            raw = parse_qs(body).get("payload")
+            problem = actions.interaction_problem(raw[-1]) if raw else None
+            if problem is not None:
+                timestamp = request.headers.get("X-Slack-Request-Timestamp", "")
+                signature = request.headers.get("X-Slack-Signature", "")
+                if not signature_valid(signing_secret, body, timestamp, signature):
+                    return jsonify({"error": "invalid request"}), 401
+                actions.ignore_interaction(deps, problem)
+                return jsonify({"error": problem}), 400
         return slack.handle(request)
 
     @flask.get("/healthz")

@@ -17,6 +17,7 @@ from typing import Any, Protocol
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.http_retry.builtin_handlers import ConnectionErrorRetryHandler, RateLimitErrorRetryHandler
+from slack_sdk.signature import SignatureVerifier
 from slack_sdk.webhook import WebhookClient
 
 from bot import blocks
@@ -39,6 +40,13 @@ def retry_handlers(max_retries: int = 3) -> list[Any]:
         RateLimitErrorRetryHandler(max_retry_count=max_retries),
         ConnectionErrorRetryHandler(max_retry_count=max_retries),
     ]
+
+
+def signature_valid(signing_secret: str, body: str, timestamp: str, signature: str) -> bool:
+    """Slack's v0 request signature over `body`, with its 5-minute timestamp tolerance."""
+    if not signing_secret:
+        return False
+    return SignatureVerifier(signing_secret).is_valid(body, timestamp, signature)
 
 
 def make_web_client(settings: Settings, *, timeout: int = 10) -> WebClient:

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Callable
 from datetime import timedelta
-from typing import Any
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from bot.blocks import ACTION_APPROVE, ACTION_REJECT, ACTION_SNOOZE
 from handlers.deps import Deps, authorise, refuse
 from scheduler.errors import UnknownRun
-from scheduler.records import RunStatus
+from scheduler.records import AuditEntry, RunStatus
 
 log = logging.getLogger(__name__)
 
@@ -53,4 +56,69 @@ def on_proposal_action(
         text=f":inbox_tray: {verb} of run `{run_id}` queued.",
         response_type="ephemeral",
         replace_original=False,
+    )
+
+
+# --- shape of interactivity payloads (checked before Bolt sees them) ---------------------------------
+
+
+class _Open(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+
+class _Identified(_Open):
+    id: str = Field(min_length=1)
+
+
+class _Action(_Open):
+    action_id: str = Field(min_length=1)
+    value: str = ""
+
+
+class BlockActions(_Open):
+    """The parts of a `block_actions` payload that pdm-bot and Bolt read, with the types Slack sends."""
+
+    type: Literal["block_actions"]
+    user: _Identified
+    actions: list[_Action] = Field(min_length=1)
+    response_url: str = Field(min_length=1)
+    team: _Identified | None = None
+    channel: _Identified | None = None
+    enterprise: _Identified | None = None
+    authorizations: list[_Open] | None = None
+    container: dict[str, Any] | None = None
+    message: dict[str, Any] | None = None
+    view: dict[str, Any] | None = None
+    is_enterprise_install: bool | None = None
+    is_ext_shared_channel: bool | None = None
+
+
+def interaction_problem(raw: str) -> str | None:
+    """Why the `payload` field of an interactivity post is not a button click pdm-bot handles (None: fine)."""
+    try:
+        data = json.loads(raw)
+    except (ValueError, RecursionError):
+        return "payload is not JSON"
+    if not isinstance(data, dict):
+        return "payload is not a JSON object"
+    try:
+        BlockActions.model_validate(data)
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        where = ".".join(str(p) for p in error["loc"]) or "payload"
+        return f"unsupported interaction payload: {where}: {error['msg']}"
+    return None
+
+
+def ignore_interaction(deps: Deps, problem: str) -> None:
+    """Audit a signed interaction payload that was not understood (it is answered 400, nothing runs)."""
+    deps.state.audit(
+        AuditEntry(
+            at=deps.clock(),
+            actor="slack",
+            action="interaction_ignored",
+            environment="",
+            reason=problem,
+            details={},
+        )
     )

@@ -20,6 +20,7 @@ log = logging.getLogger(__name__)
 DEDUP_TTL = timedelta(days=7)
 FULL_SHA_RE = re.compile(r"/commit/([0-9a-f]{40})\b")
 _OFFSET_RE = re.compile(r"\s+([+-]\d{2}:?\d{2})$")
+TOO_DEEP = object()  # marker: the body was JSON nested deeper than the decoder allows
 
 
 def parse_gitlab_time(text: str) -> datetime:
@@ -75,6 +76,8 @@ def handle_deployment(deps: Deps, token: str | None, payload: Any) -> tuple[Resp
     secret = deps.webhook_secret
     if not secret or token is None or not hmac.compare_digest(token.encode(), secret.encode()):
         return _answer(401, "unauthorized")
+    if payload is TOO_DEEP:
+        return _answer(400, "malformed", reason="body nests too deeply to be a deployment event")
     if not isinstance(payload, dict):
         return _answer(400, "malformed", reason="body is not a JSON object")
     try:
@@ -117,7 +120,10 @@ def blueprint(deps: Deps) -> Blueprint:
 
     @bp.post("/webhooks/gitlab")
     def gitlab_webhook() -> tuple[Response, int]:
-        payload = request.get_json(silent=True)
+        try:
+            payload = request.get_json(silent=True)
+        except RecursionError:  # json gives up on very deep nesting; the token is still checked first
+            payload = TOO_DEEP
         return handle_deployment(deps, request.headers.get("X-Gitlab-Token"), payload)
 
     return bp

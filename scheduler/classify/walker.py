@@ -37,6 +37,8 @@ _CONDITIONALS = frozenset(
     {"if", "unless", "if_modifier", "unless_modifier", "case", "conditional", "while", "until", "rescue"}
 )
 _ENTRY_METHODS = ("up", "change")
+# Real migrations nest about 15 levels; ancestor look-ups make deeper trees cost O(depth^2) per call.
+MAX_DEPTH = 100
 _CHEAP_SQL_KINDS = frozenset({"CREATE INDEX", "VALIDATE CONSTRAINT", "ALTER TABLE … ADD CONSTRAINT"})
 
 
@@ -453,6 +455,22 @@ class _Walker:
         )
 
 
+def _deeper_than(root: Node, limit: int) -> bool:
+    """True when the syntax tree nests more than `limit` levels (one cursor pass, stops early)."""
+    cursor = root.walk()
+    depth = 0
+    while True:
+        if cursor.goto_first_child():
+            depth += 1
+            if depth > limit:
+                return True
+            continue
+        while not cursor.goto_next_sibling():
+            if not cursor.goto_parent():
+                return False
+            depth -= 1
+
+
 def walk(source: bytes) -> Facts:
     """Parse `source` and collect the facts of its migration class (an `error` when it has none)."""
     tree = _PARSER.parse(source)
@@ -460,4 +478,6 @@ def walk(source: bytes) -> Facts:
     if root.has_error:
         line = parse_error_line(root)
         return Facts(error=f"Ruby syntax error near line {line}", error_line=line)
+    if _deeper_than(root, MAX_DEPTH):
+        return Facts(error=f"code nested more than {MAX_DEPTH} levels deep; too deep to classify")
     return _Walker(root).run()

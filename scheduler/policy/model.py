@@ -10,6 +10,7 @@ import re
 from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
@@ -32,6 +33,8 @@ from scheduler.policy.windows import ALWAYS, ALWAYS_WINDOW, Kind, Window, cron_e
 
 _DURATION_PART = re.compile(r"(\d+)([smhdw])")
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+MAX_DURATION = timedelta(days=366)
+CONTRACT_PREFIX = "PDM_"
 
 
 class InvalidPolicy(PolicyError):
@@ -54,7 +57,10 @@ def parse_duration(value: object) -> timedelta:
     if text == "0":
         return timedelta(0)
     if text and re.fullmatch(r"(\d+[smhdw])+", text):
-        return timedelta(seconds=sum(int(n) * _UNITS[u] for n, u in _DURATION_PART.findall(text)))
+        seconds = sum(int(n) * _UNITS[u] for n, u in _DURATION_PART.findall(text))
+        if seconds > MAX_DURATION.total_seconds():
+            raise ValueError(f"duration {value!r} is longer than {MAX_DURATION.days} days")
+        return timedelta(seconds=seconds)
     raise ValueError(f"cannot parse duration {value!r} (use e.g. 30m, 5h, 14d)")
 
 
@@ -112,6 +118,16 @@ class EnvironmentSpec(Strict):
     min_soak: Duration = timedelta(0)
     variables: dict[str, str] = Field(default_factory=dict)
     pending_strategy: Literal["git", "database"] = "git"
+
+    @field_validator("variables")
+    @classmethod
+    def _no_contract_variables(cls, value: dict[str, str]) -> dict[str, str]:
+        taken = sorted(k for k in value if k.upper().startswith(CONTRACT_PREFIX))
+        if taken:
+            raise ValueError(
+                f"{', '.join(taken)}: variables starting with {CONTRACT_PREFIX} are set by pdm-bot itself"
+            )
+        return value
 
 
 class WindowSpec(Strict):
@@ -175,6 +191,14 @@ class PrometheusGuard(Strict):
     prometheus_url: str
     query: str
     threshold: float
+
+    @field_validator("prometheus_url")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        split = urlsplit(value)
+        if split.scheme not in ("http", "https") or not split.hostname:
+            raise ValueError(f"must be an http:// or https:// URL with a host (got {value!r})")
+        return value
 
 
 class IncidentGuard(Strict):
