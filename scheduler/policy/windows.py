@@ -4,6 +4,7 @@ One rule, written once: a cron window is open at `at` iff `last_fire <= at < las
 where fires are cron wall-clock times in the window's zone (evaluated at `at`, never at "now") and
 `duration` is elapsed time. A wall-clock fire inside a spring-forward gap happens as if the clock had
 not jumped (02:30 CET → 03:30 CEST); an ambiguous one (autumn) happens once, at its first occurrence.
+The last fire at / next fire after an instant are memoised (bounded LRU): they depend on nothing else.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from croniter import croniter
@@ -20,6 +22,7 @@ UTC = ZoneInfo("UTC")
 ALWAYS = "always"
 _DST_SLACK = timedelta(hours=3)
 _MAX_STEPS = 2000
+_FIRE_CACHE = 8192
 _DAY_NAMES = ("Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat")
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
@@ -66,6 +69,38 @@ def _localize(naive: datetime, zone: ZoneInfo) -> datetime:
     return naive.replace(tzinfo=zone, fold=0).astimezone(UTC)
 
 
+def _fires_back(schedule: str, zone: ZoneInfo, at: datetime) -> Iterator[datetime]:
+    """Fires of `schedule` in `zone` at or before `at`, newest first."""
+    base = at.astimezone(zone).replace(tzinfo=None, second=0, microsecond=0) + _DST_SLACK
+    it = croniter(schedule, base)
+    for _ in range(_MAX_STEPS):
+        fire = _localize(it.get_prev(datetime), zone)
+        if fire <= at:
+            yield fire
+
+
+def _fires_after(schedule: str, zone: ZoneInfo, after: datetime) -> Iterator[datetime]:
+    """Fires of `schedule` in `zone` strictly after `after`, oldest first."""
+    base = after.astimezone(zone).replace(tzinfo=None, second=0, microsecond=0) - _DST_SLACK
+    it = croniter(schedule, base)
+    for _ in range(_MAX_STEPS):
+        fire = _localize(it.get_next(datetime), zone)
+        if fire > after:
+            yield fire
+
+
+@lru_cache(maxsize=_FIRE_CACHE)
+def _last_fire(schedule: str, zone: ZoneInfo, at: datetime) -> datetime | None:
+    """The newest fire at or before `at` (memoised: a pure function of its arguments)."""
+    return next(_fires_back(schedule, zone, at), None)
+
+
+@lru_cache(maxsize=_FIRE_CACHE)
+def _next_fire(schedule: str, zone: ZoneInfo, after: datetime) -> datetime | None:
+    """The oldest fire strictly after `after` (memoised: a pure function of its arguments)."""
+    return next(_fires_after(schedule, zone, after), None)
+
+
 @dataclass(frozen=True)
 class Window:
     """A named allow/deny window: cron `schedule` + `duration`, or an absolute `start`/`end` period."""
@@ -83,26 +118,6 @@ class Window:
         """The pseudo-window `always`: open at every instant."""
         return self.schedule is None and self.start is None
 
-    def _fires_back(self, at: datetime) -> Iterator[datetime]:
-        """Fires at or before `at`, newest first."""
-        assert self.schedule is not None
-        base = at.astimezone(self.zone).replace(tzinfo=None, second=0, microsecond=0) + _DST_SLACK
-        it = croniter(self.schedule, base)
-        for _ in range(_MAX_STEPS):
-            fire = _localize(it.get_prev(datetime), self.zone)
-            if fire <= at:
-                yield fire
-
-    def _fires_after(self, after: datetime) -> Iterator[datetime]:
-        """Fires strictly after `after`, oldest first."""
-        assert self.schedule is not None
-        base = after.astimezone(self.zone).replace(tzinfo=None, second=0, microsecond=0) - _DST_SLACK
-        it = croniter(self.schedule, base)
-        for _ in range(_MAX_STEPS):
-            fire = _localize(it.get_next(datetime), self.zone)
-            if fire > after:
-                yield fire
-
     def is_open(self, at: datetime) -> bool:
         """Whether the window is open at instant `at` (opening included, closing excluded)."""
         at = at.astimezone(UTC)
@@ -110,7 +125,7 @@ class Window:
             return self.start <= at < self.end
         if self.schedule is None or self.duration is None:
             return True
-        last = next(self._fires_back(at), None)
+        last = _last_fire(self.schedule, self.zone, at)
         return last is not None and at < last + self.duration
 
     def next_open(self, after: datetime) -> datetime | None:
@@ -120,7 +135,7 @@ class Window:
             return self.start if self.start > after else None
         if self.schedule is None:
             return None
-        return next(self._fires_after(after), None)
+        return _next_fire(self.schedule, self.zone, after)
 
     def closes_at(self, at: datetime) -> datetime | None:
         """When the window open at `at` closes (overlapping openings merged); None if closed or endless."""
@@ -131,9 +146,10 @@ class Window:
             return self.end
         if self.schedule is None or self.duration is None:
             return None
-        last = next(self._fires_back(at))
+        last = _last_fire(self.schedule, self.zone, at)
+        assert last is not None
         end = last + self.duration
-        for fire in self._fires_after(last):
+        for fire in _fires_after(self.schedule, self.zone, last):
             if fire > end:
                 break
             end = max(end, fire + self.duration)
