@@ -23,12 +23,15 @@
 | pdm:slack:threads                     | hash   | "{env}:{sha}" → SlackMessage JSON (package thread)   |
 | pdm:slack:proposals                   | hash   | run id → SlackMessage JSON (proposal message)        |
 | pdm:audit                             | stream | at, actor, action, environment, reason, details JSON |
+| pdm:mutex:evaluate:{env}              | string | one evaluation of an environment at a time           |
+| pdm:metrics                           | hash   | counters behind /metrics (scheduler/telemetry.py)    |
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager, suppress
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
@@ -376,6 +379,20 @@ class State:
     def unclaim(self, key: str) -> None:
         """Give a claim back, so the work can be tried again."""
         self.r.delete(Keys.once(key))
+
+    @contextmanager
+    def mutex(self, name: str, ttl: timedelta, wait: timedelta) -> Iterator[bool]:
+        """Hold `pdm:mutex:{name}` (expires after `ttl`), waiting up to `wait`; yields whether it is held."""
+        lock = self.r.lock(
+            Keys.named(f"mutex:{name}"), timeout=ttl.total_seconds(), blocking_timeout=wait.total_seconds()
+        )
+        taken = bool(lock.acquire())
+        try:
+            yield taken
+        finally:
+            if taken:
+                with suppress(redis.exceptions.LockError):
+                    lock.release()
 
     # Slack ----------------------------------------------------------------------------------------
 
