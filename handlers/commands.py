@@ -100,10 +100,10 @@ ALL = "all"
 
 
 def _pause(name: str, args: list[str], environments: Sequence[str]) -> Command:
-    """`pause ENV [reason]` or `pause all [reason]`: a global pause is always spelled out, so a typo in
-    an environment name is an error, never a pause of everything."""
+    """`pause [ENV|all] [reason]`: bare `pause` pauses every environment; with a reason the global
+    pause is spelled `all`, so a typo in an environment name is an error, never a pause of everything."""
     if not args:
-        raise _Bad(f"missing ENV (or `{ALL}` to pause every environment)")
+        return Command(name)
     reason = " ".join(args[1:])
     if args[0].lower() == ALL:
         return Command(name, reason=reason)
@@ -175,8 +175,8 @@ COMMANDS: tuple[Subcommand, ...] = (
         "pause",
         _pause,
         True,
-        "/pdm pause ENV|all [reason]",
-        "stop runs of ENV (`all`: every environment)",
+        "/pdm pause [ENV|all] [reason]",
+        "stop runs of ENV (default, or `all`: every environment)",
     ),
     Subcommand("resume", _resume, True, "/pdm resume [ENV|all]", "lift the pause of ENV (default: `all`)"),
     Subcommand(

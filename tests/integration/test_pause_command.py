@@ -28,12 +28,15 @@ def test_a_pause_of_an_unknown_environment_is_an_ephemeral_error_with_usage(app:
     body = reply.json()
     text = render(body["blocks"])
     assert body["response_type"] == "ephemeral"
-    assert "unknown environment `gprdd`" in text and "Usage: `/pdm pause ENV|all [reason]`" in text
+    assert "unknown environment `gprdd`" in text and "Usage: `/pdm pause [ENV|all] [reason]`" in text
     assert app.jobs() == []
 
 
-def test_a_global_pause_is_spelled_all(app: Served) -> None:
-    assert app.slash("pause", user=APPROVER).json()["response_type"] == "ephemeral"
-    assert app.jobs() == []
+def test_a_global_pause_with_a_reason_is_spelled_all(app: Served) -> None:
     app.slash("pause all freeze for the offsite", user=APPROVER)
     assert app.jobs() == [("scheduler.jobs.pause", (None, APPROVER, "freeze for the offsite"))]
+
+
+def test_a_bare_pause_pauses_every_environment(app: Served) -> None:
+    app.slash("pause", user=APPROVER)
+    assert app.jobs() == [("scheduler.jobs.pause", (None, APPROVER, ""))]

@@ -22,6 +22,7 @@ ENVS = ("gstg", "gprd")
         ("run gprd", Command("run", environment="gprd")),
         ("run gprd --up-to 20260104101500", Command("run", environment="gprd", up_to="20260104101500")),
         ("run gprd --up-to=20260104101500", Command("run", environment="gprd", up_to="20260104101500")),
+        ("pause", Command("pause")),
         ("pause all", Command("pause")),
         ("pause ALL freeze for the offsite", Command("pause", reason="freeze for the offsite")),
         (
@@ -64,13 +65,12 @@ def test_valid_subcommands_parse_into_commands(text: str, expected: Command) -> 
             "/pdm explain VERSION",
         ),
         ("help me", "help: unexpected argument `me`", "/pdm help"),
-        ("pause", "pause: missing ENV (or `all` to pause every environment)", "/pdm pause ENV|all"),
         (
             "pause gprdd db maintenance",
             "pause: unknown environment `gprdd`; known: gstg, gprd (or `all`",
-            "/pdm pause ENV|all [reason]",
+            "/pdm pause [ENV|all] [reason]",
         ),
-        ("pause freeze for the offsite", "pause: unknown environment `freeze`", "/pdm pause ENV|all"),
+        ("pause freeze for the offsite", "pause: unknown environment `freeze`", "/pdm pause [ENV|all]"),
         ("resume all now", "resume: unexpected argument `now`", "/pdm resume [ENV|all]"),
     ],
 )
