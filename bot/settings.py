@@ -31,6 +31,9 @@ class Settings(BaseSettings):
     port: int = 3000
     grafana_url: str = ""
     grafana_token: SecretStr = SecretStr("")
+    # Bearer token and timeout of the Prometheus queried by the `max_db_load` guard (URL in the policy).
+    prometheus_token: SecretStr = SecretStr("")
+    prometheus_timeout_seconds: float = 5.0
     database_main_dsn: SecretStr = SecretStr("")
     database_ci_dsn: SecretStr = SecretStr("")
     log_level: str = "INFO"

@@ -1,21 +1,36 @@
-"""The planner's input for one environment, gathered from Redis (and GitLab incidents when configured)."""
+"""The planner's input for one environment, gathered from Redis (and, when configured, GitLab incidents
+and the DB load from Prometheus)."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
+from scheduler.errors import MetricsSourceError
 from scheduler.gitlab import GitLabAdapter
 from scheduler.policy.decision import Approval, DeployedPackage, EnvState, ManualRequest, PendingMigration
 from scheduler.policy.model import Policy
 from scheduler.records import DeploymentStatus, Run, RunStatus
 from scheduler.state import State
-from scheduler.worker_context import BOT_ACTOR
+from scheduler.worker_context import BOT_ACTOR, MetricsSource
 
 
 def approved_run(active: Sequence[Run], env: str) -> Run | None:
     """The approved, not yet triggered run of `env` (the newest when there are several)."""
     approved = [r for r in active if r.environment == env and r.status is RunStatus.APPROVED]
     return approved[-1] if approved else None
+
+
+def read_db_load(policy: Policy, metrics: MetricsSource | None) -> tuple[float | None, str]:
+    """The `max_db_load` reading now, or None and why there is none (unconfigured: None, "")."""
+    guard = policy.guards.max_db_load
+    if guard is None:
+        return None, ""
+    if metrics is None:
+        return None, "only the worker reads Prometheus (right before each decision)"
+    try:
+        return metrics.instant_value(guard.query), ""
+    except MetricsSourceError as exc:
+        return None, str(exc)
 
 
 def load_env_state(
@@ -25,14 +40,17 @@ def load_env_state(
     *,
     active_runs: Sequence[Run],
     gitlab: GitLabAdapter | None = None,
+    metrics: MetricsSource | None = None,
 ) -> EnvState:
-    """Everything `decide` needs about `env`. DB load stays unknown (no Prometheus adapter)."""
+    """Everything `decide` needs about `env`. Without `gitlab` incidents stay unknown; without
+    `metrics` (the web process) the DB load stays unknown."""
     spec = policy.environment(env)
     deploying = state.deployment_in_progress(env)
     lock = state.lock_holder(env)
     pause = state.effective_pause(env)
     run = approved_run(active_runs, env)
     incidents = gitlab.open_incidents() if gitlab is not None and policy.guards.incidents else None
+    load, load_unknown = read_db_load(policy, metrics)
     return EnvState(
         environment=env,
         pending=tuple(
@@ -51,6 +69,8 @@ def load_env_state(
         pause_reason=pause.reason if pause else "",
         holds={version: note.reason for version, note in state.holds().items()},
         upstream_successes=state.successes(spec.requires) if spec.requires else {},
+        db_load=load,
+        db_load_unknown=load_unknown,
         open_incidents=len(incidents) if incidents is not None else None,
         approval=Approval(run.up_to_version, tuple(run.approved_by), expires_at=run.expires_at)
         if run

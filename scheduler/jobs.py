@@ -28,6 +28,8 @@ from scheduler.worker_context import BOT_ACTOR, WorkerContext, clock, context
 log = logging.getLogger(__name__)
 
 DECLINED = ("rejected by ", "snoozed by ")
+EVALUATE_MUTEX_TTL = timedelta(minutes=2)
+EVALUATE_MUTEX_WAIT = timedelta(seconds=30)
 
 
 def _at(text: str) -> datetime:
@@ -148,7 +150,17 @@ def evaluate(environment: str) -> None:
         _schedule(ctx, environment, now + ctx.timing.recheck, now)
 
 
-def _evaluate(ctx: WorkerContext, env: str, now: datetime) -> Decision:
+def _evaluate(ctx: WorkerContext, env: str, now: datetime) -> Decision | None:
+    """Decide and act, one evaluation of `env` at a time (concurrent ones would both start a run)."""
+    with ctx.state.mutex(f"evaluate:{env}", EVALUATE_MUTEX_TTL, EVALUATE_MUTEX_WAIT) as taken:
+        if not taken:
+            audit(ctx, now, "evaluate_skipped", env, "another evaluation held the environment too long")
+            _schedule(ctx, env, now + ctx.timing.recheck, now)
+            return None
+        return _decide_and_act(ctx, env, now)
+
+
+def _decide_and_act(ctx: WorkerContext, env: str, now: datetime) -> Decision:
     active = ctx.state.active_runs()
     es = load_env_state(ctx.state, ctx.policy, env, active_runs=active, gitlab=ctx.gitlab)
     decision = decide(es, ctx.policy, now)
@@ -214,6 +226,10 @@ def _run_now(ctx: WorkerContext, env: str, decision: Decision, active: list[Run]
     auto = run is None
     if run is None:
         if decision.mode is not Mode.AUTO:
+            return
+        proposed = [r.id for r in active if r.environment == env and r.status is RunStatus.REQUESTED]
+        if proposed:
+            audit(ctx, now, "auto_run_withheld", env, f"run {proposed[0]} is proposed; its approval runs it")
             return
         last = ctx.state.runs(env, limit=1)
         if last and last[0].status is RunStatus.FAILED and last[0].migrations[:1] == decision.migrations[:1]:
@@ -376,6 +392,9 @@ def _stale(ctx: WorkerContext, run: Run, now: datetime) -> str | None:
     upto = [v for v in current if int(v) <= int(run.up_to_version)]
     if upto != run.migrations:
         return "the pending migrations changed since it was proposed"
+    held = sorted(set(run.migrations) & set(ctx.state.holds()))
+    if held:
+        return f"{', '.join(held)} {'is' if len(held) == 1 else 'are'} held since it was proposed"
     return None
 
 

@@ -36,6 +36,13 @@ class Directory(Protocol):
         """User ids of `usergroup`."""
 
 
+class MetricsSource(Protocol):
+    """Instant metric queries (Prometheus) for data-source guards such as `max_db_load`."""
+
+    def instant_value(self, query: str) -> float:
+        """The value of `query` now (raises MetricsSourceError when there is none)."""
+
+
 class RunAnnotations(Protocol):
     """Marks on dashboards at the start and the end of a run (Grafana); must never raise."""
 
@@ -79,6 +86,7 @@ class WorkerContext:
     directory: Directory | None = None
     timing: Timing = field(default_factory=Timing)
     annotations: RunAnnotations | None = None
+    metrics: MetricsSource | None = None
 
     @property
     def telemetry(self) -> Telemetry:
@@ -112,6 +120,7 @@ def from_settings(settings: Settings) -> WorkerContext:
     """Build every collaborator from `PDM_*` settings and the policy file (raises PolicyError)."""
     from bot.slack_client import SlackNotifier, UsergroupDirectory, make_web_client
     from scheduler.grafana import GrafanaAnnotations
+    from scheduler.prometheus import PrometheusClient
 
     policy = load_policy(Path(settings.policy_file).read_text(encoding="utf-8"))
     connection = connect(settings)
@@ -124,6 +133,7 @@ def from_settings(settings: Settings) -> WorkerContext:
         incident_labels=incidents.labels if incidents else (),
     )
     client = make_web_client(settings)
+    db_load = policy.guards.max_db_load
     project = settings.gitlab_project
     return WorkerContext(
         state=state,
@@ -144,5 +154,12 @@ def from_settings(settings: Settings) -> WorkerContext:
         ),
         annotations=GrafanaAnnotations(settings.grafana_url, settings.grafana_token.get_secret_value())
         if settings.grafana_url
+        else None,
+        metrics=PrometheusClient(
+            db_load.prometheus_url,
+            timeout=settings.prometheus_timeout_seconds,
+            bearer_token=settings.prometheus_token.get_secret_value() or None,
+        )
+        if db_load
         else None,
     )
