@@ -1,0 +1,447 @@
+"""Redis-backed state of pdm-bot. Every key is built by `Keys` (prefix `pdm:`); docs/state.md explains more.
+
+| key                                   | type   | content                                              |
+|---------------------------------------|--------|------------------------------------------------------|
+| pdm:env:{env}:pending                 | hash   | version → PendingMigration JSON                      |
+| pdm:env:{env}:deployments             | hash   | deployment_id → Deployment JSON                      |
+| pdm:env:{env}:deployments:order       | zset   | deployment_id scored by deployed_at (epoch seconds)  |
+| pdm:env:{env}:deploying               | string | Deployment JSON of the deploy in progress            |
+| pdm:env:{env}:runs                    | zset   | run id scored by requested_at (history)              |
+| pdm:env:{env}:last_success            | string | id of the last successful run                        |
+| pdm:env:{env}:succeeded               | hash   | version → finished_at ISO (chain guard input)        |
+| pdm:env:{env}:pause                   | string | Note JSON (actor, at, reason)                        |
+| pdm:env:{env}:lock                    | string | Lock JSON, expires (PX)                              |
+| pdm:env:{env}:lock:fence              | string | fencing counter (INCR on each acquisition)           |
+| pdm:run:{id}                          | string | Run JSON                                             |
+| pdm:run:{id}:approvals                | hash   | approver → Note JSON                                 |
+| pdm:runs:active                       | set    | ids of runs not yet finished                         |
+| pdm:runs:seq                          | string | counter behind run ids                               |
+| pdm:pause:global                      | string | Note JSON of the global pause                        |
+| pdm:holds                             | hash   | version → Note JSON                                  |
+| pdm:baselines                         | hash   | env → Baseline JSON                                  |
+| pdm:once:{key}                        | string | idempotency claim, expires (EX)                      |
+| pdm:slack:threads                     | hash   | "{env}:{sha}" → SlackMessage JSON (package thread)   |
+| pdm:slack:proposals                   | hash   | run id → SlackMessage JSON (proposal message)        |
+| pdm:audit                             | stream | at, actor, action, environment, reason, details JSON |
+| pdm:mutex:evaluate:{env}              | string | one evaluation of an environment at a time           |
+| pdm:metrics                           | hash   | counters behind /metrics (scheduler/telemetry.py)    |
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager, suppress
+from datetime import datetime, timedelta
+from typing import Any, TypeVar
+
+import redis
+
+from scheduler.errors import UnknownRun
+from scheduler.records import (
+    AuditEntry,
+    Baseline,
+    Deployment,
+    DeploymentStatus,
+    Lock,
+    Note,
+    PendingMigration,
+    Run,
+    RunStatus,
+    SlackMessage,
+)
+
+T = TypeVar("T")
+SECRET_MARKERS = ("token", "secret", "password", "authorization", "dsn")
+REDACTED = "[redacted]"
+
+_RENEW = (
+    "if redis.call('GET', KEYS[1]) == ARGV[1] then "
+    "return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end return 0"
+)
+_RELEASE = "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0"
+
+
+class Keys:
+    """The one place where Redis key names are built."""
+
+    PREFIX = "pdm"
+
+    @classmethod
+    def env(cls, env: str, part: str) -> str:
+        """A per-environment key such as `pdm:env:gprd:pending`."""
+        return f"{cls.PREFIX}:env:{env}:{part}"
+
+    @classmethod
+    def run(cls, run_id: str) -> str:
+        """The record of one run."""
+        return f"{cls.PREFIX}:run:{run_id}"
+
+    @classmethod
+    def approvals(cls, run_id: str) -> str:
+        """The approvals of one run."""
+        return f"{cls.PREFIX}:run:{run_id}:approvals"
+
+    @classmethod
+    def once(cls, key: str) -> str:
+        """An idempotency claim."""
+        return f"{cls.PREFIX}:once:{key}"
+
+    @classmethod
+    def named(cls, name: str) -> str:
+        """A global key such as `pdm:holds`, `pdm:runs:active` or `pdm:audit`."""
+        return f"{cls.PREFIX}:{name}"
+
+
+def _text(value: Any) -> str:
+    return value.decode() if isinstance(value, bytes) else str(value)
+
+
+def _dump(record: Any) -> str:
+    return json.dumps(record.to_dict(), sort_keys=True)
+
+
+def _load(factory: Callable[[dict[str, Any]], T], raw: Any) -> T | None:
+    return None if raw is None else factory(json.loads(_text(raw)))
+
+
+def redact(details: Any) -> Any:
+    """`details` with the values of secret-looking keys replaced, at any depth."""
+    if isinstance(details, Mapping):
+        return {
+            k: REDACTED if any(m in str(k).lower() for m in SECRET_MARKERS) else redact(v)
+            for k, v in details.items()
+        }
+    if isinstance(details, list | tuple):
+        return [redact(v) for v in details]
+    return details
+
+
+class State:
+    """Typed access to pdm-bot's Redis state; the connection is given by the caller."""
+
+    def __init__(self, client: redis.Redis) -> None:
+        # redis-py's annotations fit neither str/bytes replies nor transaction return values: keep it Any.
+        self.r: Any = client
+        self._renew = client.register_script(_RENEW)
+        self._release = client.register_script(_RELEASE)
+
+    @classmethod
+    def from_url(cls, url: str) -> State:
+        """A State on a new connection to `url` (settings' `PDM_REDIS_URL`)."""
+        return cls(redis.Redis.from_url(url))
+
+    # Pending migrations -------------------------------------------------------------------------
+
+    def set_pending(self, env: str, items: Iterable[PendingMigration]) -> None:
+        """Replace the pending set of `env` atomically."""
+        key = Keys.env(env, "pending")
+        mapping = {m.version: _dump(m) for m in items}
+        with self.r.pipeline() as pipe:
+            pipe.delete(key)
+            if mapping:
+                pipe.hset(key, mapping=mapping)
+            pipe.execute()
+
+    def add_pending(self, env: str, items: Iterable[PendingMigration]) -> None:
+        """Insert or update pending migrations of `env`."""
+        mapping = {m.version: _dump(m) for m in items}
+        if mapping:
+            self.r.hset(Keys.env(env, "pending"), mapping=mapping)
+
+    def remove_pending(self, env: str, versions: Iterable[str]) -> None:
+        """Forget pending migrations of `env` (executed, or deleted from the repository)."""
+        names = list(versions)
+        if names:
+            self.r.hdel(Keys.env(env, "pending"), *names)
+
+    def pending(self, env: str) -> list[PendingMigration]:
+        """Pending migrations of `env`, by version."""
+        raw = self.r.hgetall(Keys.env(env, "pending"))
+        items = [PendingMigration.from_dict(json.loads(_text(v))) for v in raw.values()]
+        return sorted(items, key=lambda m: m.version)
+
+    # Deployments --------------------------------------------------------------------------------
+
+    def record_deployment(self, env: str, deployment: Deployment) -> None:
+        """Store a deployment status change and keep the "deploy in progress" marker in step."""
+        marker = Keys.env(env, "deploying")
+
+        def write(pipe: Any) -> None:
+            current = _load(Deployment.from_dict, pipe.get(marker))
+            pipe.multi()
+            pipe.hset(Keys.env(env, "deployments"), str(deployment.deployment_id), _dump(deployment))
+            pipe.zadd(
+                Keys.env(env, "deployments:order"),
+                {str(deployment.deployment_id): deployment.deployed_at.timestamp()},
+            )
+            if deployment.status is DeploymentStatus.RUNNING:
+                pipe.set(marker, _dump(deployment))
+            elif (
+                deployment.status.is_finished
+                and current is not None
+                and (
+                    current.deployment_id == deployment.deployment_id
+                    or current.deployed_at <= deployment.deployed_at
+                )
+            ):
+                pipe.delete(marker)
+
+        self.r.transaction(write, marker)
+
+    def deployments(self, env: str, limit: int = 20) -> list[Deployment]:
+        """Deployment history of `env`, newest first."""
+        ids = self.r.zrevrange(Keys.env(env, "deployments:order"), 0, limit - 1)
+        if not ids:
+            return []
+        raw = self.r.hmget(Keys.env(env, "deployments"), [_text(i) for i in ids])
+        return [Deployment.from_dict(json.loads(_text(v))) for v in raw if v is not None]
+
+    def last_deployment(
+        self, env: str, status: DeploymentStatus = DeploymentStatus.SUCCESS
+    ) -> Deployment | None:
+        """The newest deployment of `env` in `status`."""
+        for deployment in self.deployments(env, limit=200):
+            if deployment.status is status:
+                return deployment
+        return None
+
+    def deployment_in_progress(self, env: str) -> Deployment | None:
+        """The running deployment of `env`, if any."""
+        return _load(Deployment.from_dict, self.r.get(Keys.env(env, "deploying")))
+
+    # Runs ---------------------------------------------------------------------------------------
+
+    def next_run_id(self, env: str) -> str:
+        """A new, never reused run id such as `gprd-42`."""
+        return f"{env}-{self.r.incr(Keys.named('runs:seq'))}"
+
+    def create_run(self, run: Run) -> bool:
+        """Store a new run; False (and nothing written) when the id exists."""
+        with self.r.pipeline() as pipe:
+            pipe.set(Keys.run(run.id), _dump(run), nx=True)
+            pipe.zadd(Keys.env(run.environment, "runs"), {run.id: run.requested_at.timestamp()}, nx=True)
+            if not run.status.is_terminal:
+                pipe.sadd(Keys.named("runs:active"), run.id)
+            created, *_ = pipe.execute()
+        return bool(created)
+
+    def get_run(self, run_id: str) -> Run:
+        """The run `run_id`; raises UnknownRun."""
+        run = _load(Run.from_dict, self.r.get(Keys.run(run_id)))
+        if run is None:
+            raise UnknownRun(f"no run '{run_id}'")
+        return run
+
+    def transition_run(self, run_id: str, status: RunStatus, at: datetime, **changes: Any) -> Run:
+        """Move a run to `status` atomically; raises InvalidRunTransition or UnknownRun.
+
+        On success the run becomes its environment's last successful run and its migrations are
+        recorded as succeeded there at `at` (the chain guard reads them).
+        """
+        key = Keys.run(run_id)
+
+        def write(pipe: Any) -> Run:
+            current = _load(Run.from_dict, pipe.get(key))
+            if current is None:
+                raise UnknownRun(f"no run '{run_id}'")
+            moved = current.moved_to(status, at, **changes)
+            pipe.multi()
+            pipe.set(key, _dump(moved))
+            if status.is_terminal:
+                pipe.srem(Keys.named("runs:active"), run_id)
+            if status is RunStatus.SUCCESS:
+                env = moved.environment
+                pipe.set(Keys.env(env, "last_success"), run_id)
+                if moved.migrations:
+                    pipe.hset(
+                        Keys.env(env, "succeeded"), mapping=dict.fromkeys(moved.migrations, at.isoformat())
+                    )
+            return moved
+
+        result: Run = self.r.transaction(write, key, value_from_callable=True)
+        return result
+
+    def runs(self, env: str, limit: int = 20) -> list[Run]:
+        """Runs of `env`, most recently requested first."""
+        ids = self.r.zrevrange(Keys.env(env, "runs"), 0, limit - 1)
+        return self._runs(ids)
+
+    def active_runs(self) -> list[Run]:
+        """Runs of every environment not yet finished (for reconciliation)."""
+        return sorted(self._runs(self.r.smembers(Keys.named("runs:active"))), key=lambda r: r.requested_at)
+
+    def last_successful_run(self, env: str) -> Run | None:
+        """The last run of `env` that ended in success."""
+        run_id = self.r.get(Keys.env(env, "last_success"))
+        return None if run_id is None else self.get_run(_text(run_id))
+
+    def _runs(self, ids: Iterable[Any]) -> list[Run]:
+        keys = [Keys.run(_text(i)) for i in ids]
+        if not keys:
+            return []
+        return [Run.from_dict(json.loads(_text(v))) for v in self.r.mget(keys) if v is not None]
+
+    # Approvals, pauses, holds, baselines, upstream successes ----------------------------------------
+
+    def add_approval(self, run_id: str, approval: Note) -> list[Note]:
+        """Record `approval` (one per approver; repeats are ignored) and return all approvals of the run."""
+        self.r.hsetnx(Keys.approvals(run_id), approval.actor, _dump(approval))
+        return self.approvals(run_id)
+
+    def approvals(self, run_id: str) -> list[Note]:
+        """Approvals of a run, oldest first."""
+        raw = self.r.hgetall(Keys.approvals(run_id)).values()
+        return sorted((Note.from_dict(json.loads(_text(v))) for v in raw), key=lambda n: n.at)
+
+    def _pause_key(self, env: str | None) -> str:
+        return Keys.named("pause:global") if env is None else Keys.env(env, "pause")
+
+    def set_pause(self, env: str | None, note: Note) -> None:
+        """Pause `env` (None: every environment)."""
+        self.r.set(self._pause_key(env), _dump(note))
+
+    def clear_pause(self, env: str | None) -> bool:
+        """Resume `env` (None: the global pause); False if it was not paused."""
+        return bool(self.r.delete(self._pause_key(env)))
+
+    def pause(self, env: str | None) -> Note | None:
+        """The pause set on exactly `env` (None: the global one)."""
+        return _load(Note.from_dict, self.r.get(self._pause_key(env)))
+
+    def effective_pause(self, env: str) -> Note | None:
+        """The pause that stops `env`: its own, else the global one."""
+        return self.pause(env) or self.pause(None)
+
+    def set_hold(self, version: str, note: Note) -> None:
+        """Hold a migration version in every environment."""
+        self.r.hset(Keys.named("holds"), version, _dump(note))
+
+    def clear_hold(self, version: str) -> bool:
+        """Release a hold; False if there was none."""
+        return bool(self.r.hdel(Keys.named("holds"), version))
+
+    def holds(self) -> dict[str, Note]:
+        """Held versions and why."""
+        raw = self.r.hgetall(Keys.named("holds"))
+        return {_text(k): Note.from_dict(json.loads(_text(v))) for k, v in raw.items()}
+
+    def set_baseline(self, env: str, baseline: Baseline) -> None:
+        """Set where pending detection of `env` starts when no run succeeded yet."""
+        self.r.hset(Keys.named("baselines"), env, _dump(baseline))
+
+    def baseline(self, env: str) -> Baseline | None:
+        """The baseline of `env`."""
+        return _load(Baseline.from_dict, self.r.hget(Keys.named("baselines"), env))
+
+    def record_successes(self, env: str, versions: Iterable[str], at: datetime) -> None:
+        """Record versions that finished successfully in `env` at `at`."""
+        mapping = dict.fromkeys(versions, at.isoformat())
+        if mapping:
+            self.r.hset(Keys.env(env, "succeeded"), mapping=mapping)
+
+    def successes(self, env: str) -> dict[str, datetime]:
+        """Versions that succeeded in `env` and when."""
+        raw = self.r.hgetall(Keys.env(env, "succeeded"))
+        return {_text(k): datetime.fromisoformat(_text(v)) for k, v in raw.items()}
+
+    # Environment lock -----------------------------------------------------------------------------
+
+    def acquire_lock(self, env: str, owner: str, ttl: timedelta, at: datetime) -> Lock | None:
+        """Take the lock of `env` for `ttl`; None if it is held. Every attempt draws a larger token."""
+        token = int(self.r.incr(Keys.env(env, "lock:fence")))
+        lock = Lock(environment=env, owner=owner, token=token, acquired_at=at)
+        taken = self.r.set(Keys.env(env, "lock"), _dump(lock), nx=True, px=_millis(ttl))
+        return lock if taken else None
+
+    def renew_lock(self, lock: Lock, ttl: timedelta) -> bool:
+        """Extend `lock` to `ttl` from now if it is still held by its owner."""
+        return bool(self._renew(keys=[Keys.env(lock.environment, "lock")], args=[_dump(lock), _millis(ttl)]))
+
+    def release_lock(self, lock: Lock) -> bool:
+        """Release `lock` if it is still held by its owner."""
+        return bool(self._release(keys=[Keys.env(lock.environment, "lock")], args=[_dump(lock)]))
+
+    def lock_holder(self, env: str) -> Lock | None:
+        """Who holds the lock of `env` now."""
+        return _load(Lock.from_dict, self.r.get(Keys.env(env, "lock")))
+
+    def holds_lock(self, lock: Lock) -> bool:
+        """True while `lock` is the current lock of its environment (check before acting on its behalf)."""
+        return self.lock_holder(lock.environment) == lock
+
+    # Idempotency --------------------------------------------------------------------------------
+
+    def claim(self, key: str, ttl: timedelta) -> bool:
+        """True for the first caller of `key` within `ttl` (webhook dedup, cron slots, pipeline creation)."""
+        return bool(self.r.set(Keys.once(key), "1", nx=True, ex=max(1, int(ttl.total_seconds()))))
+
+    def unclaim(self, key: str) -> None:
+        """Give a claim back, so the work can be tried again."""
+        self.r.delete(Keys.once(key))
+
+    @contextmanager
+    def mutex(self, name: str, ttl: timedelta, wait: timedelta) -> Iterator[bool]:
+        """Hold `pdm:mutex:{name}` (expires after `ttl`), waiting up to `wait`; yields whether it is held."""
+        lock = self.r.lock(
+            Keys.named(f"mutex:{name}"), timeout=ttl.total_seconds(), blocking_timeout=wait.total_seconds()
+        )
+        taken = bool(lock.acquire())
+        try:
+            yield taken
+        finally:
+            if taken:
+                with suppress(redis.exceptions.LockError):
+                    lock.release()
+
+    # Slack ----------------------------------------------------------------------------------------
+
+    def set_thread(self, env: str, sha: str, message: SlackMessage) -> bool:
+        """Remember the root message of a package's thread; False if one is already known."""
+        return bool(self.r.hsetnx(Keys.named("slack:threads"), f"{env}:{sha}", _dump(message)))
+
+    def thread(self, env: str, sha: str) -> SlackMessage | None:
+        """The root message of the thread of package `sha` in `env`."""
+        return _load(SlackMessage.from_dict, self.r.hget(Keys.named("slack:threads"), f"{env}:{sha}"))
+
+    def set_proposal_message(self, run_id: str, message: SlackMessage) -> None:
+        """Remember the proposal message of a run (to update it later)."""
+        self.r.hset(Keys.named("slack:proposals"), run_id, _dump(message))
+
+    def proposal_message(self, run_id: str) -> SlackMessage | None:
+        """The proposal message of a run."""
+        return _load(SlackMessage.from_dict, self.r.hget(Keys.named("slack:proposals"), run_id))
+
+    # Audit log ------------------------------------------------------------------------------------
+
+    def audit(self, entry: AuditEntry) -> str:
+        """Append `entry` (secret-looking details redacted) and return its stream id."""
+        fields = {
+            "at": entry.at.isoformat(),
+            "actor": entry.actor,
+            "action": entry.action,
+            "environment": entry.environment,
+            "reason": entry.reason,
+            "details": json.dumps(redact(entry.details), sort_keys=True, default=str),
+        }
+        return _text(self.r.xadd(Keys.named("audit"), fields))
+
+    def audit_log(self, limit: int = 50, environment: str | None = None) -> list[AuditEntry]:
+        """The newest `limit` entries, newest first, optionally of one environment."""
+        entries: list[AuditEntry] = []
+        upper: str = "+"
+        while len(entries) < limit:
+            page = self.r.xrevrange(Keys.named("audit"), max=upper, min="-", count=max(limit, 100))
+            for stream_id, raw in page:
+                data = {_text(k): _text(v) for k, v in raw.items()}
+                if environment is None or data["environment"] == environment:
+                    data["details"] = json.loads(data["details"])
+                    entries.append(AuditEntry.from_dict({**data, "id": _text(stream_id)}))
+            if len(page) < max(limit, 100):
+                break
+            upper = "(" + _text(page[-1][0])
+        return entries[:limit]
+
+
+def _millis(ttl: timedelta) -> int:
+    return max(1, int(ttl.total_seconds() * 1000))
