@@ -152,7 +152,9 @@ def test_gitlab_502s_are_retried_with_growing_backoff_then_fail_the_run_in_its_t
             work(ctx)
         failed = ctx.state.get_run(run.id)
         assert failed.status is RunStatus.FAILED
-        assert "502" in (failed.failure_reason or "") and "gave up after 4 attempts" in (failed.failure_reason or "")
+        assert "502" in (failed.failure_reason or "") and "gave up after 4 attempts" in (
+            failed.failure_reason or ""
+        )
         assert len(delays) == 3 and delays[0] < delays[1] < delays[2]
         retries = list(reversed([e for e in ctx.state.audit_log(limit=100) if e.action == "retry"]))
         assert [e.details["attempt"] for e in retries] == [1, 2, 3]
@@ -300,7 +302,9 @@ def test_a_delivery_answered_500_because_redis_was_down_is_processed_when_redeli
         assert [j.args[1] for j in app.queue.get_jobs()] == [7]
 
 
-def test_state_built_by_a_new_context_after_restart_is_the_same_state(redis_url: str, gitlab: FakeGitLab) -> None:
+def test_state_built_by_a_new_context_after_restart_is_the_same_state(
+    redis_url: str, gitlab: FakeGitLab
+) -> None:
     first = State(Redis.from_url(redis_url))
     first.set_pause("gstg", Note("U1", SATURDAY, "x"))
     again = WorkerContext(
