@@ -3,6 +3,7 @@ that a test may kill and restart, and `pdm-bot` processes started (and stopped) 
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
@@ -173,8 +174,6 @@ def kill_tree(proc: subprocess.Popen[bytes]) -> None:
     path = Path(f"/proc/{proc.pid}/task/{proc.pid}/children")
     kids = [int(p) for p in path.read_text().split()] if path.exists() else []
     for pid in [*kids, proc.pid]:
-        try:
+        with contextlib.suppress(ProcessLookupError):
             os.kill(pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
     proc.wait(timeout=10)

@@ -146,7 +146,7 @@ def test_gitlab_502s_are_retried_with_growing_backoff_then_fail_the_run_in_its_t
             pending = [(j, t) for j, t in scheduled(ctx) if j.func_name.endswith(".execute")]
             if not pending:
                 break
-            ((job, at),) = pending
+            ((_job, at),) = pending
             delays.append((at - datetime.now(UTC)).total_seconds())
             run_due(ctx, "execute")
             work(ctx)

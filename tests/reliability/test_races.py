@@ -12,7 +12,7 @@ from datetime import timedelta
 
 from freezegun import freeze_time
 
-from scheduler import jobs, worker_context
+from scheduler import jobs
 from scheduler.records import Note, RunStatus
 from scheduler.worker_context import WorkerContext
 from tests.fakes import RecordingNotifier

@@ -27,7 +27,6 @@ from scheduler.policy.model import InvalidPolicy, load_policy
 from scheduler.records import Run, RunStatus
 from scheduler.state import State
 from scheduler.worker_context import WorkerContext
-from tests.fakes import RecordingNotifier
 from tests.servers.fake_gitlab import FakeGitLab
 from tests.servers.fake_slack import FakeSlack
 from tests.support.web import APPROVER, SIGNING_SECRET, Served, http, serve_app, sign
@@ -342,7 +341,8 @@ windows: [{name: weekend, kind: allow, schedule: "0 0 * * 6", duration: 48h}]
         (BASE.replace("48h", "99999999999999w"), "longer than 366 days"),
         (BASE.replace("48h", "400d"), "longer than 366 days"),
         (
-            "environments: [{name: gstg}]\nwindows: [{name: f, kind: deny, schedule: '0 0 * * *', duration: 0}]\n",
+            "environments: [{name: gstg}]\n"
+            "windows: [{name: f, kind: deny, schedule: '0 0 * * *', duration: 0}]\n",
             "windows[0].duration: must be positive",
         ),
         ("environments: [{name: gstg, min_soak: 1000000d}]\n", "environments[0].min_soak"),
@@ -371,7 +371,8 @@ def test_unsafe_policy_files_are_rejected_with_the_key_path(text: str, error: st
 def test_an_in_cluster_http_prometheus_and_safe_variables_are_accepted() -> None:
     policy = load_policy(
         "environments: [{name: gprd, variables: {POSTDEPLOY_PIPELINE: 'true'}}]\n"
-        "guards: {max_db_load: {prometheus_url: 'http://prometheus.monitoring:9090', query: up, threshold: 1}}\n"
+        "guards: {max_db_load: {prometheus_url: 'http://prometheus.monitoring:9090', query: up,"
+        " threshold: 1}}\n"
     )
     assert policy.environment("gprd").variables == {"POSTDEPLOY_PIPELINE": "true"}
 
