@@ -78,4 +78,7 @@ def load_env_state(
         manual_request=ManualRequest(run.requested_by, run.up_to_version)
         if run and run.requested_by != BOT_ACTOR
         else None,
+        upstream=load_env_state(state, policy, spec.requires, active_runs=active_runs)
+        if spec.requires
+        else None,
     )

@@ -162,7 +162,9 @@ def _evaluate(ctx: WorkerContext, env: str, now: datetime) -> Decision | None:
 
 def _decide_and_act(ctx: WorkerContext, env: str, now: datetime) -> Decision:
     active = ctx.state.active_runs()
-    es = load_env_state(ctx.state, ctx.policy, env, active_runs=active, gitlab=ctx.gitlab)
+    es = load_env_state(
+        ctx.state, ctx.policy, env, active_runs=active, gitlab=ctx.gitlab, metrics=ctx.metrics
+    )
     decision = decide(es, ctx.policy, now)
     for guard in decision.guards:
         if not guard.ok:
@@ -178,8 +180,10 @@ def _decide_and_act(ctx: WorkerContext, env: str, now: datetime) -> Decision:
     )
     if decision.action is Action.EXECUTE:
         _run_now(ctx, env, decision, active, now)
-    elif decision.action is Action.PROPOSE:
-        _propose(ctx, env, decision, active, now)
+    elif decision.action is Action.PROPOSE and _propose(ctx, env, decision, active, now):
+        for downstream in ctx.policy.environments:
+            if downstream.requires == env:  # it may now propose ahead on this one's projection
+                ctx.queue.enqueue(JOB + "evaluate", downstream.name)
     if decision.next_window_at is not None and decision.next_window_at > now:
         _schedule(ctx, env, decision.next_window_at, now)
     elif decision.action is Action.BLOCKED:
@@ -253,6 +257,20 @@ def _run_now(ctx: WorkerContext, env: str, decision: Decision, active: list[Run]
     lead = ctx.timing.starting_soon if auto else timedelta(0)
     if not ctx.state.claim(f"start:{run.id}", lead + timedelta(minutes=1)):
         return
+    for old in active:
+        if (
+            old.environment == env
+            and old.status is RunStatus.REQUESTED
+            and set(old.migrations) & set(run.migrations)
+        ):
+            _close(
+                ctx,
+                old,
+                RunEvent.SUPERSEDED,
+                now,
+                f"superseded by run {run.id}, which executes part of it; the rest is proposed afresh",
+                superseded_by=run.id,
+            )
     if lead > timedelta(0):
         announce(ctx, run, RunEvent.STARTING_SOON, starts_at=now + lead)
         ctx.queue.enqueue_in(lead, JOB + "execute", run.id)
@@ -260,10 +278,13 @@ def _run_now(ctx: WorkerContext, env: str, decision: Decision, active: list[Run]
         runs.execute(ctx, run.id, now, 0)
 
 
-def _propose(ctx: WorkerContext, env: str, decision: Decision, active: list[Run], now: datetime) -> None:
+def _propose(ctx: WorkerContext, env: str, decision: Decision, active: list[Run], now: datetime) -> bool:
+    """Post a proposal of the decision's batch unless it is already proposed (or declined in its window);
+    a proposal of another batch is superseded: its message says so and points at the new one. An
+    approved run stays approved: if the new proposal is not approved, that run executes alone."""
     requested = [r for r in active if r.environment == env and r.status is RunStatus.REQUESTED]
     if any(r.migrations == decision.migrations or r.requested_by != BOT_ACTOR for r in requested):
-        return
+        return False
     for old in ctx.state.runs(env, limit=10):
         if (
             old.status is RunStatus.CANCELED
@@ -272,16 +293,20 @@ def _propose(ctx: WorkerContext, env: str, decision: Decision, active: list[Run]
             and old.expires_at is not None
             and old.expires_at > now
         ):
-            return
-    for old in requested:
-        _close(ctx, old, RunEvent.EXPIRED, now, "superseded by a new proposal (the pending set changed)")
+            return False
     run = _new_run(ctx, env, decision.migrations, BOT_ACTOR, now, decision.window_closes_at)
     if run is None:
-        return
+        return False
+    for old in requested:
+        reason = (
+            f"superseded by {run.id} (the batch changed: now {len(run.migrations)} up to {run.up_to_version})"
+        )
+        _close(ctx, old, RunEvent.SUPERSEDED, now, reason, superseded_by=run.id)
     _post_proposal(
         ctx, run, decision.reasons, str(decision.mode), str(decision.nature), decision.estimated_duration
     )
     audit(ctx, now, "proposed", env, "; ".join(decision.reasons), run_id=run.id, migrations=run.migrations)
+    return True
 
 
 def _post_proposal(
@@ -307,11 +332,19 @@ def _post_proposal(
 
 
 def _close(
-    ctx: WorkerContext, run: Run, event: RunEvent, now: datetime, reason: str, actor: str | None = None
+    ctx: WorkerContext,
+    run: Run,
+    event: RunEvent,
+    now: datetime,
+    reason: str,
+    actor: str | None = None,
+    superseded_by: str | None = None,
 ) -> Run | None:
-    """Cancel a proposed run and turn its proposal message into the outcome."""
+    """Cancel a proposed (or approved, not started) run and turn its proposal message into the outcome."""
     try:
-        run = ctx.state.transition_run(run.id, RunStatus.CANCELED, now, failure_reason=reason)
+        run = ctx.state.transition_run(
+            run.id, RunStatus.CANCELED, now, failure_reason=reason, superseded_by=superseded_by
+        )
     except InvalidRunTransition:
         return None
     _decided(ctx, run, event, actor, reason)
@@ -412,6 +445,12 @@ def approve(run_id: str, user_id: str) -> None:
         return
     if run.status is not RunStatus.REQUESTED:
         audit(ctx, now, "refused", env, f"run {run_id} is {run.status}, not proposed", actor=user_id)
+        if run.superseded_by is not None:
+            text = (
+                f":no_entry: <@{user_id}>: approval of {run_id} refused as stale: it was superseded by "
+                f"{run.superseded_by}; approve that one instead."
+            )
+            ctx.notifier.post(TextNote(env, run.target_sha, text))
         return
     stale = _stale(ctx, run, now)
     if stale is not None:
@@ -460,6 +499,11 @@ def approve(run_id: str, user_id: str) -> None:
         ctx, now, "approved", env, f"approved by {', '.join(run.approved_by)}", actor=user_id, run_id=run_id
     )
     _decided(ctx, run, RunEvent.APPROVED, user_id, None)
+    for old in ctx.state.active_runs():
+        extended = old.environment == env and old.id != run.id and old.status is RunStatus.APPROVED
+        if extended and int(old.up_to_version) <= int(run.up_to_version):
+            reason = f"superseded by {run.id}, approved, which covers this batch and extends it"
+            _close(ctx, old, RunEvent.SUPERSEDED, now, reason, superseded_by=run.id)
     _evaluate(ctx, env, now)
 
 
@@ -500,7 +544,9 @@ def execute(run_id: str, attempt: int = 0) -> None:
     run = ctx.state.get_run(run_id)
     if run.status is RunStatus.APPROVED:
         active = ctx.state.active_runs()
-        es = load_env_state(ctx.state, ctx.policy, run.environment, active_runs=active, gitlab=ctx.gitlab)
+        es = load_env_state(
+            ctx.state, ctx.policy, run.environment, active_runs=active, gitlab=ctx.gitlab, metrics=ctx.metrics
+        )
         decision = decide(es, ctx.policy, now)
         if decision.action is not Action.EXECUTE or int(decision.up_to_version or 0) < int(run.up_to_version):
             audit(ctx, now, "execute_deferred", run.environment, "; ".join(decision.reasons), run_id=run_id)
