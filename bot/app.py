@@ -68,7 +68,7 @@ def create_app(settings: Settings, *, deps: Deps, client: Any) -> Flask:
     def slack_events() -> Response | tuple[Response, int]:
         body = request.get_data(cache=True, as_text=True)
         if request.mimetype == "application/x-www-form-urlencoded":
-            raw = parse_qs(body).get("payload")
+            raw = parse_qs(body, keep_blank_values=True).get("payload")
             problem = actions.interaction_problem(raw[-1]) if raw else None
             if problem is not None:
                 timestamp = request.headers.get("X-Slack-Request-Timestamp", "")
