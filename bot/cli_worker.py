@@ -13,16 +13,26 @@ import time
 from datetime import datetime, timedelta
 
 import click
+import redis
 from rq import Queue, Worker
 
 from bot.cli_support import guarded
 from bot.logging import configure_logging
 from bot.settings import Settings
 from scheduler import worker_context
+from scheduler.errors import PdmError
 from scheduler.policy.model import Policy
 from scheduler.state import State
 
 log = logging.getLogger(__name__)
+
+
+def require_redis(connection: redis.Redis) -> None:
+    """Fail with one readable line (no traceback) when Redis cannot be reached at start-up."""
+    try:
+        connection.ping()
+    except redis.RedisError as exc:
+        raise PdmError(f"cannot reach Redis: {exc}") from None
 
 
 @click.command()
@@ -38,6 +48,7 @@ def worker(burst: bool) -> None:
     settings = Settings()
     configure_logging(settings)
     ctx = worker_context.from_settings(settings)
+    require_redis(ctx.queue.connection)
     worker_context.install(ctx)
     gc.freeze()  # start-up objects leave the collector's view: no long full collections per job
     rq_worker = Worker([ctx.queue], connection=ctx.queue.connection)
@@ -71,10 +82,14 @@ def cron(interval: int, once: bool) -> None:
     settings = Settings()
     configure_logging(settings)
     ctx = worker_context.from_settings(settings)
+    require_redis(ctx.queue.connection)
     step = timedelta(seconds=interval)
     while True:
-        if cron_tick(ctx.state, ctx.queue, ctx.policy, worker_context.clock(), step):
-            log.info("cron: evaluations enqueued")
+        try:
+            if cron_tick(ctx.state, ctx.queue, ctx.policy, worker_context.clock(), step):
+                log.info("cron: evaluations enqueued")
+        except redis.RedisError as exc:  # a Redis outage skips this slot; the next one retries
+            log.warning("cron: slot skipped, Redis unavailable: %s", exc)
         if once:
             return
         time.sleep(interval - time.time() % interval)
