@@ -17,6 +17,7 @@ from scheduler.records import Note, RunStatus
 from scheduler.worker_context import WorkerContext
 from tests.fakes import RecordingNotifier
 from tests.servers.fake_gitlab import FakeGitLab
+from tests.servers.fake_slack import FakeSlack
 from tests.support.worker import DEPLOYED, INDEX, NO_OP, SATURDAY, publish, run_due, work
 
 V1, V2, V3 = "20260105101500", "20260105102200", "20260105102900"
@@ -245,3 +246,34 @@ def test_an_approval_after_the_window_closed_is_refused_without_a_new_proposal_u
     assert any("window it was proposed for closed" in t.text for t in notes(ctx).texts())
     assert len(notes(ctx).proposals()) == 1  # the next weekend's proposal comes in working hours
     assert gitlab.calls("create_pipeline") == []
+
+
+def test_a_burst_of_concurrent_deliveries_with_redeliveries_enqueues_each_deployment_once(
+    redis_url: str, slack: FakeSlack
+) -> None:
+    import random
+    from concurrent.futures import ThreadPoolExecutor
+
+    from tests.support.web import serve_app
+
+    ids = list(range(1, 161)) + [random.Random(3).randint(1, 160) for _ in range(40)]
+    random.Random(4).shuffle(ids)
+    with serve_app(redis_url, slack.api_url) as app:
+
+        def send(dep_id: int) -> str:
+            hook = {
+                "object_kind": "deployment",
+                "status": "success",
+                "deployment_id": dep_id,
+                "environment": "gstg",
+                "short_sha": DEPLOYED[:8],
+                "commit_url": COMMIT_URL,
+                "status_changed_at": "2026-01-10T03:00:00Z",
+            }
+            return str(app.webhook(hook).json()["result"])
+
+        with ThreadPoolExecutor(16) as pool:
+            results = list(pool.map(send, ids))
+        enqueued = sorted(j.args[1] for j in app.queue.get_jobs())
+    assert results.count("queued") == 160 and results.count("duplicate") == 40
+    assert enqueued == list(range(1, 161))
