@@ -282,6 +282,7 @@ _DECIDED = {
     RunEvent.REJECTED: (":no_entry_sign:", "rejected"),
     RunEvent.SNOOZED: (":zzz:", "snoozed until the next window"),
     RunEvent.EXPIRED: (":hourglass:", "expired"),
+    RunEvent.SUPERSEDED: (":twisted_rightwards_arrows:", "superseded"),
 }
 
 

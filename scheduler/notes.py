@@ -26,6 +26,7 @@ class RunEvent(StrEnum):
     REJECTED = "rejected"
     SNOOZED = "snoozed"
     EXPIRED = "expired"
+    SUPERSEDED = "superseded"
 
 
 @dataclass(frozen=True)

@@ -10,14 +10,22 @@ proposed and a manual head waits for `/pdm run`.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from scheduler.natures import Nature, most_restrictive
 from scheduler.policy import guards as g
 from scheduler.policy.decision import Action, Decision, EnvState, PendingMigration, ProjectedRun
 from scheduler.policy.model import EnvironmentSpec, Mode, Policy
-from scheduler.policy.windows import UTC, Kind, Window, WindowVerdict, evaluate_windows, format_time
+from scheduler.policy.windows import (
+    UTC,
+    Kind,
+    Window,
+    WindowVerdict,
+    evaluate_windows,
+    format_duration,
+    format_time,
+)
 
 _MAX_STEPS = 5000
 _SEARCH = timedelta(days=400)
@@ -319,15 +327,33 @@ def _not_now(
     nxt, reasons = _next_start(pending, state, policy, env, now, now + _SEARCH)
     reasons = [r.reason for r in static.results if r.allowed == 0] or run.reasons or reasons
     held = any(r.name == "holds" and r.allowed == 0 for r in static.results)
-    if nxt is None:
+    view, projected = _upstream_view(pending, state, policy, env, now)
+    start = _next_start(pending, view, policy, env, now, now + _SEARCH)[0] if projected else nxt
+    if start is None:
         tail = [] if held else ["no start found within 400 days if nothing changes"]
         return _decision(
             Action.BLOCKED if held else Action.WAIT, pending, 0, policy, reasons + tail, guards, None
         )
-    later_static = _static(pending, state, policy, env, nxt)
-    later = _runnable(pending, policy, later_static.limit, nxt)
-    batch = _split(pending, state, policy, later.count, nxt, assume_approved=False)
-    when = f"next possible start: {format_time(nxt, policy.zone)}"
+    later_static = _static(pending, view, policy, env, start)
+    later = _runnable(pending, policy, later_static.limit, start)
+    batch = _split(pending, view, policy, later.count, start, assume_approved=False)
+    when = f"next possible start: {format_time(start, policy.zone)}"
+    if start != nxt:
+        when += f" if {env.requires} runs as projected"
+    end = _proposal_end(pending, view, policy, batch, later.count, start)
+    if end and _proposal_time(policy, now, start):
+        end = _same_window_end(pending, view, policy, start, later.closes_at, end)
+        ahead = _ahead_reasons(pending, view, policy, env, batch.count, end, projected)
+        return _decision(
+            Action.PROPOSE,
+            pending,
+            end,
+            policy,
+            [*reasons, *ahead, f"proposed ahead of the window; {when}"],
+            guards,
+            start,
+            later,
+        )
     if batch.action is Action.EXECUTE and pending.modes[0] is not Mode.AUTO:
         return _decision(
             Action.WAIT,
@@ -336,28 +362,118 @@ def _not_now(
             policy,
             [*reasons, f"approved or requested; {when}"],
             guards,
-            nxt,
+            start,
             later,
         )
-    if batch.action is Action.PROPOSE and _proposal_time(policy, now, nxt):
-        return _decision(
-            Action.PROPOSE,
-            pending,
-            batch.count,
-            policy,
-            [*reasons, f"proposed ahead of the window; {when}"],
-            guards,
-            nxt,
-            later,
+    return _decision(Action.WAIT, pending, 0, policy, [*reasons, when], guards, start, later)
+
+
+def _proposal_end(
+    pending: _Pending, state: EnvState, policy: Policy, batch: _Batch, count: int, at: datetime
+) -> int:
+    """How far a proposal for a start at `at` reaches (0: nothing to propose). A head that may start
+    by itself (auto, approved or requested) is extended through the approval-mode members after it,
+    up to the first manual one nobody requested."""
+    if batch.action is Action.PROPOSE:
+        return batch.count
+    if batch.action is not Action.EXECUTE or batch.count >= count:
+        return 0
+    if pending.modes[batch.count] is not Mode.APPROVAL:
+        return 0
+    end = batch.count
+    while end < count and (
+        pending.modes[end] is not Mode.MANUAL or _satisfied(pending, state, policy, end, at)
+    ):
+        end += 1
+    return end
+
+
+def _same_window_end(
+    pending: _Pending,
+    state: EnvState,
+    policy: Policy,
+    start: datetime,
+    closes_at: datetime | None,
+    end: int,
+) -> int:
+    """Extend a proposal through the projected runs that start later in the same window (after a
+    bake or a soak): the approval holds for that window, so it covers them too."""
+    if closes_at is None:
+        return end
+    runs = project(state, policy, start, closes_at - start)
+    return max(end, sum(len(r.migrations) for r in runs if r.at < closes_at))
+
+
+def _ahead_reasons(
+    pending: _Pending,
+    state: EnvState,
+    policy: Policy,
+    env: EnvironmentSpec,
+    ready: int,
+    end: int,
+    projected: dict[str, datetime],
+) -> list[str]:
+    """What a proposal ahead of its window means: what it extends, what it waits for."""
+    out: list[str] = []
+    if 0 < ready < end:
+        last, added = pending.items[end - 1].version, end - ready
+        approval = state.approval
+        if approval is not None and int(pending.items[ready - 1].version) <= int(approval.up_to_version):
+            out.append(
+                f"extends the approved batch (up to {approval.up_to_version}) by {added} migration"
+                f"{'s' if added != 1 else ''} up to {last}; without this approval the approved batch "
+                "runs alone"
+            )
+        else:
+            out.append(f"the first {ready} may start by themselves; approving adds {added} up to {last}")
+    if end < len(pending.items) and pending.modes[end] is Mode.MANUAL:
+        out.append(
+            f"{pending.label(end)} is manual: the proposal stops before it "
+            f"(/pdm run {env.name} covers it and what follows)"
         )
-    return _decision(Action.WAIT, pending, 0, policy, [*reasons, when], guards, nxt, later)
+    waiting = [m.version for m in pending.items[:end] if m.version in projected]
+    if waiting:
+        by = format_time(max(projected[v] for v in waiting), policy.zone)
+        out.append(
+            f"runs after {env.requires} succeeds + {format_duration(env.min_soak)} soak "
+            f"({len(waiting)} of these are projected to run on {env.requires} by {by}); "
+            "the approval does not bypass that"
+        )
+    return out
+
+
+def _upstream_view(
+    pending: _Pending, state: EnvState, policy: Policy, env: EnvironmentSpec, now: datetime
+) -> tuple[EnvState, dict[str, datetime]]:
+    """`state` with the upstream's projected runs counted as successes at their projected end, for
+    proposing ahead (execution reads the real successes). Only worth it in working hours."""
+    upstream = state.upstream
+    if (
+        env.requires is None
+        or upstream is None
+        or upstream.environment != env.requires
+        or all(m.version in state.upstream_successes for m in pending.items)
+        or not _working_hours(policy).is_open(now)
+    ):
+        return state, {}
+    wanted = {m.version for m in pending.items} - set(state.upstream_successes)
+    projected: dict[str, datetime] = {}
+    for upcoming in project(upstream, policy, now, policy.proposals.lead_time):
+        done = upcoming.at + upcoming.estimated_duration
+        projected.update({v: done for v in upcoming.migrations if v in wanted})
+    if not projected:
+        return state, {}
+    return replace(state, upstream_successes={**state.upstream_successes, **projected}), projected
+
+
+def _working_hours(policy: Policy) -> Window:
+    hours = policy.proposals.working_hours
+    return Window("working-hours", Kind.ALLOW, policy.zone, hours.schedule, hours.duration)
 
 
 def _proposal_time(policy: Policy, now: datetime, start: datetime) -> bool:
     """Proposals for a coming start are posted within the lead time, during working hours."""
-    hours = policy.proposals.working_hours
-    working = Window("working-hours", Kind.ALLOW, policy.zone, hours.schedule, hours.duration)
-    return start - now <= policy.proposals.lead_time and working.is_open(now)
+    return start - now <= policy.proposals.lead_time and _working_hours(policy).is_open(now)
 
 
 def project(state: EnvState, policy: Policy, now: datetime, horizon: timedelta) -> list[ProjectedRun]:

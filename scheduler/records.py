@@ -110,6 +110,7 @@ class Run:
     pipeline_url: str | None = None
     failure_reason: str | None = None
     expires_at: datetime | None = None  # a proposal/approval holds until its window closes
+    superseded_by: str | None = None  # the run whose proposal or approval replaced this one
 
     def moved_to(self, status: RunStatus, at: datetime, **changes: Any) -> Run:
         """A copy in `status` with its timestamp set at `at`; other fields may change via `changes`."""

@@ -83,7 +83,9 @@ class EnvState:
     `db_load` None with `max_db_load` configured means "no reading" (blocks; `db_load_unknown` says
     why, e.g. the Prometheus query failed). `open_incidents` None
     means incident tracking is not configured (passes). `upstream_successes` maps version → the time
-    it finished successfully on the environment named by `requires`.
+    it finished successfully on the environment named by `requires`. `upstream` is that environment's
+    own state (optional): with it, a proposal may be posted ahead for the migrations projected to run
+    there before this environment's start; execution still needs `upstream_successes`.
     """
 
     environment: str
@@ -101,6 +103,7 @@ class EnvState:
     upstream_successes: Mapping[str, datetime] = field(default_factory=dict)
     approval: Approval | None = None
     manual_request: ManualRequest | None = None
+    upstream: EnvState | None = None
 
     @property
     def current_package(self) -> DeployedPackage | None:

@@ -111,6 +111,16 @@ class _Pending:
     since: datetime
 
 
+@dataclass(frozen=True)
+class Proposal:
+    """A proposal posted in the release thread; only the latest one of an environment is answered."""
+
+    id: int
+    versions: tuple[str, ...]
+    needed: int
+    expires: datetime | None
+
+
 @dataclass
 class EnvSim:
     """Mutable state of one simulated environment."""
@@ -123,7 +133,7 @@ class EnvSim:
     succeeded: dict[str, datetime] = field(default_factory=dict)
     approval: Approval | None = None
     manual_request: ManualRequest | None = None
-    proposal: tuple[str, int, datetime | None] | None = None
+    proposal: Proposal | None = None
     manual_asked: bool = False
     rollback_since: datetime | None = None
     due: bool = False
@@ -246,6 +256,8 @@ class Replay:
             if package == current and env.rollback_since is None:
                 env.rollback_since = t
             t = end
+        if env.proposal is not None and set(env.proposal.versions) & set(versions):
+            env.proposal = None  # the worker supersedes it by this run; what is left is proposed afresh
         record = RunRecord(env.name, at, t, tuple(executions))
         self.outcome.runs.append(record)
         env.busy = True
@@ -366,6 +378,7 @@ class PolicyStrategy:
         self.resolution = resolution
         self._boundaries: list[datetime] = []
         self._scheduled: set[tuple[str, datetime]] = set()
+        self._proposals = 0
         self.decisions = 0
 
     def setup(self, replay: Replay) -> None:
@@ -410,14 +423,17 @@ class PolicyStrategy:
                 self._wake(replay, other.name, at + spec.min_soak)
 
     def on_answer(self, replay: Replay, env: EnvSim, at: datetime, kind: str) -> None:
-        """Record the release manager's approval or `/pdm run`, then evaluate."""
-        if kind == "approval" and env.proposal is not None:
-            up_to, needed, expires = env.proposal
+        """Record the release manager's approval of the latest proposal or `/pdm run`, then evaluate.
+        An answer to a superseded proposal is not given (its message says superseded)."""
+        if kind.startswith("approval:"):
+            proposal = env.proposal
+            if proposal is None or kind != f"approval:{proposal.id}":
+                return
             env.proposal = None
-            if expires is None or expires > at:  # an expired proposal is not answered
-                approvers = tuple(f"release-manager-{i + 1}" for i in range(needed))
-                env.approval = Approval(up_to, approvers, expires_at=expires)
-                replay.outcome.human_actions += needed
+            if proposal.expires is None or proposal.expires > at:  # an expired proposal is not answered
+                approvers = tuple(f"release-manager-{i + 1}" for i in range(proposal.needed))
+                env.approval = Approval(proposal.versions[-1], approvers, expires_at=proposal.expires)
+                replay.outcome.human_actions += proposal.needed
         elif kind == "manual" and env.pending:
             last = env.ordered()[-1].migration.version
             env.manual_request = ManualRequest("release-manager", last)
@@ -428,7 +444,7 @@ class PolicyStrategy:
 
     def _state(self, replay: Replay, env: EnvSim, at: datetime) -> EnvState:
         spec = self.policy.environment(env.name)
-        upstream = replay.envs[spec.requires].succeeded if spec.requires else {}
+        upstream = replay.envs[spec.requires] if spec.requires else None
         incidents = sum(1 for i in replay.scenario.incidents if i.start <= at < i.end)
         return EnvState(
             environment=env.name,
@@ -436,9 +452,10 @@ class PolicyStrategy:
             packages=env.packages[-1:],
             db_load=replay.scenario.traffic.at(at),
             open_incidents=incidents,
-            upstream_successes=upstream,
+            upstream_successes=upstream.succeeded if upstream else {},
             approval=env.approval,
             manual_request=env.manual_request,
+            upstream=self._state(replay, upstream, at) if upstream else None,
         )
 
     def evaluate(self, replay: Replay, env: EnvSim, at: datetime) -> None:
@@ -448,27 +465,61 @@ class PolicyStrategy:
         self.decisions += 1
         decision = decide(self._state(replay, env, at), self.policy, at)
         if decision.action is Action.EXECUTE:
-            replay.start_run(env, decision.migrations, at)
-            self._release(env)
-            return
+            versions = self._approved_batch(env, decision.migrations, at)
+            if versions:
+                replay.start_run(env, versions, at)
+                self._release(env)
+                return
+        stop = None
         if decision.action is Action.PROPOSE and decision.up_to_version is not None:
             self._propose(replay, env, at, decision.migrations, decision.window_closes_at)
-        self._ask_manual(replay, env, at)
+            self._wake_downstream(replay, env, at)
+            stop = len(decision.migrations)
+        self._ask_manual(replay, env, at, stop or 0)
         self._next_wake(replay, env, at, decision.next_window_at)
+
+    def _wake_downstream(self, replay: Replay, env: EnvSim, at: datetime) -> None:
+        """A new proposal upstream changes what a downstream environment may propose ahead."""
+        for other in replay.envs.values():
+            if self.policy.environment(other.name).requires == env.name and other.pending:
+                self._wake(replay, other.name, at)
+
+    @staticmethod
+    def _approved_batch(env: EnvSim, versions: list[str], at: datetime) -> list[str]:
+        """What the worker runs for an `EXECUTE`: an approved batch runs whole (nothing until all of it
+        may run, then only it); without a fresh approval, the decision's batch."""
+        approval = env.approval
+        if approval is None or env.manual_request is not None:
+            return versions
+        if approval.expires_at is not None and at >= approval.expires_at:
+            return versions
+        up_to = int(approval.up_to_version)
+        covered = [v for v in env.pending if int(v) <= up_to]
+        if not covered:
+            return versions
+        return versions if set(covered) <= set(versions) else []
 
     def _propose(
         self, replay: Replay, env: EnvSim, at: datetime, versions: list[str], expires: datetime | None
     ) -> None:
-        """Post (or update) a proposal; the release manager answers the latest one (as the worker
-        supersedes a proposal whose batch changed), valid until its window closes."""
+        """Post a proposal unless the same batch is already proposed; a new batch supersedes the old
+        proposal (as the worker does) and the release manager answers it after the usual delay. The
+        approval is valid until the window it was proposed for closes."""
+        if env.proposal is not None and env.proposal.versions == tuple(versions):
+            return
         two = set(self.policy.two_person_natures)
         needed = 2 if any(env.pending[v].migration.nature in two for v in versions) else 1
-        if env.proposal is None:
-            replay.push(replay.scenario.release_manager.answer_at(at), _Kind.ANSWER, env.name, "approval")
-        env.proposal = (versions[-1], needed, expires)
+        self._proposals += 1
+        env.proposal = Proposal(self._proposals, tuple(versions), needed, expires)
+        answer = replay.scenario.release_manager.answer_at(at)
+        replay.push(answer, _Kind.ANSWER, env.name, f"approval:{self._proposals}")
 
-    def _ask_manual(self, replay: Replay, env: EnvSim, at: datetime) -> None:
-        head = env.ordered()[0]
+    def _ask_manual(self, replay: Replay, env: EnvSim, at: datetime, stop: int) -> None:
+        """Ask for `/pdm run` when a manual migration is at the head, or stops a proposal."""
+        ordered = env.ordered()
+        if stop >= len(ordered):
+            return
+        head = ordered[stop]
         if self.policy.nature_policy(head.migration.nature).mode is not Mode.MANUAL or env.manual_asked:
             return
         if env.manual_request is not None and env.manual_request.covers(head.migration.version):

@@ -1,0 +1,134 @@
+"""Proposals ahead of a window: extending a held approval, and downstream environments proposed on
+the upstream's projected runs (the approval never bypasses the chain guard)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from scheduler.classify.model import Classification
+from scheduler.natures import Nature
+from scheduler.plan import decide
+from scheduler.policy.decision import Action, Approval, DeployedPackage, EnvState, PendingMigration
+from scheduler.policy.model import load_policy
+
+POLICY = load_policy((Path(__file__).resolve().parents[3] / "examples" / "policy.yaml").read_text())
+DEPLOYED = datetime.fromisoformat("2026-01-05T00:00:00+00:00")
+
+WEDNESDAY_10 = datetime.fromisoformat("2026-01-07T10:00:00+00:00")
+FRIDAY_15 = datetime.fromisoformat("2026-01-09T15:00:00+00:00")
+SATURDAY = datetime.fromisoformat("2026-01-10T00:00:00+00:00")
+MONDAY = datetime.fromisoformat("2026-01-12T00:00:00+00:00")
+
+
+def migration(version: str, nature: Nature) -> PendingMigration:
+    c = Classification(
+        path=f"db/post_migrate/{version}_m.rb",
+        version=version,
+        name="m",
+        primary_nature=nature,
+        natures=[nature],
+    )
+    return PendingMigration(version, c, "old", DEPLOYED)
+
+
+def env(name: str, *items: PendingMigration, **kw: object) -> EnvState:
+    return EnvState(name, items, packages=(DeployedPackage("new", DEPLOYED),), **kw)  # type: ignore[arg-type]
+
+
+P = (migration("20260105000000", Nature.INDEX_AND_CONSTRAINT), migration("20260105000001", Nature.NO_OP))
+LATER = (
+    migration("20260106000000", Nature.DATA_MIGRATION),
+    migration("20260106000001", Nature.BACKGROUND_SCHEDULING),
+)
+APPROVED_P = Approval("20260105000001", ("U1",), expires_at=MONDAY)
+
+
+def test_held_approval_is_extended_by_migrations_deployed_after_it() -> None:
+    d = decide(env("gstg", *P, *LATER, approval=APPROVED_P), POLICY, WEDNESDAY_10)
+    assert d.action is Action.PROPOSE
+    assert d.migrations == ["20260105000000", "20260105000001", "20260106000000", "20260106000001"]
+    assert d.up_to_version == "20260106000001" and d.next_window_at == SATURDAY
+    assert d.window_closes_at == MONDAY
+    assert (
+        "extends the approved batch (up to 20260105000001) by 2 migrations up to 20260106000001; "
+        "without this approval the approved batch runs alone"
+    ) in d.reasons
+
+
+def test_unapproved_extension_leaves_the_approved_prefix_to_run_alone() -> None:
+    d = decide(env("gstg", *P, *LATER, approval=APPROVED_P), POLICY, SATURDAY)
+    assert d.action is Action.EXECUTE
+    assert d.migrations == ["20260105000000", "20260105000001"]
+
+
+def test_approved_extension_runs_the_whole_batch() -> None:
+    extended = Approval("20260106000001", ("U1",), expires_at=MONDAY)
+    d = decide(env("gstg", *P, *LATER, approval=extended), POLICY, SATURDAY)
+    assert d.action is Action.EXECUTE and len(d.migrations) == 4
+
+
+def test_no_extension_is_proposed_outside_working_hours() -> None:
+    d = decide(env("gstg", *P, *LATER, approval=APPROVED_P), POLICY, WEDNESDAY_10 + timedelta(hours=10))
+    assert d.action is Action.WAIT and d.migrations == ["20260105000000", "20260105000001"]
+    assert d.next_window_at == SATURDAY
+
+
+def test_auto_head_before_approval_members_is_proposed_with_them() -> None:
+    items = (migration("20260105000000", Nature.BACKGROUND_SCHEDULING), *LATER[:1])
+    d = decide(env("gstg", *items), POLICY, FRIDAY_15)
+    assert d.action is Action.PROPOSE and d.migrations == ["20260105000000", "20260106000000"]
+    assert "the first 1 may start by themselves; approving adds 1 up to 20260106000000" in d.reasons
+
+
+def test_manual_member_stops_the_proposal_and_says_so() -> None:
+    items = (*P, migration("20260106000000", Nature.UNKNOWN), *LATER[1:])
+    d = decide(env("gstg", *items), POLICY, FRIDAY_15)
+    assert d.action is Action.PROPOSE and d.migrations == ["20260105000000", "20260105000001"]
+    assert any(
+        r.startswith("20260106000000 (unknown) is manual: the proposal stops before it") for r in d.reasons
+    )
+
+
+INDEX = migration("20260105000000", Nature.INDEX_AND_CONSTRAINT)
+GSTG = env("gstg", INDEX)
+
+
+def test_downstream_is_proposed_ahead_on_the_upstream_projection() -> None:
+    d = decide(env("gprd", INDEX, upstream=GSTG), POLICY, FRIDAY_15)
+    assert d.action is Action.PROPOSE and d.migrations == ["20260105000000"]
+    # gstg runs at Sat 00:00 for 40 min (10 min overhead + 30 min index); gprd after a 2 h soak
+    assert d.next_window_at == SATURDAY + timedelta(hours=2, minutes=40)
+    assert (
+        "runs after gstg succeeds + 2h soak (1 of these are projected to run on gstg by "
+        "Sat 2026-01-10 00:40 UTC); the approval does not bypass that"
+    ) in d.reasons
+
+
+def test_downstream_without_upstream_state_still_waits_for_the_upstream_run() -> None:
+    d = decide(env("gprd", INDEX), POLICY, FRIDAY_15)
+    assert d.action is Action.WAIT and d.next_window_at is None
+
+
+def test_approval_given_ahead_does_not_bypass_the_chain_guard() -> None:
+    approved = env(
+        "gprd", INDEX, upstream=GSTG, approval=Approval("20260105000000", ("U1",), expires_at=MONDAY)
+    )
+    d = decide(approved, POLICY, SATURDAY + timedelta(hours=3))
+    assert d.action is Action.WAIT and d.migrations == []
+    ran = replace(approved, upstream_successes={"20260105000000": SATURDAY + timedelta(minutes=40)})
+    assert decide(ran, POLICY, SATURDAY + timedelta(hours=2, minutes=39)).action is Action.WAIT
+    go = decide(ran, POLICY, SATURDAY + timedelta(hours=2, minutes=40))
+    assert go.action is Action.EXECUTE and go.migrations == ["20260105000000"]
+
+
+def test_downstream_proposal_covers_what_soaks_later_in_the_same_window() -> None:
+    soaked = migration("20260104000000", Nature.INDEX_AND_CONSTRAINT)
+    d = decide(
+        env("gprd", soaked, INDEX, upstream=GSTG, upstream_successes={"20260104000000": DEPLOYED}),
+        POLICY,
+        FRIDAY_15,
+    )
+    assert d.action is Action.PROPOSE and d.migrations == ["20260104000000", "20260105000000"]
+    assert d.next_window_at == SATURDAY
