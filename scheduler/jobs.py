@@ -162,7 +162,9 @@ def _evaluate(ctx: WorkerContext, env: str, now: datetime) -> Decision | None:
 
 def _decide_and_act(ctx: WorkerContext, env: str, now: datetime) -> Decision:
     active = ctx.state.active_runs()
-    es = load_env_state(ctx.state, ctx.policy, env, active_runs=active, gitlab=ctx.gitlab)
+    es = load_env_state(
+        ctx.state, ctx.policy, env, active_runs=active, gitlab=ctx.gitlab, metrics=ctx.metrics
+    )
     decision = decide(es, ctx.policy, now)
     for guard in decision.guards:
         if not guard.ok:
@@ -542,7 +544,9 @@ def execute(run_id: str, attempt: int = 0) -> None:
     run = ctx.state.get_run(run_id)
     if run.status is RunStatus.APPROVED:
         active = ctx.state.active_runs()
-        es = load_env_state(ctx.state, ctx.policy, run.environment, active_runs=active, gitlab=ctx.gitlab)
+        es = load_env_state(
+            ctx.state, ctx.policy, run.environment, active_runs=active, gitlab=ctx.gitlab, metrics=ctx.metrics
+        )
         decision = decide(es, ctx.policy, now)
         if decision.action is not Action.EXECUTE or int(decision.up_to_version or 0) < int(run.up_to_version):
             audit(ctx, now, "execute_deferred", run.environment, "; ".join(decision.reasons), run_id=run_id)
