@@ -100,7 +100,10 @@ class Mode(StrEnum):
     @property
     def rank(self) -> int:
         """Strictness: auto 0 < approval 1 < manual 2."""
-        return list(Mode).index(self)
+        return _MODE_RANK[self]
+
+
+_MODE_RANK = {mode: i for i, mode in enumerate(Mode)}
 
 
 class Strict(BaseModel):
@@ -400,8 +403,7 @@ class Policy(Strict):
         for table in classification.tables:
             if table in self.table_sizes:
                 sizes.setdefault(table, self.table_sizes[table])
-        order = list(SizeClass)
-        return max(sizes.values(), key=order.index, default=None)
+        return max(sizes.values(), key=_SIZE_RANK.__getitem__, default=None)
 
     def estimate(self, classification: Classification) -> timedelta:
         """Estimated run time of one migration (without the per-run overhead)."""
@@ -419,6 +421,7 @@ def _path(loc: tuple[int | str, ...]) -> str:
 
 
 _ALIASES = {"start": "from", "end": "to"}
+_SIZE_RANK = {size: i for i, size in enumerate(SizeClass)}
 
 
 def _format(error: Any) -> str:

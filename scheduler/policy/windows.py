@@ -4,16 +4,20 @@ One rule, written once: a cron window is open at `at` iff `last_fire <= at < las
 where fires are cron wall-clock times in the window's zone (evaluated at `at`, never at "now") and
 `duration` is elapsed time. A wall-clock fire inside a spring-forward gap happens as if the clock had
 not jumped (02:30 CET → 03:30 CEST); an ambiguous one (autumn) happens once, at its first occurrence.
-The last fire at / next fire after an instant are memoised (bounded LRU): they depend on nothing else.
+The last fire at / next fire after an instant, the closing of an opening and the verdict of a set of
+windows at an instant are memoised (bounded LRU): they depend on nothing else.
 """
 
 from __future__ import annotations
 
+import copy
+from bisect import bisect_right
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
 from functools import lru_cache
+from threading import Lock
 from zoneinfo import ZoneInfo
 
 from croniter import croniter
@@ -23,6 +27,8 @@ ALWAYS = "always"
 _DST_SLACK = timedelta(hours=3)
 _MAX_STEPS = 2000
 _FIRE_CACHE = 8192
+_SHORT_STRETCH = timedelta(days=14)
+_UTC_KEYS = frozenset({"UTC", "Etc/UTC", "Etc/UCT", "UCT", "Etc/Zulu", "Zulu", "Etc/GMT", "GMT"})
 _DAY_NAMES = ("Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat")
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
@@ -69,10 +75,23 @@ def _localize(naive: datetime, zone: ZoneInfo) -> datetime:
     return naive.replace(tzinfo=zone, fold=0).astimezone(UTC)
 
 
+@lru_cache(maxsize=256)
+def _parsed(schedule: str) -> croniter:
+    """A parsed `schedule` to copy from (parsing dominates the cost of a fresh croniter)."""
+    return croniter(schedule, datetime(2000, 1, 1))
+
+
+def _cron(schedule: str, base: datetime) -> croniter:
+    """A croniter of `schedule` starting at the naive wall-clock time `base`."""
+    it = copy.copy(_parsed(schedule))
+    it.set_current(base, force=True)
+    return it
+
+
 def _fires_back(schedule: str, zone: ZoneInfo, at: datetime) -> Iterator[datetime]:
     """Fires of `schedule` in `zone` at or before `at`, newest first."""
     base = at.astimezone(zone).replace(tzinfo=None, second=0, microsecond=0) + _DST_SLACK
-    it = croniter(schedule, base)
+    it = _cron(schedule, base)
     for _ in range(_MAX_STEPS):
         fire = _localize(it.get_prev(datetime), zone)
         if fire <= at:
@@ -82,7 +101,7 @@ def _fires_back(schedule: str, zone: ZoneInfo, at: datetime) -> Iterator[datetim
 def _fires_after(schedule: str, zone: ZoneInfo, after: datetime) -> Iterator[datetime]:
     """Fires of `schedule` in `zone` strictly after `after`, oldest first."""
     base = after.astimezone(zone).replace(tzinfo=None, second=0, microsecond=0) - _DST_SLACK
-    it = croniter(schedule, base)
+    it = _cron(schedule, base)
     for _ in range(_MAX_STEPS):
         fire = _localize(it.get_next(datetime), zone)
         if fire > after:
@@ -90,15 +109,80 @@ def _fires_after(schedule: str, zone: ZoneInfo, after: datetime) -> Iterator[dat
 
 
 @lru_cache(maxsize=_FIRE_CACHE)
-def _last_fire(schedule: str, zone: ZoneInfo, at: datetime) -> datetime | None:
+def _newest_fire(schedule: str, zone: ZoneInfo, at: datetime) -> datetime | None:
     """The newest fire at or before `at` (memoised: a pure function of its arguments)."""
     return next(_fires_back(schedule, zone, at), None)
+
+
+class _Intervals:
+    """Known stretches [fire, next fire) per (schedule, zone): every instant in one has that fire as
+    its last. Kept only where the wall clock cannot reorder fires (UTC, or a short stretch without a
+    change of UTC offset), so the answer is the one `_newest_fire` gives."""
+
+    def __init__(self) -> None:
+        self._lock = Lock()
+        self._known: dict[tuple[str, ZoneInfo], tuple[list[datetime], list[datetime]]] = {}
+
+    def find(self, schedule: str, zone: ZoneInfo, at: datetime) -> datetime | None:
+        """The last fire of the known stretch holding `at` (None: not known)."""
+        with self._lock:
+            starts, ends = self._known.get((schedule, zone), ((), ()))
+            i = bisect_right(starts, at) - 1
+            return starts[i] if i >= 0 and at < ends[i] else None
+
+    def add(self, schedule: str, zone: ZoneInfo, fire: datetime, following: datetime) -> None:
+        """Remember that no fire happens in (fire, following) if the wall clock keeps their order."""
+        if zone.key not in _UTC_KEYS and not (
+            following - fire <= _SHORT_STRETCH
+            and _offset(zone, fire - _DST_SLACK) == _offset(zone, following + _DST_SLACK)
+        ):
+            return
+        with self._lock:
+            starts, ends = self._known.setdefault((schedule, zone), ([], []))
+            if len(starts) >= _FIRE_CACHE:
+                starts.clear()
+                ends.clear()
+            i = bisect_right(starts, fire)
+            if i == 0 or starts[i - 1] != fire:
+                starts.insert(i, fire)
+                ends.insert(i, following)
+
+
+def _offset(zone: ZoneInfo, at: datetime) -> timedelta | None:
+    return at.astimezone(zone).utcoffset()
+
+
+_INTERVALS = _Intervals()
+
+
+def _last_fire(schedule: str, zone: ZoneInfo, at: datetime) -> datetime | None:
+    """The newest fire at or before `at`, from a known stretch between fires when there is one."""
+    known = _INTERVALS.find(schedule, zone, at)
+    if known is not None:
+        return known
+    last = _newest_fire(schedule, zone, at)
+    if last is not None:
+        following = _next_fire(schedule, zone, last)
+        if following is not None and at < following:
+            _INTERVALS.add(schedule, zone, last, following)
+    return last
 
 
 @lru_cache(maxsize=_FIRE_CACHE)
 def _next_fire(schedule: str, zone: ZoneInfo, after: datetime) -> datetime | None:
     """The oldest fire strictly after `after` (memoised: a pure function of its arguments)."""
     return next(_fires_after(schedule, zone, after), None)
+
+
+@lru_cache(maxsize=_FIRE_CACHE)
+def _merged_end(schedule: str, zone: ZoneInfo, duration: timedelta, fire: datetime) -> datetime:
+    """When the opening at `fire` closes, overlapping later openings merged (memoised)."""
+    end = fire + duration
+    for later in _fires_after(schedule, zone, fire):
+        if later > end:
+            break
+        end = max(end, later + duration)
+    return end
 
 
 @dataclass(frozen=True)
@@ -148,12 +232,7 @@ class Window:
             return None
         last = _last_fire(self.schedule, self.zone, at)
         assert last is not None
-        end = last + self.duration
-        for fire in _fires_after(self.schedule, self.zone, last):
-            if fire > end:
-                break
-            end = max(end, fire + self.duration)
-        return end
+        return _merged_end(self.schedule, self.zone, self.duration, last)
 
     def describe(self) -> str:
         """Human rendering, e.g. `weekdays 01:00–06:00 UTC`."""
@@ -237,7 +316,16 @@ def _union_end(windows: Sequence[Window], at: datetime) -> datetime | None:
 def evaluate_windows(
     allow: Sequence[Window], deny: Sequence[Window], at: datetime, *, horizon: timedelta = timedelta(days=400)
 ) -> WindowVerdict:
-    """Compose allow and deny windows at `at`: deny beats allow; no allow windows means never open."""
+    """Compose allow and deny windows at `at`: deny beats allow; no allow windows means never open.
+    Memoised per (windows, instant): the verdict depends on nothing else."""
+    verdict = _evaluate(tuple(allow), tuple(deny), at, horizon)
+    return replace(verdict, reasons=list(verdict.reasons))
+
+
+@lru_cache(maxsize=_FIRE_CACHE)
+def _evaluate(
+    allow: tuple[Window, ...], deny: tuple[Window, ...], at: datetime, horizon: timedelta
+) -> WindowVerdict:
     open_denies = [w for w in deny if w.is_open(at)]
     open_allows = [w for w in allow if w.is_open(at)]
     if open_allows and not open_denies:

@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+import random
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
 
-from scheduler.policy.windows import ALWAYS_WINDOW, Kind, Window, evaluate_windows
+from scheduler.policy.windows import (
+    ALWAYS_WINDOW,
+    Kind,
+    Window,
+    _fires_back,
+    _last_fire,
+    evaluate_windows,
+)
 
 UTC = ZoneInfo("UTC")
 AMS = ZoneInfo("Europe/Amsterdam")
@@ -111,8 +119,9 @@ def test_next_open_crosses_the_year_end() -> None:
 
 def test_overlapping_openings_merge_into_one_closing() -> None:
     daily_long = Window("long", Kind.ALLOW, UTC, "0 0 * * *", timedelta(hours=30))
-    assert daily_long.closes_at(at("2026-01-05T12:00:00+00:00")) is not None
-    assert daily_long.closes_at(at("2026-01-05T12:00:00+00:00")) > at("2026-01-07T00:00:00+00:00")
+    closes = daily_long.closes_at(at("2026-01-05T12:00:00+00:00"))
+    assert closes is not None
+    assert closes > at("2026-01-07T00:00:00+00:00")
 
 
 @pytest.mark.parametrize(
@@ -154,3 +163,24 @@ def test_freeze_over_new_year_defers_the_weekend_to_january() -> None:
 def test_no_allow_window_never_opens() -> None:
     verdict = evaluate_windows([], [], at("2026-01-10T03:00:00+00:00"))
     assert not verdict.open and verdict.next_open_at is None
+
+
+@pytest.mark.parametrize(
+    ("schedule", "zone", "start"),
+    [
+        ("*/30 * * * *", "Europe/Amsterdam", "2026-03-28T22:00:00+00:00"),
+        ("30 2 * * *", "Europe/Amsterdam", "2026-03-27T22:00:00+00:00"),
+        ("0 2 * * 0", "Europe/Amsterdam", "2026-10-20T00:00:00+00:00"),
+        ("0 0 * * 6", "UTC", "2026-01-01T00:00:00+00:00"),
+        ("0 0 20 12 *", "UTC", "2025-12-01T00:00:00+00:00"),
+    ],
+)
+def test_memoised_last_fires_match_a_fresh_cron_walk_across_dst(schedule: str, zone: str, start: str) -> None:
+    tz = ZoneInfo(zone)
+    first = datetime.fromisoformat(start)
+    instants = [first + timedelta(minutes=7 * i) for i in range(2000)]
+    random.Random(7).shuffle(instants)
+    for at in instants:  # fills the memo in a random order
+        _last_fire(schedule, tz, at)
+    for at in instants:
+        assert _last_fire(schedule, tz, at) == next(_fires_back(schedule, tz, at), None), at
