@@ -17,6 +17,7 @@ POLICY = load_policy((Path(__file__).resolve().parents[3] / "examples" / "policy
 DEPLOYED = datetime.fromisoformat("2026-01-05T00:00:00+00:00")
 
 WEDNESDAY_10 = datetime.fromisoformat("2026-01-07T10:00:00+00:00")
+FRIDAY_10 = datetime.fromisoformat("2026-01-09T10:00:00+00:00")
 FRIDAY_15 = datetime.fromisoformat("2026-01-09T15:00:00+00:00")
 SATURDAY = datetime.fromisoformat("2026-01-10T00:00:00+00:00")
 MONDAY = datetime.fromisoformat("2026-01-12T00:00:00+00:00")
@@ -46,7 +47,7 @@ APPROVED_P = Approval("20260105000001", ("U1",), expires_at=MONDAY)
 
 
 def test_held_approval_is_extended_by_migrations_deployed_after_it() -> None:
-    d = decide(env("gstg", *P, *LATER, approval=APPROVED_P), POLICY, WEDNESDAY_10)
+    d = decide(env("gstg", *P, *LATER, approval=APPROVED_P), POLICY, FRIDAY_10)
     assert d.action is Action.PROPOSE
     assert d.migrations == ["20260105000000", "20260105000001", "20260106000000", "20260106000001"]
     assert d.up_to_version == "20260106000001" and d.next_window_at == SATURDAY
@@ -70,9 +71,15 @@ def test_approved_extension_runs_the_whole_batch() -> None:
 
 
 def test_no_extension_is_proposed_outside_working_hours() -> None:
-    d = decide(env("gstg", *P, *LATER, approval=APPROVED_P), POLICY, WEDNESDAY_10 + timedelta(hours=10))
+    d = decide(env("gstg", *P, *LATER, approval=APPROVED_P), POLICY, FRIDAY_10 + timedelta(hours=10))
     assert d.action is Action.WAIT and d.migrations == ["20260105000000", "20260105000001"]
     assert d.next_window_at == SATURDAY
+
+
+def test_the_bundled_policy_proposes_the_weekend_on_friday_not_earlier_in_the_week() -> None:
+    wednesday = decide(env("gstg", *P, *LATER), POLICY, WEDNESDAY_10)
+    assert wednesday.action is Action.WAIT and wednesday.next_window_at == SATURDAY
+    assert decide(env("gstg", *P, *LATER), POLICY, FRIDAY_10).action is Action.PROPOSE
 
 
 def test_auto_head_before_approval_members_is_proposed_with_them() -> None:
