@@ -7,6 +7,7 @@ Unknown keys are errors everywhere. Every error carries its key path, e.g.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Annotated, Any, Literal
@@ -30,6 +31,7 @@ from scheduler.classify.model import Classification, SizeClass
 from scheduler.errors import PolicyError, UnknownEnvironment
 from scheduler.natures import ALL_NATURES, Nature
 from scheduler.policy.windows import ALWAYS, ALWAYS_WINDOW, Kind, Window, cron_error
+from scheduler.validation import Loc, error_line
 
 _DURATION_PART = re.compile(r"(\d+)([smhdw])")
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
@@ -410,37 +412,22 @@ class Policy(Strict):
         return self.durations.for_nature(classification.primary_nature).for_size(self.size_of(classification))
 
 
-def _path(loc: tuple[int | str, ...]) -> str:
-    out = ""
-    for part in loc:
-        if isinstance(part, int):
-            out += f"[{part}]"
-        else:
-            out += ("." if out else "") + str(part)
-    return out or "policy"
-
-
 _ALIASES = {"start": "from", "end": "to"}
 _SIZE_RANK = {size: i for i, size in enumerate(SizeClass)}
 
 
-def _format(error: Any) -> str:
-    loc = tuple(_ALIASES.get(p, p) if isinstance(p, str) else p for p in error["loc"])
-    kind = error["type"]
-    if loc and loc[-1] == "[key]":
-        loc = loc[:-1]
+def _aliased(loc: Loc) -> Loc:
+    return tuple(_ALIASES.get(p, p) if isinstance(p, str) else p for p in loc)
+
+
+def _describe(error: Mapping[str, Any], loc: Loc, at_key: bool) -> str | None:
+    if at_key:
         label = "unknown nature" if len(loc) >= 2 and loc[0] in ("natures",) else "invalid key"
         known = ", ".join(n.value for n in ALL_NATURES)
-        return f"{_path(loc)}: {label} {loc[-1]!r}; known: {known}"
-    if kind == "extra_forbidden":
-        return f"{_path(loc)}: unknown key"
-    if kind == "missing":
-        return f"{_path(loc)}: required"
-    if kind in ("enum", "literal_error"):
-        return f"{_path(loc)}: must be {error['ctx']['expected']} (got {error['input']!r})"
-    if kind == "value_error":
-        return f"{_path(loc)}: {str(error['msg']).removeprefix('Value error, ')}"
-    return f"{_path(loc)}: {str(error['msg']).lower()} (got {error['input']!r})"
+        return f"{label} {loc[-1]!r}; known: {known}"
+    if error["type"] in ("enum", "literal_error"):
+        return f"must be {error['ctx']['expected']} (got {error['input']!r})"
+    return None
 
 
 def _reference_errors(raw: dict[str, Any]) -> list[str]:
@@ -502,7 +489,8 @@ def load_policy(text: str) -> Policy:
     try:
         policy = Policy.model_validate(raw)
     except ValidationError as exc:
-        raise InvalidPolicy([_format(e) for e in exc.errors()] + errors) from None
+        lines = [error_line(e, root="policy", relocate=_aliased, describe=_describe) for e in exc.errors()]
+        raise InvalidPolicy(lines + errors) from None
     if errors:
         raise InvalidPolicy(errors)
     return policy

@@ -9,6 +9,7 @@ like explicit ones.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Annotated, Any
 
@@ -28,6 +29,7 @@ from scheduler.classify.model import SizeClass
 from scheduler.errors import ScenarioError
 from scheduler.natures import ALL_NATURES, Nature
 from scheduler.policy.windows import UTC
+from scheduler.validation import Loc, error_line
 
 
 def _aware(value: datetime) -> datetime:
@@ -246,35 +248,19 @@ class Scenario(Strict):
         return self.deploys
 
 
-def _path(loc: tuple[int | str, ...]) -> str:
+def _untagged(loc: Loc) -> Loc:
     if loc[:1] == ("deploys",) and loc[1:2] in (("list",), ("generate",)):
-        loc = loc[:1] + loc[2:]  # drop the union tag
-    out = ""
-    for part in loc:
-        if isinstance(part, int):
-            out += f"[{part}]"
-        else:
-            out += ("." if out else "") + str(part)
-    return out or "scenario"
+        return loc[:1] + loc[2:]  # drop the union tag
+    return loc
 
 
-def _format(error: Any) -> str:
-    loc = tuple(error["loc"])
-    kind = error["type"]
-    if kind == "enum" and loc and loc[-1] == "[key]":
-        loc = loc[:-1]
-    if kind == "enum":
+def _describe(error: Mapping[str, Any], loc: Loc, at_key: bool) -> str | None:
+    if error["type"] == "enum":  # the only enum here is Nature, as a field or as a mapping key
         known = ", ".join(n.value for n in ALL_NATURES)
-        return f"{_path(loc)}: unknown nature {error['input']!r}; known: {known}"
-    if kind == "extra_forbidden":
-        return f"{_path(loc)}: unknown key"
-    if kind == "missing":
-        return f"{_path(loc)}: required"
-    if kind in ("value_error", "deploys_shape"):
-        return f"{_path(loc)}: {str(error['msg']).removeprefix('Value error, ')}"
-    if kind.startswith("datetime"):
-        return f"{_path(loc)}: not an ISO 8601 date-time (got {error['input']!r})"
-    return f"{_path(loc)}: {str(error['msg']).lower()} (got {error['input']!r})"
+        return f"unknown nature {error['input']!r}; known: {known}"
+    if error["type"].startswith("datetime"):
+        return f"not an ISO 8601 date-time (got {error['input']!r})"
+    return None
 
 
 def _cross_errors(scenario: Scenario) -> list[str]:
@@ -330,7 +316,16 @@ def parse_scenario(raw: Any) -> Scenario:
     try:
         scenario = Scenario.model_validate(raw)
     except ValidationError as exc:
-        errors = [_format(e) for e in exc.errors()]
+        errors = [
+            error_line(
+                e,
+                root="scenario",
+                relocate=_untagged,
+                describe=_describe,
+                own_message=("value_error", "deploys_shape"),
+            )
+            for e in exc.errors()
+        ]
         raise ScenarioError(f"invalid scenario: {'; '.join(errors)}") from None
     if isinstance(scenario.deploys, Generated):
         scenario = scenario.model_copy(
