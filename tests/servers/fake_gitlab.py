@@ -12,9 +12,10 @@ import re
 import threading
 import time
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlencode, urlsplit
+
+from tests.servers.base import LocalServer, QuietHandler
 
 ROUTES: list[tuple[str, str, str]] = [
     ("GET", r"/projects/(?P<project>[^/]+)/repository/compare", "compare"),
@@ -215,11 +216,8 @@ class FakeGitLab:
         return 200, items
 
 
-def _handler(fake: FakeGitLab) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        def log_message(self, format: str, *args: Any) -> None:
-            """Keep test output quiet."""
-
+def _handler(fake: FakeGitLab) -> type[QuietHandler]:
+    class Handler(QuietHandler):
         def do_GET(self) -> None:
             self._serve("GET")
 
@@ -229,8 +227,7 @@ def _handler(fake: FakeGitLab) -> type[BaseHTTPRequestHandler]:
         def _serve(self, method: str) -> None:
             split = urlsplit(self.path)
             query = {k: v[-1] for k, v in parse_qs(split.query).items()}
-            length = int(self.headers.get("Content-Length") or 0)
-            raw = self.rfile.read(length) if length else b""
+            raw = self.body()
             body = json.loads(raw) if raw else None
             route = _route(method, split.path)
             name, params = route if route else ("unknown", {})
@@ -260,18 +257,10 @@ def _handler(fake: FakeGitLab) -> type[BaseHTTPRequestHandler]:
             headers: dict[str, str] = {}
             if isinstance(payload, list):
                 payload, headers = _paginate(payload, query, fake.url + urlsplit(self.path).path)
-            data = payload.encode() if isinstance(payload, str) else json.dumps(payload).encode()
-            ctype = "text/plain" if isinstance(payload, str) else "application/json"
-            try:
-                self.send_response(status)
-                self.send_header("Content-Type", ctype)
-                self.send_header("Content-Length", str(len(data)))
-                for key, value in headers.items():
-                    self.send_header(key, value)
-                self.end_headers()
-                self.wfile.write(data)
-            except (BrokenPipeError, ConnectionResetError):
-                pass
+            if isinstance(payload, str):
+                self.answer_text(status, payload, headers)
+            else:
+                self.answer(status, payload, headers)
 
     return Handler
 
@@ -296,24 +285,10 @@ def _paginate(items: list[Any], query: dict[str, str], base: str) -> tuple[list[
     return chunk, headers
 
 
-class FakeGitLabServer:
+class FakeGitLabServer(LocalServer):
     """Runs a FakeGitLab on a free port until `stop()`; `url` is what python-gitlab takes."""
 
     def __init__(self, fake: FakeGitLab | None = None) -> None:
         self.fake = fake or FakeGitLab()
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self.fake))
-        self._server.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self._server.server_address[1]}"
+        super().__init__(_handler(self.fake))
         self.fake.url = self.url
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
-
-    def start(self) -> FakeGitLabServer:
-        """Begin serving in a background thread."""
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        """Stop serving and close the socket."""
-        self._server.shutdown()
-        self._server.server_close()
-        self._thread.join(timeout=5)

@@ -9,8 +9,9 @@ from __future__ import annotations
 import json
 import threading
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+
+from tests.servers.base import LocalServer, QuietHandler
 
 
 @dataclass
@@ -50,39 +51,18 @@ class FakeGrafana:
         return 200, {"id": annotation_id, "message": "Annotation added"}
 
 
-class FakeGrafanaServer:
+def _handler(fake: FakeGrafana) -> type[QuietHandler]:
+    class Handler(QuietHandler):
+        def do_POST(self) -> None:
+            self.answer(*fake.handle(self.path, dict(self.headers.items()), self.body()))
+
+    return Handler
+
+
+class FakeGrafanaServer(LocalServer):
     """Runs a FakeGrafana on a free port of 127.0.0.1 until `stop()`."""
 
     def __init__(self, fake: FakeGrafana | None = None) -> None:
         self.fake = fake or FakeGrafana()
-        fake_ref = self.fake
-
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, format: str, *args: Any) -> None:
-                return
-
-            def do_POST(self) -> None:
-                raw = self.rfile.read(int(self.headers.get("Content-Length", "0")))
-                status, payload = fake_ref.handle(self.path, dict(self.headers.items()), raw)
-                data = json.dumps(payload).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._server.daemon_threads = True
-        self.fake.url = f"http://127.0.0.1:{self._server.server_address[1]}"
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
-
-    def start(self) -> FakeGrafanaServer:
-        """Begin serving in a background thread."""
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        """Stop serving and close the socket."""
-        self._server.shutdown()
-        self._server.server_close()
-        self._thread.join(timeout=5)
+        super().__init__(_handler(self.fake))
+        self.fake.url = self.url

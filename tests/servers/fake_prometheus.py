@@ -7,13 +7,13 @@ parameter that is missing gets Prometheus's 400 `bad_data` error. `delay` slows 
 
 from __future__ import annotations
 
-import json
 import threading
 import time
 import urllib.parse
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+
+from tests.servers.base import LocalServer, QuietHandler
 
 EVAL_TIME = 1768014000.0  # 2026-01-10T03:00:00Z
 
@@ -75,41 +75,18 @@ class FakePrometheus:
             return self.answers.get(params["query"][0], (200, success("vector", [])))
 
 
-class FakePrometheusServer:
+def _handler(fake: FakePrometheus) -> type[QuietHandler]:
+    class Handler(QuietHandler):
+        def do_GET(self) -> None:
+            self.answer(*fake.handle(self.path, dict(self.headers.items())))
+
+    return Handler
+
+
+class FakePrometheusServer(LocalServer):
     """Runs a FakePrometheus on a free port of 127.0.0.1 until `stop()`."""
 
     def __init__(self, fake: FakePrometheus | None = None) -> None:
         self.fake = fake or FakePrometheus()
-        fake_ref = self.fake
-
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, format: str, *args: Any) -> None:
-                return
-
-            def do_GET(self) -> None:
-                status, payload = fake_ref.handle(self.path, dict(self.headers.items()))
-                data = json.dumps(payload).encode()
-                try:
-                    self.send_response(status)
-                    self.send_header("Content-Type", "application/json")
-                    self.send_header("Content-Length", str(len(data)))
-                    self.end_headers()
-                    self.wfile.write(data)
-                except (BrokenPipeError, ConnectionResetError):
-                    return  # the client gave up (timeout tests)
-
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._server.daemon_threads = True
-        self.fake.url = f"http://127.0.0.1:{self._server.server_address[1]}"
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
-
-    def start(self) -> FakePrometheusServer:
-        """Begin serving in a background thread."""
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        """Stop serving and close the socket."""
-        self._server.shutdown()
-        self._server.server_close()
-        self._thread.join(timeout=5)
+        super().__init__(_handler(self.fake))
+        self.fake.url = self.url

@@ -10,9 +10,10 @@ import json
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
+
+from tests.servers.base import LocalServer, QuietHandler
 
 
 @dataclass
@@ -90,16 +91,11 @@ def _decode(body: bytes, content_type: str, query: str) -> dict[str, Any]:
     return args
 
 
-def _handler(fake: FakeSlack) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        def log_message(self, format: str, *args: Any) -> None:
-            return
-
+def _handler(fake: FakeSlack) -> type[QuietHandler]:
+    class Handler(QuietHandler):
         def _serve(self) -> None:
             url = urlsplit(self.path)
-            length = int(self.headers.get("Content-Length") or 0)
-            body = self.rfile.read(length) if length else b""
-            args = _decode(body, self.headers.get("Content-Type", ""), url.query)
+            args = _decode(self.body(), self.headers.get("Content-Type", ""), url.query)
             method = "response_url" if url.path.startswith("/response/") else url.path.rsplit("/", 1)[-1]
             with fake._lock:
                 fake.calls.append(Call(method, args, dict(self.headers.items())))
@@ -107,21 +103,13 @@ def _handler(fake: FakeSlack) -> type[BaseHTTPRequestHandler]:
                 if limited:
                     fake.rate_limited -= 1
             if limited:
-                self._send(429, {"ok": False, "error": "ratelimited"}, {"Retry-After": str(fake.retry_after)})
+                self.answer(
+                    429, {"ok": False, "error": "ratelimited"}, {"Retry-After": str(fake.retry_after)}
+                )
             elif method == "response_url":
-                self._send(200, None, {})
+                self.answer_text(200, "ok")
             else:
-                self._send(200, fake.answer(method, args), {})
-
-        def _send(self, status: int, payload: dict[str, Any] | None, headers: dict[str, str]) -> None:
-            data = b"ok" if payload is None else json.dumps(payload).encode()
-            self.send_response(status)
-            self.send_header("Content-Type", "text/plain" if payload is None else "application/json")
-            self.send_header("Content-Length", str(len(data)))
-            for key, value in headers.items():
-                self.send_header(key, value)
-            self.end_headers()
-            self.wfile.write(data)
+                self.answer(200, fake.answer(method, args))
 
         do_GET = _serve
         do_POST = _serve
@@ -132,12 +120,6 @@ def _handler(fake: FakeSlack) -> type[BaseHTTPRequestHandler]:
 def serve_fake_slack(usergroups: dict[str, list[str]] | None = None) -> Iterator[FakeSlack]:
     """Run a FakeSlack on a free port of 127.0.0.1 for the duration of the generator."""
     fake = FakeSlack(usergroups=dict(usergroups or {}))
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(fake))
-    fake.port = server.server_address[1]
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with LocalServer(_handler(fake)) as server:
+        fake.port = server.port
         yield fake
-    finally:
-        server.shutdown()
-        server.server_close()
