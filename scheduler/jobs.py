@@ -18,8 +18,8 @@ from scheduler.errors import GitLabError, GitLabTransientError, InvalidRunTransi
 from scheduler.logcontext import bound_job
 from scheduler.natures import most_restrictive
 from scheduler.notes import DiffNote, ProposalNote, RunEvent, RunNote, TextNote
-from scheduler.plan import decide
-from scheduler.policy.decision import Action, Decision
+from scheduler.plan import decide, manual_head
+from scheduler.policy.decision import Action, Decision, PendingMigration
 from scheduler.policy.model import Mode
 from scheduler.records import Baseline, Deployment, DeploymentStatus, Note, Run, RunStatus, SlackMessage
 from scheduler.runs import JOB, announce, audit
@@ -30,6 +30,8 @@ log = logging.getLogger(__name__)
 DECLINED = ("rejected by ", "snoozed by ")
 EVALUATE_MUTEX_TTL = timedelta(minutes=2)
 EVALUATE_MUTEX_WAIT = timedelta(seconds=30)
+APPROVE_RETRY = timedelta(seconds=10)
+MANUAL_WAIT_MEMORY = timedelta(days=90)
 
 
 def _at(text: str) -> datetime:
@@ -178,6 +180,10 @@ def _decide_and_act(ctx: WorkerContext, env: str, now: datetime) -> Decision:
         decision=str(decision.action),
         migrations=decision.migrations,
     )
+    if decision.action is Action.WAIT:
+        head = manual_head(es, ctx.policy)
+        if head is not None:
+            _tell_manual_wait(ctx, env, head, len(es.pending) - 1, active, now)
     if decision.action is Action.EXECUTE:
         _run_now(ctx, env, decision, active, now)
     elif decision.action is Action.PROPOSE and _propose(ctx, env, decision, active, now):
@@ -189,6 +195,27 @@ def _decide_and_act(ctx: WorkerContext, env: str, now: datetime) -> Decision:
     elif decision.action is Action.BLOCKED:
         _schedule(ctx, env, now + ctx.timing.recheck, now)
     return decision
+
+
+def _tell_manual_wait(
+    ctx: WorkerContext, env: str, head: PendingMigration, behind: int, active: list[Run], now: datetime
+) -> None:
+    """Say once per environment and version, in the package thread, that a manual head blocks the queue
+    (unless someone already asked for a `/pdm run` that covers it)."""
+    asked = [
+        r
+        for r in active
+        if r.environment == env and r.requested_by != BOT_ACTOR and int(r.up_to_version) >= int(head.version)
+    ]
+    if asked or not ctx.state.claim(f"manual-wait:{env}:{head.version}", MANUAL_WAIT_MEMORY):
+        return
+    nature = head.classification.primary_nature.value
+    text = (
+        f":raised_hand: migration {head.version} ({nature}, manual) waits for `/pdm run {env}` — "
+        f"everything after it waits too ({behind} more pending)"
+    )
+    ctx.notifier.post(TextNote(env, head.package_sha, text))
+    audit(ctx, now, "manual_waiting", env, text, version=head.version, behind=behind)
 
 
 def _schedule(ctx: WorkerContext, env: str, at: datetime, now: datetime) -> None:
@@ -231,9 +258,13 @@ def _run_now(ctx: WorkerContext, env: str, decision: Decision, active: list[Run]
     if run is None:
         if decision.mode is not Mode.AUTO:
             return
-        proposed = [r.id for r in active if r.environment == env and r.status is RunStatus.REQUESTED]
-        if proposed:
-            audit(ctx, now, "auto_run_withheld", env, f"run {proposed[0]} is proposed; its approval runs it")
+        asked = [
+            r.id
+            for r in active
+            if r.environment == env and r.status is RunStatus.REQUESTED and r.requested_by != BOT_ACTOR
+        ]
+        if asked:
+            audit(ctx, now, "auto_run_withheld", env, f"run {asked[0]} was requested; its approval runs it")
             return
         last = ctx.state.runs(env, limit=1)
         if last and last[0].status is RunStatus.FAILED and last[0].migrations[:1] == decision.migrations[:1]:
@@ -261,14 +292,15 @@ def _run_now(ctx: WorkerContext, env: str, decision: Decision, active: list[Run]
         if (
             old.environment == env
             and old.status is RunStatus.REQUESTED
-            and set(old.migrations) & set(run.migrations)
+            and (auto or set(old.migrations) & set(run.migrations))
         ):
             _close(
                 ctx,
                 old,
                 RunEvent.SUPERSEDED,
                 now,
-                f"superseded by run {run.id}, which executes part of it; the rest is proposed afresh",
+                f"superseded by run {run.id}, which executes {len(run.migrations)} up to "
+                f"{run.up_to_version}; what is left is proposed afresh",
                 superseded_by=run.id,
             )
     if lead > timedelta(0):
@@ -443,6 +475,17 @@ def approve(run_id: str, user_id: str) -> None:
     env = run.environment
     if _refused(ctx, user_id, f"approve {run_id}", env, now):
         return
+    with ctx.state.mutex(f"evaluate:{env}", EVALUATE_MUTEX_TTL, EVALUATE_MUTEX_WAIT) as taken:
+        if taken:
+            _approve(ctx, ctx.state.get_run(run_id), user_id, now)
+            return
+    audit(ctx, now, "approve_retry", env, "an evaluation held the environment too long", actor=user_id)
+    ctx.queue.enqueue_in(APPROVE_RETRY, JOB + "approve", run_id, user_id)
+
+
+def _approve(ctx: WorkerContext, run: Run, user_id: str, now: datetime) -> None:
+    """Approve under the evaluation mutex, so no evaluation creates or starts a run meanwhile."""
+    env, run_id = run.environment, run.id
     if run.status is not RunStatus.REQUESTED:
         audit(ctx, now, "refused", env, f"run {run_id} is {run.status}, not proposed", actor=user_id)
         if run.superseded_by is not None:
@@ -457,7 +500,7 @@ def approve(run_id: str, user_id: str) -> None:
         reason = f"approval of {run_id} refused: {stale}; a fresh proposal follows if one is due"
         _close(ctx, run, RunEvent.EXPIRED, now, reason, actor=user_id)
         ctx.notifier.post(TextNote(env, run.target_sha, reason))
-        _evaluate(ctx, env, now)
+        _decide_and_act(ctx, env, now)
         return
     natures = {m.classification.primary_nature for m in ctx.state.pending(env) if m.version in run.migrations}
     two_person = sorted(str(n) for n in natures & set(ctx.policy.two_person_natures))
@@ -504,7 +547,7 @@ def approve(run_id: str, user_id: str) -> None:
         if extended and int(old.up_to_version) <= int(run.up_to_version):
             reason = f"superseded by {run.id}, approved, which covers this batch and extends it"
             _close(ctx, old, RunEvent.SUPERSEDED, now, reason, superseded_by=run.id)
-    _evaluate(ctx, env, now)
+    _decide_and_act(ctx, env, now)
 
 
 def _decline(run_id: str, user_id: str, event: RunEvent, verb: str) -> None:

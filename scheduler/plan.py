@@ -476,6 +476,17 @@ def _proposal_time(policy: Policy, now: datetime, start: datetime) -> bool:
     return start - now <= policy.proposals.lead_time and _working_hours(policy).is_open(now)
 
 
+def manual_head(state: EnvState, policy: Policy) -> PendingMigration | None:
+    """The first pending migration when its nature is manual mode and no `/pdm run` covers it: it
+    waits for a human, and every later migration waits behind it."""
+    pending = _Pending.build(state.pending, policy)
+    if not pending.items or pending.modes[0] is not Mode.MANUAL:
+        return None
+    head = pending.items[0]
+    request = state.manual_request
+    return None if request is not None and request.covers(head.version) else head
+
+
 def project(state: EnvState, policy: Policy, now: datetime, horizon: timedelta) -> list[ProjectedRun]:
     """Projected future runs if nothing else changes (approvals assumed given; environment guards,
     which change by events rather than time, are not projected)."""

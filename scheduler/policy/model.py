@@ -472,10 +472,47 @@ def _reference_errors(raw: dict[str, Any]) -> list[str]:
     return errors
 
 
+class _StrictLoader(yaml.SafeLoader):
+    """SafeLoader that refuses a key given twice in one mapping (plain YAML keeps the last one)."""
+
+    def get_single_data(self) -> Any:
+        node = self.get_single_node()
+        if node is None:
+            return None
+        duplicates = _duplicate_keys(node, "", set())
+        if duplicates:
+            raise InvalidPolicy(duplicates)
+        return self.construct_document(node)
+
+
+def _duplicate_keys(node: yaml.Node, path: str, visited: set[int]) -> list[str]:
+    """`key.path: duplicate key (line N)` for every key repeated in a mapping under `node` (each node
+    once: an alias may point back at its own anchor)."""
+    out: list[str] = []
+    if id(node) in visited:
+        return out
+    visited.add(id(node))
+    if isinstance(node, yaml.MappingNode):
+        seen: set[str] = set()
+        for key, value in node.value:
+            name = str(key.value) if isinstance(key, yaml.ScalarNode) else None
+            where = f"{path}.{name}" if path and name is not None else name or path or "policy"
+            if name is not None and name in seen:
+                out.append(f"{where}: duplicate key (line {key.start_mark.line + 1})")
+            elif name is not None:
+                seen.add(name)
+            out += _duplicate_keys(value, where, visited)
+    elif isinstance(node, yaml.SequenceNode):
+        for i, item in enumerate(node.value):
+            out += _duplicate_keys(item, f"{path}[{i}]", visited)
+    return out
+
+
 def load_policy(text: str) -> Policy:
-    """Parse and validate policy YAML; raises InvalidPolicy with every error and its key path."""
+    """Parse and validate policy YAML; raises InvalidPolicy with every error and its key path (a key
+    repeated in one mapping is an error too)."""
     try:
-        raw = yaml.safe_load(text)
+        raw = yaml.load(text, Loader=_StrictLoader)  # a SafeLoader subclass: no arbitrary objects
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark is not None else ""

@@ -119,3 +119,34 @@ def test_valid_example_policy_prints_a_summary() -> None:
 def test_missing_policy_file_is_one_line_and_exit_2(tmp_path: Path) -> None:
     result = CliRunner().invoke(cli, ["check-config", "--policy", str(tmp_path / "nope.yaml")])
     assert result.exit_code == 2 and len(result.stderr.splitlines()) == 1
+
+
+def test_a_key_given_twice_is_reported_with_its_path_instead_of_the_last_one_winning(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "p.yaml"
+    path.write_text(
+        BASE + "timezone: UTC\n"
+        "natures:\n"
+        "  ddl_cleanup: {windows: [always], mode: auto}\n"
+        "  ddl_cleanup: {windows: [always], mode: manual}\n"
+        "windows:\n"
+        "  - {name: w, kind: allow, schedule: '0 1 * * *', duration: 5h, duration: 6h}\n"
+        "timezone: Europe/Paris\n"
+    )
+    result = CliRunner().invoke(cli, ["check-config", "--policy", str(path)])
+    assert result.exit_code == 2
+    assert result.stderr.splitlines() == [
+        f"{path}: natures.ddl_cleanup: duplicate key (line 5)",
+        f"{path}: windows[0].duration: duplicate key (line 7)",
+        f"{path}: timezone: duplicate key (line 8)",
+        f"{path}: 3 error(s)",
+    ]
+
+
+def test_the_same_key_in_different_mappings_and_anchors_pointing_back_are_accepted() -> None:
+    policy = load_policy(
+        "environments: [{name: gstg, variables: &v {A: '1'}}, {name: gprd, variables: *v}]\n"
+        "natures: {ddl_cleanup: {mode: auto}, data_migration: {mode: auto}}\n"
+    )
+    assert [e.variables for e in policy.environments] == [{"A": "1"}, {"A": "1"}]
