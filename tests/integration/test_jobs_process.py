@@ -3,10 +3,7 @@ exactly one pipeline when the worker is SIGKILLed after recording intent, before
 
 from __future__ import annotations
 
-import os
-import signal
 import subprocess
-import sys
 import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
@@ -17,16 +14,12 @@ import pytest
 from scheduler import jobs, worker_context
 from scheduler.records import RunStatus
 from scheduler.worker_context import WorkerContext
-from tests.conftest import REPO_ROOT
 from tests.servers.fake_gitlab import FakeGitLab, FakeGitLabServer
 from tests.servers.fake_slack import FakeSlack, serve_fake_slack
-from tests.support.worker import DEPLOYED, INDEX, NO_OP, POLICY, TOKEN, make_context, publish, run_due, work
+from tests.support.processes import kill_tree, pdm_processes, wait_for
+from tests.support.worker import DEPLOYED, INDEX, NO_OP, TOKEN, make_context, publish, run_due, work
 
 V1 = "20260105101500"
-ANYTIME = POLICY.replace(
-    "index_and_constraint:  {windows: [weekend]", "index_and_constraint:  {windows: [always]"
-)
-PDM_BOT = str(Path(sys.executable).with_name("pdm-bot"))
 
 
 @pytest.fixture
@@ -45,41 +38,8 @@ def slack() -> Iterator[FakeSlack]:
 def start_worker(
     redis_url: str, gitlab: FakeGitLab, slack: FakeSlack, tmp_path: Path
 ) -> Iterator[Callable[[], subprocess.Popen[bytes]]]:
-    policy_file = tmp_path / "policy.yaml"
-    policy_file.write_text(ANYTIME, encoding="utf-8")
-    env = {
-        **os.environ,
-        "PDM_REDIS_URL": redis_url,
-        "PDM_GITLAB_URL": gitlab.url,
-        "PDM_GITLAB_TOKEN": TOKEN,
-        "PDM_GITLAB_PROJECT": "app",
-        "PDM_GITLAB_PIPELINE_PROJECT": "deployer",
-        "PDM_SLACK_API_URL": slack.api_url,
-        "PDM_SLACK_BOT_TOKEN": "xoxb-test",
-        "PDM_SLACK_CHANNEL": "C0RELEASE",
-        "PDM_POLICY_FILE": str(policy_file),
-        "PDM_STARTING_SOON_SECONDS": "0",
-        "PDM_RUN_LOCK_TTL_SECONDS": "2",
-        "PDM_POLL_INTERVAL_SECONDS": "1",
-    }
-    started: list[subprocess.Popen[bytes]] = []
-
-    def start() -> subprocess.Popen[bytes]:
-        proc = subprocess.Popen(
-            [PDM_BOT, "worker"], env=env, cwd=REPO_ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-        )
-        started.append(proc)
-        return proc
-
-    yield start
-    for proc in started:
-        if proc.poll() is None:
-            proc.terminate()
-            try:
-                proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+    with pdm_processes(redis_url, gitlab, slack, tmp_path) as start:
+        yield lambda: start("worker")
 
 
 @pytest.fixture
@@ -88,19 +48,6 @@ def ctx(redis_url: str, gitlab: FakeGitLab) -> Iterator[WorkerContext]:
     worker_context.install(context)
     yield context
     worker_context.install(None)
-
-
-def wait_for(check: Callable[[], bool], timeout: float = 15.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not check():
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not met in time")
-        time.sleep(0.05)
-
-
-def children(pid: int) -> list[int]:
-    text = Path(f"/proc/{pid}/task/{pid}/children").read_text()
-    return [int(p) for p in text.split()]
 
 
 def test_a_worker_process_posts_the_diff_and_then_the_proposal_in_its_slack_thread(
@@ -137,9 +84,7 @@ def test_a_worker_killed_between_intent_and_pipeline_leaves_one_pipeline_after_r
     assert run_due(ctx, "execute") == 1
     proc = start_worker()
     wait_for(lambda: len(gitlab.calls("create_pipeline")) == 1)
-    for pid in [*children(proc.pid), proc.pid]:
-        os.kill(pid, signal.SIGKILL)
-    proc.wait(timeout=10)
+    kill_tree(proc)
     time.sleep(1.7)
     assert len(gitlab.pipelines) == (0 if lost == "before" else 1)
     stuck = ctx.state.get_run(run.id)

@@ -22,9 +22,10 @@ from scheduler.records import Note, RunStatus
 from scheduler.state import State
 from scheduler.worker_context import QUEUE_NAME, Timing, WorkerContext
 from tests.fakes import RecordingNotifier
-from tests.reliability.conftest import RedisProcess, kill_tree, wait_for
+from tests.reliability.conftest import RedisProcess
 from tests.servers.fake_gitlab import FakeGitLab
 from tests.servers.fake_slack import FakeSlack
+from tests.support.processes import kill_tree, wait_for
 from tests.support.web import serve_app, settings_for
 from tests.support.worker import (
     DEPLOYED,
