@@ -24,7 +24,6 @@ from tests.conftest import free_port
 PASSWORD = "s3ntinel-test-pass"
 MASTER = "pdmmaster"
 BINARY = shutil.which("redis-server")
-needs_redis = pytest.mark.skipif(BINARY is None, reason="redis-server is not installed")
 
 
 @dataclass
@@ -108,7 +107,6 @@ def sentinel_settings(cluster: Cluster, db: int = 3) -> Settings:
     )
 
 
-@needs_redis
 def test_with_sentinels_the_client_writes_to_the_master_in_the_database_of_the_url(cluster: Cluster) -> None:
     client = connect(sentinel_settings(cluster))
     client.set("pdm:probe", "1")
@@ -116,7 +114,6 @@ def test_with_sentinels_the_client_writes_to_the_master_in_the_database_of_the_u
     assert cluster.direct(cluster.master_port, db=0).get("pdm:probe") is None
 
 
-@needs_redis
 def test_with_sentinels_the_client_follows_a_failover_when_the_master_dies(cluster: Cluster) -> None:
     client = connect(sentinel_settings(cluster))
     client.set("pdm:before", "1")
@@ -135,7 +132,6 @@ def test_with_sentinels_the_client_follows_a_failover_when_the_master_dies(clust
     assert client.get("pdm:before") == b"1"
 
 
-@needs_redis
 def test_without_sentinels_the_password_setting_authenticates_a_url_without_one(cluster: Cluster) -> None:
     url = f"redis://127.0.0.1:{cluster.master_port}/2"
     with pytest.raises(redis.AuthenticationError):
