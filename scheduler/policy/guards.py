@@ -219,11 +219,17 @@ def window_fit(estimate: timedelta, start: datetime, closes_at: datetime | None,
         return GuardResult(
             "window_fit",
             False,
-            f"estimate {format_duration(estimate)} ends {format_time(end, UTC)}, after window "
-            f"{window} closes at {format_time(closes_at, UTC)}",
+            f"estimate {format_duration(estimate)} ends {format_time(end, UTC)}, after "
+            f"{_closing(window, 'window ')} at {format_time(closes_at, UTC)}",
         )
     return GuardResult(
         "window_fit",
         True,
-        f"estimate {format_duration(estimate)} fits before {window} closes at {format_time(closes_at, UTC)}",
+        f"estimate {format_duration(estimate)} fits before {_closing(window)} "
+        f"at {format_time(closes_at, UTC)}",
     )
+
+
+def _closing(window: str, prefix: str = "") -> str:
+    """How the end of `window` reads: `always` only ends where a deny window opens."""
+    return "a deny window opens" if window == "always" else f"{prefix}{window} closes"

@@ -550,6 +550,19 @@ CLOSE = t("2026-01-10T06:00:00Z")
             "Sat 2026-01-10 06:00 UTC",
             id="window_fit: ending one minute after the close fails",
         ),
+        _row(
+            lambda: g.window_fit(HALF_H, CLOSE - timedelta(hours=1), CLOSE, "always"),
+            True,
+            "estimate 30m fits before a deny window opens at Sat 2026-01-10 06:00 UTC",
+            id="window_fit: an unrestricted window ends only where a deny window opens",
+        ),
+        _row(
+            lambda: g.window_fit(HALF_H, CLOSE - HALF_H + MIN, CLOSE, "always"),
+            False,
+            "estimate 30m ends Sat 2026-01-10 06:01 UTC, after a deny window opens at "
+            "Sat 2026-01-10 06:00 UTC",
+            id="window_fit: an unrestricted run crossing into a deny window fails",
+        ),
     ],
 )
 def test_window_fit_requires_the_run_to_end_before_the_window_closes(
