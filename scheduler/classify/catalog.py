@@ -57,8 +57,8 @@ def _rows() -> tuple[Helper, ...]:
         h(
             "requeue_background_migration_jobs_by_range_at_intervals",
             BG,
-            0,
-            "re-enqueues pending legacy jobs",
+            None,
+            "re-enqueues pending legacy jobs (first argument: the job class, not a table)",
         ),
         h("revert_backfill_conversion_of_integer_to_bigint", BG, 0, "deletes the queued id-copy migration"),
         h("sidekiq_queue_migrate", BG, None, "moves queued jobs between Sidekiq queues"),

@@ -202,3 +202,9 @@ def test_an_invalid_declaration_is_an_error_and_unknown() -> None:
 def test_a_declaration_with_an_empty_value_is_invalid() -> None:
     result = classify("", head="# pdm: nature=")
     assert result.primary_nature is Nature.UNKNOWN and result.error is not None
+
+
+def test_a_requeued_job_class_is_not_reported_as_a_table() -> None:
+    result = classify("requeue_background_migration_jobs_by_range_at_intervals('CopyDiffCommits', 5.minutes)")
+    assert result.primary_nature == Nature.BACKGROUND_SCHEDULING
+    assert result.tables == []
