@@ -113,6 +113,9 @@ app.kubernetes.io/component: {{ .component }}
 - name: PDM_GRAFANA_TOKEN
   valueFrom:
     secretKeyRef: {name: {{ $secret }}, key: {{ $keys.grafanaToken }}, optional: true}
+- name: PDM_PROMETHEUS_TOKEN
+  valueFrom:
+    secretKeyRef: {name: {{ $secret }}, key: {{ $keys.prometheusToken }}, optional: true}
 - name: PDM_SLACK_CHANNEL
   value: {{ .Values.config.slackChannel | quote }}
 - name: PDM_SLACK_API_URL
