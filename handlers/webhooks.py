@@ -94,7 +94,10 @@ def handle_deployment(deps: Deps, token: str | None, payload: Any) -> tuple[Resp
             (hook.environment, hook.deployment_id, hook.sha, at, hook.commit_url),
         )
     elif hook.status == DeploymentStatus.RUNNING:
-        job, args = "scheduler.jobs.deploy_started", (hook.environment, hook.deployment_id, hook.sha, at)
+        job, args = (
+            "scheduler.jobs.deploy_started",
+            (hook.environment, hook.deployment_id, hook.sha, at, hook.commit_url),
+        )
     elif hook.status in (DeploymentStatus.FAILED, DeploymentStatus.CANCELED):
         job, args = (
             "scheduler.jobs.deploy_ended",

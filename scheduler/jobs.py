@@ -115,13 +115,21 @@ def on_deploy(
 
 
 @bound_job
-def deploy_started(environment: str, deployment_id: int, sha: str, at: str) -> None:
-    """Mark a deploy of `environment` in progress."""
+def deploy_started(environment: str, deployment_id: int, sha: str, at: str, commit_url: str = "") -> None:
+    """Mark a deploy of `environment` in progress, under its full SHA when GitLab can tell it.
+
+    The commits API is asked only when neither `sha` nor `commit_url` holds the full SHA; if that call
+    fails the mark is recorded under the given (short) SHA: the mark matters more than the SHA.
+    """
     ctx, now = context(), clock()
+    try:
+        sha = full_sha(ctx.gitlab, sha, commit_url)
+    except GitLabError as exc:
+        log.warning("deploy %s: keeping short SHA %s (%s)", deployment_id, sha, exc)
     ctx.state.record_deployment(
         environment, Deployment(int(deployment_id), sha, sha[:8], _at(at), DeploymentStatus.RUNNING)
     )
-    audit(ctx, now, "deploy_started", environment, f"deployment {deployment_id} running")
+    audit(ctx, now, "deploy_started", environment, f"deployment {deployment_id} running", sha=sha)
 
 
 @bound_job

@@ -90,7 +90,10 @@ def test_running_then_failed_mark_and_clear_the_deploy_in_progress(app: Served) 
     app.webhook(hook("running", 43, status_changed_at="2026-01-09 13:05:00 UTC"))
     app.webhook(hook("failed", 43, status_changed_at="2026-01-09T13:35:00Z"))
     assert app.jobs() == [
-        ("scheduler.jobs.deploy_started", ("gprd", 43, SHA, "2026-01-09T13:05:00+00:00")),
+        (
+            "scheduler.jobs.deploy_started",
+            ("gprd", 43, SHA, "2026-01-09T13:05:00+00:00", hook()["commit_url"]),
+        ),
         ("scheduler.jobs.deploy_ended", ("gprd", 43, "failed", "2026-01-09T13:35:00+00:00")),
     ]
 

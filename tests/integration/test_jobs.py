@@ -9,6 +9,7 @@ from datetime import timedelta
 
 import pytest
 from freezegun import freeze_time
+from rq.registry import FailedJobRegistry
 
 from bot.cli_worker import cron_tick
 from scheduler import jobs, worker_context
@@ -404,3 +405,45 @@ def test_every_decision_and_action_is_audited_with_actor_and_reason(
     assert {"deployed", "decided", "proposed", "approved", "intent", "pipeline_created"} <= actions
     approved = next(e for e in entries if e.action == "approved")
     assert approved.actor == "U1" and approved.reason
+
+
+def start_deploy(ctx: WorkerContext, sha: str, *commit_url: str) -> None:
+    """Run `deploy_started` for gstg deployment 42 (no `commit_url`: a job queued before it existed)."""
+    ctx.queue.enqueue("scheduler.jobs.deploy_started", "gstg", 42, sha, SATURDAY.isoformat(), *commit_url)
+    work(ctx)
+    assert FailedJobRegistry(queue=ctx.queue).count == 0
+
+
+@freeze_time(SATURDAY, tick=True)
+def test_a_started_deploy_with_a_short_sha_is_marked_under_the_full_sha_from_the_commits_api(
+    ctx: WorkerContext, gitlab: FakeGitLab
+) -> None:
+    gitlab.commits = [DEPLOYED]
+    start_deploy(ctx, DEPLOYED[:8])
+    running = ctx.state.deployment_in_progress("gstg")
+    assert running is not None and running.sha == DEPLOYED and running.short_sha == DEPLOYED[:8]
+    assert [c.params["sha"] for c in gitlab.calls("commit")] == [DEPLOYED[:8]]
+
+
+@freeze_time(SATURDAY, tick=True)
+def test_a_started_deploy_takes_the_full_sha_from_its_commit_url_without_asking_gitlab(
+    ctx: WorkerContext, gitlab: FakeGitLab
+) -> None:
+    start_deploy(ctx, DEPLOYED[:8], COMMIT_URL)
+    running = ctx.state.deployment_in_progress("gstg")
+    assert running is not None and running.sha == DEPLOYED
+    assert gitlab.calls("commit") == []
+
+
+@freeze_time(SATURDAY, tick=True)
+def test_a_started_deploy_is_still_marked_under_its_short_sha_when_gitlab_is_down(
+    ctx: WorkerContext, gitlab: FakeGitLab
+) -> None:
+    gitlab.commits = [DEPLOYED]
+    gitlab.fail_next(503, times=5)
+    start_deploy(ctx, DEPLOYED[:8], "https://gitlab.example.com/app/-/commit/c0ffeedd")
+    running = ctx.state.deployment_in_progress("gstg")
+    assert running is not None and running.sha == DEPLOYED[:8] and running.deployment_id == 42
+    assert gitlab.calls("commit")
+    started = [e for e in ctx.state.audit_log(limit=20, environment="gstg") if e.action == "deploy_started"]
+    assert len(started) == 1 and started[0].details["sha"] == DEPLOYED[:8]
