@@ -14,6 +14,7 @@ from typing import Any, TextIO
 from urllib.parse import unquote, urlsplit
 
 import structlog
+from pydantic import SecretStr
 from structlog.typing import EventDict, Processor, WrappedLogger
 
 from bot.settings import Settings
@@ -71,18 +72,12 @@ class SecretRedactor:
 
 
 def secret_values(settings: Settings) -> list[str]:
-    """Every configured credential, including a password embedded in the Redis URL."""
-    values = [
-        settings.slack_bot_token.get_secret_value(),
-        settings.slack_signing_secret.get_secret_value(),
-        settings.gitlab_token.get_secret_value(),
-        settings.gitlab_webhook_secret.get_secret_value(),
-        settings.grafana_token.get_secret_value(),
-        settings.redis_password.get_secret_value(),
-    ]
-    url_password = urlsplit(settings.redis_url).password
-    if url_password:
-        values += [url_password, unquote(url_password)]
+    """Every configured credential (each `SecretStr` setting), and passwords embedded in URLs and DSNs."""
+    values = [v.get_secret_value() for v in vars(settings).values() if isinstance(v, SecretStr)]
+    for url in [settings.redis_url, *values]:
+        password = urlsplit(url).password if "://" in url else None
+        if password:
+            values += [password, unquote(password)]
     return [v for v in values if v]
 
 

@@ -21,7 +21,18 @@ GITLAB_TOKEN = "glpat-Zz9Yy8Xx7Ww6Vv5Uu4Tt"
 WEBHOOK_SECRET = "hook-secret-value-42"
 GRAFANA_TOKEN = "glsa_grafanaServiceAccount_0123"
 REDIS_PASSWORD = "r3dis-pa55word"
-ALL_SECRETS = [SLACK_TOKEN, SIGNING_SECRET, GITLAB_TOKEN, WEBHOOK_SECRET, GRAFANA_TOKEN, REDIS_PASSWORD]
+PROMETHEUS_TOKEN = "prom-bearer-0987"
+DSN_PASSWORD = "pg-pa55-main"
+ALL_SECRETS = [
+    SLACK_TOKEN,
+    SIGNING_SECRET,
+    GITLAB_TOKEN,
+    WEBHOOK_SECRET,
+    GRAFANA_TOKEN,
+    REDIS_PASSWORD,
+    PROMETHEUS_TOKEN,
+    DSN_PASSWORD,
+]
 
 
 @pytest.fixture
@@ -32,6 +43,8 @@ def settings() -> Settings:
         gitlab_token=SecretStr(GITLAB_TOKEN),
         gitlab_webhook_secret=SecretStr(WEBHOOK_SECRET),
         grafana_token=SecretStr(GRAFANA_TOKEN),
+        prometheus_token=SecretStr(PROMETHEUS_TOKEN),
+        database_main_dsn=SecretStr(f"postgresql://pdm:{DSN_PASSWORD}@db:5432/gitlab"),
         redis_url=f"redis://:{REDIS_PASSWORD}@redis:6379/0",
     )
 
@@ -108,8 +121,9 @@ def test_configured_secret_values_are_removed_from_messages_and_nested_values(ou
     log.info(f"posting with {SLACK_TOKEN} and {SIGNING_SECRET}")
     log.info("payload", body={"text": f"hook {WEBHOOK_SECRET}", "list": [GRAFANA_TOKEN, (GITLAB_TOKEN,)]})
     log.info("connecting", url=f"redis://:{REDIS_PASSWORD}@redis:6379/0")
+    log.info(f"querying with {PROMETHEUS_TOKEN}", note=f"main db password is {DSN_PASSWORD}")
     assert_no_secret(out.getvalue())
-    assert out.getvalue().count(REDACTED) >= 6
+    assert out.getvalue().count(REDACTED) >= 8
 
 
 def test_secrets_inside_exception_text_and_tracebacks_are_redacted(out: io.StringIO) -> None:
