@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from typing import Any
 
 import click
@@ -66,4 +67,7 @@ def serve(host: str, port: int | None, workers: int, threads: int) -> None:
     settings = Settings()
     configure_logging(settings)
     app = app_from_settings(settings)
+    # The ~100k objects of the loaded app never die: keep them out of every later collection, so a full
+    # collection in a worker takes well under a millisecond, not tens, while 8 requests wait (ack p99).
+    gc.freeze()
     Server(app, gunicorn_options(host, port or settings.port, workers, threads)).run()

@@ -16,7 +16,7 @@ from scheduler.natures import ALL_NATURES
 from scheduler.plan import decide, project
 from scheduler.policy.guards import GuardResult
 from scheduler.policy.model import Policy
-from scheduler.state import State
+from scheduler.state import Snapshot, State
 
 PROJECTION_HORIZON = timedelta(days=14)
 HISTORY_LIMIT = 10
@@ -39,6 +39,10 @@ class StateReader:
 
     def _environments(self, env: str | None) -> list[str]:
         return [env] if env else [e.name for e in self._policy.environments]
+
+    def _snapshot(self) -> Snapshot:
+        """Every environment's state in two Redis round trips (an environment's upstream included)."""
+        return self._state.snapshot(self._environments(None))
 
     def answer(self, command: Command) -> list[blocks.Block]:
         """Blocks answering a read-only command."""
@@ -65,13 +69,14 @@ class StateReader:
 
     def status(self, env: str) -> StatusView:
         """Total pending, split by nature and database, decision, next window, guards, rollback line."""
-        active_runs = self._state.active_runs()
-        env_state = load_env_state(self._state, self._policy, env, active_runs=active_runs)
+        snapshot = self._snapshot()
+        active_runs = snapshot.active_runs()
+        env_state = load_env_state(snapshot, self._policy, env, active_runs=active_runs)
         decision = decide(env_state, self._policy, self._clock())
         split = Counter(
             (p.classification.primary_nature, str(p.classification.database)) for p in env_state.pending
         )
-        pause = self._state.effective_pause(env) if env_state.paused else None
+        pause = snapshot.effective_pause(env) if env_state.paused else None
         active = [r for r in active_runs if r.environment == env]
         return StatusView(
             environment=env,
@@ -81,18 +86,19 @@ class StateReader:
             action=str(decision.action),
             reasons=list(decision.reasons),
             guards=_guard_lines(decision.guards),
-            rollback_line=self.rollback_line(env),
+            rollback_line=self.rollback_line(env, snapshot),
             paused=f"{pause.reason or 'no reason given'} (by <@{pause.actor}>)" if pause else None,
             holds=sorted(env_state.holds),
             active_run=f"{active[-1].id} ({active[-1].status})" if active else None,
             deploy_in_progress=env_state.deploy_running,
         )
 
-    def rollback_line(self, env: str) -> str:
+    @staticmethod
+    def rollback_line(env: str, reads: Snapshot) -> str:
         """What the last successful run did to rollbacks."""
-        run = self._state.last_successful_run(env)
+        run = reads.last_successful_run(env)
         if run is None:
-            baseline = self._state.baseline(env)
+            baseline = reads.baseline(env)
             since = f" (pending counted from baseline `{baseline.sha[:8]}`)" if baseline else ""
             return f"no PDM run recorded on {env}{since}"
         when = blocks.slack_date(run.finished_at) if run.finished_at else "an unknown time"
@@ -109,7 +115,8 @@ class StateReader:
     def plan(self, env: str) -> PlanView:
         """The decision now and the projected runs."""
         at = self._clock()
-        env_state = load_env_state(self._state, self._policy, env, active_runs=self._state.active_runs())
+        snapshot = self._snapshot()
+        env_state = load_env_state(snapshot, self._policy, env, active_runs=snapshot.active_runs())
         decision = decide(env_state, self._policy, at)
         runs = project(env_state, self._policy, at, PROJECTION_HORIZON)
         return PlanView(
@@ -159,8 +166,9 @@ class StateReader:
             nature: not denied and any(w.is_open(at) for w in self._policy.allow_windows(nature))
             for nature in ALL_NATURES
         }
+        snapshot = self._snapshot()
         for env in self._environments(None):
-            env_state = load_env_state(self._state, self._policy, env, active_runs=self._state.active_runs())
+            env_state = load_env_state(snapshot, self._policy, env, active_runs=snapshot.active_runs())
             split = Counter(
                 (str(p.classification.primary_nature), str(p.classification.database))
                 for p in env_state.pending
@@ -174,7 +182,7 @@ class StateReader:
             metrics.OLDEST_PENDING_AGE.labels(env).set(
                 (at - min(deployed)).total_seconds() if deployed else 0
             )
-            last = self._state.last_successful_run(env)
+            last = snapshot.last_successful_run(env)
             if last is not None and last.finished_at is not None:
                 metrics.LAST_SUCCESSFUL_RUN.labels(env).set(last.finished_at.timestamp())
             metrics.record_decision(env, str(decide(env_state, self._policy, at).action))

@@ -4,14 +4,28 @@ and the DB load from Prometheus)."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
+from typing import Protocol
 
 from scheduler.errors import MetricsSourceError
 from scheduler.gitlab import GitLabAdapter
 from scheduler.policy.decision import Approval, DeployedPackage, EnvState, ManualRequest, PendingMigration
 from scheduler.policy.model import Policy
-from scheduler.records import DeploymentStatus, Run, RunStatus
-from scheduler.state import State
+from scheduler.records import Deployment, DeploymentStatus, Lock, Note, Run, RunStatus
+from scheduler.records import PendingMigration as StoredPending
 from scheduler.worker_context import BOT_ACTOR, MetricsSource
+
+
+class StateReads(Protocol):
+    """The reads `load_env_state` makes: `scheduler.state.State`, or a `Snapshot` of it."""
+
+    def pending(self, env: str) -> list[StoredPending]: ...
+    def deployments(self, env: str, limit: int = ...) -> list[Deployment]: ...
+    def deployment_in_progress(self, env: str) -> Deployment | None: ...
+    def lock_holder(self, env: str) -> Lock | None: ...
+    def effective_pause(self, env: str) -> Note | None: ...
+    def holds(self) -> dict[str, Note]: ...
+    def successes(self, env: str) -> dict[str, datetime]: ...
 
 
 def approved_run(active: Sequence[Run], env: str) -> Run | None:
@@ -34,7 +48,7 @@ def read_db_load(policy: Policy, metrics: MetricsSource | None) -> tuple[float |
 
 
 def load_env_state(
-    state: State,
+    state: StateReads,
     policy: Policy,
     env: str,
     *,
@@ -43,7 +57,8 @@ def load_env_state(
     metrics: MetricsSource | None = None,
 ) -> EnvState:
     """Everything `decide` needs about `env`. Without `gitlab` incidents stay unknown; without
-    `metrics` (the web process) the DB load stays unknown."""
+    `metrics` (the web process) the DB load stays unknown. Pass `State.snapshot(...)` holding `env` and
+    its upstream chain to read Redis in two round trips."""
     spec = policy.environment(env)
     deploying = state.deployment_in_progress(env)
     lock = state.lock_holder(env)

@@ -25,12 +25,15 @@
 | pdm:audit                             | stream | at, actor, action, environment, reason, details JSON |
 | pdm:mutex:evaluate:{env}              | string | one evaluation of an environment at a time           |
 | pdm:metrics                           | hash   | counters behind /metrics (scheduler/telemetry.py)    |
+
+`State.snapshot` reads what the planner and `/pdm` answers need about several environments in two
+round trips (`Snapshot`), instead of one round trip per key.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
@@ -105,6 +108,27 @@ def _load(factory: Callable[[dict[str, Any]], T], raw: Any) -> T | None:
     return None if raw is None else factory(json.loads(_text(raw)))
 
 
+def _pending_of(raw: Mapping[Any, Any]) -> list[PendingMigration]:
+    items = [PendingMigration.from_dict(json.loads(_text(v))) for v in raw.values()]
+    return sorted(items, key=lambda m: m.version)
+
+
+def _holds_of(raw: Mapping[Any, Any]) -> dict[str, Note]:
+    return {_text(k): Note.from_dict(json.loads(_text(v))) for k, v in raw.items()}
+
+
+def _successes_of(raw: Mapping[Any, Any]) -> dict[str, datetime]:
+    return {_text(k): datetime.fromisoformat(_text(v)) for k, v in raw.items()}
+
+
+def _records_of(factory: Callable[[dict[str, Any]], T], values: Iterable[Any]) -> list[T]:
+    return [factory(json.loads(_text(v))) for v in values if v is not None]
+
+
+def _by_request(runs: Iterable[Run]) -> list[Run]:
+    return sorted(runs, key=lambda r: r.requested_at)
+
+
 def redact(details: Any) -> Any:
     """`details` with the values of secret-looking keys replaced, at any depth."""
     if isinstance(details, Mapping):
@@ -157,9 +181,7 @@ class State:
 
     def pending(self, env: str) -> list[PendingMigration]:
         """Pending migrations of `env`, by version."""
-        raw = self.r.hgetall(Keys.env(env, "pending"))
-        items = [PendingMigration.from_dict(json.loads(_text(v))) for v in raw.values()]
-        return sorted(items, key=lambda m: m.version)
+        return _pending_of(self.r.hgetall(Keys.env(env, "pending")))
 
     # Deployments --------------------------------------------------------------------------------
 
@@ -194,8 +216,9 @@ class State:
         ids = self.r.zrevrange(Keys.env(env, "deployments:order"), 0, limit - 1)
         if not ids:
             return []
-        raw = self.r.hmget(Keys.env(env, "deployments"), [_text(i) for i in ids])
-        return [Deployment.from_dict(json.loads(_text(v))) for v in raw if v is not None]
+        return _records_of(
+            Deployment.from_dict, self.r.hmget(Keys.env(env, "deployments"), [_text(i) for i in ids])
+        )
 
     def last_deployment(
         self, env: str, status: DeploymentStatus = DeploymentStatus.SUCCESS
@@ -269,7 +292,7 @@ class State:
 
     def active_runs(self) -> list[Run]:
         """Runs of every environment not yet finished (for reconciliation)."""
-        return sorted(self._runs(self.r.smembers(Keys.named("runs:active"))), key=lambda r: r.requested_at)
+        return _by_request(self._runs(self.r.smembers(Keys.named("runs:active"))))
 
     def last_successful_run(self, env: str) -> Run | None:
         """The last run of `env` that ended in success."""
@@ -280,7 +303,7 @@ class State:
         keys = [Keys.run(_text(i)) for i in ids]
         if not keys:
             return []
-        return [Run.from_dict(json.loads(_text(v))) for v in self.r.mget(keys) if v is not None]
+        return _records_of(Run.from_dict, self.r.mget(keys))
 
     # Approvals, pauses, holds, baselines, upstream successes ----------------------------------------
 
@@ -323,8 +346,7 @@ class State:
 
     def holds(self) -> dict[str, Note]:
         """Held versions and why."""
-        raw = self.r.hgetall(Keys.named("holds"))
-        return {_text(k): Note.from_dict(json.loads(_text(v))) for k, v in raw.items()}
+        return _holds_of(self.r.hgetall(Keys.named("holds")))
 
     def set_baseline(self, env: str, baseline: Baseline) -> None:
         """Set where pending detection of `env` starts when no run succeeded yet."""
@@ -342,8 +364,7 @@ class State:
 
     def successes(self, env: str) -> dict[str, datetime]:
         """Versions that succeeded in `env` and when."""
-        raw = self.r.hgetall(Keys.env(env, "succeeded"))
-        return {_text(k): datetime.fromisoformat(_text(v)) for k, v in raw.items()}
+        return _successes_of(self.r.hgetall(Keys.env(env, "succeeded")))
 
     # Environment lock -----------------------------------------------------------------------------
 
@@ -393,6 +414,60 @@ class State:
             if taken:
                 with suppress(redis.exceptions.LockError):
                     lock.release()
+
+    # Snapshot -------------------------------------------------------------------------------------
+
+    def snapshot(self, envs: Sequence[str], *, deployments: int = 50) -> Snapshot:
+        """What the planner and the `/pdm` answers read about `envs` (and the global keys), in two
+        round trips: the keys, then the run and deployment records they point to."""
+        names = list(dict.fromkeys(envs))
+        parts = ("pending", "deploying", "lock", "pause", "succeeded", "last_success")
+        with self.r.pipeline(transaction=False) as pipe:
+            pipe.smembers(Keys.named("runs:active"))
+            pipe.get(Keys.named("pause:global"))
+            pipe.hgetall(Keys.named("holds"))
+            pipe.hgetall(Keys.named("baselines"))
+            for env in names:
+                pipe.hgetall(Keys.env(env, "pending"))
+                pipe.get(Keys.env(env, "deploying"))
+                pipe.get(Keys.env(env, "lock"))
+                pipe.get(Keys.env(env, "pause"))
+                pipe.hgetall(Keys.env(env, "succeeded"))
+                pipe.get(Keys.env(env, "last_success"))
+                pipe.zrevrange(Keys.env(env, "deployments:order"), 0, deployments - 1)
+            active, global_pause, holds, baselines, *per_env = pipe.execute()
+        keys: dict[str, dict[str, Any]] = {}
+        order: dict[str, list[str]] = {}
+        for i, env in enumerate(names):
+            values = per_env[i * (len(parts) + 1) : (i + 1) * (len(parts) + 1)]
+            keys[env] = dict(zip(parts, values[:-1], strict=True))
+            order[env] = [_text(d) for d in values[-1]]
+        active_ids = [_text(i) for i in active]
+        last_ids = {env: _text(keys[env]["last_success"]) for env in names if keys[env]["last_success"]}
+        run_ids = list(dict.fromkeys([*active_ids, *last_ids.values()]))
+        with self.r.pipeline(transaction=False) as pipe:
+            if run_ids:
+                pipe.mget([Keys.run(i) for i in run_ids])
+            for env in names:
+                if order[env]:
+                    pipe.hmget(Keys.env(env, "deployments"), order[env])
+            replies = iter(pipe.execute())
+        runs = {r.id: r for r in _records_of(Run.from_dict, next(replies))} if run_ids else {}
+        history = {
+            env: _records_of(Deployment.from_dict, next(replies)) if order[env] else [] for env in names
+        }
+        return Snapshot(
+            envs=frozenset(names),
+            keys=keys,
+            global_pause=_load(Note.from_dict, global_pause),
+            holds=_holds_of(holds),
+            baselines={_text(k): v for k, v in baselines.items()},
+            active=_by_request(runs[i] for i in active_ids if i in runs),
+            runs=runs,
+            last_success=last_ids,
+            history=history,
+            history_limit=deployments,
+        )
 
     # Slack ----------------------------------------------------------------------------------------
 
@@ -445,3 +520,93 @@ class State:
 
 def _millis(ttl: timedelta) -> int:
     return max(1, int(ttl.total_seconds() * 1000))
+
+
+class Snapshot:
+    """The reads of `State.snapshot`, answered with `State`'s method names and types (no I/O)."""
+
+    def __init__(
+        self,
+        *,
+        envs: frozenset[str],
+        keys: dict[str, dict[str, Any]],
+        global_pause: Note | None,
+        holds: dict[str, Note],
+        baselines: dict[str, Any],
+        active: list[Run],
+        runs: dict[str, Run],
+        last_success: dict[str, str],
+        history: dict[str, list[Deployment]],
+        history_limit: int,
+    ) -> None:
+        self._envs = envs
+        self._keys = keys
+        self._global_pause = global_pause
+        self._holds = holds
+        self._baselines = baselines
+        self._active = active
+        self._runs = runs
+        self._last_success = last_success
+        self._history = history
+        self._history_limit = history_limit
+
+    def _env(self, env: str) -> dict[str, Any]:
+        if env not in self._envs:
+            raise ValueError(f"the snapshot has no environment {env!r}")
+        return self._keys[env]
+
+    def _key(self, env: str, part: str) -> Any:
+        return self._env(env)[part]
+
+    def pending(self, env: str) -> list[PendingMigration]:
+        """Pending migrations of `env`, by version."""
+        return _pending_of(self._key(env, "pending"))
+
+    def deployments(self, env: str, limit: int = 20) -> list[Deployment]:
+        """Deployment history of `env`, newest first (at most the snapshot's `deployments`)."""
+        if limit > self._history_limit:
+            raise ValueError(f"the snapshot holds {self._history_limit} deployments, not {limit}")
+        self._env(env)
+        return self._history[env][:limit]
+
+    def deployment_in_progress(self, env: str) -> Deployment | None:
+        """The running deployment of `env`, if any."""
+        return _load(Deployment.from_dict, self._key(env, "deploying"))
+
+    def lock_holder(self, env: str) -> Lock | None:
+        """The lock of `env`, if held."""
+        return _load(Lock.from_dict, self._key(env, "lock"))
+
+    def pause(self, env: str | None) -> Note | None:
+        """The pause set on exactly `env` (None: the global one)."""
+        return self._global_pause if env is None else _load(Note.from_dict, self._key(env, "pause"))
+
+    def effective_pause(self, env: str) -> Note | None:
+        """The pause that stops `env`: its own, else the global one."""
+        return self.pause(env) or self.pause(None)
+
+    def holds(self) -> dict[str, Note]:
+        """Held versions and why."""
+        return dict(self._holds)
+
+    def successes(self, env: str) -> dict[str, datetime]:
+        """Versions that succeeded in `env` and when."""
+        return _successes_of(self._key(env, "succeeded"))
+
+    def active_runs(self) -> list[Run]:
+        """Runs of every environment not yet finished, by request time."""
+        return list(self._active)
+
+    def last_successful_run(self, env: str) -> Run | None:
+        """The last run of `env` that ended in success; raises UnknownRun when its record is gone."""
+        self._env(env)
+        run_id = self._last_success.get(env)
+        if run_id is None:
+            return None
+        if run_id not in self._runs:
+            raise UnknownRun(f"no run '{run_id}'")
+        return self._runs[run_id]
+
+    def baseline(self, env: str) -> Baseline | None:
+        """The baseline of `env`."""
+        return _load(Baseline.from_dict, self._baselines.get(env))
