@@ -12,6 +12,11 @@ from pathlib import Path
 import pytest
 import redis
 
+from scheduler import worker_context
+from scheduler.worker_context import WorkerContext
+from tests.servers.fake_gitlab import FakeGitLab, FakeGitLabServer
+from tests.support.worker import TOKEN, make_context
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -66,3 +71,20 @@ def redis_url(redis_server: str) -> Iterator[str]:
     client.flushdb()
     yield redis_server
     client.flushdb()
+
+
+@pytest.fixture
+def gitlab() -> Iterator[FakeGitLab]:
+    """A fake GitLab REST API on a free 127.0.0.1 port."""
+    server = FakeGitLabServer(FakeGitLab(token=TOKEN)).start()
+    yield server.fake
+    server.stop()
+
+
+@pytest.fixture
+def ctx(redis_url: str, gitlab: FakeGitLab) -> Iterator[WorkerContext]:
+    """A worker context on the test Redis and the fake GitLab, installed for the jobs."""
+    context = make_context(redis_url, gitlab.url)
+    worker_context.install(context)
+    yield context
+    worker_context.install(None)

@@ -7,18 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from tests.servers.fake_gitlab import FakeGitLab, FakeGitLabServer
+from tests.servers.fake_gitlab import FakeGitLab
 from tests.servers.fake_slack import FakeSlack, serve_fake_slack
 from tests.support.e2e import Stack
 from tests.support.web import Served
-from tests.support.worker import TOKEN
-
-
-@pytest.fixture
-def gitlab() -> Iterator[FakeGitLab]:
-    server = FakeGitLabServer(FakeGitLab(token=TOKEN)).start()
-    yield server.fake
-    server.stop()
 
 
 @pytest.fixture

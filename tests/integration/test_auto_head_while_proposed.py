@@ -16,15 +16,15 @@ from scheduler.policy.model import load_policy
 from scheduler.records import Note, RunStatus
 from scheduler.worker_context import WorkerContext
 from tests.fakes import RecordingNotifier
-from tests.servers.fake_gitlab import FakeGitLab, FakeGitLabServer
+from tests.servers.fake_gitlab import FakeGitLab
 from tests.support.worker import (
     DEPLOYED,
     INDEX,
     NO_OP,
     POLICY,
     SATURDAY,
-    TOKEN,
     make_context,
+    notes,
     publish,
     run_due,
     work,
@@ -68,13 +68,6 @@ WEEKDAY_POLICY = (
 
 
 @pytest.fixture
-def gitlab() -> Iterator[FakeGitLab]:
-    server = FakeGitLabServer(FakeGitLab(token=TOKEN)).start()
-    yield server.fake
-    server.stop()
-
-
-@pytest.fixture
 def ctx(redis_url: str, gitlab: FakeGitLab) -> Iterator[WorkerContext]:
     context = dataclasses.replace(make_context(redis_url, gitlab.url), policy=load_policy(WEEKDAY_POLICY))
     assert isinstance(context.notifier, RecordingNotifier)
@@ -82,11 +75,6 @@ def ctx(redis_url: str, gitlab: FakeGitLab) -> Iterator[WorkerContext]:
     worker_context.install(context)
     yield context
     worker_context.install(None)
-
-
-def notes(ctx: WorkerContext) -> RecordingNotifier:
-    assert isinstance(ctx.notifier, RecordingNotifier)
-    return ctx.notifier
 
 
 def deploy(ctx: WorkerContext, at: datetime) -> None:

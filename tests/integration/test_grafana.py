@@ -19,9 +19,9 @@ from scheduler.records import Run, RunStatus
 from scheduler.telemetry import Telemetry, install_telemetry
 from scheduler.worker_context import WorkerContext
 from tests.conftest import REPO_ROOT, free_port
-from tests.servers.fake_gitlab import FakeGitLab, FakeGitLabServer
+from tests.servers.fake_gitlab import FakeGitLab
 from tests.servers.fake_grafana import FakeGrafana, FakeGrafanaServer
-from tests.support.worker import DEPLOYED, NO_OP, SATURDAY, TOKEN, make_context, publish, run_due, work
+from tests.support.worker import DEPLOYED, NO_OP, SATURDAY, make_context, publish, run_due, work
 
 GRAFANA_TOKEN = "glsa_pdmTestServiceAccount_4f2a"
 T0 = datetime(2026, 1, 10, 3, 0, tzinfo=UTC)
@@ -41,13 +41,6 @@ RUN = Run(
 @pytest.fixture
 def grafana() -> Iterator[FakeGrafana]:
     server = FakeGrafanaServer().start()
-    yield server.fake
-    server.stop()
-
-
-@pytest.fixture
-def gitlab() -> Iterator[FakeGitLab]:
-    server = FakeGitLabServer(FakeGitLab(token=TOKEN)).start()
     yield server.fake
     server.stop()
 

@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import dataclasses
 import threading
-from collections.abc import Iterator
 from datetime import timedelta
 
-import pytest
 from freezegun import freeze_time
 from rq.registry import FailedJobRegistry
 
@@ -16,16 +14,15 @@ from scheduler import jobs, worker_context
 from scheduler.notes import RunEvent
 from scheduler.records import Run, RunStatus
 from scheduler.worker_context import WorkerContext
-from tests.fakes import RecordingNotifier
-from tests.servers.fake_gitlab import FakeGitLab, FakeGitLabServer
+from tests.servers.fake_gitlab import FakeGitLab
 from tests.support.worker import (
     DEPLOYED,
     INDEX,
     NO_OP,
     SATURDAY,
-    TOKEN,
     WEDNESDAY_NIGHT,
     make_context,
+    notes,
     publish,
     run_due,
     scheduled,
@@ -34,26 +31,6 @@ from tests.support.worker import (
 
 V1, V2, V3 = "20260105101500", "20260105102200", "20260105102900"
 COMMIT_URL = f"https://gitlab.example.com/app/-/commit/{DEPLOYED}"
-
-
-@pytest.fixture
-def gitlab() -> Iterator[FakeGitLab]:
-    server = FakeGitLabServer(FakeGitLab(token=TOKEN)).start()
-    yield server.fake
-    server.stop()
-
-
-@pytest.fixture
-def ctx(redis_url: str, gitlab: FakeGitLab) -> Iterator[WorkerContext]:
-    context = make_context(redis_url, gitlab.url)
-    worker_context.install(context)
-    yield context
-    worker_context.install(None)
-
-
-def notes(ctx: WorkerContext) -> RecordingNotifier:
-    assert isinstance(ctx.notifier, RecordingNotifier)
-    return ctx.notifier
 
 
 def deploy(ctx: WorkerContext) -> None:

@@ -14,19 +14,12 @@ import pytest
 from scheduler import jobs, worker_context
 from scheduler.records import RunStatus
 from scheduler.worker_context import WorkerContext
-from tests.servers.fake_gitlab import FakeGitLab, FakeGitLabServer
+from tests.servers.fake_gitlab import FakeGitLab
 from tests.servers.fake_slack import FakeSlack, serve_fake_slack
 from tests.support.processes import kill_tree, pdm_processes, wait_for
-from tests.support.worker import DEPLOYED, INDEX, NO_OP, TOKEN, make_context, publish, run_due, work
+from tests.support.worker import DEPLOYED, INDEX, NO_OP, make_context, publish, run_due, work
 
 V1 = "20260105101500"
-
-
-@pytest.fixture
-def gitlab() -> Iterator[FakeGitLab]:
-    server = FakeGitLabServer(FakeGitLab(token=TOKEN)).start()
-    yield server.fake
-    server.stop()
 
 
 @pytest.fixture

@@ -27,20 +27,13 @@ from scheduler.records import Note
 from scheduler.state import State
 from scheduler.telemetry import Telemetry, install_telemetry
 from scheduler.worker_context import WorkerContext
-from tests.servers.fake_gitlab import FakeGitLab, FakeGitLabServer
+from tests.servers.fake_gitlab import FakeGitLab
 from tests.support.web import WEBHOOK_SECRET, http, settings_for
-from tests.support.worker import DEPLOYED, INDEX, NO_OP, TOKEN, make_context, policy, publish, run_due, work
+from tests.support.worker import DEPLOYED, INDEX, NO_OP, make_context, policy, publish, run_due, work
 
 V1, V2 = "20260105101500", "20260105102200"
 WEDNESDAY_NIGHT = "2026-01-07T03:00:00+00:00"  # the weekend window is closed
 Samples = dict[tuple[str, tuple[tuple[str, str], ...]], float]
-
-
-@pytest.fixture
-def gitlab() -> Iterator[FakeGitLab]:
-    server = FakeGitLabServer(FakeGitLab(token=TOKEN)).start()
-    yield server.fake
-    server.stop()
 
 
 @pytest.fixture

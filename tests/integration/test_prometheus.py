@@ -23,14 +23,13 @@ from scheduler.telemetry import Telemetry, install_telemetry
 from scheduler.worker_context import WorkerContext
 from tests.conftest import free_port
 from tests.fakes import RecordingNotifier
-from tests.servers.fake_gitlab import FakeGitLab, FakeGitLabServer
+from tests.servers.fake_gitlab import FakeGitLab
 from tests.servers.fake_prometheus import FakePrometheus, FakePrometheusServer, success
 from tests.support.worker import (
     DEPLOYED,
     NO_OP,
     POLICY,
     SATURDAY,
-    TOKEN,
     make_context,
     publish,
     run_due,
@@ -168,13 +167,6 @@ def test_credentials_in_the_url_never_reach_a_message() -> None:
 
 
 # The worker --------------------------------------------------------------------------------------------
-
-
-@pytest.fixture
-def gitlab() -> Iterator[FakeGitLab]:
-    server = FakeGitLabServer(FakeGitLab(token=TOKEN)).start()
-    yield server.fake
-    server.stop()
 
 
 def guarded_context(

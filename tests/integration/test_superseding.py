@@ -4,43 +4,20 @@ approved batch (real Redis, real RQ, python-gitlab on the fake GitLab)."""
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterator
 from datetime import UTC, datetime
 
-import pytest
 from freezegun import freeze_time
 
-from scheduler import jobs, worker_context
+from scheduler import jobs
 from scheduler.notes import RunEvent
 from scheduler.records import Run, RunStatus
 from scheduler.worker_context import WorkerContext
-from tests.fakes import RecordingNotifier
-from tests.servers.fake_gitlab import FakeGitLab, FakeGitLabServer
-from tests.support.worker import DEPLOYED, INDEX, NEXT_SATURDAY, TOKEN, make_context, publish, work
+from tests.servers.fake_gitlab import FakeGitLab
+from tests.support.worker import DEPLOYED, INDEX, NEXT_SATURDAY, notes, publish, work
 
 V1, V2 = "20260105101500", "20260105102200"
 WEDNESDAY_10 = datetime(2026, 1, 7, 10, 0, tzinfo=UTC)  # working hours, 62 h before the weekend window
 COMMIT_URL = f"https://gitlab.example.com/app/-/commit/{DEPLOYED}"
-
-
-@pytest.fixture
-def gitlab() -> Iterator[FakeGitLab]:
-    server = FakeGitLabServer(FakeGitLab(token=TOKEN)).start()
-    yield server.fake
-    server.stop()
-
-
-@pytest.fixture
-def ctx(redis_url: str, gitlab: FakeGitLab) -> Iterator[WorkerContext]:
-    context = make_context(redis_url, gitlab.url)
-    worker_context.install(context)
-    yield context
-    worker_context.install(None)
-
-
-def notes(ctx: WorkerContext) -> RecordingNotifier:
-    assert isinstance(ctx.notifier, RecordingNotifier)
-    return ctx.notifier
 
 
 def proposed_ahead(ctx: WorkerContext, gitlab: FakeGitLab) -> Run:

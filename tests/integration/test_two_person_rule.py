@@ -14,20 +14,13 @@ from scheduler.policy.model import load_policy
 from scheduler.records import Run, RunStatus
 from scheduler.worker_context import WorkerContext
 from tests.fakes import RecordingNotifier
-from tests.servers.fake_gitlab import FakeGitLab, FakeGitLabServer
-from tests.support.worker import DEPLOYED, INDEX, NO_OP, POLICY, SATURDAY, TOKEN, make_context, publish, work
+from tests.servers.fake_gitlab import FakeGitLab
+from tests.support.worker import DEPLOYED, INDEX, NO_OP, POLICY, SATURDAY, make_context, publish, work
 
 V1 = "20260105101500"
 TWO_PERSON = POLICY.replace("approvers: {users: [U1, U2]}", "approvers: {users: [U1, U2, U3]}") + (
     "two_person_natures: [index_and_constraint]\n"
 )
-
-
-@pytest.fixture
-def gitlab() -> Iterator[FakeGitLab]:
-    server = FakeGitLabServer(FakeGitLab(token=TOKEN)).start()
-    yield server.fake
-    server.stop()
 
 
 @pytest.fixture

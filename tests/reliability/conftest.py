@@ -14,13 +14,10 @@ from pathlib import Path
 import pytest
 import redis
 
-from scheduler import worker_context
-from scheduler.worker_context import WorkerContext
 from tests.conftest import free_port
-from tests.servers.fake_gitlab import FakeGitLab, FakeGitLabServer
+from tests.servers.fake_gitlab import FakeGitLab
 from tests.servers.fake_slack import FakeSlack, serve_fake_slack
 from tests.support.processes import pdm_processes, wait_for
-from tests.support.worker import TOKEN, make_context
 
 
 @dataclass
@@ -87,23 +84,8 @@ def own_redis(tmp_path: Path) -> Iterator[RedisProcess]:
 
 
 @pytest.fixture
-def gitlab() -> Iterator[FakeGitLab]:
-    server = FakeGitLabServer(FakeGitLab(token=TOKEN)).start()
-    yield server.fake
-    server.stop()
-
-
-@pytest.fixture
 def slack() -> Iterator[FakeSlack]:
     yield from serve_fake_slack({"S0RELEASE": ["U0GROUPIE"]})
-
-
-@pytest.fixture
-def ctx(redis_url: str, gitlab: FakeGitLab) -> Iterator[WorkerContext]:
-    context = make_context(redis_url, gitlab.url)
-    worker_context.install(context)
-    yield context
-    worker_context.install(None)
 
 
 @pytest.fixture

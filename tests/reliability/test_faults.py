@@ -34,6 +34,7 @@ from tests.support.worker import (
     SATURDAY,
     TOKEN,
     make_context,
+    notes,
     policy,
     publish,
     run_due,
@@ -48,11 +49,6 @@ COMMIT_URL = f"https://gitlab.example.com/app/-/commit/{DEPLOYED}"
 def deploy(ctx: WorkerContext, at: datetime = SATURDAY) -> None:
     ctx.queue.enqueue("scheduler.jobs.on_deploy", "gstg", 41, DEPLOYED[:8], at.isoformat(), COMMIT_URL)
     work(ctx)
-
-
-def notes(ctx: WorkerContext) -> RecordingNotifier:
-    assert isinstance(ctx.notifier, RecordingNotifier)
-    return ctx.notifier
 
 
 # Redis ---------------------------------------------------------------------------------------------

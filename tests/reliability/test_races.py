@@ -15,10 +15,9 @@ from freezegun import freeze_time
 from scheduler import jobs
 from scheduler.records import Note, RunStatus
 from scheduler.worker_context import WorkerContext
-from tests.fakes import RecordingNotifier
 from tests.servers.fake_gitlab import FakeGitLab
 from tests.servers.fake_slack import FakeSlack
-from tests.support.worker import DEPLOYED, INDEX, NO_OP, SATURDAY, publish, run_due, work
+from tests.support.worker import DEPLOYED, INDEX, NO_OP, SATURDAY, notes, publish, run_due, work
 
 V1, V2, V3 = "20260105101500", "20260105102200", "20260105102900"
 COMMIT_URL = f"https://gitlab.example.com/app/-/commit/{DEPLOYED}"
@@ -42,11 +41,6 @@ def together(*calls: Callable[[], None]) -> None:
         t.start()
     for t in threads:
         t.join()
-
-
-def notes(ctx: WorkerContext) -> RecordingNotifier:
-    assert isinstance(ctx.notifier, RecordingNotifier)
-    return ctx.notifier
 
 
 @freeze_time(SATURDAY, tick=True)

@@ -142,3 +142,9 @@ def run_due(ctx: WorkerContext, func: str | None = None) -> int:
             ctx.queue.enqueue_job(job)
             moved += 1
     return moved
+
+
+def notes(ctx: WorkerContext) -> RecordingNotifier:
+    """The recording notifier of a test context."""
+    assert isinstance(ctx.notifier, RecordingNotifier)
+    return ctx.notifier
