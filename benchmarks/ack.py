@@ -14,7 +14,6 @@ import hmac
 import math
 import os
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -28,6 +27,7 @@ from pathlib import Path
 from urllib.parse import urlencode
 
 from redis import Redis
+from serving import free_port, wait_for
 
 from scheduler.classify.model import Classification
 from scheduler.natures import ALL_NATURES
@@ -50,24 +50,6 @@ natures:
   unknown: {windows: [weekend], mode: manual}
 approvers: {users: [U0APPROVER]}
 """
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def wait_for(url: str, seconds: float = 20) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(url, timeout=1) as response:
-                if response.status == 200:
-                    return
-        except (OSError, urllib.error.URLError):
-            time.sleep(0.1)
-    raise SystemExit(f"{url} did not come up")
 
 
 def seed(redis_url: str) -> None:
