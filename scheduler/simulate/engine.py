@@ -36,7 +36,6 @@ from scheduler.simulate.scenario import DeploySpec, MigrationSpec, Scenario
 
 Resolution = Literal["event", "minute"]
 _MINUTE = timedelta(minutes=1)
-_MAX_BOUNDARIES = 200_000
 
 
 class _Kind(IntEnum):
@@ -339,18 +338,8 @@ class AfterEachDeploy:
 
 
 def _window_boundaries(window: Window, start: datetime, end: datetime) -> list[datetime]:
-    if window.start is not None and window.end is not None:
-        return [window.start, window.end]
-    if window.schedule is None or window.duration is None:
-        return []
-    out: list[datetime] = []
-    t: datetime | None = start - window.duration
-    while t is not None and len(out) < _MAX_BOUNDARIES:
-        t = window.next_open(t)
-        if t is None or t > end:
-            break
-        out += [t, t + window.duration]
-    return out
+    """Where `window` opens or closes in [start, end] (merged stretches: touching openings are one)."""
+    return [b for pair in window.openings(start, end) for b in pair if b is not None]
 
 
 def boundaries(policy: Policy, start: datetime, end: datetime) -> list[datetime]:
