@@ -42,3 +42,5 @@ class Settings(BaseSettings):
     starting_soon_seconds: int = 300
     run_lock_ttl_seconds: int = 300
     poll_interval_seconds: int = 20
+    # Wall-clock budget of one evaluation's decision; an overrun is aborted, audited and reported.
+    evaluation_budget_seconds: float = 30.0

@@ -12,6 +12,7 @@ import logging
 from datetime import datetime, timedelta
 
 from scheduler import runs
+from scheduler.budget import BudgetExceeded, time_budget
 from scheduler.deploys import full_sha, refresh_pending
 from scheduler.envstate import approved_run, load_env_state
 from scheduler.errors import GitLabError, GitLabTransientError, InvalidRunTransition, PdmError, UnknownRun
@@ -21,6 +22,7 @@ from scheduler.notes import DiffNote, ProposalNote, RunEvent, RunNote, TextNote
 from scheduler.plan import decide, manual_head
 from scheduler.policy.decision import Action, Decision, PendingMigration
 from scheduler.policy.model import Mode
+from scheduler.policy.windows import format_duration
 from scheduler.records import Baseline, Deployment, DeploymentStatus, Note, Run, RunStatus, SlackMessage
 from scheduler.runs import JOB, announce, audit
 from scheduler.worker_context import BOT_ACTOR, WorkerContext, clock, context
@@ -32,6 +34,7 @@ EVALUATE_MUTEX_TTL = timedelta(minutes=2)
 EVALUATE_MUTEX_WAIT = timedelta(seconds=30)
 APPROVE_RETRY = timedelta(seconds=10)
 MANUAL_WAIT_MEMORY = timedelta(days=90)
+OVERRUN_NOTE_EVERY = timedelta(hours=1)
 
 
 def _at(text: str) -> datetime:
@@ -167,7 +170,25 @@ def _evaluate(ctx: WorkerContext, env: str, now: datetime) -> Decision | None:
             audit(ctx, now, "evaluate_skipped", env, "another evaluation held the environment too long")
             _schedule(ctx, env, now + ctx.timing.recheck, now)
             return None
-        return _decide_and_act(ctx, env, now)
+        try:
+            return _decide_and_act(ctx, env, now)
+        except BudgetExceeded as exc:
+            _overrun(ctx, env, now, exc)
+            return None
+
+
+def _overrun(ctx: WorkerContext, env: str, now: datetime, exc: BudgetExceeded) -> None:
+    """Report an evaluation that ran out of time (audit, metric, one Slack note an hour) and retry later."""
+    text = (
+        f":warning: the evaluation of {env} {exc} (PDM_EVALUATION_BUDGET_SECONDS) and was aborted: "
+        f"nothing was decided; it is retried in {format_duration(ctx.timing.recheck)}. "
+        "Check the policy's windows with `pdm-bot check-config`."
+    )
+    audit(ctx, now, "evaluate_overrun", env, str(exc), budget_seconds=exc.seconds)
+    ctx.telemetry.evaluation_overrun(env)
+    if ctx.state.claim(f"overrun-note:{env}", OVERRUN_NOTE_EVERY):
+        ctx.notifier.post(TextNote(env, None, text))
+    _schedule(ctx, env, now + ctx.timing.recheck, now)
 
 
 def _decide_and_act(ctx: WorkerContext, env: str, now: datetime) -> Decision:
@@ -175,7 +196,8 @@ def _decide_and_act(ctx: WorkerContext, env: str, now: datetime) -> Decision:
     es = load_env_state(
         ctx.state, ctx.policy, env, active_runs=active, gitlab=ctx.gitlab, metrics=ctx.metrics
     )
-    decision = decide(es, ctx.policy, now)
+    with time_budget(ctx.timing.evaluation_budget.total_seconds()):
+        decision = decide(es, ctx.policy, now)
     for guard in decision.guards:
         if not guard.ok:
             ctx.telemetry.guard_failed(env, guard.name)

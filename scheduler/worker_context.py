@@ -64,6 +64,7 @@ class Timing:
     max_attempts: int = 6
     backoff: timedelta = timedelta(seconds=5)
     backoff_cap: timedelta = timedelta(minutes=5)
+    evaluation_budget: timedelta = timedelta(seconds=30)
 
     def retry_delay(self, attempt: int) -> timedelta:
         """Exponential back-off for the `attempt`-th retry (0-based), capped."""
@@ -151,6 +152,7 @@ def from_settings(settings: Settings) -> WorkerContext:
             starting_soon=timedelta(seconds=settings.starting_soon_seconds),
             poll_interval=timedelta(seconds=min(30, settings.poll_interval_seconds)),
             lock_ttl=timedelta(seconds=settings.run_lock_ttl_seconds),
+            evaluation_budget=timedelta(seconds=settings.evaluation_budget_seconds),
         ),
         annotations=GrafanaAnnotations(settings.grafana_url, settings.grafana_token.get_secret_value())
         if settings.grafana_url

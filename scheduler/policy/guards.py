@@ -213,7 +213,7 @@ def preserve_rollback(enabled: bool, packages: Sequence[str | None], current: st
 def window_fit(estimate: timedelta, start: datetime, closes_at: datetime | None, window: str) -> GuardResult:
     """The estimated run must end before the window closes (or a deny window opens)."""
     if closes_at is None:
-        return GuardResult("window_fit", True, f"window {window} does not close")
+        return GuardResult("window_fit", True, f"window {window} is open until further notice")
     end = start + estimate
     if end > closes_at:
         return GuardResult(
