@@ -132,6 +132,7 @@ def deploy_started(environment: str, deployment_id: int, sha: str, at: str, comm
     ctx.state.record_deployment(
         environment, Deployment(int(deployment_id), sha, sha[:8], _at(at), DeploymentStatus.RUNNING)
     )
+    ctx.state.record_deploy_start(environment, int(deployment_id), _at(at))
     audit(ctx, now, "deploy_started", environment, f"deployment {deployment_id} running", sha=sha)
 
 

@@ -35,7 +35,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
 import redis
@@ -57,6 +57,7 @@ from scheduler.records import (
 T = TypeVar("T")
 SECRET_MARKERS = ("token", "secret", "password", "authorization", "dsn")
 REDACTED = "[redacted]"
+DEPLOY_STARTS_KEPT = timedelta(days=400)  # the longest deploy-forecast lookback a policy can ask for
 
 _RENEW = (
     "if redis.call('GET', KEYS[1]) == ARGV[1] then "
@@ -210,6 +211,19 @@ class State:
                 pipe.delete(marker)
 
         self.r.transaction(write, marker)
+
+    def record_deploy_start(self, env: str, deployment_id: int, at: datetime) -> None:
+        """Remember when a deploy of `env` started (the deploy forecast learns from these); starts older
+        than `DEPLOY_STARTS_KEPT` are dropped."""
+        key = Keys.env(env, "deploy_starts")
+        with self.r.pipeline(transaction=True) as pipe:
+            pipe.zadd(key, {str(deployment_id): at.timestamp()}, nx=True)
+            pipe.zremrangebyscore(key, "-inf", (at - DEPLOY_STARTS_KEPT).timestamp())
+            pipe.execute()
+
+    def deploy_starts(self, env: str) -> list[datetime]:
+        """Recorded deploy starts of `env`, oldest first."""
+        return _starts_of(self.r.zrange(Keys.env(env, "deploy_starts"), 0, -1, withscores=True))
 
     def deployments(self, env: str, limit: int = 20) -> list[Deployment]:
         """Deployment history of `env`, newest first."""
@@ -435,13 +449,16 @@ class State:
                 pipe.hgetall(Keys.env(env, "succeeded"))
                 pipe.get(Keys.env(env, "last_success"))
                 pipe.zrevrange(Keys.env(env, "deployments:order"), 0, deployments - 1)
+                pipe.zrange(Keys.env(env, "deploy_starts"), 0, -1, withscores=True)
             active, global_pause, holds, baselines, *per_env = pipe.execute()
         keys: dict[str, dict[str, Any]] = {}
         order: dict[str, list[str]] = {}
+        width = len(parts) + 2
         for i, env in enumerate(names):
-            values = per_env[i * (len(parts) + 1) : (i + 1) * (len(parts) + 1)]
-            keys[env] = dict(zip(parts, values[:-1], strict=True))
-            order[env] = [_text(d) for d in values[-1]]
+            values = per_env[i * width : (i + 1) * width]
+            keys[env] = dict(zip(parts, values[:-2], strict=True))
+            keys[env]["deploy_starts"] = values[-1]
+            order[env] = [_text(d) for d in values[-2]]
         active_ids = [_text(i) for i in active]
         last_ids = {env: _text(keys[env]["last_success"]) for env in names if keys[env]["last_success"]}
         run_ids = list(dict.fromkeys([*active_ids, *last_ids.values()]))
@@ -518,6 +535,10 @@ class State:
         return entries[:limit]
 
 
+def _starts_of(scored: list[tuple[Any, float]]) -> list[datetime]:
+    return [datetime.fromtimestamp(score, UTC) for _, score in scored]
+
+
 def _millis(ttl: timedelta) -> int:
     return max(1, int(ttl.total_seconds() * 1000))
 
@@ -572,6 +593,10 @@ class Snapshot:
     def deployment_in_progress(self, env: str) -> Deployment | None:
         """The running deployment of `env`, if any."""
         return _load(Deployment.from_dict, self._key(env, "deploying"))
+
+    def deploy_starts(self, env: str) -> list[datetime]:
+        """Recorded deploy starts of `env`, oldest first."""
+        return _starts_of(self._key(env, "deploy_starts"))
 
     def lock_holder(self, env: str) -> Lock | None:
         """The lock of `env`, if held."""

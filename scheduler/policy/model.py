@@ -213,6 +213,27 @@ class IncidentGuard(Strict):
     labels: list[str] = Field(default_factory=lambda: ["incident"])
 
 
+class DeployForecastSpec(Strict):
+    """Expect a deploy in each hour-of-week slot that saw one in at least `min_share` of the complete
+    past weeks within `lookback` (used when `deploy_schedule` is not set)."""
+
+    lookback: Duration = timedelta(days=28)
+    min_share: Annotated[float, Field(gt=0, le=1)] = 0.5
+
+    @field_validator("lookback")
+    @classmethod
+    def _whole_weeks(cls, value: timedelta) -> timedelta:
+        if value < timedelta(days=7):
+            raise ValueError("must cover at least one week (e.g. 28d)")
+        return value
+
+
+def _forecast_off(value: object) -> object:
+    if value is False or (isinstance(value, str) and value.strip().lower() in ("off", "false", "none")):
+        return None
+    return value
+
+
 class Guards(Strict):
     """Optional guards; the defaults block nothing."""
 
@@ -220,6 +241,9 @@ class Guards(Strict):
     preserve_rollback: bool = False
     deploy_schedule: Cron | None = None
     deploy_duration: Duration = timedelta(minutes=60)
+    deploy_forecast: Annotated[DeployForecastSpec | None, BeforeValidator(_forecast_off)] = Field(
+        default_factory=DeployForecastSpec
+    )
     max_db_load: PrometheusGuard | None = None
     incidents: IncidentGuard | None = None
 
@@ -309,6 +333,14 @@ class Proposals(Strict):
     working_hours: WorkingHours = Field(default_factory=WorkingHours)
 
 
+class Ordering(StrEnum):
+    """`prefix`: runs execute a prefix of the framework's order; `independent`: a light migration may
+    run before earlier pending ones it shares no table with (its own tables known)."""
+
+    PREFIX = "prefix"
+    INDEPENDENT = "independent"
+
+
 class Policy(Strict):
     """The whole policy file."""
 
@@ -321,6 +353,7 @@ class Policy(Strict):
     table_sizes: dict[str, SizeClass] = Field(default_factory=dict)
     approvers: Approvers = Field(default_factory=Approvers)
     two_person_natures: list[Nature] = Field(default_factory=list)
+    ordering: Ordering = Ordering.PREFIX
     proposals: Proposals = Field(default_factory=Proposals)
     # Regex matched against messages of the release channel (a deploy-notifier bot's announcements);
     # named groups `environment` and `sha` (optional `deployment_id`). A match counts as a deployment.
