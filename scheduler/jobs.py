@@ -272,7 +272,7 @@ def _new_run(
         id=ctx.state.next_run_id(env),
         environment=env,
         migrations=list(migrations),
-        up_to_version=migrations[-1],
+        up_to_version=max(migrations, key=lambda v: (len(v), v)),
         target_sha=last.sha,
         requested_by=requested_by,
         requested_at=now,
@@ -335,7 +335,9 @@ def _run_now(ctx: WorkerContext, env: str, decision: Decision, active: list[Run]
                 superseded_by=run.id,
             )
     if lead > timedelta(0):
-        announce(ctx, run, RunEvent.STARTING_SOON, starts_at=now + lead)
+        announce(
+            ctx, run, RunEvent.STARTING_SOON, starts_at=now + lead, reason="; ".join(decision.notices) or None
+        )
         ctx.queue.enqueue_in(lead, JOB + "execute", run.id)
     else:
         runs.execute(ctx, run.id, now, 0)

@@ -32,7 +32,7 @@ from scheduler.policy.windows import (
 
 _MAX_STEPS = 5000
 _SEARCH = timedelta(days=400)
-_GAP_LOOK = timedelta(days=7)
+_GAP_LOOK = timedelta(hours=12)
 
 
 @dataclass(frozen=True)
@@ -134,6 +134,7 @@ class _Runnable:
     window: str | None
     closes_at: datetime | None
     timing: list[g.GuardResult]
+    squeeze: str | None = None
 
 
 def _verdict(
@@ -202,6 +203,7 @@ def _runnable(pending: _Pending, policy: Policy, limit: int, at: datetime, deplo
     head = _verdict(policy, pending.natures[0], at, cache) if pending.items else None
     if head is not None and head.open and (count or limit):
         timing.append(g.window_fit(estimate, at, head.closes_at, head.window or "?"))
+    squeeze = None
     if deploy is not None and not timing[0].ok:
         squeeze = _squeeze(pending, policy, at, deploy, head) if limit and not count else None
         if squeeze is None:
@@ -211,15 +213,15 @@ def _runnable(pending: _Pending, policy: Policy, limit: int, at: datetime, deplo
             count, window, deadline = 1, head.window if head else None, None
             timing[0] = g.GuardResult("deploy_due", True, squeeze)
             reasons.append(squeeze)
-    return _Runnable(count, reasons, window, deadline, timing)
+    return _Runnable(count, reasons, window, deadline, timing, squeeze if count else None)
 
 
 def _squeeze(
     pending: _Pending, policy: Policy, at: datetime, deploy: ExpectedDeploys, head: WindowVerdict | None
 ) -> str | None:
     """When no gap between expected deploys in the head's open window (a week at most) is long enough
-    for the head alone, the head takes the largest gap: it may start now if no later gap is longer
-    than the one it has now. Returns the announcement, or None (wait for a gap that fits)."""
+    for the head alone, the head takes the largest gap: it starts now when the gap it is in is at least
+    as long as every later one. Returns the announcement, or None (wait for a gap that fits)."""
     if head is None or not head.open or deploy.is_open(at):
         return None
     estimate = pending.estimate(1, policy)
@@ -227,20 +229,23 @@ def _squeeze(
     due = deploy.next_open(at)
     if due is None:
         return None
-    now_gap, t, longest = due - at, due, timedelta(0)
+    opened = deploy.previous_end(at)
+    this_gap = due - (opened if opened is not None else at - _GAP_LOOK)
+    t, longest = due, timedelta(0)
     for _ in range(_MAX_STEPS):
         free = deploy.closes_at(t)
         if free is None or free >= end:
             break
         t = min(deploy.next_open(free) or end, end)
         longest = max(longest, t - free)
-    if longest >= estimate or longest > now_gap:
+    if longest >= estimate or longest > this_gap:
         return None
     return (
         f"no gap between expected deploys in window {head.window} is long enough for "
         f"{pending.label(0)} (estimate {format_duration(estimate)}); it takes the largest gap "
-        f"({format_duration(now_gap)}) and delays the {deploy.why(due)} "
-        f"by about {format_duration(estimate - now_gap)}"
+        f"and delays the deploy due at {format_time(due, deploy.zone)}"
+        f"{f' ({deploy.why(due)})' if deploy.why(due) else ''} by about "
+        f"{format_duration(at + estimate - due)}"
     )
 
 
@@ -379,6 +384,7 @@ def _decision(
         guards=guards,
         window=run.window if run else None,
         window_closes_at=run.closes_at if run else None,
+        notices=pending.jumps_in(count) + ([run.squeeze] if run and run.squeeze and count else []),
     )
 
 

@@ -27,6 +27,7 @@ log = logging.getLogger(__name__)
 events = structlog.get_logger("scheduler.audit")
 
 RUN_ID_VARIABLE = "PDM_RUN_ID"
+VERSIONS_VARIABLE = "PDM_MIGRATION_VERSIONS"  # the run's versions in execution order (every run)
 JOB = JOB_PREFIX
 
 
@@ -138,7 +139,7 @@ def execute(ctx: WorkerContext, run_id: str, now: datetime, attempt: int) -> Non
                 run.environment,
                 run.target_sha,
                 run.up_to_version,
-                {**spec.variables, RUN_ID_VARIABLE: run.id},
+                {**spec.variables, RUN_ID_VARIABLE: run.id, VERSIONS_VARIABLE: " ".join(run.migrations)},
             )
     except GitLabTransientError as exc:
         state.unclaim(creating)

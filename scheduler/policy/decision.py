@@ -134,6 +134,7 @@ class Decision:
     guards: list[GuardResult]
     window: str | None = None
     window_closes_at: datetime | None = None
+    notices: list[str] = field(default_factory=list)  # what announcements must say (order, delays)
 
     def to_dict(self) -> dict[str, Any]:
         """The `plan --json` decision object."""
@@ -148,6 +149,7 @@ class Decision:
             "next_window_at": _iso(self.next_window_at),
             "window": self.window,
             "window_closes_at": _iso(self.window_closes_at),
+            "notices": list(self.notices),
             "guards": [g.to_dict() for g in self.guards],
         }
 

@@ -51,6 +51,10 @@ class ExpectedDeploys(Protocol):
         """Why a deploy is expected at `at`, for humans ("" when the policy says it all)."""
         ...
 
+    def previous_end(self, at: datetime) -> datetime | None:
+        """The end of the last expected stretch at or before `at` (None: none within a week)."""
+        ...
+
 
 @dataclass(frozen=True)
 class ScheduledDeploys:
@@ -78,6 +82,11 @@ class ScheduledDeploys:
     def why(self, at: datetime) -> str:
         """Nothing to add: the policy names the schedule."""
         return ""
+
+    def previous_end(self, at: datetime) -> datetime | None:
+        """The end of the last scheduled deploy at or before `at`."""
+        ends = [e for _, e in self.window.openings(at - WEEK, at) if e is not None and e <= at]
+        return max(ends, default=None)
 
 
 @dataclass(frozen=True)
@@ -131,6 +140,11 @@ class DeployForecast:
         if len(self.slots) == 7 * 24 and self.served is None:
             return None
         return stretches[0][1]
+
+    def previous_end(self, at: datetime) -> datetime | None:
+        """The end of the last expected stretch at or before `at`."""
+        at = at.astimezone(UTC)
+        return max((e for _, e in self._stretches(at - WEEK) if e <= at), default=None)
 
     def why(self, at: datetime) -> str:
         """`deploys expected Sat 04:00–05:00 UTC: seen 4 of the last 4 weeks`."""
