@@ -19,7 +19,7 @@ from scheduler.policy import guards as g
 from scheduler.policy.decision import Action, Decision, EnvState, PendingMigration, ProjectedRun
 from scheduler.policy.forecast import ExpectedDeploys, ScheduledDeploys, forecast_deploys
 from scheduler.policy.model import EnvironmentSpec, Mode, Ordering, Policy
-from scheduler.policy.ordering import Jump, framework_order, independent_order
+from scheduler.policy.ordering import Jump, framework_order, independent_order, passers
 from scheduler.policy.windows import (
     UTC,
     Kind,
@@ -33,6 +33,8 @@ from scheduler.policy.windows import (
 _MAX_STEPS = 5000
 _SEARCH = timedelta(days=400)
 _GAP_LOOK = timedelta(hours=12)
+_MINUTE = timedelta(minutes=1)
+_PASSERS = 20  # light migrations considered for an earlier start out of order
 
 
 @dataclass(frozen=True)
@@ -182,6 +184,7 @@ def _runnable(pending: _Pending, policy: Policy, limit: int, at: datetime, deplo
     cache: dict[Nature, WindowVerdict] = {}
     deploy = deploys.expected
     deadline: datetime | None = deploy.next_open(at) if deploy is not None else None
+    expected_at = deadline
     window: str | None = None
     strictest = Nature.NO_OP
     reasons: list[str] = []
@@ -193,7 +196,11 @@ def _runnable(pending: _Pending, policy: Policy, limit: int, at: datetime, deplo
             break
         closes = min((d for d in (deadline, verdict.closes_at) if d is not None), default=None)
         if closes is not None and at + pending.estimate(i + 1, policy) > closes:
-            reasons.append(f"{pending.label(i)} would not end before {format_time(closes, policy.zone)}")
+            why = deploy.why(closes) if deploy is not None and closes == expected_at else ""
+            reasons.append(
+                f"{pending.label(i)} would not end before {format_time(closes, policy.zone)}"
+                + (f" ({why})" if why else "")
+            )
             break
         if window is None or pending.natures[i].rank > strictest.rank:
             window, strictest = verdict.window, pending.natures[i]
@@ -337,6 +344,28 @@ def _next_start(
     return None, reasons
 
 
+def _first_start(
+    pending: _Pending,
+    state: EnvState,
+    policy: Policy,
+    env: EnvironmentSpec,
+    start: datetime,
+    end: datetime,
+    deploys: _Deploys,
+) -> tuple[datetime | None, list[str]]:
+    """`_next_start`, or earlier when (`ordering: independent`) a light migration that may pass the
+    ones before it becomes ready first."""
+    found, reasons = _next_start(pending, state, policy, env, start, end, deploys)
+    if policy.ordering is not Ordering.INDEPENDENT:
+        return found, reasons
+    for light in passers(pending.items, list(state.holds))[:_PASSERS]:
+        alone = _Pending.build([light], policy)
+        own, _ = _next_start(alone, state, policy, env, start, found or end, deploys)
+        if own is not None and (found is None or own < found):
+            found = own
+    return found, reasons
+
+
 def _after_obstacle(
     pending: _Pending, policy: Policy, t: datetime, deploy: ExpectedDeploys | None
 ) -> datetime | None:
@@ -409,7 +438,7 @@ def decide(state: EnvState, policy: Policy, now: datetime) -> Decision:
     guards = env_guards + static.results + run.timing
     blocking = [r.reason for r in env_guards if not r.ok]
     if blocking:
-        nxt, _ = _next_start(pending, state, policy, env, now, now + _SEARCH, deploys)
+        nxt, _ = _first_start(pending, state, policy, env, now, now + _SEARCH, deploys)
         return _decision(Action.BLOCKED, pending, 0, policy, blocking, guards, nxt)
     if run.count:
         batch = _split(pending, state, policy, run.count, now, assume_approved=False)
@@ -443,11 +472,11 @@ def _not_now(
     deploys: _Deploys,
 ) -> Decision:
     """Nothing may start now: say why, when it could, and propose ahead of a coming window."""
-    nxt, reasons = _next_start(pending, state, policy, env, now, now + _SEARCH, deploys)
+    nxt, reasons = _first_start(pending, state, policy, env, now, now + _SEARCH, deploys)
     reasons = [r.reason for r in static.results if r.allowed == 0] or run.reasons or reasons
     held = any(r.name == "holds" and r.allowed == 0 for r in static.results)
     view, projected = _upstream_view(pending, state, policy, env, now)
-    start = _next_start(pending, view, policy, env, now, now + _SEARCH, deploys)[0] if projected else nxt
+    start = _first_start(pending, view, policy, env, now, now + _SEARCH, deploys)[0] if projected else nxt
     if start is None:
         tail = [] if held else ["no start found within 400 days if nothing changes"]
         return _decision(
@@ -615,8 +644,10 @@ def project(state: EnvState, policy: Policy, now: datetime, horizon: timedelta) 
     deploys = expected_deploys(state, policy, now)
     runs: list[ProjectedRun] = []
     t, end = now, now + horizon
-    while remaining:
-        start, _ = _next_start(
+    for _ in range(_MAX_STEPS):
+        if not remaining:
+            break
+        start, _ = _first_start(
             _Pending.build(remaining, policy, state, t), state, policy, env, t, end, deploys
         )
         if start is None:
@@ -626,7 +657,8 @@ def project(state: EnvState, policy: Policy, now: datetime, horizon: timedelta) 
         run = _runnable(pending, policy, static.limit, start, deploys)
         batch = _split(pending, state, policy, run.count, start, assume_approved=True)
         if not batch.count:
-            break
+            t = start + _MINUTE  # a passer that is not ready after all: look further
+            continue
         approval = any(not _satisfied(pending, state, policy, i, start) for i in range(batch.count))
         estimate = pending.estimate(batch.count, policy)
         chosen = pending.items[: batch.count]

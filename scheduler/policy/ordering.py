@@ -67,6 +67,23 @@ class Jump:
         )
 
 
+def passers(ordered: Sequence[PendingMigration], held: Sequence[str]) -> list[PendingMigration]:
+    """Light migrations with known tables that share none with any earlier one (they may pass them
+    once ready), in order, up to the first held version."""
+    out: list[PendingMigration] = []
+    seen: set[str] = set()
+    unknown = False
+    for m in ordered:
+        if m.version in held:
+            break
+        tables = set(m.classification.tables)
+        if m.classification.primary_nature in LIGHT and tables and not unknown and not tables & seen:
+            out.append(m)
+        unknown = unknown or not tables
+        seen |= tables
+    return out
+
+
 def independent_order(
     ordered: Sequence[PendingMigration], ready: Callable[[PendingMigration], bool], held: Sequence[str]
 ) -> tuple[list[PendingMigration], list[Jump]]:
