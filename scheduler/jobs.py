@@ -14,14 +14,31 @@ from datetime import datetime, timedelta
 from scheduler import runs
 from scheduler.deploys import full_sha, refresh_pending
 from scheduler.envstate import approved_run, load_env_state
-from scheduler.errors import GitLabError, GitLabTransientError, InvalidRunTransition, PdmError, UnknownRun
+from scheduler.errors import (
+    GitLabError,
+    GitLabTransientError,
+    InvalidRunTransition,
+    PdmError,
+    RunConflict,
+    UnknownRun,
+)
 from scheduler.logcontext import bound_job
 from scheduler.natures import most_restrictive
 from scheduler.notes import DiffNote, ProposalNote, RunEvent, RunNote, TextNote
 from scheduler.plan import decide, manual_head
 from scheduler.policy.decision import Action, Decision, PendingMigration
 from scheduler.policy.model import Mode
-from scheduler.records import Baseline, Deployment, DeploymentStatus, Note, Run, RunStatus, SlackMessage
+from scheduler.records import (
+    Baseline,
+    Deployment,
+    DeploymentStatus,
+    Note,
+    Run,
+    RunStatus,
+    SlackMessage,
+    conflict_reason,
+    conflicting_runs,
+)
 from scheduler.runs import JOB, announce, audit
 from scheduler.worker_context import BOT_ACTOR, WorkerContext, clock, context
 
@@ -172,6 +189,7 @@ def _evaluate(ctx: WorkerContext, env: str, now: datetime) -> Decision | None:
 
 def _decide_and_act(ctx: WorkerContext, env: str, now: datetime) -> Decision:
     active = ctx.state.active_runs()
+    runs.recover_lapsed(ctx, env, active, now)
     es = load_env_state(
         ctx.state, ctx.policy, env, active_runs=active, gitlab=ctx.gitlab, metrics=ctx.metrics
     )
@@ -281,7 +299,12 @@ def _run_now(ctx: WorkerContext, env: str, decision: Decision, active: list[Run]
         created = _new_run(ctx, env, decision.migrations, BOT_ACTOR, now, decision.window_closes_at)
         if created is None:
             return
-        run = ctx.state.transition_run(created.id, RunStatus.APPROVED, now, approved_by=[BOT_ACTOR])
+        try:
+            run = ctx.state.transition_run(created.id, RunStatus.APPROVED, now, approved_by=[BOT_ACTOR])
+        except RunConflict as exc:
+            ctx.state.transition_run(created.id, RunStatus.CANCELED, now, failure_reason=str(exc))
+            audit(ctx, now, "auto_run_withheld", env, str(exc), run_id=created.id)
+            return
         audit(ctx, now, "auto_approved", env, "; ".join(decision.reasons), run_id=run.id)
     elif int(decision.up_to_version) < int(run.up_to_version):
         audit(
@@ -387,9 +410,16 @@ def _close(
         )
     except InvalidRunTransition:
         return None
+    _closed(ctx, run, event, now, reason, actor)
+    return run
+
+
+def _closed(
+    ctx: WorkerContext, run: Run, event: RunEvent, now: datetime, reason: str, actor: str | None = None
+) -> None:
+    """Tell (proposal message edited) and audit that `run` was closed."""
     _decided(ctx, run, event, actor, reason)
     audit(ctx, now, f"run_{event}", run.environment, reason, actor=actor or BOT_ACTOR, run_id=run.id)
-    return run
 
 
 def _decided(ctx: WorkerContext, run: Run, event: RunEvent, actor: str | None, reason: str | None) -> None:
@@ -458,6 +488,20 @@ def _request_run(ctx: WorkerContext, env: str, up_to: str | None, user: str, now
     )
 
 
+def _covered(run: Run, active: list[Run]) -> dict[str, str]:
+    """Approved, not started runs of `run`'s environment that its approval supersedes (id → reason):
+    those it covers, i.e. ending at or before its `up_to_version`."""
+    reason = f"superseded by {run.id}, approved, which covers this batch and extends it"
+    return {
+        o.id: reason
+        for o in active
+        if o.environment == run.environment
+        and o.id != run.id
+        and o.status is RunStatus.APPROVED
+        and int(o.up_to_version) <= int(run.up_to_version)
+    }
+
+
 def _stale(ctx: WorkerContext, run: Run, now: datetime) -> str | None:
     if run.expires_at is not None and now >= run.expires_at:
         return f"the window it was proposed for closed at {run.expires_at.isoformat()}"
@@ -468,7 +512,10 @@ def _stale(ctx: WorkerContext, run: Run, now: datetime) -> str | None:
     held = sorted(set(run.migrations) & set(ctx.state.holds()))
     if held:
         return f"{', '.join(held)} {'is' if len(held) == 1 else 'are'} held since it was proposed"
-    return None
+    active = ctx.state.active_runs()
+    covered = _covered(run, active)
+    blockers = [b for b in conflicting_runs(run, active) if b.id not in covered]
+    return conflict_reason(run, blockers) if blockers else None
 
 
 @bound_job
@@ -505,10 +552,7 @@ def _approve(ctx: WorkerContext, run: Run, user_id: str, now: datetime) -> None:
         return
     stale = _stale(ctx, run, now)
     if stale is not None:
-        reason = f"approval of {run_id} refused: {stale}; a fresh proposal follows if one is due"
-        _close(ctx, run, RunEvent.EXPIRED, now, reason, actor=user_id)
-        ctx.notifier.post(TextNote(env, run.target_sha, reason))
-        _decide_and_act(ctx, env, now)
+        _refuse_stale(ctx, run, user_id, now, stale)
         return
     natures = {m.classification.primary_nature for m in ctx.state.pending(env) if m.version in run.migrations}
     two_person = sorted(str(n) for n in natures & set(ctx.policy.two_person_natures))
@@ -540,22 +584,29 @@ def _approve(ctx: WorkerContext, run: Run, user_id: str, now: datetime) -> None:
             )
         )
         return
+    covered = _covered(run, ctx.state.active_runs())
     try:
-        run = ctx.state.transition_run(
-            run_id, RunStatus.APPROVED, now, approved_by=[a.actor for a in approvals]
-        )
+        run, superseded = ctx.state.approve_run(run_id, now, [a.actor for a in approvals], covered)
+    except RunConflict as exc:
+        _refuse_stale(ctx, run, user_id, now, str(exc))
+        return
     except InvalidRunTransition:
         return
     audit(
         ctx, now, "approved", env, f"approved by {', '.join(run.approved_by)}", actor=user_id, run_id=run_id
     )
     _decided(ctx, run, RunEvent.APPROVED, user_id, None)
-    for old in ctx.state.active_runs():
-        extended = old.environment == env and old.id != run.id and old.status is RunStatus.APPROVED
-        if extended and int(old.up_to_version) <= int(run.up_to_version):
-            reason = f"superseded by {run.id}, approved, which covers this batch and extends it"
-            _close(ctx, old, RunEvent.SUPERSEDED, now, reason, superseded_by=run.id)
+    for old in superseded:
+        _closed(ctx, old, RunEvent.SUPERSEDED, now, covered[old.id])
     _decide_and_act(ctx, env, now)
+
+
+def _refuse_stale(ctx: WorkerContext, run: Run, user_id: str, now: datetime, why: str) -> None:
+    """Close a proposal whose approval came too late or conflicts, say why in its thread, evaluate."""
+    reason = f"approval of {run.id} refused: {why}; a fresh proposal follows if one is due"
+    _close(ctx, run, RunEvent.EXPIRED, now, reason, actor=user_id)
+    ctx.notifier.post(TextNote(run.environment, run.target_sha, reason))
+    _decide_and_act(ctx, run.environment, now)
 
 
 def _decline(run_id: str, user_id: str, event: RunEvent, verb: str) -> None:

@@ -64,6 +64,7 @@ class Timing:
     max_attempts: int = 6
     backoff: timedelta = timedelta(seconds=5)
     backoff_cap: timedelta = timedelta(minutes=5)
+    create_settle: timedelta = timedelta(seconds=60)  # no new pipeline POST this long after an unknown one
 
     def retry_delay(self, attempt: int) -> timedelta:
         """Exponential back-off for the `attempt`-th retry (0-based), capped."""
@@ -151,6 +152,7 @@ def from_settings(settings: Settings) -> WorkerContext:
             starting_soon=timedelta(seconds=settings.starting_soon_seconds),
             poll_interval=timedelta(seconds=min(30, settings.poll_interval_seconds)),
             lock_ttl=timedelta(seconds=settings.run_lock_ttl_seconds),
+            create_settle=timedelta(seconds=settings.gitlab_create_settle_seconds),
         ),
         annotations=GrafanaAnnotations(settings.grafana_url, settings.grafana_token.get_secret_value())
         if settings.grafana_url
