@@ -123,7 +123,7 @@ def execute(ctx: WorkerContext, run_id: str, now: datetime, attempt: int) -> Non
         try:
             run = state.transition_run(run_id, RunStatus.TRIGGERED, now)
         except RunConflict as exc:
-            refuse(ctx, run, lock, now, str(exc))
+            _refuse(ctx, run, lock, now, str(exc))
             return
         except InvalidRunTransition:
             if fresh:
@@ -213,14 +213,13 @@ def attach(ctx: WorkerContext, run: Run, pipeline: Pipeline, now: datetime, *, a
     ctx.queue.enqueue(JOB + "poll", run.id)
 
 
-def refuse(ctx: WorkerContext, run: Run, lock: Lock | None, now: datetime, reason: str) -> None:
+def _refuse(ctx: WorkerContext, run: Run, lock: Lock, now: datetime, reason: str) -> None:
     """Cancel an approved run that may not start because another run holds some of its migrations."""
+    ctx.state.release_lock(lock)
     try:
         run = ctx.state.transition_run(run.id, RunStatus.CANCELED, now, failure_reason=reason)
     except InvalidRunTransition:
         return
-    if lock is not None:
-        ctx.state.release_lock(lock)
     audit(ctx, now, "run_refused", run.environment, reason, run_id=run.id)
     announce(ctx, run, RunEvent.CANCELED, reason=reason)
 

@@ -8,7 +8,8 @@ from datetime import timedelta
 
 from freezegun import freeze_time
 
-from scheduler import jobs
+from scheduler import jobs, runs
+from scheduler.notes import RunEvent
 from scheduler.records import Run, RunStatus
 from scheduler.state import Keys
 from scheduler.worker_context import BOT_ACTOR, WorkerContext
@@ -37,7 +38,8 @@ def lapse(ctx: WorkerContext) -> None:
     ctx.queue.empty()
 
 
-def proposal_of(ctx: WorkerContext, migrations: list[str]) -> Run:
+def proposal_of(ctx: WorkerContext, migrations: list[str], status: RunStatus = RunStatus.REQUESTED) -> Run:
+    """A run of `migrations` stored as it is (`status` included: no transition checks)."""
     run = Run(
         id=ctx.state.next_run_id("gstg"),
         environment="gstg",
@@ -46,6 +48,7 @@ def proposal_of(ctx: WorkerContext, migrations: list[str]) -> Run:
         target_sha=DEPLOYED,
         requested_by=BOT_ACTOR,
         requested_at=SATURDAY,
+        status=status,
     )
     ctx.state.create_run(run)
     return run
@@ -134,3 +137,25 @@ def test_an_approval_refuses_to_supersede_a_covered_run_that_started_meanwhile(
     assert refused.status is RunStatus.CANCELED and ctx.state.get_run(small.id).status is RunStatus.TRIGGERED
     assert f"{V1} belongs to run {small.id} (triggered)" in (refused.failure_reason or "")
     assert gitlab.calls("create_pipeline") == []
+
+
+@freeze_time(SATURDAY, tick=True)
+def test_an_approved_run_sharing_migrations_with_a_running_one_is_cancelled_when_it_would_start(
+    ctx: WorkerContext, gitlab: FakeGitLab
+) -> None:
+    publish(gitlab, {V1: NO_OP})
+    deploy(ctx)
+    first = running_run(ctx)
+    lapse(ctx)
+    # Approved before runs owned their migrations (State refuses to approve such a run now).
+    leftover = proposal_of(ctx, [V1], RunStatus.APPROVED)
+
+    runs.execute(ctx, leftover.id, SATURDAY, 0)
+
+    cancelled = ctx.state.get_run(leftover.id)
+    assert cancelled.status is RunStatus.CANCELED and cancelled.triggered_at is None
+    assert f"{V1} belongs to run {first.id} (running)" in (cancelled.failure_reason or "")
+    assert ctx.state.lock_holder("gstg") is None and len(gitlab.calls("create_pipeline")) == 1
+    (note,) = notes(ctx).run_notes(RunEvent.CANCELED)
+    assert note.run_id == leftover.id and "belongs to run" in (note.reason or "")
+    assert any(e.action == "run_refused" for e in ctx.state.audit_log(limit=20))
