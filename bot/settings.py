@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pydantic import SecretStr
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -27,6 +27,11 @@ class Settings(BaseSettings):
     gitlab_pipeline_project: str = ""
     gitlab_pipeline_ref: str = "master"
     gitlab_webhook_secret: SecretStr = SecretStr("")
+    # Seconds python-gitlab waits for each GitLab answer. After a pipeline POST whose outcome is unknown
+    # (5xx, timeout), pdm-bot only looks the pipeline up (by PDM_RUN_ID) for `gitlab_create_settle_seconds`
+    # before it may POST again: GitLab may still be creating it (its own request timeout is 60 s).
+    gitlab_timeout_seconds: float = Field(default=10.0, gt=0)
+    gitlab_create_settle_seconds: int = Field(default=60, ge=0)
     policy_file: str = "examples/policy.yaml"
     port: int = 3000
     grafana_url: str = ""

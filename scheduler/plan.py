@@ -21,6 +21,7 @@ from scheduler.policy.forecast import ExpectedDeploys, ScheduledDeploys, forecas
 from scheduler.policy.model import EnvironmentSpec, Mode, Ordering, Policy
 from scheduler.policy.ordering import Jump, framework_order, independent_order, passers
 from scheduler.policy.windows import (
+    ALWAYS_WINDOW,
     UTC,
     Kind,
     Window,
@@ -46,6 +47,7 @@ class _Pending:
     modes: tuple[Mode, ...]
     cumulative: tuple[timedelta, ...]  # cumulative[i] = estimate of the first i migrations
     jumps: tuple[Jump, ...] = ()
+    overridden: frozenset[str] = frozenset()  # versions of a `/pdm run --now` request
 
     @classmethod
     def build(
@@ -67,7 +69,33 @@ class _Pending:
             total += policy.estimate(m.classification)
             cumulative.append(total)
         modes = tuple(policy.nature_policy(n).mode for n in natures)
-        return cls(tuple(ordered), natures, modes, tuple(cumulative), tuple(jumps))
+        request = state.manual_request if state is not None else None
+        overridden = frozenset(
+            m.version
+            for m in ordered
+            if request is not None and request.override and request.covers(m.version)
+        )
+        return cls(tuple(ordered), natures, modes, tuple(cumulative), tuple(jumps), overridden)
+
+    def windows(self, i: int, policy: Policy) -> tuple[list[Window], list[Window]]:
+        """Allow and deny windows of item `i`: an override opens every allow window and the deny
+        windows that say `manual: true`."""
+        if self.items[i].version in self.overridden:
+            return [ALWAYS_WINDOW], [w for w in policy.deny_windows if not w.manual]
+        return policy.allow_windows(self.natures[i]), policy.deny_windows
+
+    def overrides_in(self, count: int, policy: Policy, at: datetime) -> list[str]:
+        """Which rules the overridden members of the first `count` run through at `at`."""
+        out: list[str] = []
+        for i in range(count):
+            if self.items[i].version not in self.overridden:
+                continue
+            normal = evaluate_windows(policy.allow_windows(self.natures[i]), policy.deny_windows, at)
+            if not normal.open:
+                out.append(
+                    f"{self.label(i)} runs now by /pdm run --now, overriding: {'; '.join(normal.reasons)}"
+                )
+        return out
 
     def jumps_in(self, count: int) -> list[str]:
         """Why the first `count` may run out of the framework's order."""
@@ -140,11 +168,12 @@ class _Runnable:
 
 
 def _verdict(
-    policy: Policy, nature: Nature, at: datetime, cache: dict[Nature, WindowVerdict]
+    pending: _Pending, i: int, policy: Policy, at: datetime, cache: dict[tuple[Nature, bool], WindowVerdict]
 ) -> WindowVerdict:
-    if nature not in cache:
-        cache[nature] = evaluate_windows(policy.allow_windows(nature), policy.deny_windows, at)
-    return cache[nature]
+    key = (pending.natures[i], pending.items[i].version in pending.overridden)
+    if key not in cache:
+        cache[key] = evaluate_windows(*pending.windows(i, policy), at)
+    return cache[key]
 
 
 @dataclass(frozen=True)
@@ -181,7 +210,7 @@ def expected_deploys(state: EnvState, policy: Policy, now: datetime) -> _Deploys
 
 
 def _runnable(pending: _Pending, policy: Policy, limit: int, at: datetime, deploys: _Deploys) -> _Runnable:
-    cache: dict[Nature, WindowVerdict] = {}
+    cache: dict[tuple[Nature, bool], WindowVerdict] = {}
     deploy = deploys.expected
     deadline: datetime | None = deploy.next_open(at) if deploy is not None else None
     expected_at = deadline
@@ -190,7 +219,7 @@ def _runnable(pending: _Pending, policy: Policy, limit: int, at: datetime, deplo
     reasons: list[str] = []
     count = 0
     for i in range(limit):
-        verdict = _verdict(policy, pending.natures[i], at, cache)
+        verdict = _verdict(pending, i, policy, at, cache)
         if not verdict.open:
             reasons.append(_closed_reason(pending, policy, i, verdict, at))
             break
@@ -207,7 +236,7 @@ def _runnable(pending: _Pending, policy: Policy, limit: int, at: datetime, deplo
         deadline, count = closes, i + 1
     estimate = pending.estimate(max(count, 1), policy) if pending.items else timedelta(0)
     timing = [g.deploy_due(deploy, at, estimate, deploys.note)]
-    head = _verdict(policy, pending.natures[0], at, cache) if pending.items else None
+    head = _verdict(pending, 0, policy, at, cache) if pending.items else None
     if head is not None and head.open and (count or limit):
         timing.append(g.window_fit(estimate, at, head.closes_at, head.window or "?"))
     squeeze = None
@@ -370,7 +399,7 @@ def _after_obstacle(
     pending: _Pending, policy: Policy, t: datetime, deploy: ExpectedDeploys | None
 ) -> datetime | None:
     """The next instant worth checking when the head cannot start at `t`."""
-    verdict = evaluate_windows(policy.allow_windows(pending.natures[0]), policy.deny_windows, t)
+    verdict = evaluate_windows(*pending.windows(0, policy), t)
     if not verdict.open:
         return verdict.next_open_at
     if deploy is not None and deploy.is_open(t):
@@ -413,7 +442,9 @@ def _decision(
         guards=guards,
         window=run.window if run else None,
         window_closes_at=run.closes_at if run else None,
-        notices=pending.jumps_in(count) + ([run.squeeze] if run and run.squeeze and count else []),
+        notices=pending.jumps_in(count)
+        + ([run.squeeze] if run and run.squeeze and count else [])
+        + (pending.overrides_in(count, policy, next_at) if next_at is not None else []),
     )
 
 
@@ -451,7 +482,12 @@ def decide(state: EnvState, policy: Policy, now: datetime) -> Decision:
                 pending,
                 batch.count,
                 policy,
-                why + pending.jumps_in(batch.count) + batch.reasons + [r for r in cut if r] + extra,
+                why
+                + pending.overrides_in(batch.count, policy, now)
+                + pending.jumps_in(batch.count)
+                + batch.reasons
+                + [r for r in cut if r]
+                + extra,
                 guards,
                 now,
                 run,
@@ -677,3 +713,30 @@ def project(state: EnvState, policy: Policy, now: datetime, horizon: timedelta) 
         done = {m.version for m in chosen}
         remaining, t = [m for m in remaining if m.version not in done], start + estimate
     return runs
+
+
+def overridden_rules(policy: Policy, natures: Sequence[Nature], now: datetime) -> list[str]:
+    """What a `/pdm run --now` of migrations of `natures` overrides at `now`, for its proposal: the
+    closed allow windows, the `manual: true` deny windows in force, and the deny windows it waits for."""
+    out: list[str] = []
+    for nature in sorted(set(natures), key=lambda n: n.rank, reverse=True):
+        allow = policy.allow_windows(nature)
+        if not any(w.is_open(now) for w in allow):
+            names = ", ".join(f"{w.name} ({w.describe()})" for w in allow) or "none"
+            out.append(f"overrides the closed allow windows of {nature.value}: {names}")
+    for deny in policy.deny_windows:
+        if not deny.is_open(now):
+            continue
+        if deny.manual:
+            out.append(f"runs through deny window {deny.name} ({deny.describe()}), which allows manual runs")
+        else:
+            closes = deny.closes_at(now)
+            until = f" until {format_time(closes, policy.zone)}" if closes else ""
+            out.append(
+                f"deny window {deny.name} is in force and does not yield to --now: the run waits{until}"
+            )
+    if any(n.is_heavy for n in natures):
+        out.append(
+            "heavy natures: the two-person rule applies (the requester may not approve; two approvers)"
+        )
+    return out or ["no rule to override now: the windows are open"]

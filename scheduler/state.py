@@ -40,7 +40,7 @@ from typing import Any, TypeVar
 
 import redis
 
-from scheduler.errors import UnknownRun
+from scheduler.errors import RunConflict, UnknownRun
 from scheduler.records import (
     AuditEntry,
     Baseline,
@@ -52,6 +52,8 @@ from scheduler.records import (
     Run,
     RunStatus,
     SlackMessage,
+    conflict_reason,
+    conflicting_runs,
 )
 
 T = TypeVar("T")
@@ -271,20 +273,56 @@ class State:
         return run
 
     def transition_run(self, run_id: str, status: RunStatus, at: datetime, **changes: Any) -> Run:
-        """Move a run to `status` atomically; raises InvalidRunTransition or UnknownRun.
+        """Move a run to `status` atomically; raises InvalidRunTransition, RunConflict or UnknownRun.
 
+        A run becomes approved or triggered only while no other approved, triggered or running run holds
+        one of its migrations (`RunConflict` otherwise), checked in the same transaction as the write.
         On success the run becomes its environment's last successful run and its migrations are
         recorded as succeeded there at `at` (the chain guard reads them).
         """
+        moved, _ = self._transition(run_id, status, at, changes, {})
+        return moved
+
+    def approve_run(
+        self, run_id: str, at: datetime, approved_by: list[str], supersede: Mapping[str, str]
+    ) -> tuple[Run, list[Run]]:
+        """Approve a proposed run and, in the same transaction, cancel the approved runs it covers
+        (`supersede`: id → reason); returns the run and the runs it superseded. A superseded run that
+        has started meanwhile is a conflict (`RunConflict`), like any other holder of its migrations."""
+        return self._transition(run_id, RunStatus.APPROVED, at, {"approved_by": approved_by}, supersede)
+
+    def _transition(
+        self,
+        run_id: str,
+        status: RunStatus,
+        at: datetime,
+        changes: Mapping[str, Any],
+        supersede: Mapping[str, str],
+    ) -> tuple[Run, list[Run]]:
         key = Keys.run(run_id)
 
-        def write(pipe: Any) -> Run:
+        def write(pipe: Any) -> tuple[Run, list[Run]]:
             current = _load(Run.from_dict, pipe.get(key))
             if current is None:
                 raise UnknownRun(f"no run '{run_id}'")
             moved = current.moved_to(status, at, **changes)
+            replaced: list[Run] = []
+            if status in (RunStatus.APPROVED, RunStatus.TRIGGERED):
+                others = self._watched_active_runs(pipe, moved.environment)
+                replaced = [
+                    o.moved_to(RunStatus.CANCELED, at, failure_reason=supersede[o.id], superseded_by=run_id)
+                    for o in others
+                    if o.id in supersede and o.status is RunStatus.APPROVED
+                ]
+                gone = {r.id for r in replaced}
+                blockers = conflicting_runs(moved, [o for o in others if o.id not in gone])
+                if blockers:
+                    raise RunConflict(conflict_reason(moved, blockers))
             pipe.multi()
             pipe.set(key, _dump(moved))
+            for old in replaced:
+                pipe.set(Keys.run(old.id), _dump(old))
+                pipe.srem(Keys.named("runs:active"), old.id)
             if status.is_terminal:
                 pipe.srem(Keys.named("runs:active"), run_id)
             if status is RunStatus.SUCCESS:
@@ -294,10 +332,19 @@ class State:
                     pipe.hset(
                         Keys.env(env, "succeeded"), mapping=dict.fromkeys(moved.migrations, at.isoformat())
                     )
-            return moved
+            return moved, replaced
 
-        result: Run = self.r.transaction(write, key, value_from_callable=True)
+        result: tuple[Run, list[Run]] = self.r.transaction(write, key, value_from_callable=True)
         return result
+
+    def _watched_active_runs(self, pipe: Any, env: str) -> list[Run]:
+        """The active runs of `env`, read under WATCH (inside `transaction`): a change aborts the write."""
+        pipe.watch(Keys.named("runs:active"))
+        keys = [Keys.run(_text(i)) for i in pipe.smembers(Keys.named("runs:active"))]
+        if not keys:
+            return []
+        pipe.watch(*keys)
+        return [r for r in _records_of(Run.from_dict, pipe.mget(keys)) if r.environment == env]
 
     def runs(self, env: str, limit: int = 20) -> list[Run]:
         """Runs of `env`, most recently requested first."""
@@ -414,6 +461,14 @@ class State:
     def unclaim(self, key: str) -> None:
         """Give a claim back, so the work can be tried again."""
         self.r.delete(Keys.once(key))
+
+    def mark(self, key: str, ttl: timedelta) -> None:
+        """Set the claim `key` for `ttl` from now, whoever held it (a marker such as "outcome unknown")."""
+        self.r.set(Keys.once(key), "1", ex=max(1, int(ttl.total_seconds())))
+
+    def marked(self, key: str) -> bool:
+        """True while the claim or marker `key` is held."""
+        return bool(self.r.exists(Keys.once(key)))
 
     @contextmanager
     def mutex(self, name: str, ttl: timedelta, wait: timedelta) -> Iterator[bool]:

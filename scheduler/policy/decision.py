@@ -68,6 +68,7 @@ class ManualRequest:
 
     requested_by: str
     up_to_version: str | None = None
+    override: str | None = None  # `--now REASON`: closed allow windows (and `manual` deny ones) yield
 
     def covers(self, version: str) -> bool:
         """Whether `version` is inside the requested range."""

@@ -145,6 +145,7 @@ class WindowSpec(Strict):
     start: datetime | None = Field(default=None, alias="from")
     end: datetime | None = Field(default=None, alias="to")
     timezone: TimeZone | None = None
+    manual: bool = False  # deny windows only: `/pdm run ENV --now REASON` may run inside it
 
     @field_validator("duration")
     @classmethod
@@ -171,6 +172,10 @@ class WindowSpec(Strict):
             or (period and (self.start is None or self.end is None))
         ):
             raise ValueError("give either schedule and duration, or from and to")
+        if self.manual and self.kind is not Kind.DENY:
+            raise ValueError(
+                "manual: true applies to deny windows only (allow windows yield to --now anyway)"
+            )
         return self
 
     def to_window(self, default_zone: str) -> Window:
@@ -180,7 +185,7 @@ class WindowSpec(Strict):
         end = self.end.replace(tzinfo=zone) if self.end and self.end.tzinfo is None else self.end
         utc = ZoneInfo("UTC")
         start, end = (start.astimezone(utc) if start else None), (end.astimezone(utc) if end else None)
-        return Window(self.name, self.kind, zone, self.schedule, self.duration, start, end)
+        return Window(self.name, self.kind, zone, self.schedule, self.duration, start, end, self.manual)
 
 
 class NaturePolicy(Strict):

@@ -237,6 +237,7 @@ class Window:
     duration: timedelta | None = None
     start: datetime | None = None
     end: datetime | None = None
+    manual: bool = False  # a deny window an approver's `/pdm run --now` may run through
 
     @property
     def is_always(self) -> bool:
