@@ -199,10 +199,11 @@ def expected_deploys(state: EnvState, policy: Policy, now: datetime) -> _Deploys
         min_share=spec.min_share,
         zone=policy.zone,
         observed_since=state.observed_since,
+        cap=policy.guards.deploy_duration,
     )
     if forecast is None:
         return _Deploys(None, "deploy forecast: less than one complete week of deploy history yet")
-    if not forecast.slots:
+    if not forecast.slots and forecast.pace_due is None and not forecast.busy_days:
         return _Deploys(
             None, f"deploy forecast: no hour of the week saw deploys in the last {forecast.weeks} weeks"
         )
@@ -265,6 +266,12 @@ def _squeeze(
     due = deploy.next_open(at)
     if due is None:
         return None
+    if not deploy.firm(due):
+        return (
+            f"{pending.label(0)} (estimate {format_duration(estimate)}) runs alone: {deploy.why(due)}, "
+            f"so it may delay a deploy due by {format_time(due, deploy.zone)} "
+            f"by up to {format_duration(at + estimate - due)}"
+        )
     opened = deploy.previous_end(at)
     this_gap = due - (opened if opened is not None else at - _GAP_LOOK)
     t, longest = due, timedelta(0)

@@ -6,6 +6,17 @@ expected" when a deploy started in it in at least `min_share` of those weeks (no
 complete week). The occurrence of a slot that holds `now` is clear once a deploy started in it: that
 slot has been served this week. Expected deploys hold the whole hour of their slot.
 
+Between forecast slots, the pace of recent deploys still says something: when at least `_PACE_MIN`
+intervals between consecutive deploy starts (each at most `_ACTIVE` long: nights and weekends without
+deploys are not a pace) were seen within `lookback`, the next deploy is expected by the last start plus
+the shortest quarter of those intervals (their 25th percentile) — a run should end by then. Once that
+instant has passed without a deploy, the pace says nothing more until the next deploy.
+
+On a day of the week that saw deploys in at least `min_share` of the complete weeks but at no hour often
+enough to forecast it (deploys at scattered times), a deploy may come at any moment: runs started that
+day are kept within `cap` (the policy's `deploy_duration`), so such a deploy waits about that long at
+most, instead of behind one run that holds the environment for hours.
+
 Both shapes answer the same questions (`ExpectedDeploys`): is a deploy expected at an instant, when does
 the next one start, when does the current stretch of expected deploys end, and why.
 """
@@ -16,15 +27,18 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from functools import lru_cache
+from itertools import pairwise
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
-from scheduler.policy.windows import UTC, Window
+from scheduler.policy.windows import UTC, Window, format_duration
 
 HOUR = timedelta(hours=1)
 WEEK = timedelta(days=7)
 _DAY_NAMES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 _LOOK = 8  # days: every weekly slot occurs within eight days of any instant
+_ACTIVE = timedelta(hours=12)  # longer pauses between deploys are not a pace
+_PACE_MIN = 8  # intervals needed before the pace counts
 
 
 class ExpectedDeploys(Protocol):
@@ -55,6 +69,10 @@ class ExpectedDeploys(Protocol):
         """The end of the last expected stretch at or before `at` (None: none within a week)."""
         ...
 
+    def firm(self, at: datetime) -> bool:
+        """Whether the deploy expected at `at` is firm (a schedule or a slot) rather than a pace guess."""
+        ...
+
 
 @dataclass(frozen=True)
 class ScheduledDeploys:
@@ -83,6 +101,10 @@ class ScheduledDeploys:
         """Nothing to add: the policy names the schedule."""
         return ""
 
+    def firm(self, at: datetime) -> bool:
+        """Scheduled deploys are firm."""
+        return True
+
     def previous_end(self, at: datetime) -> datetime | None:
         """The end of the last scheduled deploy at or before `at`."""
         ends = [e for _, e in self.window.openings(at - WEEK, at) if e is not None and e <= at]
@@ -106,6 +128,11 @@ class DeployForecast:
     slots: tuple[Slot, ...]
     weeks: int
     served: datetime | None = None  # start of the current slot occurrence, when a deploy already came
+    pace_due: datetime | None = None  # the last start + the 25th percentile of recent intervals
+    pace: timedelta | None = None
+    intervals: int = 0
+    busy_days: tuple[tuple[int, int], ...] = ()  # (local weekday, weeks seen) of days with deploys
+    cap: timedelta | None = None
 
     def _stretches(self, since: datetime) -> list[tuple[datetime, datetime]]:
         """Merged expected stretches meeting [since, since + 8 days), in order."""
@@ -127,9 +154,17 @@ class DeployForecast:
         return any(s <= at < e for s, e in self._stretches(at)[:1])
 
     def next_open(self, after: datetime) -> datetime | None:
-        """The start of the next expected stretch strictly after `after`."""
+        """The start of the next expected stretch strictly after `after`, or the pace's due time."""
         after = after.astimezone(UTC)
-        return next((s for s, _ in self._stretches(after) if s > after), None)
+        slot = next((s for s, _ in self._stretches(after) if s > after), None) if self.slots else None
+        due = self.pace_due if self.pace_due is not None and self.pace_due > after else None
+        capped = after + self.cap if self.cap is not None and self._busy(after) is not None else None
+        return min((t for t in (slot, due, capped) if t is not None), default=None)
+
+    def _busy(self, at: datetime) -> int | None:
+        """Weeks that saw deploys on `at`'s day of the week, if it is a busy day."""
+        day = at.astimezone(self.zone).weekday()
+        return next((seen for weekday, seen in self.busy_days if weekday == day), None)
 
     def closes_at(self, at: datetime) -> datetime | None:
         """The end of the expected stretch holding `at` (None: not expected, or expected every hour)."""
@@ -141,14 +176,29 @@ class DeployForecast:
             return None
         return stretches[0][1]
 
+    def firm(self, at: datetime) -> bool:
+        """Slots are firm; the pace's due time is a guess."""
+        return at != self.pace_due or self.is_open(at)
+
     def previous_end(self, at: datetime) -> datetime | None:
         """The end of the last expected stretch at or before `at`."""
         at = at.astimezone(UTC)
         return max((e for _, e in self._stretches(at - WEEK) if e <= at), default=None)
 
     def why(self, at: datetime) -> str:
-        """`deploys expected Sat 04:00–05:00 UTC: seen 4 of the last 4 weeks`."""
+        """`deploys expected Sat 04:00–05:00 UTC: seen 4 of the last 4 weeks`, or the pace."""
+        if at == self.pace_due and self.pace is not None:
+            return (
+                f"a deploy is likely by then: 3 in 4 of the last {self.intervals} intervals between deploys "
+                f"were at least {format_duration(self.pace)}"
+            )
         local = at.astimezone(self.zone)
+        seen_that_day = self._busy(at)
+        if self.cap is not None and seen_that_day is not None and not self.is_open(at):
+            return (
+                f"deploys came on {_DAY_NAMES[local.weekday()]} in {seen_that_day} of the last {self.weeks} "
+                f"weeks at hours too scattered to forecast: runs are kept within {format_duration(self.cap)}"
+            )
         slot = next((s for s in self.slots if (s.weekday, s.hour) == (local.weekday(), local.hour)), None)
         seen = slot.seen if slot else 0
         end = (local + HOUR).astimezone(self.zone)
@@ -182,6 +232,7 @@ def forecast_deploys(
     min_share: float,
     zone: ZoneInfo,
     observed_since: datetime | None = None,
+    cap: timedelta | None = None,
 ) -> DeployForecast | None:
     """The forecast from deploy `starts` before `now` (None: not one complete week observed yet).
 
@@ -194,19 +245,28 @@ def forecast_deploys(
         return None
     anchor = _hour_start(now, zone)
     weeks = [k for k in range(1, int(lookback / WEEK) + 1) if anchor - k * WEEK >= since]
+    recent = [s for s in past if s >= now - lookback]
+    gaps = sorted(b - a for a, b in pairwise(recent) if b - a <= _ACTIVE)
+    pace = gaps[len(gaps) // 4] if len(gaps) >= _PACE_MIN else None
+    due = recent[-1] + pace if pace is not None and recent else None
     if not weeks:
-        return None
+        if due is None:
+            return None
+        return DeployForecast(zone, (), 0, None, due, pace, len(gaps))
     seen: dict[tuple[int, int], set[int]] = {}
+    days: dict[int, set[int]] = {}
     oldest = anchor - weeks[-1] * WEEK
     for start in past:
         if oldest <= start < anchor:
             local = start.astimezone(zone)
             week = int((anchor - start) / WEEK) + 1
             seen.setdefault((local.weekday(), local.hour), set()).add(week)
+            days.setdefault(local.weekday(), set()).add(week)
     slots = tuple(
         Slot(weekday, hour, len(found))
         for (weekday, hour), found in sorted(seen.items())
         if len(found) >= min_share * len(weeks)
     )
     served = anchor if any(anchor <= s <= now for s in past) else None
-    return DeployForecast(zone, slots, len(weeks), served)
+    busy = tuple((d, len(w)) for d, w in sorted(days.items()) if len(w) >= min_share * len(weeks))
+    return DeployForecast(zone, slots, len(weeks), served, due, pace, len(gaps), busy, cap)
