@@ -238,7 +238,7 @@ def _runnable(pending: _Pending, policy: Policy, limit: int, at: datetime, deplo
     estimate = pending.estimate(max(count, 1), policy) if pending.items else timedelta(0)
     timing = [g.deploy_due(deploy, at, estimate, deploys.note)]
     head = _verdict(pending, 0, policy, at, cache) if pending.items else None
-    if head is not None and head.open and (count or limit):
+    if head is not None and (count or head.open):
         timing.append(g.window_fit(estimate, at, head.closes_at, head.window or "?"))
     squeeze = None
     if deploy is not None and not timing[0].ok:

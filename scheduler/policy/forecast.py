@@ -12,8 +12,8 @@ deploys are not a pace) were seen within `lookback`, the next deploy is expected
 the shortest quarter of those intervals (their 25th percentile) — a run should end by then. Once that
 instant has passed without a deploy, the pace says nothing more until the next deploy.
 
-On a day of the week that saw deploys in at least `min_share` of the complete weeks but at no hour often
-enough to forecast it (deploys at scattered times), a deploy may come at any moment: runs started that
+On a day of the week that, in at least `min_share` of the complete weeks, saw a deploy at an hour that is
+not an expected slot (deploys at scattered times), a deploy may come at any moment: runs started that
 day are kept within `cap` (the policy's `deploy_duration`), so such a deploy waits about that long at
 most, instead of behind one run that holds the environment for hours.
 
@@ -131,7 +131,7 @@ class DeployForecast:
     pace_due: datetime | None = None  # the last start + the 25th percentile of recent intervals
     pace: timedelta | None = None
     intervals: int = 0
-    busy_days: tuple[tuple[int, int], ...] = ()  # (local weekday, weeks seen) of days with deploys
+    busy_days: tuple[tuple[int, int], ...] = ()  # (local weekday, weeks) of days with scattered deploys
     cap: timedelta | None = None
 
     def _stretches(self, since: datetime) -> list[tuple[datetime, datetime]]:
@@ -254,19 +254,22 @@ def forecast_deploys(
             return None
         return DeployForecast(zone, (), 0, None, due, pace, len(gaps))
     seen: dict[tuple[int, int], set[int]] = {}
-    days: dict[int, set[int]] = {}
     oldest = anchor - weeks[-1] * WEEK
     for start in past:
         if oldest <= start < anchor:
             local = start.astimezone(zone)
             week = int((anchor - start) / WEEK) + 1
             seen.setdefault((local.weekday(), local.hour), set()).add(week)
-            days.setdefault(local.weekday(), set()).add(week)
     slots = tuple(
         Slot(weekday, hour, len(found))
         for (weekday, hour), found in sorted(seen.items())
         if len(found) >= min_share * len(weeks)
     )
     served = anchor if any(anchor <= s <= now for s in past) else None
-    busy = tuple((d, len(w)) for d, w in sorted(days.items()) if len(w) >= min_share * len(weeks))
+    expected = {(slot.weekday, slot.hour) for slot in slots}
+    scattered: dict[int, set[int]] = {}
+    for (weekday, hour), found in seen.items():
+        if (weekday, hour) not in expected:
+            scattered.setdefault(weekday, set()).update(found)
+    busy = tuple((d, len(w)) for d, w in sorted(scattered.items()) if len(w) >= min_share * len(weeks))
     return DeployForecast(zone, slots, len(weeks), served, due, pace, len(gaps), busy, cap)
