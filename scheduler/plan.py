@@ -203,7 +203,7 @@ def expected_deploys(state: EnvState, policy: Policy, now: datetime) -> _Deploys
     )
     if forecast is None:
         return _Deploys(None, "deploy forecast: less than one complete week of deploy history yet")
-    if not forecast.slots and forecast.pace_due is None and not forecast.busy_days:
+    if not forecast.slots and forecast.active_until is None and not forecast.busy_days:
         return _Deploys(
             None, f"deploy forecast: no hour of the week saw deploys in the last {forecast.weeks} weeks"
         )

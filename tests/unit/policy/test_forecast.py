@@ -178,3 +178,20 @@ def test_a_head_waits_for_a_later_gap_that_fits_it() -> None:
     state = EnvState("gprd", (index("20260101000001"),), packages=(DeployedPackage("new", SATURDAY - WEEK),))
     d = decide(state, policy, SATURDAY + timedelta(minutes=30))
     assert d.action is Action.WAIT and d.next_window_at == SATURDAY + timedelta(hours=11, minutes=30)
+
+
+def test_while_deploys_are_coming_runs_stay_short_even_before_a_complete_week() -> None:
+    now = SATURDAY + timedelta(hours=12)
+    starts = [now - timedelta(hours=1 + 2 * k) for k in range(10)]  # every 2 h, the last one 1 h ago
+    pending = (index("20260101000001"), index("20260101000002"))
+    state = EnvState(
+        "gprd", pending, packages=(DeployedPackage("new", SATURDAY - WEEK),), deploy_starts=tuple(starts)
+    )
+    d = decide(state, POLICY, now)
+    assert d.action is Action.EXECUTE and d.migrations == ["20260101000001"]
+    assert any(
+        "deploys are coming (9 in 10 of the last 9 intervals between them were at most 2h)" in r
+        for r in d.reasons
+    )
+    quiet = decide(state, POLICY, now + timedelta(hours=3))  # no deploy for longer than the pace: no cap
+    assert quiet.migrations == ["20260101000001", "20260101000002"]
