@@ -205,8 +205,8 @@ class DeployForecast:
                 )
             if self.active_until is not None and self.pace is not None and at - self.cap < self.active_until:
                 return (
-                    f"deploys are coming (9 in 10 of the last {self.intervals} intervals between them were at most "
-                    f"{format_duration(self.pace)}): runs are kept within {cap}"
+                    f"deploys are coming (9 in 10 of the last {self.intervals} intervals between them were "
+                    f"at most {format_duration(self.pace)}): runs are kept within {cap}"
                 )
         slot = next((s for s in self.slots if (s.weekday, s.hour) == (local.weekday(), local.hour)), None)
         seen = slot.seen if slot else 0
