@@ -48,6 +48,7 @@ class _Pending:
     cumulative: tuple[timedelta, ...]  # cumulative[i] = estimate of the first i migrations
     jumps: tuple[Jump, ...] = ()
     overridden: frozenset[str] = frozenset()  # versions of a `/pdm run --now` request
+    agreed: frozenset[str] = frozenset()  # versions a human approved or requested: soft limits yield
 
     @classmethod
     def build(
@@ -75,7 +76,14 @@ class _Pending:
             for m in ordered
             if request is not None and request.override and request.covers(m.version)
         )
-        return cls(tuple(ordered), natures, modes, tuple(cumulative), tuple(jumps), overridden)
+        approval = state.approval if state is not None else None
+        agreed = frozenset(
+            m.version
+            for m in ordered
+            if (request is not None and request.covers(m.version))
+            or (approval is not None and at is not None and approval.covers(m.version, at))
+        )
+        return cls(tuple(ordered), natures, modes, tuple(cumulative), tuple(jumps), overridden, agreed)
 
     def windows(self, i: int, policy: Policy) -> tuple[list[Window], list[Window]]:
         """Allow and deny windows of item `i`: an override opens every allow window and the deny
@@ -224,7 +232,14 @@ def _runnable(pending: _Pending, policy: Policy, limit: int, at: datetime, deplo
         if not verdict.open:
             reasons.append(_closed_reason(pending, policy, i, verdict, at))
             break
-        closes = min((d for d in (deadline, verdict.closes_at) if d is not None), default=None)
+        soft = (
+            deadline is not None
+            and deploy is not None
+            and deadline == expected_at
+            and not deploy.firm(deadline)
+        )
+        limit_at = None if soft and pending.items[i].version in pending.agreed else deadline
+        closes = min((d for d in (limit_at, verdict.closes_at) if d is not None), default=None)
         if closes is not None and at + pending.estimate(i + 1, policy) > closes:
             why = deploy.why(closes) if deploy is not None and closes == expected_at else ""
             reasons.append(
@@ -241,7 +256,15 @@ def _runnable(pending: _Pending, policy: Policy, limit: int, at: datetime, deplo
     if head is not None and (count or head.open):
         timing.append(g.window_fit(estimate, at, head.closes_at, head.window or "?"))
     squeeze = None
-    if deploy is not None and not timing[0].ok:
+    due = deploy.next_open(at) if deploy is not None else None
+    if deploy is not None and not timing[0].ok and count and due is not None and not deploy.firm(due):
+        squeeze = (
+            f"the approved or requested batch runs whole (estimate {format_duration(estimate)}): "
+            f"{deploy.why(due)}, so it may delay a deploy"
+        )
+        timing[0] = g.GuardResult("deploy_due", True, squeeze)
+        reasons.append(squeeze)
+    elif deploy is not None and not timing[0].ok:
         squeeze = _squeeze(pending, policy, at, deploy, head) if limit and not count else None
         if squeeze is None:
             count = 0
