@@ -95,10 +95,13 @@ def test_held_approval_turns_the_proposal_into_execution() -> None:
 
 
 def test_two_person_nature_needs_two_approvers() -> None:
+    text = (REPO / "examples" / "policy.yaml").read_text()
+    two_person = load_policy(text.replace("two_person_natures: []", "two_person_natures: [ddl_cleanup]"))
     s = state(Nature.DDL_CLEANUP, approval=Approval("20260105000000", ("U1",)))
-    assert decide(s, POLICY, SATURDAY_03).action is Action.PROPOSE
+    assert decide(s, two_person, SATURDAY_03).action is Action.PROPOSE
+    assert decide(s, POLICY, SATURDAY_03).action is Action.EXECUTE  # the bundled policy: one approver
     s2 = replace(s, approval=Approval("20260105000000", ("U1", "U2")))
-    assert decide(s2, POLICY, SATURDAY_03).action is Action.EXECUTE
+    assert decide(s2, two_person, SATURDAY_03).action is Action.EXECUTE
 
 
 def test_manual_head_waits_for_a_request() -> None:
