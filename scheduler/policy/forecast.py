@@ -23,10 +23,11 @@ the next one start, when does the current stretch of expected deploys end, and w
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from functools import lru_cache
+from functools import cached_property
 from itertools import pairwise
 from typing import Protocol
 from zoneinfo import ZoneInfo
@@ -121,6 +122,58 @@ class Slot:
     seen: int
 
 
+class _Timeline:
+    """The merged expected stretches of weekly slots, built day by day as queries reach them (from
+    eight days before the first query), searched by bisection."""
+
+    def __init__(self, zone: ZoneInfo, slots: Sequence[Slot], served: datetime | None) -> None:
+        self._zone = zone
+        self._hours = [sorted(s.hour for s in slots if s.weekday == d) for d in range(7)]
+        self._served = served
+        self._starts: list[datetime] = []
+        self._ends: list[datetime] = []
+        self._next: date | None = None  # first local date not covered yet
+
+    def _cover(self, at: datetime) -> None:
+        day = at.astimezone(self._zone).date()
+        if self._next is None:
+            self._next = day - timedelta(days=_LOOK)
+        while self._next <= day + timedelta(days=_LOOK):
+            self._add_day(self._next)
+            self._next += timedelta(days=1)
+
+    def _add_day(self, day: date) -> None:
+        for hour in self._hours[day.weekday()]:
+            start = _localize(datetime.combine(day, time(hour)), self._zone)
+            if start == self._served:
+                continue
+            if self._ends and start <= self._ends[-1]:
+                self._ends[-1] = max(self._ends[-1], start + HOUR)
+            else:
+                self._starts.append(start)
+                self._ends.append(start + HOUR)
+
+    def holding(self, at: datetime) -> tuple[datetime, datetime] | None:
+        """The stretch holding `at`, if any."""
+        self._cover(at)
+        i = bisect_right(self._starts, at) - 1
+        return (self._starts[i], self._ends[i]) if i >= 0 and at < self._ends[i] else None
+
+    def next_start(self, after: datetime) -> datetime | None:
+        """The first stretch start strictly after `after` (within eight days)."""
+        self._cover(after)
+        i = bisect_right(self._starts, after)
+        if i < len(self._starts) and self._starts[i] <= after + timedelta(days=_LOOK):
+            return self._starts[i]
+        return None
+
+    def previous_end(self, at: datetime) -> datetime | None:
+        """The end of the last stretch ending at or before `at` (within a week)."""
+        self._cover(at)
+        i = bisect_right(self._ends, at) - 1
+        return self._ends[i] if i >= 0 and self._ends[i] >= at - WEEK else None
+
+
 @dataclass(frozen=True)
 class DeployForecast:
     """Deploys expected in hour-of-week slots, learnt from `weeks` complete weeks of history."""
@@ -135,30 +188,19 @@ class DeployForecast:
     busy_days: tuple[tuple[int, int], ...] = ()  # (local weekday, weeks) of days with scattered deploys
     cap: timedelta | None = None
 
-    def _stretches(self, since: datetime) -> list[tuple[datetime, datetime]]:
-        """Merged expected stretches meeting [since, since + 8 days), in order."""
-        first = since.astimezone(self.zone).date() - timedelta(days=1)
-        out: list[tuple[datetime, datetime]] = []
-        for offset in range(_LOOK + 2):
-            for start in _occurrences(self.slots, self.zone, first + timedelta(days=offset)):
-                if start == self.served:
-                    continue
-                if out and start <= out[-1][1]:
-                    out[-1] = (out[-1][0], max(out[-1][1], start + HOUR))
-                else:
-                    out.append((start, start + HOUR))
-        return [(s, e) for s, e in out if e > since]
+    @cached_property
+    def _timeline(self) -> _Timeline:
+        return _Timeline(self.zone, self.slots, self.served)
 
     def is_open(self, at: datetime) -> bool:
         """Whether a deploy is expected at `at`."""
-        at = at.astimezone(UTC)
-        return any(s <= at < e for s, e in self._stretches(at)[:1])
+        return self._timeline.holding(at.astimezone(UTC)) is not None
 
     def next_open(self, after: datetime) -> datetime | None:
         """The start of the next expected stretch strictly after `after`, or `after + cap` where deploys
         may come at any moment."""
         after = after.astimezone(UTC)
-        slot = next((s for s, _ in self._stretches(after) if s > after), None) if self.slots else None
+        slot = self._timeline.next_start(after) if self.slots else None
         capped = after + self.cap if self.cap is not None and self._scattered(after) else None
         return min((t for t in (slot, capped) if t is not None), default=None)
 
@@ -175,13 +217,10 @@ class DeployForecast:
 
     def closes_at(self, at: datetime) -> datetime | None:
         """The end of the expected stretch holding `at` (None: not expected, or expected every hour)."""
-        at = at.astimezone(UTC)
-        stretches = self._stretches(at)
-        if not stretches or stretches[0][0] > at:
+        span = self._timeline.holding(at.astimezone(UTC))
+        if span is None or (len(self.slots) == 7 * 24 and self.served is None):
             return None
-        if len(self.slots) == 7 * 24 and self.served is None:
-            return None
-        return stretches[0][1]
+        return span[1]
 
     def firm(self, at: datetime) -> bool:
         """Slots are firm; the cap where deploys may come at any moment is soft."""
@@ -189,8 +228,7 @@ class DeployForecast:
 
     def previous_end(self, at: datetime) -> datetime | None:
         """The end of the last expected stretch at or before `at`."""
-        at = at.astimezone(UTC)
-        return max((e for _, e in self._stretches(at - WEEK) if e <= at), default=None)
+        return self._timeline.previous_end(at.astimezone(UTC))
 
     def why(self, at: datetime) -> str:
         """`deploys expected Sat 04:00–05:00 UTC: seen 4 of the last 4 weeks`, or why runs are capped."""
@@ -215,13 +253,6 @@ class DeployForecast:
             f"deploys expected {_DAY_NAMES[local.weekday()]} {local:%H:%M}–{end:%H:%M} {local.tzname()}: "
             f"seen {seen} of the last {self.weeks} week{'s' if self.weeks != 1 else ''}"
         )
-
-
-@lru_cache(maxsize=4096)
-def _occurrences(slots: tuple[Slot, ...], zone: ZoneInfo, day: date) -> tuple[datetime, ...]:
-    """UTC starts of the expected slots falling on local date `day`."""
-    hours = sorted(s.hour for s in slots if s.weekday == day.weekday())
-    return tuple(_localize(datetime.combine(day, time(hour)), zone) for hour in hours)
 
 
 def _localize(naive: datetime, zone: ZoneInfo) -> datetime:
