@@ -10,7 +10,7 @@ proposed and a manual head waits for `/pdm run`.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
@@ -34,7 +34,6 @@ from scheduler.policy.windows import (
 _MAX_STEPS = 5000
 _SEARCH = timedelta(days=400)
 _GAP_LOOK = timedelta(hours=12)
-_MINUTE = timedelta(minutes=1)
 _PASSERS = 20  # light migrations considered for an earlier start out of order
 
 
@@ -57,6 +56,7 @@ class _Pending:
         policy: Policy,
         state: EnvState | None = None,
         at: datetime | None = None,
+        estimates: Mapping[str, timedelta] | None = None,
     ) -> _Pending:
         ordered, jumps = framework_order(items), list[Jump]()
         if policy.ordering is Ordering.INDEPENDENT and state is not None and at is not None:
@@ -67,7 +67,7 @@ class _Pending:
         natures = tuple(m.classification.primary_nature for m in ordered)
         total, cumulative = timedelta(0), [timedelta(0)]
         for m in ordered:
-            total += policy.estimate(m.classification)
+            total += estimates[m.version] if estimates is not None else policy.estimate(m.classification)
             cumulative.append(total)
         modes = tuple(policy.nature_policy(n).mode for n in natures)
         request = state.manual_request if state is not None else None
@@ -77,13 +77,27 @@ class _Pending:
             if request is not None and request.override and request.covers(m.version)
         )
         approval = state.approval if state is not None else None
-        agreed = frozenset(
-            m.version
-            for m in ordered
-            if (request is not None and request.covers(m.version))
-            or (approval is not None and at is not None and approval.covers(m.version, at))
-        )
+        agreed: frozenset[str] = frozenset()
+        if request is not None or approval is not None:
+            agreed = frozenset(
+                m.version
+                for m in ordered
+                if (request is not None and request.covers(m.version))
+                or (approval is not None and at is not None and approval.covers(m.version, at))
+            )
         return cls(tuple(ordered), natures, modes, tuple(cumulative), tuple(jumps), overridden, agreed)
+
+    def drop(self, count: int) -> _Pending:
+        """The rest after the first `count` ran (the order of the rest is unchanged)."""
+        base = self.cumulative[count]
+        return replace(
+            self,
+            items=self.items[count:],
+            natures=self.natures[count:],
+            modes=self.modes[count:],
+            cumulative=tuple(c - base for c in self.cumulative[count:]),
+            jumps=(),
+        )
 
     def windows(self, i: int, policy: Policy) -> tuple[list[Window], list[Window]]:
         """Allow and deny windows of item `i`: an override opens every allow window and the deny
@@ -192,8 +206,10 @@ class _Deploys:
     note: str = ""
 
 
-def expected_deploys(state: EnvState, policy: Policy, now: datetime) -> _Deploys:
-    """The configured `deploy_schedule`, else the forecast from the deploy history (unless `off`)."""
+def expected_deploys(state: EnvState, policy: Policy, now: datetime, *, soft: bool = True) -> _Deploys:
+    """The configured `deploy_schedule`, else the forecast from the deploy history (unless `off`);
+    `soft=False` leaves out the soft limits (deploys coming, scattered hours): projections only split
+    runs at expected slots."""
     window = policy.deploy_window
     if window is not None:
         return _Deploys(ScheduledDeploys(window))
@@ -207,7 +223,7 @@ def expected_deploys(state: EnvState, policy: Policy, now: datetime) -> _Deploys
         min_share=spec.min_share,
         zone=policy.zone,
         observed_since=state.observed_since,
-        cap=policy.guards.deploy_duration,
+        cap=policy.guards.deploy_duration if soft else None,
     )
     if forecast is None:
         return _Deploys(None, "deploy forecast: less than one complete week of deploy history yet")
@@ -707,23 +723,29 @@ def project(state: EnvState, policy: Policy, now: datetime, horizon: timedelta) 
     now = now.astimezone(UTC)
     env = policy.environment(state.environment)
     remaining = list(state.pending)
-    deploys = expected_deploys(state, policy, now)
+    estimates = {m.version: policy.estimate(m.classification) for m in remaining}
+    reorders = policy.ordering is Ordering.INDEPENDENT  # else the order is fixed: drop what ran
+    pending = _Pending.build(remaining, policy, state, now, estimates)
+    deploys = expected_deploys(state, policy, now, soft=False)
     runs: list[ProjectedRun] = []
     t, end = now, now + horizon
     for _ in range(_MAX_STEPS):
         if not remaining:
             break
-        start, _ = _first_start(
-            _Pending.build(remaining, policy, state, t), state, policy, env, t, end, deploys
-        )
+        if reorders:
+            pending = _Pending.build(remaining, policy, state, t, estimates)
+        start, _ = _first_start(pending, state, policy, env, t, end, deploys)
         if start is None:
             break
-        pending = _Pending.build(remaining, policy, state, start)
+        if reorders:
+            pending = _Pending.build(remaining, policy, state, start, estimates)
         static = _static(pending, state, policy, env, start)
         run = _runnable(pending, policy, static.limit, start, deploys)
         batch = _split(pending, state, policy, run.count, start, assume_approved=True)
         if not batch.count:
-            t = start + _MINUTE  # a passer that is not ready after all: look further
+            if not reorders or start == t:
+                break
+            t = start  # a light migration that may pass was due here but is not ready: look on from here
             continue
         approval = any(not _satisfied(pending, state, policy, i, start) for i in range(batch.count))
         estimate = pending.estimate(batch.count, policy)
@@ -742,6 +764,7 @@ def project(state: EnvState, policy: Policy, now: datetime, horizon: timedelta) 
         )
         done = {m.version for m in chosen}
         remaining, t = [m for m in remaining if m.version not in done], start + estimate
+        pending = pending.drop(batch.count)
     return runs
 
 

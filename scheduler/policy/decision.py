@@ -84,7 +84,7 @@ class EnvState:
     `db_load` None with `max_db_load` configured means "no reading" (blocks; `db_load_unknown` says
     why, e.g. the Prometheus query failed). `open_incidents` None
     means incident tracking is not configured (passes). `deploy_starts` are the recorded deploy start
-    instants of the environment (any order; they feed the deploy forecast), recorded since
+    instants of the environment (oldest first; they feed the deploy forecast), recorded since
     `observed_since` (None: since the first of them). `upstream_successes` maps version → the time
     it finished successfully on the environment named by `requires`. `upstream` is that environment's
     own state (optional): with it, a proposal may be posted ahead for the migrations projected to run

@@ -23,11 +23,11 @@ the next one start, when does the current stretch of expected deploys end, and w
 
 from __future__ import annotations
 
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from functools import cached_property
+from functools import cached_property, lru_cache
 from itertools import pairwise
 from typing import Protocol
 from zoneinfo import ZoneInfo
@@ -126,9 +126,9 @@ class _Timeline:
     """The merged expected stretches of weekly slots, built day by day as queries reach them (from
     eight days before the first query), searched by bisection."""
 
-    def __init__(self, zone: ZoneInfo, slots: Sequence[Slot], served: datetime | None) -> None:
+    def __init__(self, zone: ZoneInfo, hours: tuple[tuple[int, ...], ...], served: datetime | None) -> None:
         self._zone = zone
-        self._hours = [sorted(s.hour for s in slots if s.weekday == d) for d in range(7)]
+        self._hours = hours
         self._served = served
         self._starts: list[datetime] = []
         self._ends: list[datetime] = []
@@ -174,6 +174,12 @@ class _Timeline:
         return self._ends[i] if i >= 0 and self._ends[i] >= at - WEEK else None
 
 
+@lru_cache(maxsize=64)
+def _timeline_for(zone: ZoneInfo, hours: tuple[tuple[int, ...], ...], served: datetime | None) -> _Timeline:
+    """One timeline per slot set (forecasts of consecutive decisions share it)."""
+    return _Timeline(zone, hours, served)
+
+
 @dataclass(frozen=True)
 class DeployForecast:
     """Deploys expected in hour-of-week slots, learnt from `weeks` complete weeks of history."""
@@ -190,7 +196,8 @@ class DeployForecast:
 
     @cached_property
     def _timeline(self) -> _Timeline:
-        return _Timeline(self.zone, self.slots, self.served)
+        hours = tuple(tuple(sorted(s.hour for s in self.slots if s.weekday == d)) for d in range(7))
+        return _timeline_for(self.zone, hours, self.served)
 
     def is_open(self, at: datetime) -> bool:
         """Whether a deploy is expected at `at`."""
@@ -274,18 +281,19 @@ def forecast_deploys(
     observed_since: datetime | None = None,
     cap: timedelta | None = None,
 ) -> DeployForecast | None:
-    """The forecast from deploy `starts` before `now` (None: not one complete week observed yet).
+    """The forecast from deploy `starts` (aware instants, oldest first) before `now` (None: not one
+    complete week observed yet).
 
     `observed_since` is when recording began (default: the first start); weeks before it are not
     complete."""
     now = now.astimezone(UTC)
-    past = sorted(s.astimezone(UTC) for s in starts if s <= now)
+    past = list(starts[: bisect_right(starts, now)])
     since = observed_since if observed_since is not None else (past[0] if past else None)
     if since is None:
         return None
     anchor = _hour_start(now, zone)
     weeks = [k for k in range(1, int(lookback / WEEK) + 1) if anchor - k * WEEK >= since]
-    recent = [s for s in past if s >= now - lookback]
+    recent = past[bisect_left(past, now - lookback) :]
     gaps = sorted(b - a for a, b in pairwise(recent) if b - a <= _ACTIVE)
     pace = gaps[min(len(gaps) - 1, int(len(gaps) * _PACE_Q))] if len(gaps) >= _PACE_MIN else None
     active = recent[-1] + pace if pace is not None else None
@@ -295,8 +303,8 @@ def forecast_deploys(
         return DeployForecast(zone, (), 0, None, active, pace, len(gaps), (), cap)
     seen: dict[tuple[int, int], set[int]] = {}
     oldest = anchor - weeks[-1] * WEEK
-    for start in past:
-        if oldest <= start < anchor:
+    for start in past[bisect_left(past, oldest) :]:
+        if start < anchor:
             local = start.astimezone(zone)
             week = int((anchor - start) / WEEK) + 1
             seen.setdefault((local.weekday(), local.hour), set()).add(week)
@@ -305,7 +313,7 @@ def forecast_deploys(
         for (weekday, hour), found in sorted(seen.items())
         if len(found) >= min_share * len(weeks)
     )
-    served = anchor if any(anchor <= s <= now for s in past) else None
+    served = anchor if past[bisect_left(past, anchor) :] else None
     expected = {(slot.weekday, slot.hour) for slot in slots}
     scattered: dict[int, set[int]] = {}
     for (weekday, hour), found in seen.items():

@@ -365,6 +365,7 @@ class Policy(Strict):
     deploy_message_pattern: str | None = None
 
     _windows: dict[str, Window] = PrivateAttr(default_factory=dict)
+    _estimates: dict[tuple[Any, ...], timedelta] = PrivateAttr(default_factory=dict)
     _deploy_message: re.Pattern[str] | None = PrivateAttr(default=None)
 
     @field_validator("deploy_message_pattern")
@@ -446,8 +447,21 @@ class Policy(Strict):
         return max(sizes.values(), key=_SIZE_RANK.__getitem__, default=None)
 
     def estimate(self, classification: Classification) -> timedelta:
-        """Estimated run time of one migration (without the per-run overhead)."""
-        return self.durations.for_nature(classification.primary_nature).for_size(self.size_of(classification))
+        """Estimated run time of one migration (without the per-run overhead; memoised per nature and
+        tables: the planner asks for the same migrations at every step)."""
+        private = self.__pydantic_private__ or {}
+        memo: dict[tuple[Any, ...], timedelta] = private["_estimates"]
+        key = (
+            classification.primary_nature,
+            tuple(classification.tables),
+            tuple(classification.table_sizes.items()),
+        )
+        found = memo.get(key)
+        if found is None:
+            nature = self.durations.for_nature(classification.primary_nature)
+            found = nature.for_size(self.size_of(classification))
+            memo[key] = found
+        return found
 
 
 _ALIASES = {"start": "from", "end": "to"}

@@ -184,7 +184,7 @@ class Replay:
         self.scenario = scenario
         self.strategy = strategy
         self.envs = {name: EnvSim(name) for name in scenario.environments}
-        for known in scenario.history:
+        for known in sorted(scenario.history, key=lambda h: h.at):
             self.envs[known.environment].starts.append(known.at)
         self.observed_since = min([scenario.start, *(h.at for h in scenario.history)])
         self.outcome = Outcome(strategy.name)

@@ -182,7 +182,7 @@ def test_a_head_waits_for_a_later_gap_that_fits_it() -> None:
 
 def test_while_deploys_are_coming_runs_stay_short_even_before_a_complete_week() -> None:
     now = SATURDAY + timedelta(hours=12)
-    starts = [now - timedelta(hours=1 + 2 * k) for k in range(10)]  # every 2 h, the last one 1 h ago
+    starts = sorted(now - timedelta(hours=1 + 2 * k) for k in range(10))  # every 2 h, the last 1 h ago
     pending = (index("20260101000001"), index("20260101000002"))
     state = EnvState(
         "gprd", pending, packages=(DeployedPackage("new", SATURDAY - WEEK),), deploy_starts=tuple(starts)
