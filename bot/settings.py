@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pydantic import SecretStr
+from pydantic import PositiveFloat, PositiveInt, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -42,3 +42,9 @@ class Settings(BaseSettings):
     starting_soon_seconds: int = 300
     run_lock_ttl_seconds: int = 300
     poll_interval_seconds: int = 20
+    # The "deploy in progress" mark of a `running` deployment event expires this long after the event's
+    # `status_changed_at`, even when its `success`/`failed`/`canceled` never arrives.
+    deploy_marker_ttl_seconds: PositiveInt = 14400
+    # `pdm-bot serve` only: connect and socket timeout of its Redis client (no retries), so that a hung
+    # Redis costs a Slack request well under Slack's 3 s before it is answered "state store unavailable".
+    redis_web_timeout_seconds: PositiveFloat = 0.5

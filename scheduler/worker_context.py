@@ -21,7 +21,7 @@ from scheduler.notes import Notifier
 from scheduler.pending import database_dsns
 from scheduler.policy.model import Policy, load_policy
 from scheduler.records import Run
-from scheduler.state import State
+from scheduler.state import DEPLOY_MARKER_TTL, State
 from scheduler.telemetry import Telemetry, install_telemetry
 
 QUEUE_NAME = "pdm"
@@ -64,6 +64,7 @@ class Timing:
     max_attempts: int = 6
     backoff: timedelta = timedelta(seconds=5)
     backoff_cap: timedelta = timedelta(minutes=5)
+    deploy_marker_ttl: timedelta = DEPLOY_MARKER_TTL
 
     def retry_delay(self, attempt: int) -> timedelta:
         """Exponential back-off for the `attempt`-th retry (0-based), capped."""
@@ -151,6 +152,7 @@ def from_settings(settings: Settings) -> WorkerContext:
             starting_soon=timedelta(seconds=settings.starting_soon_seconds),
             poll_interval=timedelta(seconds=min(30, settings.poll_interval_seconds)),
             lock_ttl=timedelta(seconds=settings.run_lock_ttl_seconds),
+            deploy_marker_ttl=timedelta(seconds=settings.deploy_marker_ttl_seconds),
         ),
         annotations=GrafanaAnnotations(settings.grafana_url, settings.grafana_token.get_secret_value())
         if settings.grafana_url
