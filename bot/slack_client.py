@@ -8,6 +8,7 @@ delivers them into the package thread; `UsergroupDirectory` resolves usergroup m
 from __future__ import annotations
 
 import logging
+import re
 import threading
 import time
 from collections.abc import Callable
@@ -42,9 +43,17 @@ def retry_handlers(max_retries: int = 3) -> list[Any]:
     ]
 
 
-def signature_valid(signing_secret: str, body: str, timestamp: str, signature: str) -> bool:
-    """Slack's v0 request signature over `body`, with its 5-minute timestamp tolerance."""
-    if not signing_secret:
+TIMESTAMP = re.compile(r"[0-9]{1,12}")  # ASCII digits only: `int()` would take other scripts' digits
+
+
+def signature_valid(signing_secret: str, body: bytes, timestamp: str | None, signature: str | None) -> bool:
+    """Slack's v0 request signature over the raw `body`, with its 5-minute timestamp tolerance.
+
+    Nothing is parsed before this says yes: a missing, non-numeric or non-ASCII header is simply invalid.
+    """
+    if not signing_secret or timestamp is None or signature is None:
+        return False
+    if not TIMESTAMP.fullmatch(timestamp) or not signature.isascii():
         return False
     return SignatureVerifier(signing_secret).is_valid(body, timestamp, signature)
 

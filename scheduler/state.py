@@ -156,6 +156,11 @@ class State:
         """A State on a new connection to `url` (settings' `PDM_REDIS_URL`)."""
         return cls(redis.Redis.from_url(url))
 
+    def ping(self) -> None:
+        """Raise a `redis.RedisError` unless Redis answers: checked before a write whose fate must be
+        known (a write whose answer times out may still be applied once a hung Redis resumes)."""
+        self.r.ping()
+
     # Pending migrations -------------------------------------------------------------------------
 
     def set_pending(self, env: str, items: Iterable[PendingMigration]) -> None:
