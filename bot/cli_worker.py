@@ -59,7 +59,7 @@ def _work(rq_worker: PdmWorker, burst: bool) -> bool:
     """One RQ work loop; True when it ended as asked (burst done, signal), False on a Redis fault."""
     try:
         rq_worker.work(with_scheduler=True, burst=burst)
-    except redis.RedisError as exc:  # RQ's teardown could not register the end of the loop
+    except (redis.RedisError, OSError) as exc:  # RQ's teardown could not register the end of the loop
         log.warning("worker: RQ work loop ended on %s", type(exc).__name__)
     return burst or rq_worker.stop_signalled
 
@@ -142,7 +142,7 @@ def cron(interval: int, once: bool) -> None:
                 log.info("cron: evaluations enqueued")
         except (redis.AuthenticationError, redis.ResponseError) as exc:
             raise PdmError(f"Redis refused cron: {exc}") from None
-        except redis.RedisError as exc:  # an outage skips this slot; the next one retries
+        except (redis.RedisError, OSError) as exc:  # an outage skips this slot; the next one retries
             log.warning("cron: slot skipped, Redis unavailable: %s", exc)
         if once:
             return

@@ -47,7 +47,7 @@ def wait_for_redis(
                 connection.ping()
             except (redis.AuthenticationError, redis.ResponseError) as exc:
                 raise PdmError(f"Redis refused {process}: {exc}") from None
-            except (redis.ConnectionError, redis.TimeoutError) as exc:
+            except (redis.ConnectionError, redis.TimeoutError, OSError) as exc:
                 delay = backoff(attempt)
                 log.warning("%s: Redis unavailable (%s); retrying in %.0f s", process, exc, delay)
                 sleep(delay)

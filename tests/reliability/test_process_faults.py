@@ -1,7 +1,8 @@
-"""Redis outages against real processes: `pdm-bot serve` answers every Slack request within Slack's 3 s
-while Redis hangs (SIGSTOP), and `pdm-bot worker` / `pdm-bot cron` ride out a Redis kill + restart and
-a hang, then process jobs again without being restarted. Production defaults throughout; cron runs
-with `--interval 5` (its own option) so that a slot passes within the test."""
+"""Faults against real processes (`pdm-bot serve`, `worker`, `cron`) on a redis-server the test hangs
+(SIGSTOP), kills and restarts: `serve` answers every Slack request within Slack's 3 s while Redis hangs;
+`worker` and `cron` ride out a Redis restart and a hang and process jobs again without being restarted;
+garbage before the Slack signature is a 401; a stale `running` deployment event leaves no deploy marker.
+Production defaults throughout; cron runs with `--interval 5` (its own option) so a slot passes in time."""
 
 from __future__ import annotations
 
@@ -26,7 +27,7 @@ from tests.servers.fake_gitlab import FakeGitLab
 from tests.servers.fake_slack import FakeSlack
 from tests.support.processes import pdm_processes, wait_for
 from tests.support.web import Reply, Served, http
-from tests.support.worker import DEPLOYED, policy, publish
+from tests.support.worker import DEPLOYED, NO_OP, policy, publish
 
 SLACK_DEADLINE = 3.0
 UNAVAILABLE = "State store unavailable, nothing was changed"
@@ -138,6 +139,26 @@ def test_a_webhook_while_redis_is_down_is_a_503_with_a_reason_and_queued_on_rede
         assert app.webhook(hook("success", 8, datetime.now(UTC))).json()["result"] == "queued"
 
 
+GARBAGE = {
+    "payload=x": (b"payload=x", {"Content-Type": "application/x-www-form-urlencoded"}),
+    "json-array": (b"[1,2]", {"Content-Type": "application/json"}),
+    "truncated-json": (b'{"type": "event_callback", "event": {', {"Content-Type": "application/json"}),
+    "non-numeric-timestamp": (
+        b"command=/pdm&text=status",
+        {"X-Slack-Request-Timestamp": "soon", "X-Slack-Signature": "v0=00"},
+    ),
+}
+
+
+def test_garbage_before_the_slack_signature_is_a_401_from_the_real_server(
+    own_redis: RedisProcess, outage_processes: Callable[..., subprocess.Popen[bytes]]
+) -> None:
+    with real_serve(outage_processes, own_redis.url) as app:
+        answers = {name: http(app.url + "/slack/events", *case) for name, case in GARBAGE.items()}
+    for name, reply in answers.items():
+        assert (reply.status, reply.json()) == (401, {"error": "invalid request"}), name
+
+
 # worker and cron ride out Redis ---------------------------------------------------------------------
 
 
@@ -146,7 +167,7 @@ def pause_via_worker(queue: Queue, env: str, reason: str) -> None:
 
 
 def test_worker_and_cron_ride_out_a_redis_restart_and_a_hang_and_process_jobs_again(
-    own_redis: RedisProcess, outage_processes: Callable[..., subprocess.Popen[bytes]]
+    own_redis: RedisProcess, gitlab: FakeGitLab, outage_processes: Callable[..., subprocess.Popen[bytes]]
 ) -> None:
     connection = Redis.from_url(own_redis.url)
     state, queue = State(connection), Queue(QUEUE_NAME, connection=connection)
@@ -154,6 +175,10 @@ def test_worker_and_cron_ride_out_a_redis_restart_and_a_hang_and_process_jobs_ag
     cron = outage_processes("cron", "--interval", "5")
     pause_via_worker(queue, "gstg", "before")
     wait_for(lambda: state.pause("gstg") is not None, timeout=20, what="job processed before the outage")
+    publish(gitlab, {"20260105101500": NO_OP})
+    gitlab.slow_next(4)  # Redis dies while a job runs: RQ's own loop then quits ("unhandled exception")
+    queue.enqueue("scheduler.jobs.on_deploy", "gstg", 41, DEPLOYED, datetime.now(UTC).isoformat(), "")
+    wait_for(lambda: len(gitlab.requests) > 0, timeout=20, what="the on_deploy job talking to GitLab")
 
     own_redis.kill()
     time.sleep(12)  # an outage of several RQ and cron attempts
