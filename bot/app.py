@@ -68,7 +68,7 @@ def on_listener_error(error: Exception) -> BoltResponse:
 
 
 def create_app(settings: Settings, *, deps: Deps, client: Any) -> Flask:
-    """The web app: `/slack/events`, `/webhooks/gitlab`, `/healthz`, `/metrics`."""
+    """The web app: `/slack/events`, `/webhooks/gitlab`, `/healthz` (Redis too), `/livez`, `/metrics`."""
     bolt = bolt_app(settings, client)
     handlers.register(bolt, deps)
     bolt.error(on_listener_error)
@@ -104,6 +104,10 @@ def create_app(settings: Settings, *, deps: Deps, client: Any) -> Flask:
     @flask.errorhandler(InternalServerError)
     def internal_error(error: InternalServerError) -> tuple[Response, int]:
         return jsonify({"error": INTERNAL}), 500
+
+    @flask.get("/livez")
+    def livez() -> tuple[Response, int]:  # the chart's probes: a Redis outage must not unready or restart
+        return jsonify({"status": "ok"}), 200  # the web pods, which then answer "state store unavailable"
 
     @flask.get("/healthz")
     def healthz() -> tuple[Response, int]:

@@ -112,6 +112,7 @@ def test_every_slack_request_is_answered_within_3_s_while_redis_hangs_and_nothin
         webhook = sequential["webhook"][1]
         assert webhook.status == 503 and webhook.json()["result"] == "unavailable"
         assert sequential["healthz"][1].status == 503
+        assert http(app.url + "/livez", None, {}, method="GET").status == 200  # the chart's probes
         for _, reply in burst:  # a button's ack is an empty 200, as Slack expects; a 503 says why
             assert reply.status < 500 or (reply.status == 503 and reply.json()), reply.body[:200]
 
