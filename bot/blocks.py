@@ -302,6 +302,8 @@ def run_blocks(note: RunNote, *, now: datetime) -> list[Block]:
             f":alarm_clock: Running {what} in *{minutes} minute{'s' if minutes != 1 else ''}*"
             f" ({slack_date(starts)}). `/pdm pause {note.environment}` stops it."
         )
+        if note.reason:
+            text += f"\n_{note.reason}_"
     elif note.event == RunEvent.STARTED:
         text = f":arrow_forward: Started {what}{pipeline}"
     elif note.event == RunEvent.SUCCEEDED:

@@ -43,6 +43,8 @@ def table_rows(comparison: Comparison) -> list[list[str]]:
             p = m.latency_hours[nature]
             cells.append(f"{_cell(p.p50)} / {_cell(p.p95)}")
         rows.append([f"latency {nature.value} p50/p95 (h)", *cells])
+    light = [f"{_cell(m.light_latency.p50)} / {_cell(m.light_latency.p95)}" for m in metrics]
+    rows.append(["latency light p50/p95 (h)", *light])
     return rows
 
 

@@ -10,6 +10,7 @@ from enum import IntEnum
 from typing import Any, NoReturn, ParamSpec, TypeVar
 
 import click
+import pydantic
 
 from scheduler.errors import PdmError
 
@@ -40,10 +41,18 @@ def guarded(fn: Callable[P, R]) -> Callable[P, R]:
             return fn(*args, **kwargs)
         except PdmError as exc:
             fail(str(exc))
+        except pydantic.ValidationError as exc:
+            fail(invalid_settings(exc))
         except OSError as exc:
             fail(f"{exc.filename or ''}: {exc.strerror or exc}".lstrip(": "))
 
     return wrapper
+
+
+def invalid_settings(exc: pydantic.ValidationError) -> str:
+    """One line naming each bad `PDM_*` variable and why (never its value: it may be a secret)."""
+    problems = [f"PDM_{'_'.join(str(part) for part in e['loc']).upper()}: {e['msg']}" for e in exc.errors()]
+    return "invalid setting " + "; ".join(problems)
 
 
 def emit_json(data: Any) -> None:

@@ -76,8 +76,9 @@ def record_decision(environment: str, action: str) -> None:
 
 
 class StoredCounters(Collector):
-    """`pdm_runs_total`, `pdm_run_duration_seconds`, `pdm_guard_failures_total` and
-    `pdm_api_errors_total`, read from `scheduler.telemetry` (Redis) at collection time."""
+    """`pdm_runs_total`, `pdm_run_duration_seconds`, `pdm_guard_failures_total`,
+    `pdm_evaluation_overruns_total` and `pdm_api_errors_total`, read from `scheduler.telemetry` (Redis)
+    at collection time."""
 
     def __init__(self, telemetry: Telemetry) -> None:
         self._telemetry = telemetry
@@ -106,7 +107,14 @@ class StoredCounters(Collector):
         )
         for (api, kind), value in sorted(snapshot.api_errors.items()):
             errors.add_metric([api, kind], value)
-        yield from (runs, durations, guards, errors)
+        overruns = CounterMetricFamily(
+            "pdm_evaluation_overruns_total",
+            "Evaluations aborted because they exceeded PDM_EVALUATION_BUDGET_SECONDS.",
+            labels=["environment"],
+        )
+        for env, value in sorted(snapshot.overruns.items()):
+            overruns.add_metric([env], value)
+        yield from (runs, durations, guards, overruns, errors)
 
 
 def exposition(telemetry: Telemetry | None = None) -> tuple[bytes, str]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pydantic import PositiveFloat, PositiveInt, SecretStr
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -27,6 +27,11 @@ class Settings(BaseSettings):
     gitlab_pipeline_project: str = ""
     gitlab_pipeline_ref: str = "master"
     gitlab_webhook_secret: SecretStr = SecretStr("")
+    # Seconds python-gitlab waits for each GitLab answer. After a pipeline POST whose outcome is unknown
+    # (5xx, timeout), pdm-bot only looks the pipeline up (by PDM_RUN_ID) for `gitlab_create_settle_seconds`
+    # before it may POST again: GitLab may still be creating it (its own request timeout is 60 s).
+    gitlab_timeout_seconds: float = Field(default=10.0, gt=0)
+    gitlab_create_settle_seconds: int = Field(default=60, ge=0)
     policy_file: str = "examples/policy.yaml"
     port: int = 3000
     grafana_url: str = ""
@@ -44,7 +49,9 @@ class Settings(BaseSettings):
     poll_interval_seconds: int = 20
     # The "deploy in progress" mark of a `running` deployment event expires this long after the event's
     # `status_changed_at`, even when its `success`/`failed`/`canceled` never arrives.
-    deploy_marker_ttl_seconds: PositiveInt = 14400
+    deploy_marker_ttl_seconds: int = Field(default=14400, gt=0)
     # `pdm-bot serve` only: connect and socket timeout of its Redis client (no retries), so that a hung
     # Redis costs a Slack request well under Slack's 3 s before it is answered "state store unavailable".
-    redis_web_timeout_seconds: PositiveFloat = 0.5
+    redis_web_timeout_seconds: float = Field(default=0.5, gt=0)
+    # Wall-clock budget of one evaluation's decision; an overrun is aborted, audited and reported.
+    evaluation_budget_seconds: float = 30.0

@@ -36,6 +36,7 @@ class Command:
     up_to: str | None = None
     sha: str | None = None
     reason: str = ""
+    now: bool = False  # `/pdm run --now REASON`: outside closed allow windows
 
 
 @dataclass(frozen=True)
@@ -94,6 +95,11 @@ def _run(name: str, args: list[str], environments: Sequence[str]) -> Command:
         if len(rest) < 2:
             raise _Bad("`--up-to` needs a VERSION")
         up_to, rest = _version(rest[1]), rest[2:]
+    if rest and rest[0] == "--now":
+        reason = " ".join(rest[1:]).strip()
+        if not reason:
+            raise _Bad("`--now` needs a REASON (it is audited and shown in the proposal)")
+        return Command(name, environment=env, up_to=up_to, reason=reason, now=True)
     _no_more(rest)
     return Command(name, environment=env, up_to=up_to)
 
@@ -172,7 +178,13 @@ COMMANDS: tuple[Subcommand, ...] = (
     Subcommand("plan", _optional_env, False, "/pdm plan [ENV]", "what will run when, and why"),
     Subcommand("history", _optional_env, False, "/pdm history [ENV]", "recent runs"),
     Subcommand("explain", _version_only, False, "/pdm explain VERSION", "why a migration got its nature"),
-    Subcommand("run", _run, True, "/pdm run ENV [--up-to VERSION]", "request a run (approval flow)"),
+    Subcommand(
+        "run",
+        _run,
+        True,
+        "/pdm run ENV [--up-to VERSION] [--now REASON]",
+        "request a run (approval flow); `--now` runs outside closed allow windows",
+    ),
     Subcommand(
         "pause",
         _pause,
@@ -236,7 +248,8 @@ def job_arguments(command: Command, user: str, response_url: str | None) -> tupl
     """Positional arguments of the job of a mutating command, as `docs/jobs.md` lists them."""
     match command.name:
         case "run":
-            return (command.environment, command.up_to, user, response_url)
+            run = (command.environment, command.up_to, user, response_url)
+            return (*run, command.reason) if command.now else run
         case "pause":
             return (command.environment, user, command.reason)
         case "resume":

@@ -11,7 +11,7 @@ from scheduler.errors import MetricsSourceError
 from scheduler.gitlab import GitLabAdapter
 from scheduler.policy.decision import Approval, DeployedPackage, EnvState, ManualRequest, PendingMigration
 from scheduler.policy.model import Policy
-from scheduler.records import Deployment, DeploymentStatus, Lock, Note, Run, RunStatus
+from scheduler.records import IN_FLIGHT_RUN_STATUSES, Deployment, DeploymentStatus, Lock, Note, Run, RunStatus
 from scheduler.records import PendingMigration as StoredPending
 from scheduler.worker_context import BOT_ACTOR, MetricsSource
 
@@ -22,6 +22,7 @@ class StateReads(Protocol):
     def pending(self, env: str) -> list[StoredPending]: ...
     def deployments(self, env: str, limit: int = ...) -> list[Deployment]: ...
     def deployment_in_progress(self, env: str) -> Deployment | None: ...
+    def deploy_starts(self, env: str) -> list[datetime]: ...
     def lock_holder(self, env: str) -> Lock | None: ...
     def effective_pause(self, env: str) -> Note | None: ...
     def holds(self) -> dict[str, Note]: ...
@@ -32,6 +33,15 @@ def approved_run(active: Sequence[Run], env: str) -> Run | None:
     """The approved, not yet triggered run of `env` (the newest when there are several)."""
     approved = [r for r in active if r.environment == env and r.status is RunStatus.APPROVED]
     return approved[-1] if approved else None
+
+
+def lock_holder(lock: Lock | None, active: Sequence[Run], env: str) -> str | None:
+    """Who holds `env`: the lock's owner, else a run of `env` still in flight whose lock lapsed (its worker
+    was down longer than the lock TTL) — that run still holds its environment and its migrations."""
+    if lock is not None:
+        return lock.owner
+    flying = [r for r in active if r.environment == env and r.status in IN_FLIGHT_RUN_STATUSES]
+    return f"run {flying[0].id} ({flying[0].status}; its lock lapsed)" if flying else None
 
 
 def read_db_load(policy: Policy, metrics: MetricsSource | None) -> tuple[float | None, str]:
@@ -61,7 +71,7 @@ def load_env_state(
     its upstream chain to read Redis in two round trips."""
     spec = policy.environment(env)
     deploying = state.deployment_in_progress(env)
-    lock = state.lock_holder(env)
+    holder = lock_holder(state.lock_holder(env), active_runs, env)
     pause = state.effective_pause(env)
     run = approved_run(active_runs, env)
     incidents = gitlab.open_incidents() if gitlab is not None and policy.guards.incidents else None
@@ -77,9 +87,10 @@ def load_env_state(
             for d in reversed(state.deployments(env, limit=50))
             if d.status is DeploymentStatus.SUCCESS
         ),
+        deploy_starts=tuple(state.deploy_starts(env)),
         deploy_running=deploying is not None,
         deploy_started_at=deploying.deployed_at if deploying else None,
-        lock_holder=lock.owner if lock else None,
+        lock_holder=holder,
         paused=pause is not None,
         pause_reason=pause.reason if pause else "",
         holds={version: note.reason for version, note in state.holds().items()},
@@ -90,7 +101,7 @@ def load_env_state(
         approval=Approval(run.up_to_version, tuple(run.approved_by), expires_at=run.expires_at)
         if run
         else None,
-        manual_request=ManualRequest(run.requested_by, run.up_to_version)
+        manual_request=ManualRequest(run.requested_by, run.up_to_version, run.override_reason)
         if run and run.requested_by != BOT_ACTOR
         else None,
         upstream=load_env_state(state, policy, spec.requires, active_runs=active_runs)

@@ -29,6 +29,10 @@ class InvalidRunTransition(PdmError):
     """A run was asked to move to a status its current status cannot reach."""
 
 
+class RunConflict(InvalidRunTransition):
+    """A run would take migrations that belong to another approved, triggered or running run."""
+
+
 class UnknownRun(PdmError):
     """No run is stored under the given id."""
 
@@ -47,6 +51,11 @@ class GitLabNotFound(GitLabError):
 
 class GitLabTransientError(GitLabError):
     """GitLab stayed unreachable, slow or in 5xx/429 after the retries: worth retrying later."""
+
+
+class GitLabOutcomeUnknown(GitLabTransientError):
+    """A write (the pipeline POST) may have reached GitLab but got no usable answer (5xx, timeout, broken
+    connection): GitLab may have done it. Look the result up before sending it again."""
 
 
 class GitLabRequestError(GitLabError):

@@ -4,6 +4,11 @@ Errors come out as `GitLabAuthError` (401/403), `GitLabNotFound` (404), `GitLabT
 timeouts, connection failures once python-gitlab's retries are spent) or `GitLabRequestError` (other 4xx);
 messages never contain the token.
 
+Reads are retried by python-gitlab (5xx, 429, timeouts; `max_retries`). Writes never are: python-gitlab
+re-sends a POST after a 5xx or a timeout, and GitLab may have done the first one (two PDM pipelines). A
+write that may have reached GitLab without a usable answer (5xx, timeout, broken connection) raises
+`GitLabOutcomeUnknown`: the caller looks the result up before it writes again (`scheduler/runs.py`).
+
 Finding our pipelines: the PDM pipeline is created through the API (`source` = `api`) on the
 pipeline project's ref with a `PDM_ENVIRONMENT` variable. GitLab cannot filter pipelines by
 variable, so `pdm_pipelines` lists the ref's pipelines (newest first, optionally since a moment and
@@ -24,12 +29,14 @@ from typing import Any
 import gitlab
 import gitlab.exceptions
 import requests
+import urllib3.exceptions
 
 from bot.settings import Settings
 from scheduler.errors import (
     GitLabAuthError,
     GitLabError,
     GitLabNotFound,
+    GitLabOutcomeUnknown,
     GitLabRequestError,
     GitLabTransientError,
 )
@@ -38,6 +45,8 @@ from scheduler.telemetry import count_api_error
 POST_MIGRATE_DIR = "db/post_migrate"
 PIPELINE_FINISHED = frozenset({"success", "failed", "canceled", "skipped"})
 FULL_SHA = re.compile(r"[0-9a-f]{40}")
+SAFE_VERBS = frozenset({"get", "head"})
+OUTCOME_UNKNOWN = "; GitLab may have done it anyway (outcome unknown)"
 
 
 def is_post_migration(path: str) -> bool:
@@ -130,15 +139,27 @@ def _when(value: Any) -> datetime | None:
 
 
 class _Gitlab(gitlab.Gitlab):
-    """python-gitlab's client with a small retry budget on every call (its default is 10 retries)."""
+    """python-gitlab's client with a small retry budget on reads (its default is 10 retries) and none on
+    writes: a write re-sent after a 5xx or a timeout may be done twice."""
 
     def __init__(self, *args: Any, max_retries: int, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.pdm_max_retries = max_retries
 
-    def http_request(self, *args: Any, **kwargs: Any) -> Any:
-        kwargs.setdefault("max_retries", self.pdm_max_retries)
-        return super().http_request(*args, **kwargs)
+    def http_request(self, verb: str, path: str, *args: Any, **kwargs: Any) -> Any:
+        if verb.lower() in SAFE_VERBS:
+            kwargs.setdefault("max_retries", self.pdm_max_retries)
+        else:
+            kwargs.update(retry_transient_errors=False, obey_rate_limit=False, max_retries=0)
+        return super().http_request(verb, path, *args, **kwargs)
+
+
+def _never_sent(exc: requests.exceptions.RequestException) -> bool:
+    """True when the request cannot have reached GitLab: no connection was ever made."""
+    if isinstance(exc, requests.exceptions.ConnectTimeout):
+        return True
+    reason = getattr(exc.args[0], "reason", None) if exc.args else None
+    return isinstance(reason, urllib3.exceptions.NewConnectionError)
 
 
 class GitLabAdapter:
@@ -180,30 +201,34 @@ class GitLabAdapter:
             settings.gitlab_pipeline_ref,
             incident_project=incident_project,
             incident_labels=incident_labels,
+            timeout=settings.gitlab_timeout_seconds,
         )
 
     @contextmanager
-    def _calling(self, what: str) -> Iterator[None]:
+    def _calling(self, what: str, *, write: bool = False) -> Iterator[None]:
         try:
             yield
         except gitlab.exceptions.GitlabError as exc:
             count_api_error("gitlab", f"http_{exc.response_code}" if exc.response_code else "no_status")
-            raise self._translate(what, exc.response_code, exc.error_message) from None
+            raise self._translate(what, exc.response_code, exc.error_message, write) from None
         except requests.exceptions.RequestException as exc:
             count_api_error("gitlab", "connection")
-            raise GitLabTransientError(
-                self._scrub(f"GitLab {what}: no answer ({type(exc).__name__})")
-            ) from None
+            detail = self._scrub(f"GitLab {what}: no answer ({type(exc).__name__})")
+            if write and not _never_sent(exc):
+                raise GitLabOutcomeUnknown(detail + OUTCOME_UNKNOWN) from None
+            raise GitLabTransientError(detail) from None
 
-    def _translate(self, what: str, code: int | None, message: Any) -> GitLabError:
+    def _translate(self, what: str, code: int | None, message: Any, write: bool) -> GitLabError:
         text = message.decode(errors="replace") if isinstance(message, bytes) else str(message)
         detail = self._scrub(f"GitLab {what}: HTTP {code}: {text[:200]}")
         if code in (401, 403):
             return GitLabAuthError(f"{detail} (check PDM_GITLAB_TOKEN and its api scope)")
         if code == 404:
             return GitLabNotFound(detail)
-        if code is None or code == 429 or code >= 500:
-            return GitLabTransientError(detail)
+        if code is None or code >= 500:
+            return GitLabOutcomeUnknown(detail + OUTCOME_UNKNOWN) if write else GitLabTransientError(detail)
+        if code == 429 or (code == 409 and "Resource lock" in text):
+            return GitLabTransientError(detail)  # refused before any work: safe to send again
         return GitLabRequestError(detail)
 
     def _scrub(self, text: str) -> str:
@@ -260,7 +285,8 @@ class GitLabAdapter:
     def create_pipeline(
         self, environment: str, target_sha: str, up_to_version: str, extras: Mapping[str, str] | None = None
     ) -> Pipeline:
-        """Create the PDM pipeline on the pipeline project's ref (contract variables + `extras`)."""
+        """Create the PDM pipeline on the pipeline project's ref (contract variables + `extras`), sent once:
+        raises `GitLabOutcomeUnknown` when GitLab may have created it without saying so."""
         if not FULL_SHA.fullmatch(target_sha):
             raise GitLabRequestError(f"PDM_TARGET_SHA must be a full 40-character SHA, got '{target_sha}'")
         variables = {
@@ -273,7 +299,7 @@ class GitLabAdapter:
             "ref": self.pipeline_ref,
             "variables": [{"key": k, "value": v} for k, v in variables.items()],
         }
-        with self._calling(f"create pipeline for {environment}"):
+        with self._calling(f"create pipeline for {environment}", write=True):
             created = self._pipeline_project.pipelines.create(payload)
         return _pipeline(created.attributes, variables)
 

@@ -12,16 +12,35 @@ import logging
 from datetime import datetime, timedelta
 
 from scheduler import runs
+from scheduler.budget import BudgetExceeded, time_budget
 from scheduler.deploys import full_sha, refresh_pending
 from scheduler.envstate import approved_run, load_env_state
-from scheduler.errors import GitLabError, GitLabTransientError, InvalidRunTransition, PdmError, UnknownRun
+from scheduler.errors import (
+    GitLabError,
+    GitLabTransientError,
+    InvalidRunTransition,
+    PdmError,
+    RunConflict,
+    UnknownRun,
+)
 from scheduler.logcontext import bound_job
 from scheduler.natures import most_restrictive
 from scheduler.notes import DiffNote, ProposalNote, RunEvent, RunNote, TextNote
-from scheduler.plan import decide, manual_head
+from scheduler.plan import decide, manual_head, overridden_rules
 from scheduler.policy.decision import Action, Decision, PendingMigration
 from scheduler.policy.model import Mode
-from scheduler.records import Baseline, Deployment, DeploymentStatus, Note, Run, RunStatus, SlackMessage
+from scheduler.policy.windows import format_duration
+from scheduler.records import (
+    Baseline,
+    Deployment,
+    DeploymentStatus,
+    Note,
+    Run,
+    RunStatus,
+    SlackMessage,
+    conflict_reason,
+    conflicting_runs,
+)
 from scheduler.runs import JOB, announce, audit
 from scheduler.worker_context import BOT_ACTOR, WorkerContext, clock, context
 
@@ -32,6 +51,7 @@ EVALUATE_MUTEX_TTL = timedelta(minutes=2)
 EVALUATE_MUTEX_WAIT = timedelta(seconds=30)
 APPROVE_RETRY = timedelta(seconds=10)
 MANUAL_WAIT_MEMORY = timedelta(days=90)
+OVERRUN_NOTE_EVERY = timedelta(hours=1)
 
 
 def _at(text: str) -> datetime:
@@ -151,6 +171,7 @@ def deploy_started(environment: str, deployment_id: int, sha: str, at: str, comm
     deployment = Deployment(int(deployment_id), sha, sha[:8], _at(at), DeploymentStatus.RUNNING)
     if not _record_deployment(ctx, now, environment, deployment):
         return
+    ctx.state.record_deploy_start(environment, int(deployment_id), deployment.deployed_at)
     reason = f"deployment {deployment_id} running"
     if now - deployment.deployed_at >= ctx.timing.deploy_marker_ttl:
         reason += f"; older than {ctx.timing.deploy_marker_ttl}, so no deploy-in-progress mark"
@@ -192,15 +213,35 @@ def _evaluate(ctx: WorkerContext, env: str, now: datetime) -> Decision | None:
             audit(ctx, now, "evaluate_skipped", env, "another evaluation held the environment too long")
             _schedule(ctx, env, now + ctx.timing.recheck, now)
             return None
-        return _decide_and_act(ctx, env, now)
+        try:
+            return _decide_and_act(ctx, env, now)
+        except BudgetExceeded as exc:
+            _overrun(ctx, env, now, exc)
+            return None
+
+
+def _overrun(ctx: WorkerContext, env: str, now: datetime, exc: BudgetExceeded) -> None:
+    """Report an evaluation that ran out of time (audit, metric, one Slack note an hour) and retry later."""
+    text = (
+        f":warning: the evaluation of {env} {exc} (PDM_EVALUATION_BUDGET_SECONDS) and was aborted: "
+        f"nothing was decided; it is retried in {format_duration(ctx.timing.recheck)}. "
+        "Check the policy's windows with `pdm-bot check-config`."
+    )
+    audit(ctx, now, "evaluate_overrun", env, str(exc), budget_seconds=exc.seconds)
+    ctx.telemetry.evaluation_overrun(env)
+    if ctx.state.claim(f"overrun-note:{env}", OVERRUN_NOTE_EVERY):
+        ctx.notifier.post(TextNote(env, None, text))
+    _schedule(ctx, env, now + ctx.timing.recheck, now)
 
 
 def _decide_and_act(ctx: WorkerContext, env: str, now: datetime) -> Decision:
     active = ctx.state.active_runs()
+    runs.recover_lapsed(ctx, env, active, now)
     es = load_env_state(
         ctx.state, ctx.policy, env, active_runs=active, gitlab=ctx.gitlab, metrics=ctx.metrics
     )
-    decision = decide(es, ctx.policy, now)
+    with time_budget(ctx.timing.evaluation_budget.total_seconds()):
+        decision = decide(es, ctx.policy, now)
     for guard in decision.guards:
         if not guard.ok:
             ctx.telemetry.guard_failed(env, guard.name)
@@ -266,6 +307,7 @@ def _new_run(
     requested_by: str,
     now: datetime,
     expires_at: datetime | None,
+    override_reason: str | None = None,
 ) -> Run | None:
     last = ctx.state.last_deployment(env)
     if last is None or not migrations:
@@ -274,11 +316,12 @@ def _new_run(
         id=ctx.state.next_run_id(env),
         environment=env,
         migrations=list(migrations),
-        up_to_version=migrations[-1],
+        up_to_version=max(migrations, key=lambda v: (len(v), v)),
         target_sha=last.sha,
         requested_by=requested_by,
         requested_at=now,
         expires_at=expires_at,
+        override_reason=override_reason,
     )
     ctx.state.create_run(run)
     return run
@@ -306,7 +349,12 @@ def _run_now(ctx: WorkerContext, env: str, decision: Decision, active: list[Run]
         created = _new_run(ctx, env, decision.migrations, BOT_ACTOR, now, decision.window_closes_at)
         if created is None:
             return
-        run = ctx.state.transition_run(created.id, RunStatus.APPROVED, now, approved_by=[BOT_ACTOR])
+        try:
+            run = ctx.state.transition_run(created.id, RunStatus.APPROVED, now, approved_by=[BOT_ACTOR])
+        except RunConflict as exc:
+            ctx.state.transition_run(created.id, RunStatus.CANCELED, now, failure_reason=str(exc))
+            audit(ctx, now, "auto_run_withheld", env, str(exc), run_id=created.id)
+            return
         audit(ctx, now, "auto_approved", env, "; ".join(decision.reasons), run_id=run.id)
     elif int(decision.up_to_version) < int(run.up_to_version):
         audit(
@@ -337,7 +385,9 @@ def _run_now(ctx: WorkerContext, env: str, decision: Decision, active: list[Run]
                 superseded_by=run.id,
             )
     if lead > timedelta(0):
-        announce(ctx, run, RunEvent.STARTING_SOON, starts_at=now + lead)
+        announce(
+            ctx, run, RunEvent.STARTING_SOON, starts_at=now + lead, reason="; ".join(decision.notices) or None
+        )
         ctx.queue.enqueue_in(lead, JOB + "execute", run.id)
     else:
         runs.execute(ctx, run.id, now, 0)
@@ -412,9 +462,16 @@ def _close(
         )
     except InvalidRunTransition:
         return None
+    _closed(ctx, run, event, now, reason, actor)
+    return run
+
+
+def _closed(
+    ctx: WorkerContext, run: Run, event: RunEvent, now: datetime, reason: str, actor: str | None = None
+) -> None:
+    """Tell (proposal message edited) and audit that `run` was closed."""
     _decided(ctx, run, event, actor, reason)
     audit(ctx, now, f"run_{event}", run.environment, reason, actor=actor or BOT_ACTOR, run_id=run.id)
-    return run
 
 
 def _decided(ctx: WorkerContext, run: Run, event: RunEvent, actor: str | None, reason: str | None) -> None:
@@ -440,16 +497,23 @@ def _decided(ctx: WorkerContext, run: Run, event: RunEvent, actor: str | None, r
 
 @bound_job
 def request_run(
-    environment: str, up_to_version: str | None, requested_by: str, response_url: str | None
+    environment: str,
+    up_to_version: str | None,
+    requested_by: str,
+    response_url: str | None,
+    override_reason: str | None = None,
 ) -> None:
-    """`/pdm run`: propose the pending prefix up to `up_to_version` (approval flow)."""
+    """`/pdm run [--now REASON]`: propose the pending prefix up to `up_to_version` (approval flow);
+    with a reason, the approved run may start outside closed allow windows."""
     ctx, now = context(), clock()
-    reply = _request_run(ctx, environment, up_to_version, requested_by, now)
+    reply = _request_run(ctx, environment, up_to_version, requested_by, now, override_reason)
     if response_url:
         ctx.notifier.respond(response_url, reply)
 
 
-def _request_run(ctx: WorkerContext, env: str, up_to: str | None, user: str, now: datetime) -> str:
+def _request_run(
+    ctx: WorkerContext, env: str, up_to: str | None, user: str, now: datetime, override: str | None = None
+) -> str:
     if _refused(ctx, user, "run", env, now):
         return "Only approvers may request a run."
     active = [r for r in ctx.state.active_runs() if r.environment == env]
@@ -467,20 +531,47 @@ def _request_run(ctx: WorkerContext, env: str, up_to: str | None, user: str, now
         return f"Nothing to run on {env}" + (f" up to {up_to}" if up_to else "") + "."
     for old in active:
         _close(ctx, old, RunEvent.EXPIRED, now, f"superseded by /pdm run from {user}")
-    run = _new_run(ctx, env, [m.version for m in batch], user, now, None)
+    run = _new_run(ctx, env, [m.version for m in batch], user, now, None, override)
     if run is None:
         return f"No deployed package recorded for {env}."
     estimate = ctx.policy.durations.overhead + sum(
         (ctx.policy.estimate(m.classification) for m in batch), timedelta(0)
     )
-    nature = most_restrictive([m.classification.primary_nature for m in batch])
-    _post_proposal(
-        ctx, run, [f"requested by <@{user}> with /pdm run"], str(Mode.MANUAL), str(nature), estimate
+    natures = [m.classification.primary_nature for m in batch]
+    reasons = [f"requested by <@{user}> with /pdm run"]
+    if override is not None:
+        reasons = [
+            f"requested by <@{user}> with /pdm run --now: “{override}”",
+            *overridden_rules(ctx.policy, natures, now),
+        ]
+    _post_proposal(ctx, run, reasons, str(Mode.MANUAL), str(most_restrictive(natures)), estimate)
+    audit(
+        ctx,
+        now,
+        "run_requested",
+        env,
+        f"/pdm run up to {run.up_to_version}" + (f" --now: {override}" if override else ""),
+        actor=user,
+        run_id=run.id,
+        override=override,
     )
-    audit(ctx, now, "run_requested", env, f"/pdm run up to {run.up_to_version}", actor=user, run_id=run.id)
     return (
         f"Run {run.id} of {len(batch)} migrations (up to {run.up_to_version}) proposed in the release thread."
     )
+
+
+def _covered(run: Run, active: list[Run]) -> dict[str, str]:
+    """Approved, not started runs of `run`'s environment that its approval supersedes (id → reason):
+    those it covers, i.e. ending at or before its `up_to_version`."""
+    reason = f"superseded by {run.id}, approved, which covers this batch and extends it"
+    return {
+        o.id: reason
+        for o in active
+        if o.environment == run.environment
+        and o.id != run.id
+        and o.status is RunStatus.APPROVED
+        and int(o.up_to_version) <= int(run.up_to_version)
+    }
 
 
 def _stale(ctx: WorkerContext, run: Run, now: datetime) -> str | None:
@@ -493,7 +584,10 @@ def _stale(ctx: WorkerContext, run: Run, now: datetime) -> str | None:
     held = sorted(set(run.migrations) & set(ctx.state.holds()))
     if held:
         return f"{', '.join(held)} {'is' if len(held) == 1 else 'are'} held since it was proposed"
-    return None
+    active = ctx.state.active_runs()
+    covered = _covered(run, active)
+    blockers = [b for b in conflicting_runs(run, active) if b.id not in covered]
+    return conflict_reason(run, blockers) if blockers else None
 
 
 @bound_job
@@ -530,13 +624,13 @@ def _approve(ctx: WorkerContext, run: Run, user_id: str, now: datetime) -> None:
         return
     stale = _stale(ctx, run, now)
     if stale is not None:
-        reason = f"approval of {run_id} refused: {stale}; a fresh proposal follows if one is due"
-        _close(ctx, run, RunEvent.EXPIRED, now, reason, actor=user_id)
-        ctx.notifier.post(TextNote(env, run.target_sha, reason))
-        _decide_and_act(ctx, env, now)
+        _refuse_stale(ctx, run, user_id, now, stale)
         return
     natures = {m.classification.primary_nature for m in ctx.state.pending(env) if m.version in run.migrations}
-    two_person = sorted(str(n) for n in natures & set(ctx.policy.two_person_natures))
+    rule = set(ctx.policy.two_person_natures) | (
+        {n for n in natures if n.is_heavy} if run.override_reason else set()
+    )
+    two_person = sorted(str(n) for n in natures & rule)
     if two_person and run.requested_by == user_id:
         reason = f"two-person rule ({', '.join(two_person)}): the requester of {run_id} may not approve it"
         audit(ctx, now, "refused", env, reason, actor=user_id, run_id=run_id)
@@ -565,22 +659,29 @@ def _approve(ctx: WorkerContext, run: Run, user_id: str, now: datetime) -> None:
             )
         )
         return
+    covered = _covered(run, ctx.state.active_runs())
     try:
-        run = ctx.state.transition_run(
-            run_id, RunStatus.APPROVED, now, approved_by=[a.actor for a in approvals]
-        )
+        run, superseded = ctx.state.approve_run(run_id, now, [a.actor for a in approvals], covered)
+    except RunConflict as exc:
+        _refuse_stale(ctx, run, user_id, now, str(exc))
+        return
     except InvalidRunTransition:
         return
     audit(
         ctx, now, "approved", env, f"approved by {', '.join(run.approved_by)}", actor=user_id, run_id=run_id
     )
     _decided(ctx, run, RunEvent.APPROVED, user_id, None)
-    for old in ctx.state.active_runs():
-        extended = old.environment == env and old.id != run.id and old.status is RunStatus.APPROVED
-        if extended and int(old.up_to_version) <= int(run.up_to_version):
-            reason = f"superseded by {run.id}, approved, which covers this batch and extends it"
-            _close(ctx, old, RunEvent.SUPERSEDED, now, reason, superseded_by=run.id)
+    for old in superseded:
+        _closed(ctx, old, RunEvent.SUPERSEDED, now, covered[old.id])
     _decide_and_act(ctx, env, now)
+
+
+def _refuse_stale(ctx: WorkerContext, run: Run, user_id: str, now: datetime, why: str) -> None:
+    """Close a proposal whose approval came too late or conflicts, say why in its thread, evaluate."""
+    reason = f"approval of {run.id} refused: {why}; a fresh proposal follows if one is due"
+    _close(ctx, run, RunEvent.EXPIRED, now, reason, actor=user_id)
+    ctx.notifier.post(TextNote(run.environment, run.target_sha, reason))
+    _decide_and_act(ctx, run.environment, now)
 
 
 def _decline(run_id: str, user_id: str, event: RunEvent, verb: str) -> None:

@@ -10,14 +10,18 @@ proposed and a manual head waits for `/pdm run`.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from scheduler.natures import Nature, most_restrictive
 from scheduler.policy import guards as g
 from scheduler.policy.decision import Action, Decision, EnvState, PendingMigration, ProjectedRun
-from scheduler.policy.model import EnvironmentSpec, Mode, Policy
+from scheduler.policy.forecast import ExpectedDeploys, ScheduledDeploys, forecast_deploys
+from scheduler.policy.model import EnvironmentSpec, Mode, Ordering, Policy
+from scheduler.policy.ordering import Jump, framework_order, independent_order, passers
 from scheduler.policy.windows import (
+    ALWAYS_WINDOW,
     UTC,
     Kind,
     Window,
@@ -29,42 +33,98 @@ from scheduler.policy.windows import (
 
 _MAX_STEPS = 5000
 _SEARCH = timedelta(days=400)
+_GAP_LOOK = timedelta(hours=12)
+_MINUTE = timedelta(minutes=1)
+_PASSERS = 20  # light migrations considered for an earlier start out of order
 
 
 @dataclass(frozen=True)
 class _Pending:
-    """Sorted pending migrations with what the planner needs of each."""
+    """Pending migrations in execution order with what the planner needs of each."""
 
     items: tuple[PendingMigration, ...]
     natures: tuple[Nature, ...]
     modes: tuple[Mode, ...]
     cumulative: tuple[timedelta, ...]  # cumulative[i] = estimate of the first i migrations
+    jumps: tuple[Jump, ...] = ()
+    overridden: frozenset[str] = frozenset()  # versions of a `/pdm run --now` request
 
     @classmethod
-    def build(cls, items: tuple[PendingMigration, ...], policy: Policy) -> _Pending:
-        ordered = tuple(sorted(items, key=lambda m: (len(m.version), m.version)))
+    def build(
+        cls,
+        items: Sequence[PendingMigration],
+        policy: Policy,
+        state: EnvState | None = None,
+        at: datetime | None = None,
+    ) -> _Pending:
+        ordered, jumps = framework_order(items), list[Jump]()
+        if policy.ordering is Ordering.INDEPENDENT and state is not None and at is not None:
+            env = policy.environment(state.environment)
+            ordered, jumps = independent_order(
+                ordered, lambda m: _ready_alone(m, state, policy, env, at), list(state.holds)
+            )
         natures = tuple(m.classification.primary_nature for m in ordered)
         total, cumulative = timedelta(0), [timedelta(0)]
         for m in ordered:
             total += policy.estimate(m.classification)
             cumulative.append(total)
         modes = tuple(policy.nature_policy(n).mode for n in natures)
-        return cls(ordered, natures, modes, tuple(cumulative))
-
-    def drop(self, count: int) -> _Pending:
-        base = self.cumulative[count]
-        return _Pending(
-            self.items[count:],
-            self.natures[count:],
-            self.modes[count:],
-            tuple(c - base for c in self.cumulative[count:]),
+        request = state.manual_request if state is not None else None
+        overridden = frozenset(
+            m.version
+            for m in ordered
+            if request is not None and request.override and request.covers(m.version)
         )
+        return cls(tuple(ordered), natures, modes, tuple(cumulative), tuple(jumps), overridden)
+
+    def windows(self, i: int, policy: Policy) -> tuple[list[Window], list[Window]]:
+        """Allow and deny windows of item `i`: an override opens every allow window and the deny
+        windows that say `manual: true`."""
+        if self.items[i].version in self.overridden:
+            return [ALWAYS_WINDOW], [w for w in policy.deny_windows if not w.manual]
+        return policy.allow_windows(self.natures[i]), policy.deny_windows
+
+    def overrides_in(self, count: int, policy: Policy, at: datetime) -> list[str]:
+        """Which rules the overridden members of the first `count` run through at `at`."""
+        out: list[str] = []
+        for i in range(count):
+            if self.items[i].version not in self.overridden:
+                continue
+            normal = evaluate_windows(policy.allow_windows(self.natures[i]), policy.deny_windows, at)
+            if not normal.open:
+                out.append(
+                    f"{self.label(i)} runs now by /pdm run --now, overriding: {'; '.join(normal.reasons)}"
+                )
+        return out
+
+    def jumps_in(self, count: int) -> list[str]:
+        """Why the first `count` may run out of the framework's order."""
+        versions = {m.version for m in self.items[:count]}
+        return [j.describe() for j in self.jumps if j.version in versions]
 
     def estimate(self, count: int, policy: Policy) -> timedelta:
         return policy.durations.overhead + self.cumulative[count] if count else timedelta(0)
 
     def label(self, i: int) -> str:
         return f"{self.items[i].version} ({self.natures[i].value})"
+
+
+def _ready_alone(
+    m: PendingMigration, state: EnvState, policy: Policy, env: EnvironmentSpec, at: datetime
+) -> bool:
+    """Whether `m` could run at `at` by itself: its package is not the one deployed now (with
+    preserve_rollback), it baked, it soaked upstream, and a window of its nature is open."""
+    current = state.current_package
+    if policy.guards.preserve_rollback and current is not None and m.package_sha == current.sha:
+        return False
+    if m.deployed_at is not None and m.deployed_at + policy.guards.min_bake > at:
+        return False
+    if env.requires is not None:
+        done = state.upstream_successes.get(m.version)
+        if done is None or done + env.min_soak > at:
+            return False
+    nature = m.classification.primary_nature
+    return evaluate_windows(policy.allow_windows(nature), policy.deny_windows, at).open
 
 
 @dataclass(frozen=True)
@@ -104,45 +164,125 @@ class _Runnable:
     window: str | None
     closes_at: datetime | None
     timing: list[g.GuardResult]
+    squeeze: str | None = None
 
 
 def _verdict(
-    policy: Policy, nature: Nature, at: datetime, cache: dict[Nature, WindowVerdict]
+    pending: _Pending, i: int, policy: Policy, at: datetime, cache: dict[tuple[Nature, bool], WindowVerdict]
 ) -> WindowVerdict:
-    if nature not in cache:
-        cache[nature] = evaluate_windows(policy.allow_windows(nature), policy.deny_windows, at)
-    return cache[nature]
+    key = (pending.natures[i], pending.items[i].version in pending.overridden)
+    if key not in cache:
+        cache[key] = evaluate_windows(*pending.windows(i, policy), at)
+    return cache[key]
 
 
-def _runnable(pending: _Pending, policy: Policy, limit: int, at: datetime) -> _Runnable:
-    cache: dict[Nature, WindowVerdict] = {}
-    deploy = policy.deploy_window
+@dataclass(frozen=True)
+class _Deploys:
+    """Expected deploys of the environment (configured or forecast), or why there are none."""
+
+    expected: ExpectedDeploys | None
+    note: str = ""
+
+
+def expected_deploys(state: EnvState, policy: Policy, now: datetime) -> _Deploys:
+    """The configured `deploy_schedule`, else the forecast from the deploy history (unless `off`)."""
+    window = policy.deploy_window
+    if window is not None:
+        return _Deploys(ScheduledDeploys(window))
+    spec = policy.guards.deploy_forecast
+    if spec is None:
+        return _Deploys(None, "deploy_schedule not configured, deploy_forecast off")
+    forecast = forecast_deploys(
+        state.deploy_starts,
+        now,
+        lookback=spec.lookback,
+        min_share=spec.min_share,
+        zone=policy.zone,
+        observed_since=state.observed_since,
+    )
+    if forecast is None:
+        return _Deploys(None, "deploy forecast: less than one complete week of deploy history yet")
+    if not forecast.slots:
+        return _Deploys(
+            None, f"deploy forecast: no hour of the week saw deploys in the last {forecast.weeks} weeks"
+        )
+    return _Deploys(forecast)
+
+
+def _runnable(pending: _Pending, policy: Policy, limit: int, at: datetime, deploys: _Deploys) -> _Runnable:
+    cache: dict[tuple[Nature, bool], WindowVerdict] = {}
+    deploy = deploys.expected
     deadline: datetime | None = deploy.next_open(at) if deploy is not None else None
+    expected_at = deadline
     window: str | None = None
     strictest = Nature.NO_OP
     reasons: list[str] = []
     count = 0
     for i in range(limit):
-        verdict = _verdict(policy, pending.natures[i], at, cache)
+        verdict = _verdict(pending, i, policy, at, cache)
         if not verdict.open:
             reasons.append(_closed_reason(pending, policy, i, verdict, at))
             break
         closes = min((d for d in (deadline, verdict.closes_at) if d is not None), default=None)
         if closes is not None and at + pending.estimate(i + 1, policy) > closes:
-            reasons.append(f"{pending.label(i)} would not end before {format_time(closes, policy.zone)}")
+            why = deploy.why(closes) if deploy is not None and closes == expected_at else ""
+            reasons.append(
+                f"{pending.label(i)} would not end before {format_time(closes, policy.zone)}"
+                + (f" ({why})" if why else "")
+            )
             break
         if window is None or pending.natures[i].rank > strictest.rank:
             window, strictest = verdict.window, pending.natures[i]
         deadline, count = closes, i + 1
     estimate = pending.estimate(max(count, 1), policy) if pending.items else timedelta(0)
-    timing = [g.deploy_due(deploy, at, estimate)]
-    if count or (pending.items and _verdict(policy, pending.natures[0], at, cache).open):
-        head = _verdict(policy, pending.natures[0], at, cache)
+    timing = [g.deploy_due(deploy, at, estimate, deploys.note)]
+    head = _verdict(pending, 0, policy, at, cache) if pending.items else None
+    if head is not None and head.open and (count or limit):
         timing.append(g.window_fit(estimate, at, head.closes_at, head.window or "?"))
+    squeeze = None
     if deploy is not None and not timing[0].ok:
-        count = 0
-        reasons.append(timing[0].reason)
-    return _Runnable(count, reasons, window, deadline, timing)
+        squeeze = _squeeze(pending, policy, at, deploy, head) if limit and not count else None
+        if squeeze is None:
+            count = 0
+            reasons.append(timing[0].reason)
+        else:
+            count, window, deadline = 1, head.window if head else None, None
+            timing[0] = g.GuardResult("deploy_due", True, squeeze)
+            reasons.append(squeeze)
+    return _Runnable(count, reasons, window, deadline, timing, squeeze if count else None)
+
+
+def _squeeze(
+    pending: _Pending, policy: Policy, at: datetime, deploy: ExpectedDeploys, head: WindowVerdict | None
+) -> str | None:
+    """When no gap between expected deploys in the head's open window (a week at most) is long enough
+    for the head alone, the head takes the largest gap: it starts now when the gap it is in is at least
+    as long as every later one. Returns the announcement, or None (wait for a gap that fits)."""
+    if head is None or not head.open or deploy.is_open(at):
+        return None
+    estimate = pending.estimate(1, policy)
+    end = min(head.closes_at or at + _GAP_LOOK, at + _GAP_LOOK)
+    due = deploy.next_open(at)
+    if due is None:
+        return None
+    opened = deploy.previous_end(at)
+    this_gap = due - (opened if opened is not None else at - _GAP_LOOK)
+    t, longest = due, timedelta(0)
+    for _ in range(_MAX_STEPS):
+        free = deploy.closes_at(t)
+        if free is None or free >= end:
+            break
+        t = min(deploy.next_open(free) or end, end)
+        longest = max(longest, t - free)
+    if longest >= estimate or longest > this_gap:
+        return None
+    return (
+        f"no gap between expected deploys in window {head.window} is long enough for "
+        f"{pending.label(0)} (estimate {format_duration(estimate)}); it takes the largest gap "
+        f"and delays the deploy due at {format_time(due, deploy.zone)}"
+        f"{f' ({deploy.why(due)})' if deploy.why(due) else ''} by about "
+        f"{format_duration(at + estimate - due)}"
+    )
 
 
 def _closed_reason(pending: _Pending, policy: Policy, i: int, verdict: WindowVerdict, at: datetime) -> str:
@@ -202,7 +342,13 @@ def _split(
 
 
 def _next_start(
-    pending: _Pending, state: EnvState, policy: Policy, env: EnvironmentSpec, start: datetime, end: datetime
+    pending: _Pending,
+    state: EnvState,
+    policy: Policy,
+    env: EnvironmentSpec,
+    start: datetime,
+    end: datetime,
+    deploys: _Deploys,
 ) -> tuple[datetime | None, list[str]]:
     """The first instant >= `start` when the head could start (modes and environment guards aside)."""
     t, reasons = start, list[str]()
@@ -216,23 +362,46 @@ def _next_start(
                 return None, reasons
             t = max(t, static.head_ready_at)
             continue
-        run = _runnable(pending, policy, 1, t)
+        run = _runnable(pending, policy, 1, t, deploys)
         if run.count:
             return t, reasons
         reasons = reasons or run.reasons
-        nxt = _after_obstacle(pending, policy, t)
+        nxt = _after_obstacle(pending, policy, t, deploys.expected)
         if nxt is None:
             return None, reasons
         t = nxt
     return None, reasons
 
 
-def _after_obstacle(pending: _Pending, policy: Policy, t: datetime) -> datetime | None:
+def _first_start(
+    pending: _Pending,
+    state: EnvState,
+    policy: Policy,
+    env: EnvironmentSpec,
+    start: datetime,
+    end: datetime,
+    deploys: _Deploys,
+) -> tuple[datetime | None, list[str]]:
+    """`_next_start`, or earlier when (`ordering: independent`) a light migration that may pass the
+    ones before it becomes ready first."""
+    found, reasons = _next_start(pending, state, policy, env, start, end, deploys)
+    if policy.ordering is not Ordering.INDEPENDENT:
+        return found, reasons
+    for light in passers(pending.items, list(state.holds))[:_PASSERS]:
+        alone = _Pending.build([light], policy)
+        own, _ = _next_start(alone, state, policy, env, start, found or end, deploys)
+        if own is not None and (found is None or own < found):
+            found = own
+    return found, reasons
+
+
+def _after_obstacle(
+    pending: _Pending, policy: Policy, t: datetime, deploy: ExpectedDeploys | None
+) -> datetime | None:
     """The next instant worth checking when the head cannot start at `t`."""
-    verdict = evaluate_windows(policy.allow_windows(pending.natures[0]), policy.deny_windows, t)
+    verdict = evaluate_windows(*pending.windows(0, policy), t)
     if not verdict.open:
         return verdict.next_open_at
-    deploy = policy.deploy_window
     if deploy is not None and deploy.is_open(t):
         return deploy.closes_at(t)
     stops = [verdict.closes_at, deploy.next_open(t) if deploy else None]
@@ -264,7 +433,7 @@ def _decision(
     return Decision(
         action=action,
         migrations=[m.version for m in pending.items[:count]],
-        up_to_version=pending.items[count - 1].version if count else None,
+        up_to_version=_highest(pending.items[:count]),
         mode=max(pending.modes[:count], key=lambda m: m.rank) if count else None,
         nature=most_restrictive(natures) if count else None,
         estimated_duration=pending.estimate(count, policy),
@@ -273,25 +442,34 @@ def _decision(
         guards=guards,
         window=run.window if run else None,
         window_closes_at=run.closes_at if run else None,
+        notices=pending.jumps_in(count)
+        + ([run.squeeze] if run and run.squeeze and count else [])
+        + (pending.overrides_in(count, policy, next_at) if next_at is not None else []),
     )
+
+
+def _highest(items: Sequence[PendingMigration]) -> str | None:
+    """The highest version of a batch (`PDM_MIGRATION_VERSION`)."""
+    return max((m.version for m in items), key=lambda v: (len(v), v), default=None)
 
 
 def decide(state: EnvState, policy: Policy, now: datetime) -> Decision:
     """What to do on `state.environment` at `now`: execute, propose, wait, blocked or idle."""
     now = now.astimezone(UTC)
     env = policy.environment(state.environment)
-    pending = _Pending.build(state.pending, policy)
+    pending = _Pending.build(state.pending, policy, state, now)
     env_guards = _environment_guards(state, policy)
     if not pending.items:
         return _decision(
             Action.IDLE, pending, 0, policy, [f"nothing pending on {env.name}"], env_guards, None
         )
+    deploys = expected_deploys(state, policy, now)
     static = _static(pending, state, policy, env, now)
-    run = _runnable(pending, policy, static.limit, now)
+    run = _runnable(pending, policy, static.limit, now, deploys)
     guards = env_guards + static.results + run.timing
     blocking = [r.reason for r in env_guards if not r.ok]
     if blocking:
-        nxt, _ = _next_start(pending, state, policy, env, now, now + _SEARCH)
+        nxt, _ = _first_start(pending, state, policy, env, now, now + _SEARCH, deploys)
         return _decision(Action.BLOCKED, pending, 0, policy, blocking, guards, nxt)
     if run.count:
         batch = _split(pending, state, policy, run.count, now, assume_approved=False)
@@ -304,13 +482,18 @@ def decide(state: EnvState, policy: Policy, now: datetime) -> Decision:
                 pending,
                 batch.count,
                 policy,
-                why + batch.reasons + [r for r in cut if r] + extra,
+                why
+                + pending.overrides_in(batch.count, policy, now)
+                + pending.jumps_in(batch.count)
+                + batch.reasons
+                + [r for r in cut if r]
+                + extra,
                 guards,
                 now,
                 run,
             )
         return _decision(Action.WAIT, pending, 0, policy, batch.reasons, guards, None, run)
-    return _not_now(pending, state, policy, env, now, static, run, guards)
+    return _not_now(pending, state, policy, env, now, static, run, guards, deploys)
 
 
 def _not_now(
@@ -322,20 +505,21 @@ def _not_now(
     static: _Static,
     run: _Runnable,
     guards: list[g.GuardResult],
+    deploys: _Deploys,
 ) -> Decision:
     """Nothing may start now: say why, when it could, and propose ahead of a coming window."""
-    nxt, reasons = _next_start(pending, state, policy, env, now, now + _SEARCH)
+    nxt, reasons = _first_start(pending, state, policy, env, now, now + _SEARCH, deploys)
     reasons = [r.reason for r in static.results if r.allowed == 0] or run.reasons or reasons
     held = any(r.name == "holds" and r.allowed == 0 for r in static.results)
     view, projected = _upstream_view(pending, state, policy, env, now)
-    start = _next_start(pending, view, policy, env, now, now + _SEARCH)[0] if projected else nxt
+    start = _first_start(pending, view, policy, env, now, now + _SEARCH, deploys)[0] if projected else nxt
     if start is None:
         tail = [] if held else ["no start found within 400 days if nothing changes"]
         return _decision(
             Action.BLOCKED if held else Action.WAIT, pending, 0, policy, reasons + tail, guards, None
         )
     later_static = _static(pending, view, policy, env, start)
-    later = _runnable(pending, policy, later_static.limit, start)
+    later = _runnable(pending, policy, later_static.limit, start, deploys)
     batch = _split(pending, view, policy, later.count, start, assume_approved=False)
     when = f"next possible start: {format_time(start, policy.zone)}"
     if start != nxt:
@@ -492,31 +676,67 @@ def project(state: EnvState, policy: Policy, now: datetime, horizon: timedelta) 
     which change by events rather than time, are not projected)."""
     now = now.astimezone(UTC)
     env = policy.environment(state.environment)
-    pending = _Pending.build(state.pending, policy)
+    remaining = list(state.pending)
+    deploys = expected_deploys(state, policy, now)
     runs: list[ProjectedRun] = []
     t, end = now, now + horizon
-    while pending.items:
-        start, _ = _next_start(pending, state, policy, env, t, end)
+    for _ in range(_MAX_STEPS):
+        if not remaining:
+            break
+        start, _ = _first_start(
+            _Pending.build(remaining, policy, state, t), state, policy, env, t, end, deploys
+        )
         if start is None:
             break
+        pending = _Pending.build(remaining, policy, state, start)
         static = _static(pending, state, policy, env, start)
-        run = _runnable(pending, policy, static.limit, start)
+        run = _runnable(pending, policy, static.limit, start, deploys)
         batch = _split(pending, state, policy, run.count, start, assume_approved=True)
         if not batch.count:
-            break
+            t = start + _MINUTE  # a passer that is not ready after all: look further
+            continue
         approval = any(not _satisfied(pending, state, policy, i, start) for i in range(batch.count))
         estimate = pending.estimate(batch.count, policy)
+        chosen = pending.items[: batch.count]
         runs.append(
             ProjectedRun(
                 at=start,
                 action=Action.PROPOSE if approval else Action.EXECUTE,
-                migrations=[m.version for m in pending.items[: batch.count]],
-                up_to_version=pending.items[batch.count - 1].version,
+                migrations=[m.version for m in chosen],
+                up_to_version=_highest(chosen) or chosen[-1].version,
                 mode=max(pending.modes[: batch.count], key=lambda m: m.rank),
                 nature=most_restrictive(pending.natures[: batch.count]),
                 estimated_duration=estimate,
                 window=run.window,
             )
         )
-        pending, t = pending.drop(batch.count), start + estimate
+        done = {m.version for m in chosen}
+        remaining, t = [m for m in remaining if m.version not in done], start + estimate
     return runs
+
+
+def overridden_rules(policy: Policy, natures: Sequence[Nature], now: datetime) -> list[str]:
+    """What a `/pdm run --now` of migrations of `natures` overrides at `now`, for its proposal: the
+    closed allow windows, the `manual: true` deny windows in force, and the deny windows it waits for."""
+    out: list[str] = []
+    for nature in sorted(set(natures), key=lambda n: n.rank, reverse=True):
+        allow = policy.allow_windows(nature)
+        if not any(w.is_open(now) for w in allow):
+            names = ", ".join(f"{w.name} ({w.describe()})" for w in allow) or "none"
+            out.append(f"overrides the closed allow windows of {nature.value}: {names}")
+    for deny in policy.deny_windows:
+        if not deny.is_open(now):
+            continue
+        if deny.manual:
+            out.append(f"runs through deny window {deny.name} ({deny.describe()}), which allows manual runs")
+        else:
+            closes = deny.closes_at(now)
+            until = f" until {format_time(closes, policy.zone)}" if closes else ""
+            out.append(
+                f"deny window {deny.name} is in force and does not yield to --now: the run waits{until}"
+            )
+    if any(n.is_heavy for n in natures):
+        out.append(
+            "heavy natures: the two-person rule applies (the requester may not approve; two approvers)"
+        )
+    return out or ["no rule to override now: the windows are open"]

@@ -8,6 +8,7 @@ as their values. A run moves only along `RUN_TRANSITIONS`; `Run.moved_to` raises
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -47,6 +48,10 @@ class RunStatus(StrEnum):
 
 
 TERMINAL_RUN_STATUSES = frozenset({RunStatus.SUCCESS, RunStatus.FAILED, RunStatus.CANCELED})
+# A run in one of these statuses owns its migrations: no other run may contain them (a proposal, still
+# `requested`, owns nothing: it is superseded instead). In flight = its pipeline may exist or be running.
+COMMITTED_RUN_STATUSES = frozenset({RunStatus.APPROVED, RunStatus.TRIGGERED, RunStatus.RUNNING})
+IN_FLIGHT_RUN_STATUSES = frozenset({RunStatus.TRIGGERED, RunStatus.RUNNING})
 
 RUN_TRANSITIONS: dict[RunStatus, frozenset[RunStatus]] = {
     RunStatus.REQUESTED: frozenset({RunStatus.APPROVED, RunStatus.CANCELED}),
@@ -118,6 +123,7 @@ class Run:
     failure_reason: str | None = None
     expires_at: datetime | None = None  # a proposal/approval holds until its window closes
     superseded_by: str | None = None  # the run whose proposal or approval replaced this one
+    override_reason: str | None = None  # `/pdm run --now REASON`: may run outside closed allow windows
 
     def moved_to(self, status: RunStatus, at: datetime, **changes: Any) -> Run:
         """A copy in `status` with its timestamp set at `at`; other fields may change via `changes`."""
@@ -160,6 +166,29 @@ class Run:
         values["migrations"] = list(values["migrations"])
         values["approved_by"] = list(values.get("approved_by", []))
         return cls(**values)
+
+
+def conflicting_runs(run: Run, others: Iterable[Run]) -> list[Run]:
+    """The committed runs among `others` (same environment, another id) that share a migration with `run`."""
+    mine = set(run.migrations)
+    return [
+        o
+        for o in others
+        if o.id != run.id
+        and o.environment == run.environment
+        and o.status in COMMITTED_RUN_STATUSES
+        and mine & set(o.migrations)
+    ]
+
+
+def conflict_reason(run: Run, blockers: Iterable[Run]) -> str:
+    """Why `run` may not take its migrations: which ones belong to which committed run."""
+    parts = []
+    for blocker in blockers:
+        shared = sorted(set(run.migrations) & set(blocker.migrations))
+        verb = "belongs" if len(shared) == 1 else "belong"
+        parts.append(f"{', '.join(shared)} {verb} to run {blocker.id} ({blocker.status})")
+    return "; ".join(parts) + " — a migration is never part of two runs"
 
 
 @dataclass(frozen=True)

@@ -1,8 +1,11 @@
 """The run life cycle behind the `execute`, `poll` and `reconcile` jobs (exactly one pipeline per run).
 
 execute: take the environment lock (owner = run id, fencing token), move approved → triggered (the
-intent, under WATCH: one caller wins), then find-or-create the pipeline: a re-entered run (retry,
-crash) first looks for a pipeline carrying its `PDM_RUN_ID`, and only creates one when none exists.
+intent, under WATCH: one caller wins, and never while another committed run holds one of its migrations),
+then find-or-create the pipeline: a re-entered run (retry, crash) first looks for a pipeline carrying its
+`PDM_RUN_ID`, and only creates one when none exists. The POST is sent once (the adapter never re-sends
+it); when its outcome is unknown (5xx, timeout) the pipeline is looked up at once, then at every retry,
+and no second POST goes out before `Timing.create_settle` has passed since the unknown one.
 
 Every audit entry is also logged as one structured event (its action as `event`, its details as keys).
 A run that ends (success, failed, canceled) is counted in `ctx.telemetry` (`pdm_runs_total`, and
@@ -17,16 +20,24 @@ from typing import Any
 
 import structlog
 
-from scheduler.errors import GitLabError, GitLabTransientError, InvalidRunTransition, UnknownRun
+from scheduler.errors import (
+    GitLabError,
+    GitLabOutcomeUnknown,
+    GitLabTransientError,
+    InvalidRunTransition,
+    RunConflict,
+    UnknownRun,
+)
 from scheduler.gitlab import Pipeline
 from scheduler.notes import RunEvent, RunNote, TextNote
-from scheduler.records import AuditEntry, Lock, Run, RunStatus
+from scheduler.records import IN_FLIGHT_RUN_STATUSES, AuditEntry, Lock, Run, RunStatus
 from scheduler.worker_context import BOT_ACTOR, JOB_PREFIX, WorkerContext
 
 log = logging.getLogger(__name__)
 events = structlog.get_logger("scheduler.audit")
 
 RUN_ID_VARIABLE = "PDM_RUN_ID"
+VERSIONS_VARIABLE = "PDM_MIGRATION_VERSIONS"  # the run's versions in execution order (every run)
 JOB = JOB_PREFIX
 
 
@@ -112,6 +123,9 @@ def execute(ctx: WorkerContext, run_id: str, now: datetime, attempt: int) -> Non
     if not reentry:
         try:
             run = state.transition_run(run_id, RunStatus.TRIGGERED, now)
+        except RunConflict as exc:
+            _refuse(ctx, run, lock, now, str(exc))
+            return
         except InvalidRunTransition:
             if fresh:
                 state.release_lock(lock)
@@ -131,15 +145,7 @@ def execute(ctx: WorkerContext, run_id: str, now: datetime, attempt: int) -> Non
             state.release_lock(lock)
         return  # another executor is creating this run's pipeline right now
     try:
-        pipeline = find_pipeline(ctx, run) if reentry else None
-        if pipeline is None:
-            spec = ctx.policy.environment(run.environment)
-            pipeline = ctx.gitlab.create_pipeline(
-                run.environment,
-                run.target_sha,
-                run.up_to_version,
-                {**spec.variables, RUN_ID_VARIABLE: run.id},
-            )
+        pipeline, adopted = _find_or_create(ctx, run, reentry, now)
     except GitLabTransientError as exc:
         state.unclaim(creating)
         _retry_or_fail(ctx, run, lock, now, attempt, str(exc), "execute")
@@ -147,11 +153,48 @@ def execute(ctx: WorkerContext, run_id: str, now: datetime, attempt: int) -> Non
     except GitLabError as exc:
         fail(ctx, run, lock, now, str(exc))
         return
-    attach(ctx, run, pipeline, now)
+    attach(ctx, run, pipeline, now, adopted=adopted)
 
 
-def attach(ctx: WorkerContext, run: Run, pipeline: Pipeline, now: datetime) -> None:
-    """Record the pipeline of a triggered run, announce STARTED and start polling."""
+def _find_or_create(ctx: WorkerContext, run: Run, reentry: bool, now: datetime) -> tuple[Pipeline, bool]:
+    """The run's pipeline and whether it was found (True) rather than created. Raises
+    GitLabTransientError to be tried again later, also while an unknown POST may still turn into one."""
+    unknown = f"create-unknown:{run.id}"
+    if reentry:
+        found = find_pipeline(ctx, run)
+        if found is not None:
+            return found, True
+        if ctx.state.marked(unknown):
+            settle = int(ctx.timing.create_settle.total_seconds())
+            raise GitLabTransientError(
+                f"no pipeline carries {RUN_ID_VARIABLE}={run.id} yet after a pipeline POST of unknown "
+                f"outcome; no new POST within {settle} s of that one"
+            )
+    spec = ctx.policy.environment(run.environment)
+    try:
+        created = ctx.gitlab.create_pipeline(
+            run.environment,
+            run.target_sha,
+            run.up_to_version,
+            {**spec.variables, RUN_ID_VARIABLE: run.id, VERSIONS_VARIABLE: " ".join(run.migrations)},
+        )
+    except GitLabOutcomeUnknown as exc:
+        if ctx.timing.create_settle > timedelta(0):
+            ctx.state.mark(unknown, ctx.timing.create_settle)
+        audit(ctx, now, "create_outcome_unknown", run.environment, str(exc), run_id=run.id)
+        try:
+            found = find_pipeline(ctx, run)  # GitLab may have created it and then failed to answer
+        except GitLabError:
+            found = None
+        if found is None:
+            raise
+        return found, True
+    return created, False
+
+
+def attach(ctx: WorkerContext, run: Run, pipeline: Pipeline, now: datetime, *, adopted: bool = False) -> None:
+    """Record the pipeline of a triggered run (created now, or `adopted`: found by its `PDM_RUN_ID`),
+    announce STARTED and start polling."""
     try:
         run = ctx.state.transition_run(
             run.id, RunStatus.RUNNING, now, pipeline_id=pipeline.id, pipeline_url=pipeline.web_url
@@ -161,9 +204,9 @@ def attach(ctx: WorkerContext, run: Run, pipeline: Pipeline, now: datetime) -> N
     audit(
         ctx,
         now,
-        "pipeline_created",
+        "pipeline_adopted" if adopted else "pipeline_created",
         run.environment,
-        f"pipeline {pipeline.id}",
+        f"pipeline {pipeline.id}" + (f" (found by {RUN_ID_VARIABLE})" if adopted else ""),
         run_id=run.id,
         pipeline_id=pipeline.id,
         up_to_version=run.up_to_version,
@@ -172,6 +215,17 @@ def attach(ctx: WorkerContext, run: Run, pipeline: Pipeline, now: datetime) -> N
     if ctx.annotations is not None:
         ctx.annotations.run_started(run, now)
     ctx.queue.enqueue(JOB + "poll", run.id)
+
+
+def _refuse(ctx: WorkerContext, run: Run, lock: Lock, now: datetime, reason: str) -> None:
+    """Cancel an approved run that may not start because another run holds some of its migrations."""
+    ctx.state.release_lock(lock)
+    try:
+        run = ctx.state.transition_run(run.id, RunStatus.CANCELED, now, failure_reason=reason)
+    except InvalidRunTransition:
+        return
+    audit(ctx, now, "run_refused", run.environment, reason, run_id=run.id)
+    announce(ctx, run, RunEvent.CANCELED, reason=reason)
 
 
 def _retry_or_fail(
@@ -278,16 +332,40 @@ def finish(ctx: WorkerContext, run: Run, pipeline: Pipeline, lock: Lock | None, 
             ctx.queue.enqueue(JOB + "evaluate", env)
 
 
+def recover_lapsed(ctx: WorkerContext, env: str, active: list[Run], now: datetime) -> None:
+    """Take care of the runs of `env` in flight whose lock lapsed (their worker was down longer than the
+    lock TTL): a running run gets the lock back (and a poll if its poll was lost); a triggered run is
+    resumed by an `execute` job (find-or-create). Meanwhile nothing else can start: `envstate` names the
+    run as the lock holder, and `State.transition_run` refuses its migrations to any other run."""
+    if ctx.state.lock_holder(env) is not None:
+        return
+    for run in active:
+        if run.environment != env or run.status not in IN_FLIGHT_RUN_STATUSES:
+            continue
+        if run.status is RunStatus.RUNNING:
+            lock = ctx.state.acquire_lock(env, run.id, ctx.timing.lock_ttl, now)
+            if lock is not None:
+                reason = f"the lock of running run {run.id} had lapsed; taken back for it"
+                audit(ctx, now, "lock_renewed", env, reason, run_id=run.id, lock_token=lock.token)
+            _repoll_if_lost(ctx, run, now)
+        else:
+            audit(ctx, now, "reconcile", env, "triggered run without lock: resuming", run_id=run.id)
+            ctx.queue.enqueue(JOB + "execute", run.id)
+
+
+def _repoll_if_lost(ctx: WorkerContext, run: Run, now: datetime) -> None:
+    if ctx.state.claim(f"poll-alive:{run.id}", ctx.timing.poll_interval * 3):
+        audit(ctx, now, "reconcile", run.environment, "poll was lost; polling again", run_id=run.id)
+        ctx.queue.enqueue(JOB + "poll", run.id)
+
+
 def reconcile(ctx: WorkerContext, now: datetime) -> None:
     """Lost polls, triggered runs without a pipeline, pipelines the state does not know, stale locks."""
     state = ctx.state
     active = state.active_runs()
     for run in active:
-        if run.status is RunStatus.RUNNING and state.claim(
-            f"poll-alive:{run.id}", ctx.timing.poll_interval * 3
-        ):
-            audit(ctx, now, "reconcile", run.environment, "poll was lost; polling again", run_id=run.id)
-            ctx.queue.enqueue(JOB + "poll", run.id)
+        if run.status is RunStatus.RUNNING:
+            _repoll_if_lost(ctx, run, now)
         elif run.status is RunStatus.TRIGGERED and run.pipeline_id is None:
             holder = state.lock_holder(run.environment)
             if holder is not None and holder.owner == run.id:

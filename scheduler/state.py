@@ -35,12 +35,12 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
 import redis
 
-from scheduler.errors import UnknownRun
+from scheduler.errors import RunConflict, UnknownRun
 from scheduler.records import (
     AuditEntry,
     Baseline,
@@ -52,12 +52,15 @@ from scheduler.records import (
     Run,
     RunStatus,
     SlackMessage,
+    conflict_reason,
+    conflicting_runs,
 )
 
 T = TypeVar("T")
 DEPLOY_MARKER_TTL = timedelta(hours=4)  # `PDM_DEPLOY_MARKER_TTL_SECONDS`
 SECRET_MARKERS = ("token", "secret", "password", "authorization", "dsn")
 REDACTED = "[redacted]"
+DEPLOY_STARTS_KEPT = timedelta(days=400)  # the longest deploy-forecast lookback a policy can ask for
 
 _RENEW = (
     "if redis.call('GET', KEYS[1]) == ARGV[1] then "
@@ -228,6 +231,19 @@ class State:
         stale: Deployment | None = self.r.transaction(write, marker, records, value_from_callable=True)
         return stale
 
+    def record_deploy_start(self, env: str, deployment_id: int, at: datetime) -> None:
+        """Remember when a deploy of `env` started (the deploy forecast learns from these); starts older
+        than `DEPLOY_STARTS_KEPT` are dropped."""
+        key = Keys.env(env, "deploy_starts")
+        with self.r.pipeline(transaction=True) as pipe:
+            pipe.zadd(key, {str(deployment_id): at.timestamp()}, nx=True)
+            pipe.zremrangebyscore(key, "-inf", (at - DEPLOY_STARTS_KEPT).timestamp())
+            pipe.execute()
+
+    def deploy_starts(self, env: str) -> list[datetime]:
+        """Recorded deploy starts of `env`, oldest first."""
+        return _starts_of(self.r.zrange(Keys.env(env, "deploy_starts"), 0, -1, withscores=True))
+
     def deployments(self, env: str, limit: int = 20) -> list[Deployment]:
         """Deployment history of `env`, newest first."""
         ids = self.r.zrevrange(Keys.env(env, "deployments:order"), 0, limit - 1)
@@ -278,20 +294,56 @@ class State:
         return run
 
     def transition_run(self, run_id: str, status: RunStatus, at: datetime, **changes: Any) -> Run:
-        """Move a run to `status` atomically; raises InvalidRunTransition or UnknownRun.
+        """Move a run to `status` atomically; raises InvalidRunTransition, RunConflict or UnknownRun.
 
+        A run becomes approved or triggered only while no other approved, triggered or running run holds
+        one of its migrations (`RunConflict` otherwise), checked in the same transaction as the write.
         On success the run becomes its environment's last successful run and its migrations are
         recorded as succeeded there at `at` (the chain guard reads them).
         """
+        moved, _ = self._transition(run_id, status, at, changes, {})
+        return moved
+
+    def approve_run(
+        self, run_id: str, at: datetime, approved_by: list[str], supersede: Mapping[str, str]
+    ) -> tuple[Run, list[Run]]:
+        """Approve a proposed run and, in the same transaction, cancel the approved runs it covers
+        (`supersede`: id → reason); returns the run and the runs it superseded. A superseded run that
+        has started meanwhile is a conflict (`RunConflict`), like any other holder of its migrations."""
+        return self._transition(run_id, RunStatus.APPROVED, at, {"approved_by": approved_by}, supersede)
+
+    def _transition(
+        self,
+        run_id: str,
+        status: RunStatus,
+        at: datetime,
+        changes: Mapping[str, Any],
+        supersede: Mapping[str, str],
+    ) -> tuple[Run, list[Run]]:
         key = Keys.run(run_id)
 
-        def write(pipe: Any) -> Run:
+        def write(pipe: Any) -> tuple[Run, list[Run]]:
             current = _load(Run.from_dict, pipe.get(key))
             if current is None:
                 raise UnknownRun(f"no run '{run_id}'")
             moved = current.moved_to(status, at, **changes)
+            replaced: list[Run] = []
+            if status in (RunStatus.APPROVED, RunStatus.TRIGGERED):
+                others = self._watched_active_runs(pipe, moved.environment)
+                replaced = [
+                    o.moved_to(RunStatus.CANCELED, at, failure_reason=supersede[o.id], superseded_by=run_id)
+                    for o in others
+                    if o.id in supersede and o.status is RunStatus.APPROVED
+                ]
+                gone = {r.id for r in replaced}
+                blockers = conflicting_runs(moved, [o for o in others if o.id not in gone])
+                if blockers:
+                    raise RunConflict(conflict_reason(moved, blockers))
             pipe.multi()
             pipe.set(key, _dump(moved))
+            for old in replaced:
+                pipe.set(Keys.run(old.id), _dump(old))
+                pipe.srem(Keys.named("runs:active"), old.id)
             if status.is_terminal:
                 pipe.srem(Keys.named("runs:active"), run_id)
             if status is RunStatus.SUCCESS:
@@ -301,10 +353,19 @@ class State:
                     pipe.hset(
                         Keys.env(env, "succeeded"), mapping=dict.fromkeys(moved.migrations, at.isoformat())
                     )
-            return moved
+            return moved, replaced
 
-        result: Run = self.r.transaction(write, key, value_from_callable=True)
+        result: tuple[Run, list[Run]] = self.r.transaction(write, key, value_from_callable=True)
         return result
+
+    def _watched_active_runs(self, pipe: Any, env: str) -> list[Run]:
+        """The active runs of `env`, read under WATCH (inside `transaction`): a change aborts the write."""
+        pipe.watch(Keys.named("runs:active"))
+        keys = [Keys.run(_text(i)) for i in pipe.smembers(Keys.named("runs:active"))]
+        if not keys:
+            return []
+        pipe.watch(*keys)
+        return [r for r in _records_of(Run.from_dict, pipe.mget(keys)) if r.environment == env]
 
     def runs(self, env: str, limit: int = 20) -> list[Run]:
         """Runs of `env`, most recently requested first."""
@@ -422,6 +483,14 @@ class State:
         """Give a claim back, so the work can be tried again."""
         self.r.delete(Keys.once(key))
 
+    def mark(self, key: str, ttl: timedelta) -> None:
+        """Set the claim `key` for `ttl` from now, whoever held it (a marker such as "outcome unknown")."""
+        self.r.set(Keys.once(key), "1", ex=max(1, int(ttl.total_seconds())))
+
+    def marked(self, key: str) -> bool:
+        """True while the claim or marker `key` is held."""
+        return bool(self.r.exists(Keys.once(key)))
+
     @contextmanager
     def mutex(self, name: str, ttl: timedelta, wait: timedelta) -> Iterator[bool]:
         """Hold `pdm:mutex:{name}` (expires after `ttl`), waiting up to `wait`; yields whether it is held."""
@@ -457,13 +526,16 @@ class State:
                 pipe.hgetall(Keys.env(env, "succeeded"))
                 pipe.get(Keys.env(env, "last_success"))
                 pipe.zrevrange(Keys.env(env, "deployments:order"), 0, deployments - 1)
+                pipe.zrange(Keys.env(env, "deploy_starts"), 0, -1, withscores=True)
             active, global_pause, holds, baselines, *per_env = pipe.execute()
         keys: dict[str, dict[str, Any]] = {}
         order: dict[str, list[str]] = {}
+        width = len(parts) + 2
         for i, env in enumerate(names):
-            values = per_env[i * (len(parts) + 1) : (i + 1) * (len(parts) + 1)]
-            keys[env] = dict(zip(parts, values[:-1], strict=True))
-            order[env] = [_text(d) for d in values[-1]]
+            values = per_env[i * width : (i + 1) * width]
+            keys[env] = dict(zip(parts, values[:-2], strict=True))
+            keys[env]["deploy_starts"] = values[-1]
+            order[env] = [_text(d) for d in values[-2]]
         active_ids = [_text(i) for i in active]
         last_ids = {env: _text(keys[env]["last_success"]) for env in names if keys[env]["last_success"]}
         run_ids = list(dict.fromkeys([*active_ids, *last_ids.values()]))
@@ -540,6 +612,10 @@ class State:
         return entries[:limit]
 
 
+def _starts_of(scored: list[tuple[Any, float]]) -> list[datetime]:
+    return [datetime.fromtimestamp(score, UTC) for _, score in scored]
+
+
 def _millis(ttl: timedelta) -> int:
     return max(1, int(ttl.total_seconds() * 1000))
 
@@ -603,6 +679,10 @@ class Snapshot:
     def deploy_marker_expires_in(self, env: str) -> timedelta | None:
         """How long the "deploy in progress" marker of `env` had left when the snapshot was read."""
         return _remaining(self._key(env, "deploying_ttl"))
+
+    def deploy_starts(self, env: str) -> list[datetime]:
+        """Recorded deploy starts of `env`, oldest first."""
+        return _starts_of(self._key(env, "deploy_starts"))
 
     def lock_holder(self, env: str) -> Lock | None:
         """The lock of `env`, if held."""

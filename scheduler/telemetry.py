@@ -4,7 +4,8 @@ Runs end, guards block and outside APIs fail in worker processes (and some API c
 process), while Prometheus scrapes the web pods. The counts therefore live in Redis, written with
 HINCRBY at the event and read at scrape time by `bot.metrics`; they survive restarts and are the same
 whichever pod is scraped. Fields are JSON lists: `["runs", env, outcome]`, `["guard", env, guard]`,
-`["api", api, kind]`, `["duration_bucket", env, le]`, `["duration_sum", env]`, `["duration_count", env]`.
+`["api", api, kind]`, `["overrun", env]`, `["duration_bucket", env, le]`, `["duration_sum", env]`,
+`["duration_count", env]`.
 
 Adapters without a Redis client count API errors through `count_api_error`, which writes to the
 `Telemetry` the process installed at start (`install_telemetry`).
@@ -52,6 +53,7 @@ class Snapshot:
     runs: dict[tuple[str, str], int] = field(default_factory=dict)
     guard_failures: dict[tuple[str, str], int] = field(default_factory=dict)
     api_errors: dict[tuple[str, str], int] = field(default_factory=dict)
+    overruns: dict[str, int] = field(default_factory=dict)
     durations: dict[str, DurationStats] = field(default_factory=dict)
 
 
@@ -91,6 +93,10 @@ class Telemetry:
         """Count one evaluation that `guard` blocked."""
         self.r.hincrby(KEY, _field("guard", env, guard), 1)
 
+    def evaluation_overrun(self, env: str) -> None:
+        """Count one evaluation aborted because it exceeded its time budget."""
+        self.r.hincrby(KEY, _field("overrun", env), 1)
+
     def api_error(self, api: str, kind: str) -> None:
         """Count one failed call to an outside API."""
         self.r.hincrby(KEY, _field("api", api, kind), 1)
@@ -109,6 +115,8 @@ class Telemetry:
                 snapshot.guard_failures[(first, parts[2])] = int(text)
             elif kind == "api":
                 snapshot.api_errors[(first, parts[2])] = int(text)
+            elif kind == "overrun":
+                snapshot.overruns[first] = int(text)
             else:
                 stats = snapshot.durations.setdefault(first, DurationStats())
                 if kind == "duration_bucket":

@@ -65,6 +65,8 @@ class Timing:
     backoff: timedelta = timedelta(seconds=5)
     backoff_cap: timedelta = timedelta(minutes=5)
     deploy_marker_ttl: timedelta = DEPLOY_MARKER_TTL
+    evaluation_budget: timedelta = timedelta(seconds=30)
+    create_settle: timedelta = timedelta(seconds=60)  # no new pipeline POST this long after an unknown one
 
     def retry_delay(self, attempt: int) -> timedelta:
         """Exponential back-off for the `attempt`-th retry (0-based), capped."""
@@ -153,6 +155,8 @@ def from_settings(settings: Settings) -> WorkerContext:
             poll_interval=timedelta(seconds=min(30, settings.poll_interval_seconds)),
             lock_ttl=timedelta(seconds=settings.run_lock_ttl_seconds),
             deploy_marker_ttl=timedelta(seconds=settings.deploy_marker_ttl_seconds),
+            evaluation_budget=timedelta(seconds=settings.evaluation_budget_seconds),
+            create_settle=timedelta(seconds=settings.gitlab_create_settle_seconds),
         ),
         annotations=GrafanaAnnotations(settings.grafana_url, settings.grafana_token.get_secret_value())
         if settings.grafana_url

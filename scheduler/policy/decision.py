@@ -68,6 +68,7 @@ class ManualRequest:
 
     requested_by: str
     up_to_version: str | None = None
+    override: str | None = None  # `--now REASON`: closed allow windows (and `manual` deny ones) yield
 
     def covers(self, version: str) -> bool:
         """Whether `version` is inside the requested range."""
@@ -82,7 +83,9 @@ class EnvState:
     oldest first; its last entry is the package deployed now. `holds` maps version → reason.
     `db_load` None with `max_db_load` configured means "no reading" (blocks; `db_load_unknown` says
     why, e.g. the Prometheus query failed). `open_incidents` None
-    means incident tracking is not configured (passes). `upstream_successes` maps version → the time
+    means incident tracking is not configured (passes). `deploy_starts` are the recorded deploy start
+    instants of the environment (any order; they feed the deploy forecast), recorded since
+    `observed_since` (None: since the first of them). `upstream_successes` maps version → the time
     it finished successfully on the environment named by `requires`. `upstream` is that environment's
     own state (optional): with it, a proposal may be posted ahead for the migrations projected to run
     there before this environment's start; execution still needs `upstream_successes`.
@@ -104,6 +107,8 @@ class EnvState:
     approval: Approval | None = None
     manual_request: ManualRequest | None = None
     upstream: EnvState | None = None
+    deploy_starts: tuple[datetime, ...] = ()
+    observed_since: datetime | None = None
 
     @property
     def current_package(self) -> DeployedPackage | None:
@@ -130,6 +135,7 @@ class Decision:
     guards: list[GuardResult]
     window: str | None = None
     window_closes_at: datetime | None = None
+    notices: list[str] = field(default_factory=list)  # what announcements must say (order, delays)
 
     def to_dict(self) -> dict[str, Any]:
         """The `plan --json` decision object."""
@@ -144,6 +150,7 @@ class Decision:
             "next_window_at": _iso(self.next_window_at),
             "window": self.window,
             "window_closes_at": _iso(self.window_closes_at),
+            "notices": list(self.notices),
             "guards": [g.to_dict() for g in self.guards],
         }
 

@@ -13,7 +13,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from scheduler.policy.windows import Window, format_duration, format_time
+from scheduler.policy.forecast import ExpectedDeploys
+from scheduler.policy.windows import format_duration, format_time
 
 UTC = ZoneInfo("UTC")
 
@@ -63,31 +64,45 @@ def deploy_running(running: bool, since: datetime | None = None) -> GuardResult:
     return GuardResult("deploy_running", True, "no deploy running")
 
 
-def deploy_due(schedule: Window | None, start: datetime, estimate: timedelta) -> GuardResult:
-    """A run [start, start+estimate) must not overlap an expected deploy (`deploy_schedule` window)."""
-    if schedule is None:
-        return GuardResult("deploy_due", True, "deploy_schedule not configured", configured=False)
+def deploy_due(
+    expected: ExpectedDeploys | None, start: datetime, estimate: timedelta, unconfigured: str = ""
+) -> GuardResult:
+    """A run [start, start+estimate) must not overlap an expected deploy (`deploy_schedule` or the
+    deploy forecast); `unconfigured` says why no deploys are expected (not configured, no history)."""
+    if expected is None:
+        return GuardResult(
+            "deploy_due", True, unconfigured or "deploy_schedule not configured", configured=False
+        )
     end = start + estimate
-    if schedule.is_open(start):
-        ends = schedule.closes_at(start)
+    if expected.is_open(start):
+        ends = expected.closes_at(start)
         return GuardResult(
             "deploy_due",
             False,
             "an expected deploy holds the environment"
-            + (f" until {format_time(ends, schedule.zone)}" if ends else ""),
+            + (f" until {format_time(ends, expected.zone)}" if ends else "")
+            + _because(expected, start),
             ready_at=ends,
         )
-    due = schedule.next_open(start)
+    due = expected.next_open(start)
     if due is not None and due < end:
-        free = schedule.closes_at(due)
+        free = expected.closes_at(due)
         return GuardResult(
             "deploy_due",
             False,
-            f"a deploy is due at {format_time(due, schedule.zone)}, before the run would end "
-            f"(estimate {format_duration(estimate)}, ends {format_time(end, schedule.zone)})",
+            f"a deploy is due at {format_time(due, expected.zone)}{_because(expected, due)}, "
+            "before the run would end "
+            f"(estimate {format_duration(estimate)}, ends {format_time(end, expected.zone)})",
             ready_at=free,
         )
-    return GuardResult("deploy_due", True, "no deploy expected before the run would end")
+    following = f"; next{_because(expected, due)}" if due is not None and expected.why(due) else ""
+    return GuardResult("deploy_due", True, f"no deploy expected before the run would end{following}")
+
+
+def _because(expected: ExpectedDeploys, at: datetime) -> str:
+    """` (deploys expected Sat 04:00–05:00 UTC: seen 4 of the last 4 weeks)`, or nothing."""
+    why = expected.why(at)
+    return f" ({why})" if why else ""
 
 
 def _load(value: float) -> str:
@@ -213,7 +228,7 @@ def preserve_rollback(enabled: bool, packages: Sequence[str | None], current: st
 def window_fit(estimate: timedelta, start: datetime, closes_at: datetime | None, window: str) -> GuardResult:
     """The estimated run must end before the window closes (or a deny window opens)."""
     if closes_at is None:
-        return GuardResult("window_fit", True, f"window {window} does not close")
+        return GuardResult("window_fit", True, f"window {window} is open until further notice")
     end = start + estimate
     if end > closes_at:
         return GuardResult(

@@ -145,6 +145,7 @@ class WindowSpec(Strict):
     start: datetime | None = Field(default=None, alias="from")
     end: datetime | None = Field(default=None, alias="to")
     timezone: TimeZone | None = None
+    manual: bool = False  # deny windows only: `/pdm run ENV --now REASON` may run inside it
 
     @field_validator("duration")
     @classmethod
@@ -171,6 +172,10 @@ class WindowSpec(Strict):
             or (period and (self.start is None or self.end is None))
         ):
             raise ValueError("give either schedule and duration, or from and to")
+        if self.manual and self.kind is not Kind.DENY:
+            raise ValueError(
+                "manual: true applies to deny windows only (allow windows yield to --now anyway)"
+            )
         return self
 
     def to_window(self, default_zone: str) -> Window:
@@ -180,7 +185,7 @@ class WindowSpec(Strict):
         end = self.end.replace(tzinfo=zone) if self.end and self.end.tzinfo is None else self.end
         utc = ZoneInfo("UTC")
         start, end = (start.astimezone(utc) if start else None), (end.astimezone(utc) if end else None)
-        return Window(self.name, self.kind, zone, self.schedule, self.duration, start, end)
+        return Window(self.name, self.kind, zone, self.schedule, self.duration, start, end, self.manual)
 
 
 class NaturePolicy(Strict):
@@ -213,6 +218,27 @@ class IncidentGuard(Strict):
     labels: list[str] = Field(default_factory=lambda: ["incident"])
 
 
+class DeployForecastSpec(Strict):
+    """Expect a deploy in each hour-of-week slot that saw one in at least `min_share` of the complete
+    past weeks within `lookback` (used when `deploy_schedule` is not set)."""
+
+    lookback: Duration = timedelta(days=28)
+    min_share: Annotated[float, Field(gt=0, le=1)] = 0.5
+
+    @field_validator("lookback")
+    @classmethod
+    def _whole_weeks(cls, value: timedelta) -> timedelta:
+        if value < timedelta(days=7):
+            raise ValueError("must cover at least one week (e.g. 28d)")
+        return value
+
+
+def _forecast_off(value: object) -> object:
+    if value is False or (isinstance(value, str) and value.strip().lower() in ("off", "false", "none")):
+        return None
+    return value
+
+
 class Guards(Strict):
     """Optional guards; the defaults block nothing."""
 
@@ -220,6 +246,9 @@ class Guards(Strict):
     preserve_rollback: bool = False
     deploy_schedule: Cron | None = None
     deploy_duration: Duration = timedelta(minutes=60)
+    deploy_forecast: Annotated[DeployForecastSpec | None, BeforeValidator(_forecast_off)] = Field(
+        default_factory=DeployForecastSpec
+    )
     max_db_load: PrometheusGuard | None = None
     incidents: IncidentGuard | None = None
 
@@ -309,6 +338,14 @@ class Proposals(Strict):
     working_hours: WorkingHours = Field(default_factory=WorkingHours)
 
 
+class Ordering(StrEnum):
+    """`prefix`: runs execute a prefix of the framework's order; `independent`: a light migration may
+    run before earlier pending ones it shares no table with (its own tables known)."""
+
+    PREFIX = "prefix"
+    INDEPENDENT = "independent"
+
+
 class Policy(Strict):
     """The whole policy file."""
 
@@ -321,6 +358,7 @@ class Policy(Strict):
     table_sizes: dict[str, SizeClass] = Field(default_factory=dict)
     approvers: Approvers = Field(default_factory=Approvers)
     two_person_natures: list[Nature] = Field(default_factory=list)
+    ordering: Ordering = Ordering.PREFIX
     proposals: Proposals = Field(default_factory=Proposals)
     # Regex matched against messages of the release channel (a deploy-notifier bot's announcements);
     # named groups `environment` and `sha` (optional `deployment_id`). A match counts as a deployment.

@@ -1,36 +1,41 @@
 """Time windows: cron schedule + duration in an IANA zone, or an absolute period; allow or deny.
 
-One rule, written once: a cron window is open at `at` iff `last_fire <= at < last_fire + duration`,
-where fires are cron wall-clock times in the window's zone (evaluated at `at`, never at "now") and
-`duration` is elapsed time. A wall-clock fire inside a spring-forward gap happens as if the clock had
-not jumped (02:30 CET → 03:30 CEST); an ambiguous one (autumn) happens once, at its first occurrence.
-The last fire at / next fire after an instant, the closing of an opening and the verdict of a set of
-windows at an instant are memoised (bounded LRU): they depend on nothing else.
+One rule, written once: each fire of a cron window opens `[fire, fire + duration)`; the window is the
+union of those openings, so openings that touch or overlap merge into one stretch. Fires are cron
+wall-clock times in the window's zone and `duration` is elapsed time. A wall-clock fire inside a
+spring-forward gap happens as if the clock had not jumped (02:30 CET → 03:30 CEST); an ambiguous one
+(autumn) happens once, at its first occurrence.
+
+The algebra is interval arithmetic with a bounded cost for every valid policy: a day's openings are
+built from the schedule's times of day (one shift per day, fire by fire only on days whose UTC offset
+changes), a week of them is merged once and memoised, and every walk stops at a horizon
+(`HORIZON`, 400 days). A stretch that is still open at the horizon is "open until further notice"
+(its end is None).
 """
 
 from __future__ import annotations
 
-import copy
-from bisect import bisect_right
-from collections.abc import Iterator, Sequence
+import heapq
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from enum import StrEnum
 from functools import lru_cache
-from threading import Lock
 from zoneinfo import ZoneInfo
 
 from croniter import croniter
+from croniter.croniter import CroniterBadDateError
 
 UTC = ZoneInfo("UTC")
 ALWAYS = "always"
-_DST_SLACK = timedelta(hours=3)
-_MAX_STEPS = 2000
-_FIRE_CACHE = 8192
-_SHORT_STRETCH = timedelta(days=14)
-_UTC_KEYS = frozenset({"UTC", "Etc/UTC", "Etc/UCT", "UCT", "Etc/Zulu", "Zulu", "Etc/GMT", "GMT"})
+HORIZON = timedelta(days=400)
+_BLOCK_DAYS = 7
+_CACHE = 8192
+_FOREVER = datetime(9999, 1, 1, tzinfo=UTC)
 _DAY_NAMES = ("Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat")
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+Span = tuple[datetime, datetime]
 
 
 class Kind(StrEnum):
@@ -75,114 +80,150 @@ def _localize(naive: datetime, zone: ZoneInfo) -> datetime:
     return naive.replace(tzinfo=zone, fold=0).astimezone(UTC)
 
 
+# --- a cron schedule as (days it fires on) x (times of day it fires at) ---------------------------
+
+
+@dataclass(frozen=True)
+class _Shape:
+    """A cron schedule split into the times of day it fires at and the days it fires on.
+
+    Plain day fields (numbers, ranges, steps, names) are matched here with croniter's semantics
+    (day of month OR day of week when both are restricted); `L`, `#` and `W` are left to croniter."""
+
+    times: tuple[timedelta, ...]
+    days_expression: str
+    plain: bool
+    doms: frozenset[int] | None
+    months: frozenset[int] | None
+    dows: frozenset[int] | None
+    fires: bool
+
+
+def _restricted(values: Sequence[int | str], modulo: int | None = None) -> frozenset[int] | None:
+    """The values of an expanded cron field, or None for `*`."""
+    if values[0] == "*":
+        return None
+    return frozenset(int(v) % modulo if modulo else int(v) for v in values)
+
+
 @lru_cache(maxsize=256)
-def _parsed(schedule: str) -> croniter:
-    """A parsed `schedule` to copy from (parsing dominates the cost of a fresh croniter)."""
-    return croniter(schedule, datetime(2000, 1, 1))
+def _shape(schedule: str) -> _Shape:
+    _, _, dom, month, dow = schedule.split()
+    expanded, nth = croniter.expand(schedule)
+    minutes = _restricted(expanded[0]) or frozenset(range(60))
+    hours = _restricted(expanded[1]) or frozenset(range(24))
+    times = tuple(sorted(timedelta(hours=h, minutes=m) for h in hours for m in minutes))
+    days_expression = f"0 0 {dom} {month} {dow}"
+    day_fields = expanded[2:5]
+    plain = not nth and not any(c in f"{dom}{dow}".lower() for c in "lw#")
+    plain = plain and all(v == "*" or isinstance(v, int) for values in day_fields for v in values)
+    try:
+        croniter(days_expression, datetime(2000, 1, 1)).get_next(datetime)
+        fires = True
+    except CroniterBadDateError:
+        fires = False
+    if not plain:
+        return _Shape(times, days_expression, False, None, None, None, fires)
+    doms, months, dows = _restricted(day_fields[0]), _restricted(day_fields[1]), _restricted(day_fields[2], 7)
+    return _Shape(times, days_expression, True, doms, months, dows, fires)
 
 
-def _cron(schedule: str, base: datetime) -> croniter:
-    """A croniter of `schedule` starting at the naive wall-clock time `base`."""
-    it = copy.copy(_parsed(schedule))
-    it.set_current(base, force=True)
-    return it
+def _fires_on(shape: _Shape, day: date) -> bool:
+    """Whether a plain-day schedule fires on local date `day`."""
+    if shape.months is not None and day.month not in shape.months:
+        return False
+    dom = shape.doms is None or day.day in shape.doms
+    dow = shape.dows is None or day.isoweekday() % 7 in shape.dows
+    if shape.doms is not None and shape.dows is not None:
+        return dom or dow
+    return dom and dow
 
 
-def _fires_back(schedule: str, zone: ZoneInfo, at: datetime) -> Iterator[datetime]:
-    """Fires of `schedule` in `zone` at or before `at`, newest first."""
-    base = at.astimezone(zone).replace(tzinfo=None, second=0, microsecond=0) + _DST_SLACK
-    it = _cron(schedule, base)
-    for _ in range(_MAX_STEPS):
-        fire = _localize(it.get_prev(datetime), zone)
-        if fire <= at:
-            yield fire
+def _days(shape: _Shape, first: date, count: int) -> list[date]:
+    """The local dates in [first, first + count days) the schedule fires on."""
+    if not shape.fires:
+        return []
+    if shape.plain:
+        return [d for d in (first + timedelta(days=i) for i in range(count)) if _fires_on(shape, d)]
+    end = datetime.combine(first + timedelta(days=count), time())
+    it = croniter(shape.days_expression, datetime.combine(first, time()) - timedelta(minutes=1))
+    out: list[date] = []
+    try:
+        while (fire := it.get_next(datetime)) < end:
+            out.append(fire.date())
+    except CroniterBadDateError:
+        pass
+    return out
 
 
-def _fires_after(schedule: str, zone: ZoneInfo, after: datetime) -> Iterator[datetime]:
-    """Fires of `schedule` in `zone` strictly after `after`, oldest first."""
-    base = after.astimezone(zone).replace(tzinfo=None, second=0, microsecond=0) - _DST_SLACK
-    it = _cron(schedule, base)
-    for _ in range(_MAX_STEPS):
-        fire = _localize(it.get_next(datetime), zone)
-        if fire > after:
-            yield fire
+def _merge(spans: Iterable[Span]) -> Iterator[Span]:
+    """Spans sorted by start, touching and overlapping ones merged."""
+    current: Span | None = None
+    for start, end in spans:
+        if current is not None and start <= current[1]:
+            if end > current[1]:
+                current = (current[0], end)
+            continue
+        if current is not None:
+            yield current
+        current = (start, end)
+    if current is not None:
+        yield current
 
 
-@lru_cache(maxsize=_FIRE_CACHE)
-def _newest_fire(schedule: str, zone: ZoneInfo, at: datetime) -> datetime | None:
-    """The newest fire at or before `at` (memoised: a pure function of its arguments)."""
-    return next(_fires_back(schedule, zone, at), None)
+@lru_cache(maxsize=1024)
+def _day_offsets(schedule: str, duration: timedelta) -> tuple[tuple[timedelta, timedelta], ...]:
+    """The merged openings of one day without a change of UTC offset, as offsets from midnight."""
+    epoch = datetime(2000, 1, 1, tzinfo=UTC)
+    spans = _merge((epoch + t, epoch + t + duration) for t in _shape(schedule).times)
+    return tuple((s - epoch, e - epoch) for s, e in spans)
 
 
-class _Intervals:
-    """Known stretches [fire, next fire) per (schedule, zone): every instant in one has that fire as
-    its last. Kept only where the wall clock cannot reorder fires (UTC, or a short stretch without a
-    change of UTC offset), so the answer is the one `_newest_fire` gives."""
-
-    def __init__(self) -> None:
-        self._lock = Lock()
-        self._known: dict[tuple[str, ZoneInfo], tuple[list[datetime], list[datetime]]] = {}
-
-    def find(self, schedule: str, zone: ZoneInfo, at: datetime) -> datetime | None:
-        """The last fire of the known stretch holding `at` (None: not known)."""
-        with self._lock:
-            starts, ends = self._known.get((schedule, zone), ((), ()))
-            i = bisect_right(starts, at) - 1
-            return starts[i] if i >= 0 and at < ends[i] else None
-
-    def add(self, schedule: str, zone: ZoneInfo, fire: datetime, following: datetime) -> None:
-        """Remember that no fire happens in (fire, following) if the wall clock keeps their order."""
-        if zone.key not in _UTC_KEYS and not (
-            following - fire <= _SHORT_STRETCH
-            and _offset(zone, fire - _DST_SLACK) == _offset(zone, following + _DST_SLACK)
-        ):
-            return
-        with self._lock:
-            starts, ends = self._known.setdefault((schedule, zone), ([], []))
-            if len(starts) >= _FIRE_CACHE:
-                starts.clear()
-                ends.clear()
-            i = bisect_right(starts, fire)
-            if i == 0 or starts[i - 1] != fire:
-                starts.insert(i, fire)
-                ends.insert(i, following)
+def _day_spans(schedule: str, zone: ZoneInfo, duration: timedelta, day: date) -> list[Span]:
+    """The merged openings caused by the fires of local date `day`."""
+    midnight = _localize(datetime.combine(day, time()), zone)
+    following = _localize(datetime.combine(day + timedelta(days=1), time()), zone)
+    if following - midnight == timedelta(days=1):
+        return [(midnight + s, midnight + e) for s, e in _day_offsets(schedule, duration)]
+    fires = sorted(_localize(datetime.combine(day, time()) + t, zone) for t in _shape(schedule).times)
+    return list(_merge((f, f + duration) for f in fires))
 
 
-def _offset(zone: ZoneInfo, at: datetime) -> timedelta | None:
-    return at.astimezone(zone).utcoffset()
+@lru_cache(maxsize=4096)
+def _block(schedule: str, zone: ZoneInfo, duration: timedelta, index: int) -> tuple[Span, ...]:
+    """The merged openings caused by the fires of one week of local dates (memoised)."""
+    first = date.fromordinal(index * _BLOCK_DAYS + 1)
+    spans = [
+        s
+        for day in _days(_shape(schedule), first, _BLOCK_DAYS)
+        for s in _day_spans(schedule, zone, duration, day)
+    ]
+    return tuple(_merge(spans))
 
 
-_INTERVALS = _Intervals()
-
-
-def _last_fire(schedule: str, zone: ZoneInfo, at: datetime) -> datetime | None:
-    """The newest fire at or before `at`, from a known stretch between fires when there is one."""
-    known = _INTERVALS.find(schedule, zone, at)
-    if known is not None:
-        return known
-    last = _newest_fire(schedule, zone, at)
-    if last is not None:
-        following = _next_fire(schedule, zone, last)
-        if following is not None and at < following:
-            _INTERVALS.add(schedule, zone, last, following)
-    return last
-
-
-@lru_cache(maxsize=_FIRE_CACHE)
-def _next_fire(schedule: str, zone: ZoneInfo, after: datetime) -> datetime | None:
-    """The oldest fire strictly after `after` (memoised: a pure function of its arguments)."""
-    return next(_fires_after(schedule, zone, after), None)
-
-
-@lru_cache(maxsize=_FIRE_CACHE)
-def _merged_end(schedule: str, zone: ZoneInfo, duration: timedelta, fire: datetime) -> datetime:
-    """When the opening at `fire` closes, overlapping later openings merged (memoised)."""
-    end = fire + duration
-    for later in _fires_after(schedule, zone, fire):
-        if later > end:
-            break
-        end = max(end, later + duration)
-    return end
+def _cron_stretches(
+    schedule: str, zone: ZoneInfo, duration: timedelta, since: datetime, limit: datetime
+) -> Iterator[Span]:
+    """Merged openings that end after `since` and start by `limit`, in order; one still open at
+    `limit` ends at `_FOREVER`. The first may start later than its true start (it is never earlier)."""
+    first = (since - duration).astimezone(zone).date() - timedelta(days=1)
+    last = limit.astimezone(zone).date() + timedelta(days=1)
+    current: Span | None = None
+    for index in range((first.toordinal() - 1) // _BLOCK_DAYS, (last.toordinal() - 1) // _BLOCK_DAYS + 1):
+        for start, end in _block(schedule, zone, duration, index):
+            if start > limit:
+                break
+            if current is not None and start <= current[1]:
+                current = (current[0], max(current[1], end))
+                continue
+            if current is not None and current[1] > since:
+                yield current
+            current = (start, end)
+        else:
+            continue
+        break
+    if current is not None and current[1] > since:
+        yield (current[0], _FOREVER if current[1] >= limit else current[1])
 
 
 @dataclass(frozen=True)
@@ -196,43 +237,46 @@ class Window:
     duration: timedelta | None = None
     start: datetime | None = None
     end: datetime | None = None
+    manual: bool = False  # a deny window an approver's `/pdm run --now` may run through
 
     @property
     def is_always(self) -> bool:
         """The pseudo-window `always`: open at every instant."""
         return self.schedule is None and self.start is None
 
+    def stretches(self, since: datetime, limit: datetime) -> Iterator[Span]:
+        """The window's merged open stretches that end after `since` and start by `limit`, in order;
+        a stretch still open at `limit` ends at `_FOREVER` (open until further notice)."""
+        since, limit = since.astimezone(UTC), limit.astimezone(UTC)
+        if self.start is not None and self.end is not None:
+            if self.end > since and self.start <= limit:
+                yield (self.start, self.end)
+        elif self.schedule is None or self.duration is None:
+            yield (since, _FOREVER)
+        else:
+            yield from _cron_stretches(self.schedule, self.zone, self.duration, since, limit)
+
     def is_open(self, at: datetime) -> bool:
         """Whether the window is open at instant `at` (opening included, closing excluded)."""
-        at = at.astimezone(UTC)
-        if self.start is not None and self.end is not None:
-            return self.start <= at < self.end
-        if self.schedule is None or self.duration is None:
-            return True
-        last = _last_fire(self.schedule, self.zone, at)
-        return last is not None and at < last + self.duration
+        first = next(self.stretches(at, at), None)
+        return first is not None and first[0] <= at
 
-    def next_open(self, after: datetime) -> datetime | None:
-        """The first opening strictly after `after` (None: never again, or always open)."""
-        after = after.astimezone(UTC)
-        if self.start is not None:
-            return self.start if self.start > after else None
-        if self.schedule is None:
-            return None
-        return _next_fire(self.schedule, self.zone, after)
+    def next_open(self, after: datetime, *, horizon: timedelta = HORIZON) -> datetime | None:
+        """The first opening strictly after `after` (None: none within `horizon`, or always open)."""
+        return next((s for s, _ in self.stretches(after, after + horizon) if s > after), None)
 
-    def closes_at(self, at: datetime) -> datetime | None:
-        """When the window open at `at` closes (overlapping openings merged); None if closed or endless."""
-        at = at.astimezone(UTC)
-        if not self.is_open(at):
+    def closes_at(self, at: datetime, *, horizon: timedelta = HORIZON) -> datetime | None:
+        """When the window open at `at` closes (touching and overlapping openings merged); None when it
+        is closed at `at` or stays open beyond `horizon` (open until further notice)."""
+        first = next(self.stretches(at, at + horizon), None)
+        if first is None or first[0] > at or first[1] == _FOREVER:
             return None
-        if self.end is not None:
-            return self.end
-        if self.schedule is None or self.duration is None:
-            return None
-        last = _last_fire(self.schedule, self.zone, at)
-        assert last is not None
-        return _merged_end(self.schedule, self.zone, self.duration, last)
+        return first[1]
+
+    def openings(self, since: datetime, until: datetime) -> list[tuple[datetime, datetime | None]]:
+        """The open stretches meeting [since, until]: (opening, closing or None when open until
+        further notice)."""
+        return [(s, None if e == _FOREVER else e) for s, e in self.stretches(since, until)]
 
     def describe(self) -> str:
         """Human rendering, e.g. `weekdays 01:00–06:00 UTC`."""
@@ -291,7 +335,8 @@ ALWAYS_WINDOW = Window(name=ALWAYS, kind=Kind.ALLOW)
 
 @dataclass(frozen=True)
 class WindowVerdict:
-    """Whether runs may happen at an instant, why, and the next opening / closing."""
+    """Whether runs may happen at an instant, why, and the next opening / closing (`closes_at` None
+    while open: open until further notice)."""
 
     open: bool
     reasons: list[str]
@@ -300,67 +345,56 @@ class WindowVerdict:
     window: str | None
 
 
-def _union_end(windows: Sequence[Window], at: datetime) -> datetime | None:
-    """End of the continuous stretch from `at` covered by the open windows (None: endless)."""
-    end = at
-    for _ in range(_MAX_STEPS):
-        closes = [w.closes_at(end) for w in windows if w.is_open(end)]
-        if not closes:
-            return end
-        if any(c is None for c in closes):
-            return None
-        end = max(c for c in closes if c is not None)
-    return end
+def _union(windows: Sequence[Window], since: datetime, limit: datetime) -> Iterator[Span]:
+    """The merged stretches covered by any of `windows`."""
+    return _merge(heapq.merge(*(w.stretches(since, limit) for w in windows)))
+
+
+def _minus(spans: Iterator[Span], holes: Iterator[Span]) -> Iterator[Span]:
+    """`spans` with `holes` cut out (both sorted and merged)."""
+    hole = next(holes, None)
+    for start, end in spans:
+        while start < end:
+            while hole is not None and hole[1] <= start:
+                hole = next(holes, None)
+            if hole is None or hole[0] >= end:
+                yield (start, end)
+                break
+            if hole[0] > start:
+                yield (start, hole[0])
+            start = hole[1]
+
+
+def allowed_stretches(
+    allow: Sequence[Window], deny: Sequence[Window], since: datetime, limit: datetime
+) -> Iterator[Span]:
+    """Stretches when an allow window is open and no deny window is, ending after `since`, in order."""
+    since, limit = since.astimezone(UTC), limit.astimezone(UTC)
+    spans = _minus(_union(allow, since, limit), _union(deny, since, limit))
+    return ((s, e) for s, e in spans if e > since)
 
 
 def evaluate_windows(
-    allow: Sequence[Window], deny: Sequence[Window], at: datetime, *, horizon: timedelta = timedelta(days=400)
+    allow: Sequence[Window], deny: Sequence[Window], at: datetime, *, horizon: timedelta = HORIZON
 ) -> WindowVerdict:
     """Compose allow and deny windows at `at`: deny beats allow; no allow windows means never open.
     Memoised per (windows, instant): the verdict depends on nothing else."""
-    verdict = _evaluate(tuple(allow), tuple(deny), at, horizon)
+    verdict = _evaluate(tuple(allow), tuple(deny), at.astimezone(UTC), horizon)
     return replace(verdict, reasons=list(verdict.reasons))
 
 
-@lru_cache(maxsize=_FIRE_CACHE)
+@lru_cache(maxsize=_CACHE)
 def _evaluate(
     allow: tuple[Window, ...], deny: tuple[Window, ...], at: datetime, horizon: timedelta
 ) -> WindowVerdict:
-    open_denies = [w for w in deny if w.is_open(at)]
+    first = next(allowed_stretches(allow, deny, at, at + horizon), None)
     open_allows = [w for w in allow if w.is_open(at)]
-    if open_allows and not open_denies:
-        allow_end = _union_end(open_allows, at)
-        deny_starts = [s for s in (w.next_open(at) for w in deny) if s is not None]
-        ends = [e for e in [allow_end, min(deny_starts, default=None)] if e is not None]
-        return WindowVerdict(
-            True, [f"window {open_allows[0].name} is open"], at, min(ends, default=None), open_allows[0].name
-        )
-    reasons = [f"deny window {w.name} ({w.describe()}) is in force" for w in open_denies]
+    if first is not None and first[0] <= at:
+        closes = None if first[1] == _FOREVER else first[1]
+        reason = f"window {open_allows[0].name} is open" + ("" if closes else " until further notice")
+        return WindowVerdict(True, [reason], at, closes, open_allows[0].name)
+    reasons = [f"deny window {w.name} ({w.describe()}) is in force" for w in deny if w.is_open(at)]
     if not open_allows:
         names = ", ".join(w.name for w in allow) or "none"
         reasons.insert(0, f"no allowed window is open (allowed: {names})")
-    return WindowVerdict(False, reasons, _next_open(allow, deny, at, at + horizon), None, None)
-
-
-def _next_open(
-    allow: Sequence[Window], deny: Sequence[Window], at: datetime, limit: datetime
-) -> datetime | None:
-    """The first instant >= `at` when an allow window is open and no deny window is."""
-    t = at
-    for _ in range(_MAX_STEPS):
-        if t > limit:
-            return None
-        if not any(w.is_open(t) for w in allow):
-            starts = [s for s in (w.next_open(t) for w in allow) if s is not None]
-            if not starts:
-                return None
-            t = min(starts)
-            continue
-        open_denies = [w for w in deny if w.is_open(t)]
-        if not open_denies:
-            return t
-        ends = [w.closes_at(t) for w in open_denies]
-        if any(e is None for e in ends):
-            return None
-        t = max(e for e in ends if e is not None)
-    return None
+    return WindowVerdict(False, reasons, first[0] if first else None, None, None)

@@ -36,7 +36,6 @@ from scheduler.simulate.scenario import DeploySpec, MigrationSpec, Scenario
 
 Resolution = Literal["event", "minute"]
 _MINUTE = timedelta(minutes=1)
-_MAX_BOUNDARIES = 200_000
 
 
 class _Kind(IntEnum):
@@ -137,6 +136,7 @@ class EnvSim:
     manual_asked: bool = False
     rollback_since: datetime | None = None
     due: bool = False
+    starts: list[datetime] = field(default_factory=list)  # deploy starts the bot recorded, oldest first
 
     def ordered(self) -> list[_Pending]:
         """Pending migrations in version order."""
@@ -172,6 +172,7 @@ def classification(m: MigrationSpec) -> Classification:
         name="simulated",
         primary_nature=m.nature,
         natures=[m.nature],
+        tables=list(m.tables or []),
         table_sizes={"simulated": m.size} if m.size is not None else {},
     )
 
@@ -183,6 +184,9 @@ class Replay:
         self.scenario = scenario
         self.strategy = strategy
         self.envs = {name: EnvSim(name) for name in scenario.environments}
+        for known in scenario.history:
+            self.envs[known.environment].starts.append(known.at)
+        self.observed_since = min([scenario.start, *(h.at for h in scenario.history)])
         self.outcome = Outcome(strategy.name)
         self._heap: list[tuple[datetime, int, int, str, object]] = []
         self._seq = 0
@@ -217,6 +221,7 @@ class Replay:
 
     def _start_deploy(self, env: EnvSim, deploy: DeploySpec, at: datetime) -> None:
         env.busy = True
+        env.starts.append(at)
         end = at + timedelta(minutes=deploy.duration_minutes)
         self.outcome.deploys.append(DeployRecord(env.name, deploy.sha, deploy.at, at, end))
         self.push(end, _Kind.END, env.name, deploy)
@@ -243,10 +248,10 @@ class Replay:
             self.strategy.on_free(self, env, at, after_deploy)
 
     def start_run(self, env: EnvSim, versions: list[str], at: datetime) -> RunRecord:
-        """Execute `versions` (pending, in version order) from `at`, holding the environment."""
+        """Execute `versions` (pending, in the given execution order) from `at`, holding the environment."""
         current = env.packages[-1].sha if env.packages else None
         t, executions = at, []
-        for version in sorted(versions, key=lambda v: (len(v), v)):
+        for version in versions:
             item = env.pending.pop(version)
             end = t + timedelta(minutes=item.migration.duration_minutes)
             package = item.pending.package_sha or ""
@@ -306,7 +311,7 @@ class DailyManual:
             env.due = False
             if env.pending:
                 replay.outcome.human_actions += 1
-                replay.start_run(env, list(env.pending), at)
+                replay.start_run(env, [p.migration.version for p in env.ordered()], at)
 
     def on_answer(self, replay: Replay, env: EnvSim, at: datetime, kind: str) -> None:
         """Nobody is asked."""
@@ -329,7 +334,7 @@ class AfterEachDeploy:
     def on_free(self, replay: Replay, env: EnvSim, at: datetime, after_deploy: bool) -> None:
         """Run everything pending as soon as a deploy ends."""
         if after_deploy and env.pending:
-            replay.start_run(env, list(env.pending), at)
+            replay.start_run(env, [p.migration.version for p in env.ordered()], at)
 
     def on_answer(self, replay: Replay, env: EnvSim, at: datetime, kind: str) -> None:
         """Nobody is asked."""
@@ -339,18 +344,8 @@ class AfterEachDeploy:
 
 
 def _window_boundaries(window: Window, start: datetime, end: datetime) -> list[datetime]:
-    if window.start is not None and window.end is not None:
-        return [window.start, window.end]
-    if window.schedule is None or window.duration is None:
-        return []
-    out: list[datetime] = []
-    t: datetime | None = start - window.duration
-    while t is not None and len(out) < _MAX_BOUNDARIES:
-        t = window.next_open(t)
-        if t is None or t > end:
-            break
-        out += [t, t + window.duration]
-    return out
+    """Where `window` opens or closes in [start, end] (merged stretches: touching openings are one)."""
+    return [b for pair in window.openings(start, end) for b in pair if b is not None]
 
 
 def boundaries(policy: Policy, start: datetime, end: datetime) -> list[datetime]:
@@ -456,6 +451,8 @@ class PolicyStrategy:
             approval=env.approval,
             manual_request=env.manual_request,
             upstream=self._state(replay, upstream, at) if upstream else None,
+            deploy_starts=tuple(env.starts),
+            observed_since=replay.observed_since,
         )
 
     def evaluate(self, replay: Replay, env: EnvSim, at: datetime) -> None:

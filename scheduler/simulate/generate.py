@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+from collections.abc import Iterator
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
@@ -10,12 +11,12 @@ from scheduler.classify.model import SizeClass
 from scheduler.natures import Nature
 
 if TYPE_CHECKING:
-    from scheduler.simulate.scenario import DeploySpec, GenerateSpec, MigrationSpec, Scenario
+    from scheduler.simulate.scenario import DeploySpec, GenerateSpec, HistoryDeploy, MigrationSpec, Scenario
 
 _SIZE_LIMITS = ((5, SizeClass.SMALL), (20, SizeClass.MEDIUM), (60, SizeClass.LARGE))
 
 
-def size_for(minutes: int) -> SizeClass:
+def size_for(minutes: float) -> SizeClass:
     """A table size class consistent with a migration's duration (used for the planner's estimate)."""
     for limit, size in _SIZE_LIMITS:
         if minutes <= limit:
@@ -43,40 +44,63 @@ def _migrations(
         out.append(
             MigrationSpec(version=version, nature=nature, duration_minutes=minutes, size=size_for(minutes))
         )
+    if spec.tables:  # drawn from their own stream: adding tables keeps a seed's deploys and natures
+        pool = random.Random(f"{spec.seed}:{serial}")
+        out = [
+            m.model_copy(update={"tables": sorted(pool.sample(range(spec.tables), pool.randint(1, 2)))})
+            for m in out
+        ]
+        out = [m.model_copy(update={"tables": [f"table_{t:03d}" for t in m.tables or []]}) for m in out]
     return out
 
 
-def generate_deploys(spec: GenerateSpec, scenario: Scenario) -> list[DeploySpec]:
-    """Packages per day in equal slots, each deployed to every environment in order."""
-    from scheduler.simulate.scenario import DeploySpec
-
-    rng = random.Random(spec.seed)
+def _packages(
+    rng: random.Random, spec: GenerateSpec, first_day: datetime, days: int
+) -> Iterator[tuple[datetime, int]]:
+    """(start, duration in minutes) of each package, day by day in equal slots (lazily: the caller's
+    draws for a package come before the next package's)."""
     first, last = spec.hours
-    deploys: list[DeploySpec] = []
-    serial = 0
-    for day in range(scenario.days):
-        midnight = scenario.start.replace(hour=0, minute=0, second=0, microsecond=0) + timedelta(days=day)
+    for day in range(days):
+        midnight = first_day + timedelta(days=day)
         count = _count(rng, spec.weekend_per_day if midnight.weekday() >= 5 else spec.per_day)
+        for burst in spec.bursts:
+            week = (midnight - datetime(2000, 1, 3, tzinfo=midnight.tzinfo)).days // 7
+            if midnight.weekday() == burst.weekday and week % burst.every_weeks == 0:
+                count = burst.per_day
         if not count:
             continue
         slot = (last - first) * 60 // count
         for n in range(count):
             duration = rng.randint(*spec.deploy_minutes)
             offset = rng.randint(0, max(slot - duration, 0))
-            at = midnight + timedelta(minutes=first * 60 + n * slot + offset)
-            sha = f"{rng.getrandbits(40):010x}"
-            migrations = _migrations(rng, spec, at - timedelta(days=2), serial)
-            serial += 1
-            for e, env in enumerate(scenario.environments):
-                when = at + timedelta(minutes=e * spec.promote_minutes)
-                if scenario.start <= when < scenario.end:
-                    deploys.append(
-                        DeploySpec(
-                            at=when,
-                            environment=env,
-                            sha=sha,
-                            duration_minutes=duration,
-                            migrations=migrations,
-                        )
+            yield midnight + timedelta(minutes=first * 60 + n * slot + offset), duration
+
+
+def generate_deploys(spec: GenerateSpec, scenario: Scenario) -> tuple[list[DeploySpec], list[HistoryDeploy]]:
+    """Packages per day in equal slots (bursts on release days), each deployed to every environment in
+    order; and `history_weeks` of the same cadence before the start, as known history."""
+    from scheduler.simulate.scenario import DeploySpec, HistoryDeploy
+
+    rng = random.Random(spec.seed)
+    midnight = scenario.start.replace(hour=0, minute=0, second=0, microsecond=0)
+    deploys: list[DeploySpec] = []
+    for serial, (at, duration) in enumerate(_packages(rng, spec, midnight, scenario.days)):
+        sha = f"{rng.getrandbits(40):010x}"
+        migrations = _migrations(rng, spec, at - timedelta(days=2), serial)
+        for e, env in enumerate(scenario.environments):
+            when = at + timedelta(minutes=e * spec.promote_minutes)
+            if scenario.start <= when < scenario.end:
+                deploys.append(
+                    DeploySpec(
+                        at=when, environment=env, sha=sha, duration_minutes=duration, migrations=migrations
                     )
-    return sorted(deploys, key=lambda d: d.at)
+                )
+    past = random.Random(f"{spec.seed}:history")
+    days = spec.history_weeks * 7
+    history = [
+        HistoryDeploy(at=at + timedelta(minutes=e * spec.promote_minutes), environment=env)
+        for at, _ in _packages(past, spec, midnight - timedelta(days=days), days)
+        for e, env in enumerate(scenario.environments)
+        if at + timedelta(minutes=e * spec.promote_minutes) < scenario.start
+    ]
+    return sorted(deploys, key=lambda d: d.at), sorted(history, key=lambda h: h.at)

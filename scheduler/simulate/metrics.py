@@ -32,6 +32,7 @@ class Metrics:
     latency_hours: dict[Nature, Percentiles]
     human_actions: int
     pending_at_end: int
+    light_latency: Percentiles = Percentiles(None, None)  # no_op + background_scheduling together
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON form."""
@@ -40,7 +41,10 @@ class Metrics:
             "heavy_peak_executions": self.heavy_peak_executions,
             "deploy_blocked_minutes": self.deploy_blocked_minutes,
             "rollback_unavailable_hours": self.rollback_unavailable_hours,
-            "latency_hours": {n.value: {"p50": p.p50, "p95": p.p95} for n, p in self.latency_hours.items()},
+            "latency_hours": {
+                **{n.value: {"p50": p.p50, "p95": p.p95} for n, p in self.latency_hours.items()},
+                "light": {"p50": self.light_latency.p50, "p95": self.light_latency.p95},
+            },
             "human_actions": self.human_actions,
             "pending_at_end": self.pending_at_end,
         }
@@ -79,16 +83,12 @@ def measure(scenario: Scenario, outcome: Outcome) -> Metrics:
         (min(i.end, scenario.end) - i.start for i in outcome.rollback_unavailable), timedelta(0)
     )
     present = {m.nature for d in scenario.deploy_list for m in d.migrations}
-    latency: dict[Nature, Percentiles] = {}
-    for nature in ALL_NATURES:
-        if nature not in present:
-            continue
-        values = [_hours(e.start - e.pending_since) for e in executions if e.nature is nature]
-        latency[nature] = (
-            Percentiles(round(percentile(values, 50), 2), round(percentile(values, 95), 2))
-            if values
-            else Percentiles(None, None)
-        )
+    latency = {
+        nature: _percentiles([_hours(e.start - e.pending_since) for e in executions if e.nature is nature])
+        for nature in ALL_NATURES
+        if nature in present
+    }
+    light = [_hours(e.start - e.pending_since) for e in executions if not e.nature.is_heavy]
     return Metrics(
         runs=len(outcome.runs),
         heavy_peak_executions=heavy,
@@ -97,4 +97,11 @@ def measure(scenario: Scenario, outcome: Outcome) -> Metrics:
         latency_hours=latency,
         human_actions=outcome.human_actions,
         pending_at_end=outcome.pending_at_end,
+        light_latency=_percentiles(light),
     )
+
+
+def _percentiles(values: list[float]) -> Percentiles:
+    if not values:
+        return Percentiles(None, None)
+    return Percentiles(round(percentile(values, 50), 2), round(percentile(values, 95), 2))

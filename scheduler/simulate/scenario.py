@@ -40,6 +40,7 @@ def _aware(value: datetime) -> datetime:
 
 Instant = Annotated[datetime, AfterValidator(_aware)]
 Minutes = Annotated[int, Field(ge=0)]
+Duration = Annotated[float, Field(ge=0)]  # minutes, fractional allowed
 
 
 class Strict(BaseModel):
@@ -53,8 +54,9 @@ class MigrationSpec(Strict):
 
     version: Annotated[str, Field(pattern=r"^\d+$")]
     nature: Nature
-    duration_minutes: Minutes
+    duration_minutes: Duration
     size: SizeClass | None = None
+    tables: list[str] | None = None  # what `ordering: independent` needs; None: unknown tables
 
 
 class DeploySpec(Strict):
@@ -63,7 +65,7 @@ class DeploySpec(Strict):
     at: Instant
     environment: str
     sha: str
-    duration_minutes: Minutes = 60
+    duration_minutes: Duration = 60
     migrations: list[MigrationSpec] = Field(default_factory=list)
 
     @property
@@ -110,6 +112,9 @@ class GenerateSpec(Strict):
     promote_minutes: Minutes = 120
     hours: IntRange = (0, 24)
     durations: dict[Nature, IntRange] = Field(default_factory=dict)
+    bursts: list[BurstSpec] = Field(default_factory=list)
+    tables: Annotated[int, Field(ge=0)] = 0  # >0: each migration touches 1–2 of this many tables
+    history_weeks: Annotated[int, Field(ge=0, le=52)] = 0  # the same cadence before `start`, as history
 
     @field_validator("mix")
     @classmethod
@@ -128,6 +133,14 @@ class GenerateSpec(Strict):
     def minutes_of(self, nature: Nature) -> Range:
         """Duration range of a migration of `nature`."""
         return self.durations.get(nature, DEFAULT_MIGRATION_MINUTES[nature])
+
+
+class BurstSpec(Strict):
+    """Release-day bursts: on `weekday` (0 = Monday) every `every_weeks` weeks, `per_day` packages."""
+
+    weekday: Annotated[int, Field(ge=0, le=6)]
+    per_day: Annotated[int, Field(ge=1)]
+    every_weeks: Annotated[int, Field(ge=1)] = 1
 
 
 class Generated(Strict):
@@ -216,6 +229,13 @@ class ReleaseManager(Strict):
         return self.working_hours.next_answer(asked_at + timedelta(minutes=self.approval_delay_minutes))
 
 
+class HistoryDeploy(Strict):
+    """A deploy before the simulated period that the bot already knows (it feeds the forecast)."""
+
+    at: Instant
+    environment: str
+
+
 class Scenario(Strict):
     """A whole scenario; `deploys` is always explicit after `load_scenario`."""
 
@@ -234,7 +254,9 @@ class Scenario(Strict):
     incidents: list[Incident] = Field(default_factory=list)
     manual_hour: Annotated[int, Field(ge=0, le=23)] = 10
     release_manager: ReleaseManager = Field(default_factory=ReleaseManager)
+    name: str = ""
     description: str = ""
+    history: list[HistoryDeploy] = Field(default_factory=list)
 
     @property
     def end(self) -> datetime:
@@ -301,6 +323,13 @@ def _cross_errors(scenario: Scenario) -> list[str]:
                     f"deploys[{versions[key]}] on {d.environment}"
                 )
             versions.setdefault(key, i)
+    for i, h in enumerate(scenario.history):
+        if h.environment not in envs:
+            errors.append(
+                f"history[{i}].environment: unknown environment {h.environment!r}; known: {', '.join(envs)}"
+            )
+        if h.at >= scenario.start:
+            errors.append(f"history[{i}].at: {h.at.isoformat()} is not before the simulated period")
     for i, incident in enumerate(scenario.incidents):
         if incident.start >= scenario.end or incident.end <= scenario.start:
             errors.append(f"incidents[{i}]: outside the simulated period")
@@ -328,9 +357,8 @@ def parse_scenario(raw: Any) -> Scenario:
         ]
         raise ScenarioError(f"invalid scenario: {'; '.join(errors)}") from None
     if isinstance(scenario.deploys, Generated):
-        scenario = scenario.model_copy(
-            update={"deploys": generate_deploys(scenario.deploys.generate, scenario)}
-        )
+        deploys, history = generate_deploys(scenario.deploys.generate, scenario)
+        scenario = scenario.model_copy(update={"deploys": deploys, "history": [*scenario.history, *history]})
     errors = _cross_errors(scenario)
     if errors:
         raise ScenarioError(f"invalid scenario: {'; '.join(errors)}")

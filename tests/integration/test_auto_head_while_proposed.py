@@ -31,7 +31,7 @@ from tests.support.worker import (
 )
 
 BACKGROUND = """class QueueBackfillThing < Gitlab::Database::Migration[2.2]
-  milestone '18.8'
+  milestone '18.1'
   restrict_gitlab_migration gitlab_schema: :gitlab_main
 
   def up

@@ -8,8 +8,16 @@ from datetime import UTC, datetime
 
 import pytest
 
-from scheduler.errors import GitLabAuthError, GitLabNotFound, GitLabRequestError, GitLabTransientError
+from bot.settings import Settings
+from scheduler.errors import (
+    GitLabAuthError,
+    GitLabNotFound,
+    GitLabOutcomeUnknown,
+    GitLabRequestError,
+    GitLabTransientError,
+)
 from scheduler.gitlab import GitLabAdapter, MigrationDiff, post_migration_diff
+from tests.conftest import free_port
 from tests.servers.fake_gitlab import FakeGitLab, FakeGitLabServer
 
 OLD, NEW = "1" * 40, "2" * 40
@@ -262,3 +270,56 @@ def test_other_client_errors_are_permanent_request_errors(adapter: GitLabAdapter
     with pytest.raises(GitLabRequestError, match="HTTP 400"):
         adapter.create_pipeline("gprd", NEW, "1")
     assert len(fake.requests) == 1
+
+
+# Writes are sent once (production retry settings: python-gitlab retries reads only) --------------------
+
+
+def production_adapter(server: FakeGitLabServer, **settings: object) -> GitLabAdapter:
+    """The adapter as `pdm-bot worker` builds it from settings (defaults unless given)."""
+    values = {"gitlab_url": server.url, "gitlab_token": TOKEN, "gitlab_project": "app", **settings}
+    return GitLabAdapter.from_settings(Settings(**values))  # type: ignore[arg-type]
+
+
+def test_a_pipeline_post_answered_502_after_creating_is_sent_once_and_its_outcome_unknown(
+    server: FakeGitLabServer,
+) -> None:
+    server.fake.fault_create(status=502)
+    with pytest.raises(GitLabOutcomeUnknown, match=r"HTTP 502.*outcome unknown"):
+        production_adapter(server).create_pipeline("gprd", NEW, "1")
+    assert len(server.fake.calls("create_pipeline")) == 1 and len(server.fake.pipelines) == 1
+
+
+def test_a_pipeline_post_answered_after_the_timeout_is_sent_once_and_its_outcome_unknown(
+    server: FakeGitLabServer,
+) -> None:
+    server.fake.fault_create(after=1.5)
+    started = time.monotonic()
+    with pytest.raises(GitLabOutcomeUnknown, match=r"no answer \(ReadTimeout\)"):
+        production_adapter(server, gitlab_timeout_seconds=0.3).create_pipeline("gprd", NEW, "1")
+    assert time.monotonic() - started < 1.2  # PDM_GITLAB_TIMEOUT_SECONDS reached python-gitlab
+    assert len(server.fake.calls("create_pipeline")) == 1
+
+
+def test_a_429_on_the_pipeline_post_is_not_resent_and_is_transient_not_unknown(
+    server: FakeGitLabServer,
+) -> None:
+    server.fake.fail_next(429)
+    with pytest.raises(GitLabTransientError, match="HTTP 429") as caught:
+        production_adapter(server).create_pipeline("gprd", NEW, "1")
+    assert not isinstance(caught.value, GitLabOutcomeUnknown)  # GitLab refused it before any work
+    assert len(server.fake.requests) == 1 and server.fake.pipelines == {}
+
+
+def test_a_pipeline_post_without_a_connection_is_transient_not_unknown() -> None:
+    adapter = GitLabAdapter(f"http://127.0.0.1:{free_port()}", TOKEN, "app", "deployer", "master")
+    with pytest.raises(GitLabTransientError, match="no answer") as caught:
+        adapter.create_pipeline("gprd", NEW, "1")
+    assert not isinstance(caught.value, GitLabOutcomeUnknown)  # nothing can have reached GitLab
+
+
+def test_reads_are_still_retried_by_python_gitlab_on_production_settings(server: FakeGitLabServer) -> None:
+    server.fake.commits = [NEW]
+    server.fake.fail_next(502, times=3)
+    assert production_adapter(server).resolve_sha(NEW[:8]) == NEW
+    assert len(server.fake.calls("commit")) == 4

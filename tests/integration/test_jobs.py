@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import threading
+import time
 from datetime import timedelta
 
 from freezegun import freeze_time
@@ -139,7 +140,8 @@ def test_two_concurrent_executes_of_one_run_create_one_pipeline(
     publish(gitlab, {V1: INDEX})
     run = approved_run(ctx)
     assert run.status is RunStatus.RUNNING
-    # Fresh approved run for the race: reset by creating another approved run with a new id.
+    # Fresh approved run for the race: the first one failed, another approved run of its batch races.
+    ctx.state.transition_run(run.id, RunStatus.FAILED, SATURDAY, failure_reason="pipeline failed")
     race = Run(
         id="gstg-race",
         environment="gstg",
@@ -228,21 +230,31 @@ def test_an_evaluation_in_a_closed_window_is_scheduled_once_at_the_opening(
 
 
 @freeze_time(SATURDAY, tick=True)
-def test_a_transient_502_is_retried_later_and_then_creates_one_pipeline(
+def test_a_502_on_the_pipeline_post_is_looked_up_not_resent_until_the_settle_period_passed(
     ctx: WorkerContext, gitlab: FakeGitLab
 ) -> None:
+    ctx.timing = dataclasses.replace(ctx.timing, create_settle=timedelta(seconds=1))
     publish(gitlab, {V1: INDEX})
     deploy(ctx)
     run = the_run(ctx)
-    gitlab.fail_next(502, times=2)  # python-gitlab retries once, then the job backs off
+    gitlab.fail_next(502)  # GitLab did not create it, but pdm-bot cannot know that
     jobs.approve(run.id, "U1")
     assert ctx.state.get_run(run.id).status is RunStatus.TRIGGERED
+    assert len(gitlab.calls("create_pipeline")) == 1  # python-gitlab did not re-send the POST
+    assert len(gitlab.calls("pipelines")) == 1  # looked up at once: nothing
     retries = [j for j, _ in scheduled(ctx) if j.func_name.endswith(".execute")]
     assert [j.args for j in retries] == [(run.id, 1)]
     run_due(ctx, "execute")
+    work(ctx)  # within the settle period: looked up again, no second POST
+    assert len(gitlab.calls("create_pipeline")) == 1 and len(gitlab.calls("pipelines")) == 2
+    assert ctx.state.get_run(run.id).status is RunStatus.TRIGGERED
+    time.sleep(1.1)
+    run_due(ctx, "execute")
     work(ctx)
     assert ctx.state.get_run(run.id).status is RunStatus.RUNNING
-    assert len(gitlab.pipelines) == 1
+    assert len(gitlab.pipelines) == 1 and len(gitlab.calls("create_pipeline")) == 2
+    actions = [e.action for e in ctx.state.audit_log(limit=100)]
+    assert actions.count("create_outcome_unknown") == 1 and actions.count("retry") == 2
 
 
 @freeze_time(SATURDAY, tick=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 import time
 from collections.abc import Iterator
@@ -11,7 +12,7 @@ import pytest
 import redis
 
 from scheduler.classify.model import Classification, Database, Evidence
-from scheduler.errors import InvalidRunTransition, UnknownRun
+from scheduler.errors import InvalidRunTransition, RunConflict, UnknownRun
 from scheduler.natures import Nature
 from scheduler.records import (
     AuditEntry,
@@ -289,6 +290,113 @@ def test_concurrent_transitions_let_exactly_one_caller_win(state: State, redis_u
         t.join()
 
     assert sorted(outcomes) == ["refused"] * 7 + ["won"]
+
+
+def run_in(status: RunStatus, run_id: str, migrations: list[str], env: str = "gprd") -> Run:
+    """A run stored in `status` (reached along the allowed transitions)."""
+    run = dataclasses.replace(new_run(run_id, env), migrations=migrations, up_to_version=migrations[-1])
+    path = {
+        RunStatus.REQUESTED: [],
+        RunStatus.APPROVED: [RunStatus.APPROVED],
+        RunStatus.TRIGGERED: [RunStatus.APPROVED, RunStatus.TRIGGERED],
+        RunStatus.RUNNING: [RunStatus.APPROVED, RunStatus.TRIGGERED, RunStatus.RUNNING],
+        RunStatus.FAILED: [RunStatus.APPROVED, RunStatus.FAILED],
+    }[status]
+    for step in path:
+        run = run.moved_to(step, T0)
+    return run
+
+
+V1, V2, V3 = "20260101000000", "20260102000000", "20260103000000"
+
+
+@pytest.mark.parametrize("holder", [RunStatus.APPROVED, RunStatus.TRIGGERED, RunStatus.RUNNING])
+def test_a_run_cannot_be_approved_or_triggered_while_a_committed_run_holds_one_of_its_migrations(
+    state: State, holder: RunStatus
+) -> None:
+    state.create_run(run_in(holder, "gprd-1", [V1]))
+    state.create_run(run_in(RunStatus.REQUESTED, "gprd-2", [V1, V2]))
+    state.create_run(run_in(RunStatus.APPROVED, "gprd-3", [V1]))  # stored before the rule existed
+
+    with pytest.raises(RunConflict, match=f"{V1} belongs to run gprd-1 \\({holder}\\)"):
+        state.transition_run("gprd-2", RunStatus.APPROVED, T0)
+    with pytest.raises(RunConflict, match="gprd-1"):
+        state.transition_run("gprd-3", RunStatus.TRIGGERED, T0)
+    assert state.get_run("gprd-2").status is RunStatus.REQUESTED
+    assert state.get_run("gprd-3").status is RunStatus.APPROVED
+
+
+def test_runs_of_other_migrations_environments_or_finished_runs_do_not_conflict(state: State) -> None:
+    state.create_run(run_in(RunStatus.RUNNING, "gprd-1", [V1]))
+    state.create_run(run_in(RunStatus.RUNNING, "gstg-2", [V2], env="gstg"))
+    state.create_run(run_in(RunStatus.FAILED, "gprd-3", [V2]))
+    state.create_run(run_in(RunStatus.REQUESTED, "gprd-4", [V2, V3]))
+    state.create_run(run_in(RunStatus.REQUESTED, "gprd-5", [V2, V3]))  # a proposal holds nothing
+
+    assert state.transition_run("gprd-4", RunStatus.APPROVED, T0).status is RunStatus.APPROVED
+
+
+def test_an_approval_supersedes_the_approved_runs_it_covers_in_the_same_transaction(state: State) -> None:
+    state.create_run(run_in(RunStatus.APPROVED, "gprd-1", [V1]))
+    state.create_run(run_in(RunStatus.REQUESTED, "gprd-2", [V1, V2]))
+
+    run, superseded = state.approve_run("gprd-2", T0, ["U_BOB"], {"gprd-1": "covered by gprd-2"})
+
+    assert run.status is RunStatus.APPROVED and run.approved_by == ["U_BOB"]
+    assert [(r.id, r.status, r.superseded_by, r.failure_reason) for r in superseded] == [
+        ("gprd-1", RunStatus.CANCELED, "gprd-2", "covered by gprd-2")
+    ]
+    assert state.get_run("gprd-1").status is RunStatus.CANCELED
+    assert {r.id for r in state.active_runs()} == {"gprd-2"}
+
+
+def test_a_covered_run_that_started_meanwhile_is_a_conflict_not_cancelled(state: State) -> None:
+    state.create_run(run_in(RunStatus.TRIGGERED, "gprd-1", [V1]))
+    state.create_run(run_in(RunStatus.REQUESTED, "gprd-2", [V1, V2]))
+
+    with pytest.raises(RunConflict, match="gprd-1 \\(triggered\\)"):
+        state.approve_run("gprd-2", T0, ["U_BOB"], {"gprd-1": "covered by gprd-2"})
+
+    assert state.get_run("gprd-1").status is RunStatus.TRIGGERED
+    assert state.get_run("gprd-2").status is RunStatus.REQUESTED
+
+
+def test_of_concurrent_approvals_of_overlapping_runs_exactly_one_wins(state: State, redis_url: str) -> None:
+    for round_ in range(10):
+        ids = [f"gprd-{round_}-{i}" for i in range(4)]
+        for run_id in ids:
+            state.create_run(run_in(RunStatus.REQUESTED, run_id, [V1, V2]))
+        outcomes: list[str] = []
+
+        def approve(run_id: str, outcomes: list[str]) -> None:
+            own = State(redis.Redis.from_url(redis_url))
+            try:
+                own.transition_run(run_id, RunStatus.APPROVED, T0)
+                outcomes.append(run_id)
+            except RunConflict:
+                outcomes.append("refused")
+
+        threads = [threading.Thread(target=approve, args=(run_id, outcomes)) for run_id in ids]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+
+        assert sorted(outcomes).count("refused") == 3
+        (winner,) = [o for o in outcomes if o != "refused"]
+        assert [r.id for r in state.active_runs() if r.status is RunStatus.APPROVED] == [winner]
+        state.transition_run(winner, RunStatus.CANCELED, T0)
+        for run_id in ids:
+            if run_id != winner:
+                state.transition_run(run_id, RunStatus.CANCELED, T0)
+
+
+def test_a_mark_is_reset_by_marking_again_and_read_without_taking_it(state: State) -> None:
+    assert not state.marked("create-unknown:gprd-1")
+    state.mark("create-unknown:gprd-1", timedelta(seconds=1))
+    state.mark("create-unknown:gprd-1", timedelta(seconds=30))  # a second unknown POST restarts it
+    assert state.marked("create-unknown:gprd-1") and state.marked("create-unknown:gprd-1")  # not taken
+    assert 1 < state.r.ttl(Keys.once("create-unknown:gprd-1")) <= 30
 
 
 # Approvals, pauses, holds, baselines -------------------------------------------------------------------

@@ -1,5 +1,6 @@
 """Fixtures of the reliability tests: fake GitLab and Slack servers, a worker context, private Redis servers
-that a test may kill and restart, and `pdm-bot` processes started (and stopped) by their pid."""
+that a test may kill and restart, `pdm-bot` processes started (and stopped) by their pid, and a `stack`
+(`pdm-bot serve` + `pdm-bot worker`, tests/support/e2e.py)."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ import redis
 from tests.conftest import free_port
 from tests.servers.fake_gitlab import FakeGitLab
 from tests.servers.fake_slack import FakeSlack, serve_fake_slack
+from tests.support.e2e import Stack
 from tests.support.processes import pdm_processes, wait_for
 
 
@@ -108,3 +110,11 @@ def processes(
     """Start `pdm-bot ARGS...` processes; every one still running at the end is stopped by its pid."""
     with pdm_processes(redis_url, gitlab, slack, tmp_path, stderr=subprocess.PIPE) as start:
         yield start
+
+
+@pytest.fixture
+def stack(redis_url: str, gitlab: FakeGitLab, slack: FakeSlack, tmp_path: Path) -> Iterator[Stack]:
+    """`stack.start(policy, **settings)` runs `pdm-bot serve` + `pdm-bot worker`; all stop at teardown."""
+    started = Stack(redis_url, gitlab, slack, tmp_path)
+    yield started
+    started.stop()

@@ -2,7 +2,9 @@
 
 It answers the endpoints pdm-bot uses with GitLab's documented JSON shapes, paginates lists
 (`page`/`per_page`, `Link: rel="next"`, `X-Next-Page`), checks `PRIVATE-TOKEN`, records every request
-and can inject faults: a status code N times (`fail_next`) or a slow answer N times (`slow_next`).
+and can inject faults: a status code N times (`fail_next`), a slow answer N times (`slow_next`), a lost
+request (`drop_next`), and faults of the pipeline POST that GitLab commits anyway (`fault_create`): create
+the pipeline then answer 502, create it then answer after the client's timeout, or create it only late.
 """
 
 from __future__ import annotations
@@ -44,6 +46,17 @@ class Recorded:
     token: str | None
 
 
+@dataclass(frozen=True)
+class CreateFault:
+    """How the next pipeline POST misbehaves: GitLab creates the pipeline (unless `creates` is False)
+    whatever it answers."""
+
+    before: float = 0.0  # seconds before GitLab creates the pipeline (a slow GitLab)
+    after: float = 0.0  # seconds between creating it and answering
+    status: int | None = None  # answered instead of 201
+    creates: bool = True  # False: a proxy's error, GitLab never saw the POST
+
+
 @dataclass
 class FakeGitLab:
     """State of the fake GitLab; tests fill the dicts and read `requests`."""
@@ -61,6 +74,7 @@ class FakeGitLab:
     faults: list[int] = field(default_factory=list)
     delays: list[float] = field(default_factory=list)
     drops: list[float] = field(default_factory=list)
+    create_faults: list[CreateFault] = field(default_factory=list)
     pipeline_time: str = "2026-01-10T01:00:00.000Z"  # created_at/updated_at of created pipelines
     url: str = ""
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -76,6 +90,19 @@ class FakeGitLab:
     def drop_next(self, seconds: float) -> None:
         """Hold the next request `seconds`, then close the connection without handling it (lost request)."""
         self.drops.append(seconds)
+
+    def fault_create(
+        self,
+        *,
+        status: int | None = None,
+        before: float = 0.0,
+        after: float = 0.0,
+        creates: bool = True,
+        times: int = 1,
+    ) -> None:
+        """Make the next `times` pipeline POSTs create the pipeline (after `before` seconds; not at all
+        without `creates`), wait `after` seconds, then answer `status` (default: the normal 201)."""
+        self.create_faults.extend([CreateFault(before, after, status, creates)] * times)
 
     def calls(self, endpoint: str) -> list[Recorded]:
         """Requests received for one endpoint name of ROUTES."""
@@ -250,7 +277,17 @@ def _handler(fake: FakeGitLab) -> type[QuietHandler]:
                 return self._send(401, {"message": "401 Unauthorized"}, query)
             if route is None:
                 return self._send(404, {"error": "404 Not Found"}, query)
-            status, payload = fake.handle(name, params, query, body)
+            with fake._lock:
+                faulty = name == "create_pipeline" and fake.create_faults
+                create = fake.create_faults.pop(0) if faulty else None
+            if create is None:
+                status, payload = fake.handle(name, params, query, body)
+            else:
+                time.sleep(create.before)
+                status, payload = fake.handle(name, params, query, body) if create.creates else (502, None)
+                time.sleep(create.after)
+                if create.status is not None:
+                    status, payload = create.status, {"message": f"{create.status} injected"}
             self._send(status, payload, query)
 
         def _send(self, status: int, payload: Any, query: dict[str, str]) -> None:

@@ -98,18 +98,22 @@ def _stop(proc: subprocess.Popen[bytes]) -> None:
 
 
 class Stack:
-    """Starts `pdm-bot serve` + `pdm-bot worker` on the given Redis and fakes; `stop()` ends them."""
+    """Starts `pdm-bot serve` + `pdm-bot worker` on the given Redis and fakes; `stop()` ends them.
+    `stop_worker()` / `start_worker()` take the worker down and bring a new one up (a warm stop: RQ
+    releases its scheduler lock, so the new worker schedules at once)."""
 
     def __init__(self, redis_url: str, gitlab: FakeGitLab, slack: FakeSlack, workdir: Path) -> None:
         self.redis_url, self.gitlab, self.slack, self.workdir = redis_url, gitlab, slack, workdir
         self.started: list[subprocess.Popen[bytes]] = []
+        self.worker: subprocess.Popen[bytes] | None = None
+        self.env: dict[str, str] = {}
 
     def start(self, policy: str = ALWAYS_POLICY, **settings: str) -> Served:
         """Write the policy, start both processes with `PDM_*` settings (+ overrides), wait for /healthz."""
         policy_file = self.workdir / "policy.yaml"
         policy_file.write_text(policy, encoding="utf-8")
         port = free_port()
-        env = {
+        self.env = {
             **os.environ,
             "PDM_REDIS_URL": self.redis_url,
             "PDM_SLACK_API_URL": self.slack.api_url,
@@ -127,21 +131,8 @@ class Stack:
             "PDM_LOG_LEVEL": "WARNING",
             **{f"PDM_{k.upper()}": v for k, v in settings.items()},
         }
-        for name, argv in (
-            ("serve", ["serve", "--host", "127.0.0.1", "--port", str(port), "--workers", "1"]),
-            ("worker", ["worker"]),
-        ):
-            with (self.workdir / f"{name}.log").open("wb") as log:
-                self.started.append(
-                    subprocess.Popen(
-                        [PDM_BOT, *argv],
-                        env=env,
-                        cwd=REPO_ROOT,
-                        stdout=log,
-                        stderr=subprocess.STDOUT,
-                        start_new_session=True,
-                    )
-                )
+        self._spawn("serve", ["serve", "--host", "127.0.0.1", "--port", str(port), "--workers", "1"])
+        self.start_worker()
         url = f"http://127.0.0.1:{port}"
 
         def healthy() -> bool:
@@ -153,6 +144,29 @@ class Stack:
         wait_for(healthy, "pdm-bot serve to answer /healthz", timeout=15)
         connection = Redis.from_url(self.redis_url)
         return Served(url, State(connection), Queue(QUEUE_NAME, connection=connection), load_policy(policy))
+
+    def start_worker(self) -> None:
+        """Start a `pdm-bot worker` (its log is appended to worker.log)."""
+        self.worker = self._spawn("worker", ["worker"])
+
+    def stop_worker(self) -> None:
+        """Stop the running worker (SIGTERM to its process group) and wait for it."""
+        assert self.worker is not None
+        _stop(self.worker)
+        self.worker = None
+
+    def _spawn(self, name: str, argv: list[str]) -> subprocess.Popen[bytes]:
+        with (self.workdir / f"{name}.log").open("ab") as log:
+            proc = subprocess.Popen(
+                [PDM_BOT, *argv],
+                env=self.env,
+                cwd=REPO_ROOT,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        self.started.append(proc)
+        return proc
 
     def stop(self) -> None:
         """Stop every process this stack started (newest first)."""

@@ -22,6 +22,10 @@ ENVS = ("gstg", "gprd")
         ("run gprd", Command("run", environment="gprd")),
         ("run gprd --up-to 20260104101500", Command("run", environment="gprd", up_to="20260104101500")),
         ("run gprd --up-to=20260104101500", Command("run", environment="gprd", up_to="20260104101500")),
+        (
+            "run gprd --now index needed for the hotfix",
+            Command("run", environment="gprd", reason="index needed for the hotfix", now=True),
+        ),
         ("pause", Command("pause")),
         ("pause all", Command("pause")),
         ("pause ALL freeze for the offsite", Command("pause", reason="freeze for the offsite")),
@@ -53,6 +57,7 @@ def test_valid_subcommands_parse_into_commands(text: str, expected: Command) -> 
         ("status gprd2", "status: unknown environment `gprd2`; known: gstg, gprd", "/pdm status [ENV]"),
         ("run", "run: missing ENV", "/pdm run ENV [--up-to VERSION]"),
         ("run gprd --up-to", "run: `--up-to` needs a VERSION", "/pdm run ENV"),
+        ("run gprd --now", "run: `--now` needs a REASON", "/pdm run ENV"),
         ("run gprd --up-to latest", "run: `latest` is not a migration version", "/pdm run ENV"),
         ("run gprd now", "run: unexpected argument `now`", "/pdm run ENV"),
         ("hold", "hold: missing VERSION", "/pdm hold VERSION [reason]"),
@@ -114,6 +119,7 @@ def test_help_is_generated_from_the_table() -> None:
     ("text", "args"),
     [
         ("run gprd --up-to 20260104101500", ("gprd", "20260104101500", "U1", "http://r")),
+        ("run gprd --now outage fix", ("gprd", None, "U1", "http://r", "outage fix")),
         ("pause gprd db maintenance", ("gprd", "U1", "db maintenance")),
         ("pause all offsite", (None, "U1", "offsite")),
         ("resume", (None, "U1")),

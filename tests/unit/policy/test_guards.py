@@ -8,8 +8,8 @@ from datetime import datetime, timedelta
 import pytest
 
 from scheduler.policy import guards as g
+from scheduler.policy.forecast import ScheduledDeploys
 from scheduler.policy.model import load_policy
-from scheduler.policy.windows import Window
 
 
 def t(text: str) -> datetime:
@@ -17,15 +17,15 @@ def t(text: str) -> datetime:
     return datetime.fromisoformat(text)
 
 
-def deploys(schedule: str, zone: str = "UTC", duration: str = "60m") -> Window:
-    """The `deploy_schedule` window exactly as the policy loader builds it."""
+def deploys(schedule: str, zone: str = "UTC", duration: str = "60m") -> ScheduledDeploys:
+    """The `deploy_schedule` expected deploys exactly as the policy loader builds them."""
     policy = load_policy(
         f"timezone: {zone}\nenvironments: [{{name: gprd}}]\n"
         f"guards: {{deploy_schedule: '{schedule}', deploy_duration: {duration}}}\n"
     )
     window = policy.deploy_window
     assert window is not None
-    return window
+    return ScheduledDeploys(window)
 
 
 NOON = t("2026-01-08T12:00:00Z")
@@ -528,7 +528,7 @@ CLOSE = t("2026-01-10T06:00:00Z")
         _row(
             lambda: g.window_fit(timedelta(hours=5), NOON, None, "always"),
             True,
-            "window always does not close",
+            "window always is open until further notice",
             id="window_fit: a window that never closes fits anything",
         ),
         _row(

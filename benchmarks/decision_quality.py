@@ -1,0 +1,141 @@
+"""Decision quality: the policy against `daily_manual` on generated deploy cadences × seeds.
+
+Usage: python benchmarks/decision_quality.py [--policy examples/policy-auto.yaml] [--history-weeks 0]
+                                             [--days 28] [--seeds 1 2 3]
+
+Every scenario is generated (`deploys.generate`) with no `deploy_schedule` in the policy: expected deploys
+come from the forecast, learnt only from deploys before each simulated instant (plus `--history-weeks` of
+known history before the start). Prints one markdown row per scenario and checks the issue's targets:
+heavy at peak 0; deploy blocked and rollback unavailable ≤ 10 % of daily_manual; light p50 ≤ 24 h;
+heavy p95 ≤ 7 days; pending at end ≤ daily_manual.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from pathlib import Path
+from typing import Any
+
+from scheduler.natures import ALL_NATURES
+from scheduler.policy.model import load_policy
+from scheduler.simulate import parse_scenario, simulate
+from scheduler.simulate.metrics import Metrics
+
+REPO = Path(__file__).resolve().parents[1]
+HOURLY = [0.45, 0.35, 0.28, 0.22, 0.2, 0.22, 0.3, 0.45, 0.6, 0.7, 0.75, 0.78]
+HOURLY += [0.82, 0.9, 0.97, 1.0, 0.98, 0.92, 0.85, 0.78, 0.7, 0.62, 0.55, 0.5]
+MIX = {
+    "background_scheduling": 0.32,
+    "index_and_constraint": 0.24,
+    "ddl_cleanup": 0.2,
+    "data_migration": 0.1,
+    "no_op": 0.1,
+    "unknown": 0.04,
+}
+CADENCES: dict[str, dict[str, Any]] = {
+    "every 2 h": {"per_day": 12, "weekend_per_day": 12},
+    "every 4 h": {"per_day": 6, "weekend_per_day": 6},
+    "weekdays only": {"per_day": [4, 8], "weekend_per_day": 0, "hours": [0, 22]},
+    "weekends with a few": {"per_day": [4, 8], "weekend_per_day": [1, 2], "hours": [0, 22]},
+    "release-day bursts": {
+        "per_day": [3, 5],
+        "weekend_per_day": 0,
+        "hours": [0, 22],
+        "bursts": [{"weekday": 3, "per_day": 12}],
+    },
+}
+
+
+def scenario(cadence: dict[str, Any], seed: int, days: int, history_weeks: int) -> dict[str, Any]:
+    """A generated two-environment scenario of `cadence`."""
+    return {
+        "name": f"seed {seed}",
+        "start": "2026-02-02T00:00:00Z",
+        "days": days,
+        "environments": ["gstg", "gprd"],
+        "traffic": {"hourly": HOURLY, "weekend_factor": 0.5, "peak_threshold": 0.7},
+        "deploys": {
+            "generate": {
+                **cadence,
+                "seed": seed,
+                "promote_minutes": 150,
+                "migrations_per_deploy": [0, 3],
+                "mix": MIX,
+                "tables": 60,
+                "history_weeks": history_weeks,
+            }
+        },
+    }
+
+
+def ratio(policy: float, manual: float) -> str:
+    """`policy / manual` as a percentage (0 % when both are 0)."""
+    if manual == 0:
+        return "0 %" if policy == 0 else "∞"
+    return f"{100 * policy / manual:.0f} %"
+
+
+def heavy_p95(m: Metrics) -> float:
+    """The worst p95 latency (h) over the heavy natures that ran."""
+    return max((p.p95 for n, p in m.latency_hours.items() if n.is_heavy and p.p95 is not None), default=0.0)
+
+
+def check(m: Metrics, base: Metrics) -> list[str]:
+    """The targets this scenario misses."""
+    missed = []
+    if m.heavy_peak_executions:
+        missed.append("heavy at peak")
+    if m.deploy_blocked_minutes > 0.1 * base.deploy_blocked_minutes:
+        missed.append("blocked")
+    if m.rollback_unavailable_hours > 0.1 * base.rollback_unavailable_hours:
+        missed.append("rollback")
+    if (m.light_latency.p50 or 0) > 24:
+        missed.append("light p50")
+    if heavy_p95(m) > 7 * 24:
+        missed.append("heavy p95")
+    if m.pending_at_end > base.pending_at_end:
+        missed.append("pending")
+    return missed
+
+
+def main() -> None:
+    """Print the table."""
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--policy", default=str(REPO / "examples" / "policy-auto.yaml"))
+    parser.add_argument("--history-weeks", type=int, default=0)
+    parser.add_argument("--days", type=int, default=28)
+    parser.add_argument("--seeds", type=int, nargs="+", default=[1, 2, 3])
+    args = parser.parse_args()
+    policy = load_policy(Path(args.policy).read_text(encoding="utf-8"))
+    print(
+        "| cadence | seed | blocked min (policy / manual) | rollback h (policy / manual) | heavy at peak "
+        "(policy / manual) | light p50 h (policy / manual) | heavy p95 h | pending at end (policy / manual) "
+        "| runs | targets |"
+    )
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---|")
+    started, met, total = time.perf_counter(), 0, 0
+    for name, cadence in CADENCES.items():
+        for seed in args.seeds:
+            result = simulate(parse_scenario(scenario(cadence, seed, args.days, args.history_weeks)), policy)
+            m, base = result.metrics["policy"], result.metrics["daily_manual"]
+            missed = check(m, base)
+            met, total = met + (not missed), total + 1
+            print(
+                f"| {name} | {seed} | {m.deploy_blocked_minutes} / {base.deploy_blocked_minutes} "
+                f"({ratio(m.deploy_blocked_minutes, base.deploy_blocked_minutes)}) "
+                f"| {m.rollback_unavailable_hours:g} / {base.rollback_unavailable_hours:g} "
+                f"| {m.heavy_peak_executions} / {base.heavy_peak_executions} "
+                f"| {m.light_latency.p50} / {base.light_latency.p50} | {heavy_p95(m):g} "
+                f"| {m.pending_at_end} / {base.pending_at_end} | {m.runs} / {base.runs} "
+                f"| {'all met' if not missed else 'missed: ' + ', '.join(missed)} |"
+            )
+    natures = ", ".join(n.value for n in ALL_NATURES)
+    print(
+        f"\n{met} of {total} scenarios meet every target ({args.days} days each, history "
+        f"{args.history_weeks} weeks, natures {natures}); {time.perf_counter() - started:.1f} s"
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,138 @@
+"""The deploy forecast: hour-of-week slots from recorded deploy starts; decisions fit between them."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from scheduler.classify.model import Classification
+from scheduler.natures import Nature
+from scheduler.plan import decide, project
+from scheduler.policy.decision import Action, DeployedPackage, EnvState, PendingMigration
+from scheduler.policy.forecast import forecast_deploys
+from scheduler.policy.model import load_policy
+
+UTC = ZoneInfo("UTC")
+SATURDAY = datetime(2026, 2, 7, tzinfo=UTC)
+WEEK = timedelta(days=7)
+FOUR_WEEKS = timedelta(days=28)
+
+POLICY_TEXT = """
+environments: [{name: gprd}]
+windows:
+  - {name: weekend, kind: allow, schedule: "0 0 * * 6", duration: 48h}
+natures:
+  index_and_constraint: {windows: [weekend], mode: auto}
+  no_op: {windows: [always], mode: auto}
+durations: {overhead: 0m, index_and_constraint: 45m}
+"""
+POLICY = load_policy(POLICY_TEXT)
+
+
+def saturdays_at(hour: int, minute: int, weeks: int) -> list[datetime]:
+    """A deploy starting at `hour:minute` on each of the `weeks` Saturdays before SATURDAY."""
+    return [SATURDAY - k * WEEK + timedelta(hours=hour, minutes=minute) for k in range(1, weeks + 1)]
+
+
+def index(version: str) -> PendingMigration:
+    c = Classification(
+        path=f"{version}.rb",
+        version=version,
+        name="m",
+        primary_nature=Nature.INDEX_AND_CONSTRAINT,
+        natures=[Nature.INDEX_AND_CONSTRAINT],
+    )
+    return PendingMigration(version, c, "old", SATURDAY - WEEK)
+
+
+def test_no_forecast_before_one_complete_week() -> None:
+    starts = [SATURDAY - timedelta(days=3)]
+    assert forecast_deploys(starts, SATURDAY, lookback=FOUR_WEEKS, min_share=0.5, zone=UTC) is None
+
+
+def test_a_slot_seen_in_enough_complete_weeks_is_expected() -> None:
+    starts = saturdays_at(4, 10, 4) + saturdays_at(9, 0, 1)
+    forecast = forecast_deploys(
+        starts, SATURDAY, lookback=FOUR_WEEKS, min_share=0.5, zone=UTC, observed_since=SATURDAY - 5 * WEEK
+    )
+    assert forecast is not None and forecast.weeks == 4
+    assert [(s.weekday, s.hour, s.seen) for s in forecast.slots] == [(5, 4, 4)]  # 09:00 seen once: 1/4 < 0.5
+    assert forecast.next_open(SATURDAY) == SATURDAY + timedelta(hours=4)
+    assert forecast.closes_at(SATURDAY + timedelta(hours=4, minutes=30)) == SATURDAY + timedelta(hours=5)
+    assert forecast.why(SATURDAY + timedelta(hours=4)) == (
+        "deploys expected Sat 04:00–05:00 UTC: seen 4 of the last 4 weeks"
+    )
+
+
+def test_weeks_before_recording_began_do_not_count() -> None:
+    starts = saturdays_at(4, 10, 2)
+    forecast = forecast_deploys(
+        starts, SATURDAY, lookback=FOUR_WEEKS, min_share=0.5, zone=UTC, observed_since=SATURDAY - 2 * WEEK
+    )
+    assert forecast is not None and forecast.weeks == 2 and forecast.slots[0].seen == 2
+
+
+def test_a_slot_whose_deploy_already_came_this_week_is_clear() -> None:
+    now = SATURDAY + timedelta(hours=4, minutes=20)
+    starts = [*saturdays_at(4, 10, 4), SATURDAY + timedelta(hours=4, minutes=5)]
+    forecast = forecast_deploys(
+        starts, now, lookback=FOUR_WEEKS, min_share=0.5, zone=UTC, observed_since=SATURDAY - 5 * WEEK
+    )
+    assert forecast is not None
+    assert forecast.is_open(now - timedelta(minutes=19)) is False  # the occurrence holding now is served
+    assert not forecast.is_open(now)
+    assert forecast.next_open(now) == SATURDAY + WEEK + timedelta(hours=4)
+
+
+def test_slots_are_hours_of_the_local_week_across_dst() -> None:
+    ams = ZoneInfo("Europe/Amsterdam")
+    sunday = datetime(2026, 3, 29, tzinfo=ams)  # Europe springs forward this night
+    starts = [sunday - k * WEEK + timedelta(hours=9) for k in range(1, 5)]
+    forecast = forecast_deploys(
+        starts, sunday, lookback=FOUR_WEEKS, min_share=0.5, zone=ams, observed_since=sunday - 5 * WEEK
+    )
+    assert forecast is not None
+    assert forecast.next_open(sunday) == datetime(2026, 3, 29, 9, tzinfo=ams)  # 07:00 UTC, not 08:00
+
+
+def test_a_batch_is_cut_to_end_before_the_forecast_deploy() -> None:
+    pending = (index("20260101000001"), index("20260101000002"), index("20260101000003"))
+    state = EnvState(
+        "gprd",
+        pending,
+        packages=(DeployedPackage("new", SATURDAY - WEEK),),
+        deploy_starts=tuple(saturdays_at(2, 0, 4)),
+        observed_since=SATURDAY - 5 * WEEK,
+    )
+    d = decide(state, POLICY, SATURDAY)
+    assert d.action is Action.EXECUTE and d.migrations == [
+        "20260101000001",
+        "20260101000002",
+    ]  # 90 of 120 min
+    assert any("deploys expected Sat 02:00–03:00 UTC: seen 4 of the last 4 weeks" in r for r in d.reasons)
+    runs = project(state, POLICY, SATURDAY, timedelta(days=2))
+    assert [r.migrations for r in runs] == [["20260101000001", "20260101000002"], ["20260101000003"]]
+    assert runs[1].at >= SATURDAY + timedelta(hours=3)
+
+
+def test_without_history_the_deploy_guard_says_why_it_does_not_block() -> None:
+    state = EnvState("gprd", (index("20260101000001"),), packages=(DeployedPackage("new", SATURDAY - WEEK),))
+    d = decide(state, POLICY, SATURDAY)
+    guard = next(g for g in d.guards if g.name == "deploy_due")
+    assert d.action is Action.EXECUTE and guard.ok and not guard.configured
+    assert "less than one complete week of deploy history" in guard.reason
+
+
+def test_forecast_off_ignores_the_history() -> None:
+    off = load_policy(POLICY_TEXT + "guards: {deploy_forecast: off}\n")
+    state = EnvState(
+        "gprd",
+        (index("20260101000001"),),
+        packages=(DeployedPackage("new", SATURDAY - WEEK),),
+        deploy_starts=tuple(saturdays_at(0, 10, 4)),
+        observed_since=SATURDAY - 5 * WEEK,
+    )
+    assert decide(state, POLICY, SATURDAY).action is Action.WAIT  # the forecast holds Sat 00:00–01:00
+    d = decide(state, off, SATURDAY)
+    guard = next(g for g in d.guards if g.name == "deploy_due")
+    assert d.action is Action.EXECUTE and "deploy_forecast off" in guard.reason

@@ -1,0 +1,109 @@
+"""Execution order: the framework's (milestones), and `ordering: independent` letting light ones pass."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from scheduler.classify.model import Classification
+from scheduler.natures import Nature
+from scheduler.plan import decide, project
+from scheduler.policy.decision import Action, DeployedPackage, EnvState, PendingMigration
+from scheduler.policy.model import load_policy
+from scheduler.policy.ordering import framework_order
+
+UTC = ZoneInfo("UTC")
+TUESDAY_02 = datetime(2026, 1, 6, 2, tzinfo=UTC)
+DEPLOYED = datetime(2026, 1, 5, tzinfo=UTC)
+
+TEXT = """
+environments: [{name: gprd}]
+windows:
+  - {name: nights, kind: allow, schedule: "0 1 * * 1-5", duration: 5h}
+  - {name: weekend, kind: allow, schedule: "0 0 * * 6", duration: 48h}
+natures:
+  no_op: {windows: [always], mode: auto}
+  background_scheduling: {windows: [nights, weekend], mode: auto}
+  index_and_constraint: {windows: [weekend], mode: auto}
+guards: {preserve_rollback: true, deploy_forecast: off}
+"""
+PREFIX = load_policy(TEXT)
+INDEPENDENT = load_policy(TEXT + "ordering: independent\n")
+
+
+def m(
+    version: str, nature: Nature, tables: list[str], milestone: str | None = None, package: str = "old"
+) -> PendingMigration:
+    c = Classification(
+        path=f"{version}.rb",
+        version=version,
+        name="m",
+        primary_nature=nature,
+        natures=[nature],
+        tables=tables,
+        milestone=milestone,
+    )
+    return PendingMigration(version, c, package, DEPLOYED)
+
+
+INDEX = m("20260101000001", Nature.INDEX_AND_CONSTRAINT, ["ci_builds"])
+QUEUE = m("20260101000002", Nature.BACKGROUND_SCHEDULING, ["issues"])
+SHARED = m("20260101000003", Nature.BACKGROUND_SCHEDULING, ["ci_builds"])
+BLIND = m("20260101000004", Nature.NO_OP, [])
+
+
+def env(*pending: PendingMigration, **kw: object) -> EnvState:
+    return EnvState("gprd", pending, packages=(DeployedPackage("new", DEPLOYED),), **kw)  # type: ignore[arg-type]
+
+
+def test_milestones_order_before_versions() -> None:
+    late = m("20260101000001", Nature.NO_OP, ["a"], milestone="17.2")
+    early = m("20260102000001", Nature.NO_OP, ["b"], milestone="17.1")
+    undeclared = m("20251201000001", Nature.NO_OP, ["c"])
+    assert [x.version for x in framework_order([late, early, undeclared])] == [
+        "20251201000001",
+        "20260102000001",
+        "20260101000001",
+    ]
+
+
+def test_prefix_ordering_keeps_a_light_migration_behind_a_heavy_one() -> None:
+    d = decide(env(INDEX, QUEUE), PREFIX, TUESDAY_02)
+    assert d.action is Action.WAIT and d.migrations == []
+
+
+def test_a_light_migration_with_disjoint_known_tables_passes_a_heavy_one() -> None:
+    d = decide(env(INDEX, QUEUE), INDEPENDENT, TUESDAY_02)
+    assert d.action is Action.EXECUTE
+    assert d.migrations == ["20260101000002"] and d.up_to_version == "20260101000002"
+    said = "20260101000002 (background_scheduling) runs before earlier pending 20260101000001"
+    assert any(said in r and "its tables: issues" in r for r in d.reasons)
+    assert any(said in n for n in d.notices)
+
+
+def test_a_light_migration_sharing_a_table_or_with_unknown_tables_keeps_its_place() -> None:
+    assert decide(env(INDEX, SHARED), INDEPENDENT, TUESDAY_02).migrations == []
+    assert decide(env(INDEX, BLIND), INDEPENDENT, TUESDAY_02).migrations == []
+
+
+def test_nothing_passes_a_migration_whose_tables_are_unknown() -> None:
+    unknown_heavy = m("20260101000000", Nature.INDEX_AND_CONSTRAINT, [])
+    assert decide(env(unknown_heavy, QUEUE), INDEPENDENT, TUESDAY_02).migrations == []
+
+
+def test_a_held_version_keeps_every_later_one_out() -> None:
+    d = decide(env(INDEX, QUEUE, holds={"20260101000001": "investigating"}), INDEPENDENT, TUESDAY_02)
+    assert d.migrations == []
+
+
+def test_a_light_migration_of_the_package_deployed_now_keeps_its_rollback() -> None:
+    current = m("20260101000002", Nature.BACKGROUND_SCHEDULING, ["issues"], package="new")
+    assert decide(env(INDEX, current), INDEPENDENT, TUESDAY_02).migrations == []
+
+
+def test_the_projection_runs_the_light_one_tonight_and_the_heavy_one_at_the_weekend() -> None:
+    runs = project(env(INDEX, QUEUE), INDEPENDENT, TUESDAY_02 - timedelta(hours=12), timedelta(days=7))
+    assert [(r.at, r.migrations) for r in runs] == [
+        (datetime(2026, 1, 6, 1, tzinfo=UTC), ["20260101000002"]),
+        (datetime(2026, 1, 10, tzinfo=UTC), ["20260101000001"]),
+    ]
