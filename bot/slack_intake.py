@@ -46,7 +46,7 @@ class Envelope(_Open):
     listener runs: when present, these fields have the types Slack sends."""
 
     type: str | None = None
-    event: Event | None = None
+    event: Event = None  # type: ignore[assignment]  # absent is fine, `null` is not (Bolt reads it as a dict)
     authorizations: list[_Open] | None = None
 
 
@@ -60,20 +60,25 @@ def _shape_problem(data: dict[str, Any]) -> str | None:
     return None
 
 
-def _json_problem(text: str) -> str | None:
+def _json_problem(text: str) -> Malformed | None:
     try:
         data = json.loads(text)
     except (ValueError, RecursionError):
-        return "body is not JSON"
-    return _shape_problem(data) if isinstance(data, dict) else "body is not a JSON object"
+        return Malformed("body is not JSON")
+    if not isinstance(data, dict):
+        return Malformed("body is not a JSON object")
+    if data.get("type") == "block_actions":  # Bolt takes a JSON body for an interaction as well
+        reason = actions.block_actions_problem(data)
+        return Malformed(reason, interaction=True) if reason else None
+    reason = _shape_problem(data)
+    return Malformed(reason) if reason else None
 
 
 def _problem(text: str, content_type: str | None) -> Malformed | None:
     """Bolt's own choice (`slack_bolt.request.internals.parse_body`): JSON when the content type says
     so or the body starts with `{`, else a form whose `payload` field, when present, is JSON."""
     if content_type == "application/json" or text.startswith("{"):
-        reason = _json_problem(text)
-        return Malformed(reason) if reason else None
+        return _json_problem(text)
     if "payload" in text:
         payload = dict(parse_qsl(text, keep_blank_values=True)).get("payload")
         reason = actions.interaction_problem(payload) if payload is not None else None

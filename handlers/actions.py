@@ -117,6 +117,11 @@ def interaction_problem(raw: str) -> str | None:
         return "payload is not JSON"
     if not isinstance(data, dict):
         return "payload is not a JSON object"
+    return block_actions_problem(data)
+
+
+def block_actions_problem(data: dict[str, Any]) -> str | None:
+    """Why a decoded interaction is not a button click pdm-bot handles (None: fine)."""
     try:
         BlockActions.model_validate(data)
     except ValidationError as exc:

@@ -339,6 +339,8 @@ def test_any_signed_body_is_answered_below_500_and_a_400_says_why(
         (b'{"type": "event_callback", "event": 5}', "application/json", "event"),
         (b"authorizations=x&command=/pdm", FORM, "authorizations"),
         (b"event=x", FORM, "event"),
+        (b'{"":"","event":null}', FORM, "event"),
+        (b'{"type": "block_actions", "actions": 5}', "application/json", "user"),
     ],
 )
 def test_signed_but_malformed_bodies_are_400_with_the_reason(
