@@ -194,6 +194,8 @@ def diff_blocks(note: DiffNote) -> DiffMessages:
         extra.append("Modified after deploy: " + ", ".join(f"`{p}`" for p in note.modified))
     if extra:
         root.append(section(":warning: " + "\n".join(extra)))
+    if note.out_of_order:
+        root.append(section(":twisted_rightwards_arrows: " + "\n".join(note.out_of_order)))
     sections = [
         migration_section(item, sha=note.thread_sha, file_url_template=note.file_url_template)
         for item in added

@@ -10,6 +10,7 @@ import click
 from bot.cli_support import ExitCode, guarded
 from bot.settings import Settings
 from scheduler.policy.model import InvalidPolicy, Policy, load_policy
+from scheduler.policy.windows import format_duration
 
 
 def summarise(policy: Policy) -> list[str]:
@@ -18,9 +19,22 @@ def summarise(policy: Policy) -> list[str]:
     lines = [f"environments: {envs}"]
     for spec in policy.windows:
         window = spec.to_window(policy.timezone)
-        lines.append(f"window {spec.name} [{spec.kind.value}]: {window.describe()}")
+        manual = " (yields to /pdm run --now)" if spec.manual else ""
+        lines.append(f"window {spec.name} [{spec.kind.value}]: {window.describe()}{manual}")
     for nature, entry in sorted(policy.natures.items(), key=lambda kv: kv[0].rank):
         lines.append(f"nature {nature.value}: {entry.mode.value} in {', '.join(entry.windows)}")
+    g = policy.guards
+    forecast = g.deploy_forecast
+    if g.deploy_schedule is not None:
+        lines.append(f"expected deploys: '{g.deploy_schedule}' for {format_duration(g.deploy_duration)}")
+    elif forecast is not None:
+        lines.append(
+            f"expected deploys: forecast from the last {format_duration(forecast.lookback)} of deploys "
+            f"(slots seen in >= {forecast.min_share:.0%} of the weeks)"
+        )
+    else:
+        lines.append("expected deploys: none (deploy_schedule null, deploy_forecast off)")
+    lines.append(f"ordering: {policy.ordering.value}")
     return lines
 
 

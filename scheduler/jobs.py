@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 
 from scheduler import runs
 from scheduler.budget import BudgetExceeded, time_budget
+from scheduler.classify.model import Classification
 from scheduler.deploys import full_sha, refresh_pending
 from scheduler.envstate import approved_run, load_env_state
 from scheduler.errors import (
@@ -28,7 +29,8 @@ from scheduler.natures import most_restrictive
 from scheduler.notes import DiffNote, ProposalNote, RunEvent, RunNote, TextNote
 from scheduler.plan import decide, manual_head, overridden_rules
 from scheduler.policy.decision import Action, Decision, PendingMigration
-from scheduler.policy.model import Mode
+from scheduler.policy.model import Mode, Ordering
+from scheduler.policy.ordering import framework_order, passing_notes
 from scheduler.policy.windows import format_duration
 from scheduler.records import (
     Baseline,
@@ -134,6 +136,7 @@ def on_deploy(
             modified=result.modified,
             pending_total=result.total,
             file_url_template=ctx.file_url_template,
+            out_of_order=_out_of_order(ctx, environment, result.added),
         )
         ts = ctx.notifier.post(note)
         if ts is not None:
@@ -218,6 +221,18 @@ def _evaluate(ctx: WorkerContext, env: str, now: datetime) -> Decision | None:
         except BudgetExceeded as exc:
             _overrun(ctx, env, now, exc)
             return None
+
+
+def _out_of_order(ctx: WorkerContext, env: str, added: list[Classification]) -> list[str]:
+    """With `ordering: independent`, which added migrations may pass earlier pending ones, and why."""
+    if ctx.policy.ordering is not Ordering.INDEPENDENT or not added:
+        return []
+    pending = [
+        PendingMigration(p.version, p.classification, p.package_sha, p.deployed_at)
+        for p in ctx.state.pending(env)
+    ]
+    added_versions = [c.version for c in added if c.version is not None]
+    return passing_notes(framework_order(pending), list(ctx.state.holds()), added_versions)
 
 
 def _overrun(ctx: WorkerContext, env: str, now: datetime, exc: BudgetExceeded) -> None:

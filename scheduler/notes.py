@@ -42,6 +42,7 @@ class DiffNote:
     modified: list[str] = field(default_factory=list)
     pending_total: int = 0
     file_url_template: str = ""  # e.g. "{gitlab}/{project}/-/blob/{sha}/{path}"
+    out_of_order: list[str] = field(default_factory=list)  # `ordering: independent`: who may pass whom
 
 
 @dataclass(frozen=True)

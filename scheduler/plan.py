@@ -199,10 +199,11 @@ def expected_deploys(state: EnvState, policy: Policy, now: datetime) -> _Deploys
         min_share=spec.min_share,
         zone=policy.zone,
         observed_since=state.observed_since,
+        cap=policy.guards.deploy_duration,
     )
     if forecast is None:
         return _Deploys(None, "deploy forecast: less than one complete week of deploy history yet")
-    if not forecast.slots:
+    if not forecast.slots and forecast.active_until is None and not forecast.busy_days:
         return _Deploys(
             None, f"deploy forecast: no hour of the week saw deploys in the last {forecast.weeks} weeks"
         )
@@ -237,7 +238,7 @@ def _runnable(pending: _Pending, policy: Policy, limit: int, at: datetime, deplo
     estimate = pending.estimate(max(count, 1), policy) if pending.items else timedelta(0)
     timing = [g.deploy_due(deploy, at, estimate, deploys.note)]
     head = _verdict(pending, 0, policy, at, cache) if pending.items else None
-    if head is not None and head.open and (count or limit):
+    if head is not None and (count or head.open):
         timing.append(g.window_fit(estimate, at, head.closes_at, head.window or "?"))
     squeeze = None
     if deploy is not None and not timing[0].ok:
@@ -265,6 +266,12 @@ def _squeeze(
     due = deploy.next_open(at)
     if due is None:
         return None
+    if not deploy.firm(due):
+        return (
+            f"{pending.label(0)} (estimate {format_duration(estimate)}) runs alone: {deploy.why(due)}, "
+            f"so it may delay a deploy due by {format_time(due, deploy.zone)} "
+            f"by up to {format_duration(at + estimate - due)}"
+        )
     opened = deploy.previous_end(at)
     this_gap = due - (opened if opened is not None else at - _GAP_LOOK)
     t, longest = due, timedelta(0)

@@ -84,6 +84,22 @@ def passers(ordered: Sequence[PendingMigration], held: Sequence[str]) -> list[Pe
     return out
 
 
+def passing_notes(
+    ordered: Sequence[PendingMigration], held: Sequence[str], versions: Sequence[str]
+) -> list[str]:
+    """For the diff: which of `versions` may run before earlier pending migrations, and why it is safe."""
+    wanted = set(versions)
+    out = []
+    for m in passers(ordered, held):
+        earlier = [o.version for o in ordered[: ordered.index(m)]]
+        if m.version in wanted and earlier:
+            jump = Jump(
+                m.version, m.classification.primary_nature, tuple(earlier), tuple(m.classification.tables)
+            )
+            out.append(jump.describe().replace(" runs before ", " may run before ", 1))
+    return out
+
+
 def independent_order(
     ordered: Sequence[PendingMigration], ready: Callable[[PendingMigration], bool], held: Sequence[str]
 ) -> tuple[list[PendingMigration], list[Jump]]:

@@ -101,5 +101,10 @@ def test_a_snapshot_reads_each_key_once_and_the_records_in_one_command_per_kind(
     state.snapshot(["gprd", "gstg"])
 
     processed = int(state.r.info("stats")["total_commands_processed"]) - before - 1  # minus INFO
-    global_keys, keys_per_env, runs_mget, deployments_hmget = 4, 9, 1, 2
+    global_keys, keys_per_env, runs_mget, deployments_hmget = (
+        4,
+        9,
+        1,
+        2,
+    )  # per env: + deploy starts, marker TTL
     assert processed == global_keys + keys_per_env * 2 + runs_mget + deployments_hmget

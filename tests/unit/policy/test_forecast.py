@@ -136,3 +136,62 @@ def test_forecast_off_ignores_the_history() -> None:
     d = decide(state, off, SATURDAY)
     guard = next(g for g in d.guards if g.name == "deploy_due")
     assert d.action is Action.EXECUTE and "deploy_forecast off" in guard.reason
+
+
+def test_scattered_deploys_keep_runs_within_the_deploy_duration() -> None:
+    starts = [SATURDAY - k * WEEK + timedelta(hours=3 + 5 * k, minutes=17) for k in range(1, 5)]
+    pending = (index("20260101000001"), index("20260101000002"), index("20260101000003"))
+    state = EnvState(
+        "gprd",
+        pending,
+        packages=(DeployedPackage("new", SATURDAY - WEEK),),
+        deploy_starts=tuple(starts),
+        observed_since=SATURDAY - 5 * WEEK,
+    )
+    d = decide(state, POLICY, SATURDAY + timedelta(hours=1))
+    assert d.action is Action.EXECUTE and d.migrations == ["20260101000001"]  # 45 min within 60 min
+    assert any("deploys came on Sat in 4 of the last 4 weeks at hours too scattered" in r for r in d.reasons)
+
+
+SQUEEZE_TEXT = """
+environments: [{name: gprd}]
+natures:
+  index_and_constraint: {windows: [always], mode: auto}
+durations: {overhead: 0m, index_and_constraint: 45m}
+guards: {deploy_schedule: "0 %s * * *", deploy_duration: 30m}
+"""
+
+
+def test_when_no_gap_fits_the_head_takes_the_largest_gap_and_says_which_deploy_waits() -> None:
+    policy = load_policy(SQUEEZE_TEXT % "*")
+    state = EnvState("gprd", (index("20260101000001"),), packages=(DeployedPackage("new", SATURDAY - WEEK),))
+    d = decide(state, policy, SATURDAY + timedelta(minutes=30))
+    assert d.action is Action.EXECUTE and d.migrations == ["20260101000001"]
+    assert any(
+        "takes the largest gap and delays the deploy due at Sat 2026-02-07 01:00 UTC by about 15m" in n
+        for n in d.notices
+    )
+
+
+def test_a_head_waits_for_a_later_gap_that_fits_it() -> None:
+    policy = load_policy(SQUEEZE_TEXT % "0-11")
+    state = EnvState("gprd", (index("20260101000001"),), packages=(DeployedPackage("new", SATURDAY - WEEK),))
+    d = decide(state, policy, SATURDAY + timedelta(minutes=30))
+    assert d.action is Action.WAIT and d.next_window_at == SATURDAY + timedelta(hours=11, minutes=30)
+
+
+def test_while_deploys_are_coming_runs_stay_short_even_before_a_complete_week() -> None:
+    now = SATURDAY + timedelta(hours=12)
+    starts = [now - timedelta(hours=1 + 2 * k) for k in range(10)]  # every 2 h, the last one 1 h ago
+    pending = (index("20260101000001"), index("20260101000002"))
+    state = EnvState(
+        "gprd", pending, packages=(DeployedPackage("new", SATURDAY - WEEK),), deploy_starts=tuple(starts)
+    )
+    d = decide(state, POLICY, now)
+    assert d.action is Action.EXECUTE and d.migrations == ["20260101000001"]
+    assert any(
+        "deploys are coming (9 in 10 of the last 9 intervals between them were at most 2h)" in r
+        for r in d.reasons
+    )
+    quiet = decide(state, POLICY, now + timedelta(hours=3))  # no deploy for longer than the pace: no cap
+    assert quiet.migrations == ["20260101000001", "20260101000002"]

@@ -10,7 +10,7 @@ from scheduler.natures import Nature
 from scheduler.plan import decide, project
 from scheduler.policy.decision import Action, DeployedPackage, EnvState, PendingMigration
 from scheduler.policy.model import load_policy
-from scheduler.policy.ordering import framework_order
+from scheduler.policy.ordering import framework_order, passing_notes
 
 UTC = ZoneInfo("UTC")
 TUESDAY_02 = datetime(2026, 1, 6, 2, tzinfo=UTC)
@@ -106,4 +106,12 @@ def test_the_projection_runs_the_light_one_tonight_and_the_heavy_one_at_the_week
     assert [(r.at, r.migrations) for r in runs] == [
         (datetime(2026, 1, 6, 1, tzinfo=UTC), ["20260101000002"]),
         (datetime(2026, 1, 10, tzinfo=UTC), ["20260101000001"]),
+    ]
+
+
+def test_the_diff_says_which_new_migration_may_pass_earlier_ones() -> None:
+    notes = passing_notes(framework_order([SHARED, INDEX, QUEUE]), [], ["20260101000002", "20260101000003"])
+    assert notes == [
+        "20260101000002 (background_scheduling) may run before earlier pending 20260101000001: it shares no "
+        "table with them (its tables: issues)"
     ]
