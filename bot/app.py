@@ -10,21 +10,24 @@ import logging
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs
 
+import redis
 from flask import Flask, Response, jsonify, request
 from rq import Queue
 from slack_bolt import App
-from slack_bolt.adapter.flask import SlackRequestHandler
+from slack_bolt.adapter.flask.handler import to_flask_response
 from slack_bolt.authorization import AuthorizeResult
+from slack_bolt.response import BoltResponse
+from werkzeug.exceptions import InternalServerError
 
 import handlers
+from bot import slack_intake
 from bot.metrics import exposition
 from bot.redis_connection import connect
 from bot.settings import Settings
 from bot.slack_client import UsergroupDirectory, make_web_client, signature_valid
 from handlers import actions, webhooks
-from handlers.deps import Approvers, Deps
+from handlers.deps import UNAVAILABLE, Approvers, Deps
 from handlers.queries import StateReader
 from scheduler.policy.model import Policy, load_policy
 from scheduler.state import State
@@ -34,6 +37,8 @@ log = logging.getLogger(__name__)
 
 QUEUE_NAME = "pdm"
 MAX_BODY_BYTES = 1024 * 1024
+BOLT_SHAPE_ERRORS = (TypeError, AttributeError, KeyError, IndexError, ValueError)
+INTERNAL = "pdm-bot failed on this request; its logs have the details"
 
 
 def bolt_app(settings: Settings, client: Any) -> App:
@@ -52,11 +57,21 @@ def bolt_app(settings: Settings, client: Any) -> App:
     )
 
 
+def on_listener_error(error: Exception) -> BoltResponse:
+    """A Slack listener that raised: 503 while Redis is unavailable (Slack redelivers events), else a
+    500 that says so; never an empty body."""
+    if isinstance(error, redis.RedisError):
+        log.warning("slack: state store unavailable (%s)", type(error).__name__)
+        return BoltResponse(status=503, body={"error": UNAVAILABLE})
+    log.error("slack: listener failed: %s", type(error).__name__, exc_info=error)
+    return BoltResponse(status=500, body={"error": INTERNAL})
+
+
 def create_app(settings: Settings, *, deps: Deps, client: Any) -> Flask:
-    """The web app: `/slack/events`, `/webhooks/gitlab`, `/healthz`, `/metrics`."""
+    """The web app: `/slack/events`, `/webhooks/gitlab`, `/healthz` (Redis too), `/livez`, `/metrics`."""
     bolt = bolt_app(settings, client)
     handlers.register(bolt, deps)
-    slack = SlackRequestHandler(bolt)
+    bolt.error(on_listener_error)
 
     flask = Flask("pdm-bot")
     flask.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
@@ -66,18 +81,33 @@ def create_app(settings: Settings, *, deps: Deps, client: Any) -> Flask:
 
     @flask.post("/slack/events")
     def slack_events() -> Response | tuple[Response, int]:
-        body = request.get_data(cache=True, as_text=True)
-        if request.mimetype == "application/x-www-form-urlencoded":
-            raw = parse_qs(body, keep_blank_values=True).get("payload")
-            problem = actions.interaction_problem(raw[-1]) if raw else None
-            if problem is not None:
-                timestamp = request.headers.get("X-Slack-Request-Timestamp", "")
-                signature = request.headers.get("X-Slack-Signature", "")
-                if not signature_valid(signing_secret, body, timestamp, signature):
-                    return jsonify({"error": "invalid request"}), 401
-                actions.ignore_interaction(deps, problem)
-                return jsonify({"error": problem}), 400
-        return slack.handle(request)
+        raw = request.get_data(cache=True)  # bytes as sent: nothing is parsed before the signature
+        timestamp = request.headers.get("X-Slack-Request-Timestamp")
+        if not signature_valid(signing_secret, raw, timestamp, request.headers.get("X-Slack-Signature")):
+            return jsonify({"error": "invalid request"}), 401
+        parsed = slack_intake.bolt_request(raw, request.query_string, request.headers)
+        if isinstance(parsed, slack_intake.Malformed):
+            if parsed.interaction:
+                actions.ignore_interaction(deps, parsed.reason)
+            return jsonify({"error": parsed.reason}), 400
+        try:
+            return to_flask_response(bolt.dispatch(parsed))
+        except BOLT_SHAPE_ERRORS as exc:  # raised by Bolt's own error path on a body it cannot read
+            log.warning("slack: request Bolt could not read: %s", type(exc).__name__, exc_info=exc)
+            return jsonify({"error": f"not a Slack request pdm-bot understands ({type(exc).__name__})"}), 400
+
+    @flask.errorhandler(redis.RedisError)
+    def state_store_unavailable(error: redis.RedisError) -> tuple[Response, int]:
+        log.warning("%s: state store unavailable (%s)", request.path, type(error).__name__)
+        return jsonify({"error": UNAVAILABLE}), 503
+
+    @flask.errorhandler(InternalServerError)
+    def internal_error(error: InternalServerError) -> tuple[Response, int]:
+        return jsonify({"error": INTERNAL}), 500
+
+    @flask.get("/livez")
+    def livez() -> tuple[Response, int]:  # the chart's probes: a Redis outage must not unready or restart
+        return jsonify({"status": "ok"}), 200  # the web pods, which then answer "state store unavailable"
 
     @flask.get("/healthz")
     def healthz() -> tuple[Response, int]:
@@ -121,7 +151,7 @@ def deps_from(settings: Settings, policy: Policy, *, state: State, queue: Queue,
 def app_from_settings(settings: Settings) -> Flask:
     """Everything from `PDM_*` settings and the policy file (raises PolicyError when it is invalid)."""
     policy = load_policy(Path(settings.policy_file).read_text(encoding="utf-8"))
-    connection = connect(settings)
+    connection = connect(settings, timeout=settings.redis_web_timeout_seconds)
     install_telemetry(Telemetry(connection))
     state = State(connection)
     queue = Queue(QUEUE_NAME, connection=connection)

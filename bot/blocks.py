@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from bot.views import CommandHelp, GuardLine, HistoryLine, PlanView, StatusView
+from bot.views import CommandHelp, DeployInProgress, GuardLine, HistoryLine, PlanView, StatusView
 from scheduler.classify.model import Classification, Confidence
 from scheduler.natures import Nature, by_restrictiveness
 from scheduler.notes import DiffNote, ProposalNote, RunEvent, RunNote, TextNote
@@ -372,11 +372,22 @@ def status_blocks(view: StatusView) -> list[Block]:
     if view.active_run:
         state.append(f"Active run: `{view.active_run}`")
     if view.deploy_in_progress:
-        state.append(":construction: A deploy is in progress")
+        state.append(deploy_in_progress_line(view.deploy_in_progress))
     blocks.append(section("\n".join(state)))
     blocks.append(section("*Guards*\n" + _guard_lines(view.guards)))
     blocks.append(context(f"Rollback line: {view.rollback_line}"))
     return blocks
+
+
+def deploy_in_progress_line(marker: DeployInProgress) -> str:
+    """`/pdm status`: whose deploy holds the environment, since when, and when the mark lapses."""
+    line = (
+        f":construction: A deploy is in progress: deployment {marker.deployment_id} "
+        f"(`{marker.short_sha}`), running for {format_duration(int(marker.age.total_seconds()))}"
+    )
+    if marker.expires_in is not None:
+        line += f"; the mark expires by itself in {format_duration(int(marker.expires_in.total_seconds()))}"
+    return line
 
 
 def plan_blocks(view: PlanView) -> list[Block]:

@@ -3,6 +3,9 @@
 The cron process is a plain loop, not RQ's CronScheduler: every `--interval` seconds it claims the time
 slot with `SET NX` (`pdm:once:cron:tick:{slot}`), and only the claimant enqueues `evaluate` for every
 environment of the policy plus one `reconcile`. Two cron processes therefore enqueue each slot once.
+
+Both ride out Redis outages (`bot.redis_outage`): they wait for Redis with back-off instead of exiting,
+and exit non-zero only on a configuration error (or, with `--burst` / `--once`, when Redis is down).
 """
 
 from __future__ import annotations
@@ -10,7 +13,9 @@ from __future__ import annotations
 import gc
 import logging
 import time
+from contextlib import suppress
 from datetime import datetime, timedelta
+from types import FrameType
 
 import click
 import redis
@@ -18,6 +23,7 @@ from rq import Queue, Worker
 
 from bot.cli_support import guarded
 from bot.logging import configure_logging
+from bot.redis_outage import wait_for_redis
 from bot.settings import Settings
 from scheduler import worker_context
 from scheduler.errors import PdmError
@@ -25,6 +31,9 @@ from scheduler.policy.model import Policy
 from scheduler.state import State
 
 log = logging.getLogger(__name__)
+
+WORKER_TTL = 60  # RQ's BLPOP waits 45 s and its socket timeout is 55 s: a hung Redis is noticed in a minute
+MAINTENANCE_INTERVAL = 60  # RQ restarts a scheduler process that died with Redis at most this late
 
 
 def require_redis(connection: redis.Redis) -> None:
@@ -35,11 +44,34 @@ def require_redis(connection: redis.Redis) -> None:
         raise PdmError(f"cannot reach Redis: {exc}") from None
 
 
+class PdmWorker(Worker):
+    """RQ's worker, remembering whether a signal asked it to stop: otherwise its work loop ended on a
+    Redis fault ("unhandled exception, quitting"), and `pdm-bot worker` starts it again."""
+
+    stop_signalled = False
+
+    def request_stop(self, signum: int, frame: FrameType | None) -> None:
+        self.stop_signalled = True
+        super().request_stop(signum, frame)  # type: ignore[no-untyped-call]
+
+
+def _work(rq_worker: PdmWorker, burst: bool) -> bool:
+    """One RQ work loop; True when it ended as asked (burst done, signal), False on a Redis fault."""
+    try:
+        rq_worker.work(with_scheduler=True, burst=burst)
+    except (redis.RedisError, OSError) as exc:  # RQ's teardown could not register the end of the loop
+        log.warning("worker: RQ work loop ended on %s", type(exc).__name__)
+    return burst or rq_worker.stop_signalled
+
+
 @click.command()
 @click.option("--burst", is_flag=True, help="Exit when the queue is empty (for tests and one-off runs).")
 @guarded
 def worker(burst: bool) -> None:
     """Run the RQ worker (with its scheduler) for queue `pdm`.
+
+    Without --burst it rides out Redis outages and restarts: it waits for Redis with back-off (1 s … 30 s)
+    and starts a new RQ work loop when one ended on a Redis fault.
 
     \b
     Example:
@@ -48,11 +80,28 @@ def worker(burst: bool) -> None:
     settings = Settings()
     configure_logging(settings)
     ctx = worker_context.from_settings(settings)
-    require_redis(ctx.queue.connection)
+    connection = ctx.queue.connection
+    if burst:
+        require_redis(connection)
     worker_context.install(ctx)
     gc.freeze()  # start-up objects leave the collector's view: no long full collections per job
-    rq_worker = Worker([ctx.queue], connection=ctx.queue.connection)
-    rq_worker.work(with_scheduler=True, burst=burst)
+    ended: PdmWorker | None = None
+    while True:
+        if not burst:
+            wait_for_redis(connection, "worker")
+        if ended is not None and ended.scheduler is not None:  # the next scheduler takes the lock at once
+            with suppress(redis.RedisError):
+                ended.scheduler.release_locks()  # type: ignore[no-untyped-call]
+        rq_worker = PdmWorker(
+            [ctx.queue],
+            connection=connection,
+            worker_ttl=WORKER_TTL,
+            maintenance_interval=MAINTENANCE_INTERVAL,
+        )
+        if _work(rq_worker, burst):
+            return
+        log.warning("worker: a Redis fault ended the RQ work loop; a new one starts once Redis answers")
+        ended = rq_worker
 
 
 def cron_tick(state: State, queue: Queue, policy: Policy, at: datetime, interval: timedelta) -> bool:
@@ -82,13 +131,18 @@ def cron(interval: int, once: bool) -> None:
     settings = Settings()
     configure_logging(settings)
     ctx = worker_context.from_settings(settings)
-    require_redis(ctx.queue.connection)
+    if once:
+        require_redis(ctx.queue.connection)
+    else:
+        wait_for_redis(ctx.queue.connection, "cron")
     step = timedelta(seconds=interval)
     while True:
         try:
             if cron_tick(ctx.state, ctx.queue, ctx.policy, worker_context.clock(), step):
                 log.info("cron: evaluations enqueued")
-        except redis.RedisError as exc:  # a Redis outage skips this slot; the next one retries
+        except (redis.AuthenticationError, redis.ResponseError) as exc:
+            raise PdmError(f"Redis refused cron: {exc}") from None
+        except (redis.RedisError, OSError) as exc:  # an outage skips this slot; the next one retries
             log.warning("cron: slot skipped, Redis unavailable: %s", exc)
         if once:
             return

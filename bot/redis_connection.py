@@ -10,9 +10,12 @@
 
 from __future__ import annotations
 
+from typing import Any
 from urllib.parse import unquote, urlsplit
 
 import redis
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 from redis.sentinel import Sentinel
 
 from bot.settings import Settings
@@ -48,20 +51,32 @@ def _database(url: str) -> int:
     return int(path)
 
 
-def connect(settings: Settings) -> redis.Redis:
-    """The Redis client of this process (see the module docstring)."""
+def _bounded(timeout: float | None) -> dict[str, Any]:
+    """Client options: none (redis-py's defaults), or connect and socket timeouts of `timeout` with no
+    retry, so that one command costs at most `timeout` and is sent at most once."""
+    if timeout is None:
+        return {}
+    return {"socket_timeout": timeout, "socket_connect_timeout": timeout, "retry": Retry(NoBackoff(), 0)}
+
+
+def connect(settings: Settings, *, timeout: float | None = None) -> redis.Redis:
+    """The Redis client of this process (see the module docstring). `timeout` bounds every command
+    (`pdm-bot serve`: `PDM_REDIS_WEB_TIMEOUT_SECONDS`); the worker keeps none, it blocks on BLPOP."""
     addresses = sentinel_addresses(settings.redis_sentinels)
+    bounded = _bounded(timeout)
     if not addresses:
         password = settings.redis_password.get_secret_value()
         if password and not urlsplit(settings.redis_url).password:
-            return redis.Redis.from_url(settings.redis_url, password=password)
-        return redis.Redis.from_url(settings.redis_url)
-    # The timeout applies to the Sentinel queries only: the master connection keeps none, because the
-    # RQ worker blocks on BLPOP for minutes.
+            return redis.Redis.from_url(settings.redis_url, password=password, **bounded)
+        return redis.Redis.from_url(settings.redis_url, **bounded)
+    sentinel_timeout = min(SENTINEL_SOCKET_TIMEOUT, timeout or SENTINEL_SOCKET_TIMEOUT)
     sentinel = Sentinel(  # type: ignore[no-untyped-call]
-        addresses, sentinel_kwargs={"socket_timeout": SENTINEL_SOCKET_TIMEOUT}
+        addresses, sentinel_kwargs={"socket_timeout": sentinel_timeout}
     )
     master: redis.Redis = sentinel.master_for(  # type: ignore[no-untyped-call]
-        settings.redis_sentinel_master, db=_database(settings.redis_url), password=_password(settings)
+        settings.redis_sentinel_master,
+        db=_database(settings.redis_url),
+        password=_password(settings),
+        **bounded,
     )
     return master

@@ -47,5 +47,11 @@ class Settings(BaseSettings):
     starting_soon_seconds: int = 300
     run_lock_ttl_seconds: int = 300
     poll_interval_seconds: int = 20
+    # The "deploy in progress" mark of a `running` deployment event expires this long after the event's
+    # `status_changed_at`, even when its `success`/`failed`/`canceled` never arrives.
+    deploy_marker_ttl_seconds: int = Field(default=14400, gt=0)
+    # `pdm-bot serve` only: connect and socket timeout of its Redis client (no retries), so that a hung
+    # Redis costs a Slack request well under Slack's 3 s before it is answered "state store unavailable".
+    redis_web_timeout_seconds: float = Field(default=0.5, gt=0)
     # Wall-clock budget of one evaluation's decision; an overrun is aborted, audited and reported.
     evaluation_budget_seconds: float = 30.0

@@ -7,7 +7,10 @@ delivers them into the package thread; `UsergroupDirectory` resolves usergroup m
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import logging
+import re
 import threading
 import time
 from collections.abc import Callable
@@ -17,7 +20,6 @@ from typing import Any, Protocol
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.http_retry.builtin_handlers import ConnectionErrorRetryHandler, RateLimitErrorRetryHandler
-from slack_sdk.signature import SignatureVerifier
 from slack_sdk.webhook import WebhookClient
 
 from bot import blocks
@@ -42,11 +44,24 @@ def retry_handlers(max_retries: int = 3) -> list[Any]:
     ]
 
 
-def signature_valid(signing_secret: str, body: str, timestamp: str, signature: str) -> bool:
-    """Slack's v0 request signature over `body`, with its 5-minute timestamp tolerance."""
-    if not signing_secret:
+SIGNATURE_TOLERANCE_SECONDS = 300
+TIMESTAMP = re.compile(r"[0-9]{1,12}")  # ASCII digits only: `int()` would take other scripts' digits
+
+
+def signature_valid(signing_secret: str, body: bytes, timestamp: str | None, signature: str | None) -> bool:
+    """Slack's v0 request signature over the raw `body`, with its 5-minute timestamp tolerance.
+
+    Nothing is parsed before this says yes: a missing, non-numeric or non-ASCII header is simply invalid.
+    """
+    if not signing_secret or timestamp is None or signature is None:
         return False
-    return SignatureVerifier(signing_secret).is_valid(body, timestamp, signature)
+    if not TIMESTAMP.fullmatch(timestamp) or not signature.isascii():
+        return False
+    if abs(time.time() - int(timestamp)) > SIGNATURE_TOLERANCE_SECONDS:
+        return False
+    base = b"v0:" + timestamp.encode() + b":" + body  # over the bytes: a body need not be UTF-8 here
+    digest = hmac.new(signing_secret.encode(), base, hashlib.sha256).hexdigest()
+    return hmac.compare_digest(f"v0={digest}", signature)
 
 
 def make_web_client(settings: Settings, *, timeout: int = 10) -> WebClient:

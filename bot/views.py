@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from scheduler.natures import Nature
 
@@ -28,6 +28,16 @@ class GuardLine:
 
 
 @dataclass(frozen=True)
+class DeployInProgress:
+    """The "deploy in progress" marker: whose, how old, and how long before it expires by itself."""
+
+    deployment_id: int
+    short_sha: str
+    age: timedelta
+    expires_in: timedelta | None
+
+
+@dataclass(frozen=True)
 class StatusView:
     """What `/pdm status ENV` states, in this order."""
 
@@ -42,7 +52,7 @@ class StatusView:
     paused: str | None = None
     holds: list[str] = field(default_factory=list)
     active_run: str | None = None
-    deploy_in_progress: bool = False
+    deploy_in_progress: DeployInProgress | None = None
 
 
 @dataclass(frozen=True)

@@ -5,13 +5,15 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Callable
+from contextlib import suppress
 from datetime import timedelta
 from typing import Any, Literal
 
+import redis
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from bot.blocks import ACTION_APPROVE, ACTION_REJECT, ACTION_SNOOZE
-from handlers.deps import Deps, authorise, refuse
+from handlers.deps import UNAVAILABLE, Deps, authorise, refuse
 from scheduler.errors import UnknownRun
 from scheduler.records import AuditEntry, RunStatus
 
@@ -30,8 +32,17 @@ ALREADY_HANDLED = "This proposal was already handled; nothing was done."
 def on_proposal_action(
     deps: Deps, body: dict[str, Any], ack: Callable[..., Any], respond: Callable[..., Any]
 ) -> None:
-    """A proposal button was pressed."""
+    """A proposal button was pressed (while Redis is unreachable or hangs: nothing changes, and the
+    presser is told so at once)."""
     ack()
+    try:
+        _on_proposal_action(deps, body, respond)
+    except redis.RedisError as exc:
+        log.warning("button: state store unavailable (%s)", type(exc).__name__)
+        respond(text=UNAVAILABLE, response_type="ephemeral", replace_original=False)
+
+
+def _on_proposal_action(deps: Deps, body: dict[str, Any], respond: Callable[..., Any]) -> None:
     action = body["actions"][0]
     action_id, run_id = str(action["action_id"]), str(action.get("value", ""))
     user = str(body.get("user", {}).get("id", ""))
@@ -51,7 +62,12 @@ def on_proposal_action(
     if not deps.state.claim(f"button:{run_id}:{action_id}:{user}", DOUBLE_CLICK_WINDOW):
         respond(text=ALREADY_HANDLED, response_type="ephemeral", replace_original=False)
         return
-    deps.queue.enqueue(JOBS[action_id], run_id, user)
+    try:
+        deps.queue.enqueue(JOBS[action_id], run_id, user)
+    except redis.RedisError:
+        with suppress(redis.RedisError):  # the click may be tried again at once
+            deps.state.unclaim(f"button:{run_id}:{action_id}:{user}")
+        raise
     respond(
         text=f":inbox_tray: {verb} of run `{run_id}` queued.",
         response_type="ephemeral",
@@ -101,6 +117,11 @@ def interaction_problem(raw: str) -> str | None:
         return "payload is not JSON"
     if not isinstance(data, dict):
         return "payload is not a JSON object"
+    return block_actions_problem(data)
+
+
+def block_actions_problem(data: dict[str, Any]) -> str | None:
+    """Why a decoded interaction is not a button click pdm-bot handles (None: fine)."""
     try:
         BlockActions.model_validate(data)
     except ValidationError as exc:

@@ -12,10 +12,12 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import redis
+
 from bot import blocks
 from bot.metrics import SLASH_COMMANDS
 from bot.views import CommandHelp
-from handlers.deps import Deps, authorise, refuse
+from handlers.deps import UNAVAILABLE, Deps, authorise, refuse
 from scheduler.errors import PdmError
 
 log = logging.getLogger(__name__)
@@ -266,7 +268,17 @@ def _queued_text(command: Command) -> str:
 
 
 def on_pdm(deps: Deps, body: dict[str, Any], ack: Callable[..., Any]) -> None:
-    """The `/pdm` listener: parse, authorise, ack (answer reads at once), enqueue mutations."""
+    """The `/pdm` listener: parse, authorise, ack (answer reads at once), enqueue mutations. While
+    Redis is unreachable or hangs every subcommand is answered at once that nothing was changed."""
+    try:
+        _on_pdm(deps, body, ack)
+    except redis.RedisError as exc:
+        log.warning("/pdm: state store unavailable (%s)", type(exc).__name__)
+        SLASH_COMMANDS.labels(subcommand="any", outcome="unavailable").inc()
+        ack(response_type="ephemeral", text=UNAVAILABLE, blocks=blocks.error_blocks(UNAVAILABLE))
+
+
+def _on_pdm(deps: Deps, body: dict[str, Any], ack: Callable[..., Any]) -> None:
     text = str(body.get("text", ""))
     user = str(body.get("user_id", ""))
     parsed = parse_pdm(text, deps.environments)
@@ -288,6 +300,7 @@ def on_pdm(deps: Deps, body: dict[str, Any], ack: Callable[..., Any]) -> None:
             ack(response_type="ephemeral", text=refusal, blocks=blocks.error_blocks(refusal))
             return
         args = job_arguments(parsed, user, body.get("response_url"))
+        deps.state.ping()  # a hung Redis fails here, before a write that could land later
         deps.queue.enqueue(JOBS[parsed.name], *args)
         SLASH_COMMANDS.labels(subcommand=parsed.name, outcome="queued").inc()
         ack(response_type="ephemeral", text=_queued_text(parsed))
@@ -302,6 +315,8 @@ def on_pdm(deps: Deps, body: dict[str, Any], ack: Callable[..., Any]) -> None:
         SLASH_COMMANDS.labels(subcommand=parsed.name, outcome="error").inc()
         ack(response_type="ephemeral", text=str(exc), blocks=blocks.error_blocks(str(exc), spec.usage))
         return
+    except redis.RedisError:
+        raise
     except Exception:
         log.exception("/pdm %s failed", parsed.name)
         SLASH_COMMANDS.labels(subcommand=parsed.name, outcome="error").inc()

@@ -67,6 +67,9 @@ class Deps:
     deploy_message: re.Pattern[str] | None = None
 
 
+UNAVAILABLE = "State store unavailable, nothing was changed; try again in a minute."
+
+
 def authorise(deps: Deps, user: str) -> str | None:
     """None when `user` is an approver, else the reason of the refusal (shown to the user)."""
     if user in deps.approvers.users:

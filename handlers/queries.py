@@ -7,7 +7,15 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from bot import blocks, metrics
-from bot.views import GuardLine, HistoryLine, PendingGroup, PlanView, ScheduledRun, StatusView
+from bot.views import (
+    DeployInProgress,
+    GuardLine,
+    HistoryLine,
+    PendingGroup,
+    PlanView,
+    ScheduledRun,
+    StatusView,
+)
 from handlers.commands import Command
 from scheduler.classify.model import Database
 from scheduler.envstate import load_env_state
@@ -90,7 +98,18 @@ class StateReader:
             paused=f"{pause.reason or 'no reason given'} (by <@{pause.actor}>)" if pause else None,
             holds=sorted(env_state.holds),
             active_run=f"{active[-1].id} ({active[-1].status})" if active else None,
-            deploy_in_progress=env_state.deploy_running,
+            deploy_in_progress=self._deploy_in_progress(snapshot, env),
+        )
+
+    def _deploy_in_progress(self, snapshot: Snapshot, env: str) -> DeployInProgress | None:
+        deploying = snapshot.deployment_in_progress(env)
+        if deploying is None:
+            return None
+        return DeployInProgress(
+            deployment_id=deploying.deployment_id,
+            short_sha=deploying.short_sha,
+            age=max(timedelta(0), self._clock() - deploying.deployed_at),
+            expires_in=snapshot.deploy_marker_expires_in(env),
         )
 
     @staticmethod

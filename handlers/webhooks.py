@@ -5,9 +5,11 @@ from __future__ import annotations
 import hmac
 import logging
 import re
+from contextlib import suppress
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
+import redis
 from flask import Blueprint, Response, jsonify, request
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
@@ -20,6 +22,7 @@ log = logging.getLogger(__name__)
 DEDUP_TTL = timedelta(days=7)
 FULL_SHA_RE = re.compile(r"/commit/([0-9a-f]{40})\b")
 _OFFSET_RE = re.compile(r"\s+([+-]\d{2}:?\d{2})$")
+UNAVAILABLE = "state store unavailable, nothing was queued; redeliver"
 TOO_DEEP = object()  # marker: the body was JSON nested deeper than the decoder allows
 
 
@@ -106,12 +109,14 @@ def handle_deployment(deps: Deps, token: str | None, payload: Any) -> tuple[Resp
     else:
         return _answer(200, "ignored", reason=f"status {hook.status} needs no action")
     key = f"webhook:deployment:{hook.deployment_id}:{hook.status}"
+    deps.state.ping()  # a hung Redis fails here, before a claim that could land after a 503
     if not deps.state.claim(key, DEDUP_TTL):
         return _answer(200, "duplicate")
     try:
         deps.queue.enqueue(job, *args)
-    except Exception:
-        deps.state.unclaim(key)
+    except redis.RedisError:
+        with suppress(redis.RedisError):  # else the redelivery would be taken for a duplicate
+            deps.state.unclaim(key)
         raise
     log.info("deployment %s %s on %s queued", hook.deployment_id, hook.status, hook.environment)
     return _answer(200, "queued", job=job.rsplit(".", 1)[1])
@@ -127,6 +132,10 @@ def blueprint(deps: Deps) -> Blueprint:
             payload = request.get_json(silent=True)
         except RecursionError:  # json gives up on very deep nesting; the token is still checked first
             payload = TOO_DEEP
-        return handle_deployment(deps, request.headers.get("X-Gitlab-Token"), payload)
+        try:
+            return handle_deployment(deps, request.headers.get("X-Gitlab-Token"), payload)
+        except redis.RedisError as exc:  # GitLab redelivers a delivery that was not answered 2xx
+            log.warning("webhook: state store unavailable (%s)", type(exc).__name__)
+            return _answer(503, "unavailable", reason=UNAVAILABLE)
 
     return bp

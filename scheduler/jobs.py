@@ -89,6 +89,28 @@ def _refused(ctx: WorkerContext, user: str, what: str, env: str, now: datetime) 
 # Deploys ------------------------------------------------------------------------------------------
 
 
+def _record_deployment(ctx: WorkerContext, now: datetime, env: str, deployment: Deployment) -> bool:
+    """Record a deployment status change; False (audited `deploy_event_stale`, nothing changed) when
+    the same deployment already has a later status. The deploy-in-progress mark of a `running` status
+    expires `timing.deploy_marker_ttl` after the status change."""
+    marker_ttl = ctx.timing.deploy_marker_ttl - max(timedelta(0), now - deployment.deployed_at)
+    newer = ctx.state.record_deployment(env, deployment, marker_ttl=marker_ttl)
+    if newer is None:
+        return True
+    audit(
+        ctx,
+        now,
+        "deploy_event_stale",
+        env,
+        f"deployment {deployment.deployment_id} {deployment.status} of {deployment.deployed_at.isoformat()} "
+        f"is older than its recorded {newer.status} of {newer.deployed_at.isoformat()}; nothing changed",
+        deployment_id=deployment.deployment_id,
+        status=str(deployment.status),
+        recorded_status=str(newer.status),
+    )
+    return False
+
+
 @bound_job
 def on_deploy(
     environment: str, deployment_id: int, sha: str, status_changed_at: str, commit_url: str
@@ -98,9 +120,9 @@ def on_deploy(
     deployed_at = _at(status_changed_at)
     sha = full_sha(ctx.gitlab, sha, commit_url)
     ctx.policy.environment(environment)
-    ctx.state.record_deployment(
-        environment, Deployment(int(deployment_id), sha, sha[:8], deployed_at, DeploymentStatus.SUCCESS)
-    )
+    deployment = Deployment(int(deployment_id), sha, sha[:8], deployed_at, DeploymentStatus.SUCCESS)
+    if not _record_deployment(ctx, now, environment, deployment):
+        return
     audit(ctx, now, "deployed", environment, f"package {sha[:12]} deployed", deployment_id=deployment_id)
     result = refresh_pending(ctx, environment, sha, deployed_at)
     if ctx.state.thread(environment, sha) is None:
@@ -149,11 +171,14 @@ def deploy_started(environment: str, deployment_id: int, sha: str, at: str, comm
         sha = full_sha(ctx.gitlab, sha, commit_url)
     except GitLabError as exc:
         log.warning("deploy %s: keeping short SHA %s (%s)", deployment_id, sha, exc)
-    ctx.state.record_deployment(
-        environment, Deployment(int(deployment_id), sha, sha[:8], _at(at), DeploymentStatus.RUNNING)
-    )
-    ctx.state.record_deploy_start(environment, int(deployment_id), _at(at))
-    audit(ctx, now, "deploy_started", environment, f"deployment {deployment_id} running", sha=sha)
+    deployment = Deployment(int(deployment_id), sha, sha[:8], _at(at), DeploymentStatus.RUNNING)
+    if not _record_deployment(ctx, now, environment, deployment):
+        return
+    ctx.state.record_deploy_start(environment, int(deployment_id), deployment.deployed_at)
+    reason = f"deployment {deployment_id} running"
+    if now - deployment.deployed_at >= ctx.timing.deploy_marker_ttl:
+        reason += f"; older than {ctx.timing.deploy_marker_ttl}, so no deploy-in-progress mark"
+    audit(ctx, now, "deploy_started", environment, reason, sha=sha)
 
 
 @bound_job
@@ -162,9 +187,9 @@ def deploy_ended(environment: str, deployment_id: int, status: str, at: str) -> 
     ctx, now = context(), clock()
     known = {d.deployment_id: d for d in ctx.state.deployments(environment, limit=200)}
     sha = known[int(deployment_id)].sha if int(deployment_id) in known else ""
-    ctx.state.record_deployment(
-        environment, Deployment(int(deployment_id), sha, sha[:8], _at(at), DeploymentStatus(status))
-    )
+    deployment = Deployment(int(deployment_id), sha, sha[:8], _at(at), DeploymentStatus(status))
+    if not _record_deployment(ctx, now, environment, deployment):
+        return
     audit(ctx, now, "deploy_ended", environment, f"deployment {deployment_id} {status}")
     _evaluate(ctx, environment, now)
 

@@ -82,6 +82,13 @@ class DeploymentStatus(StrEnum):
         """True for statuses after which the deploy no longer holds the environment."""
         return self in {self.SUCCESS, self.FAILED, self.CANCELED, self.SKIPPED}
 
+    @property
+    def rank(self) -> int:
+        """Order of statuses changed at the same instant: created, blocked, running, then the end."""
+        if self.is_finished:
+            return 3
+        return {self.CREATED: 0, self.BLOCKED: 1}.get(self, 2)
+
 
 _OPTIONAL_RUN_TIMES = (
     "approved_at",
@@ -225,6 +232,13 @@ class Deployment:
     short_sha: str
     deployed_at: datetime
     status: DeploymentStatus
+
+    def is_stale_after(self, recorded: Deployment) -> bool:
+        """True when this status change of a deployment is older than the `recorded` one of the same
+        deployment: an earlier `status_changed_at`, or the same instant with a lower or another status
+        of the same rank. The same status at the same instant again is not stale (a job re-run)."""
+        mine, theirs = (self.deployed_at, self.status.rank), (recorded.deployed_at, recorded.status.rank)
+        return mine < theirs or (mine == theirs and self.status is not recorded.status)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-able form."""

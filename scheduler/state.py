@@ -5,7 +5,7 @@
 | pdm:env:{env}:pending                 | hash   | version → PendingMigration JSON                      |
 | pdm:env:{env}:deployments             | hash   | deployment_id → Deployment JSON                      |
 | pdm:env:{env}:deployments:order       | zset   | deployment_id scored by deployed_at (epoch seconds)  |
-| pdm:env:{env}:deploying               | string | Deployment JSON of the deploy in progress            |
+| pdm:env:{env}:deploying               | string | Deployment JSON of the deploy in progress, expires   |
 | pdm:env:{env}:runs                    | zset   | run id scored by requested_at (history)              |
 | pdm:env:{env}:last_success            | string | id of the last successful run                        |
 | pdm:env:{env}:succeeded               | hash   | version → finished_at ISO (chain guard input)        |
@@ -57,6 +57,7 @@ from scheduler.records import (
 )
 
 T = TypeVar("T")
+DEPLOY_MARKER_TTL = timedelta(hours=4)  # `PDM_DEPLOY_MARKER_TTL_SECONDS`
 SECRET_MARKERS = ("token", "secret", "password", "authorization", "dsn")
 REDACTED = "[redacted]"
 DEPLOY_STARTS_KEPT = timedelta(days=400)  # the longest deploy-forecast lookback a policy can ask for
@@ -158,6 +159,11 @@ class State:
         """A State on a new connection to `url` (settings' `PDM_REDIS_URL`)."""
         return cls(redis.Redis.from_url(url))
 
+    def ping(self) -> None:
+        """Raise a `redis.RedisError` unless Redis answers: checked before a write whose fate must be
+        known (a write whose answer times out may still be applied once a hung Redis resumes)."""
+        self.r.ping()
+
     # Pending migrations -------------------------------------------------------------------------
 
     def set_pending(self, env: str, items: Iterable[PendingMigration]) -> None:
@@ -188,31 +194,42 @@ class State:
 
     # Deployments --------------------------------------------------------------------------------
 
-    def record_deployment(self, env: str, deployment: Deployment) -> None:
-        """Store a deployment status change and keep the "deploy in progress" marker in step."""
-        marker = Keys.env(env, "deploying")
+    def record_deployment(
+        self, env: str, deployment: Deployment, marker_ttl: timedelta = DEPLOY_MARKER_TTL
+    ) -> Deployment | None:
+        """Store a deployment status change unless it is stale, and keep the "deploy in progress"
+        marker in step; returns the newer recorded status that made `deployment` stale (nothing is
+        written then), else None.
 
-        def write(pipe: Any) -> None:
+        Per deployment the latest status by `status_changed_at` (status rank for equal times) wins, so a
+        `running` delivered after the `success` of the same deployment changes nothing. A `running`
+        status sets the marker with an expiry of `marker_ttl` (none when it is not positive); a
+        finished status clears the marker of its own deployment or of an older one.
+        """
+        marker, records = Keys.env(env, "deploying"), Keys.env(env, "deployments")
+        dep_id = str(deployment.deployment_id)
+
+        def write(pipe: Any) -> Deployment | None:
+            recorded = _load(Deployment.from_dict, pipe.hget(records, dep_id))
+            if recorded is not None and deployment.is_stale_after(recorded):
+                return recorded
             current = _load(Deployment.from_dict, pipe.get(marker))
-            pipe.multi()
-            pipe.hset(Keys.env(env, "deployments"), str(deployment.deployment_id), _dump(deployment))
-            pipe.zadd(
-                Keys.env(env, "deployments:order"),
-                {str(deployment.deployment_id): deployment.deployed_at.timestamp()},
+            mine_or_older = current is not None and (
+                current.deployment_id == deployment.deployment_id
+                or current.deployed_at <= deployment.deployed_at
             )
+            pipe.multi()
+            pipe.hset(records, dep_id, _dump(deployment))
+            pipe.zadd(Keys.env(env, "deployments:order"), {dep_id: deployment.deployed_at.timestamp()})
             if deployment.status is DeploymentStatus.RUNNING:
-                pipe.set(marker, _dump(deployment))
-            elif (
-                deployment.status.is_finished
-                and current is not None
-                and (
-                    current.deployment_id == deployment.deployment_id
-                    or current.deployed_at <= deployment.deployed_at
-                )
-            ):
+                if marker_ttl > timedelta(0) and (current is None or mine_or_older):
+                    pipe.set(marker, _dump(deployment), px=_millis(marker_ttl))
+            elif deployment.status.is_finished and mine_or_older:
                 pipe.delete(marker)
+            return None
 
-        self.r.transaction(write, marker)
+        stale: Deployment | None = self.r.transaction(write, marker, records, value_from_callable=True)
+        return stale
 
     def record_deploy_start(self, env: str, deployment_id: int, at: datetime) -> None:
         """Remember when a deploy of `env` started (the deploy forecast learns from these); starts older
@@ -248,6 +265,10 @@ class State:
     def deployment_in_progress(self, env: str) -> Deployment | None:
         """The running deployment of `env`, if any."""
         return _load(Deployment.from_dict, self.r.get(Keys.env(env, "deploying")))
+
+    def deploy_marker_expires_in(self, env: str) -> timedelta | None:
+        """How long the "deploy in progress" marker of `env` has left (None: no marker)."""
+        return _remaining(self.r.pttl(Keys.env(env, "deploying")))
 
     # Runs ---------------------------------------------------------------------------------------
 
@@ -490,7 +511,7 @@ class State:
         """What the planner and the `/pdm` answers read about `envs` (and the global keys), in two
         round trips: the keys, then the run and deployment records they point to."""
         names = list(dict.fromkeys(envs))
-        parts = ("pending", "deploying", "lock", "pause", "succeeded", "last_success")
+        parts = ("pending", "deploying", "deploying_ttl", "lock", "pause", "succeeded", "last_success")
         with self.r.pipeline(transaction=False) as pipe:
             pipe.smembers(Keys.named("runs:active"))
             pipe.get(Keys.named("pause:global"))
@@ -499,6 +520,7 @@ class State:
             for env in names:
                 pipe.hgetall(Keys.env(env, "pending"))
                 pipe.get(Keys.env(env, "deploying"))
+                pipe.pttl(Keys.env(env, "deploying"))
                 pipe.get(Keys.env(env, "lock"))
                 pipe.get(Keys.env(env, "pause"))
                 pipe.hgetall(Keys.env(env, "succeeded"))
@@ -598,6 +620,11 @@ def _millis(ttl: timedelta) -> int:
     return max(1, int(ttl.total_seconds() * 1000))
 
 
+def _remaining(pttl: int) -> timedelta | None:
+    """A PTTL reply as a duration; None for a missing key (-2) or one without expiry (-1)."""
+    return timedelta(milliseconds=pttl) if pttl >= 0 else None
+
+
 class Snapshot:
     """The reads of `State.snapshot`, answered with `State`'s method names and types (no I/O)."""
 
@@ -648,6 +675,10 @@ class Snapshot:
     def deployment_in_progress(self, env: str) -> Deployment | None:
         """The running deployment of `env`, if any."""
         return _load(Deployment.from_dict, self._key(env, "deploying"))
+
+    def deploy_marker_expires_in(self, env: str) -> timedelta | None:
+        """How long the "deploy in progress" marker of `env` had left when the snapshot was read."""
+        return _remaining(self._key(env, "deploying_ttl"))
 
     def deploy_starts(self, env: str) -> list[datetime]:
         """Recorded deploy starts of `env`, oldest first."""

@@ -21,7 +21,7 @@ from scheduler.notes import Notifier
 from scheduler.pending import database_dsns
 from scheduler.policy.model import Policy, load_policy
 from scheduler.records import Run
-from scheduler.state import State
+from scheduler.state import DEPLOY_MARKER_TTL, State
 from scheduler.telemetry import Telemetry, install_telemetry
 
 QUEUE_NAME = "pdm"
@@ -64,6 +64,7 @@ class Timing:
     max_attempts: int = 6
     backoff: timedelta = timedelta(seconds=5)
     backoff_cap: timedelta = timedelta(minutes=5)
+    deploy_marker_ttl: timedelta = DEPLOY_MARKER_TTL
     evaluation_budget: timedelta = timedelta(seconds=30)
     create_settle: timedelta = timedelta(seconds=60)  # no new pipeline POST this long after an unknown one
 
@@ -153,6 +154,7 @@ def from_settings(settings: Settings) -> WorkerContext:
             starting_soon=timedelta(seconds=settings.starting_soon_seconds),
             poll_interval=timedelta(seconds=min(30, settings.poll_interval_seconds)),
             lock_ttl=timedelta(seconds=settings.run_lock_ttl_seconds),
+            deploy_marker_ttl=timedelta(seconds=settings.deploy_marker_ttl_seconds),
             evaluation_budget=timedelta(seconds=settings.evaluation_budget_seconds),
             create_settle=timedelta(seconds=settings.gitlab_create_settle_seconds),
         ),

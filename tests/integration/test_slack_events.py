@@ -188,6 +188,7 @@ def test_a_button_pressed_by_a_non_approver_is_refused_and_audited(app: Served, 
 def test_healthz_pings_redis_and_metrics_expose_pdm_counters(app: Served) -> None:
     app.slash("help")
     assert http(app.url + "/healthz", None, {}, method="GET").json() == {"status": "ok", "redis": "ok"}
+    assert http(app.url + "/livez", None, {}, method="GET").json() == {"status": "ok"}
     metrics = http(app.url + "/metrics", None, {}, method="GET").body.decode()
     assert 'pdm_slash_commands_total{outcome="answered",subcommand="help"}' in metrics
 

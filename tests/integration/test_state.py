@@ -147,6 +147,46 @@ def test_an_older_deploy_ending_does_not_clear_a_newer_running_one(state: State)
     assert state.deployment_in_progress("gprd") == deployment(2, DeploymentStatus.RUNNING, minutes=10)
 
 
+@pytest.mark.parametrize("late", [DeploymentStatus.RUNNING, DeploymentStatus.CREATED])
+def test_a_status_delivered_after_a_later_one_of_the_same_deployment_changes_nothing(
+    state: State, late: DeploymentStatus
+) -> None:
+    state.record_deployment("gprd", deployment(1, DeploymentStatus.RUNNING))
+    success = deployment(1, DeploymentStatus.SUCCESS, minutes=40)
+    assert state.record_deployment("gprd", success) is None
+
+    assert state.record_deployment("gprd", deployment(1, late, minutes=1)) == success
+    assert state.deployment_in_progress("gprd") is None
+    assert state.deployments("gprd") == [success]
+
+
+def test_at_the_same_instant_a_finished_status_beats_running_and_a_repeat_is_recorded_again(
+    state: State,
+) -> None:
+    success = deployment(1, DeploymentStatus.SUCCESS)
+    state.record_deployment("gprd", success)
+    assert state.record_deployment("gprd", deployment(1, DeploymentStatus.RUNNING)) == success
+    assert state.record_deployment("gprd", deployment(1, DeploymentStatus.FAILED)) == success
+    assert state.record_deployment("gprd", success) is None  # the same event again: a job re-run
+    assert state.deployment_in_progress("gprd") is None
+
+
+def test_the_deploy_marker_always_expires(state: State) -> None:
+    state.record_deployment("gprd", deployment(1, DeploymentStatus.RUNNING))
+    left = state.deploy_marker_expires_in("gprd")
+    assert left is not None and timedelta(hours=3, minutes=59) < left <= timedelta(hours=4)
+
+    state.record_deployment(
+        "gprd", deployment(2, DeploymentStatus.RUNNING, minutes=1), marker_ttl=timedelta(0)
+    )
+    assert state.deployment_in_progress("gprd") == deployment(1, DeploymentStatus.RUNNING)
+
+    state.record_deployment("gstg", deployment(3, DeploymentStatus.RUNNING), marker_ttl=timedelta(seconds=1))
+    time.sleep(1.2)
+    assert state.deployment_in_progress("gstg") is None
+    assert state.deploy_marker_expires_in("gstg") is None
+
+
 def test_deployment_history_is_newest_first_and_finds_the_last_success(state: State) -> None:
     state.record_deployment("gprd", deployment(1, DeploymentStatus.SUCCESS, minutes=0))
     state.record_deployment("gprd", deployment(2, DeploymentStatus.SUCCESS, minutes=60))

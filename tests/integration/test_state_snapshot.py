@@ -50,6 +50,10 @@ def test_a_snapshot_answers_every_read_exactly_like_the_state(state: State) -> N
         assert snapshot.deployments(env, limit=50) == state.deployments(env, limit=50)
         assert snapshot.deployments(env, limit=1) == state.deployments(env, limit=1)
         assert snapshot.deployment_in_progress(env) == state.deployment_in_progress(env)
+        left, now_left = snapshot.deploy_marker_expires_in(env), state.deploy_marker_expires_in(env)
+        assert (left is None) == (now_left is None) == (env == "gprd")
+        if left is not None and now_left is not None:  # gstg's running deploy: the TTL counts down
+            assert now_left <= left <= timedelta(hours=4)
         assert snapshot.lock_holder(env) == state.lock_holder(env)
         assert snapshot.pause(env) == state.pause(env)
         assert snapshot.effective_pause(env) == state.effective_pause(env)
@@ -97,5 +101,10 @@ def test_a_snapshot_reads_each_key_once_and_the_records_in_one_command_per_kind(
     state.snapshot(["gprd", "gstg"])
 
     processed = int(state.r.info("stats")["total_commands_processed"]) - before - 1  # minus INFO
-    global_keys, keys_per_env, runs_mget, deployments_hmget = 4, 8, 1, 2  # per env: + deploy starts
+    global_keys, keys_per_env, runs_mget, deployments_hmget = (
+        4,
+        9,
+        1,
+        2,
+    )  # per env: + deploy starts, marker TTL
     assert processed == global_keys + keys_per_env * 2 + runs_mget + deployments_hmget

@@ -29,6 +29,7 @@ class RedisProcess:
     port: int
     workdir: Path
     proc: subprocess.Popen[bytes] | None = None
+    password: str = ""
 
     @property
     def url(self) -> str:
@@ -52,11 +53,22 @@ class RedisProcess:
                 "always",
                 "--dir",
                 str(self.workdir),
+                *(["--requirepass", self.password] if self.password else []),
             ],
             stdout=subprocess.DEVNULL,
         )
-        client = redis.Redis.from_url(self.url)
+        client = redis.Redis.from_url(self.url, password=self.password or None)
         wait_for(lambda: _pings(client), timeout=10, what="redis-server answering")
+
+    def hang(self) -> None:
+        """SIGSTOP the server: connections stay open, nothing is answered (a hung Redis)."""
+        assert self.proc is not None
+        os.kill(self.proc.pid, signal.SIGSTOP)
+
+    def wake(self) -> None:
+        """SIGCONT a hung server."""
+        assert self.proc is not None
+        os.kill(self.proc.pid, signal.SIGCONT)
 
     def kill(self) -> None:
         """SIGKILL the server (a crash: only what the AOF holds survives)."""
@@ -81,6 +93,7 @@ def own_redis(tmp_path: Path) -> Iterator[RedisProcess]:
     server.start()
     yield server
     if server.proc is not None:
+        server.wake()  # a test that failed while the server hung must still stop it
         server.proc.terminate()
         server.proc.wait(timeout=10)
 

@@ -15,6 +15,7 @@ from pathlib import Path
 from tests.conftest import REPO_ROOT
 from tests.servers.fake_gitlab import FakeGitLab
 from tests.servers.fake_slack import FakeSlack
+from tests.support.web import SIGNING_SECRET, WEBHOOK_SECRET
 from tests.support.worker import POLICY, TOKEN
 
 PDM_BOT = str(Path(sys.executable).with_name("pdm-bot"))
@@ -50,6 +51,8 @@ def pdm_processes(
         "PDM_SLACK_API_URL": slack.api_url,
         "PDM_SLACK_BOT_TOKEN": "xoxb-test",
         "PDM_SLACK_CHANNEL": "C0RELEASE",
+        "PDM_SLACK_SIGNING_SECRET": SIGNING_SECRET,
+        "PDM_GITLAB_WEBHOOK_SECRET": WEBHOOK_SECRET,
         "PDM_POLICY_FILE": str(policy_file),
         "PDM_STARTING_SOON_SECONDS": "0",
         "PDM_RUN_LOCK_TTL_SECONDS": "2",

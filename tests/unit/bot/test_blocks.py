@@ -2,13 +2,23 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from bot import blocks
 from bot.blocks import ACTION_APPROVE, ACTION_REJECT, ACTION_SNOOZE
-from bot.views import CommandHelp, GuardLine, HistoryLine, PendingGroup, PlanView, ScheduledRun, StatusView
+from bot.views import (
+    CommandHelp,
+    DeployInProgress,
+    GuardLine,
+    HistoryLine,
+    PendingGroup,
+    PlanView,
+    ScheduledRun,
+    StatusView,
+)
 from scheduler.classify.model import Classification, Confidence, Database, Evidence, SizeClass
 from scheduler.natures import Nature
 from scheduler.notes import DiffNote, ProposalNote, RunEvent, RunNote, TextNote
@@ -215,6 +225,16 @@ def test_status_states_the_total_first_then_the_split_most_restrictive_first() -
     lines = render(blocks.status_blocks(STATUS)).splitlines()
     assert lines[0] == "*gprd*: *4* pending post-deploy migrations"
     assert lines[1].strip().startswith(":broom: DDL cleanup · db `main`: 2")
+
+
+def test_status_shows_whose_deploy_holds_the_environment_how_old_the_mark_is_and_when_it_lapses() -> None:
+    marker = DeployInProgress(42, "e0e0e0e0", timedelta(minutes=25), timedelta(hours=3, minutes=35))
+    text = render(blocks.status_blocks(replace(STATUS, deploy_in_progress=marker)))
+    assert (
+        ":construction: A deploy is in progress: deployment 42 (`e0e0e0e0`), running for 25m 00s; "
+        "the mark expires by itself in 3h 35m"
+    ) in text
+    assert "deploy is in progress" not in render(blocks.status_blocks(STATUS))
 
 
 MESSAGES = {
