@@ -84,31 +84,50 @@ def _modifiers(facts: Facts) -> list[Evidence]:
     return found
 
 
-def _is_cheap(signal: Signal, created: set[str]) -> bool:
-    return signal.cheap_on_new_table and signal.table in created and not signal.creates_table
+def _is_cheap(signal: Signal, empty: set[str]) -> bool:
+    """An index, constraint or column helper on a table created or truncated in this migration."""
+    return (
+        signal.cheap_on_new_table
+        and signal.table in empty
+        and not signal.creates_table
+        and not signal.empties_table
+    )
 
 
-def _evidence(signals: list[Signal], created: set[str], early_return: bool) -> list[Evidence]:
+def counted(signal: Signal, empty: set[str]) -> tuple[Nature, ...]:
+    """The natures a signal adds: on an empty table only the index/constraint work counts (cheap)."""
+    if _is_cheap(signal, empty):
+        return tuple(n for n in signal.natures if n is Nature.INDEX_AND_CONSTRAINT)
+    return signal.natures
+
+
+def _cheap_note(signal: Signal, empty: set[str]) -> str:
+    if counted(signal, empty):
+        return f"cheap: {signal.table} is empty (created or truncated in this migration)"
+    return f"part of building {signal.table}, created in this migration: not counted"
+
+
+def _evidence(signals: list[Signal], empty: set[str], early_return: bool) -> list[Evidence]:
     found: list[Evidence] = []
     for s in signals:
         notes = [s.why]
-        if _is_cheap(s, created):
-            notes.append(f"cheap: {s.table} is created in this migration (empty), not counted")
+        if _is_cheap(s, empty):
+            notes.append(_cheap_note(s, empty))
         if s.conditional or early_return:
             notes.append("conditional, counted conservatively")
         if s.in_lock_retries:
             notes.append("inside with_lock_retries")
         label = f"{s.signal}({s.table})" if s.table else s.signal
-        natures = s.natures if s.natures and not _is_cheap(s, created) else (None,)
+        natures: tuple[Nature | None, ...] = counted(s, empty) or (None,)
         found.extend(Evidence(line=s.line, signal=label, nature=n, note="; ".join(notes)) for n in natures)
     return found
 
 
 def _resolution(
-    natures: list[Nature], signals: list[Signal], created: set[str], facts: Facts, decl: Declaration | None
+    natures: list[Nature], signals: list[Signal], empty: set[str], facts: Facts, decl: Declaration | None
 ) -> str:
     parts: list[str] = []
-    counted = [s for s in signals if s.natures and not _is_cheap(s, created)]
+    weighty = [s for s in signals if counted(s, empty)]
     if not natures:
         parts.append(
             "up/change is empty or only neutral: no_op" if facts.has_entry else "no up/change: no_op"
@@ -120,15 +139,15 @@ def _resolution(
     else:
 
         def cite(n: Nature) -> str:
-            first = next(s for s in counted if n in s.natures)
+            first = next(s for s in weighty if n in counted(s, empty))
             return f"{n} ({first.signal}, line {first.line})"
 
         parts.append(f"{cite(natures[0])} outranks " + ", ".join(cite(n) for n in natures[1:]))
-    cheap = [s for s in signals if _is_cheap(s, created)]
+    cheap = [s for s in signals if _is_cheap(s, empty)]
     if cheap:
         names = ", ".join(dict.fromkeys(f"{s.signal} on {s.table}" for s in cheap))
-        parts.append(f"not counted (table created in this migration, empty): {names}")
-    if any(s.conditional for s in counted) or (facts.early_return and counted):
+        parts.append(f"cheap on tables created or truncated in this migration (empty): {names}")
+    if any(s.conditional for s in weighty) or (facts.early_return and weighty):
         parts.append("conditional signals counted conservatively")
     if decl is not None:
         declared = decl.nature
@@ -165,11 +184,12 @@ def decide(
     if facts.error is not None:
         return failed(path, facts.error, line=facts.error_line)
     created = {s.table for s in facts.signals if s.creates_table and s.table}
+    empty = created | {s.table for s in facts.signals if s.empties_table and s.table}
     signals = facts.signals
-    inferred = by_restrictiveness(n for s in signals if not _is_cheap(s, created) for n in s.natures)
+    inferred = by_restrictiveness(n for s in signals for n in counted(s, empty))
     primary = inferred[0] if inferred else Nature.NO_OP
     natures = list(inferred) or [Nature.NO_OP]
-    evidence = _evidence(signals, created, facts.early_return is not None)
+    evidence = _evidence(signals, empty, facts.early_return is not None)
     error = None
     if declaration is not None:
         declared = declaration.nature
@@ -200,7 +220,7 @@ def decide(
         declared=declaration is not None and declaration.nature is not None,
         confidence=_confidence(primary, signals, facts, declaration),
         evidence=sorted([*evidence, *extra, *_modifiers(facts)], key=lambda e: e.line),
-        resolution=_resolution(inferred, signals, created, facts, declaration),
+        resolution=_resolution(inferred, signals, empty, facts, declaration),
         disable_ddl_transaction=facts.disable_ddl_transaction is not None,
         lock_retries=facts.lock_retries is not None,
         milestone=facts.milestone,
