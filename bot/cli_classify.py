@@ -11,6 +11,7 @@ import yaml
 from bot.cli_support import ExitCode, emit_json, guarded
 from scheduler.classify import classify_source
 from scheduler.classify.model import Classification, SizeClass
+from scheduler.classify.tabledocs import DOCS_DIR, TableDocs, read_table_docs
 from scheduler.errors import InputError
 from scheduler.natures import Nature
 
@@ -47,9 +48,44 @@ def load_table_sizes(path: str) -> dict[str, SizeClass]:
     return sizes
 
 
+def checkout_docs(path: Path) -> Path | None:
+    """The `db/docs` directory of the checkout holding `path`: the nearest ancestor that has one."""
+    start = path.resolve()
+    for folder in (start, *start.parents) if start.is_dir() else start.parents:
+        docs = folder / DOCS_DIR
+        if docs.is_dir():
+            return docs
+    return None
+
+
+def load_table_docs(docs: Path | None) -> TableDocs:
+    """Sizes and schemas documented in `docs/*.yml` (nothing when there is no such directory)."""
+    if docs is None:
+        return TableDocs()
+    return read_table_docs(
+        p.read_text(encoding="utf-8", errors="replace") for p in sorted(docs.glob("*.yml"))
+    )
+
+
 def classify_paths(paths: Iterable[str], table_sizes: Mapping[str, SizeClass]) -> list[Classification]:
-    """Classify every migration file under `paths` (the CLI's and the benchmark's code path)."""
-    return [classify_source(f.read_bytes(), str(f), table_sizes=table_sizes) for f in migration_files(paths)]
+    """Classify every migration file under `paths` (the CLI's and the benchmark's code path).
+
+    Inside a GitLab checkout, `db/docs/*.yml` give each table's size class and gitlab_schema; the sizes in
+    `table_sizes` take precedence over the documented ones.
+    """
+    results: list[Classification] = []
+    by_docs: dict[Path | None, tuple[dict[str, SizeClass], dict[str, str]]] = {}
+    for raw in paths:
+        docs_dir = checkout_docs(Path(raw))
+        if docs_dir not in by_docs:
+            docs = load_table_docs(docs_dir)
+            by_docs[docs_dir] = (docs.sizes_overridden_by(table_sizes), docs.schemas)
+        sizes, schemas = by_docs[docs_dir]
+        results += [
+            classify_source(f.read_bytes(), str(f), table_sizes=sizes, table_schemas=schemas)
+            for f in migration_files([raw])
+        ]
+    return results
 
 
 def _summary(result: Classification) -> str:

@@ -61,8 +61,37 @@ def failed(path: str, reason: str, *, line: int = 1) -> Classification:
     )
 
 
-def _database(facts: Facts) -> tuple[Database, bool, Evidence | None]:
+def _database_of_schema(schema: str) -> Database | None:
+    """`gitlab_ci` → ci, `gitlab_sec` → sec, `gitlab_main*` → main; other schemas (shared, …) say nothing."""
+    if schema in _SCHEMAS:
+        return _SCHEMAS[schema]
+    return Database.MAIN if schema.startswith("gitlab_main") else None
+
+
+def _documented_database(
+    tables: list[str], table_schemas: Mapping[str, str]
+) -> tuple[Database, bool, Evidence | None]:
+    """An undeclared migration's database from the `gitlab_schema` GitLab documents for its tables."""
+    found = {t: _database_of_schema(table_schemas[t]) for t in tables if t in table_schemas}
+    databases = {d for d in found.values() if d is not None}
+    if len(databases) != 1:
+        if len(databases) > 1:
+            listed = ", ".join(f"{t}: {table_schemas[t]}" for t in found)
+            note = f"no restrict_gitlab_migration; db/docs put the tables in several databases ({listed})"
+            return Database.MAIN, True, Evidence(line=1, signal="db/docs gitlab_schema", note=note)
+        return Database.MAIN, True, None
+    (database,) = databases
+    listed = ", ".join(f"{t}: {table_schemas[t]}" for t, d in found.items() if d is not None)
+    note = f"no restrict_gitlab_migration; inferred from db/docs gitlab_schema ({listed})"
+    return database, False, Evidence(line=1, signal="db/docs gitlab_schema", note=note)
+
+
+def _database(
+    facts: Facts, tables: list[str], table_schemas: Mapping[str, str] | None
+) -> tuple[Database, bool, Evidence | None]:
     if facts.schema is None or facts.schema_line is None:
+        if table_schemas:
+            return _documented_database(tables, table_schemas)
         return Database.MAIN, True, None
     database = _SCHEMAS.get(facts.schema, Database.MAIN)
     assumed = database is Database.MAIN and not facts.schema.startswith("gitlab_main")
@@ -179,6 +208,7 @@ def decide(
     facts: Facts,
     declaration: Declaration | None,
     table_sizes: Mapping[str, SizeClass] | None,
+    table_schemas: Mapping[str, str] | None = None,
 ) -> Classification:
     """Turn walker facts (and an optional declaration) into the classification of `path`."""
     if facts.error is not None:
@@ -203,9 +233,9 @@ def decide(
         evidence.append(
             Evidence(line=declaration.line, signal=f"# pdm: nature={declaration.value}", nature=primary)
         )
-    database, assumed, schema_evidence = _database(facts)
-    extra = [schema_evidence] if schema_evidence is not None else []
     tables = list(dict.fromkeys(s.table for s in signals if s.table))
+    database, assumed, schema_evidence = _database(facts, tables, table_schemas)
+    extra = [schema_evidence] if schema_evidence is not None else []
     sizes = table_sizes or {}
     return Classification(
         path=path,
