@@ -6,7 +6,6 @@ from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 
 import click
-import yaml
 
 from bot.cli_support import ExitCode, emit_json, guarded
 from scheduler.classify import classify_source
@@ -32,6 +31,8 @@ def migration_files(paths: Iterable[str]) -> Iterator[Path]:
 
 def load_table_sizes(path: str) -> dict[str, SizeClass]:
     """Read a YAML mapping `table: small|medium|large|over_limit`."""
+    import yaml  # only this option needs YAML: keep `classify` quick to start
+
     try:
         data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:

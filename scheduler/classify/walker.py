@@ -18,19 +18,11 @@ from scheduler.natures import Nature
 
 _LANGUAGE = Language(tree_sitter_ruby.language())
 _PARSER = Parser(_LANGUAGE)
+# One capture per node kind: each pattern costs compile time at start-up (assignments are split in Python).
 _QUERY = Query(
     _LANGUAGE,
-    """
-    (class) @class
-    (method) @method
-    (call) @call
-    (heredoc_beginning) @hb
-    (heredoc_body) @body
-    (return) @return
-    (assignment left: (constant) @const_name right: (_) @const_value)
-    (assignment left: (identifier) @var_name right: (_) @var_value)
-    (assignment left: (call receiver: (self) method: (identifier) @table_attr) right: (_) @table_value)
-    """,
+    "(class) @class (method) @method (call) @call (heredoc_beginning) @hb (heredoc_body) @body"
+    " (return) @return (assignment) @assignment",
 )
 _ID_QUERY = Query(_LANGUAGE, "(identifier) @id")
 _CONDITIONALS = frozenset(
@@ -157,21 +149,27 @@ class _Walker:
 
     def __init__(self, root: Node) -> None:
         self.facts = Facts()
-        caps: dict[str, list[Node]] = {}
-        pairs: dict[str, list[tuple[Node, Node]]] = {}
-        for _, match in QueryCursor(_QUERY).matches(root):
-            if len(match) == 1:
-                ((name, nodes),) = match.items()
-                caps.setdefault(name, []).extend(nodes)
-            else:
-                (key, (left,)), (_, (right,)) = match.items()
-                pairs.setdefault(key, []).append((left, right))
-        self.caps = {name: sorted(nodes, key=lambda n: n.start_byte) for name, nodes in caps.items()}
+        self.caps = {
+            name: sorted(nodes, key=lambda n: n.start_byte)
+            for name, nodes in QueryCursor(_QUERY).captures(root).items()
+        }
         bodies = self.caps.get("body", [])
         self.heredocs = {b.start_byte: body for b, body in zip(self.caps.get("hb", []), bodies, strict=False)}
-        self.consts = {_text(k): v for k, v in pairs.get("const_name", [])}
-        self.vars = {_text(k): v for k, v in pairs.get("var_name", [])}
-        self.table_attrs = pairs.get("table_attr", [])
+        self.consts: dict[str, Node] = {}
+        self.vars: dict[str, Node] = {}
+        self.table_attrs: list[tuple[Node, Node]] = []
+        for assignment in self.caps.get("assignment", []):
+            left, right = assignment.child_by_field_name("left"), assignment.child_by_field_name("right")
+            if left is None or right is None:
+                continue
+            if left.type == "constant":
+                self.consts[_text(left)] = right
+            elif left.type == "identifier":
+                self.vars[_text(left)] = right
+            elif left.type == "call" and (receiver := left.child_by_field_name("receiver")) is not None:
+                attr = left.child_by_field_name("method")
+                if receiver.type == "self" and attr is not None and attr.type == "identifier":
+                    self.table_attrs.append((attr, right))
         self.model_tables: dict[str, str] = {}
         self.created: set[str] = set()
 
@@ -217,9 +215,7 @@ class _Walker:
 
     def _collect_models(self, klass: Node) -> None:
         """Nested model classes with `self.table_name = 'x'` map their name to their table."""
-        for attr, value in zip(
-            self.caps.get("table_attr", []), self.caps.get("table_value", []), strict=False
-        ):
+        for attr, value in self.table_attrs:
             if _text(attr) != "table_name" or not klass.start_byte <= attr.start_byte < klass.end_byte:
                 continue
             owner = attr.parent

@@ -10,6 +10,7 @@ import yaml
 
 from scheduler.classify import classify_source
 from scheduler.classify.catalog import BATCH_LOOPS, CATALOG, LOOKUPS, QUALIFIED
+from scheduler.classify.model import Classification
 from scheduler.natures import Nature
 
 CORPUS = Path(__file__).resolve().parents[2] / "corpus"
@@ -58,3 +59,9 @@ def test_corpus_covers_main_ci_and_sec_databases() -> None:
         classify_source((CORPUS / name).read_bytes(), name).database.value for name in sorted(EXPECTED)
     }
     assert databases == {"main", "ci", "sec"}
+
+
+def test_classifications_built_without_validation_survive_a_validating_round_trip() -> None:
+    for name in sorted(EXPECTED):
+        result = classify_source((CORPUS / name).read_bytes(), name)
+        assert Classification.model_validate_json(result.model_dump_json()) == result, name
