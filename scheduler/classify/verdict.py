@@ -36,11 +36,6 @@ def find_declaration(text: str) -> Declaration | None:
     return Declaration(line=text.count("\n", 0, match.start()) + 1, value=match.group(1))
 
 
-def _evidence_row(line: int, signal: str, nature: Nature | None = None, note: str | None = None) -> Evidence:
-    """An Evidence built without validation (its values have the right types by construction)."""
-    return Evidence.model_construct(line=line, signal=signal, nature=nature, note=note)
-
-
 def split_file_name(path: str) -> tuple[str | None, str | None]:
     """`(version, name)` from `…/20260105101500_add_index.rb`; version None without leading digits."""
     base = path.replace("\\", "/").rsplit("/", 1)[-1]
@@ -60,7 +55,7 @@ def failed(path: str, reason: str, *, line: int = 1) -> Classification:
         primary_nature=Nature.UNKNOWN,
         natures=[Nature.UNKNOWN],
         confidence=Confidence.LOW,
-        evidence=[_evidence_row(line=line, signal="error", nature=Nature.UNKNOWN, note=reason)],
+        evidence=[Evidence(line=line, signal="error", nature=Nature.UNKNOWN, note=reason)],
         resolution=f"unknown: {reason}",
         error=reason,
     )
@@ -83,12 +78,12 @@ def _documented_database(
         if len(databases) > 1:
             listed = ", ".join(f"{t}: {table_schemas[t]}" for t in found)
             note = f"no restrict_gitlab_migration; db/docs put the tables in several databases ({listed})"
-            return Database.MAIN, True, _evidence_row(line=1, signal="db/docs gitlab_schema", note=note)
+            return Database.MAIN, True, Evidence(line=1, signal="db/docs gitlab_schema", note=note)
         return Database.MAIN, True, None
     (database,) = databases
     listed = ", ".join(f"{t}: {table_schemas[t]}" for t, d in found.items() if d is not None)
     note = f"no restrict_gitlab_migration; inferred from db/docs gitlab_schema ({listed})"
-    return database, False, _evidence_row(line=1, signal="db/docs gitlab_schema", note=note)
+    return database, False, Evidence(line=1, signal="db/docs gitlab_schema", note=note)
 
 
 def _database(
@@ -104,21 +99,21 @@ def _database(
     return (
         database,
         assumed,
-        _evidence_row(line=facts.schema_line, signal="restrict_gitlab_migration", note=note),
+        Evidence(line=facts.schema_line, signal="restrict_gitlab_migration", note=note),
     )
 
 
 def _modifiers(facts: Facts) -> list[Evidence]:
     found: list[Evidence] = []
     if facts.disable_ddl_transaction is not None:
-        found.append(_evidence_row(line=facts.disable_ddl_transaction, signal="disable_ddl_transaction!"))
+        found.append(Evidence(line=facts.disable_ddl_transaction, signal="disable_ddl_transaction!"))
     if facts.lock_retries is not None:
-        found.append(_evidence_row(line=facts.lock_retries, signal="lock retries"))
+        found.append(Evidence(line=facts.lock_retries, signal="lock retries"))
     if facts.milestone_line is not None:
-        found.append(_evidence_row(line=facts.milestone_line, signal="milestone", note=facts.milestone))
+        found.append(Evidence(line=facts.milestone_line, signal="milestone", note=facts.milestone))
     if facts.early_return is not None:
         note = "conditional early return: later signals may not run (counted anyway)"
-        found.append(_evidence_row(line=facts.early_return, signal="return", note=note))
+        found.append(Evidence(line=facts.early_return, signal="return", note=note))
     return found
 
 
@@ -157,9 +152,7 @@ def _evidence(signals: list[Signal], empty: set[str], early_return: bool) -> lis
             notes.append("inside with_lock_retries")
         label = f"{s.signal}({s.table})" if s.table else s.signal
         natures: tuple[Nature | None, ...] = counted(s, empty) or (None,)
-        found.extend(
-            _evidence_row(line=s.line, signal=label, nature=n, note="; ".join(notes)) for n in natures
-        )
+        found.extend(Evidence(line=s.line, signal=label, nature=n, note="; ".join(notes)) for n in natures)
     return found
 
 
@@ -242,7 +235,7 @@ def decide(
             error += ", ".join(n.value for n in Nature)
         natures = by_restrictiveness([*inferred, primary])
         evidence.append(
-            _evidence_row(line=declaration.line, signal=f"# pdm: nature={declaration.value}", nature=primary)
+            Evidence(line=declaration.line, signal=f"# pdm: nature={declaration.value}", nature=primary)
         )
     tables = list(dict.fromkeys(s.table for s in signals if s.table))
     database, assumed, schema_evidence = _database(facts, tables, table_schemas)

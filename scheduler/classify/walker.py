@@ -634,19 +634,17 @@ class _Walker:
 
 
 def _deeper_than(root: Node, limit: int) -> bool:
-    """True when the syntax tree nests more than `limit` levels (one cursor pass, stops early)."""
-    cursor = root.walk()
-    depth = 0
-    while True:
-        if cursor.goto_first_child():
-            depth += 1
-            if depth > limit:
-                return True
-            continue
-        while not cursor.goto_next_sibling():
-            if not cursor.goto_parent():
-                return False
-            depth -= 1
+    """True when the syntax tree nests more than `limit` levels. A subtree of n nodes is at most n - 1 levels
+    deep, so only subtrees large enough to go past the limit are entered: a normal migration costs a few
+    dozen steps, a pathological one stops at the first path longer than `limit`."""
+    stack = [(root, 0)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > limit:
+            return True
+        if depth + node.descendant_count - 1 > limit:
+            stack.extend((child, depth + 1) for child in node.children)
+    return False
 
 
 def walk(source: bytes) -> Facts:
