@@ -39,5 +39,5 @@ def classify_source(
         text = source.decode("utf-8")
     except UnicodeDecodeError as exc:
         return failed(path, f"not UTF-8 text (invalid byte at offset {exc.start})")
-    declaration = find_declaration(text)
+    declaration = find_declaration(text) if b"pdm:" in source else None
     return decide(path, walk(source), declaration, table_sizes, table_schemas)

@@ -149,8 +149,9 @@ class _Walker:
 
     def __init__(self, root: Node) -> None:
         self.facts = Facts()
+        # in source order, the outer of two nodes that start together first (`A.all.select`: select, all)
         self.caps = {
-            name: sorted(nodes, key=lambda n: n.start_byte)
+            name: sorted(nodes, key=lambda n: (n.start_byte, -n.end_byte))
             for name, nodes in QueryCursor(_QUERY).captures(root).items()
         }
         bodies = self.caps.get("body", [])
