@@ -2,35 +2,23 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 
 import click
-import yaml
 
-from bot.cli_support import ExitCode, emit_json, guarded
-from scheduler.classify import classify_source
-from scheduler.classify.model import Classification, SizeClass
+from bot.classify_files import classify_outcomes
+from bot.cli_support import ExitCode, guarded
+from scheduler.classify.model import SizeClass
 from scheduler.errors import InputError
 from scheduler.natures import Nature
 
 _COLUMNS = ("VERSION", "NAME", "PRIMARY", "DATABASE", "TABLES", "DECLARED", "CONFIDENCE", "EVIDENCE")
 
 
-def migration_files(paths: Iterable[str]) -> Iterator[Path]:
-    """Each path as given when it is a file; every `*.rb` below it, sorted, when it is a directory."""
-    for raw in paths:
-        path = Path(raw)
-        if path.is_dir():
-            yield from sorted(p for p in path.rglob("*.rb") if p.is_file())
-        elif path.is_file():
-            yield path
-        else:
-            raise InputError(f"{raw}: no such file or directory")
-
-
 def load_table_sizes(path: str) -> dict[str, SizeClass]:
     """Read a YAML mapping `table: small|medium|large|over_limit`."""
+    import yaml  # only this option needs YAML: keep `classify` quick to start
+
     try:
         data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
@@ -47,44 +35,17 @@ def load_table_sizes(path: str) -> dict[str, SizeClass]:
     return sizes
 
 
-def classify_paths(paths: Iterable[str], table_sizes: Mapping[str, SizeClass]) -> list[Classification]:
-    """Classify every migration file under `paths` (the CLI's and the benchmark's code path)."""
-    return [classify_source(f.read_bytes(), str(f), table_sizes=table_sizes) for f in migration_files(paths)]
-
-
-def _summary(result: Classification) -> str:
-    if result.error is not None:
-        return f"error: {result.error}"
-    weighty = [e for e in result.evidence if e.nature is not None]
-    cited = list(dict.fromkeys(f"{e.signal.split('(')[0]}@{e.line}" for e in weighty))
-    more = f" +{len(cited) - 3} more" if len(cited) > 3 else ""
-    text = ", ".join(cited[:3]) + more
-    return text or (result.resolution or "")
-
-
-def _row(result: Classification) -> tuple[str, ...]:
-    tables = ", ".join(
-        f"{t}({result.table_sizes[t]})" if t in result.table_sizes else t for t in result.tables
-    )
-    database = f"{result.database}{' (assumed)' if result.database_assumed else ''}"
-    return (
-        result.version or "-",
-        result.name or "-",
-        result.primary_nature.value,
-        database,
-        tables or "-",
-        "yes" if result.declared else "no",
-        result.confidence.value,
-        _summary(result),
-    )
-
-
-def render_table(results: list[Classification]) -> str:
+def render_table(rows: list[tuple[str, ...]]) -> str:
     """Aligned columns, one row per file; the last column is not padded."""
-    rows = [_COLUMNS, *(_row(r) for r in results)]
+    rows = [_COLUMNS, *rows]
     widths = [max(len(row[i]) for row in rows) for i in range(len(_COLUMNS) - 1)]
     lines = ["  ".join([*(c.ljust(w) for c, w in zip(row, widths, strict=False)), row[-1]]) for row in rows]
     return "\n".join(line.rstrip() for line in lines)
+
+
+def render_json(objects: list[str]) -> str:
+    """A JSON list of the compact JSON objects, one per line."""
+    return "[\n" + ",\n".join(objects) + "\n]" if objects else "[]"
 
 
 @click.command()
@@ -109,14 +70,14 @@ def classify(
         pdm-bot classify db/post_migrate --fail-on unknown --fail-on ddl_cleanup
     """
     sizes = load_table_sizes(table_sizes) if table_sizes else {}
-    results = classify_paths(paths, sizes)
+    results = classify_outcomes(paths, sizes, as_json=as_json)
     if as_json:
-        emit_json([r.model_dump(mode="json") for r in results])
+        click.echo(render_json([r.json for r in results if r.json is not None]))
     elif results:
-        click.echo(render_table(results))
+        click.echo(render_table([r.row for r in results if r.row is not None]))
     else:
         click.echo("no *.rb migration files found", err=True)
-    flagged = [r for r in results if r.primary_nature.value in fail_on]
+    flagged = [r for r in results if r.primary.value in fail_on]
     if flagged:
         click.echo(
             f"{len(flagged)} file(s) with a primary nature in --fail-on: {', '.join(fail_on)}", err=True

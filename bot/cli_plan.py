@@ -14,6 +14,7 @@ from bot import local_repo
 from bot.cli_support import emit_json, guarded
 from bot.settings import Settings
 from scheduler.classify import classify_source
+from scheduler.classify.tabledocs import DOCS_DIR, read_table_docs
 from scheduler.errors import InputError
 from scheduler.plan import decide, project
 from scheduler.policy.decision import Decision, DeployedPackage, EnvState, PendingMigration, ProjectedRun
@@ -36,12 +37,18 @@ def parse_at(value: str | None) -> datetime:
 
 def read_pending(repo: Path, from_rev: str, to_rev: str, policy: Policy, at: datetime) -> EnvState:
     """Pending migrations of the range, all brought by the package at `to_rev`, deployed at
-    min(commit time of `to_rev`, `at`)."""
+    min(commit time of `to_rev`, `at`); table sizes and schemas from `db/docs` at `to_rev`, the policy's
+    `table_sizes` taking precedence."""
     base, head = local_repo.resolve(repo, from_rev), local_repo.resolve(repo, to_rev)
     deployed_at = min(local_repo.commit_time(repo, head), at)
+    paths = local_repo.added_post_migrations(repo, base, head)
+    docs_files = local_repo.files_under(repo, head, DOCS_DIR) if paths else {}
+    docs = read_table_docs(t.decode("utf-8", "replace") for p, t in docs_files.items() if p.endswith(".yml"))
+    sizes = docs.sizes_overridden_by(policy.table_sizes)
     pending = []
-    for path in local_repo.added_post_migrations(repo, base, head):
-        result = classify_source(local_repo.file_at(repo, head, path), path, table_sizes=policy.table_sizes)
+    for path in paths:
+        source = local_repo.file_at(repo, head, path)
+        result = classify_source(source, path, table_sizes=sizes, table_schemas=docs.schemas)
         version = result.version or Path(path).name.split("_", 1)[0]
         pending.append(PendingMigration(version, result, head, deployed_at))
     return EnvState(environment="", pending=tuple(pending), packages=(DeployedPackage(head, deployed_at),))

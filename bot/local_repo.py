@@ -46,6 +46,37 @@ def file_at(repo: Path, sha: str, path: str) -> bytes:
     return _git(repo, "show", f"{sha}:{path}")
 
 
+def files_under(repo: Path, sha: str, folder: str) -> dict[str, bytes]:
+    """The content of each file directly in `folder` at `sha` (two git processes whatever the count);
+    empty when the folder does not exist there."""
+    try:
+        listed = _git(repo, "ls-tree", "--name-only", f"{sha}:{folder}")
+    except RepositoryError:
+        return {}
+    names = [n for n in listed.decode("utf-8", "replace").splitlines() if n]
+    if not names:
+        return {}
+    request = "".join(f"{sha}:{folder}/{name}\n" for name in names).encode()
+    try:
+        out = subprocess.run(
+            ["git", "-C", str(repo), "cat-file", "--batch"], input=request, capture_output=True, timeout=60
+        ).stdout
+    except FileNotFoundError:
+        raise RepositoryError("git is not installed") from None
+    files: dict[str, bytes] = {}
+    pos = 0
+    for name in names:
+        header_end = out.index(b"\n", pos)
+        header = out[pos:header_end].split()
+        pos = header_end + 1
+        if header[-1] == b"missing":
+            continue
+        size = int(header[2])
+        files[f"{folder}/{name}"] = out[pos : pos + size]
+        pos += size + 1
+    return files
+
+
 def commit_time(repo: Path, sha: str) -> datetime:
     """The committer time of `sha` (aware)."""
     return datetime.fromisoformat(_git(repo, "show", "-s", "--format=%cI", sha).decode().strip())

@@ -18,9 +18,17 @@ __all__ = ["MAX_BYTES", "Classification", "SizeClass", "classify_source"]
 
 
 def classify_source(
-    source: bytes, path: str, *, table_sizes: Mapping[str, SizeClass] | None = None
+    source: bytes,
+    path: str,
+    *,
+    table_sizes: Mapping[str, SizeClass] | None = None,
+    table_schemas: Mapping[str, str] | None = None,
 ) -> Classification:
-    """Classify the migration `source` read from `path` (the file name gives version and name)."""
+    """Classify the migration `source` read from `path` (the file name gives version and name).
+
+    `table_sizes` gives the size class of tables; `table_schemas` their `gitlab_schema` (from GitLab's
+    `db/docs`), which names the database of a migration that does not declare `restrict_gitlab_migration`.
+    """
     if not source.strip():
         return failed(path, "empty file")
     if len(source) > MAX_BYTES:
@@ -31,5 +39,5 @@ def classify_source(
         text = source.decode("utf-8")
     except UnicodeDecodeError as exc:
         return failed(path, f"not UTF-8 text (invalid byte at offset {exc.start})")
-    declaration = find_declaration(text)
-    return decide(path, walk(source), declaration, table_sizes)
+    declaration = find_declaration(text) if b"pdm:" in source else None
+    return decide(path, walk(source), declaration, table_sizes, table_schemas)

@@ -18,17 +18,23 @@ _TABLE = re.compile(
     r"\"?([A-Za-z_][\w.]*)",
     re.I,
 )
+_TABLE_LIST = re.compile(
+    r"^\s*(?:LOCK(?:\s+TABLE)?|TRUNCATE(?:\s+TABLE)?)(?:\s+ONLY)?\s+(.*?)(?:\s+IN\s+|\s+RESTART|\s+CONTINUE"
+    r"|\s+CASCADE|\s+RESTRICT|\s+NOWAIT|\s*$)",
+    re.I | re.S,
+)
 _CREATE_QUALIFIERS = frozenset({"OR", "REPLACE", "UNIQUE", "CONSTRAINT", "TEMP", "TEMPORARY", "UNLOGGED"})
 _DML_INSIDE = re.compile(r"\b(UPDATE|DELETE|INSERT|MERGE)\b", re.I)
 
 
 @dataclass(frozen=True, slots=True)
 class SqlStatement:
-    """One statement: its kind (e.g. `CREATE INDEX`), nature (None: harmless) and tables named."""
+    """One statement: its kind (e.g. `CREATE INDEX`), nature (None: harmless), tables named, and why."""
 
     kind: str
     nature: Nature | None
     tables: tuple[str, ...]
+    why: str = "raw SQL"
 
 
 def _alter_table(words: list[str]) -> tuple[str, Nature]:
@@ -54,6 +60,12 @@ def _kind(words: list[str]) -> tuple[str, Nature | None]:
             return "CREATE INDEX", Nature.INDEX_AND_CONSTRAINT
         if obj in ("FUNCTION", "PROCEDURE"):
             return "CREATE FUNCTION", Nature.DDL_CLEANUP
+        if obj == "TABLE":
+            if "PARTITION OF" in " ".join(words):
+                return "CREATE TABLE … PARTITION OF", Nature.DDL_CLEANUP
+            if "AS" in words and "SELECT" in words:
+                return "CREATE TABLE … AS SELECT", Nature.DATA_MIGRATION
+            return "CREATE TABLE", None
         return f"CREATE {obj}".strip(), Nature.DDL_CLEANUP
     if first == "DROP":
         if head.startswith("DROP INDEX CONCURRENTLY"):
@@ -70,6 +82,7 @@ def _kind(words: list[str]) -> tuple[str, Nature | None]:
         "MERGE": ("MERGE", Nature.DATA_MIGRATION),
         "COPY": ("COPY", Nature.DATA_MIGRATION),
         "TRUNCATE": ("TRUNCATE", Nature.DDL_CLEANUP),
+        "LOCK": ("LOCK TABLE", Nature.DDL_CLEANUP),
         "REINDEX": ("REINDEX", Nature.INDEX_AND_CONSTRAINT),
         "COMMENT": ("COMMENT ON", Nature.DDL_CLEANUP),
         "SET": ("SET", None),
@@ -78,6 +91,18 @@ def _kind(words: list[str]) -> tuple[str, Nature | None]:
     if first in simple:
         return simple[first]
     return first, Nature.UNKNOWN
+
+
+_WHY = {
+    "LOCK TABLE": "explicit table lock (held until the transaction ends)",
+    "CREATE TABLE": "creates a new, empty table",
+    "CREATE TABLE … PARTITION OF": "creates a partition: locks the partitioned table",
+    "CREATE TABLE … AS SELECT": "creates a table filled with copied rows",
+}
+
+
+def _why(nature: Nature | None) -> str:
+    return "SQL statement not recognised" if nature is Nature.UNKNOWN else "raw SQL"
 
 
 def classify_sql(text: str) -> list[SqlStatement]:
@@ -101,8 +126,13 @@ def classify_sql(text: str) -> list[SqlStatement]:
             )
         else:
             kind, nature = _kind(words)
-        tables = tuple(dict.fromkeys(m.group(1).lower() for m in _TABLE.finditer(chunk)))
-        statements.append(SqlStatement(kind, nature, tables))
+        if kind in ("LOCK TABLE", "TRUNCATE"):
+            listed = _TABLE_LIST.match(chunk)
+            names = listed.group(1).split(",") if listed else []
+            tables = tuple(dict.fromkeys(n.strip().strip('"').lower() for n in names if n.strip()))
+        else:
+            tables = tuple(dict.fromkeys(m.group(1).lower() for m in _TABLE.finditer(chunk)))
+        statements.append(SqlStatement(kind, nature, tables, _WHY.get(kind, _why(nature))))
     return statements
 
 

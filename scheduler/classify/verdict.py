@@ -48,7 +48,7 @@ def split_file_name(path: str) -> tuple[str | None, str | None]:
 def failed(path: str, reason: str, *, line: int = 1) -> Classification:
     """An `unknown` classification carrying the reason it could not be classified."""
     version, name = split_file_name(path)
-    return Classification(
+    return Classification.model_construct(
         path=path,
         version=version,
         name=name,
@@ -61,13 +61,46 @@ def failed(path: str, reason: str, *, line: int = 1) -> Classification:
     )
 
 
-def _database(facts: Facts) -> tuple[Database, bool, Evidence | None]:
+def _database_of_schema(schema: str) -> Database | None:
+    """`gitlab_ci` → ci, `gitlab_sec` → sec, `gitlab_main*` → main; other schemas (shared, …) say nothing."""
+    if schema in _SCHEMAS:
+        return _SCHEMAS[schema]
+    return Database.MAIN if schema.startswith("gitlab_main") else None
+
+
+def _documented_database(
+    tables: list[str], table_schemas: Mapping[str, str]
+) -> tuple[Database, bool, Evidence | None]:
+    """An undeclared migration's database from the `gitlab_schema` GitLab documents for its tables."""
+    found = {t: _database_of_schema(table_schemas[t]) for t in tables if t in table_schemas}
+    databases = {d for d in found.values() if d is not None}
+    if len(databases) != 1:
+        if len(databases) > 1:
+            listed = ", ".join(f"{t}: {table_schemas[t]}" for t in found)
+            note = f"no restrict_gitlab_migration; db/docs put the tables in several databases ({listed})"
+            return Database.MAIN, True, Evidence(line=1, signal="db/docs gitlab_schema", note=note)
+        return Database.MAIN, True, None
+    (database,) = databases
+    listed = ", ".join(f"{t}: {table_schemas[t]}" for t, d in found.items() if d is not None)
+    note = f"no restrict_gitlab_migration; inferred from db/docs gitlab_schema ({listed})"
+    return database, False, Evidence(line=1, signal="db/docs gitlab_schema", note=note)
+
+
+def _database(
+    facts: Facts, tables: list[str], table_schemas: Mapping[str, str] | None
+) -> tuple[Database, bool, Evidence | None]:
     if facts.schema is None or facts.schema_line is None:
+        if table_schemas:
+            return _documented_database(tables, table_schemas)
         return Database.MAIN, True, None
     database = _SCHEMAS.get(facts.schema, Database.MAIN)
     assumed = database is Database.MAIN and not facts.schema.startswith("gitlab_main")
     note = f"gitlab_schema {facts.schema}" + (" (not main/ci/sec: main assumed)" if assumed else "")
-    return database, assumed, Evidence(line=facts.schema_line, signal="restrict_gitlab_migration", note=note)
+    return (
+        database,
+        assumed,
+        Evidence(line=facts.schema_line, signal="restrict_gitlab_migration", note=note),
+    )
 
 
 def _modifiers(facts: Facts) -> list[Evidence]:
@@ -84,31 +117,50 @@ def _modifiers(facts: Facts) -> list[Evidence]:
     return found
 
 
-def _is_cheap(signal: Signal, created: set[str]) -> bool:
-    return signal.cheap_on_new_table and signal.table in created and not signal.creates_table
+def _is_cheap(signal: Signal, empty: set[str]) -> bool:
+    """An index, constraint or column helper on a table created or truncated in this migration."""
+    return (
+        signal.cheap_on_new_table
+        and signal.table in empty
+        and not signal.creates_table
+        and not signal.empties_table
+    )
 
 
-def _evidence(signals: list[Signal], created: set[str], early_return: bool) -> list[Evidence]:
+def counted(signal: Signal, empty: set[str]) -> tuple[Nature, ...]:
+    """The natures a signal adds: on an empty table only the index/constraint work counts (cheap)."""
+    if _is_cheap(signal, empty):
+        return tuple(n for n in signal.natures if n is Nature.INDEX_AND_CONSTRAINT)
+    return signal.natures
+
+
+def _cheap_note(signal: Signal, empty: set[str]) -> str:
+    if counted(signal, empty):
+        return f"cheap: {signal.table} is empty (created or truncated in this migration)"
+    return f"part of building {signal.table}, created in this migration: not counted"
+
+
+def _evidence(signals: list[Signal], empty: set[str], early_return: bool) -> list[Evidence]:
     found: list[Evidence] = []
     for s in signals:
         notes = [s.why]
-        if _is_cheap(s, created):
-            notes.append(f"cheap: {s.table} is created in this migration (empty), not counted")
+        if _is_cheap(s, empty):
+            notes.append(_cheap_note(s, empty))
         if s.conditional or early_return:
             notes.append("conditional, counted conservatively")
         if s.in_lock_retries:
             notes.append("inside with_lock_retries")
         label = f"{s.signal}({s.table})" if s.table else s.signal
-        natures = s.natures if s.natures and not _is_cheap(s, created) else (None,)
+        natures: tuple[Nature | None, ...] = counted(s, empty) or (None,)
         found.extend(Evidence(line=s.line, signal=label, nature=n, note="; ".join(notes)) for n in natures)
     return found
 
 
 def _resolution(
-    natures: list[Nature], signals: list[Signal], created: set[str], facts: Facts, decl: Declaration | None
+    natures: list[Nature], signals: list[Signal], empty: set[str], facts: Facts, decl: Declaration | None
 ) -> str:
     parts: list[str] = []
-    counted = [s for s in signals if s.natures and not _is_cheap(s, created)]
+    weighty = [s for s in signals if counted(s, empty)]
     if not natures:
         parts.append(
             "up/change is empty or only neutral: no_op" if facts.has_entry else "no up/change: no_op"
@@ -120,15 +172,15 @@ def _resolution(
     else:
 
         def cite(n: Nature) -> str:
-            first = next(s for s in counted if n in s.natures)
+            first = next(s for s in weighty if n in counted(s, empty))
             return f"{n} ({first.signal}, line {first.line})"
 
         parts.append(f"{cite(natures[0])} outranks " + ", ".join(cite(n) for n in natures[1:]))
-    cheap = [s for s in signals if _is_cheap(s, created)]
+    cheap = [s for s in signals if _is_cheap(s, empty)]
     if cheap:
         names = ", ".join(dict.fromkeys(f"{s.signal} on {s.table}" for s in cheap))
-        parts.append(f"not counted (table created in this migration, empty): {names}")
-    if any(s.conditional for s in counted) or (facts.early_return and counted):
+        parts.append(f"cheap on tables created or truncated in this migration (empty): {names}")
+    if any(s.conditional for s in weighty) or (facts.early_return and weighty):
         parts.append("conditional signals counted conservatively")
     if decl is not None:
         declared = decl.nature
@@ -160,16 +212,18 @@ def decide(
     facts: Facts,
     declaration: Declaration | None,
     table_sizes: Mapping[str, SizeClass] | None,
+    table_schemas: Mapping[str, str] | None = None,
 ) -> Classification:
     """Turn walker facts (and an optional declaration) into the classification of `path`."""
     if facts.error is not None:
         return failed(path, facts.error, line=facts.error_line)
     created = {s.table for s in facts.signals if s.creates_table and s.table}
+    empty = created | {s.table for s in facts.signals if s.empties_table and s.table}
     signals = facts.signals
-    inferred = by_restrictiveness(n for s in signals if not _is_cheap(s, created) for n in s.natures)
+    inferred = by_restrictiveness(n for s in signals for n in counted(s, empty))
     primary = inferred[0] if inferred else Nature.NO_OP
     natures = list(inferred) or [Nature.NO_OP]
-    evidence = _evidence(signals, created, facts.early_return is not None)
+    evidence = _evidence(signals, empty, facts.early_return is not None)
     error = None
     if declaration is not None:
         declared = declaration.nature
@@ -183,11 +237,11 @@ def decide(
         evidence.append(
             Evidence(line=declaration.line, signal=f"# pdm: nature={declaration.value}", nature=primary)
         )
-    database, assumed, schema_evidence = _database(facts)
-    extra = [schema_evidence] if schema_evidence is not None else []
     tables = list(dict.fromkeys(s.table for s in signals if s.table))
+    database, assumed, schema_evidence = _database(facts, tables, table_schemas)
+    extra = [schema_evidence] if schema_evidence is not None else []
     sizes = table_sizes or {}
-    return Classification(
+    return Classification.model_construct(
         path=path,
         version=split_file_name(path)[0],
         name=split_file_name(path)[1],
@@ -200,7 +254,7 @@ def decide(
         declared=declaration is not None and declaration.nature is not None,
         confidence=_confidence(primary, signals, facts, declaration),
         evidence=sorted([*evidence, *extra, *_modifiers(facts)], key=lambda e: e.line),
-        resolution=_resolution(inferred, signals, created, facts, declaration),
+        resolution=_resolution(inferred, signals, empty, facts, declaration),
         disable_ddl_transaction=facts.disable_ddl_transaction is not None,
         lock_retries=facts.lock_retries is not None,
         milestone=facts.milestone,

@@ -18,25 +18,27 @@ from scheduler.natures import Nature
 
 _LANGUAGE = Language(tree_sitter_ruby.language())
 _PARSER = Parser(_LANGUAGE)
+# One capture per node kind: each pattern costs compile time at start-up (assignments are split in Python).
 _QUERY = Query(
     _LANGUAGE,
-    """
-    (class) @class
-    (method) @method
-    (call) @call
-    (heredoc_beginning) @hb
-    (heredoc_body) @body
-    (return) @return
-    (assignment left: (constant) @const_name right: (_) @const_value)
-    (assignment left: (identifier) @var_name right: (_) @var_value)
-    (assignment left: (call receiver: (self) method: (identifier) @table_attr) right: (_) @table_value)
-    """,
+    "(class) @class (method) @method (call) @call (heredoc_beginning) @hb (heredoc_body) @body"
+    " (return) @return (assignment) @assignment",
 )
 _ID_QUERY = Query(_LANGUAGE, "(identifier) @id")
 _CONDITIONALS = frozenset(
     {"if", "unless", "if_modifier", "unless_modifier", "case", "conditional", "while", "until", "rescue"}
 )
 _ENTRY_METHODS = ("up", "change")
+_BLOCKS = frozenset({"block", "do_block"})
+# Where a value only feeds another expression: an argument, a condition, an operand, an interpolation.
+_VALUE_PARENTS = frozenset({"argument_list", "pair", "interpolation", "element_reference", "array", "hash"})
+_PASS_THROUGH = frozenset({"parenthesized_statements", "binary", "unary", "conditional"})
+_CONDITION_OWNERS = frozenset({"if", "unless", "while", "until", "if_modifier", "unless_modifier", "elsif"})
+# Inline index and constraint definitions of a `create_table` block (`t.index`, `t.references`, …).
+_INLINE_INDEX_METHODS = frozenset(
+    {"index", "references", "belongs_to", "foreign_key", "check_constraint", "unique_constraint"}
+)
+_NOT_SET = frozenset({"false", "nil"})
 # Real migrations nest about 15 levels; ancestor look-ups make deeper trees cost O(depth^2) per call.
 MAX_DEPTH = 100
 _CHEAP_SQL_KINDS = frozenset({"CREATE INDEX", "VALIDATE CONSTRAINT", "ALTER TABLE … ADD CONSTRAINT"})
@@ -54,6 +56,7 @@ class Signal:
     conditional: bool = False
     cheap_on_new_table: bool = False
     creates_table: bool = False
+    empties_table: bool = False
     table_unresolved: bool = False
     in_lock_retries: bool = False
 
@@ -75,6 +78,16 @@ class Facts:
     milestone: str | None = None
     milestone_line: int | None = None
     early_return: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class _Where:
+    """The blocks and branches around a call, up to its method."""
+
+    conditional: bool = False
+    in_lock_retries: bool = False
+    in_batch_loop: bool = False
+    new_table_block: Node | None = None  # the `create_table` call whose block holds the node
 
 
 def _text(node: Node | None) -> str:
@@ -136,21 +149,28 @@ class _Walker:
 
     def __init__(self, root: Node) -> None:
         self.facts = Facts()
-        caps: dict[str, list[Node]] = {}
-        pairs: dict[str, list[tuple[Node, Node]]] = {}
-        for _, match in QueryCursor(_QUERY).matches(root):
-            if len(match) == 1:
-                ((name, nodes),) = match.items()
-                caps.setdefault(name, []).extend(nodes)
-            else:
-                (key, (left,)), (_, (right,)) = match.items()
-                pairs.setdefault(key, []).append((left, right))
-        self.caps = {name: sorted(nodes, key=lambda n: n.start_byte) for name, nodes in caps.items()}
+        # in source order, the outer of two nodes that start together first (`A.all.select`: select, all)
+        self.caps = {
+            name: sorted(nodes, key=lambda n: (n.start_byte, -n.end_byte))
+            for name, nodes in QueryCursor(_QUERY).captures(root).items()
+        }
         bodies = self.caps.get("body", [])
         self.heredocs = {b.start_byte: body for b, body in zip(self.caps.get("hb", []), bodies, strict=False)}
-        self.consts = {_text(k): v for k, v in pairs.get("const_name", [])}
-        self.vars = {_text(k): v for k, v in pairs.get("var_name", [])}
-        self.table_attrs = pairs.get("table_attr", [])
+        self.consts: dict[str, Node] = {}
+        self.vars: dict[str, Node] = {}
+        self.table_attrs: list[tuple[Node, Node]] = []
+        for assignment in self.caps.get("assignment", []):
+            left, right = assignment.child_by_field_name("left"), assignment.child_by_field_name("right")
+            if left is None or right is None:
+                continue
+            if left.type == "constant":
+                self.consts[_text(left)] = right
+            elif left.type == "identifier":
+                self.vars[_text(left)] = right
+            elif left.type == "call" and (receiver := left.child_by_field_name("receiver")) is not None:
+                attr = left.child_by_field_name("method")
+                if receiver.type == "self" and attr is not None and attr.type == "identifier":
+                    self.table_attrs.append((attr, right))
         self.model_tables: dict[str, str] = {}
         self.created: set[str] = set()
 
@@ -190,15 +210,13 @@ class _Walker:
                 if name in catalog.CATALOG:
                     self.facts.down_only.append(name)
         for ret in self.caps.get("return", []):
-            if any(start <= ret.start_byte < end for start, end in ranges) and self._conditional(ret):
+            if any(start <= ret.start_byte < end for start, end in ranges) and self._where(ret).conditional:
                 self.facts.early_return = _line(ret)
         return self.facts
 
     def _collect_models(self, klass: Node) -> None:
         """Nested model classes with `self.table_name = 'x'` map their name to their table."""
-        for attr, value in zip(
-            self.caps.get("table_attr", []), self.caps.get("table_value", []), strict=False
-        ):
+        for attr, value in self.table_attrs:
             if _text(attr) != "table_name" or not klass.start_byte <= attr.start_byte < klass.end_byte:
                 continue
             owner = attr.parent
@@ -263,15 +281,91 @@ class _Walker:
         qualified = catalog.QUALIFIED.get(f"{root}.{name}") if root else None
         if qualified is not None:
             self._add(call, qualified.name, qualified.natures, qualified.why)
-        elif root and any(root == r or root.startswith(r + "::") for r in catalog.JOB_SYSTEM_ROOTS):
-            self._add(call, f"{root}.{name}", catalog.BG, "touches the job system only")
+        elif self._job_system(receiver):
+            label = root or receiver_text[:40]
+            self._add(call, f"{label}.{name}", catalog.BG, "touches the job system only (no table)")
         elif name in catalog.ENQUEUE_CALLS:
             self._add(call, f"{receiver_text[:40]}.{name}", catalog.BG, "enqueues a job")
-        elif name in catalog.MODEL_WRITES:
+        elif name in catalog.MODEL_WRITES or self._writes_by_block_argument(args):
             table = self._table_of(receiver)
             self._add(call, f".{name}", catalog.DATA, "writes rows inline", table=table)
+        elif name in catalog.BATCH_LOOPS:
+            why = "batched loop: only its block's writes or enqueues count"
+            self._add(call, f".{name}", (), why, table=self._table_of(receiver))
         elif root and not self._safe(root) and self._runs_application_code(receiver, name):
             self._add(call, f"{root}.{name}", (Nature.UNKNOWN,), "calls application code: effect unseen")
+        elif not root:
+            self._call_on_object(call, name, args)
+
+    def _call_on_object(self, call: Node, name: str, args: Node | None) -> None:
+        """A call on a local object: an inline index of a new table, or a possible write in a batched loop."""
+        if name in catalog.READ_METHODS or name.endswith("?") or name in catalog.BATCH_LOOPS:
+            return
+        where = self._where(call)
+        if where.new_table_block is not None:
+            if self._inline_index(name, args):
+                table = self._new_table(where.new_table_block)
+                why = f"inline {name} of a new table"
+                self._add(call, f"t.{name}", catalog.IDX, why, table=table, cheap=True)
+        elif where.in_batch_loop:
+            why = "call on a row or batch inside a batched loop: may write rows"
+            self._add(call, f".{name}", catalog.DATA, why)
+
+    def _inline_index(self, name: str, args: Node | None) -> bool:
+        if name in _INLINE_INDEX_METHODS:
+            index = _keyword(args, "index")
+            return name not in ("references", "belongs_to") or index is None or _text(index) not in _NOT_SET
+        return any(
+            (value := _keyword(args, key)) is not None and _text(value) not in _NOT_SET
+            for key in ("index", "foreign_key", "unique")
+        )
+
+    def _new_table(self, create_call: Node) -> str | None:
+        first = _positional(create_call.child_by_field_name("arguments"))
+        return self._table_of(first[0]) if first else None
+
+    def _writes_by_block_argument(self, args: Node | None) -> bool:
+        """`relation.each(&:destroy)`: a model write passed as a block argument."""
+        if args is None:
+            return False
+        return any(
+            c.type == "block_argument" and _text(c).lstrip("&:") in catalog.MODEL_WRITES
+            for c in args.named_children
+        )
+
+    def _job_system(self, receiver: Node, depth: int = 0) -> bool:
+        """The receiver is the job system: `Sidekiq…`/`Gitlab::Redis…`, a variable holding one, or a block
+        parameter yielded by one (`Sidekiq::Queue.new(q).each { |job| job.delete }`)."""
+        root = _receiver_root(receiver)
+        if root:
+            return any(root == r or root.startswith(r + "::") for r in catalog.JOB_SYSTEM_ROOTS)
+        base = receiver
+        while base.type == "call" and (inner := base.child_by_field_name("receiver")) is not None:
+            base = inner
+        if base.type != "identifier" or depth > 3:
+            return False
+        name = _text(base)
+        owner = self._block_owner(base, name)
+        if owner is not None:
+            owner_receiver = owner.child_by_field_name("receiver")
+            return owner_receiver is not None and self._job_system(owner_receiver, depth + 1)
+        value = self.vars.get(name)
+        return (
+            value is not None
+            and value.type in ("call", "constant", "scope_resolution")
+            and (self._job_system(value, depth + 1))
+        )
+
+    def _block_owner(self, node: Node, name: str) -> Node | None:
+        """The call whose block declares `name` as a parameter, seen from `node` inside that block."""
+        parent = node.parent
+        while parent is not None and parent.type != "method":
+            if parent.type in _BLOCKS:
+                params = parent.child_by_field_name("parameters")
+                if params is not None and any(_text(p) == name for p in params.named_children):
+                    return parent.parent
+            parent = parent.parent
+        return None
 
     def _runs_application_code(self, receiver: Node, name: str) -> bool:
         """A command method, or any non-read method on an object built with `.new` (a service object)."""
@@ -297,28 +391,91 @@ class _Walker:
             self._helper(call, helper, args)
         elif name in catalog.SQL_METHODS:
             self._sql(call, args)
-        elif name in catalog.NEUTRAL_CALLS or name.endswith("?") or name in self.consts:
+        elif name in catalog.BATCH_LOOPS:
+            first = _positional(args)
+            table = self._table_of(first[0]) if first else None
+            self._add(call, name, (), "batched loop: only its block's writes or enqueues count", table=table)
+        elif (
+            name in catalog.LOOKUPS
+            or name in catalog.NEUTRAL_CALLS
+            or name.endswith("?")
+            or name in self.consts
+            or name in ("up", "change")
+            or self._local_method(name)
+        ):
             return
-        elif name not in ("up", "change") and not self._local_method(name):
-            self._add(call, name, (Nature.UNKNOWN,), "unrecognised helper: effect unseen")
+        elif not name.endswith("!") and self._used_as_value(call):
+            self._add(call, name, (), "look-up: its result is only used as an argument or a condition")
+        else:
+            self._add(call, name, (Nature.UNKNOWN,), "unrecognised helper: may do something unseen")
+
+    def _used_as_value(self, node: Node, depth: int = 0) -> bool:
+        """The result of `node` only feeds an argument, a condition, a read, or a variable used that way."""
+        child, parent = node, node.parent
+        while parent is not None and parent.type in _PASS_THROUGH:
+            child, parent = parent, parent.parent
+        if parent is None:
+            return False
+        if parent.type in _VALUE_PARENTS:
+            return True
+        if parent.type in _CONDITION_OWNERS:
+            condition = parent.child_by_field_name("condition")
+            return condition is not None and condition.id == child.id
+        if parent.type == "call":
+            receiver = parent.child_by_field_name("receiver")
+            method = _text(parent.child_by_field_name("method"))
+            is_receiver = receiver is not None and receiver.id == child.id
+            return is_receiver and (method in catalog.READ_METHODS or method.endswith("?"))
+        if parent.type == "assignment" and depth < 2:
+            left = parent.child_by_field_name("left")
+            if left is not None and left.type == "identifier":
+                return self._variable_used_as_value(parent, _text(left), depth)
+        return False
+
+    def _variable_used_as_value(self, assignment: Node, name: str, depth: int) -> bool:
+        scope = assignment.parent
+        while scope is not None and scope.type != "method":
+            scope = scope.parent
+        if scope is None:
+            return False
+        uses = [
+            n
+            for n in QueryCursor(_ID_QUERY).captures(scope).get("id", [])
+            if _text(n) == name and n.start_byte > assignment.start_byte
+        ]
+        return all(self._used_as_value(n, depth + 1) for n in uses)
 
     def _local_method(self, name: str) -> bool:
         return any(_text(m.child_by_field_name("name")) == name for m in self.caps.get("method", []))
 
     def _helper(self, call: Node, helper: Helper, args: Node | None) -> None:
+        positional = _positional(args)
+        if helper.table_arg == catalog.EVERY:
+            named: list[tuple[str | None, Node | None]] = [(self._table_of(a), a) for a in positional]
+            for each, arg in named or [(None, None)]:
+                self._add_helper(call, helper, each, arg is not None and each is None)
+            return
         table: str | None = None
         unresolved = False
         if isinstance(helper.table_arg, int):
-            positional = _positional(args)
             if len(positional) > helper.table_arg:
                 table = self._table_of(positional[helper.table_arg])
                 unresolved = table is None
         elif isinstance(helper.table_arg, str):
-            node = _keyword(args, helper.table_arg)
-            table = self._table_of(node) if node is not None else None
+            keyword = _keyword(args, helper.table_arg)
+            table = self._table_of(keyword) if keyword is not None else None
             unresolved = table is None
-        if helper.name == "create_table" and table is not None:
-            self.created.add(table)
+        if helper.creates_table:
+            force = _keyword(args, "force")
+            if force is not None and _text(force) not in _NOT_SET:
+                why = "create_table with force: drops and re-creates an existing table"
+                self._add(call, helper.name, catalog.DDL, why, table=table)
+                return
+            if table is not None:
+                self.created.add(table)
+        self._add_helper(call, helper, table, unresolved)
+
+    def _add_helper(self, call: Node, helper: Helper, table: str | None, unresolved: bool) -> None:
         self._add(
             call,
             helper.name,
@@ -326,7 +483,8 @@ class _Walker:
             helper.why,
             table=table,
             cheap=helper.cheap_on_new_table,
-            creates=helper.name == "create_table",
+            creates=helper.creates_table,
+            empties=helper.empties_table,
             unresolved=unresolved,
         )
 
@@ -338,20 +496,20 @@ class _Walker:
             return
         for stmt in classify_sql(text):
             creates = stmt.kind == "CREATE TABLE"
-            table = stmt.tables[0] if stmt.tables else None
-            if creates and table is not None:
-                self.created.add(table)
-            natures = (stmt.nature,) if stmt.nature is not None else ()
-            why = "raw SQL" if stmt.nature is not Nature.UNKNOWN else "SQL statement not recognised"
-            self._add(
-                call,
-                f"SQL {stmt.kind}",
-                natures,
-                why,
-                table=table,
-                cheap=stmt.kind in _CHEAP_SQL_KINDS,
-                creates=creates,
-            )
+            for table in stmt.tables[: None if stmt.kind in ("LOCK TABLE", "TRUNCATE") else 1] or [None]:
+                if creates and table is not None:
+                    self.created.add(table)
+                natures = (stmt.nature,) if stmt.nature is not None else ()
+                self._add(
+                    call,
+                    f"SQL {stmt.kind}",
+                    natures,
+                    stmt.why,
+                    table=table,
+                    cheap=stmt.kind in _CHEAP_SQL_KINDS,
+                    creates=creates,
+                    empties=stmt.kind == "TRUNCATE",
+                )
 
     def _sql_text(self, node: Node, depth: int = 0) -> str | None:
         """The literal SQL of an `execute` argument, following heredocs, `.squish`, variables, constants."""
@@ -387,7 +545,8 @@ class _Walker:
         return None
 
     def _table_of(self, node: Node, depth: int = 0) -> str | None:
-        """The table a node names: a symbol, string, constant, model class or batchable model."""
+        """The table a node names: a symbol, string, constant, model class, batchable model, or the batch
+        parameter of a batched loop over one of these."""
         if depth > 4:
             return None
         literal = self._literal(node)
@@ -400,8 +559,14 @@ class _Walker:
             if name in self.consts:
                 return self._table_of(self.consts[name], depth + 1)
             return None
-        if node.type == "identifier" and _text(node) in self.vars:
-            return self._table_of(self.vars[_text(node)], depth + 1)
+        if node.type == "identifier":
+            name = _text(node)
+            owner = self._block_owner(node, name)
+            if owner is not None:
+                return self._loop_table(owner, depth)
+            if name in self.vars:
+                return self._table_of(self.vars[name], depth + 1)
+            return None
         if node.type == "call":
             method = _text(node.child_by_field_name("method"))
             if method == "define_batchable_model":
@@ -411,21 +576,32 @@ class _Walker:
             return self._table_of(receiver, depth + 1) if receiver is not None else None
         return None
 
-    def _conditional(self, node: Node) -> bool:
+    def _loop_table(self, owner: Node, depth: int) -> str | None:
+        """The table a batched loop (`model.each_batch`, `each_batch('t')`) walks over."""
+        if _text(owner.child_by_field_name("method")) not in catalog.BATCH_LOOPS:
+            return None
+        receiver = owner.child_by_field_name("receiver")
+        if receiver is not None:
+            return self._table_of(receiver, depth + 1)
+        first = _positional(owner.child_by_field_name("arguments"))
+        return self._table_of(first[0], depth + 1) if first else None
+
+    def _where(self, node: Node) -> _Where:
+        conditional = lock_retries = batch_loop = False
+        new_table: Node | None = None
         parent = node.parent
         while parent is not None and parent.type != "method":
             if parent.type in _CONDITIONALS:
-                return True
+                conditional = True
+            elif parent.type in _BLOCKS and parent.parent is not None and parent.parent.type == "call":
+                owner = parent.parent
+                method = _text(owner.child_by_field_name("method"))
+                lock_retries = lock_retries or method == "with_lock_retries"
+                batch_loop = batch_loop or method in catalog.BATCH_LOOPS
+                if method == "create_table" and new_table is None:
+                    new_table = owner
             parent = parent.parent
-        return False
-
-    def _in_lock_retries(self, node: Node) -> bool:
-        parent = node.parent
-        while parent is not None and parent.type != "method":
-            if parent.type == "call" and _text(parent.child_by_field_name("method")) == "with_lock_retries":
-                return True
-            parent = parent.parent
-        return False
+        return _Where(conditional, lock_retries, batch_loop, new_table)
 
     def _add(
         self,
@@ -437,8 +613,10 @@ class _Walker:
         table: str | None = None,
         cheap: bool = False,
         creates: bool = False,
+        empties: bool = False,
         unresolved: bool = False,
     ) -> None:
+        where = self._where(call)
         self.facts.signals.append(
             Signal(
                 line=_line(call),
@@ -446,29 +624,28 @@ class _Walker:
                 natures=natures,
                 why=why,
                 table=table,
-                conditional=self._conditional(call),
+                conditional=where.conditional,
                 cheap_on_new_table=cheap,
                 creates_table=creates,
+                empties_table=empties,
                 table_unresolved=unresolved,
-                in_lock_retries=self._in_lock_retries(call),
+                in_lock_retries=where.in_lock_retries,
             )
         )
 
 
 def _deeper_than(root: Node, limit: int) -> bool:
-    """True when the syntax tree nests more than `limit` levels (one cursor pass, stops early)."""
-    cursor = root.walk()
-    depth = 0
-    while True:
-        if cursor.goto_first_child():
-            depth += 1
-            if depth > limit:
-                return True
-            continue
-        while not cursor.goto_next_sibling():
-            if not cursor.goto_parent():
-                return False
-            depth -= 1
+    """True when the syntax tree nests more than `limit` levels. A subtree of n nodes is at most n - 1 levels
+    deep, so only subtrees large enough to go past the limit are entered: a normal migration costs a few
+    dozen steps, a pathological one stops at the first path longer than `limit`."""
+    stack = [(root, 0)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > limit:
+            return True
+        if depth + node.descendant_count - 1 > limit:
+            stack.extend((child, depth + 1) for child in node.children)
+    return False
 
 
 def walk(source: bytes) -> Facts:

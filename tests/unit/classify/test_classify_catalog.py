@@ -5,7 +5,15 @@ from __future__ import annotations
 import pytest
 
 from scheduler.classify import classify_source
-from scheduler.classify.catalog import CATALOG, ENQUEUE_CALLS, MODEL_WRITES, QUALIFIED
+from scheduler.classify.catalog import (
+    BATCH_LOOPS,
+    CATALOG,
+    ENQUEUE_CALLS,
+    LOOKUPS,
+    MODEL_WRITES,
+    NEUTRAL_CALLS,
+    QUALIFIED,
+)
 from scheduler.natures import Nature
 
 # A local copy of the helper list of shared/migration-natures.md (so CI needs nothing outside the repo).
@@ -28,7 +36,7 @@ NATURES_MD_HELPERS: dict[Nature, list[str]] = {
         "add_not_null_constraint", "add_text_limit", "add_check_constraint", "add_index",
     ],
     Nature.DATA_MIGRATION: [
-        "update_column_in_batches", "each_batch", "finalize_batched_background_migration",
+        "update_column_in_batches", "finalize_batched_background_migration",
         "ensure_batched_background_migration_is_finished", "finalize_backfilling_partitioned_table",
     ],
     Nature.DDL_CLEANUP: [
@@ -41,7 +49,7 @@ NATURES_MD_HELPERS: dict[Nature, list[str]] = {
         "drop_sequence", "truncate_tables!", "replace_with_partitioned_table", "drop_partitioned_table_for",
     ],
 }  # fmt: skip
-MODEL_METHODS = ["update_all", "delete_all", "destroy_all", "find_each", "insert_all", "upsert_all"]
+MODEL_METHODS = ["update_all", "delete_all", "destroy_all", "insert_all", "upsert_all"]
 QUALIFIED_MD = {"Gitlab::BackgroundMigration.steal": Nature.DATA_MIGRATION}
 ENQUEUE_MD = ["perform_async", "bulk_perform_in"]
 
@@ -60,10 +68,21 @@ def test_documented_model_writes_qualified_calls_and_enqueues_are_recognised() -
     assert all(nature in QUALIFIED[name].natures for name, nature in QUALIFIED_MD.items())
 
 
+def test_batched_loops_are_not_writes_by_themselves() -> None:
+    # migration-natures.md rulings: a batched loop writes only when its block does.
+    assert {"each_batch", "find_each"} <= BATCH_LOOPS
+    assert not BATCH_LOOPS & (MODEL_WRITES | set(CATALOG))
+
+
+def test_look_ups_are_kept_apart_from_effectful_helpers() -> None:
+    assert not set(LOOKUPS) & (set(CATALOG) | NEUTRAL_CALLS | MODEL_WRITES)
+    assert all(10 <= len(why) <= 80 for why in LOOKUPS.values())
+
+
 def test_catalog_rows_are_keyed_by_name_and_explain_themselves() -> None:
     for name, row in CATALOG.items():
         assert row.name == name
-        assert row.natures, name
+        assert row.natures or row.creates_table, name
         assert 10 <= len(row.why) <= 80, name
         assert row.table_arg is None or isinstance(row.table_arg, int | str)
 
@@ -80,4 +99,4 @@ def test_each_catalog_helper_alone_in_up_gives_its_most_restrictive_nature(helpe
         f"  def up\n    {helper}(:some_table, :some_column)\n  end\nend\n"
     ).encode()
     result = classify_source(source, "20260101000000_x.rb")
-    assert result.primary_nature == max(CATALOG[helper].natures, key=lambda n: n.rank)
+    assert result.primary_nature == max(CATALOG[helper].natures, key=lambda n: n.rank, default=Nature.NO_OP)

@@ -82,11 +82,11 @@ def test_index_on_a_table_created_in_the_same_migration_is_cheap() -> None:
     result = classify(
         "create_table :new_things do |t|\n  t.bigint :x\nend\nadd_concurrent_index :new_things, :x"
     )
-    assert result.natures == [Nature.DDL_CLEANUP]
+    assert result.natures == [Nature.INDEX_AND_CONSTRAINT]
     assert result.created_tables == ["new_things"]
-    assert result.resolution is not None and "created in this migration" in result.resolution
+    assert result.resolution is not None and "created or truncated in this migration" in result.resolution
     cheap = [e for e in result.evidence if e.signal.startswith("add_concurrent_index")]
-    assert cheap[0].nature is None and "cheap" in (cheap[0].note or "")
+    assert cheap[0].nature is Nature.INDEX_AND_CONSTRAINT and "cheap" in (cheap[0].note or "")
 
 
 def test_heredoc_sql_is_paired_with_its_execute_call() -> None:
@@ -208,3 +208,88 @@ def test_a_requeued_job_class_is_not_reported_as_a_table() -> None:
     result = classify("requeue_background_migration_jobs_by_range_at_intervals('CopyDiffCommits', 5.minutes)")
     assert result.primary_nature == Nature.BACKGROUND_SCHEDULING
     assert result.tables == []
+
+
+def test_sql_lock_table_is_ddl_on_every_locked_table() -> None:
+    result = classify("execute('LOCK TABLE ci_builds, ci_pipelines IN ACCESS EXCLUSIVE MODE')")
+    assert result.primary_nature is Nature.DDL_CLEANUP
+    assert result.tables == ["ci_builds", "ci_pipelines"]
+
+
+def test_lock_tables_helper_is_ddl() -> None:
+    assert classify("lock_tables(:issues, :notes, mode: :share)").tables == ["issues", "notes"]
+    assert classify("lock_tables(:issues)").primary_nature is Nature.DDL_CLEANUP
+
+
+def test_catalog_look_ups_add_no_nature_and_are_not_unknown() -> None:
+    result = classify(
+        "name = concurrent_foreign_key_name(:issues, :author_id)\n"
+        "validate_foreign_key(:issues, :author_id, name: name) if foreign_key_exists?(:issues, name: name)"
+    )
+    assert result.natures == [Nature.INDEX_AND_CONSTRAINT]
+
+
+def test_an_unlisted_call_used_only_as_an_argument_is_a_look_up_in_the_evidence() -> None:
+    result = classify("remove_concurrent_index_by_name :notes, legacy_index_name(:notes)")
+    assert result.natures == [Nature.INDEX_AND_CONSTRAINT]
+    (look_up,) = [e for e in result.evidence if e.signal == "legacy_index_name"]
+    assert look_up.nature is None and "look-up" in (look_up.note or "")
+
+
+def test_an_unlisted_call_made_for_its_effect_is_unknown_and_named() -> None:
+    result = classify("rebuild_counters(:projects)")
+    (evidence,) = [e for e in result.evidence if e.nature is Nature.UNKNOWN]
+    assert evidence.signal == "rebuild_counters" and "unrecognised helper" in (evidence.note or "")
+
+
+def test_a_bang_call_used_as_a_condition_is_still_unknown() -> None:
+    assert classify("say 'done' if purge_orphans!(:notes)").primary_nature is Nature.UNKNOWN
+
+
+def test_each_batch_that_only_reads_ranges_to_enqueue_is_background_scheduling() -> None:
+    result = classify(
+        "define_batchable_model('events').each_batch(of: 100) do |batch, index|\n"
+        "  ids = batch.pluck(:id)\n  migrate_in(index * 2.minutes, 'Job', [ids.first, ids.last])\nend"
+    )
+    assert result.natures == [Nature.BACKGROUND_SCHEDULING]
+    loop = next(e for e in result.evidence if e.signal.startswith(".each_batch"))
+    assert loop.nature is None and loop.signal == ".each_batch(events)"
+
+
+def test_an_unknown_call_on_rows_in_a_batched_loop_counts_as_a_write() -> None:
+    result = classify("Project.find_each { |project| project.refresh_cache! }")
+    assert result.primary_nature is Nature.DATA_MIGRATION
+
+
+def test_destroy_on_a_cron_job_held_in_a_variable_is_background_scheduling() -> None:
+    result = classify("job = Sidekiq::Cron::Job.find('old')\njob.destroy if job")
+    assert result.natures == [Nature.BACKGROUND_SCHEDULING]
+
+
+def test_deleting_redis_keys_yielded_by_a_redis_block_is_background_scheduling() -> None:
+    result = classify("Gitlab::Redis::SharedState.with { |redis| redis.del('lease:x') }")
+    assert result.natures == [Nature.BACKGROUND_SCHEDULING]
+
+
+def test_a_new_table_alone_is_no_op_and_its_inline_indexes_are_cheap_index_work() -> None:
+    plain = classify("create_table :things do |t|\n  t.bigint :x, null: false\nend")
+    assert plain.natures == [Nature.NO_OP] and plain.created_tables == ["things"]
+    indexed = classify("create_table :things do |t|\n  t.bigint :x, index: true\n  t.index :x\nend")
+    assert indexed.natures == [Nature.INDEX_AND_CONSTRAINT]
+    assert all("cheap" in (e.note or "") for e in indexed.evidence if e.nature)
+
+
+def test_create_table_with_force_drops_an_existing_table() -> None:
+    assert classify("create_table :things, force: :cascade do |t|\nend").primary_nature is Nature.DDL_CLEANUP
+
+
+def test_add_column_on_a_new_table_is_part_of_building_it() -> None:
+    result = classify("create_table :things\nadd_column :things, :y, :text\nadd_text_limit :things, :y, 10")
+    assert result.natures == [Nature.INDEX_AND_CONSTRAINT]
+
+
+def test_index_on_a_truncated_table_is_cheap_but_the_truncate_is_ddl() -> None:
+    result = classify("execute 'TRUNCATE tmp_things'\nadd_concurrent_index :tmp_things, :x")
+    assert result.natures == [Nature.DDL_CLEANUP, Nature.INDEX_AND_CONSTRAINT]
+    index = next(e for e in result.evidence if e.signal.startswith("add_concurrent_index"))
+    assert "cheap" in (index.note or "")

@@ -1,0 +1,33 @@
+"""`pdm-bot classify` on a large tree: spread over processes, same answers, same order as in one process."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from bot.classify_files import PARALLEL_MIN_FILES, classify_paths, usable_cores
+from bot.cli import cli
+
+CORPUS = Path(__file__).resolve().parents[2] / "corpus"
+
+
+def test_a_large_tree_gives_the_same_json_in_the_same_order_as_one_process(tmp_path: Path) -> None:
+    corpus = sorted(CORPUS.glob("*.rb"))
+    copies = PARALLEL_MIN_FILES // len(corpus) + 1
+    for n in range(copies):
+        folder = tmp_path / f"part{n:02d}"
+        folder.mkdir()
+        for path in corpus:
+            shutil.copy(path, folder / path.name)
+    assert copies * len(corpus) >= PARALLEL_MIN_FILES and usable_cores() >= 2  # the pool is used
+
+    result = CliRunner().invoke(cli, ["classify", "--json", str(tmp_path), "--fail-on", "unknown"])
+
+    assert result.exit_code == 1  # the corpus has unknown files: --fail-on still works across processes
+    printed = json.loads(result.stdout)
+    expected = [r.model_dump(mode="json") for r in classify_paths([str(tmp_path)], {})]
+    assert printed == expected
+    assert [p["path"] for p in printed] == sorted(p["path"] for p in printed)
