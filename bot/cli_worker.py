@@ -50,6 +50,7 @@ def worker(burst: bool) -> None:
     ctx = worker_context.from_settings(settings)
     require_redis(ctx.queue.connection)
     worker_context.install(ctx)
+    ctx.outbox.resume(ctx.queue)  # messages owed when the last worker stopped are sent now
     gc.freeze()  # start-up objects leave the collector's view: no long full collections per job
     rq_worker = Worker([ctx.queue], connection=ctx.queue.connection)
     rq_worker.work(with_scheduler=True, burst=burst)

@@ -1,13 +1,17 @@
 """A local stand-in for the Slack Web API (and for response_url endpoints) that records every call.
 
-Shapes follow Slack's documented responses for the methods pdm-bot uses. `rate_limit(n, retry_after)`
-answers the next `n` requests with 429 + Retry-After, as Slack does when a method's tier is exceeded.
+Shapes follow Slack's documented responses for the methods pdm-bot uses. Fault injection, each for the
+next `n` requests (in the order they were asked for): `rate_limit(n, retry_after)` answers 429 +
+Retry-After, as Slack does when a method's tier is exceeded; `fail_next(n, status)` answers a 5xx with a
+plain-text body, as a proxy in front of Slack does; `refuse_next(n, error)` answers `ok: false` with
+Slack's `error` code. `heal()` drops the faults not served yet. Every call records the status it got.
 """
 
 from __future__ import annotations
 
 import json
 import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -23,16 +27,27 @@ class Call:
     method: str
     args: dict[str, Any]
     headers: dict[str, str]
+    status: int = 200
+    ok: bool = True
+    at: float = field(default_factory=time.monotonic)
+
+
+@dataclass(frozen=True)
+class Fault:
+    """One faulty answer: HTTP status, body (JSON object or text) and headers."""
+
+    status: int
+    body: dict[str, Any] | str
+    headers: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
 class FakeSlack:
-    """Server state: recorded calls, usergroup members, pending 429 faults."""
+    """Server state: recorded calls, usergroup members, faulty answers still to serve."""
 
     usergroups: dict[str, list[str]] = field(default_factory=dict)
     calls: list[Call] = field(default_factory=list)
-    rate_limited: int = 0
-    retry_after: int = 1
+    faults: list[Fault] = field(default_factory=list)
     port: int = 0
     _ts: int = 0
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -48,8 +63,29 @@ class FakeSlack:
 
     def rate_limit(self, count: int, retry_after: int = 1) -> None:
         """Answer the next `count` requests with HTTP 429 and `Retry-After: retry_after`."""
+        fault = Fault(429, {"ok": False, "error": "ratelimited"}, {"Retry-After": str(retry_after)})
+        self._inject([fault] * count)
+
+    def fail_next(self, count: int, status: int = 503) -> None:
+        """Answer the next `count` requests with HTTP `status` and a plain-text body."""
+        self._inject([Fault(status, "upstream connect error")] * count)
+
+    def refuse_next(self, count: int, error: str) -> None:
+        """Answer the next `count` requests with HTTP 200 and `{"ok": false, "error": error}`."""
+        self._inject([Fault(200, {"ok": False, "error": error})] * count)
+
+    def heal(self) -> None:
+        """Drop every fault not served yet."""
         with self._lock:
-            self.rate_limited, self.retry_after = count, retry_after
+            self.faults.clear()
+
+    def _inject(self, faults: list[Fault]) -> None:
+        with self._lock:
+            self.faults.extend(faults)
+
+    def delivered(self, method: str = "chat.postMessage") -> list[Call]:
+        """Calls of `method` that Slack accepted (HTTP 200, `ok`)."""
+        return [c for c in self.named(method) if c.status == 200 and c.ok]
 
     def named(self, method: str) -> list[Call]:
         """Recorded calls of `method` (e.g. `chat.postMessage`, `response_url`)."""
@@ -98,14 +134,15 @@ def _handler(fake: FakeSlack) -> type[QuietHandler]:
             args = _decode(self.body(), self.headers.get("Content-Type", ""), url.query)
             method = "response_url" if url.path.startswith("/response/") else url.path.rsplit("/", 1)[-1]
             with fake._lock:
-                fake.calls.append(Call(method, args, dict(self.headers.items())))
-                limited = fake.rate_limited > 0
-                if limited:
-                    fake.rate_limited -= 1
-            if limited:
-                self.answer(
-                    429, {"ok": False, "error": "ratelimited"}, {"Retry-After": str(fake.retry_after)}
-                )
+                fault = fake.faults.pop(0) if fake.faults else None
+                call = Call(method, args, dict(self.headers.items()))
+                if fault is not None:
+                    call.status, call.ok = fault.status, False
+                fake.calls.append(call)
+            if fault is not None and isinstance(fault.body, str):
+                self.answer_text(fault.status, fault.body, fault.headers)
+            elif fault is not None:
+                self.answer(fault.status, fault.body, fault.headers)
             elif method == "response_url":
                 self.answer_text(200, "ok")
             else:
