@@ -141,7 +141,7 @@ def _post_diff(ctx: WorkerContext, transport: Transport, envelope: Envelope, not
 def _postpone(ctx: WorkerContext, envelope: Envelope, exc: DeliveryError) -> datetime:
     attempts = envelope.attempts + 1
     delay = ctx.outbox_timing.retry_delay(attempts, exc.retry_after)
-    until = clock() + delay
+    until = min(clock() + delay, envelope.deadline)  # given up on at its deadline, not at the next try
     ctx.outbox.postpone(replace(envelope, attempts=attempts, last_error=str(exc)), until)
     log.warning(
         "outbox message %s (%s) postponed %.1f s after attempt %d: %s",

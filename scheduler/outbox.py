@@ -110,7 +110,7 @@ class Envelope:
             "kind": str(self.kind),
             "note": type(note).__name__ if note is not None else "response",
             "run_id": getattr(note, "run_id", None),
-            "event": str(getattr(note, "event", "")) or None,
+            "run_event": str(getattr(note, "event", "")) or None,
             "attempts": self.attempts,
             "owed_since": self.created_at.isoformat(),
         }

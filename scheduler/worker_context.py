@@ -146,15 +146,11 @@ def from_settings(settings: Settings) -> WorkerContext:
     db_load = policy.guards.max_db_load
     project = settings.gitlab_project
     queue = Queue(QUEUE_NAME, connection=connection)
-    outbox_timing = OutboxTiming(
-        deadline=timedelta(seconds=settings.slack_outbox_deadline_seconds),
-        backoff=timedelta(seconds=settings.slack_retry_base_seconds),
-        backoff_cap=timedelta(seconds=settings.slack_retry_max_seconds),
-    )
+    timing = outbox_timing(settings)
     return WorkerContext(
         state=state,
         gitlab=gitlab,
-        notifier=OutboxNotifier(Outbox(connection), queue, outbox_timing, clock),
+        notifier=OutboxNotifier(Outbox(connection), queue, timing, clock),
         policy=policy,
         queue=queue,
         channel=settings.slack_channel,
@@ -181,5 +177,14 @@ def from_settings(settings: Settings) -> WorkerContext:
         if db_load
         else None,
         slack=SlackTransport(make_web_client(settings, retries=False), settings.slack_channel, clock=clock),
-        outbox_timing=outbox_timing,
+        outbox_timing=timing,
+    )
+
+
+def outbox_timing(settings: Settings) -> OutboxTiming:
+    """The deadline and retry back-off of the Slack outbox from `PDM_SLACK_*` settings."""
+    return OutboxTiming(
+        deadline=timedelta(seconds=settings.slack_outbox_deadline_seconds),
+        backoff=timedelta(seconds=settings.slack_retry_base_seconds),
+        backoff_cap=timedelta(seconds=settings.slack_retry_max_seconds),
     )
