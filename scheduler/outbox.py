@@ -66,7 +66,7 @@ class OutboxTiming:
     deadline: timedelta = timedelta(hours=24)
     backoff: timedelta = timedelta(seconds=1)
     backoff_cap: timedelta = timedelta(minutes=5)
-    lease: timedelta = timedelta(seconds=60)
+    lease: timedelta = timedelta(seconds=30)  # > one Slack call (10 s timeout); renewed per message
     budget: timedelta = timedelta(seconds=20)
 
     def retry_delay(self, attempt: int, retry_after: float | None = None) -> timedelta:
