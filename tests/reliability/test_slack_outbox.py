@@ -155,9 +155,11 @@ def test_messages_owed_when_the_worker_is_killed_are_delivered_once_by_the_next_
     worker = processes("worker")
     lease = f"pdm:outbox:lease:thread:gstg:{DEPLOYED}"
     wait_for(
-        lambda: outbox.owed(datetime.now(UTC))[0] == 2
-        and len(slack.named("chat.postMessage")) >= 2
-        and not ctx.state.r.exists(lease),
+        lambda: (
+            outbox.owed(datetime.now(UTC))[0] == 2
+            and len(slack.named("chat.postMessage")) >= 2
+            and not ctx.state.r.exists(lease)
+        ),
         timeout=20,
         what="the diff tried and failing (between two tries), the proposal owed behind it",
     )
