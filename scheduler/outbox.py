@@ -168,9 +168,8 @@ class Lease:
         self._outbox, self.lane, self._token, self._ttl = outbox, lane, token, ttl
 
     def renew(self) -> bool:
-        """Extend the hold; False when it was lost (expired and taken)."""
-        ttl = int(self._ttl.total_seconds() * 1000)
-        return bool(self._outbox.renew_script(keys=[_key("lease", self.lane)], args=[self._token, ttl]))
+        """Extend the hold; False when it was lost (expired, perhaps taken by another sender)."""
+        return self._outbox.renew_lease(self.lane, self._token, self._ttl)
 
 
 class Outbox:
@@ -179,7 +178,7 @@ class Outbox:
     def __init__(self, client: redis.Redis) -> None:
         self.r: Any = client
         self._release = client.register_script(_RELEASE)
-        self.renew_script = client.register_script(_RENEW)
+        self._renew = client.register_script(_RENEW)
         self._settle = client.register_script(_SETTLE)
 
     # Owing -------------------------------------------------------------------------------------------
@@ -255,6 +254,11 @@ class Outbox:
             yield Lease(self, lane, token, ttl)
         finally:
             self._release(keys=[key], args=[token])
+
+    def renew_lease(self, lane: str, token: str, ttl: timedelta) -> bool:
+        """Extend the hold `token` has on `lane`; False when it no longer has it."""
+        millis = int(ttl.total_seconds() * 1000)
+        return bool(self._renew(keys=[_key("lease", lane)], args=[token, millis]))
 
     def lease_left(self, lane: str) -> timedelta:
         """How long another sender's hold on `lane` lasts at most."""
