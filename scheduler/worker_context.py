@@ -146,11 +146,11 @@ def from_settings(settings: Settings) -> WorkerContext:
     db_load = policy.guards.max_db_load
     project = settings.gitlab_project
     queue = Queue(QUEUE_NAME, connection=connection)
-    timing = outbox_timing(settings)
+    slack_timing = outbox_timing(settings)
     return WorkerContext(
         state=state,
         gitlab=gitlab,
-        notifier=OutboxNotifier(Outbox(connection), queue, timing, clock),
+        notifier=OutboxNotifier(Outbox(connection), queue, slack_timing, clock),
         policy=policy,
         queue=queue,
         channel=settings.slack_channel,
@@ -177,7 +177,7 @@ def from_settings(settings: Settings) -> WorkerContext:
         if db_load
         else None,
         slack=SlackTransport(make_web_client(settings, retries=False), settings.slack_channel, clock=clock),
-        outbox_timing=timing,
+        outbox_timing=slack_timing,
     )
 
 
