@@ -11,11 +11,9 @@ from __future__ import annotations
 import itertools
 import subprocess
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime
-from pathlib import Path
 
-import pytest
 from rq.registry import FailedJobRegistry
 
 from bot.blocks import ACTION_APPROVE
@@ -31,13 +29,6 @@ from tests.support.worker import DEPLOYED, INDEX, publish
 
 V1 = "20260105101500"
 CHAT = {"chat.postMessage", "chat.update"}
-
-
-@pytest.fixture
-def stack(redis_url: str, gitlab: FakeGitLab, slack: FakeSlack, tmp_path: Path) -> Iterator[Stack]:
-    started = Stack(redis_url, gitlab, slack, tmp_path)
-    yield started
-    started.stop()
 
 
 def approve_value(call: Call) -> str | None:
