@@ -48,10 +48,10 @@ end
 
 
 class _Silent:
-    def post(self, note: object) -> str | None:
+    def post(self, note: object) -> None:
         return None
 
-    def update(self, note: object, message_id: str) -> None:
+    def update(self, note: object) -> None:
         return None
 
     def respond(self, response_url: str, text: str, *, ephemeral: bool = True) -> None:

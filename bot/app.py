@@ -29,6 +29,7 @@ from bot.slack_client import UsergroupDirectory, make_web_client, signature_vali
 from handlers import actions, webhooks
 from handlers.deps import UNAVAILABLE, Approvers, Deps
 from handlers.queries import StateReader
+from scheduler.outbox import Outbox
 from scheduler.policy.model import Policy, load_policy
 from scheduler.state import State
 from scheduler.telemetry import Telemetry, install_telemetry
@@ -124,7 +125,7 @@ def create_app(settings: Settings, *, deps: Deps, client: Any) -> Flask:
             deps.reader.export_gauges()
         except Exception as exc:
             log.warning("metrics: state gauges not refreshed: %s", type(exc).__name__)
-        body, content_type = exposition(Telemetry(deps.state.r))
+        body, content_type = exposition(Telemetry(deps.state.r), Outbox(deps.state.r))
         return Response(body, content_type=content_type)
 
     return flask

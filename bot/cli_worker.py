@@ -84,6 +84,7 @@ def worker(burst: bool) -> None:
     if burst:
         require_redis(connection)
     worker_context.install(ctx)
+    ctx.outbox.resume(ctx.queue)  # messages owed when the last worker stopped are sent now
     gc.freeze()  # start-up objects leave the collector's view: no long full collections per job
     ended: PdmWorker | None = None
     while True:

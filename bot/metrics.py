@@ -4,15 +4,17 @@ Two sources make up `/metrics`:
 - in-process metrics of the web process (state gauges refreshed from Redis at scrape time, webhook and
   slash-command counters). Under gunicorn with several workers, set `PROMETHEUS_MULTIPROC_DIR` to an
   empty writable directory: every process then writes its samples there and `/metrics` aggregates them.
-- counters of events that happen in worker processes (runs, run durations, guard failures, API errors),
-  kept in Redis by `scheduler.telemetry` and turned into metric families at each scrape (`StoredCounters`).
+- counters of events that happen in worker processes (runs, run durations, guard failures, API errors,
+  dead-lettered Slack messages), kept in Redis by `scheduler.telemetry` and turned into metric families
+  at each scrape (`StoredCounters`), and the Slack outbox gauges read from Redis at scrape (`OutboxGauges`).
 """
 
 from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
 
 import redis
 from prometheus_client import (
@@ -24,9 +26,10 @@ from prometheus_client import (
     generate_latest,
     multiprocess,
 )
-from prometheus_client.core import CounterMetricFamily, HistogramMetricFamily, Metric
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily, Metric
 from prometheus_client.registry import Collector
 
+from scheduler.outbox import Outbox
 from scheduler.telemetry import Telemetry
 
 log = logging.getLogger(__name__)
@@ -77,8 +80,8 @@ def record_decision(environment: str, action: str) -> None:
 
 class StoredCounters(Collector):
     """`pdm_runs_total`, `pdm_run_duration_seconds`, `pdm_guard_failures_total`,
-    `pdm_evaluation_overruns_total` and `pdm_api_errors_total`, read from `scheduler.telemetry` (Redis)
-    at collection time."""
+    `pdm_evaluation_overruns_total`, `pdm_api_errors_total` and `pdm_slack_outbox_dead_letters_total`,
+    read from `scheduler.telemetry` (Redis) at collection time."""
 
     def __init__(self, telemetry: Telemetry) -> None:
         self._telemetry = telemetry
@@ -114,23 +117,53 @@ class StoredCounters(Collector):
         )
         for env, value in sorted(snapshot.overruns.items()):
             overruns.add_metric([env], value)
-        yield from (runs, durations, guards, overruns, errors)
+        dead = CounterMetricFamily(
+            "pdm_slack_outbox_dead_letters_total",
+            "Slack messages given up on: undelivered by their deadline, or refused by Slack for good.",
+            value=snapshot.slack_dead_letters,
+        )
+        yield from (runs, durations, guards, overruns, errors, dead)
 
 
-def exposition(telemetry: Telemetry | None = None) -> tuple[bytes, str]:
+class OutboxGauges(Collector):
+    """`pdm_slack_outbox_pending` and `pdm_slack_outbox_oldest_seconds`, read from the outbox at scrape."""
+
+    def __init__(self, outbox: Outbox, clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
+        self._outbox = outbox
+        self._clock = clock
+
+    def collect(self) -> Iterator[Metric]:
+        count, oldest = self._outbox.owed(self._clock())
+        yield GaugeMetricFamily(
+            "pdm_slack_outbox_pending", "Slack messages owed: written, not yet delivered.", value=count
+        )
+        yield GaugeMetricFamily(
+            "pdm_slack_outbox_oldest_seconds",
+            "Age of the oldest Slack message owed (0 when none is).",
+            value=oldest,
+        )
+
+
+def exposition(telemetry: Telemetry | None = None, outbox: Outbox | None = None) -> tuple[bytes, str]:
     """The metrics in Prometheus text format: in-process ones (aggregated over processes in
-    multiprocess mode), then the counters stored in Redis (left out, with a warning, when unreachable)."""
+    multiprocess mode), then the counters stored in Redis and the outbox gauges (each left out, with a
+    warning, when Redis is unreachable)."""
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         registry = CollectorRegistry()
         multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
         body = generate_latest(registry)
     else:
         body = generate_latest(REGISTRY)
+    stored: list[Collector] = []
     if telemetry is not None:
+        stored.append(StoredCounters(telemetry))
+    if outbox is not None:
+        stored.append(OutboxGauges(outbox))
+    for collector in stored:
         try:
-            body += generate_latest(StoredCounters(telemetry))
+            body += generate_latest(collector)
         except redis.RedisError as exc:
-            log.warning("metrics: stored counters not read: %s", type(exc).__name__)
+            log.warning("metrics: %s not read: %s", type(collector).__name__, type(exc).__name__)
     return body, CONTENT_TYPE_LATEST
 
 

@@ -55,3 +55,9 @@ class Settings(BaseSettings):
     redis_web_timeout_seconds: float = Field(default=0.5, gt=0)
     # Wall-clock budget of one evaluation's decision; an overrun is aborted, audited and reported.
     evaluation_budget_seconds: float = 30.0
+    # The Slack outbox: a message the bot owes is retried until it is delivered or this deadline passes
+    # (then it is dead-lettered and audited); retries wait Slack's Retry-After, else an exponential
+    # back-off from the base, doubling per attempt, capped at the maximum.
+    slack_outbox_deadline_seconds: float = Field(default=86400, gt=0)
+    slack_retry_base_seconds: float = Field(default=1, gt=0)
+    slack_retry_max_seconds: float = Field(default=300, gt=0)

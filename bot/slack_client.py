@@ -1,8 +1,10 @@
 """The Slack adapter: the only module that imports `slack_sdk`.
 
-`make_web_client` builds the Web API client on `PDM_SLACK_API_URL` with retries for rate limits (429,
-honouring Retry-After) and connection errors. `SlackNotifier` renders worker notes with `bot.blocks` and
-delivers them into the package thread; `UsergroupDirectory` resolves usergroup members with a TTL cache.
+`make_web_client` builds the Web API client on `PDM_SLACK_API_URL`, with retries for rate limits (429,
+honouring Retry-After) and connection errors, or without (the outbox sender retries by itself).
+`SlackTransport` renders worker notes with `bot.blocks` and sends each in one attempt, raising a
+`SlackError` that says whether and when to retry; `UsergroupDirectory` resolves usergroup members with a
+TTL cache.
 """
 
 from __future__ import annotations
@@ -13,27 +15,26 @@ import logging
 import re
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
-from typing import Any, Protocol
+from typing import Any
 
 from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError, SlackClientError
+from slack_sdk.errors import SlackApiError, SlackClientError, SlackRequestError
 from slack_sdk.http_retry.builtin_handlers import ConnectionErrorRetryHandler, RateLimitErrorRetryHandler
 from slack_sdk.webhook import WebhookClient
 
 from bot import blocks
 from bot.settings import Settings
-from scheduler.errors import PdmError
+from scheduler.errors import DeliveryError
 from scheduler.notes import DiffNote, Note, ProposalNote, RunNote
-from scheduler.records import SlackMessage
 from scheduler.telemetry import count_api_error
 
 log = logging.getLogger(__name__)
 
 
-class SlackError(PdmError):
-    """A Slack Web API call failed after its retries (the message names the method and Slack's error)."""
+class SlackError(DeliveryError):
+    """A Slack call failed (the message names the method and Slack's error, never the token)."""
 
 
 def retry_handlers(max_retries: int = 3) -> list[Any]:
@@ -64,8 +65,9 @@ def signature_valid(signing_secret: str, body: bytes, timestamp: str | None, sig
     return hmac.compare_digest(f"v0={digest}", signature)
 
 
-def make_web_client(settings: Settings, *, timeout: int = 10) -> WebClient:
-    """A Web API client on `settings.slack_api_url` (its base URL ends with a slash)."""
+def make_web_client(settings: Settings, *, timeout: int = 10, retries: bool = True) -> WebClient:
+    """A Web API client on `settings.slack_api_url` (its base URL ends with a slash); `retries=False`: one
+    attempt per call (what the outbox sender wants: it never sleeps inside a job)."""
     base_url = (
         settings.slack_api_url if settings.slack_api_url.endswith("/") else settings.slack_api_url + "/"
     )
@@ -73,48 +75,79 @@ def make_web_client(settings: Settings, *, timeout: int = 10) -> WebClient:
         token=settings.slack_bot_token.get_secret_value() or None,
         base_url=base_url,
         timeout=timeout,
-        retry_handlers=retry_handlers(),
+        retry_handlers=retry_handlers() if retries else [],
     )
 
 
-class ThreadStore(Protocol):
-    """Where the root message of each package thread is kept (`scheduler.state.State` satisfies it)."""
+PERMANENT_ERRORS = frozenset(
+    {
+        "invalid_arguments",
+        "invalid_arg_name",
+        "invalid_array_arg",
+        "invalid_blocks",
+        "invalid_blocks_format",
+        "invalid_charset",
+        "invalid_form_data",
+        "invalid_post_type",
+        "missing_post_type",
+        "msg_too_long",
+        "msg_blocks_too_long",
+        "no_text",
+        "too_many_attachments",
+    }
+)  # the message itself is refused: sending it again cannot help
+GONE_ERRORS = frozenset({"message_not_found", "cant_update_message", "edit_window_closed"})
 
-    def thread(self, env: str, sha: str) -> SlackMessage | None:
-        """The root message of the thread of package `sha` in `env`."""
 
-    def set_thread(self, env: str, sha: str, message: SlackMessage) -> bool:
-        """Remember the root message of a package's thread; False if one is already known."""
+def _retry_after(headers: Mapping[str, Any]) -> float | None:
+    for name, value in headers.items():
+        if name.lower() == "retry-after":
+            try:
+                return float(value)
+            except (TypeError, ValueError):
+                return None
+    return None
 
 
 def _call(method: str, fn: Callable[..., Any], **kwargs: Any) -> Any:
-    """Call a Web API method, counting failures and turning them into `SlackError`."""
+    """Call a Web API method, counting failures and turning them into `SlackError` (retryable unless
+    Slack refused the message itself; with Slack's Retry-After on HTTP 429)."""
     try:
         return fn(**kwargs)
     except SlackApiError as exc:
-        error = str(exc.response.get("error", "unknown_error"))
+        status = int(exc.response.status_code)
+        data = exc.response.data
+        code = data.get("error") if isinstance(data, dict) and status in (200, 429) else None  # 5xx: any text
+        error = str(code or f"http_{status}")
         count_api_error("slack", error)
-        raise SlackError(f"Slack {method} failed: {error}") from None
+        raise SlackError(
+            f"Slack {method} failed: {error}",
+            retry_after=_retry_after(exc.response.headers) if status == 429 else None,
+            permanent=status == 200 and error in PERMANENT_ERRORS,
+            gone=status == 200 and error in GONE_ERRORS,
+        ) from None
+    except SlackRequestError as exc:
+        count_api_error("slack", "request")
+        raise SlackError(f"Slack {method} failed: {exc}", permanent=True) from None
     except (SlackClientError, OSError) as exc:
         count_api_error("slack", "connection")
         raise SlackError(f"Slack {method} failed: {type(exc).__name__}") from None
 
 
-class SlackNotifier:
-    """`scheduler.notes.Notifier` for Slack: one thread per deployed package in the release channel."""
+class SlackTransport:
+    """`scheduler.notes.Transport` for Slack: renders notes with `bot.blocks`, one call per message."""
 
     def __init__(
-        self,
-        client: WebClient,
-        channel: str,
-        threads: ThreadStore,
-        *,
-        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        self, client: WebClient, channel: str, *, clock: Callable[[], datetime] = lambda: datetime.now(UTC)
     ) -> None:
         self._client = client
         self._channel = channel
-        self._threads = threads
         self._clock = clock
+
+    @property
+    def channel(self) -> str:
+        """The release channel."""
+        return self._channel
 
     def render(self, note: Note) -> tuple[list[blocks.Block], str]:
         """Blocks and notification text of a note (a diff renders as its root message)."""
@@ -131,44 +164,33 @@ class SlackNotifier:
             )
         return blocks.text_blocks(note), note.text
 
-    def _post(self, rendered: list[blocks.Block], text: str, thread_ts: str | None) -> str:
+    def parts(self, note: Note) -> int:
+        """1, or for a diff of more than 10 migrations its root plus one reply per 15 migrations."""
+        return 1 + len(blocks.diff_blocks(note).replies) if isinstance(note, DiffNote) else 1
+
+    def post(self, note: Note, thread_ts: str | None, part: int = 0) -> str:
+        """chat.postMessage of part `part` of `note`, in the thread of `thread_ts` when given."""
+        if isinstance(note, DiffNote):
+            diff = blocks.diff_blocks(note)
+            rendered, text = (diff.root if part == 0 else diff.replies[part - 1]), diff.text
+        else:
+            rendered, text = self.render(note)
         kwargs: dict[str, Any] = {"channel": self._channel, "text": text, "blocks": rendered}
         if thread_ts:
             kwargs["thread_ts"] = thread_ts
         response = _call("chat.postMessage", self._client.chat_postMessage, **kwargs)
         return str(response["ts"])
 
-    def post(self, note: Note) -> str | None:
-        """Post `note`; a `DiffNote` starts its package thread once (long diffs continue as replies)."""
-        if isinstance(note, DiffNote):
-            known = self._threads.thread(note.environment, note.thread_sha)
-            if known is not None:
-                return known.ts
-            diff = blocks.diff_blocks(note)
-            ts = self._post(diff.root, diff.text, None)
-            self._threads.set_thread(note.environment, note.thread_sha, SlackMessage(self._channel, ts))
-            for reply in diff.replies:
-                self._post(reply, diff.text, ts)
-            return ts
-        root = self._threads.thread(note.environment, note.thread_sha) if note.thread_sha else None
-        rendered, text = self.render(note)
-        return self._post(rendered, text, root.ts if root else None)
-
-    def update(self, note: Note, message_id: str) -> None:
-        """Replace message `message_id` of the release channel with `note` (chat.update)."""
+    def update(self, note: Note, ts: str) -> None:
+        """Replace message `ts` of the release channel with `note` (chat.update)."""
         rendered, text = self.render(note)
         _call(
-            "chat.update",
-            self._client.chat_update,
-            channel=self._channel,
-            ts=message_id,
-            text=text,
-            blocks=rendered,
+            "chat.update", self._client.chat_update, channel=self._channel, ts=ts, text=text, blocks=rendered
         )
 
-    def respond(self, response_url: str, text: str, *, ephemeral: bool = True) -> None:
-        """Answer a slash command or button later through its `response_url`."""
-        webhook = WebhookClient(response_url, timeout=10, retry_handlers=retry_handlers())
+    def respond(self, response_url: str, text: str, *, ephemeral: bool) -> None:
+        """Answer a slash command or button later through its `response_url` (one attempt)."""
+        webhook = WebhookClient(response_url, timeout=10, retry_handlers=[])
         try:
             response = webhook.send(
                 text=text,
@@ -179,20 +201,14 @@ class SlackNotifier:
         except (SlackClientError, OSError) as exc:
             count_api_error("slack", "connection")
             raise SlackError(f"Slack response_url failed: {type(exc).__name__}") from None
-        if response.status_code >= 300:
-            count_api_error("slack", f"http_{response.status_code}")
-            raise SlackError(f"Slack response_url answered HTTP {response.status_code}")
-
-    def ephemeral(self, channel: str, user: str, text: str) -> None:
-        """Show `text` to `user` only, in `channel` (chat.postEphemeral)."""
-        _call(
-            "chat.postEphemeral",
-            self._client.chat_postEphemeral,
-            channel=channel,
-            user=user,
-            text=text,
-            blocks=[blocks.section(text)],
-        )
+        status = response.status_code
+        if status >= 300:
+            count_api_error("slack", f"http_{status}")
+            raise SlackError(
+                f"Slack response_url answered HTTP {status}",
+                retry_after=_retry_after(response.headers) if status == 429 else None,
+                permanent=400 <= status < 500 and status != 429,
+            )
 
 
 class UsergroupDirectory:

@@ -72,3 +72,17 @@ class MetricsSourceError(PdmError):
 
 class MetricsNoData(MetricsSourceError):
     """A metrics query succeeded but returned no sample (a metric not scraped, labels matching nothing)."""
+
+
+class DeliveryError(PdmError):
+    """A message could not be delivered to humans (Slack). `retry_after`: seconds the service asked to
+    wait; `permanent`: retrying the same message cannot help; `gone`: the message to edit no longer exists.
+    """
+
+    def __init__(
+        self, message: str, *, retry_after: float | None = None, permanent: bool = False, gone: bool = False
+    ) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+        self.permanent = permanent or gone
+        self.gone = gone

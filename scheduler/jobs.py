@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timedelta
 
-from scheduler import runs
+from scheduler import delivery, runs
 from scheduler.budget import BudgetExceeded, time_budget
 from scheduler.classify.model import Classification
 from scheduler.deploys import full_sha, refresh_pending
@@ -39,7 +39,6 @@ from scheduler.records import (
     Note,
     Run,
     RunStatus,
-    SlackMessage,
     conflict_reason,
     conflicting_runs,
 )
@@ -138,9 +137,7 @@ def on_deploy(
             file_url_template=ctx.file_url_template,
             out_of_order=_out_of_order(ctx, environment, result.added),
         )
-        ts = ctx.notifier.post(note)
-        if ts is not None:
-            ctx.state.set_thread(environment, sha, SlackMessage(ctx.channel, ts))
+        ctx.notifier.post(note)
     if result.problem is not None:
         audit(ctx, now, "pending_unknown", environment, result.problem)
         if result.discrepancy:
@@ -456,9 +453,7 @@ def _post_proposal(
         window_closes_at=run.expires_at,
         requested_by=None if run.requested_by == BOT_ACTOR else run.requested_by,
     )
-    ts = ctx.notifier.post(note)
-    if ts is not None:
-        ctx.state.set_proposal_message(run.id, SlackMessage(ctx.channel, ts))
+    ctx.notifier.post(note)
 
 
 def _close(
@@ -500,11 +495,7 @@ def _decided(ctx: WorkerContext, run: Run, event: RunEvent, actor: str | None, r
         actor=actor,
         reason=reason,
     )
-    message = ctx.state.proposal_message(run.id)
-    if message is not None:
-        ctx.notifier.update(note, message.ts)
-    else:
-        ctx.notifier.post(note)
+    ctx.notifier.update(note)
 
 
 # Human decisions ----------------------------------------------------------------------------------
@@ -770,6 +761,20 @@ def reconcile() -> None:
         runs.reconcile(ctx, now)
     except GitLabError as exc:
         audit(ctx, now, "reconcile_failed", "", str(exc))
+    ctx.outbox.resume(ctx.queue)  # a sender lost with its worker resumes here at the latest
+
+
+# Slack outbox -------------------------------------------------------------------------------------
+
+
+@bound_job
+def deliver_notes() -> None:
+    """Deliver the Slack messages that are due (`scheduler/delivery.py`); wake again when more are due."""
+    ctx = context()
+    ctx.outbox.woken()
+    at = delivery.deliver(ctx)
+    if at is not None:
+        ctx.outbox.wake(ctx.queue, at, now=clock())
 
 
 # Operator commands --------------------------------------------------------------------------------

@@ -211,10 +211,10 @@ def attach(ctx: WorkerContext, run: Run, pipeline: Pipeline, now: datetime, *, a
         pipeline_id=pipeline.id,
         up_to_version=run.up_to_version,
     )
+    ctx.queue.enqueue(JOB + "poll", run.id)  # first: nothing said about the run may hold up its polling
     announce(ctx, run, RunEvent.STARTED)
     if ctx.annotations is not None:
         ctx.annotations.run_started(run, now)
-    ctx.queue.enqueue(JOB + "poll", run.id)
 
 
 def _refuse(ctx: WorkerContext, run: Run, lock: Lock, now: datetime, reason: str) -> None:

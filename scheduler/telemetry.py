@@ -5,7 +5,7 @@ process), while Prometheus scrapes the web pods. The counts therefore live in Re
 HINCRBY at the event and read at scrape time by `bot.metrics`; they survive restarts and are the same
 whichever pod is scraped. Fields are JSON lists: `["runs", env, outcome]`, `["guard", env, guard]`,
 `["api", api, kind]`, `["overrun", env]`, `["duration_bucket", env, le]`, `["duration_sum", env]`,
-`["duration_count", env]`.
+`["duration_count", env]`, `["slack", "dead_letters"]` (messages of the Slack outbox given up on).
 
 Adapters without a Redis client count API errors through `count_api_error`, which writes to the
 `Telemetry` the process installed at start (`install_telemetry`).
@@ -55,6 +55,7 @@ class Snapshot:
     api_errors: dict[tuple[str, str], int] = field(default_factory=dict)
     overruns: dict[str, int] = field(default_factory=dict)
     durations: dict[str, DurationStats] = field(default_factory=dict)
+    slack_dead_letters: int = 0
 
 
 def _le(bound: float) -> str:
@@ -101,6 +102,10 @@ class Telemetry:
         """Count one failed call to an outside API."""
         self.r.hincrby(KEY, _field("api", api, kind), 1)
 
+    def slack_dead_letter(self) -> None:
+        """Count one Slack message given up on (its deadline passed, or Slack refused it for good)."""
+        self.r.hincrby(KEY, _field("slack", "dead_letters"), 1)
+
     def read(self) -> Snapshot:
         """Every counter, for one scrape."""
         snapshot = Snapshot()
@@ -117,6 +122,8 @@ class Telemetry:
                 snapshot.api_errors[(first, parts[2])] = int(text)
             elif kind == "overrun":
                 snapshot.overruns[first] = int(text)
+            elif kind == "slack":
+                snapshot.slack_dead_letters = int(text)
             else:
                 stats = snapshot.durations.setdefault(first, DurationStats())
                 if kind == "duration_bucket":

@@ -17,7 +17,8 @@ from bot.redis_connection import connect
 from bot.settings import Settings
 from scheduler.classify.model import Database
 from scheduler.gitlab import GitLabAdapter
-from scheduler.notes import Notifier
+from scheduler.notes import Notifier, Transport
+from scheduler.outbox import Outbox, OutboxNotifier, OutboxTiming
 from scheduler.pending import database_dsns
 from scheduler.policy.model import Policy, load_policy
 from scheduler.records import Run
@@ -90,11 +91,18 @@ class WorkerContext:
     timing: Timing = field(default_factory=Timing)
     annotations: RunAnnotations | None = None
     metrics: MetricsSource | None = None
+    slack: Transport | None = None  # what the outbox sender delivers through
+    outbox_timing: OutboxTiming = field(default_factory=OutboxTiming)
 
     @property
     def telemetry(self) -> Telemetry:
         """The Redis-backed counters behind `/metrics` (runs, durations, guard failures)."""
         return Telemetry(self.state.r)
+
+    @property
+    def outbox(self) -> Outbox:
+        """The Slack messages owed (`scheduler/outbox.py`)."""
+        return Outbox(self.state.r)
 
 
 _current: WorkerContext | None = None
@@ -121,7 +129,7 @@ def context() -> WorkerContext:
 
 def from_settings(settings: Settings) -> WorkerContext:
     """Build every collaborator from `PDM_*` settings and the policy file (raises PolicyError)."""
-    from bot.slack_client import SlackNotifier, UsergroupDirectory, make_web_client
+    from bot.slack_client import SlackTransport, UsergroupDirectory, make_web_client
     from scheduler.grafana import GrafanaAnnotations
     from scheduler.prometheus import PrometheusClient
 
@@ -138,12 +146,14 @@ def from_settings(settings: Settings) -> WorkerContext:
     client = make_web_client(settings)
     db_load = policy.guards.max_db_load
     project = settings.gitlab_project
+    queue = Queue(QUEUE_NAME, connection=connection)
+    slack_timing = outbox_timing(settings)
     return WorkerContext(
         state=state,
         gitlab=gitlab,
-        notifier=SlackNotifier(client, settings.slack_channel, state, clock=clock),
+        notifier=OutboxNotifier(Outbox(connection), queue, slack_timing, clock),
         policy=policy,
-        queue=Queue(QUEUE_NAME, connection=connection),
+        queue=queue,
         channel=settings.slack_channel,
         file_url_template=f"{settings.gitlab_url.rstrip('/')}/{project}/-/blob/{{sha}}/{{path}}"
         if project
@@ -168,4 +178,15 @@ def from_settings(settings: Settings) -> WorkerContext:
         )
         if db_load
         else None,
+        slack=SlackTransport(make_web_client(settings, retries=False), settings.slack_channel, clock=clock),
+        outbox_timing=slack_timing,
+    )
+
+
+def outbox_timing(settings: Settings) -> OutboxTiming:
+    """The deadline and retry back-off of the Slack outbox from `PDM_SLACK_*` settings."""
+    return OutboxTiming(
+        deadline=timedelta(seconds=settings.slack_outbox_deadline_seconds),
+        backoff=timedelta(seconds=settings.slack_retry_base_seconds),
+        backoff_cap=timedelta(seconds=settings.slack_retry_max_seconds),
     )

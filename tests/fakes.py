@@ -11,7 +11,7 @@ from scheduler.state import State
 
 @dataclass
 class RecordingNotifier:
-    """`scheduler.notes.Notifier` that records notes; like Slack, a DiffNote starts its thread once."""
+    """`scheduler.notes.Notifier` that records notes at once, as a Slack that never fails would show them."""
 
     state: State | None = None
     channel: str = "C0RELEASE"
@@ -19,21 +19,30 @@ class RecordingNotifier:
     updated: list[tuple[Note, str]] = field(default_factory=list)
     responses: list[tuple[str, str]] = field(default_factory=list)
 
-    def post(self, note: Note) -> str | None:
-        """Record `note`; return a fake ts."""
-        if isinstance(note, DiffNote) and self.state is not None:
-            known = self.state.thread(note.environment, note.thread_sha)
-            if known is not None:
-                return known.ts
+    def post(self, note: Note) -> None:
+        """Record `note`; a diff starts its thread once, a proposal becomes its run's proposal message."""
+        if (
+            isinstance(note, DiffNote)
+            and self.state is not None
+            and self.state.thread(note.environment, note.thread_sha) is not None
+        ):
+            return
         self.posted.append(note)
         ts = f"1700000000.{len(self.posted):06d}"
-        if isinstance(note, DiffNote) and self.state is not None:
+        if self.state is None:
+            return
+        if isinstance(note, DiffNote):
             self.state.set_thread(note.environment, note.thread_sha, SlackMessage(self.channel, ts))
-        return ts
+        elif isinstance(note, ProposalNote):
+            self.state.set_proposal_message(note.run_id, SlackMessage(self.channel, ts))
 
-    def update(self, note: Note, message_id: str) -> None:
-        """Record an edit."""
-        self.updated.append((note, message_id))
+    def update(self, note: RunNote) -> None:
+        """Record an edit of the run's proposal message, or a post when it has none."""
+        message = self.state.proposal_message(note.run_id) if self.state is not None else None
+        if message is None:
+            self.post(note)
+        else:
+            self.updated.append((note, message.ts))
 
     def respond(self, response_url: str, text: str, *, ephemeral: bool = True) -> None:
         """Record a response_url answer."""

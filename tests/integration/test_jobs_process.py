@@ -1,5 +1,6 @@
-"""Jobs in a separate `pdm-bot worker` process: Slack output through the real SlackNotifier, and
-exactly one pipeline when the worker is SIGKILLed after recording intent, before or after the POST."""
+"""Jobs in a separate `pdm-bot worker` process: Slack output through the outbox and the real
+SlackTransport, and exactly one pipeline when the worker is SIGKILLed after recording intent, before or
+after the POST."""
 
 from __future__ import annotations
 

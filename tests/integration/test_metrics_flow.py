@@ -23,6 +23,8 @@ from bot.app import QUEUE_NAME, create_app, deps_from
 from bot.slack_client import UsergroupDirectory, make_web_client
 from scheduler import worker_context
 from scheduler.natures import ALL_NATURES
+from scheduler.notes import TextNote
+from scheduler.outbox import Kind, Outbox
 from scheduler.records import Note
 from scheduler.state import State
 from scheduler.telemetry import Telemetry, install_telemetry
@@ -179,3 +181,23 @@ def test_metrics_still_answer_when_the_stored_counters_are_empty(redis_url: str)
         samples = scrape(url)
     assert value(samples, "pdm_window_open", environment="gstg", nature="no_op") == 1
     assert not [key for key in samples if key[0].startswith("pdm_runs_total")]
+
+
+def test_the_slack_outbox_gauges_and_its_dead_letters_are_read_from_redis_at_each_scrape(
+    redis_url: str,
+) -> None:
+    connection = Redis.from_url(redis_url)
+    outbox = Outbox(connection)
+    with web(redis_url) as url:
+        empty = scrape(url)
+        owed_at = datetime.now(UTC) - timedelta(seconds=90)
+        for offset, text in ((0, "first"), (60, "second")):
+            at = owed_at + timedelta(seconds=offset)
+            outbox.add(Kind.POST, at, at + timedelta(hours=24), note=TextNote("gstg", None, text))
+        Telemetry(connection).slack_dead_letter()
+        owed = scrape(url)
+    for name in ("pending", "oldest_seconds", "dead_letters_total"):
+        assert empty[(f"pdm_slack_outbox_{name}", ())] == 0
+    assert owed[("pdm_slack_outbox_pending", ())] == 2
+    assert 90 <= owed[("pdm_slack_outbox_oldest_seconds", ())] < 120
+    assert owed[("pdm_slack_outbox_dead_letters_total", ())] == 1

@@ -1,5 +1,5 @@
 """Faults: Redis crash + restart (AOF), worker SIGKILL in execute and in poll, GitLab 502s and timeouts,
-Slack 429s, and a web process restart while GitLab redelivers webhooks."""
+and a web process restart while GitLab redelivers webhooks (Slack faults: test_slack_outbox.py)."""
 
 from __future__ import annotations
 
@@ -14,7 +14,6 @@ from freezegun import freeze_time
 from redis import Redis
 from rq import Queue
 
-from bot.slack_client import SlackNotifier, make_web_client
 from scheduler import jobs, worker_context
 from scheduler.gitlab import GitLabAdapter
 from scheduler.notes import RunEvent
@@ -26,7 +25,7 @@ from tests.reliability.conftest import RedisProcess
 from tests.servers.fake_gitlab import FakeGitLab
 from tests.servers.fake_slack import FakeSlack
 from tests.support.processes import kill_tree, wait_for
-from tests.support.web import serve_app, settings_for
+from tests.support.web import serve_app
 from tests.support.worker import (
     DEPLOYED,
     INDEX,
@@ -212,39 +211,6 @@ def test_a_gitlab_outage_during_polling_keeps_polling_and_the_run_ends_when_gitl
     work(ctx)
     assert ctx.state.get_run(run.id).status is RunStatus.SUCCESS
     assert len([e for e in ctx.state.audit_log(limit=100) if e.action == "poll_retry"]) == 3
-
-
-# Slack ---------------------------------------------------------------------------------------------
-
-
-@freeze_time(SATURDAY, tick=True)
-def test_slack_429s_are_retried_after_retry_after_and_no_message_is_dropped(
-    redis_url: str, gitlab: FakeGitLab, slack: FakeSlack
-) -> None:
-    ctx = make_context(redis_url, gitlab.url)
-    settings = settings_for(redis_url, slack.api_url)
-    ctx.notifier = SlackNotifier(make_web_client(settings), "C0RELEASE", ctx.state)
-    worker_context.install(ctx)
-    try:
-        publish(gitlab, {V1: INDEX})
-        slack.rate_limit(2, retry_after=1)
-        started = time.monotonic()
-        deploy(ctx)  # diff (root) then proposal (reply)
-        (run,) = ctx.state.runs("gstg")
-        slack.rate_limit(1, retry_after=1)
-        jobs.approve(run.id, "U1")  # proposal edited, then STARTED posted
-        elapsed = time.monotonic() - started
-    finally:
-        worker_context.install(None)
-    posts = slack.named("chat.postMessage")
-    delivered = [c for c in posts if "blocks" in c.args]
-    assert len(posts) >= 5 and elapsed >= 3.0  # 3 extra attempts, each after a 1 s Retry-After
-    texts = [str(c.args["text"]) for c in delivered]
-    unique = list(dict.fromkeys(texts))
-    assert len(unique) >= 3  # diff, proposal, started: each delivered
-    assert any("Proposal" in t for t in unique) and any("started" in t.lower() for t in unique)
-    assert len(slack.named("chat.update")) >= 1
-    assert ctx.state.proposal_message(run.id) is not None
 
 
 # Web process restarted -----------------------------------------------------------------------------

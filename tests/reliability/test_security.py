@@ -20,7 +20,7 @@ from bot.blocks import ACTION_APPROVE, ACTION_REJECT, ACTION_SNOOZE
 from bot.cli import cli
 from bot.logging import configure_logging
 from bot.settings import Settings
-from bot.slack_client import SlackNotifier, UsergroupDirectory, make_web_client
+from bot.slack_client import UsergroupDirectory, make_web_client
 from scheduler import jobs, worker_context
 from scheduler.gitlab import GitLabAdapter
 from scheduler.policy.model import InvalidPolicy, load_policy
@@ -39,6 +39,7 @@ from tests.support.worker import (
     make_context,
     publish,
     run_due,
+    slack_outbox,
     work,
 )
 
@@ -254,7 +255,7 @@ def test_no_secret_or_authorization_header_is_logged_across_a_full_flow_at_debug
     ctx.gitlab = GitLabAdapter(
         gitlab.url, SECRETS["gitlab_token"], "app", "deployer", "master", max_retries=1
     )
-    ctx.notifier = SlackNotifier(make_web_client(settings), "C0RELEASE", ctx.state)
+    slack_outbox(ctx, settings)
     worker_context.install(ctx)
     try:
         from werkzeug.test import Client
@@ -306,6 +307,7 @@ def test_no_secret_or_authorization_header_is_logged_across_a_full_flow_at_debug
         run_due(ctx, "poll")
         work(ctx)
         assert ctx.state.get_run(run.id).status.is_terminal
+        assert len(slack.delivered()) >= 4  # diff, proposal, started, failed: Slack calls were logged too
     finally:
         worker_context.install(None)
         for handler in [h for h in root.handlers if h.get_name() == "pdm-bot-json"]:

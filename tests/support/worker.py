@@ -10,10 +10,13 @@ from rq import Queue, SimpleWorker
 from rq.job import Job
 from rq.registry import ScheduledJobRegistry
 
+from bot.settings import Settings
+from bot.slack_client import SlackTransport, make_web_client
 from scheduler.gitlab import GitLabAdapter
+from scheduler.outbox import Outbox, OutboxNotifier
 from scheduler.policy.model import Policy, load_policy
 from scheduler.state import State
-from scheduler.worker_context import QUEUE_NAME, Timing, WorkerContext
+from scheduler.worker_context import QUEUE_NAME, Timing, WorkerContext, clock, outbox_timing
 from tests.fakes import RecordingNotifier
 from tests.servers.fake_gitlab import FakeGitLab
 
@@ -148,3 +151,13 @@ def notes(ctx: WorkerContext) -> RecordingNotifier:
     """The recording notifier of a test context."""
     assert isinstance(ctx.notifier, RecordingNotifier)
     return ctx.notifier
+
+
+def slack_outbox(ctx: WorkerContext, settings: Settings) -> WorkerContext:
+    """Switch `ctx` to the Slack output of production: notes owed in the outbox (timing from the
+    `PDM_SLACK_*` settings), delivered by `deliver_notes` jobs through the real `SlackTransport` on
+    `settings.slack_api_url`."""
+    ctx.outbox_timing = outbox_timing(settings)
+    ctx.notifier = OutboxNotifier(Outbox(ctx.state.r), ctx.queue, ctx.outbox_timing, clock)
+    ctx.slack = SlackTransport(make_web_client(settings, retries=False), ctx.channel)
+    return ctx

@@ -25,12 +25,17 @@ METRICS: dict[str, set[str]] = {
     "pdm_run_duration_seconds_bucket": HISTOGRAM_LABELS,
     "pdm_run_duration_seconds_sum": HISTOGRAM_LABELS,
     "pdm_run_duration_seconds_count": HISTOGRAM_LABELS,
+    "pdm_slack_outbox_pending": set(),
+    "pdm_slack_outbox_oldest_seconds": set(),
+    "pdm_slack_outbox_dead_letters_total": set(),
 }
 REQUIRED_ALERTS = {
     "PdmBacklogTooOld",
     "PdmRunFailed",
     "PdmNoSuccessfulRun",
     "PdmPendingGrowingOnAllDatabases",
+    "PdmSlackOutboxStuck",
+    "PdmSlackMessageDeadLettered",
 }
 SELECTOR = re.compile(r"\b(pdm_[a-z_]+)\s*(?:\{([^}]*)\})?")
 MATCHER = re.compile(r"\s*([a-zA-Z_]+)\s*(?:=~|!~|!=|=)\s*\"[^\"]*\"\s*")
