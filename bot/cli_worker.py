@@ -84,12 +84,13 @@ def worker(burst: bool) -> None:
     if burst:
         require_redis(connection)
     worker_context.install(ctx)
-    ctx.outbox.resume(ctx.queue)  # messages owed when the last worker stopped are sent now
     gc.freeze()  # start-up objects leave the collector's view: no long full collections per job
     ended: PdmWorker | None = None
     while True:
         if not burst:
             wait_for_redis(connection, "worker")
+        with suppress(redis.RedisError):  # a Redis fault right now: the next loop resumes them
+            ctx.outbox.resume(ctx.queue)  # messages owed when the last worker stopped are sent now
         if ended is not None and ended.scheduler is not None:  # the next scheduler takes the lock at once
             with suppress(redis.RedisError):
                 ended.scheduler.release_locks()  # type: ignore[no-untyped-call]
