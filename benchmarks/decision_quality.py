@@ -20,6 +20,8 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+from simulate import HOURLY, MIX
+
 from scheduler.natures import ALL_NATURES
 from scheduler.policy.model import load_policy
 from scheduler.simulate import parse_scenario, simulate
@@ -27,16 +29,6 @@ from scheduler.simulate.metrics import Metrics
 from scheduler.simulate.scenario import Scenario
 
 REPO = Path(__file__).resolve().parents[1]
-HOURLY = [0.45, 0.35, 0.28, 0.22, 0.2, 0.22, 0.3, 0.45, 0.6, 0.7, 0.75, 0.78]
-HOURLY += [0.82, 0.9, 0.97, 1.0, 0.98, 0.92, 0.85, 0.78, 0.7, 0.62, 0.55, 0.5]
-MIX = {
-    "background_scheduling": 0.32,
-    "index_and_constraint": 0.24,
-    "ddl_cleanup": 0.2,
-    "data_migration": 0.1,
-    "no_op": 0.1,
-    "unknown": 0.04,
-}
 CADENCES: dict[str, dict[str, Any]] = {
     "every 2 h": {"per_day": 12, "weekend_per_day": 12},
     "every 4 h": {"per_day": 6, "weekend_per_day": 6},

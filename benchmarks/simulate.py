@@ -13,6 +13,14 @@ from scheduler.simulate import parse_scenario, simulate
 REPO = Path(__file__).resolve().parents[1]
 HOURLY = [0.45, 0.35, 0.28, 0.22, 0.2, 0.22, 0.3, 0.45, 0.6, 0.7, 0.75, 0.78]
 HOURLY += [0.82, 0.9, 0.97, 1.0, 0.98, 0.92, 0.85, 0.78, 0.7, 0.62, 0.55, 0.5]
+MIX = {  # the bundled month's nature mix
+    "background_scheduling": 0.32,
+    "index_and_constraint": 0.24,
+    "ddl_cleanup": 0.2,
+    "data_migration": 0.1,
+    "no_op": 0.1,
+    "unknown": 0.04,
+}
 
 
 def main() -> None:
@@ -28,14 +36,7 @@ def main() -> None:
                 "weekend_per_day": 8,
                 "seed": 90,
                 "hours": [0, 22],
-                "mix": {
-                    "background_scheduling": 0.32,
-                    "index_and_constraint": 0.24,
-                    "ddl_cleanup": 0.2,
-                    "data_migration": 0.1,
-                    "no_op": 0.1,
-                    "unknown": 0.04,
-                },
+                "mix": MIX,
             }
         },
     }
