@@ -69,13 +69,12 @@ class _Pending:
         for m in ordered:
             total += estimates[m.version] if estimates is not None else policy.estimate(m.classification)
             cumulative.append(total)
-        modes = tuple(policy.nature_policy(n).mode for n in natures)
+        mode_of = {n: policy.nature_policy(n).mode for n in set(natures)}
+        modes = tuple(mode_of[n] for n in natures)
         request = state.manual_request if state is not None else None
-        overridden = frozenset(
-            m.version
-            for m in ordered
-            if request is not None and request.override and request.covers(m.version)
-        )
+        overridden: frozenset[str] = frozenset()
+        if request is not None and request.override:
+            overridden = frozenset(m.version for m in ordered if request.covers(m.version))
         approval = state.approval if state is not None else None
         agreed: frozenset[str] = frozenset()
         if request is not None or approval is not None:
