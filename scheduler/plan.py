@@ -225,10 +225,15 @@ def expected_deploys(state: EnvState, policy: Policy, now: datetime, *, soft: bo
         cap=policy.guards.deploy_duration if soft else None,
     )
     if forecast is None:
-        return _Deploys(None, "deploy forecast: less than one complete week of deploy history yet")
+        return _Deploys(
+            None,
+            "deploy_schedule not configured; deploy forecast: less than one complete week of history yet",
+        )
     if not forecast.slots and forecast.active_until is None and not forecast.busy_days:
         return _Deploys(
-            None, f"deploy forecast: no hour of the week saw deploys in the last {forecast.weeks} weeks"
+            None,
+            "deploy_schedule not configured; deploy forecast: no hour of the week saw deploys often "
+            f"enough in the last {forecast.weeks} weeks",
         )
     return _Deploys(forecast)
 

@@ -120,7 +120,10 @@ def test_without_history_the_deploy_guard_says_why_it_does_not_block() -> None:
     d = decide(state, POLICY, SATURDAY)
     guard = next(g for g in d.guards if g.name == "deploy_due")
     assert d.action is Action.EXECUTE and guard.ok and not guard.configured
-    assert "less than one complete week of deploy history" in guard.reason
+    assert (
+        "deploy_schedule not configured; deploy forecast: less than one complete week of history"
+        in guard.reason
+    )
 
 
 def test_forecast_off_ignores_the_history() -> None:
