@@ -2,13 +2,15 @@
 
 Each file becomes an `Outcome`: its primary nature (for `--fail-on`) and either its compact JSON object or its
 table row, made where it was classified. Inputs of at least `PARALLEL_MIN_FILES` files are split in chunks
-over a pool of forked processes (one per usable core); results keep the order of the files.
+over a pool of forked processes (one per usable core) when this process runs a single thread (the CLI);
+results keep the order of the files.
 """
 
 from __future__ import annotations
 
 import multiprocessing
 import os
+import threading
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -163,8 +165,8 @@ def classify_outcomes(
     files, docs = collect(paths, table_sizes)
     _DOCS[:] = docs
     cores = usable_cores()
-    if len(files) < PARALLEL_MIN_FILES or cores < 2:
-        return _outcomes((files, as_json))
+    if len(files) < PARALLEL_MIN_FILES or cores < 2 or threading.active_count() > 1:
+        return _outcomes((files, as_json))  # forking a threaded process may copy a held lock: no pool
     size = max(1, min(CHUNK_FILES, len(files) // (cores * 4)))
     tasks = [(files[i : i + size], as_json) for i in range(0, len(files), size)]
     with multiprocessing.get_context("fork").Pool(cores) as pool:
