@@ -29,6 +29,14 @@ class StateReads(Protocol):
     def successes(self, env: str) -> dict[str, datetime]: ...
 
 
+def planned_pending(state: StateReads, env: str) -> tuple[PendingMigration, ...]:
+    """The stored pending migrations of `env` as the planner sees them."""
+    return tuple(
+        PendingMigration(p.version, p.classification, p.package_sha, p.deployed_at)
+        for p in state.pending(env)
+    )
+
+
 def approved_run(active: Sequence[Run], env: str) -> Run | None:
     """The approved, not yet triggered run of `env` (the newest when there are several)."""
     approved = [r for r in active if r.environment == env and r.status is RunStatus.APPROVED]
@@ -78,10 +86,7 @@ def load_env_state(
     load, load_unknown = read_db_load(policy, metrics)
     return EnvState(
         environment=env,
-        pending=tuple(
-            PendingMigration(p.version, p.classification, p.package_sha, p.deployed_at)
-            for p in state.pending(env)
-        ),
+        pending=planned_pending(state, env),
         packages=tuple(
             DeployedPackage(d.sha, d.deployed_at)
             for d in reversed(state.deployments(env, limit=50))

@@ -15,7 +15,7 @@ from scheduler import delivery, runs
 from scheduler.budget import BudgetExceeded, time_budget
 from scheduler.classify.model import Classification
 from scheduler.deploys import full_sha, refresh_pending
-from scheduler.envstate import approved_run, load_env_state
+from scheduler.envstate import approved_run, load_env_state, planned_pending
 from scheduler.errors import (
     GitLabError,
     GitLabTransientError,
@@ -224,10 +224,7 @@ def _out_of_order(ctx: WorkerContext, env: str, added: list[Classification]) -> 
     """With `ordering: independent`, which added migrations may pass earlier pending ones, and why."""
     if ctx.policy.ordering is not Ordering.INDEPENDENT or not added:
         return []
-    pending = [
-        PendingMigration(p.version, p.classification, p.package_sha, p.deployed_at)
-        for p in ctx.state.pending(env)
-    ]
+    pending = planned_pending(ctx.state, env)
     added_versions = [c.version for c in added if c.version is not None]
     return passing_notes(framework_order(pending), list(ctx.state.holds()), added_versions)
 

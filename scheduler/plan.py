@@ -133,19 +133,13 @@ class _Pending:
 def _ready_alone(
     m: PendingMigration, state: EnvState, policy: Policy, env: EnvironmentSpec, at: datetime
 ) -> bool:
-    """Whether `m` could run at `at` by itself: its package is not the one deployed now (with
-    preserve_rollback), it baked, it soaked upstream, and a window of its nature is open."""
-    current = state.current_package
-    if policy.guards.preserve_rollback and current is not None and m.package_sha == current.sha:
-        return False
-    if m.deployed_at is not None and m.deployed_at + policy.guards.min_bake > at:
-        return False
-    if env.requires is not None:
-        done = state.upstream_successes.get(m.version)
-        if done is None or done + env.min_soak > at:
-            return False
-    nature = m.classification.primary_nature
-    return evaluate_windows(policy.allow_windows(nature), policy.deny_windows, at).open
+    """Whether `m` could run at `at` by itself: the prefix guards (bake, soak, preserve_rollback) let it
+    and a window of its nature is open."""
+    alone = _Pending.build([m], policy)
+    return (
+        _static(alone, state, policy, env, at).limit > 0
+        and evaluate_windows(*alone.windows(0, policy), at).open
+    )
 
 
 @dataclass(frozen=True)

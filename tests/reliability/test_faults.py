@@ -14,6 +14,7 @@ from freezegun import freeze_time
 from redis import Redis
 from rq import Queue
 
+from bot.settings import Settings
 from scheduler import jobs, worker_context
 from scheduler.gitlab import GitLabAdapter
 from scheduler.notes import RunEvent
@@ -168,7 +169,15 @@ def test_a_pipeline_post_that_times_out_after_gitlab_created_it_is_adopted_not_d
 ) -> None:
     ctx = make_context(redis_url, gitlab.url)
     # Production retries (python-gitlab retries reads only); a short PDM_GITLAB_TIMEOUT_SECONDS.
-    ctx.gitlab = GitLabAdapter(gitlab.url, TOKEN, "app", "deployer", "master", timeout=0.4)
+    settings = Settings(
+        gitlab_url=gitlab.url,
+        gitlab_token=TOKEN,
+        gitlab_project="app",
+        gitlab_pipeline_project="deployer",
+        gitlab_pipeline_ref="master",
+        gitlab_timeout_seconds=0.4,
+    )
+    ctx.gitlab = GitLabAdapter.from_settings(settings)
     worker_context.install(ctx)
     try:
         publish(gitlab, {V1: INDEX})
