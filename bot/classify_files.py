@@ -15,8 +15,8 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from scheduler.classify import classify_source
-from scheduler.classify.model import Classification, SizeClass
+from scheduler.classify import classify
+from scheduler.classify.result import Result, SizeClass, result_json
 from scheduler.classify.tabledocs import DOCS_DIR, TableDocs, read_table_docs
 from scheduler.errors import InputError
 from scheduler.natures import Nature
@@ -95,15 +95,15 @@ def collect(
     return files, docs
 
 
-def classify_file(path: str, docs: Docs) -> Classification:
+def classify_file(path: str, docs: Docs) -> Result:
     """Read and classify one file."""
     sizes, schemas = docs
     with open(path, "rb") as handle:
         source = handle.read()
-    return classify_source(source, path, table_sizes=sizes, table_schemas=schemas)
+    return classify(source, path, table_sizes=sizes, table_schemas=schemas)
 
 
-def classify_paths(paths: Iterable[str], table_sizes: Mapping[str, SizeClass]) -> list[Classification]:
+def classify_paths(paths: Iterable[str], table_sizes: Mapping[str, SizeClass]) -> list[Result]:
     """Classify every migration file under `paths`, in this process.
 
     Inside a GitLab checkout, `db/docs/*.yml` give each table's size class and gitlab_schema; the sizes in
@@ -113,7 +113,7 @@ def classify_paths(paths: Iterable[str], table_sizes: Mapping[str, SizeClass]) -
     return [classify_file(path, docs[index]) for path, index in files]
 
 
-def table_row(result: Classification) -> tuple[str, ...]:
+def table_row(result: Result) -> tuple[str, ...]:
     """The table columns of one result (see `COLUMNS`)."""
     tables = ", ".join(
         f"{t}({result.table_sizes[t]})" if t in result.table_sizes else t for t in result.tables
@@ -131,7 +131,7 @@ def table_row(result: Classification) -> tuple[str, ...]:
     )
 
 
-def _summary(result: Classification) -> str:
+def _summary(result: Result) -> str:
     if result.error is not None:
         return f"error: {result.error}"
     weighty = [e for e in result.evidence if e.nature is not None]
@@ -147,7 +147,7 @@ def _outcomes(task: tuple[list[tuple[str, int]], bool]) -> list[Outcome]:
     for path, index in files:
         result = classify_file(path, _DOCS[index])
         if as_json:
-            found.append(Outcome(result.primary_nature, json=result.model_dump_json()))
+            found.append(Outcome(result.primary_nature, json=result_json(result)))
         else:
             found.append(Outcome(result.primary_nature, row=table_row(result)))
     return found

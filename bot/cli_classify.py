@@ -8,7 +8,7 @@ import click
 
 from bot.classify_files import classify_outcomes
 from bot.cli_support import ExitCode, guarded
-from scheduler.classify.model import SizeClass
+from scheduler.classify.result import SizeClass
 from scheduler.errors import InputError
 from scheduler.natures import Nature
 

@@ -7,12 +7,14 @@ import json
 import sys
 from collections.abc import Callable
 from enum import IntEnum
-from typing import Any, NoReturn, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Any, NoReturn, ParamSpec, TypeVar
 
 import click
-import pydantic
 
 from scheduler.errors import PdmError
+
+if TYPE_CHECKING:
+    import pydantic
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -41,10 +43,14 @@ def guarded(fn: Callable[P, R]) -> Callable[P, R]:
             return fn(*args, **kwargs)
         except PdmError as exc:
             fail(str(exc))
-        except pydantic.ValidationError as exc:
-            fail(invalid_settings(exc))
         except OSError as exc:
             fail(f"{exc.filename or ''}: {exc.strerror or exc}".lstrip(": "))
+        except Exception as exc:
+            # Settings are pydantic models; a command that never loaded pydantic (classify) has none to check.
+            pydantic = sys.modules.get("pydantic")
+            if pydantic is None or not isinstance(exc, pydantic.ValidationError):
+                raise
+            fail(invalid_settings(exc))
 
     return wrapper
 

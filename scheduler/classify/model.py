@@ -1,55 +1,25 @@
-"""The result of classifying one post-deploy migration (the `classify --json` contract)."""
+"""The result of classifying one post-deploy migration (the `classify --json` contract) as a pydantic model.
+
+The classifier itself builds a plain `Result` (`result.py`, no pydantic); `Classification` wraps the same
+fields for the bot's records, messages and policies. The enums and `Evidence` live in `result.py` and are
+re-exported here.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from enum import StrEnum
-
 from pydantic import BaseModel, ConfigDict, Field
 
+from scheduler.classify.result import FIELDS, Confidence, Database, Evidence, Result, SizeClass
 from scheduler.natures import Nature
 
-
-class SizeClass(StrEnum):
-    """Table size classes, as in GitLab's `db/docs/*.yml` `table_size`."""
-
-    SMALL = "small"
-    MEDIUM = "medium"
-    LARGE = "large"
-    OVER_LIMIT = "over_limit"
-
-
-class Confidence(StrEnum):
-    """How sure the classifier is of the primary nature."""
-
-    HIGH = "high"
-    MEDIUM = "medium"
-    LOW = "low"
-
-
-class Database(StrEnum):
-    """Target database, from `restrict_gitlab_migration gitlab_schema: ...`."""
-
-    MAIN = "main"
-    CI = "ci"
-    SEC = "sec"
-
-
-@dataclass(frozen=True, slots=True)
-class Evidence:
-    """One signal found in the source and the nature it points to (a dataclass: files have dozens)."""
-
-    line: int
-    signal: str
-    nature: Nature | None = None
-    note: str | None = None
+__all__ = ["Classification", "Confidence", "Database", "Evidence", "SizeClass"]
 
 
 class Classification(BaseModel):
     """Natures and modifiers of one migration file.
 
-    The classifier builds it with `model_construct` from values of the right types (no validation at run
-    time) and the schema is built on first use (`defer_build`): a one-file `classify` starts faster.
+    The classifier's results become one with `from_result` (`model_construct`: no validation at run time)
+    and the schema is built on first use (`defer_build`): a one-file `classify` starts faster.
     """
 
     model_config = ConfigDict(frozen=True, defer_build=True)
@@ -72,6 +42,11 @@ class Classification(BaseModel):
     milestone: str | None = None
     created_tables: list[str] = Field(default_factory=list)
     error: str | None = None
+
+    @classmethod
+    def from_result(cls, result: Result) -> Classification:
+        """The classifier's plain result as a model (its values already have the right types)."""
+        return cls.model_construct(**{name: getattr(result, name) for name in FIELDS})
 
     @property
     def largest_size(self) -> SizeClass | None:

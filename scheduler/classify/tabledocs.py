@@ -11,7 +11,7 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
-from scheduler.classify.model import SizeClass
+from scheduler.classify.result import SizeClass
 
 DOCS_DIR = "db/docs"
 _KEY = re.compile(

@@ -1,4 +1,4 @@
-"""From walker facts to a Classification: natures, primary, confidence, evidence and how it was resolved."""
+"""From walker facts to a Result: natures, primary, confidence, evidence and how it was resolved."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from scheduler.classify.model import Classification, Confidence, Database, Evidence, SizeClass
+from scheduler.classify.result import Confidence, Database, Evidence, Result, SizeClass
 from scheduler.classify.walker import Facts, Signal
 from scheduler.natures import Nature, by_restrictiveness
 
@@ -45,10 +45,10 @@ def split_file_name(path: str) -> tuple[str | None, str | None]:
     return match.group(1), match.group(2) or None
 
 
-def failed(path: str, reason: str, *, line: int = 1) -> Classification:
+def failed(path: str, reason: str, *, line: int = 1) -> Result:
     """An `unknown` classification carrying the reason it could not be classified."""
     version, name = split_file_name(path)
-    return Classification.model_construct(
+    return Result(
         path=path,
         version=version,
         name=name,
@@ -213,7 +213,7 @@ def decide(
     declaration: Declaration | None,
     table_sizes: Mapping[str, SizeClass] | None,
     table_schemas: Mapping[str, str] | None = None,
-) -> Classification:
+) -> Result:
     """Turn walker facts (and an optional declaration) into the classification of `path`."""
     if facts.error is not None:
         return failed(path, facts.error, line=facts.error_line)
@@ -241,7 +241,7 @@ def decide(
     database, assumed, schema_evidence = _database(facts, tables, table_schemas)
     extra = [schema_evidence] if schema_evidence is not None else []
     sizes = table_sizes or {}
-    return Classification.model_construct(
+    return Result(
         path=path,
         version=split_file_name(path)[0],
         name=split_file_name(path)[1],

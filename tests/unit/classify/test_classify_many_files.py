@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 from bot.classify_files import PARALLEL_MIN_FILES, classify_paths, usable_cores
+from scheduler.classify.model import Classification
 
 CORPUS = Path(__file__).resolve().parents[2] / "corpus"
 
@@ -28,6 +29,7 @@ def test_a_large_tree_gives_the_same_json_in_the_same_order_as_one_process(tmp_p
 
     assert result.returncode == 1  # the corpus has unknown files: --fail-on still works across processes
     printed = json.loads(result.stdout)
-    expected = [r.model_dump(mode="json") for r in classify_paths([str(tmp_path)], {})]
+    in_process = classify_paths([str(tmp_path)], {})
+    expected = [Classification.from_result(r).model_dump(mode="json") for r in in_process]
     assert printed == expected
     assert [p["path"] for p in printed] == sorted(p["path"] for p in printed)
