@@ -23,6 +23,7 @@ from scheduler.natures import Nature
 
 PARALLEL_MIN_FILES = 1_000
 CHUNK_FILES = 250
+READ_SIZE = 64 * 1024
 
 Docs = tuple[dict[str, SizeClass], dict[str, str]]  # sizes (explicit ones win), gitlab_schema per table
 # The documented sizes and schemas of each checkout, set before the pool forks (the workers inherit it).
@@ -95,12 +96,30 @@ def collect(
     return files, docs
 
 
+def read_file(path: str) -> bytes:
+    """The bytes of `path`: one `read` for a migration-sized file (half the cost of `open().read()`)."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+    except OSError as exc:
+        raise OSError(exc.errno, exc.strerror, path) from None
+    try:
+        data = os.read(fd, READ_SIZE)
+        if len(data) == READ_SIZE:
+            chunks = [data]
+            while chunk := os.read(fd, READ_SIZE):
+                chunks.append(chunk)
+            data = b"".join(chunks)
+    except OSError as exc:
+        raise OSError(exc.errno, exc.strerror, path) from None
+    finally:
+        os.close(fd)
+    return data
+
+
 def classify_file(path: str, docs: Docs) -> Result:
     """Read and classify one file."""
     sizes, schemas = docs
-    with open(path, "rb") as handle:
-        source = handle.read()
-    return classify(source, path, table_sizes=sizes, table_schemas=schemas)
+    return classify(read_file(path), path, table_sizes=sizes, table_schemas=schemas)
 
 
 def classify_paths(paths: Iterable[str], table_sizes: Mapping[str, SizeClass]) -> list[Result]:

@@ -7,6 +7,7 @@ number of calls, not with the size of the tree. Only `up`/`change` (and class me
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from operator import attrgetter
 
 import tree_sitter_ruby
 from tree_sitter import Language, Node, Parser, Query, QueryCursor
@@ -110,6 +111,16 @@ def parse_error_line(root: Node) -> int:
         node = broken
 
 
+_START, _END = attrgetter("start_byte"), attrgetter("end_byte")
+
+
+def _in_source_order(nodes: list[Node]) -> list[Node]:
+    """In source order, the outer of two nodes that start together first (`A.all.select`: select, all)."""
+    nodes.sort(key=_END, reverse=True)
+    nodes.sort(key=_START)  # stable: nodes starting together stay outer first
+    return nodes
+
+
 def _positional(args: Node | None) -> list[Node]:
     if args is None:
         return []
@@ -149,11 +160,8 @@ class _Walker:
 
     def __init__(self, root: Node) -> None:
         self.facts = Facts()
-        # in source order, the outer of two nodes that start together first (`A.all.select`: select, all)
-        self.caps = {
-            name: sorted(nodes, key=lambda n: (n.start_byte, -n.end_byte))
-            for name, nodes in QueryCursor(_QUERY).captures(root).items()
-        }
+        captures = QueryCursor(_QUERY).captures(root)
+        self.caps = {name: _in_source_order(nodes) for name, nodes in captures.items()}
         bodies = self.caps.get("body", [])
         self.heredocs = {b.start_byte: body for b, body in zip(self.caps.get("hb", []), bodies, strict=False)}
         self.consts: dict[str, Node] = {}
@@ -191,21 +199,21 @@ class _Walker:
         self.facts.class_line = _line(klass)
         self._collect_models(klass)
         body = klass.child_by_field_name("body")
+        in_body = {c.id for c in body.named_children} if body is not None else set()  # the class level
         methods = {
-            _text(m.child_by_field_name("name")): m
-            for m in self.caps.get("method", [])
-            if body is not None and m.parent is not None and m.parent.id == body.id
+            _text(m.child_by_field_name("name")): m for m in self.caps.get("method", []) if m.id in in_body
         }
         reachable = self._reachable(klass, methods)
         self.facts.has_entry = any(name in methods for name in _ENTRY_METHODS)
         ranges = [(methods[n].start_byte, methods[n].end_byte) for n in reachable]
         down = methods.get("down")
         for call in self.caps.get("call", []):
-            if body is not None and call.parent is not None and call.parent.id == body.id:
+            start = call.start_byte
+            if call.id in in_body:
                 self._class_level(call)
-            elif any(start <= call.start_byte < end for start, end in ranges):
+            elif any(begin <= start < end for begin, end in ranges):
                 self._call(call)
-            elif down is not None and down.start_byte <= call.start_byte < down.end_byte:
+            elif down is not None and down.start_byte <= start < down.end_byte:
                 name = _text(call.child_by_field_name("method"))
                 if name in catalog.CATALOG:
                     self.facts.down_only.append(name)
