@@ -7,7 +7,7 @@ bytes `Classification.model_dump_json()` writes (same keys in the same order, co
 
 from __future__ import annotations
 
-import json
+import json.encoder
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -74,33 +74,37 @@ class Result:
 
 
 FIELDS: tuple[str, ...] = Result.__slots__
-# Compact, UTF-8 unescaped: pydantic's JSON escapes the same characters (quote, backslash, controls).
-_ENCODE = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), check_circular=False).encode
+# pydantic's JSON escapes the same characters as the stdlib's unescaped-UTF-8 string encoder.
+_STR = json.encoder.encode_basestring
+_BOOL = {True: "true", False: "false"}
 
 
-def result_json(result: Result) -> str:
-    """`result` as one compact JSON object, byte for byte what `Classification.model_dump_json()` gives."""
-    rows = result.evidence
-    evidence = [{"line": e.line, "signal": e.signal, "nature": e.nature, "note": e.note} for e in rows]
-    return _ENCODE(
-        {
-            "path": result.path,
-            "version": result.version,
-            "name": result.name,
-            "primary_nature": result.primary_nature,
-            "natures": result.natures,
-            "database": result.database,
-            "database_assumed": result.database_assumed,
-            "tables": result.tables,
-            "table_sizes": result.table_sizes,
-            "declared": result.declared,
-            "confidence": result.confidence,
-            "evidence": evidence,
-            "resolution": result.resolution,
-            "disable_ddl_transaction": result.disable_ddl_transaction,
-            "lock_retries": result.lock_retries,
-            "milestone": result.milestone,
-            "created_tables": result.created_tables,
-            "error": result.error,
-        }
+def _opt(value: str | None) -> str:
+    return "null" if value is None else _STR(value)
+
+
+def _list(values: list[str] | list[Nature]) -> str:
+    return "[" + ",".join(map(_STR, values)) + "]"
+
+
+def _evidence(e: Evidence) -> str:
+    return f'{{"line":{e.line},"signal":{_STR(e.signal)},"nature":{_opt(e.nature)},"note":{_opt(e.note)}}}'
+
+
+def result_json(r: Result) -> str:
+    """`r` as one compact JSON object, byte for byte what `Classification.model_dump_json()` gives.
+
+    Written with f-strings (a third faster than building a dict for `json.dumps`); the tests compare it with
+    pydantic's output on the corpus and on generated results.
+    """
+    sizes = ",".join(f"{_STR(t)}:{_STR(s)}" for t, s in r.table_sizes.items())
+    return (
+        f'{{"path":{_STR(r.path)},"version":{_opt(r.version)},"name":{_opt(r.name)},'
+        f'"primary_nature":{_STR(r.primary_nature)},"natures":{_list(r.natures)},'
+        f'"database":{_STR(r.database)},"database_assumed":{_BOOL[r.database_assumed]},'
+        f'"tables":{_list(r.tables)},"table_sizes":{{{sizes}}},"declared":{_BOOL[r.declared]},'
+        f'"confidence":{_STR(r.confidence)},"evidence":[{",".join(map(_evidence, r.evidence))}],'
+        f'"resolution":{_opt(r.resolution)},"disable_ddl_transaction":{_BOOL[r.disable_ddl_transaction]},'
+        f'"lock_retries":{_BOOL[r.lock_retries]},"milestone":{_opt(r.milestone)},'
+        f'"created_tables":{_list(r.created_tables)},"error":{_opt(r.error)}}}'
     )
