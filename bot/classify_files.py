@@ -1,9 +1,10 @@
-"""Classify many migration files for `pdm-bot classify`: walk, read, spread over the cores, render.
+"""Classify many migration files for `pdm-bot classify`: walk, read, look up the cache, spread over the cores.
 
-Each file becomes an `Outcome`: its primary nature (for `--fail-on`) and either its compact JSON object or its
-table row, made where it was classified. Inputs of at least `PARALLEL_MIN_FILES` files are split in chunks
-over a pool of forked processes (one per usable core) when this process runs a single thread (the CLI);
-results keep the order of the files.
+Each file becomes an `Outcome`: its primary nature (for `--fail-on`), its compact JSON object and, for the
+table, its row, made where it was classified. Inputs of at least `PARALLEL_MIN_FILES` files to classify are
+split in small chunks over a pool of forked processes (one per usable core) when this process runs a single
+thread (the CLI); results keep the order of the files. With a cache (`classify_cache.py`) the files are read
+and hashed first and only the misses are classified; the Ruby parser is not even loaded when all files hit.
 """
 
 from __future__ import annotations
@@ -11,52 +12,53 @@ from __future__ import annotations
 import multiprocessing
 import os
 import threading
-from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from operator import attrgetter
 from pathlib import Path
+from typing import NamedTuple
 
-from scheduler.classify import classify
-from scheduler.classify.result import Result, SizeClass, result_json
+from bot.classify_cache import Cache, classifier_version, context_hash, file_key
+from scheduler.classify.result import Result, SizeClass, json_string, result_from_json, result_json
 from scheduler.classify.tabledocs import DOCS_DIR, TableDocs, read_table_docs
 from scheduler.errors import InputError
-from scheduler.natures import Nature
 
 PARALLEL_MIN_FILES = 1_000
-CHUNK_FILES = 250
+CHUNK_FILES = 64  # small chunks: the two workers finish together even when one core is busier
 READ_SIZE = 64 * 1024
 
 Docs = tuple[dict[str, SizeClass], dict[str, str]]  # sizes (explicit ones win), gitlab_schema per table
 # The documented sizes and schemas of each checkout, set before the pool forks (the workers inherit it).
 _DOCS: list[Docs] = []
+_BY_NAME = attrgetter("name")
 
 
-@dataclass(frozen=True, slots=True)
-class Outcome:
-    """What the CLI prints for one file: its primary nature and its JSON object or table row."""
+class Outcome(NamedTuple):
+    """What the CLI prints for one file: its primary nature, its JSON object, its table row (table only)."""
 
-    primary: Nature
-    json: str | None = None
+    primary: str
+    json: bytes
     row: tuple[str, ...] | None = None
 
 
 def _rb_files(folder: str) -> Iterator[str]:
-    """Every `*.rb` regular file below `folder` (symbolic links to directories are not followed)."""
-    with os.scandir(folder) as entries:
-        for entry in entries:
-            if entry.is_dir(follow_symlinks=False):
-                yield from _rb_files(entry.path)
-            elif entry.name.endswith(".rb") and entry.is_file():
-                yield entry.path
+    """Every `*.rb` regular file below `folder` in path order: each directory's entries sorted by name, a
+    directory's files before the next entry (symbolic links to directories are not followed)."""
+    with os.scandir(folder) as scan:
+        entries = sorted(scan, key=_BY_NAME)
+    for entry in entries:
+        if entry.is_dir(follow_symlinks=False):
+            yield from _rb_files(entry.path)
+        elif entry.name.endswith(".rb") and entry.is_file():
+            yield entry.path
 
 
-def migration_files(paths: Iterable[str]) -> Iterator[Path]:
+def migration_files(paths: Iterable[str]) -> Iterator[str]:
     """Each path as given when it is a file; every `*.rb` below it, in path order, when it is a directory."""
     for raw in paths:
-        path = Path(raw)
-        if path.is_dir():
-            yield from (Path(p) for p in sorted(_rb_files(raw), key=lambda p: p.split(os.sep)))
-        elif path.is_file():
-            yield path
+        if os.path.isdir(raw):
+            yield from _rb_files(raw)
+        elif os.path.isfile(raw):
+            yield raw
         else:
             raise InputError(f"{raw}: no such file or directory")
 
@@ -92,7 +94,8 @@ def collect(
             found = load_table_docs(docs_dir)
             index_of[docs_dir] = len(docs)
             docs.append((found.sizes_overridden_by(table_sizes), found.schemas))
-        files += [(str(f), index_of[docs_dir]) for f in migration_files([raw])]
+        index = index_of[docs_dir]
+        files += [(f, index) for f in migration_files([raw])]
     return files, docs
 
 
@@ -116,10 +119,16 @@ def read_file(path: str) -> bytes:
     return data
 
 
+def _classifier() -> Callable[..., Result]:
+    from scheduler.classify.classifier import classify  # loads the Ruby parser: only when a file needs it
+
+    return classify
+
+
 def classify_file(path: str, docs: Docs) -> Result:
     """Read and classify one file."""
     sizes, schemas = docs
-    return classify(read_file(path), path, table_sizes=sizes, table_schemas=schemas)
+    return _classifier()(read_file(path), path, table_sizes=sizes, table_schemas=schemas)
 
 
 def classify_paths(paths: Iterable[str], table_sizes: Mapping[str, SizeClass]) -> list[Result]:
@@ -162,13 +171,13 @@ def _summary(result: Result) -> str:
 
 def _outcomes(task: tuple[list[tuple[str, int]], bool]) -> list[Outcome]:
     files, as_json = task
+    classify = _classifier()
     found = []
     for path, index in files:
-        result = classify_file(path, _DOCS[index])
-        if as_json:
-            found.append(Outcome(result.primary_nature, json=result_json(result)))
-        else:
-            found.append(Outcome(result.primary_nature, row=table_row(result)))
+        sizes, schemas = _DOCS[index]
+        result = classify(read_file(path), path, table_sizes=sizes, table_schemas=schemas)
+        text = result_json(result).encode()
+        found.append(Outcome(result.primary_nature.value, text, None if as_json else table_row(result)))
     return found
 
 
@@ -177,16 +186,69 @@ def usable_cores() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
-def classify_outcomes(
-    paths: Iterable[str], table_sizes: Mapping[str, SizeClass], *, as_json: bool
-) -> list[Outcome]:
-    """Classify every file under `paths`: in this process, or over the cores for large inputs."""
-    files, docs = collect(paths, table_sizes)
+def _classify(files: list[tuple[str, int]], docs: list[Docs], as_json: bool) -> list[Outcome]:
+    """Classify `files`: in this process, or over the cores for many files."""
     _DOCS[:] = docs
     cores = usable_cores()
     if len(files) < PARALLEL_MIN_FILES or cores < 2 or threading.active_count() > 1:
         return _outcomes((files, as_json))  # forking a threaded process may copy a held lock: no pool
-    size = max(1, min(CHUNK_FILES, len(files) // (cores * 4)))
-    tasks = [(files[i : i + size], as_json) for i in range(0, len(files), size)]
+    _classifier()  # loaded once, before the fork: the workers inherit the parser and its query
+    tasks = [(files[i : i + CHUNK_FILES], as_json) for i in range(0, len(files), CHUNK_FILES)]
     with multiprocessing.get_context("fork").Pool(cores) as pool:
         return [outcome for chunk in pool.imap(_outcomes, tasks) for outcome in chunk]
+
+
+def classify_outcomes(
+    paths: Iterable[str],
+    table_sizes: Mapping[str, SizeClass],
+    *,
+    as_json: bool,
+    cache: Path | None = None,
+    warn: Callable[[str], None] = lambda _: None,
+) -> list[Outcome]:
+    """Classify every file under `paths`; with a `cache` folder, only the files it does not know.
+
+    A cache that cannot be written is reported through `warn`; the results are the same.
+    """
+    files, docs = collect(paths, table_sizes)
+    if cache is None:
+        return _classify(files, docs, as_json)
+    store = Cache(cache)
+    version = classifier_version()
+    contexts = [context_hash(version, sizes, schemas) for sizes, schemas in docs]
+    keys: list[bytes] = []
+    outcomes: list[Outcome | None] = []
+    misses: list[int] = []
+    for path, index in files:
+        key = file_key(contexts[index], path, read_file(path))
+        value = store.get(key)
+        if value is None:
+            misses.append(len(outcomes))
+            outcomes.append(None)
+        else:
+            primary, _, rest = value.partition(b"\n")
+            text = b'{"path":' + json_string(path).encode() + rest
+            outcomes.append(Outcome(primary.decode(), text, None if as_json else _row_of(text)))
+        keys.append(key)
+    if misses:
+        fresh = _classify([files[n] for n in misses], docs, as_json)
+        new: dict[bytes, bytes] = {}
+        for n, outcome in zip(misses, fresh, strict=True):
+            outcomes[n] = outcome
+            new[keys[n]] = _to_cache(files[n][0], outcome)
+        try:
+            store.save(keys, new)
+        except OSError as exc:
+            warn(f"classify cache not saved in {cache}: {exc.strerror or exc}")
+    return [o for o in outcomes if o is not None]
+
+
+def _to_cache(path: str, outcome: Outcome) -> bytes:
+    """The cached value of a fresh outcome: its primary nature, then its JSON object without the path."""
+    prefix = b'{"path":' + json_string(path).encode()
+    return outcome.primary.encode() + b"\n" + outcome.json[len(prefix) :]
+
+
+def _row_of(text: bytes) -> tuple[str, ...]:
+    """The table row of a cached JSON object (parsed back into a result)."""
+    return table_row(result_from_json(text))

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import click
 
+from bot.classify_cache import default_folder
 from bot.classify_files import classify_outcomes
 from bot.cli_support import ExitCode, guarded
 from scheduler.classify.result import SizeClass
@@ -35,6 +36,11 @@ def load_table_sizes(path: str) -> dict[str, SizeClass]:
     return sizes
 
 
+def warn(message: str) -> None:
+    """One line on stderr that does not change the exit code."""
+    click.echo(f"pdm-bot: warning: {message}", err=True)
+
+
 def render_table(rows: list[tuple[str, ...]]) -> str:
     """Aligned columns, one row per file; the last column is not padded."""
     rows = [_COLUMNS, *rows]
@@ -43,9 +49,14 @@ def render_table(rows: list[tuple[str, ...]]) -> str:
     return "\n".join(line.rstrip() for line in lines)
 
 
-def render_json(objects: list[str]) -> str:
-    """A JSON list of the compact JSON objects, one per line."""
-    return "[\n" + ",\n".join(objects) + "\n]" if objects else "[]"
+def write_json(objects: list[bytes]) -> None:
+    """Print a JSON list of the compact JSON objects (UTF-8), one per line (the list is not copied again)."""
+    if not objects:
+        click.echo("[]")
+        return
+    click.echo(b"[\n", nl=False)
+    click.echo(b",\n".join(objects), nl=False)
+    click.echo(b"\n]")
 
 
 @click.command()
@@ -59,9 +70,21 @@ def render_json(objects: list[str]) -> str:
     help="Exit 1 when a file's PRIMARY nature is this one (repeatable).",
 )
 @click.option("--table-sizes", "table_sizes", help="YAML mapping table: small|medium|large|over_limit.")
+@click.option(
+    "--cache",
+    "use_cache",
+    is_flag=True,
+    help="Reuse the results of files classified before (by content hash), in $XDG_CACHE_HOME/pdm-bot.",
+)
+@click.option("--cache-dir", "cache_dir", help="Cache directory (implies --cache).")
 @guarded
 def classify(
-    paths: tuple[str, ...], as_json: bool, fail_on: tuple[str, ...], table_sizes: str | None
+    paths: tuple[str, ...],
+    as_json: bool,
+    fail_on: tuple[str, ...],
+    table_sizes: str | None,
+    use_cache: bool,
+    cache_dir: str | None,
 ) -> None:
     """Classify post-deploy migrations by nature: files, or directories searched for *.rb.
 
@@ -70,14 +93,15 @@ def classify(
         pdm-bot classify db/post_migrate --fail-on unknown --fail-on ddl_cleanup
     """
     sizes = load_table_sizes(table_sizes) if table_sizes else {}
-    results = classify_outcomes(paths, sizes, as_json=as_json)
+    cache = Path(cache_dir) if cache_dir else default_folder() if use_cache else None
+    results = classify_outcomes(paths, sizes, as_json=as_json, cache=cache, warn=warn)
     if as_json:
-        click.echo(render_json([r.json for r in results if r.json is not None]))
+        write_json([r.json for r in results])
     elif results:
         click.echo(render_table([r.row for r in results if r.row is not None]))
     else:
         click.echo("no *.rb migration files found", err=True)
-    flagged = [r for r in results if r.primary.value in fail_on]
+    flagged = [r for r in results if r.primary in fail_on]
     if flagged:
         click.echo(
             f"{len(flagged)} file(s) with a primary nature in --fail-on: {', '.join(fail_on)}", err=True

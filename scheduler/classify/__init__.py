@@ -1,62 +1,26 @@
-"""Classify a Ruby post-deploy migration by its nature (pure: bytes in, Result or Classification out).
+"""Classify Ruby post-deploy migrations by their nature: `classify` (a plain `Result`), `classify_source`
+(the pydantic `Classification`), both from `classifier.py`.
 
-`classify` never raises on bad input: an empty, binary, non-UTF-8, oversized or unparsable file, or one
-without a migration class, comes back `unknown` with `error` set. `classify` gives the plain `Result` (what
-`pdm-bot classify` prints, without importing pydantic); `classify_source` the pydantic `Classification`.
+They are loaded on first use: importing the package (or `result`, `tabledocs`) does not load the Ruby parser,
+so `pdm-bot classify` answered from its cache starts without it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from scheduler.classify.result import Result, SizeClass
-from scheduler.classify.verdict import decide, failed, find_declaration
-from scheduler.classify.walker import walk
 
 if TYPE_CHECKING:
-    from scheduler.classify.model import Classification
-
-MAX_BYTES = 2 * 1024 * 1024
+    from scheduler.classify.classifier import MAX_BYTES, classify, classify_source
 
 __all__ = ["MAX_BYTES", "Result", "SizeClass", "classify", "classify_source"]
+_LAZY = frozenset({"MAX_BYTES", "classify", "classify_source"})
 
 
-def classify(
-    source: bytes,
-    path: str,
-    *,
-    table_sizes: Mapping[str, SizeClass] | None = None,
-    table_schemas: Mapping[str, str] | None = None,
-) -> Result:
-    """Classify the migration `source` read from `path` (the file name gives version and name).
+def __getattr__(name: str) -> object:
+    if name in _LAZY:
+        from scheduler.classify import classifier
 
-    `table_sizes` gives the size class of tables; `table_schemas` their `gitlab_schema` (from GitLab's
-    `db/docs`), which names the database of a migration that does not declare `restrict_gitlab_migration`.
-    """
-    if not source.strip():
-        return failed(path, "empty file")
-    if len(source) > MAX_BYTES:
-        return failed(path, f"file is {len(source):,} bytes, larger than any migration (limit {MAX_BYTES:,})")
-    if b"\x00" in source:
-        return failed(path, "binary file (contains NUL bytes)")
-    try:
-        text = source.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        return failed(path, f"not UTF-8 text (invalid byte at offset {exc.start})")
-    declaration = find_declaration(text) if b"pdm:" in source else None
-    return decide(path, walk(source), declaration, table_sizes, table_schemas)
-
-
-def classify_source(
-    source: bytes,
-    path: str,
-    *,
-    table_sizes: Mapping[str, SizeClass] | None = None,
-    table_schemas: Mapping[str, str] | None = None,
-) -> Classification:
-    """`classify`, as the pydantic `Classification` the bot's records, messages and policies use."""
-    from scheduler.classify.model import Classification  # pydantic: not needed by `pdm-bot classify`
-
-    result = classify(source, path, table_sizes=table_sizes, table_schemas=table_schemas)
-    return Classification.from_result(result)
+        return getattr(classifier, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

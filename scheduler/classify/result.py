@@ -7,6 +7,7 @@ bytes `Classification.model_dump_json()` writes (same keys in the same order, co
 
 from __future__ import annotations
 
+import json
 import json.encoder
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -79,6 +80,11 @@ _STR = json.encoder.encode_basestring
 _BOOL = {True: "true", False: "false"}
 
 
+def json_string(text: str) -> str:
+    """`text` as a JSON string, escaped as pydantic escapes it."""
+    return _STR(text)
+
+
 def _opt(value: str | None) -> str:
     return "null" if value is None else _STR(value)
 
@@ -107,4 +113,32 @@ def result_json(r: Result) -> str:
         f'"resolution":{_opt(r.resolution)},"disable_ddl_transaction":{_BOOL[r.disable_ddl_transaction]},'
         f'"lock_retries":{_BOOL[r.lock_retries]},"milestone":{_opt(r.milestone)},'
         f'"created_tables":{_list(r.created_tables)},"error":{_opt(r.error)}}}'
+    )
+
+
+def result_from_json(text: str | bytes) -> Result:
+    """The `Result` that `result_json` wrote as `text` (the classify cache keeps results as their JSON)."""
+    data = json.loads(text)
+    return Result(
+        path=data["path"],
+        version=data["version"],
+        name=data["name"],
+        primary_nature=Nature(data["primary_nature"]),
+        natures=[Nature(n) for n in data["natures"]],
+        database=Database(data["database"]),
+        database_assumed=data["database_assumed"],
+        tables=data["tables"],
+        table_sizes={t: SizeClass(s) for t, s in data["table_sizes"].items()},
+        declared=data["declared"],
+        confidence=Confidence(data["confidence"]),
+        evidence=[
+            Evidence(e["line"], e["signal"], None if e["nature"] is None else Nature(e["nature"]), e["note"])
+            for e in data["evidence"]
+        ],
+        resolution=data["resolution"],
+        disable_ddl_transaction=data["disable_ddl_transaction"],
+        lock_retries=data["lock_retries"],
+        milestone=data["milestone"],
+        created_tables=data["created_tables"],
+        error=data["error"],
     )
