@@ -1,18 +1,23 @@
 """Benchmark `pdm-bot classify`: generate migration files, classify them, report speed and memory.
 
-Usage: .venv/bin/python benchmarks/classify.py [--files 10000] [--cli-files 7700] [--seed 7]
+Usage: .venv/bin/python benchmarks/classify.py [--files 5000] [--cli-files 7700] [--runs 3] [--seed 7]
 
 1. In process: `--files` small generated files (1–4 catalog helpers each, on random tables, some in heredoc
    SQL, some conditional) through `classify_paths` (reading included), one process.
 2. The command: `pdm-bot classify --json DIR` as a fresh process on `--cli-files` real-sized files (1–6 KB:
    a comment header, 2–8 helpers, a nested model class, SQL heredocs, a `down`), output discarded, process
-   start included; with the same-run reference `python -c pass`. Prints files per second and the largest
-   resident memory of one process (the command or one of its workers).
+   start included: cold (no cache), then with `--cache-dir` warm (after one run that fills the cache).
+3. Same-run references: `python -c pass` (the interpreter's start) and the bare tree-sitter parse of the
+   same real-sized files in this process (files per second on one core).
+
+Each measurement runs `--runs` times; the best and the median are printed with the load average before and
+after (the machine may be shared), and each command's peak resident memory (the largest of its processes).
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import random
 import resource
 import statistics
@@ -20,6 +25,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from bot.classify_files import classify_paths
@@ -77,64 +83,104 @@ def real_sized(rng: random.Random, index: int) -> str:
     )
 
 
-def command_speed(files: int, seed: int) -> None:
-    """Run `pdm-bot classify --json` on `files` real-sized files as a fresh process; print the figures."""
+def load() -> str:
+    """The 1-minute load average and the cores, as `uptime` shows them."""
+    return f"load {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores"
+
+
+def timed_runs(runs: int, action: Callable[[], int]) -> tuple[list[float], int]:
+    """Wall times of `runs` calls of `action` and the largest peak memory (KB) it reported."""
+    times, peak = [], 0
+    for _ in range(runs):
+        start = time.perf_counter()
+        peak = max(peak, action())
+        times.append(time.perf_counter() - start)
+    return times, peak
+
+
+def run_command(command: list[str]) -> int:
+    """Run `command` (output discarded); its peak resident memory in KB, the largest of its processes."""
+    child = subprocess.Popen(command, stdout=subprocess.DEVNULL)
+    _, status, usage = os.wait4(child.pid, 0)
+    child.returncode = os.waitstatus_to_exitcode(status)
+    if child.returncode != 0:
+        raise SystemExit(f"{command} exited {child.returncode}")
+    return usage.ru_maxrss
+
+
+def report(label: str, files: int, times: list[float], peak_kb: int | None = None) -> None:
+    """One line: best and median, as seconds and files per second."""
+    best, median = min(times), statistics.median(times)
+    memory = f", peak {peak_kb / 1024:.0f} MB" if peak_kb is not None else ""
+    print(
+        f"  {label:<34} best {best:6.3f} s = {files / best:7,.0f} files/s; "
+        f"median {median:6.3f} s = {files / median:7,.0f} files/s{memory}"
+    )
+
+
+def in_process(files: int, runs: int, seed: int) -> None:
+    """`classify_paths` on `files` small generated files, in this process."""
     rng = random.Random(seed)
-    script = Path(sys.executable).with_name("pdm-bot")
+    with tempfile.TemporaryDirectory(prefix="pdm-bench-") as tmp:
+        for i in range(files):
+            (Path(tmp) / f"{20260101000000 + i}_generated_migration_{i}.rb").write_text(migration(rng, i))
+        print(f"in process, {files} small generated files ({load()}):")
+        times, _ = timed_runs(runs, lambda: len(classify_paths([tmp], {})) and 0)
+    report("classify_paths", files, times)
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"  peak memory of this process (ru_maxrss): {peak:.0f} MB")
+
+
+def command_speed(files: int, runs: int, seed: int) -> None:
+    """`pdm-bot classify --json` on `files` real-sized files as a fresh process, cold and warm."""
+    rng = random.Random(seed)
+    script = str(Path(sys.executable).with_name("pdm-bot"))
     with tempfile.TemporaryDirectory(prefix="pdm-bench-cli-") as tmp:
+        folder, cache = Path(tmp) / "migrations", Path(tmp) / "cache"
+        folder.mkdir()
         sizes = []
         for i in range(files):
             text = real_sized(rng, i)
-            sizes.append(len(text))
-            (Path(tmp) / f"{20260101000000 + i}_generated_migration_{i}.rb").write_text(text)
-        reference = []
-        for _ in range(5):
-            start = time.perf_counter()
-            subprocess.run([sys.executable, "-c", "pass"], check=True)
-            reference.append(time.perf_counter() - start)
-        runs = []
-        for _ in range(3):
-            start = time.perf_counter()
-            subprocess.run([str(script), "classify", "--json", tmp], check=True, stdout=subprocess.DEVNULL)
-            runs.append(time.perf_counter() - start)
-    peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-    best, median = min(runs), statistics.median(runs)
-    print(
-        f"pdm-bot classify --json: {files} files, {statistics.mean(sizes) / 1024:.1f} KB average "
-        f"({min(sizes) / 1024:.1f}–{max(sizes) / 1024:.1f} KB)"
-    )
-    print(
-        f"  median {median:.2f} s = {files / median:,.0f} files/s; "
-        f"best {best:.2f} s = {files / best:,.0f} files/s"
-    )
-    print(f"  reference python -c pass: {statistics.median(reference) * 1000:.0f} ms")
-    print(f"  largest process (ru_maxrss of children): {peak_mb:.0f} MB")
+            sizes.append(len(text.encode()))
+            (folder / f"{20260101000000 + i}_generated_migration_{i}.rb").write_text(text)
+        print(
+            f"pdm-bot classify --json: {files} files, {statistics.mean(sizes) / 1024:.1f} KB average "
+            f"({min(sizes) / 1024:.1f}–{max(sizes) / 1024:.1f} KB); before: {load()}"
+        )
+        cold = [script, "classify", "--json", str(folder)]
+        warm = [*cold[:2], "--cache-dir", str(cache), *cold[2:]]
+        times, peak = timed_runs(runs, lambda: run_command(cold))
+        report("cold (no cache)", files, times, peak)
+        fill_start = time.perf_counter()
+        fill_peak = run_command(warm)
+        report("cache filled (first run)", files, [time.perf_counter() - fill_start], fill_peak)
+        times, peak = timed_runs(runs, lambda: run_command(warm))
+        report("warm (unchanged tree, --cache-dir)", files, times, peak)
+        sources = [p.read_bytes() for p in sorted(folder.iterdir())]
+    print(f"  references, after: {load()}")
+    times, _ = timed_runs(max(runs, 5), lambda: run_command([sys.executable, "-c", "pass"]))
+    best, median = min(times) * 1000, statistics.median(times) * 1000
+    print(f"  python -c pass: best {best:.0f} ms, median {median:.0f} ms")
+    import tree_sitter_ruby
+    from tree_sitter import Language, Parser
+
+    ruby = Parser(Language(tree_sitter_ruby.language()))
+    times, _ = timed_runs(runs, lambda: len([ruby.parse(source) for source in sources]) and 0)
+    report("bare tree-sitter parse, one core", files, times)
 
 
 def main() -> None:
     """Generate, classify, report."""
     parser = argparse.ArgumentParser(description="Benchmark pdm-bot classify")
-    parser.add_argument("--files", type=int, default=10_000)
+    parser.add_argument("--files", type=int, default=5_000)
     parser.add_argument("--cli-files", type=int, default=7_700)
+    parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--seed", type=int, default=7)
     args = parser.parse_args()
-    rng = random.Random(args.seed)
-    with tempfile.TemporaryDirectory(prefix="pdm-bench-") as tmp:
-        root = Path(tmp)
-        for i in range(args.files):
-            (root / f"{20260101000000 + i}_generated_migration_{i}.rb").write_text(migration(rng, i))
-        start = time.perf_counter()
-        results = classify_paths([tmp], {})
-        elapsed = time.perf_counter() - start
-    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    natures: dict[str, int] = {}
-    for result in results:
-        natures[result.primary_nature.value] = natures.get(result.primary_nature.value, 0) + 1
-    print(f"files: {len(results)}  seconds: {elapsed:.2f}  files/s: {len(results) / elapsed:,.0f}")
-    print(f"peak memory (ru_maxrss): {peak_mb:.0f} MB")
-    print("primary natures: " + ", ".join(f"{k}={v}" for k, v in sorted(natures.items())))
+    if args.files:
+        in_process(args.files, args.runs, args.seed)
     if args.cli_files:
-        command_speed(args.cli_files, args.seed)
+        command_speed(args.cli_files, args.runs, args.seed)
 
 
 if __name__ == "__main__":

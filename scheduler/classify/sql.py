@@ -25,6 +25,8 @@ _TABLE_LIST = re.compile(
 )
 _CREATE_QUALIFIERS = frozenset({"OR", "REPLACE", "UNIQUE", "CONSTRAINT", "TEMP", "TEMPORARY", "UNLOGGED"})
 _DML_INSIDE = re.compile(r"\b(UPDATE|DELETE|INSERT|MERGE)\b", re.I)
+_SPECIAL = re.compile(r"[';$]")
+_DOLLAR_TAG = re.compile(r"\$\w*\$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,30 +139,35 @@ def classify_sql(text: str) -> list[SqlStatement]:
 
 
 def _split(text: str) -> list[str]:
-    """Split on `;` outside single quotes and dollar-quoted bodies (function definitions)."""
+    """Split on `;` outside single quotes and dollar-quoted bodies (function definitions).
+
+    Jumps from one `'`, `$` or `;` to the next (and from a quote to its end), not one character at a time.
+    """
     parts: list[str] = []
     start = 0
     i = 0
-    quote: str | None = None
-    while i < len(text):
+    while True:
+        found = _SPECIAL.search(text, i)
+        if found is None:
+            break
+        i = found.start()
         ch = text[i]
-        if quote is not None:
-            if text.startswith(quote, i):
-                i += len(quote)
-                quote = None
-                continue
-        elif ch == "'":
-            quote = "'"
-        elif ch == "$":
-            end = text.find("$", i + 1)
-            tag = text[i : end + 1] if end != -1 else ""
-            if tag and re.fullmatch(r"\$\w*\$", tag):
-                quote = tag
-                i = end + 1
-                continue
-        elif ch == ";":
+        if ch == ";":
             parts.append(text[start:i])
             start = i + 1
-        i += 1
+            i += 1
+            continue
+        quote = "'"
+        if ch == "$":
+            end = text.find("$", i + 1)
+            tag = text[i : end + 1] if end != -1 else ""
+            if not (tag and _DOLLAR_TAG.fullmatch(tag)):
+                i += 1
+                continue
+            quote = tag
+        closing = text.find(quote, i + len(quote))
+        if closing == -1:
+            break
+        i = closing + len(quote)
     parts.append(text[start:])
     return parts

@@ -241,10 +241,11 @@ def decide(
     database, assumed, schema_evidence = _database(facts, tables, table_schemas)
     extra = [schema_evidence] if schema_evidence is not None else []
     sizes = table_sizes or {}
+    version, name = split_file_name(path)
     return Result(
         path=path,
-        version=split_file_name(path)[0],
-        name=split_file_name(path)[1],
+        version=version,
+        name=name,
         primary_nature=primary,
         natures=natures,
         database=database,

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from operator import attrgetter
+from typing import NamedTuple
 
 import tree_sitter_ruby
 from tree_sitter import Language, Node, Parser, Query, QueryCursor
@@ -45,9 +46,10 @@ MAX_DEPTH = 100
 _CHEAP_SQL_KINDS = frozenset({"CREATE INDEX", "VALIDATE CONSTRAINT", "ALTER TABLE … ADD CONSTRAINT"})
 
 
-@dataclass(frozen=True, slots=True)
-class Signal:
-    """One thing found in `up`/`change` that points to natures (none: a neutral but notable call)."""
+class Signal(NamedTuple):
+    """One thing found in `up`/`change` that points to natures (none: a neutral but notable call).
+
+    A named tuple, like `_Where`: immutable and three times cheaper to build than a frozen dataclass."""
 
     line: int
     signal: str
@@ -81,8 +83,7 @@ class Facts:
     early_return: int | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class _Where:
+class _Where(NamedTuple):
     """The blocks and branches around a call, up to its method."""
 
     conditional: bool = False
