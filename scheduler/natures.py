@@ -19,7 +19,7 @@ class Nature(StrEnum):
     @property
     def rank(self) -> int:
         """Restrictiveness: 0 for `no_op` up to 5 for `unknown`."""
-        return _ORDER.index(self)
+        return _RANK[self]
 
     @property
     def is_heavy(self) -> bool:
@@ -35,6 +35,7 @@ _ORDER: tuple[Nature, ...] = (
     Nature.DDL_CLEANUP,
     Nature.UNKNOWN,
 )
+_RANK: dict[Nature, int] = {nature: rank for rank, nature in enumerate(_ORDER)}
 LIGHT_NATURES = frozenset({Nature.NO_OP, Nature.BACKGROUND_SCHEDULING})
 ALL_NATURES: tuple[Nature, ...] = _ORDER
 
@@ -46,4 +47,4 @@ def most_restrictive(natures: Iterable[Nature]) -> Nature:
 
 def by_restrictiveness(natures: Iterable[Nature]) -> list[Nature]:
     """`natures` without repeats, most restrictive first."""
-    return sorted(set(natures), key=lambda n: n.rank, reverse=True)
+    return sorted(set(natures), key=_RANK.__getitem__, reverse=True)

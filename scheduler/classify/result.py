@@ -40,9 +40,12 @@ class Database(StrEnum):
     SEC = "sec"
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Evidence:
-    """One signal found in the source and the nature it points to (a dataclass: files have dozens)."""
+    """One signal found in the source and the nature it points to.
+
+    A slotted dataclass, not frozen (files have dozens: a frozen one costs three times as much to build);
+    nothing changes one once built."""
 
     line: int
     signal: str
@@ -50,9 +53,10 @@ class Evidence:
     note: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Result:
-    """Natures and modifiers of one migration file: the fields of `Classification`, in its order."""
+    """Natures and modifiers of one migration file: the fields of `Classification`, in its order (not
+    frozen, like `Evidence`: nothing changes one once built)."""
 
     path: str
     version: str | None
