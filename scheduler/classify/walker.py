@@ -7,6 +7,8 @@ number of calls, not with the size of the tree. Only `up`/`change` (and class me
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cache
+from itertools import repeat
 from operator import attrgetter
 from typing import NamedTuple
 
@@ -26,7 +28,6 @@ _QUERY = Query(
     "(class) @class (method) @method (call) @call (heredoc_beginning) @hb (heredoc_body) @body"
     " (return) @return (assignment) @assignment",
 )
-_ID_QUERY = Query(_LANGUAGE, "(identifier) @id")
 _CONDITIONALS = frozenset(
     {"if", "unless", "if_modifier", "unless_modifier", "case", "conditional", "while", "until", "rescue"}
 )
@@ -90,6 +91,18 @@ class _Where(NamedTuple):
     in_lock_retries: bool = False
     in_batch_loop: bool = False
     new_table_block: Node | None = None  # the `create_table` call whose block holds the node
+
+
+@cache
+def _id_query() -> Query:
+    """`(identifier) @id`, compiled on first use: a query takes milliseconds to compile and most files never
+    need this one."""
+    return Query(_LANGUAGE, "(identifier) @id")
+
+
+def _identifiers(node: Node) -> list[Node]:
+    """The identifiers under `node`."""
+    return QueryCursor(_id_query()).captures(node).get("id", [])
 
 
 def _text(node: Node | None) -> str:
@@ -241,7 +254,7 @@ class _Walker:
         extra = set(methods) - {"up", "down", "change"}
         if not extra:
             return reachable
-        ids = QueryCursor(_ID_QUERY).captures(klass).get("id", [])
+        ids = _identifiers(klass)
         names = [(n.start_byte, _text(n)) for n in ids]
         names += [(c.start_byte, _text(c.child_by_field_name("method"))) for c in self.caps.get("call", [])]
         frontier = list(reachable)
@@ -447,11 +460,7 @@ class _Walker:
             scope = scope.parent
         if scope is None:
             return False
-        uses = [
-            n
-            for n in QueryCursor(_ID_QUERY).captures(scope).get("id", [])
-            if _text(n) == name and n.start_byte > assignment.start_byte
-        ]
+        uses = [n for n in _identifiers(scope) if _text(n) == name and n.start_byte > assignment.start_byte]
         return all(self._used_as_value(n, depth + 1) for n in uses)
 
     def _local_method(self, name: str) -> bool:
@@ -653,7 +662,7 @@ def _deeper_than(root: Node, limit: int) -> bool:
         if depth > limit:
             return True
         if depth + node.descendant_count - 1 > limit:
-            stack.extend((child, depth + 1) for child in node.children)
+            stack.extend(zip(node.children, repeat(depth + 1)))
     return False
 
 
