@@ -26,7 +26,6 @@ import itertools
 import mmap
 import os
 import struct
-import tempfile
 import time
 import zlib
 from collections.abc import Iterable, Mapping
@@ -141,6 +140,8 @@ class Cache:
             if total > MAX_BYTES:
                 break
             entries[key] = value
+        import tempfile  # only a run that classified something writes
+
         _clear_stale_temps(self.folder)
         fd, temp = tempfile.mkstemp(prefix=f".{FILE_NAME}.", suffix=".tmp", dir=self.folder)
         try:

@@ -15,20 +15,25 @@ import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from operator import attrgetter
 from pathlib import Path
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from bot.classify_cache import Cache, classifier_version, context_hash, file_key
 from scheduler.classify.result import Result, SizeClass, json_string, result_from_json, result_json
 from scheduler.classify.tabledocs import DOCS_DIR, TableDocs, read_table_docs
 from scheduler.errors import InputError
 
+if TYPE_CHECKING:
+    from hashlib import _Hash as Hash
+
 PARALLEL_MIN_FILES = 1_000
-CHUNK_FILES = 64  # small chunks: the two workers finish together even when one core is busier
+MIN_CHUNK_FILES = 16
 READ_SIZE = 64 * 1024
 
 Docs = tuple[dict[str, SizeClass], dict[str, str]]  # sizes (explicit ones win), gitlab_schema per table
-# The documented sizes and schemas of each checkout, set before the pool forks (the workers inherit it).
+# Set before the pool forks (the workers inherit them): the documented sizes and schemas of each checkout,
+# and the cache with the hash of each checkout's context, when there is one.
 _DOCS: list[Docs] = []
+_CACHE: list[tuple[Cache, list[Hash]]] = []
 _BY_NAME = attrgetter("name")
 
 
@@ -169,15 +174,37 @@ def _summary(result: Result) -> str:
     return text or (result.resolution or "")
 
 
-def _outcomes(task: tuple[list[tuple[str, int]], bool]) -> list[Outcome]:
+class Found(NamedTuple):
+    """One file's outcome, its cache key (empty without a cache) and whether it was classified now."""
+
+    outcome: Outcome
+    key: bytes = b""
+    fresh: bool = True
+
+
+def _outcomes(task: tuple[list[tuple[str, int]], bool]) -> list[Found]:
+    """Read each file; take its outcome from the cache when there is one that knows it, else classify it."""
     files, as_json = task
-    classify = _classifier()
+    cached = _CACHE[0] if _CACHE else None
+    classify = None
     found = []
     for path, index in files:
+        source = read_file(path)
+        key = b""
+        if cached is not None:
+            store, contexts = cached
+            key = file_key(contexts[index], path, source)
+            value = store.get(key)
+            if value is not None:
+                found.append(Found(_from_cache(path, value, as_json), key, fresh=False))
+                continue
+        if classify is None:
+            classify = _classifier()
         sizes, schemas = _DOCS[index]
-        result = classify(read_file(path), path, table_sizes=sizes, table_schemas=schemas)
+        result = classify(source, path, table_sizes=sizes, table_schemas=schemas)
         text = result_json(result).encode()
-        found.append(Outcome(result.primary_nature.value, text, None if as_json else table_row(result)))
+        outcome = Outcome(result.primary_nature.value, text, None if as_json else table_row(result))
+        found.append(Found(outcome, key))
     return found
 
 
@@ -186,16 +213,27 @@ def usable_cores() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
-def _classify(files: list[tuple[str, int]], docs: list[Docs], as_json: bool) -> list[Outcome]:
-    """Classify `files`: in this process, or over the cores for many files."""
-    _DOCS[:] = docs
+def _chunks(files: list[tuple[str, int]], cores: int) -> list[list[tuple[str, int]]]:
+    """Guided chunks: each a `1 / (4 * cores)` share of the files left (at least `MIN_CHUNK_FILES`), so that
+    few go through the pool and the last ones are small enough for the workers to finish together."""
+    chunks, start = [], 0
+    while start < len(files):
+        size = max(MIN_CHUNK_FILES, (len(files) - start) // (4 * cores))
+        chunks.append(files[start : start + size])
+        start += size
+    return chunks
+
+
+def _process(files: list[tuple[str, int]], as_json: bool, *, preload: bool) -> list[Found]:
+    """`_outcomes` of all `files`: in this process, or over the cores for many files."""
     cores = usable_cores()
     if len(files) < PARALLEL_MIN_FILES or cores < 2 or threading.active_count() > 1:
         return _outcomes((files, as_json))  # forking a threaded process may copy a held lock: no pool
-    _classifier()  # loaded once, before the fork: the workers inherit the parser and its query
-    tasks = [(files[i : i + CHUNK_FILES], as_json) for i in range(0, len(files), CHUNK_FILES)]
+    if preload:
+        _classifier()  # loaded once, before the fork: the workers inherit the parser and its query
+    tasks = [(chunk, as_json) for chunk in _chunks(files, cores)]
     with multiprocessing.get_context("fork").Pool(cores) as pool:
-        return [outcome for chunk in pool.imap(_outcomes, tasks) for outcome in chunk]
+        return [found for chunk in pool.imap(_outcomes, tasks) for found in chunk]
 
 
 def classify_outcomes(
@@ -211,44 +249,38 @@ def classify_outcomes(
     A cache that cannot be written is reported through `warn`; the results are the same.
     """
     files, docs = collect(paths, table_sizes)
+    _DOCS[:] = docs
+    _CACHE.clear()
     if cache is None:
-        return _classify(files, docs, as_json)
+        return [found.outcome for found in _process(files, as_json, preload=True)]
     store = Cache(cache)
     version = classifier_version()
-    contexts = [context_hash(version, sizes, schemas) for sizes, schemas in docs]
-    keys: list[bytes] = []
-    outcomes: list[Outcome | None] = []
-    misses: list[int] = []
-    for path, index in files:
-        key = file_key(contexts[index], path, read_file(path))
-        value = store.get(key)
-        if value is None:
-            misses.append(len(outcomes))
-            outcomes.append(None)
-        else:
-            primary, _, rest = value.partition(b"\n")
-            text = b'{"path":' + json_string(path).encode() + rest
-            outcomes.append(Outcome(primary.decode(), text, None if as_json else _row_of(text)))
-        keys.append(key)
-    if misses:
-        fresh = _classify([files[n] for n in misses], docs, as_json)
-        new: dict[bytes, bytes] = {}
-        for n, outcome in zip(misses, fresh, strict=True):
-            outcomes[n] = outcome
-            new[keys[n]] = _to_cache(files[n][0], outcome)
+    _CACHE.append((store, [context_hash(version, sizes, schemas) for sizes, schemas in docs]))
+    try:
+        found = _process(files, as_json, preload=len(store) == 0)
+    finally:
+        _CACHE.clear()
+    new = {f.key: _to_cache(path, f.outcome) for (path, _), f in zip(files, found, strict=True) if f.fresh}
+    if new:
         try:
-            store.save(keys, new)
+            store.save([f.key for f in found], new)
         except OSError as exc:
             warn(f"classify cache not saved in {cache}: {exc.strerror or exc}")
-    return [o for o in outcomes if o is not None]
+    return [f.outcome for f in found]
+
+
+def _path_prefix(path: str) -> bytes:
+    """The start of a file's JSON object, up to its path (what the cache leaves out)."""
+    return b'{"path":' + json_string(path).encode()
 
 
 def _to_cache(path: str, outcome: Outcome) -> bytes:
     """The cached value of a fresh outcome: its primary nature, then its JSON object without the path."""
-    prefix = b'{"path":' + json_string(path).encode()
-    return outcome.primary.encode() + b"\n" + outcome.json[len(prefix) :]
+    return outcome.primary.encode() + b"\n" + outcome.json[len(_path_prefix(path)) :]
 
 
-def _row_of(text: bytes) -> tuple[str, ...]:
-    """The table row of a cached JSON object (parsed back into a result)."""
-    return table_row(result_from_json(text))
+def _from_cache(path: str, value: bytes, as_json: bool) -> Outcome:
+    """A file's outcome from its cached value (its table row from the JSON object, parsed back)."""
+    primary, _, rest = value.partition(b"\n")
+    text = _path_prefix(path) + rest
+    return Outcome(primary.decode(), text, None if as_json else table_row(result_from_json(text)))
