@@ -98,8 +98,9 @@ def file_key(context: Hash, path: str, source: bytes) -> bytes:
 class Cache:
     """The entries of one cache directory, read-only once loaded; `save` writes a new file."""
 
-    def __init__(self, folder: Path) -> None:
+    def __init__(self, folder: Path, *, max_bytes: int = MAX_BYTES) -> None:
         self.folder = folder
+        self.max_bytes = max_bytes
         self.path = folder / FILE_NAME
         self._map: mmap.mmap | bytes = b""
         self._index: dict[bytes, tuple[int, int, int]] = {}
@@ -126,7 +127,7 @@ class Cache:
 
     def save(self, keys: Iterable[bytes], new: Mapping[bytes, bytes]) -> None:
         """Write this run's entries (`keys` in order, values from `new` or the old file), then the other old
-        ones, while the file stays under `MAX_BYTES` (the first entry that does not fit ends the file)."""
+        ones, while the file stays under `max_bytes` (the first entry that does not fit ends the file)."""
         self.folder.mkdir(parents=True, exist_ok=True)
         entries: dict[bytes, bytes] = {}
         total = _HEADER.size
@@ -137,7 +138,7 @@ class Cache:
             if value is None:
                 continue
             total += _ENTRY.size + len(value)
-            if total > MAX_BYTES:
+            if total > self.max_bytes:
                 break
             entries[key] = value
         import tempfile  # only a run that classified something writes

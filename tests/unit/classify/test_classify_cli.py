@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from bot.classify_files import read_file
 from bot.cli import cli
 
 INDEX = b"""class AddIndex < Gitlab::Database::Migration[2.2]
@@ -140,3 +141,30 @@ def test_a_broken_file_is_reported_in_the_table_not_as_a_crash(tmp_path: Path) -
 def test_an_empty_directory_prints_a_note_and_succeeds(tmp_path: Path) -> None:
     code, out, err = run(str(tmp_path))
     assert code == 0 and out == "" and "no *.rb migration files found" in err
+
+
+def test_directories_are_walked_in_path_component_order(tmp_path: Path) -> None:
+    (tmp_path / "a").mkdir()
+    for name in ("a/z.rb", "a-x.rb", "a.rb", "b.rb", "a/b/c.rb"):
+        (tmp_path / name).parent.mkdir(exist_ok=True)
+        (tmp_path / name).write_bytes(QUEUE)
+    _, out, _ = run(str(tmp_path), "--json")
+    paths = [Path(item["path"]).relative_to(tmp_path).as_posix() for item in json.loads(out)]
+    assert paths == ["a/b/c.rb", "a/z.rb", "a-x.rb", "a.rb", "b.rb"]  # as sorted by components, not as text
+
+
+@pytest.mark.parametrize("size", [0, 65_535, 65_536, 65_537, 300_000])
+def test_files_are_read_whole_whatever_their_size(tmp_path: Path, size: int) -> None:
+    path = tmp_path / "f.rb"
+    path.write_bytes(bytes(range(256)) * (size // 256) + b"x" * (size % 256))
+    assert read_file(str(path)) == path.read_bytes()
+
+
+def test_an_unreadable_file_exits_two_naming_it(tmp_path: Path) -> None:
+    folder = tmp_path / "20260101000000_folder.rb"
+    folder.mkdir()
+    code, out, err = run(str(folder / "missing.rb"))
+    assert code == 2 and out == "" and "missing.rb" in err and err.count("\n") == 1
+    with pytest.raises(OSError) as raised:
+        read_file(str(folder))
+    assert raised.value.filename == str(folder)

@@ -33,3 +33,15 @@ def test_a_large_tree_gives_the_same_json_in_the_same_order_as_one_process(tmp_p
     expected = [Classification.from_result(r).model_dump(mode="json") for r in in_process]
     assert printed == expected
     assert [p["path"] for p in printed] == sorted(p["path"] for p in printed)
+
+
+def test_a_large_tree_through_the_cache_gives_the_same_json(tmp_path: Path) -> None:
+    for n in range(PARALLEL_MIN_FILES // len(list(CORPUS.glob("*.rb"))) + 1):
+        shutil.copytree(CORPUS, tmp_path / "tree" / f"part{n:02d}", ignore=shutil.ignore_patterns("*.yaml"))
+    command = [sys.executable, "-c", "from bot.cli import main; main()", "classify", "--json"]
+    tree, cache = str(tmp_path / "tree"), str(tmp_path / "cache")
+    fresh = subprocess.run([*command, tree], capture_output=True, timeout=300)
+    filling = subprocess.run([*command, "--cache-dir", cache, tree], capture_output=True, timeout=300)
+    warm = subprocess.run([*command, "--cache-dir", cache, tree], capture_output=True, timeout=300)
+    assert len(json.loads(fresh.stdout)) >= PARALLEL_MIN_FILES
+    assert fresh.stdout == filling.stdout == warm.stdout and filling.stderr == warm.stderr == b""
