@@ -106,9 +106,8 @@ def _identifiers(node: Node) -> list[Node]:
 
 
 def _text(node: Node | None) -> str:
-    if node is None or node.text is None:
-        return ""
-    return node.text.decode("utf-8", "replace")
+    text = None if node is None else node.text  # each `.text` copies the bytes: read it once
+    return "" if text is None else text.decode("utf-8", "replace")
 
 
 def _line(node: Node) -> int:
