@@ -9,6 +9,7 @@ and hashed first and only the misses are classified; the Ruby parser is not even
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import os
 import threading
@@ -232,8 +233,12 @@ def _process(files: list[tuple[str, int]], as_json: bool, *, preload: bool) -> l
     if preload:
         _classifier()  # loaded once, before the fork: the workers inherit the parser and its query
     tasks = [(chunk, as_json) for chunk in _chunks(files, cores)]
-    with multiprocessing.get_context("fork").Pool(cores) as pool:
-        return [found for chunk in pool.imap(_outcomes, tasks) for found in chunk]
+    gc.freeze()  # the workers' collections then leave the inherited objects (and their pages) alone
+    try:
+        with multiprocessing.get_context("fork").Pool(cores) as pool:
+            return [found for chunk in pool.imap(_outcomes, tasks) for found in chunk]
+    finally:
+        gc.unfreeze()
 
 
 def classify_outcomes(
