@@ -1,7 +1,7 @@
 """Classify many migration files for `pdm-bot classify`: walk, read, look up the cache, spread over the cores.
 
-Each file becomes an `Outcome`: its primary nature (for `--fail-on`), its compact JSON object and, for the
-table, its row, made where it was classified. Inputs of at least `PARALLEL_MIN_FILES` files to classify are
+Each file gives its primary nature (for `--fail-on`), its compact JSON object and, for the table, its row,
+made where it was classified (`Outcomes`). Inputs of at least `PARALLEL_MIN_FILES` files to classify are
 split in small chunks over a pool of forked processes (one per usable core) when this process runs a single
 thread (the CLI); results keep the order of the files. With a cache (`classify_cache.py`) the files are read
 and hashed first and only the misses are classified; the Ruby parser is not even loaded when all files hit.
@@ -14,9 +14,11 @@ import multiprocessing
 import os
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from itertools import repeat
 from operator import attrgetter
 from pathlib import Path
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING
 
 from bot.classify_cache import Cache, classifier_version, context_hash, file_key
 from scheduler.classify.result import Result, SizeClass, json_string, result_from_json, result_json
@@ -32,37 +34,31 @@ READ_SIZE = 64 * 1024
 
 Docs = tuple[dict[str, SizeClass], dict[str, str]]  # sizes (explicit ones win), gitlab_schema per table
 # Set before the pool forks (the workers inherit them): the documented sizes and schemas of each checkout,
-# and the cache with the hash of each checkout's context, when there is one.
+# and with a cache, the hash of each checkout's context (the workers key what they classify).
 _DOCS: list[Docs] = []
-_CACHE: list[tuple[Cache, list[Hash]]] = []
+_CACHE: list[list[Hash]] = []
 _BY_NAME = attrgetter("name")
 
 
-class Outcome(NamedTuple):
-    """What the CLI prints for one file: its primary nature, its JSON object, its table row (table only)."""
-
-    primary: str
-    json: bytes
-    row: tuple[str, ...] | None = None
-
-
-def _rb_files(folder: str) -> Iterator[str]:
-    """Every `*.rb` regular file below `folder` in path order: each directory's entries sorted by name, a
-    directory's files before the next entry (symbolic links to directories are not followed)."""
+def _rb_files(folder: str, found: list[str]) -> list[str]:
+    """Append every `*.rb` regular file below `folder` to `found`, in path order: each directory's entries
+    sorted by name, a directory's files before the next entry (symbolic links to directories are not
+    followed)."""
     with os.scandir(folder) as scan:
         entries = sorted(scan, key=_BY_NAME)
     for entry in entries:
         if entry.is_dir(follow_symlinks=False):
-            yield from _rb_files(entry.path)
+            _rb_files(entry.path, found)
         elif entry.name.endswith(".rb") and entry.is_file():
-            yield entry.path
+            found.append(entry.path)
+    return found
 
 
 def migration_files(paths: Iterable[str]) -> Iterator[str]:
     """Each path as given when it is a file; every `*.rb` below it, in path order, when it is a directory."""
     for raw in paths:
         if os.path.isdir(raw):
-            yield from _rb_files(raw)
+            yield from _rb_files(raw, [])
         elif os.path.isfile(raw):
             yield raw
         else:
@@ -100,8 +96,8 @@ def collect(
             found = load_table_docs(docs_dir)
             index_of[docs_dir] = len(docs)
             docs.append((found.sizes_overridden_by(table_sizes), found.schemas))
-        index = index_of[docs_dir]
-        files += [(f, index) for f in migration_files([raw])]
+        listed = list(migration_files([raw]))
+        files += zip(listed, repeat(index_of[docs_dir], len(listed)), strict=True)
     return files, docs
 
 
@@ -175,38 +171,43 @@ def _summary(result: Result) -> str:
     return text or (result.resolution or "")
 
 
-class Found(NamedTuple):
-    """One file's outcome, its cache key (empty without a cache) and whether it was classified now."""
+@dataclass
+class Outcomes:
+    """What the CLI prints for a run of files, in their order: each file's primary nature (for
+    `--fail-on`), its JSON object (UTF-8) and its table row (table only). A worker sends one per chunk:
+    lists of plain values, cheap to pickle."""
 
-    outcome: Outcome
-    key: bytes = b""
-    fresh: bool = True
+    primaries: list[str] = field(default_factory=list)
+    json: list[bytes] = field(default_factory=list)
+    rows: list[tuple[str, ...]] = field(default_factory=list)
+    new: dict[bytes, bytes] = field(default_factory=dict)  # with a cache: the values of the files classified
+
+    def extend(self, other: Outcomes) -> None:
+        """Append the outcomes of the files after these."""
+        self.primaries += other.primaries
+        self.json += other.json
+        self.rows += other.rows
+        self.new.update(other.new)
 
 
-def _outcomes(task: tuple[list[tuple[str, int]], bool]) -> list[Found]:
-    """Read each file; take its outcome from the cache when there is one that knows it, else classify it."""
+def _outcomes(task: tuple[list[tuple[str, int]], bool]) -> Outcomes:
+    """Read and classify each file (with a cache, also the value to keep, under the key of what was read)."""
     files, as_json = task
-    cached = _CACHE[0] if _CACHE else None
-    classify = None
-    found = []
+    classify = _classifier()
+    done = Outcomes()
     for path, index in files:
         source = read_file(path)
-        key = b""
-        if cached is not None:
-            store, contexts = cached
-            key = file_key(contexts[index], path, source)
-            value = store.get(key)
-            if value is not None:
-                found.append(Found(_from_cache(path, value, as_json), key, fresh=False))
-                continue
-        if classify is None:
-            classify = _classifier()
         sizes, schemas = _DOCS[index]
         result = classify(source, path, table_sizes=sizes, table_schemas=schemas)
         text = result_json(result).encode()
-        outcome = Outcome(result.primary_nature.value, text, None if as_json else table_row(result))
-        found.append(Found(outcome, key))
-    return found
+        done.primaries.append(result.primary_nature.value)
+        done.json.append(text)
+        if not as_json:
+            done.rows.append(table_row(result))
+        if _CACHE:
+            key = file_key(_CACHE[0][index], path, source)
+            done.new[key] = _to_cache(path, result.primary_nature.value, text)
+    return done
 
 
 def usable_cores() -> int:
@@ -225,20 +226,22 @@ def _chunks(files: list[tuple[str, int]], cores: int) -> list[list[tuple[str, in
     return chunks
 
 
-def _process(files: list[tuple[str, int]], as_json: bool, *, preload: bool) -> list[Found]:
+def _process(files: list[tuple[str, int]], as_json: bool) -> Outcomes:
     """`_outcomes` of all `files`: in this process, or over the cores for many files."""
     cores = usable_cores()
     if len(files) < PARALLEL_MIN_FILES or cores < 2 or threading.active_count() > 1:
         return _outcomes((files, as_json))  # forking a threaded process may copy a held lock: no pool
-    if preload:
-        _classifier()  # loaded once, before the fork: the workers inherit the parser and its query
+    _classifier()  # loaded once, before the fork: the workers inherit the parser and its query
     tasks = [(chunk, as_json) for chunk in _chunks(files, cores)]
+    done = Outcomes()
     gc.freeze()  # the workers' collections then leave the inherited objects (and their pages) alone
     try:
         with multiprocessing.get_context("fork").Pool(cores) as pool:
-            return [found for chunk in pool.imap(_outcomes, tasks) for found in chunk]
+            for chunk in pool.imap(_outcomes, tasks):
+                done.extend(chunk)
     finally:
         gc.unfreeze()
+    return done
 
 
 def classify_outcomes(
@@ -248,30 +251,51 @@ def classify_outcomes(
     as_json: bool,
     cache: Path | None = None,
     warn: Callable[[str], None] = lambda _: None,
-) -> list[Outcome]:
+) -> Outcomes:
     """Classify every file under `paths`; with a `cache` folder, only the files it does not know.
 
-    A cache that cannot be written is reported through `warn`; the results are the same.
+    With a cache, this process reads and hashes every file and looks it up (a few microseconds a file,
+    without loading the parser); only the misses are classified, over the cores when they are many. A
+    cache that cannot be written is reported through `warn`; the results are the same.
     """
     files, docs = collect(paths, table_sizes)
     _DOCS[:] = docs
     _CACHE.clear()
     if cache is None:
-        return [found.outcome for found in _process(files, as_json, preload=True)]
+        return _process(files, as_json)
     store = Cache(cache)
     version = classifier_version()
-    _CACHE.append((store, [context_hash(version, sizes, schemas) for sizes, schemas in docs]))
+    contexts = [context_hash(version, sizes, schemas) for sizes, schemas in docs]
+    done = Outcomes()
+    keys: list[bytes] = []
+    misses: list[int] = []
+    for n, (path, index) in enumerate(files):
+        keys.append(file_key(contexts[index], path, read_file(path)))
+        value = store.get(keys[-1])
+        if value is None:
+            misses.append(n)
+            value = b"\n"  # a place held for the file's outcome
+        primary, _, rest = value.partition(b"\n")
+        done.primaries.append(primary.decode())
+        done.json.append(_path_prefix(path) + rest if rest else b"")
+        if not as_json:
+            done.rows.append(table_row(result_from_json(done.json[-1])) if rest else ())
+    if not misses:
+        return done
+    _CACHE.append(contexts)
     try:
-        found = _process(files, as_json, preload=len(store) == 0)
+        fresh = _process([files[n] for n in misses], as_json)
     finally:
         _CACHE.clear()
-    new = {f.key: _to_cache(path, f.outcome) for (path, _), f in zip(files, found, strict=True) if f.fresh}
-    if new:
-        try:
-            store.save([f.key for f in found], new)
-        except OSError as exc:
-            warn(f"classify cache not saved in {cache}: {exc.strerror or exc}")
-    return [f.outcome for f in found]
+    for m, n in enumerate(misses):
+        done.primaries[n], done.json[n] = fresh.primaries[m], fresh.json[m]
+        if not as_json:
+            done.rows[n] = fresh.rows[m]
+    try:
+        store.save(keys, fresh.new)
+    except OSError as exc:
+        warn(f"classify cache not saved in {cache}: {exc.strerror or exc}")
+    return done
 
 
 def _path_prefix(path: str) -> bytes:
@@ -279,13 +303,6 @@ def _path_prefix(path: str) -> bytes:
     return b'{"path":' + json_string(path).encode()
 
 
-def _to_cache(path: str, outcome: Outcome) -> bytes:
-    """The cached value of a fresh outcome: its primary nature, then its JSON object without the path."""
-    return outcome.primary.encode() + b"\n" + outcome.json[len(_path_prefix(path)) :]
-
-
-def _from_cache(path: str, value: bytes, as_json: bool) -> Outcome:
-    """A file's outcome from its cached value (its table row from the JSON object, parsed back)."""
-    primary, _, rest = value.partition(b"\n")
-    text = _path_prefix(path) + rest
-    return Outcome(primary.decode(), text, None if as_json else table_row(result_from_json(text)))
+def _to_cache(path: str, primary: str, text: bytes) -> bytes:
+    """The cached value of a file: its primary nature, then its JSON object without the path."""
+    return primary.encode() + b"\n" + text[len(_path_prefix(path)) :]

@@ -96,14 +96,12 @@ def classify(
     cache = Path(cache_dir) if cache_dir else default_folder() if use_cache else None
     results = classify_outcomes(paths, sizes, as_json=as_json, cache=cache, warn=warn)
     if as_json:
-        write_json([r.json for r in results])
-    elif results:
-        click.echo(render_table([r.row for r in results if r.row is not None]))
+        write_json(results.json)
+    elif results.rows:
+        click.echo(render_table(results.rows))
     else:
         click.echo("no *.rb migration files found", err=True)
-    flagged = [r for r in results if r.primary in fail_on]
+    flagged = sum(primary in fail_on for primary in results.primaries)
     if flagged:
-        click.echo(
-            f"{len(flagged)} file(s) with a primary nature in --fail-on: {', '.join(fail_on)}", err=True
-        )
+        click.echo(f"{flagged} file(s) with a primary nature in --fail-on: {', '.join(fail_on)}", err=True)
         raise SystemExit(ExitCode.FOUND)
