@@ -36,6 +36,7 @@ _MAX_STEPS = 5000
 _SEARCH = timedelta(days=400)
 _GAP_LOOK = timedelta(hours=12)
 _PASSERS = 20  # light migrations considered for an earlier start out of order
+_FAIR = 0.8  # a run no gap fits waits for a moment this much clearer than now (right after a deploy)
 
 
 @dataclass(frozen=True)
@@ -243,7 +244,7 @@ def expected_deploys(state: EnvState, policy: Policy, now: datetime, *, soft: bo
             None,
             "deploy_schedule not configured; deploy forecast: less than one complete week of history yet",
         )
-    if not forecast.slots and forecast.active_until is None and not forecast.busy_days:
+    if not forecast.slots and not forecast.gaps:
         return _Deploys(
             None,
             "deploy_schedule not configured; deploy forecast: no hour of the week saw deploys often "
@@ -324,10 +325,14 @@ def _squeeze(
     if due is None:
         return None
     if not deploy.firm(due):
+        chances = deploy.clear_chance(at, estimate)
+        if chances is not None and chances[0] < _FAIR * chances[1]:
+            return None  # a moment right after a deploy is clearly better: wait for it
+        chance = f"{round(100 * (1 - chances[0]))} % chance, " if chances is not None else ""
         return (
-            f"{pending.label(0)} (estimate {format_duration(estimate)}) runs alone: {deploy.why(due)}, "
-            f"so it may delay a deploy due by {format_time(due, deploy.zone)} "
-            f"by up to {format_duration(at + estimate - due)}"
+            f"{pending.label(0)} (estimate {format_duration(estimate)}) is longer than the room deploys "
+            f"usually leave and runs alone now, about as clear a moment as right after a deploy: "
+            f"{deploy.why(due)}; a deploy may wait ({chance}up to {format_duration(estimate)})"
         )
     opened = deploy.previous_end(at)
     this_gap = due - (opened if opened is not None else at - _GAP_LOOK)
