@@ -36,7 +36,7 @@ _MAX_STEPS = 5000
 _SEARCH = timedelta(days=400)
 _GAP_LOOK = timedelta(hours=12)
 _PASSERS = 20  # light migrations considered for an earlier start out of order
-_FAIR = 0.8  # a run no gap fits waits for a moment this much clearer than now (right after a deploy)
+_FAIR = 0.8  # a run no gap fits waits only for a moment clearly better than now (a longer gap, a fresh one)
 
 
 @dataclass(frozen=True)
@@ -315,8 +315,9 @@ def _squeeze(
     pending: _Pending, policy: Policy, at: datetime, deploy: ExpectedDeploys, head: WindowVerdict | None
 ) -> str | None:
     """When no gap between expected deploys in the head's open window (a week at most) is long enough
-    for the head alone, the head takes the largest gap: it starts now when the gap it is in is at least
-    as long as every later one. Returns the announcement, or None (wait for a gap that fits)."""
+    for the head alone, the head takes the largest gap: it starts now when what is left of the gap it
+    is in is about as long as every later gap (`_FAIR`). Returns the announcement, or None (wait for a gap
+    that fits)."""
     if head is None or not head.open or deploy.is_open(at):
         return None
     estimate = pending.estimate(1, policy)
@@ -334,8 +335,7 @@ def _squeeze(
             f"usually leave and runs alone now, about as clear a moment as right after a deploy: "
             f"{deploy.why(due)}; a deploy may wait ({chance}up to {format_duration(estimate)})"
         )
-    opened = deploy.previous_end(at)
-    this_gap = due - (opened if opened is not None else at - _GAP_LOOK)
+    this_gap = due - at
     t, longest = due, timedelta(0)
     for _ in range(_MAX_STEPS):
         free = deploy.closes_at(t)
@@ -343,7 +343,7 @@ def _squeeze(
             break
         t = min(deploy.next_open(free) or end, end)
         longest = max(longest, t - free)
-    if longest >= estimate or longest > this_gap:
+    if longest >= estimate or _FAIR * longest > this_gap:
         return None
     return (
         f"no gap between expected deploys in window {head.window} is long enough for "

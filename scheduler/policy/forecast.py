@@ -65,10 +65,6 @@ class ExpectedDeploys(Protocol):
         """Why a deploy is expected at `at`, for humans ("" when the policy says it all)."""
         ...
 
-    def previous_end(self, at: datetime) -> datetime | None:
-        """The end of the last expected stretch at or before `at` (None: none within a week)."""
-        ...
-
     def firm(self, at: datetime) -> bool:
         """Whether the deploy expected at `at` is firm (a schedule or a slot) rather than a soft limit."""
         ...
@@ -113,11 +109,6 @@ class ScheduledDeploys:
     def clear_chance(self, at: datetime, length: timedelta) -> tuple[float, float] | None:
         """Nothing is known between scheduled deploys."""
         return None
-
-    def previous_end(self, at: datetime) -> datetime | None:
-        """The end of the last scheduled deploy at or before `at`."""
-        ends = [e for _, e in self.window.openings(at - WEEK, at) if e is not None and e <= at]
-        return max(ends, default=None)
 
 
 @dataclass(frozen=True)
@@ -173,12 +164,6 @@ class _Timeline:
         if i < len(self._starts) and self._starts[i] <= after + timedelta(days=_LOOK):
             return self._starts[i]
         return None
-
-    def previous_end(self, at: datetime) -> datetime | None:
-        """The end of the last stretch ending at or before `at` (within a week)."""
-        self._cover(at)
-        i = bisect_right(self._ends, at) - 1
-        return self._ends[i] if i >= 0 and self._ends[i] >= at - WEEK else None
 
 
 @lru_cache(maxsize=64)
@@ -250,10 +235,6 @@ class DeployForecast:
     def firm(self, at: datetime) -> bool:
         """Slots are firm; the cap where deploys may come at any moment is soft."""
         return self.is_open(at)
-
-    def previous_end(self, at: datetime) -> datetime | None:
-        """The end of the last expected stretch at or before `at`."""
-        return self._timeline.previous_end(at.astimezone(UTC))
 
     def why(self, at: datetime) -> str:
         """`deploys expected Sat 04:00–05:00 UTC: seen 4 of the last 4 weeks`, or the room of the gap."""
