@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from itertools import accumulate
 
 from scheduler.natures import Nature, most_restrictive
 from scheduler.policy import guards as g
@@ -45,6 +46,9 @@ class _Pending:
     natures: tuple[Nature, ...]
     modes: tuple[Mode, ...]
     cumulative: tuple[timedelta, ...]  # cumulative[i] = estimate of the first i migrations
+    versions: tuple[str, ...]
+    deployed: tuple[datetime | None, ...]  # when each one's package was deployed
+    packages: tuple[str | None, ...]
     jumps: tuple[Jump, ...] = ()
     overridden: frozenset[str] = frozenset()  # versions of a `/pdm run --now` request
     agreed: frozenset[str] = frozenset()  # versions a human approved or requested: soft limits yield
@@ -65,10 +69,12 @@ class _Pending:
                 ordered, lambda m: _ready_alone(m, state, policy, env, at), list(state.holds)
             )
         natures = tuple(m.classification.primary_nature for m in ordered)
-        total, cumulative = timedelta(0), [timedelta(0)]
-        for m in ordered:
-            total += estimates[m.version] if estimates is not None else policy.estimate(m.classification)
-            cumulative.append(total)
+        each = (
+            [estimates[m.version] for m in ordered]
+            if estimates is not None
+            else policy.estimates(m.classification for m in ordered)
+        )
+        cumulative = tuple(accumulate(each, initial=timedelta(0)))
         mode_of = {n: policy.nature_policy(n).mode for n in set(natures)}
         modes = tuple(mode_of[n] for n in natures)
         request = state.manual_request if state is not None else None
@@ -84,7 +90,18 @@ class _Pending:
                 if (request is not None and request.covers(m.version))
                 or (approval is not None and at is not None and approval.covers(m.version, at))
             )
-        return cls(tuple(ordered), natures, modes, tuple(cumulative), tuple(jumps), overridden, agreed)
+        return cls(
+            tuple(ordered),
+            natures,
+            modes,
+            cumulative,
+            tuple(m.version for m in ordered),
+            tuple(m.deployed_at for m in ordered),
+            tuple(m.package_sha for m in ordered),
+            tuple(jumps),
+            overridden,
+            agreed,
+        )
 
     def drop(self, count: int) -> _Pending:
         """The rest after the first `count` ran (the order of the rest is unchanged)."""
@@ -95,6 +112,9 @@ class _Pending:
             natures=self.natures[count:],
             modes=self.modes[count:],
             cumulative=tuple(c - base for c in self.cumulative[count:]),
+            versions=self.versions[count:],
+            deployed=self.deployed[count:],
+            packages=self.packages[count:],
             jumps=(),
         )
 
@@ -155,15 +175,15 @@ class _Static:
 def _static(
     pending: _Pending, state: EnvState, policy: Policy, env: EnvironmentSpec, at: datetime
 ) -> _Static:
-    items = pending.items
+    versions = pending.versions
     current = state.current_package.sha if state.current_package else None
     results = [
-        g.holds([m.version for m in items], state.holds),
-        g.bake([m.deployed_at for m in items], policy.guards.min_bake, at),
-        g.chain([m.version for m in items], env.requires, env.min_soak, state.upstream_successes, at),
-        g.preserve_rollback(policy.guards.preserve_rollback, [m.package_sha for m in items], current),
+        g.holds(versions, state.holds),
+        g.bake(pending.deployed, policy.guards.min_bake, at),
+        g.chain(versions, env.requires, env.min_soak, state.upstream_successes, at),
+        g.preserve_rollback(policy.guards.preserve_rollback, pending.packages, current),
     ]
-    limit = min(r.allowed if r.allowed is not None else len(items) for r in results)
+    limit = min(r.allowed if r.allowed is not None else len(versions) for r in results)
     cutting = [r for r in results if r.allowed == 0]
     fixable = all(r.ready_at is not None for r in cutting)
     ready = max((r.ready_at for r in cutting if r.ready_at is not None), default=None)

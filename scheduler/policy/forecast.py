@@ -287,37 +287,61 @@ def forecast_deploys(
     `observed_since` is when recording began (default: the first start); weeks before it are not
     complete."""
     now = now.astimezone(UTC)
-    past = list(starts[: bisect_right(starts, now)])
-    since = observed_since if observed_since is not None else (past[0] if past else None)
+    end = bisect_right(starts, now)
+    since = observed_since if observed_since is not None else (starts[0] if end else None)
     if since is None:
         return None
     anchor = _hour_start(now, zone)
-    weeks = [k for k in range(1, int(lookback / WEEK) + 1) if anchor - k * WEEK >= since]
-    recent = past[bisect_left(past, now - lookback) :]
-    gaps = sorted(b - a for a, b in pairwise(recent) if b - a <= _ACTIVE)
-    pace = gaps[min(len(gaps) - 1, int(len(gaps) * _PACE_Q))] if len(gaps) >= _PACE_MIN else None
-    active = recent[-1] + pace if pace is not None else None
+    weeks = sum(1 for k in range(1, int(lookback / WEEK) + 1) if anchor - k * WEEK >= since)
+    pace, intervals = _pace(tuple(starts[bisect_left(starts, now - lookback, hi=end) : end]))
+    active = starts[end - 1] + pace if pace is not None else None
     if not weeks:
         if active is None or cap is None:
             return None
-        return DeployForecast(zone, (), 0, None, active, pace, len(gaps), (), cap)
+        return DeployForecast(zone, (), 0, None, active, pace, intervals, (), cap)
+    before_anchor = bisect_left(starts, anchor, hi=end)
+    history = tuple(starts[bisect_left(starts, anchor - weeks * WEEK, hi=end) : before_anchor])
+    slots, busy = _learnt(history, anchor, zone, weeks, min_share)
+    served = anchor if before_anchor < end else None
+    return DeployForecast(zone, slots, weeks, served, active, pace, intervals, busy, cap)
+
+
+@lru_cache(maxsize=256)
+def _pace(recent: tuple[datetime, ...]) -> tuple[timedelta | None, int]:
+    """The 90th percentile of the intervals between `recent` starts that are at most `_ACTIVE` long
+    (None: fewer than `_PACE_MIN` of them), and how many there are. Memoised, like `_learnt`:
+    consecutive decisions read the same history."""
+    gaps = sorted(g for a, b in pairwise(recent) if (g := b - a) <= _ACTIVE)
+    if len(gaps) < _PACE_MIN:
+        return None, len(gaps)
+    return gaps[min(len(gaps) - 1, int(len(gaps) * _PACE_Q))], len(gaps)
+
+
+@lru_cache(maxsize=256)
+def _learnt(
+    history: tuple[datetime, ...], anchor: datetime, zone: ZoneInfo, weeks: int, min_share: float
+) -> tuple[tuple[Slot, ...], tuple[tuple[int, int], ...]]:
+    """Expected slots and busy days from the starts of the `weeks` complete weeks before `anchor`."""
     seen: dict[tuple[int, int], set[int]] = {}
-    oldest = anchor - weeks[-1] * WEEK
-    for start in past[bisect_left(past, oldest) :]:
-        if start < anchor:
-            local = start.astimezone(zone)
-            week = int((anchor - start) / WEEK) + 1
-            seen.setdefault((local.weekday(), local.hour), set()).add(week)
+    for start in history:
+        seen.setdefault(_local_slot(start, zone), set()).add((anchor - start) // WEEK + 1)
     slots = tuple(
         Slot(weekday, hour, len(found))
         for (weekday, hour), found in sorted(seen.items())
-        if len(found) >= min_share * len(weeks)
+        if len(found) >= min_share * weeks
     )
-    served = anchor if past[bisect_left(past, anchor) :] else None
     expected = {(slot.weekday, slot.hour) for slot in slots}
     scattered: dict[int, set[int]] = {}
     for (weekday, hour), found in seen.items():
         if (weekday, hour) not in expected:
             scattered.setdefault(weekday, set()).update(found)
-    busy = tuple((d, len(w)) for d, w in sorted(scattered.items()) if len(w) >= min_share * len(weeks))
-    return DeployForecast(zone, slots, len(weeks), served, active, pace, len(gaps), busy, cap)
+    busy = tuple((d, len(w)) for d, w in sorted(scattered.items()) if len(w) >= min_share * weeks)
+    return slots, busy
+
+
+@lru_cache(maxsize=65536)
+def _local_slot(start: datetime, zone: ZoneInfo) -> tuple[int, int]:
+    """The (local weekday, hour) a deploy start falls in; memoised: every decision reads the same
+    history."""
+    local = start.astimezone(zone)
+    return local.weekday(), local.hour
