@@ -185,7 +185,9 @@ def confusion(scored: Sequence[Scored]) -> str:
 
 
 def _evidence(result: Classification) -> str:
-    weighty = [e for e in result.evidence if e.nature is not None]
+    weighty = sorted(
+        (e for e in result.evidence if e.nature is not None), key=lambda e: e.nature is not result.primary_nature
+    )
     cited = [f"{e.signal}@{e.line}={e.nature}" for e in weighty[:4]]
     more = f" +{len(weighty) - 4}" if len(weighty) > 4 else ""
     return (", ".join(cited) + more) or (result.resolution or "-")
