@@ -6,7 +6,8 @@ The manifests `benchmarks/real_migrations/*.tsv` (columns: id, repo, path, commi
 reason) name each file by the sha256 of its text. The files themselves stay out of the repository, in a local
 cache as `<sha256>.rb`: `--cache`, else `$PDM_REAL_MIGRATIONS_CACHE`, else `~/.cache/pdm-bot/real-migrations`.
 Nothing is downloaded: without a cache the script says so and exits 0. A row whose search-index id or class
-name is held out for outside measurement (`<repo>/../shared/heldout-exclude.txt`) is refused, unread.
+name is held out for outside measurement (`<repo>/../shared/heldout-exclude.txt`) is refused, unread. A
+database of `-` states none: such a row counts for the nature only.
 
 Each cached file goes through `classify_source`, the classifier `pdm-bot classify` runs, under its manifest
 path. Printed: files found and missing, primary-nature accuracy, the confusion table, every heavy→light miss,
@@ -55,7 +56,7 @@ class Row:
     commit: str
     sha256: str
     nature: Nature
-    database: Database
+    database: Database | None  # None: `-` in the manifest, no database stated
     reason: str
 
 
@@ -110,7 +111,8 @@ def read_manifests(folder: Path) -> list[Row]:
                 raise ValueError(f"{manifest}:{number}: {len(cells)} cells, expected {len(COLUMNS)}")
             values = dict(zip(COLUMNS, cells, strict=True))
             try:
-                nature, database = Nature(values["nature"]), Database(values["database"])
+                nature = Nature(values["nature"])
+                database = None if values["database"] == "-" else Database(values["database"])
             except ValueError as exc:
                 raise ValueError(f"{manifest}:{number}: {exc}") from exc
             rows.append(
@@ -185,9 +187,8 @@ def confusion(scored: Sequence[Scored]) -> str:
 
 
 def _evidence(result: Classification) -> str:
-    weighty = sorted(
-        (e for e in result.evidence if e.nature is not None), key=lambda e: e.nature is not result.primary_nature
-    )
+    weighty = [e for e in result.evidence if e.nature is not None]
+    weighty.sort(key=lambda e: e.nature is not result.primary_nature)  # the deciding signals first
     cited = [f"{e.signal}@{e.line}={e.nature}" for e in weighty[:4]]
     more = f" +{len(weighty) - 4}" if len(weighty) > 4 else ""
     return (", ".join(cited) + more) or (result.resolution or "-")
@@ -214,7 +215,7 @@ def render(report: Report, cache: Path) -> str:
     heavy_light = [s for s in scored if s.heavy_to_light]
     lines += ["", f"heavy->light misses: {len(heavy_light)}"]
     lines += [f"  {s.row.path}: {s.row.nature} -> {s.result.primary_nature}" for s in heavy_light]
-    declaring = [s for s in scored if s.declares_schema]
+    declaring = [s for s in scored if s.declares_schema and s.row.database is not None]
     right = [s for s in declaring if s.result.database is s.row.database]
     share = _percent(len(right), len(declaring))
     lines += ["", f"database accuracy on files declaring restrict_gitlab_migration: {share}"]

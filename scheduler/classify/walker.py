@@ -42,6 +42,12 @@ _NOT_SET = frozenset({"false", "nil"})
 # Real migrations nest about 15 levels; ancestor look-ups make deeper trees cost O(depth^2) per call.
 MAX_DEPTH = 100
 _CHEAP_SQL_KINDS = frozenset({"CREATE INDEX", "VALIDATE CONSTRAINT", "ALTER TABLE … ADD CONSTRAINT"})
+# Arel statement managers: `manager.to_sql` renders this DML.
+_AREL_DML = {
+    "Arel::UpdateManager": "UPDATE",
+    "Arel::DeleteManager": "DELETE",
+    "Arel::InsertManager": "INSERT",
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -492,9 +498,17 @@ class _Walker:
         positional = _positional(args)
         text = self._sql_text(positional[0]) if positional else None
         if text is None:
-            self._add(call, "execute", (Nature.UNKNOWN,), "SQL built at run time: kind unseen")
+            dml = self._arel_dml(positional[0]) if positional else None
+            if dml is not None:
+                self._add(call, f"SQL {dml}", catalog.DATA, f"{dml} rendered by an Arel manager")
+            else:
+                self._add(call, "execute", (Nature.UNKNOWN,), "SQL built at run time: kind unseen")
             return
+        rows_read = self._used_as_value(call)
         for stmt in classify_sql(text):
+            if stmt.kind == "SELECT" and rows_read:
+                self._add(call, "SQL SELECT", (), "look-up: a SELECT whose rows the migration reads")
+                continue
             creates = stmt.kind == "CREATE TABLE"
             for table in stmt.tables[: None if stmt.kind in ("LOCK TABLE", "TRUNCATE") else 1] or [None]:
                 if creates and table is not None:
@@ -510,6 +524,15 @@ class _Walker:
                     creates=creates,
                     empties=stmt.kind == "TRUNCATE",
                 )
+
+    def _arel_dml(self, node: Node) -> str | None:
+        """The DML of `manager.to_sql` when `manager` is (a variable holding) an Arel statement manager."""
+        if node.type != "call" or _text(node.child_by_field_name("method")) != "to_sql":
+            return None
+        manager = node.child_by_field_name("receiver")
+        if manager is not None and manager.type == "identifier":
+            manager = self.vars.get(_text(manager))
+        return _AREL_DML.get(_receiver_root(manager)) if manager is not None else None
 
     def _sql_text(self, node: Node, depth: int = 0) -> str | None:
         """The literal SQL of an `execute` argument, following heredocs, `.squish`, variables, constants."""
