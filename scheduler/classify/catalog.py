@@ -377,6 +377,12 @@ JOB_SYSTEM_ROOTS: tuple[str, ...] = (
     "Gitlab::Redis",
 )
 
+# Receivers (by their text) that are caches outside the database: deleting there drops a key, not a row.
+JOB_SYSTEM_RECEIVERS: tuple[str, ...] = ("Rails.cache",)
+
+# Receiver roots that change files on disk: the effect is outside the database and unseen (`unknown`).
+FILE_SYSTEM_ROOTS: frozenset[str] = frozenset({"FileUtils"})
+
 # Relation methods that only read.
 READ_METHODS: frozenset[str] = frozenset(
     {
