@@ -35,11 +35,25 @@ def on_proposal_action(
     """A proposal button was pressed (while Redis is unreachable or hangs: nothing changes, and the
     presser is told so at once)."""
     ack()
+    answer = _answering(respond)
     try:
-        _on_proposal_action(deps, body, respond)
+        _on_proposal_action(deps, body, answer)
     except redis.RedisError as exc:
         log.warning("button: state store unavailable (%s)", type(exc).__name__)
-        respond(text=UNAVAILABLE, response_type="ephemeral", replace_original=False)
+        answer(text=UNAVAILABLE, response_type="ephemeral", replace_original=False)
+
+
+def _answering(respond: Callable[..., Any]) -> Callable[..., None]:
+    """`respond` through the click's `response_url`; an unreachable one is logged, not a 500 (the click
+    was acknowledged and its effect, if any, is already queued and audited)."""
+
+    def answer(**message: Any) -> None:
+        try:
+            respond(**message)
+        except OSError as exc:
+            log.warning("button: response_url unreachable (%s); the answer is dropped", type(exc).__name__)
+
+    return answer
 
 
 def _on_proposal_action(deps: Deps, body: dict[str, Any], respond: Callable[..., Any]) -> None:

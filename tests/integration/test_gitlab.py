@@ -36,22 +36,25 @@ def fake(server: FakeGitLabServer) -> FakeGitLab:
     return server.fake
 
 
-def adapter_for(server: FakeGitLabServer, token: str = TOKEN, **options: object) -> GitLabAdapter:
-    return GitLabAdapter(
-        server.url,
-        token,
-        "gitlab-org/gitlab",
-        "ops/deployer",
-        "master",
+def adapter_for(server: FakeGitLabServer, token: str = TOKEN, **settings: object) -> GitLabAdapter:
+    """The adapter as `pdm-bot worker` builds it from `PDM_GITLAB_*` settings (defaults unless given)."""
+    values = {
+        "gitlab_url": server.url,
+        "gitlab_token": token,
+        "gitlab_project": "gitlab-org/gitlab",
+        "gitlab_pipeline_project": "ops/deployer",
+        **settings,
+    }
+    return GitLabAdapter.from_settings(
+        Settings(**values),  # type: ignore[arg-type]
         incident_project="gitlab-com/incidents",
         incident_labels=["severity::1", "blocks-deploys"],
-        **options,  # type: ignore[arg-type]
     )
 
 
 @pytest.fixture
 def adapter(server: FakeGitLabServer) -> GitLabAdapter:
-    return adapter_for(server, timeout=2.0)
+    return adapter_for(server)
 
 
 def diff(
@@ -257,12 +260,14 @@ def test_persistent_502s_become_a_transient_error_after_a_small_retry_budget(
     assert len(fake.requests) == 4 and time.monotonic() - started < 5
 
 
-def test_a_slow_gitlab_times_out_into_a_transient_error(server: FakeGitLabServer) -> None:
-    server.fake.slow_next(1.0, times=3)
-    adapter = adapter_for(server, timeout=0.2, max_retries=2)
+def test_a_slow_gitlab_times_out_into_a_transient_error_after_the_read_retries(
+    server: FakeGitLabServer,
+) -> None:
+    server.fake.slow_next(1.0, times=4)
+    adapter = adapter_for(server, gitlab_timeout_seconds=0.2)
     with pytest.raises(GitLabTransientError, match="no answer"):
         adapter.pipeline(1)
-    assert len(server.fake.requests) == 3
+    assert len(server.fake.requests) == 4  # the read and python-gitlab's 3 retries, each given up after 0.2 s
 
 
 def test_other_client_errors_are_permanent_request_errors(adapter: GitLabAdapter, fake: FakeGitLab) -> None:

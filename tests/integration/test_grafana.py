@@ -86,7 +86,7 @@ def test_a_refused_annotation_is_counted_and_logged_without_the_token(
 
 
 def test_an_unreachable_grafana_is_counted_as_a_connection_error(telemetry: Telemetry) -> None:
-    GrafanaAnnotations(f"http://127.0.0.1:{free_port()}", GRAFANA_TOKEN, timeout=2).run_ended(RUN, T0)
+    GrafanaAnnotations(f"http://127.0.0.1:{free_port()}", GRAFANA_TOKEN).run_ended(RUN, T0)
     assert telemetry.read().api_errors == {("grafana", "connection"): 1}
 
 

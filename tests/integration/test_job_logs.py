@@ -16,12 +16,20 @@ from pydantic import SecretStr
 from bot.logging import configure_logging
 from bot.settings import Settings
 from scheduler import worker_context
-from scheduler.gitlab import GitLabAdapter
 from scheduler.grafana import GrafanaAnnotations
 from scheduler.worker_context import WorkerContext
 from tests.servers.fake_gitlab import FakeGitLab, FakeGitLabServer
 from tests.servers.fake_grafana import FakeGrafana, FakeGrafanaServer
-from tests.support.worker import DEPLOYED, NO_OP, SATURDAY, make_context, publish, run_due, work
+from tests.support.worker import (
+    DEPLOYED,
+    NO_OP,
+    SATURDAY,
+    gitlab_adapter,
+    make_context,
+    publish,
+    run_due,
+    work,
+)
 
 GITLAB_TOKEN = "glpat-LogFlowSecret-9911"
 GRAFANA_TOKEN = "glsa_logFlowGrafana_77aa"
@@ -66,9 +74,7 @@ def grafana() -> Iterator[FakeGrafana]:
 @pytest.fixture
 def ctx(redis_url: str, gitlab: FakeGitLab, grafana: FakeGrafana) -> Iterator[WorkerContext]:
     context = make_context(redis_url, gitlab.url)
-    context.gitlab = GitLabAdapter(
-        gitlab.url, GITLAB_TOKEN, "app", "deployer", "master", timeout=3.0, max_retries=1
-    )
+    context.gitlab = gitlab_adapter(gitlab.url, GITLAB_TOKEN)
     context.annotations = GrafanaAnnotations(grafana.url, GRAFANA_TOKEN)
     worker_context.install(context)
     yield context

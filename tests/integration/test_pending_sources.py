@@ -23,6 +23,7 @@ from scheduler.pending import (
 from scheduler.records import Baseline, Run, RunStatus
 from scheduler.state import State
 from tests.servers.fake_gitlab import FakeGitLab, FakeGitLabServer
+from tests.support.worker import gitlab_adapter
 
 ADMIN_DSN = "host=127.0.0.1 port=5432 user=postgres dbname=test"
 BASE, DEPLOYED = "b" * 40, "c" * 40
@@ -63,7 +64,7 @@ def gitlab() -> Iterator[tuple[FakeGitLab, GitLabAdapter]]:
         {"old_path": p(v), "new_path": p(v), "new_file": True, "deleted_file": False, "renamed_file": False}
         for v in ("4", "5")
     ]
-    yield fake, GitLabAdapter(server.url, "t", "app", "deployer", "master", timeout=2.0)
+    yield fake, gitlab_adapter(server.url, "t")
     server.stop()
 
 
@@ -90,7 +91,7 @@ def test_the_connection_used_is_read_only(databases: dict[Database, str]) -> Non
 
 def test_an_unreachable_database_is_a_one_line_error() -> None:
     with pytest.raises(PendingSourceError, match="cannot read schema_migrations of the ci database"):
-        read_applied_versions(Database.CI, "host=127.0.0.1 port=1 user=postgres dbname=x", timeout=1)
+        read_applied_versions(Database.CI, "host=127.0.0.1 port=1 user=postgres dbname=x")
 
 
 def test_the_database_strategy_alone_uses_each_migrations_own_database(

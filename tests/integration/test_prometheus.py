@@ -56,13 +56,30 @@ def telemetry(redis_url: str) -> Iterator[Telemetry]:
     install_telemetry(None)
 
 
-def client(fake: FakePrometheus, timeout: float = 5.0) -> PrometheusClient:
-    return PrometheusClient(fake.url, timeout=timeout, bearer_token=PROM_TOKEN)
+def client(fake: FakePrometheus) -> PrometheusClient:
+    return PrometheusClient(fake.url, bearer_token=PROM_TOKEN)
 
 
-def failure(fake: FakePrometheus, timeout: float = 5.0) -> MetricsSourceError:
+def guard(fake: FakePrometheus) -> str:
+    """The policy's `max_db_load` guard on the fake Prometheus."""
+    return f"guards: {{max_db_load: {{prometheus_url: '{fake.url}', query: '{LOAD}', threshold: 0.7}}}}\n"
+
+
+def configured(fake: FakePrometheus, redis_url: str, tmp_path: Path, **settings: object) -> PrometheusClient:
+    """The client `pdm-bot worker` builds for the guard from its `PDM_*` settings (defaults unless given);
+    building the worker's context installs its telemetry on `redis_url` (the `telemetry` fixture's)."""
+    policy_file = tmp_path / "guarded.yaml"
+    policy_file.write_text(POLICY + guard(fake), encoding="utf-8")
+    values = {"policy_file": str(policy_file), "redis_url": redis_url, "prometheus_token": PROM_TOKEN}
+    metrics = worker_context.from_settings(Settings(**{**values, **settings})).metrics  # type: ignore[arg-type]
+    assert isinstance(metrics, PrometheusClient)
+    return metrics
+
+
+def failure(fake: FakePrometheus, metrics: PrometheusClient | None = None) -> MetricsSourceError:
+    """The error of querying LOAD on `fake` (through `metrics`, else the plain client)."""
     with pytest.raises(MetricsSourceError) as caught:
-        client(fake, timeout).instant_value(LOAD)
+        (metrics or client(fake)).instant_value(LOAD)
     assert PROM_TOKEN not in str(caught.value)
     return caught.value
 
@@ -126,12 +143,12 @@ def test_a_server_error_is_an_error_with_its_status(prometheus: FakePrometheus, 
     assert telemetry.read().api_errors == {("prometheus", "http_500"): 1}
 
 
-def test_a_slow_prometheus_times_out_with_a_clear_error(
-    prometheus: FakePrometheus, telemetry: Telemetry
+def test_a_slow_prometheus_times_out_after_the_timeout_setting_with_a_clear_error(
+    prometheus: FakePrometheus, telemetry: Telemetry, redis_url: str, tmp_path: Path
 ) -> None:
     prometheus.set_vector(LOAD, "0.1")
     prometheus.delay = 1.0
-    error = failure(prometheus, timeout=0.2)
+    error = failure(prometheus, configured(prometheus, redis_url, tmp_path, prometheus_timeout_seconds=0.2))
     assert str(error) == f"Prometheus unreachable (timeout after 0.2s) at {prometheus.url}"
     assert telemetry.read().api_errors == {("prometheus", "timeout"): 1}
 
@@ -139,7 +156,7 @@ def test_a_slow_prometheus_times_out_with_a_clear_error(
 def test_an_unreachable_prometheus_is_a_connection_error(telemetry: Telemetry) -> None:
     url = f"http://127.0.0.1:{free_port()}"
     with pytest.raises(MetricsSourceError, match=f"Prometheus unreachable at {url} "):
-        PrometheusClient(url, timeout=2).instant_value(LOAD)
+        PrometheusClient(url).instant_value(LOAD)
     assert telemetry.read().api_errors == {("prometheus", "connection"): 1}
 
 
@@ -162,7 +179,7 @@ def test_an_answer_that_is_not_json_is_an_error(prometheus: FakePrometheus) -> N
 def test_credentials_in_the_url_never_reach_a_message() -> None:
     url = f"http://reader:s3cret@127.0.0.1:{free_port()}"
     with pytest.raises(MetricsSourceError) as caught:
-        PrometheusClient(url, timeout=2).instant_value(LOAD)
+        PrometheusClient(url).instant_value(LOAD)
     assert "s3cret" not in str(caught.value) and "reader" not in str(caught.value)
 
 
@@ -170,15 +187,17 @@ def test_credentials_in_the_url_never_reach_a_message() -> None:
 
 
 def guarded_context(
-    redis_url: str, gitlab: FakeGitLab, prometheus: FakePrometheus, **timing: timedelta
+    redis_url: str,
+    gitlab: FakeGitLab,
+    prometheus: FakePrometheus,
+    tmp_path: Path,
+    timing: dict[str, timedelta] | None = None,
+    **settings: object,
 ) -> WorkerContext:
-    guard = (
-        f"guards: {{max_db_load: {{prometheus_url: '{prometheus.url}', query: '{LOAD}', threshold: 0.7}}}}\n"
-    )
-    ctx = make_context(redis_url, gitlab.url, **timing)
-    ctx = dataclasses.replace(
-        ctx, policy=load_policy(POLICY + guard), metrics=client(prometheus, timeout=1.0)
-    )
+    """The test context with the guard, and the worker's Prometheus client from `settings`."""
+    ctx = make_context(redis_url, gitlab.url, **(timing or {}))
+    metrics = configured(prometheus, redis_url, tmp_path, **settings)
+    ctx = dataclasses.replace(ctx, policy=load_policy(POLICY + guard(prometheus)), metrics=metrics)
     worker_context.install(ctx)
     return ctx
 
@@ -187,6 +206,7 @@ def guarded_context(
 def uninstall() -> Iterator[None]:
     yield
     worker_context.install(None)
+    install_telemetry(None)
 
 
 def deploy(ctx: WorkerContext, gitlab: FakeGitLab) -> None:
@@ -203,9 +223,9 @@ def decided(ctx: WorkerContext) -> AuditEntry:
 @freeze_time(SATURDAY, tick=True)
 @pytest.mark.usefixtures("uninstall")
 def test_a_db_load_above_the_threshold_blocks_an_auto_run_and_says_so(
-    redis_url: str, gitlab: FakeGitLab, prometheus: FakePrometheus
+    redis_url: str, gitlab: FakeGitLab, prometheus: FakePrometheus, tmp_path: Path
 ) -> None:
-    ctx = guarded_context(redis_url, gitlab, prometheus)
+    ctx = guarded_context(redis_url, gitlab, prometheus, tmp_path)
     prometheus.set_vector(LOAD, "0.9")
     deploy(ctx, gitlab)
     assert gitlab.calls("create_pipeline") == [] and ctx.state.runs("gstg") == []
@@ -218,9 +238,9 @@ def test_a_db_load_above_the_threshold_blocks_an_auto_run_and_says_so(
 @freeze_time(SATURDAY, tick=True)
 @pytest.mark.usefixtures("uninstall")
 def test_a_db_load_below_the_threshold_lets_the_auto_run_execute(
-    redis_url: str, gitlab: FakeGitLab, prometheus: FakePrometheus
+    redis_url: str, gitlab: FakeGitLab, prometheus: FakePrometheus, tmp_path: Path
 ) -> None:
-    ctx = guarded_context(redis_url, gitlab, prometheus)
+    ctx = guarded_context(redis_url, gitlab, prometheus, tmp_path)
     prometheus.set_vector(LOAD, "0.3")
     deploy(ctx, gitlab)
     assert len(gitlab.calls("create_pipeline")) == 1
@@ -230,9 +250,9 @@ def test_a_db_load_below_the_threshold_lets_the_auto_run_execute(
 @freeze_time(SATURDAY, tick=True)
 @pytest.mark.usefixtures("uninstall")
 def test_an_unreachable_prometheus_blocks_with_the_reason_in_the_audit_and_the_counters(
-    redis_url: str, gitlab: FakeGitLab, prometheus: FakePrometheus, telemetry: Telemetry
+    redis_url: str, gitlab: FakeGitLab, prometheus: FakePrometheus, telemetry: Telemetry, tmp_path: Path
 ) -> None:
-    ctx = guarded_context(redis_url, gitlab, prometheus)
+    ctx = guarded_context(redis_url, gitlab, prometheus, tmp_path, prometheus_timeout_seconds=1)
     prometheus.set_vector(LOAD, "0.1")
     prometheus.delay = 2.0
     deploy(ctx, gitlab)
@@ -245,9 +265,9 @@ def test_an_unreachable_prometheus_blocks_with_the_reason_in_the_audit_and_the_c
 @freeze_time(SATURDAY, tick=True)
 @pytest.mark.usefixtures("uninstall")
 def test_the_load_is_read_again_right_before_an_announced_run_starts(
-    redis_url: str, gitlab: FakeGitLab, prometheus: FakePrometheus
+    redis_url: str, gitlab: FakeGitLab, prometheus: FakePrometheus, tmp_path: Path
 ) -> None:
-    ctx = guarded_context(redis_url, gitlab, prometheus, starting_soon=timedelta(minutes=5))
+    ctx = guarded_context(redis_url, gitlab, prometheus, tmp_path, {"starting_soon": timedelta(minutes=5)})
     prometheus.set_vector(LOAD, "0.3")
     deploy(ctx, gitlab)
     assert isinstance(ctx.notifier, RecordingNotifier)

@@ -87,8 +87,10 @@ def cluster(tmp_path: Path) -> Iterator[Cluster]:
             f"sentinel failover-timeout {MASTER} 5000\n",
             encoding="utf-8",
         )
-        started.append(subprocess.Popen([BINARY, str(conf), "--sentinel"], stdout=subprocess.DEVNULL))
+        # The Sentinel starts once the replica is linked: its first INFO of the master then lists the replica
+        # (a replica that links later is only found at the next INFO, 10 s on).
         wait_until(lambda: ports.direct(ports.replica_port).info("replication")["master_link_status"] == "up")
+        started.append(subprocess.Popen([BINARY, str(conf), "--sentinel"], stdout=subprocess.DEVNULL))
         yield ports
     finally:
         for proc in started:
@@ -119,7 +121,7 @@ def test_with_sentinels_the_client_follows_a_failover_when_the_master_dies(clust
     client.set("pdm:before", "1")
     wait_until(lambda: cluster.direct(cluster.replica_port, db=3).get("pdm:before") == b"1")
     sentinel = redis.Redis(host="127.0.0.1", port=cluster.sentinel_port)
-    wait_until(lambda: len(sentinel.sentinel_slaves(MASTER)) == 1)  # found through INFO, every 10 s
+    wait_until(lambda: len(sentinel.sentinel_slaves(MASTER)) == 1)  # found through the master's INFO
     cluster.stop_master()
     wait_until(lambda: sentinel.sentinel_get_master_addr_by_name(MASTER)[1] == cluster.replica_port)
 

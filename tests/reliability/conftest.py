@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 import redis
 
-from tests.conftest import free_port
+from tests.conftest import free_port, is_served_by
 from tests.servers.fake_gitlab import FakeGitLab
 from tests.servers.fake_slack import FakeSlack, serve_fake_slack
 from tests.support.e2e import Stack
@@ -58,7 +58,13 @@ class RedisProcess:
             stdout=subprocess.DEVNULL,
         )
         client = redis.Redis.from_url(self.url, password=self.password or None)
-        wait_for(lambda: _pings(client), timeout=10, what="redis-server answering")
+        proc = self.proc
+        wait_for(
+            lambda: proc.poll() is not None or is_served_by(client, proc), timeout=10, what="redis-server"
+        )
+        assert proc.poll() is None, (
+            f"redis-server could not listen on port {self.port}: another process has it"
+        )
 
     def hang(self) -> None:
         """SIGSTOP the server: connections stay open, nothing is answered (a hung Redis)."""
@@ -76,13 +82,6 @@ class RedisProcess:
         os.kill(self.proc.pid, signal.SIGKILL)
         self.proc.wait(timeout=10)
         self.proc = None
-
-
-def _pings(client: redis.Redis) -> bool:
-    try:
-        return bool(client.ping())
-    except redis.ConnectionError:
-        return False
 
 
 @pytest.fixture

@@ -25,7 +25,7 @@ from tests.conftest import free_port
 from tests.reliability.conftest import RedisProcess
 from tests.servers.fake_gitlab import FakeGitLab
 from tests.servers.fake_slack import FakeSlack
-from tests.support.processes import pdm_processes, wait_for
+from tests.support.processes import pdm_processes, start_listening, wait_for
 from tests.support.web import Reply, Served, http
 from tests.support.worker import DEPLOYED, NO_OP, policy, publish
 
@@ -36,8 +36,7 @@ UNAVAILABLE = "State store unavailable, nothing was changed"
 @contextmanager
 def real_serve(start: Callable[..., subprocess.Popen[bytes]], redis_url: str) -> Iterator[Served]:
     """`pdm-bot serve` (gunicorn, production worker and thread counts) on a free port, answering."""
-    port = free_port()
-    start("serve", "--host", "127.0.0.1", "--port", str(port))
+    _, port = start_listening(lambda port: start("serve", "--host", "127.0.0.1", "--port", str(port)))
     url = f"http://127.0.0.1:{port}"
 
     def healthy() -> bool:

@@ -22,7 +22,6 @@ from bot.logging import configure_logging
 from bot.settings import Settings
 from bot.slack_client import UsergroupDirectory, make_web_client
 from scheduler import jobs, worker_context
-from scheduler.gitlab import GitLabAdapter
 from scheduler.policy.model import InvalidPolicy, load_policy
 from scheduler.records import Run, RunStatus
 from scheduler.state import State
@@ -36,6 +35,7 @@ from tests.support.worker import (
     POLICY,
     SATURDAY,
     TOKEN,
+    gitlab_adapter,
     make_context,
     publish,
     run_due,
@@ -252,9 +252,7 @@ def test_no_secret_or_authorization_header_is_logged_across_a_full_flow_at_debug
     configure_logging(settings, stream=stream)
     root = logging.getLogger()
     ctx = make_context(redis_url, gitlab.url)
-    ctx.gitlab = GitLabAdapter(
-        gitlab.url, SECRETS["gitlab_token"], "app", "deployer", "master", max_retries=1
-    )
+    ctx.gitlab = gitlab_adapter(gitlab.url, SECRETS["gitlab_token"])
     slack_outbox(ctx, settings)
     worker_context.install(ctx)
     try:

@@ -23,9 +23,10 @@ from rq import Queue
 from scheduler.policy.model import load_policy
 from scheduler.state import State
 from scheduler.worker_context import QUEUE_NAME
-from tests.conftest import REPO_ROOT, free_port
+from tests.conftest import REPO_ROOT
 from tests.servers.fake_gitlab import FakeGitLab
 from tests.servers.fake_slack import FakeSlack
+from tests.support.processes import start_listening
 from tests.support.web import SIGNING_SECRET, WEBHOOK_SECRET, Served, http
 from tests.support.worker import BASE, TOKEN
 
@@ -112,7 +113,6 @@ class Stack:
         """Write the policy, start both processes with `PDM_*` settings (+ overrides), wait for /healthz."""
         policy_file = self.workdir / "policy.yaml"
         policy_file.write_text(policy, encoding="utf-8")
-        port = free_port()
         self.env = {
             **os.environ,
             "PDM_REDIS_URL": self.redis_url,
@@ -131,8 +131,12 @@ class Stack:
             "PDM_LOG_LEVEL": "WARNING",
             **{f"PDM_{k.upper()}": v for k, v in settings.items()},
         }
-        self._spawn("serve", ["serve", "--host", "127.0.0.1", "--port", str(port), "--workers", "1"])
         self.start_worker()
+        _, port = start_listening(
+            lambda port: self._spawn(
+                "serve", ["serve", "--host", "127.0.0.1", "--port", str(port), "--workers", "1"]
+            )
+        )
         url = f"http://127.0.0.1:{port}"
 
         def healthy() -> bool:

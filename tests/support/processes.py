@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from tests.conftest import REPO_ROOT
+from tests.conftest import REPO_ROOT, free_port
 from tests.servers.fake_gitlab import FakeGitLab
 from tests.servers.fake_slack import FakeSlack
 from tests.support.web import SIGNING_SECRET, WEBHOOK_SECRET
@@ -31,6 +31,41 @@ def wait_for(check: Callable[[], bool], timeout: float = 15.0, what: str = "cond
         if time.monotonic() > deadline:
             raise AssertionError(f"{what} not met within {timeout} s")
         time.sleep(0.05)
+
+
+def listens(pid: int, port: int) -> bool:
+    """Whether process `pid` holds the socket listening on 127.0.0.1:`port` (Linux /proc)."""
+    owned: set[str] = set()
+    with contextlib.suppress(OSError):  # the process is gone, or is not ours
+        for fd in Path(f"/proc/{pid}/fd").iterdir():
+            with contextlib.suppress(FileNotFoundError):  # closed meanwhile
+                owned.add(os.readlink(fd))
+    if not owned:
+        return False
+    local = f"0100007F:{port:04X}"  # 127.0.0.1 as /proc/net/tcp writes it
+    for line in Path(f"/proc/{pid}/net/tcp").read_text().splitlines()[1:]:
+        fields = line.split()
+        if fields[1] == local and fields[3] == "0A" and f"socket:[{fields[9]}]" in owned:  # 0A: LISTEN
+            return True
+    return False
+
+
+def start_listening(
+    spawn: Callable[[int], subprocess.Popen[bytes]], timeout: float = 30.0
+) -> tuple[subprocess.Popen[bytes], int]:
+    """`spawn(port)` a server on a free port until it listens there itself: another test process may take
+    a free port before the server binds it (the server then exits, and is started again on another)."""
+    for _ in range(3):
+        port = free_port()
+        proc = spawn(port)
+        deadline = time.monotonic() + timeout
+        while proc.poll() is None:
+            if listens(proc.pid, port):
+                return proc, port
+            if time.monotonic() > deadline:
+                raise AssertionError(f"the server did not listen on port {port} within {timeout} s")
+            time.sleep(0.05)
+    raise AssertionError("the server exited three times without listening on its free port")
 
 
 @contextmanager

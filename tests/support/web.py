@@ -25,6 +25,7 @@ from bot.settings import Settings
 from bot.slack_client import UsergroupDirectory, make_web_client
 from scheduler.policy.model import Policy, load_policy
 from scheduler.state import State
+from tests.servers.base import POLL_INTERVAL
 
 SIGNING_SECRET = "test-signing-secret"
 WEBHOOK_SECRET = "test-webhook-secret"
@@ -166,7 +167,9 @@ def serve_app(redis_url: str, slack_api_url: str, policy_text: str = POLICY) -> 
     deps = deps_from(settings, policy, state=state, queue=queue, directory=UsergroupDirectory(client))
     app = create_app(settings, deps=deps, client=client)
     server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(
+        target=server.serve_forever, kwargs={"poll_interval": POLL_INTERVAL}, daemon=True
+    )
     thread.start()
     try:
         yield Served(f"http://127.0.0.1:{server.server_port}", state, queue, policy)
