@@ -2,7 +2,7 @@
 
 Each file gives its primary nature (for `--fail-on`), its compact JSON object and, for the table, its row,
 made where it was classified (`Outcomes`). Inputs of at least `PARALLEL_MIN_FILES` files to classify are
-split in small chunks over a pool of forked processes (one per usable core) when this process runs a single
+split in guided chunks over a pool of forked processes (one per usable core) when this process runs a single
 thread (the CLI); results keep the order of the files. With a cache (`classify_cache.py`) the files are read
 and hashed first and only the misses are classified; the Ruby parser is not even loaded when all files hit.
 """
