@@ -23,14 +23,14 @@ from werkzeug.exceptions import InternalServerError
 import handlers
 from bot import slack_intake
 from bot.metrics import exposition
-from bot.redis_connection import connect
-from bot.settings import Settings
 from bot.slack_client import UsergroupDirectory, make_web_client, signature_valid
 from handlers import actions, webhooks
 from handlers.deps import UNAVAILABLE, Approvers, Deps
 from handlers.queries import StateReader
+from scheduler.adapters.redis_connection import connect
 from scheduler.outbox import Outbox
 from scheduler.policy.model import Policy, load_policy
+from scheduler.settings import Settings
 from scheduler.state import State
 from scheduler.telemetry import Telemetry, install_telemetry
 

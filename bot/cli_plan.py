@@ -12,7 +12,6 @@ import click
 
 from bot import local_repo
 from bot.cli_support import emit_json, guarded
-from bot.settings import Settings
 from scheduler.classify import classify_source
 from scheduler.classify.tabledocs import DOCS_DIR, read_table_docs
 from scheduler.errors import InputError
@@ -20,6 +19,7 @@ from scheduler.plan import decide, project
 from scheduler.policy.decision import Decision, DeployedPackage, EnvState, PendingMigration, ProjectedRun
 from scheduler.policy.model import Policy, load_policy
 from scheduler.policy.windows import format_duration, format_time
+from scheduler.settings import Settings
 
 HORIZON = timedelta(days=90)
 

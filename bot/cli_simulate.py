@@ -8,9 +8,9 @@ from pathlib import Path
 import click
 
 from bot.cli_support import emit_json, guarded
-from bot.settings import Settings
 from scheduler.natures import Nature
 from scheduler.policy.model import load_policy
+from scheduler.settings import Settings
 from scheduler.simulate import BASELINES, Comparison, Metrics, load_scenario, simulate
 
 _ROWS: tuple[tuple[str, str], ...] = (

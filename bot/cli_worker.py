@@ -24,10 +24,11 @@ from rq import Queue, Worker
 from bot.cli_support import guarded
 from bot.logging import configure_logging
 from bot.redis_outage import wait_for_redis
-from bot.settings import Settings
+from bot.slack_client import SlackTransport, UsergroupDirectory, make_web_client
 from scheduler import worker_context
 from scheduler.errors import PdmError
 from scheduler.policy.model import Policy
+from scheduler.settings import Settings
 from scheduler.state import State
 
 log = logging.getLogger(__name__)
@@ -79,7 +80,14 @@ def worker(burst: bool) -> None:
     """
     settings = Settings()
     configure_logging(settings)
-    ctx = worker_context.from_settings(settings)
+    client = make_web_client(settings)
+    ctx = worker_context.from_settings(
+        settings,
+        slack=SlackTransport(
+            make_web_client(settings, retries=False), settings.slack_channel, clock=worker_context.clock
+        ),
+        directory=UsergroupDirectory(client),
+    )
     connection = ctx.queue.connection
     if burst:
         require_redis(connection)

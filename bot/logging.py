@@ -17,7 +17,7 @@ import structlog
 from pydantic import SecretStr
 from structlog.typing import EventDict, Processor, WrappedLogger
 
-from bot.settings import Settings
+from scheduler.settings import Settings
 
 REDACTED = "[REDACTED]"
 SENSITIVE_KEY_PARTS = ("token", "secret", "password", "authorization")

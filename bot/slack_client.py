@@ -25,9 +25,9 @@ from slack_sdk.http_retry.builtin_handlers import ConnectionErrorRetryHandler, R
 from slack_sdk.webhook import WebhookClient
 
 from bot import blocks
-from bot.settings import Settings
 from scheduler.errors import DeliveryError
 from scheduler.notes import DiffNote, Note, ProposalNote, RunNote
+from scheduler.settings import Settings
 from scheduler.telemetry import count_api_error
 
 log = logging.getLogger(__name__)

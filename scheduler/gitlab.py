@@ -31,7 +31,6 @@ import gitlab.exceptions
 import requests
 import urllib3.exceptions
 
-from bot.settings import Settings
 from scheduler.errors import (
     GitLabAuthError,
     GitLabError,
@@ -40,6 +39,7 @@ from scheduler.errors import (
     GitLabRequestError,
     GitLabTransientError,
 )
+from scheduler.settings import Settings
 from scheduler.telemetry import count_api_error
 
 POST_MIGRATE_DIR = "db/post_migrate"

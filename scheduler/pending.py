@@ -21,10 +21,10 @@ from pathlib import PurePosixPath
 
 import psycopg
 
-from bot.settings import Settings
 from scheduler.classify.model import Database
 from scheduler.errors import PendingSourceError
 from scheduler.gitlab import GitLabAdapter, MigrationDiff
+from scheduler.settings import Settings
 from scheduler.state import State
 
 _VERSION = re.compile(r"(\d+)_")

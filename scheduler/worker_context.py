@@ -1,7 +1,7 @@
 """The composition root of the worker: what RQ jobs act with, built once per process.
 
-`context()` builds a `WorkerContext` from `PDM_*` settings on first use; tests call `install(...)` with
-their own collaborators. `clock()` is the one place jobs read the time (freeze it with freezegun).
+`pdm-bot worker` builds a `WorkerContext` with `from_settings` and installs it; tests call `install(...)`
+with their own collaborators. `clock()` is the one place jobs read the time (freeze it with freezegun).
 """
 
 from __future__ import annotations
@@ -13,15 +13,16 @@ from typing import Protocol
 
 from rq import Queue
 
-from bot.redis_connection import connect
-from bot.settings import Settings
+from scheduler.adapters.redis_connection import connect
 from scheduler.classify.model import Database
+from scheduler.errors import PdmError
 from scheduler.gitlab import GitLabAdapter
 from scheduler.notes import Notifier, Transport
 from scheduler.outbox import Outbox, OutboxNotifier, OutboxTiming
 from scheduler.pending import database_dsns
 from scheduler.policy.model import Policy, load_policy
 from scheduler.records import Run
+from scheduler.settings import Settings
 from scheduler.state import DEPLOY_MARKER_TTL, State
 from scheduler.telemetry import Telemetry, install_telemetry
 
@@ -120,16 +121,17 @@ def install(ctx: WorkerContext | None) -> None:
 
 
 def context() -> WorkerContext:
-    """The context of this process, built from settings the first time."""
-    global _current
+    """The context of this process (installed by `pdm-bot worker`, or by a test)."""
     if _current is None:
-        _current = from_settings(Settings())
+        raise PdmError("no worker context is installed: jobs run in `pdm-bot worker`")
     return _current
 
 
-def from_settings(settings: Settings) -> WorkerContext:
-    """Build every collaborator from `PDM_*` settings and the policy file (raises PolicyError)."""
-    from bot.slack_client import SlackTransport, UsergroupDirectory, make_web_client
+def from_settings(
+    settings: Settings, *, slack: Transport | None = None, directory: Directory | None = None
+) -> WorkerContext:
+    """Build every collaborator from `PDM_*` settings and the policy file (raises PolicyError). The Slack
+    side (`slack`: the outbox's transport, `directory`: usergroups of approvers) is given by the caller."""
     from scheduler.grafana import GrafanaAnnotations
     from scheduler.prometheus import PrometheusClient
 
@@ -143,7 +145,6 @@ def from_settings(settings: Settings) -> WorkerContext:
         incident_project=incidents.project if incidents else "",
         incident_labels=incidents.labels if incidents else (),
     )
-    client = make_web_client(settings)
     db_load = policy.guards.max_db_load
     project = settings.gitlab_project
     queue = Queue(QUEUE_NAME, connection=connection)
@@ -159,7 +160,7 @@ def from_settings(settings: Settings) -> WorkerContext:
         if project
         else "",
         dsns=database_dsns(settings),
-        directory=UsergroupDirectory(client),
+        directory=directory,
         timing=Timing(
             starting_soon=timedelta(seconds=settings.starting_soon_seconds),
             poll_interval=timedelta(seconds=min(30, settings.poll_interval_seconds)),
@@ -178,7 +179,7 @@ def from_settings(settings: Settings) -> WorkerContext:
         )
         if db_load
         else None,
-        slack=SlackTransport(make_web_client(settings, retries=False), settings.slack_channel, clock=clock),
+        slack=slack,
         outbox_timing=slack_timing,
     )
 

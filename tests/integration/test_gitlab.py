@@ -8,7 +8,6 @@ from datetime import UTC, datetime
 
 import pytest
 
-from bot.settings import Settings
 from scheduler.errors import (
     GitLabAuthError,
     GitLabNotFound,
@@ -17,6 +16,7 @@ from scheduler.errors import (
     GitLabTransientError,
 )
 from scheduler.gitlab import GitLabAdapter, MigrationDiff, post_migration_diff
+from scheduler.settings import Settings
 from tests.conftest import free_port
 from tests.servers.fake_gitlab import FakeGitLab, FakeGitLabServer
 

@@ -12,10 +12,10 @@ from freezegun import freeze_time
 from pydantic import SecretStr
 from redis import Redis
 
-from bot.settings import Settings
 from scheduler import worker_context
 from scheduler.grafana import GrafanaAnnotations
 from scheduler.records import Run, RunStatus
+from scheduler.settings import Settings
 from scheduler.telemetry import Telemetry, install_telemetry
 from scheduler.worker_context import WorkerContext
 from tests.conftest import REPO_ROOT, free_port

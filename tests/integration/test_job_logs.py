@@ -14,10 +14,10 @@ from freezegun import freeze_time
 from pydantic import SecretStr
 
 from bot.logging import configure_logging
-from bot.settings import Settings
 from scheduler import worker_context
 from scheduler.gitlab import GitLabAdapter
 from scheduler.grafana import GrafanaAnnotations
+from scheduler.settings import Settings
 from scheduler.worker_context import WorkerContext
 from tests.servers.fake_gitlab import FakeGitLab, FakeGitLabServer
 from tests.servers.fake_grafana import FakeGrafana, FakeGrafanaServer

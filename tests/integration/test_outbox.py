@@ -15,13 +15,13 @@ from freezegun import freeze_time
 from freezegun.api import FrozenDateTimeFactory
 from rq.registry import ScheduledJobRegistry
 
-from bot.settings import Settings
 from scheduler import worker_context
 from scheduler.classify.model import Classification
 from scheduler.natures import Nature
 from scheduler.notes import DiffNote, ProposalNote, RunEvent, RunNote, TextNote
 from scheduler.outbox import lane_of
 from scheduler.records import SlackMessage
+from scheduler.settings import Settings
 from scheduler.worker_context import WorkerContext
 from tests.servers.fake_gitlab import FakeGitLab
 from tests.servers.fake_slack import FakeSlack, serve_fake_slack

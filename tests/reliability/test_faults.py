@@ -14,11 +14,11 @@ from freezegun import freeze_time
 from redis import Redis
 from rq import Queue
 
-from bot.settings import Settings
 from scheduler import jobs, worker_context
 from scheduler.gitlab import GitLabAdapter
 from scheduler.notes import RunEvent
 from scheduler.records import Note, RunStatus
+from scheduler.settings import Settings
 from scheduler.state import State
 from scheduler.worker_context import QUEUE_NAME, Timing, WorkerContext
 from tests.fakes import RecordingNotifier

@@ -19,12 +19,12 @@ from bot.app import create_app, deps_from
 from bot.blocks import ACTION_APPROVE, ACTION_REJECT, ACTION_SNOOZE
 from bot.cli import cli
 from bot.logging import configure_logging
-from bot.settings import Settings
 from bot.slack_client import UsergroupDirectory, make_web_client
 from scheduler import jobs, worker_context
 from scheduler.gitlab import GitLabAdapter
 from scheduler.policy.model import InvalidPolicy, load_policy
 from scheduler.records import Run, RunStatus
+from scheduler.settings import Settings
 from scheduler.state import State
 from scheduler.worker_context import WorkerContext
 from tests.servers.fake_gitlab import FakeGitLab

@@ -21,9 +21,9 @@ from rq import Queue
 from werkzeug.serving import make_server
 
 from bot.app import QUEUE_NAME, create_app, deps_from
-from bot.settings import Settings
 from bot.slack_client import UsergroupDirectory, make_web_client
 from scheduler.policy.model import Policy, load_policy
+from scheduler.settings import Settings
 from scheduler.state import State
 
 SIGNING_SECRET = "test-signing-secret"

@@ -10,11 +10,11 @@ from rq import Queue, SimpleWorker
 from rq.job import Job
 from rq.registry import ScheduledJobRegistry
 
-from bot.settings import Settings
 from bot.slack_client import SlackTransport, make_web_client
 from scheduler.gitlab import GitLabAdapter
 from scheduler.outbox import Outbox, OutboxNotifier
 from scheduler.policy.model import Policy, load_policy
+from scheduler.settings import Settings
 from scheduler.state import State
 from scheduler.worker_context import QUEUE_NAME, Timing, WorkerContext, clock, outbox_timing
 from tests.fakes import RecordingNotifier
