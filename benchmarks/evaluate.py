@@ -29,11 +29,11 @@ from rq import Queue
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from scheduler import jobs, worker_context
+from scheduler.adapters.gitlab import GitLabAdapter
+from scheduler.adapters.redis_store import RedisStore
 from scheduler.classify import classify_source
-from scheduler.gitlab import GitLabAdapter
 from scheduler.policy.model import load_policy
-from scheduler.records import Deployment, DeploymentStatus, PendingMigration
-from scheduler.state import State
+from scheduler.records import Deployment, DeploymentStatus, PendingRecord
 from scheduler.worker_context import Timing, WorkerContext
 
 ENVIRONMENTS, PENDING = 20, 200
@@ -101,7 +101,7 @@ def main() -> None:
             '  - {name: weekend, kind: allow, schedule: "0 0 * * 6", duration: 48h}\n'
             "natures:\n  index_and_constraint: {windows: [weekend], mode: approval}\n"
         )
-        state = State(connection)
+        state = RedisStore(connection)
         classification = classify_source(SOURCE, "db/post_migrate/20260101000000_add_index.rb")
         for env in names:
             state.record_deployment(
@@ -110,7 +110,7 @@ def main() -> None:
             state.set_pending(
                 env,
                 [
-                    PendingMigration(
+                    PendingRecord(
                         str(20260101000000 + i),
                         f"db/post_migrate/{20260101000000 + i}_m.rb",
                         classification.model_copy(update={"version": str(20260101000000 + i)}),

@@ -26,10 +26,10 @@ from bot.logging import configure_logging
 from bot.redis_outage import wait_for_redis
 from bot.slack_client import SlackTransport, UsergroupDirectory, make_web_client
 from scheduler import worker_context
+from scheduler.adapters.redis_store import RedisStore
 from scheduler.errors import PdmError
 from scheduler.policy.model import Policy
 from scheduler.settings import Settings
-from scheduler.state import State
 
 log = logging.getLogger(__name__)
 
@@ -114,7 +114,7 @@ def worker(burst: bool) -> None:
         ended = rq_worker
 
 
-def cron_tick(state: State, queue: Queue, policy: Policy, at: datetime, interval: timedelta) -> bool:
+def cron_tick(state: RedisStore, queue: Queue, policy: Policy, at: datetime, interval: timedelta) -> bool:
     """Enqueue one round of evaluations + reconcile for the slot of `at`; False if already done."""
     slot = int(at.timestamp() // interval.total_seconds())
     if not state.claim(f"cron:tick:{slot}", interval * 2):

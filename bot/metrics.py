@@ -29,8 +29,8 @@ from prometheus_client import (
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily, Metric
 from prometheus_client.registry import Collector
 
-from scheduler.outbox import Outbox
-from scheduler.telemetry import Telemetry
+from scheduler.adapters.redis_outbox import Outbox
+from scheduler.adapters.redis_telemetry import Telemetry
 
 log = logging.getLogger(__name__)
 

@@ -9,21 +9,15 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
+from scheduler.adapters.redis_store import RedisStore
 from scheduler.errors import PdmError
+from scheduler.ports import Directory
 from scheduler.records import AuditEntry
-from scheduler.state import State
 
 if TYPE_CHECKING:
     from handlers.commands import Command
 
 log = logging.getLogger(__name__)
-
-
-class Directory(Protocol):
-    """Usergroup membership (`bot.slack_client.UsergroupDirectory`)."""
-
-    def members(self, usergroup: str) -> frozenset[str]:
-        """User ids of `usergroup`."""
 
 
 class Reader(Protocol):
@@ -55,7 +49,7 @@ class Approvers:
 class Deps:
     """Everything a listener touches."""
 
-    state: State
+    state: RedisStore
     queue: JobQueue
     environments: tuple[str, ...]
     approvers: Approvers
@@ -67,7 +61,7 @@ class Deps:
     deploy_message: re.Pattern[str] | None = None
 
 
-UNAVAILABLE = "State store unavailable, nothing was changed; try again in a minute."
+UNAVAILABLE = "RedisStore store unavailable, nothing was changed; try again in a minute."
 
 
 def authorise(deps: Deps, user: str) -> str | None:

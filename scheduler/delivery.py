@@ -21,8 +21,9 @@ from datetime import UTC, datetime
 import redis
 
 from scheduler.errors import DeliveryError, PdmError
-from scheduler.notes import DiffNote, Note, ProposalNote, RunNote, Transport
-from scheduler.outbox import Envelope, Kind, Lease
+from scheduler.notes import DiffNote, Message, ProposalNote, RunNote
+from scheduler.outbox import Envelope, Kind
+from scheduler.ports import Lease, Transport
 from scheduler.records import SlackMessage
 from scheduler.runs import audit
 from scheduler.worker_context import WorkerContext, clock
@@ -89,7 +90,7 @@ def _drain(ctx: WorkerContext, transport: Transport, lease: Lease, started: date
             return None  # the hold lapsed: whoever took the lane goes on
 
 
-def _thread_ts(ctx: WorkerContext, note: Note) -> str | None:
+def _thread_ts(ctx: WorkerContext, note: Message) -> str | None:
     root = ctx.state.thread(note.environment, note.thread_sha) if note.thread_sha else None
     return root.ts if root else None
 

@@ -6,12 +6,12 @@ import re
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from scheduler.adapters.gitlab import GitLabAdapter
 from scheduler.classify import classify_source
 from scheduler.classify.model import Classification, Database
 from scheduler.errors import PendingSourceError
-from scheduler.gitlab import GitLabAdapter
 from scheduler.pending import PendingDiscrepancy, PendingStrategy, detect_pending
-from scheduler.records import Baseline, PendingMigration
+from scheduler.records import Baseline, PendingRecord
 from scheduler.worker_context import WorkerContext
 
 FULL_SHA_IN_URL = re.compile(r"/commit/([0-9a-f]{40})\b")
@@ -79,7 +79,7 @@ def refresh_pending(ctx: WorkerContext, env: str, sha: str, deployed_at: datetim
     if isinstance(found, PendingDiscrepancy):
         return Refresh(total=len(before), problem=found.describe(), discrepancy=True)
     modified = set(found.modified)
-    items: list[PendingMigration] = []
+    items: list[PendingRecord] = []
     added: list[Classification] = []
     for version, path in found.migrations.items():
         old = before.get(version)
@@ -88,7 +88,7 @@ def refresh_pending(ctx: WorkerContext, env: str, sha: str, deployed_at: datetim
             continue
         classification = classify(path)
         items.append(
-            PendingMigration(
+            PendingRecord(
                 version,
                 path,
                 classification,

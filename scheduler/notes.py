@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
-from typing import Any, Protocol
+from typing import Any
 
 from pydantic import TypeAdapter
 
@@ -93,7 +93,7 @@ class TextNote:
     text: str
 
 
-Note = DiffNote | ProposalNote | RunNote | TextNote
+Message = DiffNote | ProposalNote | RunNote | TextNote
 
 
 _TYPES: dict[str, TypeAdapter[Any]] = {
@@ -105,49 +105,14 @@ _TYPES: dict[str, TypeAdapter[Any]] = {
 _NAMES = {DiffNote: "diff", ProposalNote: "proposal", RunNote: "run", TextNote: "text"}
 
 
-def note_to_dict(note: Note) -> dict[str, Any]:
+def note_to_dict(note: Message) -> dict[str, Any]:
     """The JSON-able form of `note`, its type under `type`."""
     kind = _NAMES[type(note)]
     return {"type": kind, **_TYPES[kind].dump_python(note, mode="json")}
 
 
-def note_from_dict(data: dict[str, Any]) -> Note:
+def note_from_dict(data: dict[str, Any]) -> Message:
     """Inverse of `note_to_dict`."""
     fields = dict(data)
-    note: Note = _TYPES[str(fields.pop("type"))].validate_python(fields)
+    note: Message = _TYPES[str(fields.pop("type"))].validate_python(fields)
     return note
-
-
-class Notifier(Protocol):
-    """Owes notes to humans: each is delivered later, in order within its thread, never lost silently."""
-
-    def post(self, note: Note) -> None:
-        """Post `note` in its thread (a `DiffNote` starts the thread; a `ProposalNote` becomes the proposal
-        message of its run)."""
-
-    def update(self, note: RunNote) -> None:
-        """Turn the proposal message of `note.run_id` into `note` (a decided proposal); post `note` in the
-        thread when the run has no proposal message."""
-
-    def respond(self, response_url: str, text: str, *, ephemeral: bool = True) -> None:
-        """Answer a slash command later, through its `response_url`."""
-
-
-class Transport(Protocol):
-    """Sends one rendered message to Slack now; raises `scheduler.errors.DeliveryError` when it cannot."""
-
-    @property
-    def channel(self) -> str:
-        """The release channel that posts go to."""
-
-    def parts(self, note: Note) -> int:
-        """How many messages `note` takes (a long diff: its root, then replies)."""
-
-    def post(self, note: Note, thread_ts: str | None, part: int = 0) -> str:
-        """Post part `part` of `note` (in the thread of `thread_ts` when given); the message's ts."""
-
-    def update(self, note: Note, ts: str) -> None:
-        """Replace message `ts` of the release channel with `note`."""
-
-    def respond(self, response_url: str, text: str, *, ephemeral: bool) -> None:
-        """Answer through a `response_url`."""

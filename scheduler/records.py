@@ -1,4 +1,4 @@
-"""Typed records kept in Redis by `scheduler.state`; each round-trips through `to_dict`/`from_dict`.
+"""Typed records of the store (`adapters/redis_store/`); each round-trips through `to_dict`/`from_dict`.
 
 Datetimes are stored as ISO 8601 strings and must be timezone-aware. Statuses are `StrEnum`s stored
 as their values. A run moves only along `RUN_TRANSITIONS`; `Run.moved_to` raises
@@ -10,7 +10,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
@@ -64,6 +64,9 @@ RUN_TRANSITIONS: dict[RunStatus, frozenset[RunStatus]] = {
     RunStatus.FAILED: frozenset(),
     RunStatus.CANCELED: frozenset(),
 }
+
+
+DEPLOY_MARKER_TTL = timedelta(hours=4)  # default of `PDM_DEPLOY_MARKER_TTL_SECONDS`
 
 
 class DeploymentStatus(StrEnum):
@@ -192,7 +195,7 @@ def conflict_reason(run: Run, blockers: Iterable[Run]) -> str:
 
 
 @dataclass(frozen=True)
-class PendingMigration:
+class PendingRecord:
     """A post-deploy migration waiting to run in one environment."""
 
     version: str
@@ -212,7 +215,7 @@ class PendingMigration:
         }
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> PendingMigration:
+    def from_dict(cls, data: dict[str, Any]) -> PendingRecord:
         """Inverse of `to_dict`."""
         return cls(
             version=str(data["version"]),

@@ -28,7 +28,7 @@ from scheduler.errors import (
     RunConflict,
     UnknownRun,
 )
-from scheduler.gitlab import Pipeline
+from scheduler.gitlab_model import Pipeline
 from scheduler.notes import RunEvent, RunNote, TextNote
 from scheduler.records import IN_FLIGHT_RUN_STATUSES, AuditEntry, Lock, Run, RunStatus
 from scheduler.worker_context import BOT_ACTOR, JOB_PREFIX, WorkerContext

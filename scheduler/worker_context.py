@@ -9,50 +9,26 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Protocol
 
 from rq import Queue
 
+from scheduler.adapters.gitlab import GitLabAdapter
+from scheduler.adapters.postgres import database_dsns
 from scheduler.adapters.redis_connection import connect
+from scheduler.adapters.redis_outbox import Outbox
+from scheduler.adapters.redis_store import RedisStore
+from scheduler.adapters.redis_telemetry import Telemetry, install_telemetry
 from scheduler.classify.model import Database
 from scheduler.errors import PdmError
-from scheduler.gitlab import GitLabAdapter
-from scheduler.notes import Notifier, Transport
-from scheduler.outbox import Outbox, OutboxNotifier, OutboxTiming
-from scheduler.pending import database_dsns
+from scheduler.jobnames import QUEUE_NAME
+from scheduler.outbox import OutboxNotifier, OutboxTiming
 from scheduler.policy.model import Policy, load_policy
-from scheduler.records import Run
+from scheduler.ports import Directory, MetricsSource, Notifier, RunAnnotations, Transport
+from scheduler.records import DEPLOY_MARKER_TTL
 from scheduler.settings import Settings
-from scheduler.state import DEPLOY_MARKER_TTL, State
-from scheduler.telemetry import Telemetry, install_telemetry
 
-QUEUE_NAME = "pdm"
 BOT_ACTOR = "pdm-bot"
 JOB_PREFIX = "scheduler.jobs."
-
-
-class Directory(Protocol):
-    """Usergroup membership, to re-check approvers inside jobs."""
-
-    def members(self, usergroup: str) -> frozenset[str]:
-        """User ids of `usergroup`."""
-
-
-class MetricsSource(Protocol):
-    """Instant metric queries (Prometheus) for data-source guards such as `max_db_load`."""
-
-    def instant_value(self, query: str) -> float:
-        """The value of `query` now (raises MetricsSourceError when there is none)."""
-
-
-class RunAnnotations(Protocol):
-    """Marks on dashboards at the start and the end of a run (Grafana); must never raise."""
-
-    def run_started(self, run: Run, at: datetime) -> None:
-        """The run's pipeline was created at `at`."""
-
-    def run_ended(self, run: Run, at: datetime) -> None:
-        """The run ended (its status is final) at `at`."""
 
 
 @dataclass(frozen=True)
@@ -80,7 +56,7 @@ class Timing:
 class WorkerContext:
     """Everything a job touches."""
 
-    state: State
+    state: RedisStore
     gitlab: GitLabAdapter
     notifier: Notifier
     policy: Policy
@@ -98,12 +74,12 @@ class WorkerContext:
     @property
     def telemetry(self) -> Telemetry:
         """The Redis-backed counters behind `/metrics` (runs, durations, guard failures)."""
-        return Telemetry(self.state.r)
+        return self.state.telemetry()
 
     @property
     def outbox(self) -> Outbox:
         """The Slack messages owed (`scheduler/outbox.py`)."""
-        return Outbox(self.state.r)
+        return self.state.outbox()
 
 
 _current: WorkerContext | None = None
@@ -132,13 +108,13 @@ def from_settings(
 ) -> WorkerContext:
     """Build every collaborator from `PDM_*` settings and the policy file (raises PolicyError). The Slack
     side (`slack`: the outbox's transport, `directory`: usergroups of approvers) is given by the caller."""
-    from scheduler.grafana import GrafanaAnnotations
-    from scheduler.prometheus import PrometheusClient
+    from scheduler.adapters.grafana import GrafanaAnnotations
+    from scheduler.adapters.prometheus import PrometheusClient
 
     policy = load_policy(Path(settings.policy_file).read_text(encoding="utf-8"))
     connection = connect(settings)
-    state = State(connection)
-    install_telemetry(Telemetry(connection))
+    state = RedisStore(connection)
+    install_telemetry(state.telemetry())
     incidents = policy.guards.incidents
     gitlab = GitLabAdapter.from_settings(
         settings,
@@ -152,7 +128,7 @@ def from_settings(
     return WorkerContext(
         state=state,
         gitlab=gitlab,
-        notifier=OutboxNotifier(Outbox(connection), queue, slack_timing, clock),
+        notifier=OutboxNotifier(state.outbox(), queue, slack_timing, clock),
         policy=policy,
         queue=queue,
         channel=settings.slack_channel,

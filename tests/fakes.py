@@ -4,22 +4,22 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from scheduler.notes import DiffNote, Note, ProposalNote, RunEvent, RunNote, TextNote
+from scheduler.adapters.redis_store import RedisStore
+from scheduler.notes import DiffNote, Message, ProposalNote, RunEvent, RunNote, TextNote
 from scheduler.records import SlackMessage
-from scheduler.state import State
 
 
 @dataclass
 class RecordingNotifier:
     """`scheduler.notes.Notifier` that records notes at once, as a Slack that never fails would show them."""
 
-    state: State | None = None
+    state: RedisStore | None = None
     channel: str = "C0RELEASE"
-    posted: list[Note] = field(default_factory=list)
-    updated: list[tuple[Note, str]] = field(default_factory=list)
+    posted: list[Message] = field(default_factory=list)
+    updated: list[tuple[Message, str]] = field(default_factory=list)
     responses: list[tuple[str, str]] = field(default_factory=list)
 
-    def post(self, note: Note) -> None:
+    def post(self, note: Message) -> None:
         """Record `note`; a diff starts its thread once, a proposal becomes its run's proposal message."""
         if (
             isinstance(note, DiffNote)

@@ -13,10 +13,10 @@ from pydantic import SecretStr
 from redis import Redis
 
 from scheduler import worker_context
-from scheduler.grafana import GrafanaAnnotations
+from scheduler.adapters.grafana import GrafanaAnnotations
+from scheduler.adapters.redis_telemetry import Telemetry, install_telemetry
 from scheduler.records import Run, RunStatus
 from scheduler.settings import Settings
-from scheduler.telemetry import Telemetry, install_telemetry
 from scheduler.worker_context import WorkerContext
 from tests.conftest import REPO_ROOT, free_port
 from tests.servers.fake_gitlab import FakeGitLab

@@ -15,8 +15,8 @@ from pydantic import SecretStr
 
 from bot.logging import configure_logging
 from scheduler import worker_context
-from scheduler.gitlab import GitLabAdapter
-from scheduler.grafana import GrafanaAnnotations
+from scheduler.adapters.gitlab import GitLabAdapter
+from scheduler.adapters.grafana import GrafanaAnnotations
 from scheduler.settings import Settings
 from scheduler.worker_context import WorkerContext
 from tests.servers.fake_gitlab import FakeGitLab, FakeGitLabServer

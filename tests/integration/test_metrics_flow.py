@@ -22,12 +22,13 @@ from werkzeug.serving import make_server
 from bot.app import QUEUE_NAME, create_app, deps_from
 from bot.slack_client import UsergroupDirectory, make_web_client
 from scheduler import worker_context
+from scheduler.adapters.redis_outbox import Outbox
+from scheduler.adapters.redis_store import RedisStore
+from scheduler.adapters.redis_telemetry import Telemetry, install_telemetry
 from scheduler.natures import ALL_NATURES
 from scheduler.notes import TextNote
-from scheduler.outbox import Kind, Outbox
+from scheduler.outbox import Kind
 from scheduler.records import Note
-from scheduler.state import State
-from scheduler.telemetry import Telemetry, install_telemetry
 from scheduler.worker_context import WorkerContext
 from tests.servers.fake_gitlab import FakeGitLab
 from tests.support.web import WEBHOOK_SECRET, http, settings_for
@@ -53,7 +54,7 @@ def web(redis_url: str) -> Iterator[str]:
     """The real web app, with the worker's policy, on a free port; yields its base URL."""
     settings = settings_for(redis_url, "http://127.0.0.1:9/")
     connection = Redis.from_url(redis_url)
-    state = State(connection)
+    state = RedisStore(connection)
     client = make_web_client(settings)
     deps = deps_from(
         settings,

@@ -13,13 +13,13 @@ from pydantic import SecretStr
 from redis import Redis
 
 from scheduler import jobs, worker_context
+from scheduler.adapters.prometheus import PrometheusClient
+from scheduler.adapters.redis_telemetry import Telemetry, install_telemetry
 from scheduler.errors import MetricsNoData, MetricsSourceError
 from scheduler.notes import RunEvent
 from scheduler.policy.model import load_policy
-from scheduler.prometheus import PrometheusClient
 from scheduler.records import AuditEntry
 from scheduler.settings import Settings
-from scheduler.telemetry import Telemetry, install_telemetry
 from scheduler.worker_context import WorkerContext
 from tests.conftest import free_port
 from tests.fakes import RecordingNotifier

@@ -9,9 +9,9 @@ from datetime import timedelta
 from freezegun import freeze_time
 
 from scheduler import jobs, runs
+from scheduler.adapters.redis_keys import Keys
 from scheduler.notes import RunEvent
 from scheduler.records import Run, RunStatus
-from scheduler.state import Keys
 from scheduler.worker_context import BOT_ACTOR, WorkerContext
 from tests.servers.fake_gitlab import FakeGitLab
 from tests.support.worker import DEPLOYED, INDEX, NO_OP, SATURDAY, notes, publish, work

@@ -15,11 +15,11 @@ from redis import Redis
 from rq import Queue
 
 from scheduler import jobs, worker_context
-from scheduler.gitlab import GitLabAdapter
+from scheduler.adapters.gitlab import GitLabAdapter
+from scheduler.adapters.redis_store import RedisStore
 from scheduler.notes import RunEvent
 from scheduler.records import Note, RunStatus
 from scheduler.settings import Settings
-from scheduler.state import State
 from scheduler.worker_context import QUEUE_NAME, Timing, WorkerContext
 from tests.fakes import RecordingNotifier
 from tests.reliability.conftest import RedisProcess
@@ -281,10 +281,10 @@ def test_a_delivery_answered_500_because_redis_was_down_is_processed_when_redeli
 def test_state_built_by_a_new_context_after_restart_is_the_same_state(
     redis_url: str, gitlab: FakeGitLab
 ) -> None:
-    first = State(Redis.from_url(redis_url))
+    first = RedisStore(Redis.from_url(redis_url))
     first.set_pause("gstg", Note("U1", SATURDAY, "x"))
     again = WorkerContext(
-        state=State(Redis.from_url(redis_url)),
+        state=RedisStore(Redis.from_url(redis_url)),
         gitlab=GitLabAdapter(gitlab.url, TOKEN, "app", "deployer", "master"),
         notifier=RecordingNotifier(),
         policy=policy(),

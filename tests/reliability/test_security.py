@@ -21,11 +21,11 @@ from bot.cli import cli
 from bot.logging import configure_logging
 from bot.slack_client import UsergroupDirectory, make_web_client
 from scheduler import jobs, worker_context
-from scheduler.gitlab import GitLabAdapter
+from scheduler.adapters.gitlab import GitLabAdapter
+from scheduler.adapters.redis_store import RedisStore
 from scheduler.policy.model import InvalidPolicy, load_policy
 from scheduler.records import Run, RunStatus
 from scheduler.settings import Settings
-from scheduler.state import State
 from scheduler.worker_context import WorkerContext
 from tests.servers.fake_gitlab import FakeGitLab
 from tests.servers.fake_slack import FakeSlack
@@ -53,7 +53,7 @@ def app(redis_url: str, slack: FakeSlack) -> Iterator[Served]:
         yield served
 
 
-def proposed_run(state: State) -> Run:
+def proposed_run(state: RedisStore) -> Run:
     run = Run(
         id="gstg-9",
         environment="gstg",

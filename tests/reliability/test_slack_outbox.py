@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from rq.registry import FailedJobRegistry
 
 from bot.blocks import ACTION_APPROVE
-from scheduler.outbox import Outbox
+from scheduler.adapters.redis_outbox import Outbox
 from scheduler.records import RunStatus
 from scheduler.worker_context import WorkerContext
 from tests.servers.fake_gitlab import FakeGitLab

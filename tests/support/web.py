@@ -22,9 +22,9 @@ from werkzeug.serving import make_server
 
 from bot.app import QUEUE_NAME, create_app, deps_from
 from bot.slack_client import UsergroupDirectory, make_web_client
+from scheduler.adapters.redis_store import RedisStore
 from scheduler.policy.model import Policy, load_policy
 from scheduler.settings import Settings
-from scheduler.state import State
 
 SIGNING_SECRET = "test-signing-secret"
 WEBHOOK_SECRET = "test-webhook-secret"
@@ -85,7 +85,7 @@ class Served:
     """The running app and its collaborators."""
 
     url: str
-    state: State
+    state: RedisStore
     queue: Queue
     policy: Policy
 
@@ -160,7 +160,7 @@ def serve_app(redis_url: str, slack_api_url: str, policy_text: str = POLICY) -> 
     settings = settings_for(redis_url, slack_api_url)
     policy = load_policy(policy_text)
     connection = Redis.from_url(redis_url)
-    state = State(connection)
+    state = RedisStore(connection)
     queue = Queue(QUEUE_NAME, connection=connection)
     client = make_web_client(settings)
     deps = deps_from(settings, policy, state=state, queue=queue, directory=UsergroupDirectory(client))

@@ -11,11 +11,12 @@ from rq.job import Job
 from rq.registry import ScheduledJobRegistry
 
 from bot.slack_client import SlackTransport, make_web_client
-from scheduler.gitlab import GitLabAdapter
-from scheduler.outbox import Outbox, OutboxNotifier
+from scheduler.adapters.gitlab import GitLabAdapter
+from scheduler.adapters.redis_outbox import Outbox
+from scheduler.adapters.redis_store import RedisStore
+from scheduler.outbox import OutboxNotifier
 from scheduler.policy.model import Policy, load_policy
 from scheduler.settings import Settings
-from scheduler.state import State
 from scheduler.worker_context import QUEUE_NAME, Timing, WorkerContext, clock, outbox_timing
 from tests.fakes import RecordingNotifier
 from tests.servers.fake_gitlab import FakeGitLab
@@ -108,7 +109,7 @@ def policy() -> Policy:
 def make_context(redis_url: str, gitlab_url: str, **timing: Any) -> WorkerContext:
     """A context on the given Redis and fake GitLab, recording notes."""
     connection = Redis.from_url(redis_url)
-    state = State(connection)
+    state = RedisStore(connection)
     return WorkerContext(
         state=state,
         gitlab=GitLabAdapter(gitlab_url, TOKEN, "app", "deployer", "master", timeout=3.0, max_retries=1),

@@ -12,7 +12,8 @@ import pytest
 import structlog
 from pydantic import SecretStr
 
-from bot.logging import REDACTED, configure_logging
+from bot.logging import configure_logging
+from scheduler.redaction import REDACTED
 from scheduler.settings import Settings
 
 SLACK_TOKEN = "xoxb-1111-2222-AbCdEfGhIjKlMnOp"

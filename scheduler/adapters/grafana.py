@@ -17,8 +17,8 @@ import urllib.request
 from datetime import datetime
 from typing import Any
 
+from scheduler.adapters.redis_telemetry import count_api_error
 from scheduler.records import Run
-from scheduler.telemetry import count_api_error
 
 log = logging.getLogger(__name__)
 

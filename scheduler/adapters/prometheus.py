@@ -17,8 +17,8 @@ import urllib.parse
 import urllib.request
 from typing import Any
 
+from scheduler.adapters.redis_telemetry import count_api_error
 from scheduler.errors import MetricsNoData, MetricsSourceError
-from scheduler.telemetry import count_api_error
 
 API = "prometheus"
 PATH = "/api/v1/query"
