@@ -15,7 +15,7 @@ from scheduler.notes import RunEvent, RunNote
 from scheduler.policy.model import load_policy
 from scheduler.records import Note, RunStatus
 from scheduler.worker_context import WorkerContext
-from tests.fakes import RecordingNotifier
+from tests.fakes import FakeNotifier
 from tests.servers.fake_gitlab import FakeGitLab
 from tests.support.worker import (
     DEPLOYED,
@@ -70,7 +70,7 @@ WEEKDAY_POLICY = (
 @pytest.fixture
 def ctx(redis_url: str, gitlab: FakeGitLab) -> Iterator[WorkerContext]:
     context = dataclasses.replace(make_context(redis_url, gitlab.url), policy=load_policy(WEEKDAY_POLICY))
-    assert isinstance(context.notifier, RecordingNotifier)
+    assert isinstance(context.notifier, FakeNotifier)
     context.notifier.state = context.state
     worker_context.install(context)
     yield context

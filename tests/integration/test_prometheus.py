@@ -22,7 +22,7 @@ from scheduler.records import AuditEntry
 from scheduler.settings import Settings
 from scheduler.worker_context import WorkerContext
 from tests.conftest import free_port
-from tests.fakes import RecordingNotifier
+from tests.fakes import FakeNotifier
 from tests.servers.fake_gitlab import FakeGitLab
 from tests.servers.fake_prometheus import FakePrometheus, FakePrometheusServer, success
 from tests.support.worker import (
@@ -250,7 +250,7 @@ def test_the_load_is_read_again_right_before_an_announced_run_starts(
     ctx = guarded_context(redis_url, gitlab, prometheus, starting_soon=timedelta(minutes=5))
     prometheus.set_vector(LOAD, "0.3")
     deploy(ctx, gitlab)
-    assert isinstance(ctx.notifier, RecordingNotifier)
+    assert isinstance(ctx.notifier, FakeNotifier)
     assert RunEvent.STARTING_SOON in ctx.notifier.events()
     prometheus.set_vector(LOAD, "0.95")
     assert run_due(ctx, "execute") == 1

@@ -13,7 +13,7 @@ from scheduler import jobs, worker_context
 from scheduler.policy.model import load_policy
 from scheduler.records import Run, RunStatus
 from scheduler.worker_context import WorkerContext
-from tests.fakes import RecordingNotifier
+from tests.fakes import FakeNotifier
 from tests.servers.fake_gitlab import FakeGitLab
 from tests.support.worker import DEPLOYED, INDEX, NO_OP, POLICY, SATURDAY, make_context, publish, work
 
@@ -32,7 +32,7 @@ def ctx(redis_url: str, gitlab: FakeGitLab) -> Iterator[WorkerContext]:
 
 
 def texts(ctx: WorkerContext) -> list[str]:
-    assert isinstance(ctx.notifier, RecordingNotifier)
+    assert isinstance(ctx.notifier, FakeNotifier)
     return [t.text for t in ctx.notifier.texts()]
 
 

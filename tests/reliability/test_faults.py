@@ -21,7 +21,7 @@ from scheduler.notes import RunEvent
 from scheduler.records import Note, RunStatus
 from scheduler.settings import Settings
 from scheduler.worker_context import QUEUE_NAME, Timing, WorkerContext
-from tests.fakes import RecordingNotifier
+from tests.fakes import FakeNotifier
 from tests.reliability.conftest import RedisProcess
 from tests.servers.fake_gitlab import FakeGitLab
 from tests.servers.fake_slack import FakeSlack
@@ -286,7 +286,7 @@ def test_state_built_by_a_new_context_after_restart_is_the_same_state(
     again = WorkerContext(
         state=RedisStore(Redis.from_url(redis_url)),
         gitlab=GitLabAdapter(gitlab.url, TOKEN, "app", "deployer", "master"),
-        notifier=RecordingNotifier(),
+        notifier=FakeNotifier(),
         policy=policy(),
         queue=Queue(QUEUE_NAME, connection=Redis.from_url(redis_url)),
         timing=Timing(),

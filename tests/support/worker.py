@@ -18,7 +18,7 @@ from scheduler.outbox import OutboxNotifier
 from scheduler.policy.model import Policy, load_policy
 from scheduler.settings import Settings
 from scheduler.worker_context import QUEUE_NAME, Timing, WorkerContext, clock, outbox_timing
-from tests.fakes import RecordingNotifier
+from tests.fakes import FakeNotifier
 from tests.servers.fake_gitlab import FakeGitLab
 
 TOKEN = "glpat-worker-tests"
@@ -113,7 +113,7 @@ def make_context(redis_url: str, gitlab_url: str, **timing: Any) -> WorkerContex
     return WorkerContext(
         state=state,
         gitlab=GitLabAdapter(gitlab_url, TOKEN, "app", "deployer", "master", timeout=3.0, max_retries=1),
-        notifier=RecordingNotifier(state),
+        notifier=FakeNotifier(state),
         policy=policy(),
         queue=Queue(QUEUE_NAME, connection=connection),
         channel="C0RELEASE",
@@ -148,9 +148,9 @@ def run_due(ctx: WorkerContext, func: str | None = None) -> int:
     return moved
 
 
-def notes(ctx: WorkerContext) -> RecordingNotifier:
+def notes(ctx: WorkerContext) -> FakeNotifier:
     """The recording notifier of a test context."""
-    assert isinstance(ctx.notifier, RecordingNotifier)
+    assert isinstance(ctx.notifier, FakeNotifier)
     return ctx.notifier
 
 
