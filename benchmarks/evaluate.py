@@ -28,13 +28,13 @@ from rq import Queue
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from scheduler import jobs, worker_context
+from scheduler import bootstrap, jobs
 from scheduler.adapters.gitlab import GitLabAdapter
 from scheduler.adapters.redis_store import RedisStore
 from scheduler.classify import classify_source
 from scheduler.policy.model import load_policy
 from scheduler.records import Deployment, DeploymentStatus, PendingRecord
-from scheduler.worker_context import Timing, WorkerContext
+from scheduler.service.context import Timing, WorkerContext
 
 ENVIRONMENTS, PENDING = 20, 200
 NOW = datetime(2026, 1, 7, 3, 0, tzinfo=UTC)  # a Wednesday night: the weekend window is closed
@@ -120,7 +120,7 @@ def main() -> None:
                     for i in range(PENDING)
                 ],
             )
-        worker_context.install(
+        bootstrap.install(
             WorkerContext(
                 state=state,
                 gitlab=GitLabAdapter("http://127.0.0.1:9", "unused", "app", "deployer", "master"),
@@ -146,7 +146,7 @@ def main() -> None:
             f"p50 {p50:.1f} ms, p99 {p99:.1f} ms, max {samples[-1]:.1f} ms (target p99 < 50 ms)"
         )
     finally:
-        worker_context.install(None)
+        bootstrap.install(None)
         if proc is not None:
             proc.terminate()
             proc.wait(timeout=10)

@@ -25,7 +25,7 @@ from bot import slack_intake
 from bot.metrics import exposition
 from bot.slack_client import UsergroupDirectory, make_web_client, signature_valid
 from handlers import actions, webhooks
-from handlers.deps import UNAVAILABLE, Approvers, Deps
+from handlers.deps import UNAVAILABLE, Deps
 from handlers.queries import StateReader
 from scheduler.adapters.redis_connection import connect
 from scheduler.adapters.redis_store import RedisStore
@@ -136,9 +136,7 @@ def deps_from(settings: Settings, policy: Policy, *, state: RedisStore, queue: Q
         state=state,
         queue=queue,
         environments=tuple(e.name for e in policy.environments),
-        approvers=Approvers(
-            users=frozenset(policy.approvers.users), usergroups=tuple(policy.approvers.usergroups)
-        ),
+        approvers=policy.approvers,
         directory=directory,
         reader=StateReader(state, policy, clock=lambda: datetime.now(UTC)),
         webhook_secret=settings.gitlab_webhook_secret.get_secret_value(),

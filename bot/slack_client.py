@@ -162,7 +162,7 @@ class SlackTransport:
             return blocks.run_blocks(note, now=self._clock()), (
                 f"PDM run on {note.environment}: {note.event}"
             )
-        return blocks.text_blocks(note), note.text
+        return blocks.text_blocks(note), blocks.notice_text(note)
 
     def parts(self, note: Message) -> int:
         """1, or for a diff of more than 10 migrations its root plus one reply per 15 migrations."""

@@ -10,9 +10,9 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
 from scheduler.adapters.redis_store import RedisStore
-from scheduler.errors import PdmError
+from scheduler.policy.model import Approvers
 from scheduler.ports import Directory
-from scheduler.records import AuditEntry
+from scheduler.service import authorisation
 
 if TYPE_CHECKING:
     from handlers.commands import Command
@@ -38,14 +38,6 @@ class JobQueue(Protocol):
 
 
 @dataclass(frozen=True)
-class Approvers:
-    """Who may run mutating subcommands and press buttons."""
-
-    users: frozenset[str]
-    usergroups: tuple[str, ...]
-
-
-@dataclass(frozen=True)
 class Deps:
     """Everything a listener touches."""
 
@@ -61,32 +53,12 @@ class Deps:
     deploy_message: re.Pattern[str] | None = None
 
 
-UNAVAILABLE = "RedisStore store unavailable, nothing was changed; try again in a minute."
+UNAVAILABLE = "State store unavailable, nothing was changed; try again in a minute."
 
 
-def authorise(deps: Deps, user: str) -> str | None:
-    """None when `user` is an approver, else the reason of the refusal (shown to the user)."""
-    if user in deps.approvers.users:
-        return None
-    for group in deps.approvers.usergroups:
-        try:
-            if user in deps.directory.members(group):
-                return None
-        except PdmError as exc:
-            log.warning("approver check: %s", exc)
-            return "Could not check your approver usergroups with Slack right now; try again in a minute."
-    return "Only approvers may do this (policy `approvers`: users and usergroups)."
-
-
-def refuse(deps: Deps, user: str, request: str, environment: str | None, reason: str) -> None:
-    """Write the refusal of `request` to the audit log."""
-    deps.state.audit(
-        AuditEntry(
-            at=deps.clock(),
-            actor=user,
-            action="refused",
-            environment=environment or "",
-            reason=reason,
-            details={"request": request},
-        )
+def refused(deps: Deps, user: str, request: str, environment: str | None) -> str | None:
+    """Why `user` may not do `request` (audited), or None when they are an approver (the one approver
+    check: `scheduler.service.authorisation`)."""
+    return authorisation.refused(
+        deps.state, deps.approvers, deps.directory, deps.clock(), user, request, environment or ""
     )

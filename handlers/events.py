@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from handlers.deps import Deps
+from scheduler.jobnames import JobName
 
 log = logging.getLogger(__name__)
 
@@ -60,7 +61,7 @@ def on_message(deps: Deps, event: dict[str, Any]) -> str:
         return "duplicate"
     at = datetime.fromtimestamp(float(ts), UTC).isoformat()
     try:
-        deps.queue.enqueue("scheduler.jobs.on_deploy", env, _deployment_id(found, ts), sha, at, "")
+        deps.queue.enqueue(JobName.ON_DEPLOY.value, env, _deployment_id(found, ts), sha, at, "")
     except Exception:
         deps.state.unclaim(key)
         raise

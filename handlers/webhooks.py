@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from bot.metrics import WEBHOOKS
 from handlers.deps import Deps
+from scheduler.jobnames import JobName
 from scheduler.records import DeploymentStatus
 
 log = logging.getLogger(__name__)
@@ -92,20 +93,14 @@ def handle_deployment(deps: Deps, token: str | None, payload: Any) -> tuple[Resp
     at = hook.status_changed_at.isoformat()
     args: tuple[str | int, ...]
     if hook.status == DeploymentStatus.SUCCESS:
-        job, args = (
-            "scheduler.jobs.on_deploy",
-            (hook.environment, hook.deployment_id, hook.sha, at, hook.commit_url),
-        )
+        job, args = JobName.ON_DEPLOY, (hook.environment, hook.deployment_id, hook.sha, at, hook.commit_url)
     elif hook.status == DeploymentStatus.RUNNING:
         job, args = (
-            "scheduler.jobs.deploy_started",
+            JobName.DEPLOY_STARTED,
             (hook.environment, hook.deployment_id, hook.sha, at, hook.commit_url),
         )
     elif hook.status in (DeploymentStatus.FAILED, DeploymentStatus.CANCELED):
-        job, args = (
-            "scheduler.jobs.deploy_ended",
-            (hook.environment, hook.deployment_id, str(hook.status), at),
-        )
+        job, args = JobName.DEPLOY_ENDED, (hook.environment, hook.deployment_id, str(hook.status), at)
     else:
         return _answer(200, "ignored", reason=f"status {hook.status} needs no action")
     key = f"webhook:deployment:{hook.deployment_id}:{hook.status}"
@@ -113,13 +108,13 @@ def handle_deployment(deps: Deps, token: str | None, payload: Any) -> tuple[Resp
     if not deps.state.claim(key, DEDUP_TTL):
         return _answer(200, "duplicate")
     try:
-        deps.queue.enqueue(job, *args)
+        deps.queue.enqueue(job.value, *args)
     except redis.RedisError:
         with suppress(redis.RedisError):  # else the redelivery would be taken for a duplicate
             deps.state.unclaim(key)
         raise
     log.info("deployment %s %s on %s queued", hook.deployment_id, hook.status, hook.environment)
-    return _answer(200, "queued", job=job.rsplit(".", 1)[1])
+    return _answer(200, "queued", job=job.short)
 
 
 def blueprint(deps: Deps) -> Blueprint:

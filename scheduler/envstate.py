@@ -6,11 +6,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from scheduler.errors import MetricsSourceError
+from scheduler.lifecycle import BOT_ACTOR
 from scheduler.policy.decision import Approval, DeployedPackage, EnvState, ManualRequest, PendingMigration
 from scheduler.policy.model import Policy
 from scheduler.ports import GitLab, MetricsSource, PlannerReads
 from scheduler.records import IN_FLIGHT_RUN_STATUSES, DeploymentStatus, Lock, Run, RunStatus
-from scheduler.worker_context import BOT_ACTOR
 
 
 def planned_pending(state: PlannerReads, env: str) -> tuple[PendingMigration, ...]:

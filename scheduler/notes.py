@@ -1,8 +1,9 @@
 """What the worker tells humans, as values; the Slack adapter in `bot/` renders and delivers them.
 
-Jobs never build Slack JSON: they emit a `Note` through a `Notifier` (in production the Slack outbox,
-`scheduler/outbox.py`, which keeps every note in Redis until the sender delivered it through a
-`Transport`). Every note names the environment and the package thread it belongs to (`thread_sha`).
+Use cases never build Slack JSON nor words: they emit a `Message` through a `Notifier` (in production the
+Slack outbox, `scheduler/outbox.py`, which keeps every message in Redis until the sender delivered it
+through a `Transport`); `bot/blocks.py` words and renders each type. Every message names the environment
+and the package thread it belongs to (`thread_sha`).
 `note_to_dict` / `note_from_dict` give a note's JSON form (with its type) for the outbox.
 """
 
@@ -86,14 +87,122 @@ class RunNote:
 
 @dataclass(frozen=True)
 class TextNote:
-    """A plain message in an environment's thread, e.g. a loud discrepancy of pending sources."""
+    """A free-text message in an environment's thread (kept for messages owed before typed notices)."""
 
     environment: str
     thread_sha: str | None
     text: str
 
 
-Message = DiffNote | ProposalNote | RunNote | TextNote
+@dataclass(frozen=True)
+class PendingProblemNote:
+    """The pending sources of a package could not be read or disagree (`paused`: the bot paused the
+    environment until a human looks)."""
+
+    environment: str
+    thread_sha: str | None
+    problem: str
+    paused: bool = False
+
+
+@dataclass(frozen=True)
+class OverrunNote:
+    """An evaluation ran out of its time budget and was aborted; it is retried later."""
+
+    environment: str
+    thread_sha: str | None
+    error: str
+    retry_in_seconds: int
+
+
+@dataclass(frozen=True)
+class ManualWaitNote:
+    """A manual-mode migration heads the queue: everything behind it waits for `/pdm run`."""
+
+    environment: str
+    thread_sha: str | None
+    version: str
+    nature: str
+    behind: int
+
+
+@dataclass(frozen=True)
+class PausedNote:
+    """An operator paused one environment ("": every environment)."""
+
+    environment: str
+    thread_sha: str | None
+    actor: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class UnknownPipelineNote:
+    """A PDM pipeline not recorded as its run's pipeline (started by hand, or by a run that gave up)."""
+
+    environment: str
+    thread_sha: str | None
+    pipeline_id: int
+    status: str
+    run_id: str | None
+    web_url: str
+
+
+class ApprovalRefusal(StrEnum):
+    """Why an approval was refused in the thread."""
+
+    SUPERSEDED = "superseded"  # detail: the run that superseded it
+    TWO_PERSON = "two_person"  # detail: the natures under the two-person rule
+    STALE = "stale"  # detail: why the proposal is stale
+
+
+@dataclass(frozen=True)
+class ApprovalRefusedNote:
+    """An approval that was refused, and why."""
+
+    environment: str
+    thread_sha: str | None
+    run_id: str
+    actor: str
+    refusal: ApprovalRefusal
+    detail: str
+
+
+@dataclass(frozen=True)
+class SecondApproverNote:
+    """An approval was recorded, but the two-person rule needs another, different approver."""
+
+    environment: str
+    thread_sha: str | None
+    run_id: str
+    actor: str
+    natures: list[str]
+    repeated: bool = False
+
+
+Notice = (
+    TextNote
+    | PendingProblemNote
+    | OverrunNote
+    | ManualWaitNote
+    | PausedNote
+    | UnknownPipelineNote
+    | ApprovalRefusedNote
+    | SecondApproverNote
+)
+NOTICES = (
+    TextNote,
+    PendingProblemNote,
+    OverrunNote,
+    ManualWaitNote,
+    PausedNote,
+    UnknownPipelineNote,
+    ApprovalRefusedNote,
+    SecondApproverNote,
+)
+
+
+Message = DiffNote | ProposalNote | RunNote | Notice
 
 
 _TYPES: dict[str, TypeAdapter[Any]] = {
@@ -101,8 +210,27 @@ _TYPES: dict[str, TypeAdapter[Any]] = {
     "proposal": TypeAdapter(ProposalNote),
     "run": TypeAdapter(RunNote),
     "text": TypeAdapter(TextNote),
+    "pending_problem": TypeAdapter(PendingProblemNote),
+    "overrun": TypeAdapter(OverrunNote),
+    "manual_wait": TypeAdapter(ManualWaitNote),
+    "paused": TypeAdapter(PausedNote),
+    "unknown_pipeline": TypeAdapter(UnknownPipelineNote),
+    "approval_refused": TypeAdapter(ApprovalRefusedNote),
+    "second_approver": TypeAdapter(SecondApproverNote),
 }
-_NAMES = {DiffNote: "diff", ProposalNote: "proposal", RunNote: "run", TextNote: "text"}
+_NAMES: dict[type, str] = {
+    DiffNote: "diff",
+    ProposalNote: "proposal",
+    RunNote: "run",
+    TextNote: "text",
+    PendingProblemNote: "pending_problem",
+    OverrunNote: "overrun",
+    ManualWaitNote: "manual_wait",
+    PausedNote: "paused",
+    UnknownPipelineNote: "unknown_pipeline",
+    ApprovalRefusedNote: "approval_refused",
+    SecondApproverNote: "second_approver",
+}
 
 
 def note_to_dict(note: Message) -> dict[str, Any]:

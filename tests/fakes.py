@@ -8,12 +8,14 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
+from bot.blocks import notice_text
 from scheduler.adapters.redis_store.deployments import DEPLOY_STARTS_KEPT
 from scheduler.errors import GitLabNotFound, RunConflict, UnknownRun
 from scheduler.gitlab_model import IncidentIssue, MigrationDiff, Pipeline
-from scheduler.notes import DiffNote, Message, ProposalNote, RunEvent, RunNote, TextNote
+from scheduler.lifecycle import conflict_reason, conflicting_runs
+from scheduler.notes import NOTICES, DiffNote, Message, Notice, ProposalNote, RunEvent, RunNote
 from scheduler.outbox import Envelope, Kind, lane_of
 from scheduler.ports import JobQueue, SlackRefPort
 from scheduler.records import (
@@ -28,10 +30,23 @@ from scheduler.records import (
     Run,
     RunStatus,
     SlackMessage,
-    conflict_reason,
-    conflicting_runs,
 )
 from scheduler.redaction import redact
+
+N = TypeVar("N")
+
+
+@dataclass(frozen=True)
+class ShownNotice:
+    """A posted notice and the words Slack shows for it."""
+
+    note: Notice
+    text: str
+
+    @property
+    def thread_sha(self) -> str | None:
+        """The package thread of the notice."""
+        return self.note.thread_sha
 
 
 @dataclass
@@ -81,9 +96,13 @@ class FakeNotifier:
         """Posted proposals."""
         return [n for n in self.posted if isinstance(n, ProposalNote)]
 
-    def texts(self) -> list[TextNote]:
-        """Posted plain texts."""
-        return [n for n in self.posted if isinstance(n, TextNote)]
+    def texts(self) -> list[ShownNotice]:
+        """Posted notices with their words as `bot.blocks` renders them."""
+        return [ShownNotice(n, notice_text(n)) for n in self.posted if isinstance(n, NOTICES)]
+
+    def notices(self, kind: type[N]) -> list[N]:
+        """Posted notices of one type."""
+        return [n for n in self.posted if isinstance(n, kind)]
 
     def events(self) -> list[RunEvent]:
         """Events of posted and updated run notes, in order."""

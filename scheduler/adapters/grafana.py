@@ -31,7 +31,7 @@ def _millis(at: datetime) -> int:
 
 
 class GrafanaAnnotations:
-    """`scheduler.worker_context.RunAnnotations` for Grafana."""
+    """`scheduler.ports.RunAnnotations` for Grafana."""
 
     def __init__(self, url: str, token: str, *, timeout: float = 5.0) -> None:
         self._endpoint = url.rstrip("/") + PATH

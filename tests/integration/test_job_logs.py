@@ -14,11 +14,11 @@ from freezegun import freeze_time
 from pydantic import SecretStr
 
 from bot.logging import configure_logging
-from scheduler import worker_context
+from scheduler import bootstrap
 from scheduler.adapters.gitlab import GitLabAdapter
 from scheduler.adapters.grafana import GrafanaAnnotations
+from scheduler.service.context import WorkerContext
 from scheduler.settings import Settings
-from scheduler.worker_context import WorkerContext
 from tests.servers.fake_gitlab import FakeGitLab, FakeGitLabServer
 from tests.servers.fake_grafana import FakeGrafana, FakeGrafanaServer
 from tests.support.worker import DEPLOYED, NO_OP, SATURDAY, make_context, publish, run_due, work
@@ -70,9 +70,9 @@ def ctx(redis_url: str, gitlab: FakeGitLab, grafana: FakeGrafana) -> Iterator[Wo
         gitlab.url, GITLAB_TOKEN, "app", "deployer", "master", timeout=3.0, max_retries=1
     )
     context.annotations = GrafanaAnnotations(grafana.url, GRAFANA_TOKEN)
-    worker_context.install(context)
+    bootstrap.install(context)
     yield context
-    worker_context.install(None)
+    bootstrap.install(None)
 
 
 def events(out: io.StringIO) -> list[dict[str, Any]]:

@@ -21,7 +21,7 @@ from werkzeug.serving import make_server
 
 from bot.app import QUEUE_NAME, create_app, deps_from
 from bot.slack_client import UsergroupDirectory, make_web_client
-from scheduler import worker_context
+from scheduler import bootstrap
 from scheduler.adapters.redis_outbox import Outbox
 from scheduler.adapters.redis_store import RedisStore
 from scheduler.adapters.redis_telemetry import Telemetry, install_telemetry
@@ -29,7 +29,7 @@ from scheduler.natures import ALL_NATURES
 from scheduler.notes import TextNote
 from scheduler.outbox import Kind
 from scheduler.records import Note
-from scheduler.worker_context import WorkerContext
+from scheduler.service.context import WorkerContext
 from tests.servers.fake_gitlab import FakeGitLab
 from tests.support.web import WEBHOOK_SECRET, http, settings_for
 from tests.support.worker import DEPLOYED, INDEX, NO_OP, make_context, policy, publish, run_due, work
@@ -42,11 +42,11 @@ Samples = dict[tuple[str, tuple[tuple[str, str], ...]], float]
 @pytest.fixture
 def ctx(redis_url: str, gitlab: FakeGitLab) -> Iterator[WorkerContext]:
     context = make_context(redis_url, gitlab.url)
-    worker_context.install(context)
+    bootstrap.install(context)
     install_telemetry(Telemetry(context.state.r))
     yield context
     install_telemetry(None)
-    worker_context.install(None)
+    bootstrap.install(None)
 
 
 @contextmanager

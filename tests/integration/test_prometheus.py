@@ -12,15 +12,15 @@ from freezegun import freeze_time
 from pydantic import SecretStr
 from redis import Redis
 
-from scheduler import jobs, worker_context
+from scheduler import bootstrap, jobs
 from scheduler.adapters.prometheus import PrometheusClient
 from scheduler.adapters.redis_telemetry import Telemetry, install_telemetry
 from scheduler.errors import MetricsNoData, MetricsSourceError
 from scheduler.notes import RunEvent
 from scheduler.policy.model import load_policy
 from scheduler.records import AuditEntry
+from scheduler.service.context import WorkerContext
 from scheduler.settings import Settings
-from scheduler.worker_context import WorkerContext
 from tests.conftest import free_port
 from tests.fakes import FakeNotifier
 from tests.servers.fake_gitlab import FakeGitLab
@@ -179,14 +179,14 @@ def guarded_context(
     ctx = dataclasses.replace(
         ctx, policy=load_policy(POLICY + guard), metrics=client(prometheus, timeout=1.0)
     )
-    worker_context.install(ctx)
+    bootstrap.install(ctx)
     return ctx
 
 
 @pytest.fixture
 def uninstall() -> Iterator[None]:
     yield
-    worker_context.install(None)
+    bootstrap.install(None)
 
 
 def deploy(ctx: WorkerContext, gitlab: FakeGitLab) -> None:
@@ -277,11 +277,11 @@ def test_the_worker_gets_a_prometheus_client_only_when_the_policy_has_max_db_loa
     prometheus.set_scalar("up", "0.5")
     base = Settings(policy_file=str(plain), redis_url="redis://127.0.0.1:1/0")
     try:
-        assert worker_context.from_settings(base).metrics is None
+        assert bootstrap.from_settings(base).metrics is None
         settings = base.model_copy(
             update={"policy_file": str(guarded), "prometheus_token": SecretStr(PROM_TOKEN)}
         )
-        metrics = worker_context.from_settings(settings).metrics
+        metrics = bootstrap.from_settings(settings).metrics
         assert metrics is not None and metrics.instant_value("up") == 0.5
         assert prometheus.requests[0].headers["Authorization"] == f"Bearer {PROM_TOKEN}"
     finally:

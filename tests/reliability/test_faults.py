@@ -14,13 +14,14 @@ from freezegun import freeze_time
 from redis import Redis
 from rq import Queue
 
-from scheduler import jobs, worker_context
+from scheduler import bootstrap, jobs
 from scheduler.adapters.gitlab import GitLabAdapter
 from scheduler.adapters.redis_store import RedisStore
+from scheduler.jobnames import QUEUE_NAME
 from scheduler.notes import RunEvent
 from scheduler.records import Note, RunStatus
+from scheduler.service.context import Timing, WorkerContext
 from scheduler.settings import Settings
-from scheduler.worker_context import QUEUE_NAME, Timing, WorkerContext
 from tests.fakes import FakeNotifier
 from tests.reliability.conftest import RedisProcess
 from tests.servers.fake_gitlab import FakeGitLab
@@ -59,7 +60,7 @@ def test_a_redis_crash_and_restart_with_aof_keeps_pending_runs_approvals_and_pau
     own_redis: RedisProcess, gitlab: FakeGitLab
 ) -> None:
     ctx = make_context(own_redis.url, gitlab.url)
-    worker_context.install(ctx)
+    bootstrap.install(ctx)
     try:
         publish(gitlab, {V1: INDEX, V2: INDEX})
         deploy(ctx)
@@ -82,7 +83,7 @@ def test_a_redis_crash_and_restart_with_aof_keeps_pending_runs_approvals_and_pau
         assert ctx.state.get_run(run.id).status is RunStatus.RUNNING
         assert len(gitlab.calls("create_pipeline")) == 1
     finally:
-        worker_context.install(None)
+        bootstrap.install(None)
 
 
 # Worker killed -------------------------------------------------------------------------------------
@@ -131,7 +132,7 @@ def test_gitlab_502s_are_retried_with_growing_backoff_then_fail_the_run_in_its_t
     redis_url: str, gitlab: FakeGitLab
 ) -> None:
     ctx = make_context(redis_url, gitlab.url, max_attempts=4, backoff=timedelta(seconds=2))
-    worker_context.install(ctx)
+    bootstrap.install(ctx)
     try:
         publish(gitlab, {V1: INDEX})
         deploy(ctx)
@@ -160,7 +161,7 @@ def test_gitlab_502s_are_retried_with_growing_backoff_then_fail_the_run_in_its_t
         assert note.thread_sha == DEPLOYED and "502" in (note.reason or "")
         assert gitlab.pipelines == {} and ctx.state.lock_holder("gstg") is None
     finally:
-        worker_context.install(None)
+        bootstrap.install(None)
 
 
 @freeze_time(SATURDAY, tick=True)
@@ -178,7 +179,7 @@ def test_a_pipeline_post_that_times_out_after_gitlab_created_it_is_adopted_not_d
         gitlab_timeout_seconds=0.4,
     )
     ctx.gitlab = GitLabAdapter.from_settings(settings)
-    worker_context.install(ctx)
+    bootstrap.install(ctx)
     try:
         publish(gitlab, {V1: INDEX})
         deploy(ctx)
@@ -199,7 +200,7 @@ def test_a_pipeline_post_that_times_out_after_gitlab_created_it_is_adopted_not_d
         assert any(e.action == "create_outcome_unknown" and "no answer" in e.reason for e in audit)
         assert any(e.action == "pipeline_adopted" for e in audit)
     finally:
-        worker_context.install(None)
+        bootstrap.install(None)
 
 
 @freeze_time(SATURDAY, tick=True)

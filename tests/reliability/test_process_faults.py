@@ -20,7 +20,7 @@ from redis import Redis
 from rq import Queue
 
 from scheduler.adapters.redis_store import RedisStore
-from scheduler.worker_context import QUEUE_NAME
+from scheduler.jobnames import QUEUE_NAME
 from tests.conftest import free_port
 from tests.reliability.conftest import RedisProcess
 from tests.servers.fake_gitlab import FakeGitLab
@@ -30,7 +30,7 @@ from tests.support.web import Reply, Served, http
 from tests.support.worker import DEPLOYED, NO_OP, policy, publish
 
 SLACK_DEADLINE = 3.0
-UNAVAILABLE = "RedisStore store unavailable, nothing was changed"
+UNAVAILABLE = "State store unavailable, nothing was changed"
 
 
 @contextmanager

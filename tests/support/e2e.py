@@ -21,8 +21,8 @@ from redis import Redis
 from rq import Queue
 
 from scheduler.adapters.redis_store import RedisStore
+from scheduler.jobnames import QUEUE_NAME
 from scheduler.policy.model import load_policy
-from scheduler.worker_context import QUEUE_NAME
 from tests.conftest import REPO_ROOT, free_port
 from tests.servers.fake_gitlab import FakeGitLab
 from tests.servers.fake_slack import FakeSlack

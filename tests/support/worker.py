@@ -14,10 +14,12 @@ from bot.slack_client import SlackTransport, make_web_client
 from scheduler.adapters.gitlab import GitLabAdapter
 from scheduler.adapters.redis_outbox import Outbox
 from scheduler.adapters.redis_store import RedisStore
+from scheduler.bootstrap import outbox_timing
+from scheduler.jobnames import QUEUE_NAME
 from scheduler.outbox import OutboxNotifier
 from scheduler.policy.model import Policy, load_policy
+from scheduler.service.context import Timing, WorkerContext, clock
 from scheduler.settings import Settings
-from scheduler.worker_context import QUEUE_NAME, Timing, WorkerContext, clock, outbox_timing
 from tests.fakes import FakeNotifier
 from tests.servers.fake_gitlab import FakeGitLab
 

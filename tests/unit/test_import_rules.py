@@ -20,6 +20,7 @@ DOMAIN = (
     "scheduler/policy",
     "scheduler/simulate",
     "scheduler/plan.py",
+    "scheduler/lifecycle.py",
 )
 OUTER_LAYERS = ("bot", "handlers")
 NOT_FOR_THE_DOMAIN = (

@@ -11,7 +11,8 @@ from scheduler.adapters.redis_codec import dump, load, records, text
 from scheduler.adapters.redis_keys import Keys
 from scheduler.adapters.redis_store.base import StoreBase
 from scheduler.errors import RunConflict, UnknownRun
-from scheduler.records import Note, Run, RunStatus, conflict_reason, conflicting_runs
+from scheduler.lifecycle import conflict_reason, conflicting_runs
+from scheduler.records import Note, Run, RunStatus
 
 
 def _by_request(runs: Iterable[Run]) -> list[Run]:

@@ -1,13 +1,13 @@
-"""The composition root of the worker: what RQ jobs act with, built once per process.
+"""The composition root of the worker: settings → adapters → `WorkerContext`, built once per process.
 
 `pdm-bot worker` builds a `WorkerContext` with `from_settings` and installs it; tests call `install(...)`
-with their own collaborators. `clock()` is the one place jobs read the time (freeze it with freezegun).
+with their own collaborators. Jobs read the time with `scheduler.service.context.clock` (freeze it with
+freezegun, or call the use cases with `now`).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 from rq import Queue
@@ -15,83 +15,21 @@ from rq import Queue
 from scheduler.adapters.gitlab import GitLabAdapter
 from scheduler.adapters.postgres import database_dsns
 from scheduler.adapters.redis_connection import connect
-from scheduler.adapters.redis_outbox import Outbox
 from scheduler.adapters.redis_store import RedisStore
-from scheduler.adapters.redis_telemetry import Telemetry, install_telemetry
-from scheduler.classify.model import Database
+from scheduler.adapters.redis_telemetry import install_telemetry
 from scheduler.errors import PdmError
 from scheduler.jobnames import QUEUE_NAME
 from scheduler.outbox import OutboxNotifier, OutboxTiming
-from scheduler.policy.model import Policy, load_policy
-from scheduler.ports import Directory, MetricsSource, Notifier, RunAnnotations, Transport
-from scheduler.records import DEPLOY_MARKER_TTL
+from scheduler.policy.model import load_policy
+from scheduler.ports import Directory, Transport
+from scheduler.service.context import Timing, WorkerContext, clock
 from scheduler.settings import Settings
-
-BOT_ACTOR = "pdm-bot"
-JOB_PREFIX = "scheduler.jobs."
-
-
-@dataclass(frozen=True)
-class Timing:
-    """Delays of the run life cycle (tests shorten them)."""
-
-    starting_soon: timedelta = timedelta(minutes=5)
-    poll_interval: timedelta = timedelta(seconds=20)
-    lock_ttl: timedelta = timedelta(minutes=5)
-    recheck: timedelta = timedelta(minutes=10)
-    max_attempts: int = 6
-    backoff: timedelta = timedelta(seconds=5)
-    backoff_cap: timedelta = timedelta(minutes=5)
-    deploy_marker_ttl: timedelta = DEPLOY_MARKER_TTL
-    evaluation_budget: timedelta = timedelta(seconds=30)
-    create_settle: timedelta = timedelta(seconds=60)  # no new pipeline POST this long after an unknown one
-
-    def retry_delay(self, attempt: int) -> timedelta:
-        """Exponential back-off for the `attempt`-th retry (0-based), capped."""
-        delay: timedelta = self.backoff * (2 ** min(attempt, 16))
-        return min(delay, self.backoff_cap)
-
-
-@dataclass
-class WorkerContext:
-    """Everything a job touches."""
-
-    state: RedisStore
-    gitlab: GitLabAdapter
-    notifier: Notifier
-    policy: Policy
-    queue: Queue
-    channel: str = ""
-    file_url_template: str = ""
-    dsns: dict[Database, str] = field(default_factory=dict)
-    directory: Directory | None = None
-    timing: Timing = field(default_factory=Timing)
-    annotations: RunAnnotations | None = None
-    metrics: MetricsSource | None = None
-    slack: Transport | None = None  # what the outbox sender delivers through
-    outbox_timing: OutboxTiming = field(default_factory=OutboxTiming)
-
-    @property
-    def telemetry(self) -> Telemetry:
-        """The Redis-backed counters behind `/metrics` (runs, durations, guard failures)."""
-        return self.state.telemetry()
-
-    @property
-    def outbox(self) -> Outbox:
-        """The Slack messages owed (`scheduler/outbox.py`)."""
-        return self.state.outbox()
-
 
 _current: WorkerContext | None = None
 
 
-def clock() -> datetime:
-    """Now, as an aware UTC datetime (the only clock jobs read)."""
-    return datetime.now(UTC)
-
-
 def install(ctx: WorkerContext | None) -> None:
-    """Use `ctx` for the jobs of this process (None: build from settings on next use)."""
+    """Use `ctx` for the jobs of this process (None: none)."""
     global _current
     _current = ctx
 
@@ -101,6 +39,13 @@ def context() -> WorkerContext:
     if _current is None:
         raise PdmError("no worker context is installed: jobs run in `pdm-bot worker`")
     return _current
+
+
+def rq_queue(ctx: WorkerContext) -> Queue:
+    """The RQ queue behind a context built by `from_settings` (what `pdm-bot worker` works on)."""
+    if not isinstance(ctx.queue, Queue):
+        raise PdmError("this worker context has no RQ queue")
+    return ctx.queue
 
 
 def from_settings(

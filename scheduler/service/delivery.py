@@ -25,8 +25,8 @@ from scheduler.notes import DiffNote, Message, ProposalNote, RunNote
 from scheduler.outbox import Envelope, Kind
 from scheduler.ports import Lease, Transport
 from scheduler.records import SlackMessage
-from scheduler.runs import audit
-from scheduler.worker_context import WorkerContext, clock
+from scheduler.service.audit import audit
+from scheduler.service.context import WorkerContext
 
 log = logging.getLogger(__name__)
 
@@ -37,10 +37,10 @@ def deliver(ctx: WorkerContext) -> datetime | None:
     if transport is None:
         raise PdmError("messages are owed but no Slack transport is configured")
     outbox, timing = ctx.outbox, ctx.outbox_timing
-    started = clock()
+    started = ctx.clock()
     wake: list[datetime] = []
     for lane, due in outbox.lanes():
-        now = clock()
+        now = ctx.clock()
         if due > now.timestamp():
             wake.append(datetime.fromtimestamp(due, UTC))
             continue
@@ -64,7 +64,7 @@ def _drain(ctx: WorkerContext, transport: Transport, lease: Lease, started: date
         if envelope is None:
             outbox.settle(lease.lane)
             return None
-        now = clock()
+        now = ctx.clock()
         if now >= envelope.deadline:
             reason = f"not delivered by its deadline {envelope.deadline.isoformat()}"
             _dead_letter(ctx, envelope, f"{reason} ({envelope.last_error or 'never tried'})")
@@ -83,7 +83,7 @@ def _drain(ctx: WorkerContext, transport: Transport, lease: Lease, started: date
             _dead_letter(ctx, envelope, f"cannot be delivered: {type(exc).__name__}: {exc}")
             continue
         _delivered(ctx, envelope)
-        now = clock()
+        now = ctx.clock()
         if now - started >= ctx.outbox_timing.budget:
             return now
         if not lease.renew():
@@ -142,7 +142,7 @@ def _post_diff(ctx: WorkerContext, transport: Transport, envelope: Envelope, not
 def _postpone(ctx: WorkerContext, envelope: Envelope, exc: DeliveryError) -> datetime:
     attempts = envelope.attempts + 1
     delay = ctx.outbox_timing.retry_delay(attempts, exc.retry_after)
-    until = min(clock() + delay, envelope.deadline)  # given up on at its deadline, not at the next try
+    until = min(ctx.clock() + delay, envelope.deadline)  # given up on at its deadline, not at the next try
     ctx.outbox.postpone(replace(envelope, attempts=attempts, last_error=str(exc)), until)
     log.warning(
         "outbox message %s (%s) postponed %.1f s after attempt %d: %s",
@@ -158,14 +158,22 @@ def _postpone(ctx: WorkerContext, envelope: Envelope, exc: DeliveryError) -> dat
 def _delivered(ctx: WorkerContext, envelope: Envelope) -> None:
     ctx.outbox.done(envelope)
     if envelope.attempts:
-        now = clock()
+        now = ctx.clock()
         late = int((now - envelope.created_at).total_seconds())
         reason = f"delivered after {envelope.attempts} failed attempts, {late} s after it was owed"
-        audit(ctx, now, "slack_delivered_late", envelope.environment, reason, **envelope.summary())
+        audit(ctx.state, now, "slack_delivered_late", envelope.environment, reason, **envelope.summary())
 
 
 def _dead_letter(ctx: WorkerContext, envelope: Envelope, reason: str) -> None:
-    now = clock()
+    now = ctx.clock()
     ctx.outbox.dead_letter(envelope, reason, now)
     ctx.telemetry.slack_dead_letter()
-    audit(ctx, now, "slack_dead_letter", envelope.environment, reason, **envelope.summary())
+    audit(ctx.state, now, "slack_dead_letter", envelope.environment, reason, **envelope.summary())
+
+
+def deliver_notes(ctx: WorkerContext) -> None:
+    """The `deliver_notes` job: one pass; wake again when more is due."""
+    ctx.outbox.woken()
+    at = deliver(ctx)
+    if at is not None:
+        ctx.outbox.wake(ctx.queue, at, now=ctx.clock())
