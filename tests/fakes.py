@@ -12,7 +12,7 @@ from typing import Any, TypeVar
 
 from bot.blocks import notice_text
 from scheduler.adapters.redis_store.deployments import DEPLOY_STARTS_KEPT
-from scheduler.errors import GitLabNotFound, RunConflict, UnknownRun
+from scheduler.errors import DeliveryError, GitLabNotFound, RunConflict, UnknownRun
 from scheduler.gitlab_model import IncidentIssue, MigrationDiff, Pipeline
 from scheduler.lifecycle import conflict_reason, conflicting_runs
 from scheduler.notes import NOTICES, DiffNote, Message, Notice, ProposalNote, RunEvent, RunNote
@@ -682,3 +682,34 @@ class FakeGitLab:
 
     def open_incidents(self) -> list[IncidentIssue] | None:
         return self.incidents
+
+
+@dataclass
+class FakeTransport:
+    """`scheduler.ports.Transport`: records what Slack would show; `failures` are raised first, in order."""
+
+    channel: str = "C0RELEASE"
+    failures: list[DeliveryError] = field(default_factory=list)
+    posts: list[tuple[Message, str | None, int]] = field(default_factory=list)
+    updates: list[tuple[Message, str]] = field(default_factory=list)
+    responses: list[tuple[str, str]] = field(default_factory=list)
+
+    def _maybe_fail(self) -> None:
+        if self.failures:
+            raise self.failures.pop(0)
+
+    def parts(self, note: Message) -> int:
+        return 1
+
+    def post(self, note: Message, thread_ts: str | None, part: int = 0) -> str:
+        self._maybe_fail()
+        self.posts.append((note, thread_ts, part))
+        return f"1700000000.{len(self.posts):06d}"
+
+    def update(self, note: Message, ts: str) -> None:
+        self._maybe_fail()
+        self.updates.append((note, ts))
+
+    def respond(self, response_url: str, text: str, *, ephemeral: bool) -> None:
+        self._maybe_fail()
+        self.responses.append((response_url, text))
