@@ -104,7 +104,7 @@ def slack_date(at: datetime) -> str:
     return f"<!date^{int(at.timestamp())}^{{date_short_pretty}} {{time}}|{at.isoformat()}>"
 
 
-def format_duration(seconds: int) -> str:
+def format_seconds(seconds: int) -> str:
     """`45s`, `12m 03s`, `2h 05m`."""
     if seconds < 60:
         return f"{seconds}s"
@@ -325,7 +325,7 @@ def run_blocks(note: RunNote, *, now: datetime) -> list[Block]:
     elif note.event == RunEvent.STARTED:
         text = f":arrow_forward: Started {what}{pipeline}"
     elif note.event == RunEvent.SUCCEEDED:
-        took = f" in {format_duration(note.duration_seconds)}" if note.duration_seconds is not None else ""
+        took = f" in {format_seconds(note.duration_seconds)}" if note.duration_seconds is not None else ""
         text = f":white_check_mark: Finished {what}{took}{pipeline}"
     else:
         verb = "failed" if note.event == RunEvent.FAILED else "was canceled"
@@ -456,10 +456,10 @@ def deploy_in_progress_line(marker: DeployInProgress) -> str:
     """`/pdm status`: whose deploy holds the environment, since when, and when the mark lapses."""
     line = (
         f":construction: A deploy is in progress: deployment {marker.deployment_id} "
-        f"(`{marker.short_sha}`), running for {format_duration(int(marker.age.total_seconds()))}"
+        f"(`{marker.short_sha}`), running for {format_seconds(int(marker.age.total_seconds()))}"
     )
     if marker.expires_in is not None:
-        line += f"; the mark expires by itself in {format_duration(int(marker.expires_in.total_seconds()))}"
+        line += f"; the mark expires by itself in {format_seconds(int(marker.expires_in.total_seconds()))}"
     return line
 
 

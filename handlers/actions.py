@@ -13,7 +13,7 @@ import redis
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from bot.blocks import ACTION_APPROVE, ACTION_REJECT, ACTION_SNOOZE
-from handlers.deps import UNAVAILABLE, Deps, refused
+from handlers.deps import UNAVAILABLE, Deps, check_approver
 from scheduler.errors import UnknownRun
 from scheduler.jobnames import JobName
 from scheduler.records import RunStatus
@@ -21,7 +21,7 @@ from scheduler.service.audit import audit
 
 log = logging.getLogger(__name__)
 
-JOBS = {ACTION_APPROVE: JobName.APPROVE, ACTION_REJECT: JobName.REJECT, ACTION_SNOOZE: JobName.SNOOZE}
+ACTION_JOBS = {ACTION_APPROVE: JobName.APPROVE, ACTION_REJECT: JobName.REJECT, ACTION_SNOOZE: JobName.SNOOZE}
 VERBS = {ACTION_APPROVE: "approve", ACTION_REJECT: "reject", ACTION_SNOOZE: "snooze"}
 DOUBLE_CLICK_WINDOW = timedelta(seconds=60)
 ALREADY_HANDLED = "This proposal was already handled; nothing was done."
@@ -49,7 +49,7 @@ def _on_proposal_action(deps: Deps, body: dict[str, Any], respond: Callable[...,
         run = deps.state.get_run(run_id)
     except UnknownRun:
         run = None
-    refusal = refused(deps, user, f"{verb} {run_id}", run.environment if run else None)
+    refusal = check_approver(deps, user, f"{verb} {run_id}", run.environment if run else None)
     if refusal is not None:
         respond(text=refusal, response_type="ephemeral", replace_original=False)
         return
@@ -60,7 +60,7 @@ def _on_proposal_action(deps: Deps, body: dict[str, Any], respond: Callable[...,
         respond(text=ALREADY_HANDLED, response_type="ephemeral", replace_original=False)
         return
     try:
-        deps.queue.enqueue(JOBS[action_id].value, run_id, user)
+        deps.queue.enqueue(ACTION_JOBS[action_id].value, run_id, user)
     except redis.RedisError:
         with suppress(redis.RedisError):  # the click may be tried again at once
             deps.state.unclaim(f"button:{run_id}:{action_id}:{user}")

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from scheduler.adapters.redis_store import RedisStore
 from scheduler.policy.model import Approvers
-from scheduler.ports import Directory
+from scheduler.ports import Directory, JobQueue
 from scheduler.service import authorisation
 
 if TYPE_CHECKING:
@@ -28,13 +28,6 @@ class Reader(Protocol):
 
     def export_gauges(self) -> None:
         """Refresh the state gauges of `/metrics`."""
-
-
-class JobQueue(Protocol):
-    """The part of `rq.Queue` the listeners use: enqueue a job by dotted name."""
-
-    def enqueue(self, f: Any, *args: Any, **kwargs: Any) -> Any:
-        """Enqueue `f(*args, **kwargs)`."""
 
 
 @dataclass(frozen=True)
@@ -56,7 +49,7 @@ class Deps:
 UNAVAILABLE = "State store unavailable, nothing was changed; try again in a minute."
 
 
-def refused(deps: Deps, user: str, request: str, environment: str | None) -> str | None:
+def check_approver(deps: Deps, user: str, request: str, environment: str | None) -> str | None:
     """Why `user` may not do `request` (audited), or None when they are an approver (the one approver
     check: `scheduler.service.authorisation`)."""
     return authorisation.refused(

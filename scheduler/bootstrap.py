@@ -34,7 +34,7 @@ def install(ctx: WorkerContext | None) -> None:
     _current = ctx
 
 
-def context() -> WorkerContext:
+def installed() -> WorkerContext:
     """The context of this process (installed by `pdm-bot worker`, or by a test)."""
     if _current is None:
         raise PdmError("no worker context is installed: jobs run in `pdm-bot worker`")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -10,6 +11,9 @@ from typing import Any
 
 POST_MIGRATE_DIR = "db/post_migrate"
 PIPELINE_FINISHED = frozenset({"success", "failed", "canceled", "skipped"})
+FULL_SHA = re.compile(r"[0-9a-f]{40}")
+SHA = re.compile(r"[0-9a-f]{7,40}")  # a short or full commit SHA
+FULL_SHA_IN_URL = re.compile(r"/commit/([0-9a-f]{40})\b")  # a GitLab commit URL
 
 
 def is_post_migration(path: str) -> bool:

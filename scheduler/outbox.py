@@ -25,7 +25,7 @@ from scheduler.ports import JobQueue, OutboxPort
 RESPONSE_URL_LIFETIME = timedelta(minutes=30)  # Slack accepts answers on a response_url this long
 
 
-class Kind(StrEnum):
+class DeliveryKind(StrEnum):
     """What delivering an envelope does."""
 
     POST = "post"  # chat.postMessage (a diff: its root, then its replies)
@@ -58,7 +58,7 @@ class Envelope:
 
     id: str
     lane: str
-    kind: Kind
+    kind: DeliveryKind
     created_at: datetime
     deadline: datetime
     note: Message | None = None
@@ -106,7 +106,7 @@ class Envelope:
         return cls(
             **{
                 **data,
-                "kind": Kind(data["kind"]),
+                "kind": DeliveryKind(data["kind"]),
                 "created_at": datetime.fromisoformat(data["created_at"]),
                 "deadline": datetime.fromisoformat(data["deadline"]),
                 "note": note_from_dict(data["note"]) if data.get("note") is not None else None,
@@ -131,20 +131,20 @@ class OutboxNotifier:
     ) -> None:
         self._outbox, self._queue, self._timing, self._clock = outbox, queue, timing, clock
 
-    def _owe(self, kind: Kind, deadline: timedelta, **fields: Any) -> None:
+    def _owe(self, kind: DeliveryKind, deadline: timedelta, **fields: Any) -> None:
         now = self._clock()
         self._outbox.add(kind, now, now + deadline, **fields)
         self._outbox.wake(self._queue)
 
     def post(self, note: Message) -> None:
         """Owe a post of `note` in its thread."""
-        self._owe(Kind.POST, self._timing.deadline, note=note)
+        self._owe(DeliveryKind.POST, self._timing.deadline, note=note)
 
     def update(self, note: RunNote) -> None:
         """Owe the edit of the proposal message of `note.run_id` into `note`."""
-        self._owe(Kind.UPDATE, self._timing.deadline, note=note)
+        self._owe(DeliveryKind.UPDATE, self._timing.deadline, note=note)
 
     def respond(self, response_url: str, text: str, *, ephemeral: bool = True) -> None:
         """Owe an answer through `response_url` (owed while Slack accepts answers on it)."""
         deadline = min(self._timing.deadline, RESPONSE_URL_LIFETIME)
-        self._owe(Kind.RESPOND, deadline, response_url=response_url, text=text, ephemeral=ephemeral)
+        self._owe(DeliveryKind.RESPOND, deadline, response_url=response_url, text=text, ephemeral=ephemeral)

@@ -28,7 +28,7 @@ from scheduler.records import (
 )
 
 if TYPE_CHECKING:
-    from scheduler.outbox import Envelope, Kind
+    from scheduler.outbox import DeliveryKind, Envelope
 
 
 class JobQueue(Protocol):
@@ -219,7 +219,7 @@ class PlannerReads(PendingReads, DeploymentReads, LockReads, ControlReads, RunRe
     """What the planner's input is read from: the store, or a snapshot of it."""
 
 
-class Telemetry(Protocol):
+class TelemetryPort(Protocol):
     """Counters behind `/metrics`."""
 
     def run_finished(self, env: str, outcome: str, duration_seconds: float | None) -> None:
@@ -235,7 +235,7 @@ class Telemetry(Protocol):
         """Count one Slack message given up on."""
 
 
-class Lease(Protocol):
+class LeasePort(Protocol):
     """A sender's hold on one lane of the outbox."""
 
     lane: str
@@ -249,7 +249,7 @@ class OutboxPort(Protocol):
 
     def add(
         self,
-        kind: Kind,
+        kind: DeliveryKind,
         now: datetime,
         deadline: datetime,
         *,
@@ -272,7 +272,7 @@ class OutboxPort(Protocol):
     def lanes(self) -> list[tuple[str, float]]:
         """Lanes with owed messages and when their heads are due."""
 
-    def lease(self, lane: str, ttl: timedelta) -> AbstractContextManager[Lease | None]:
+    def lease(self, lane: str, ttl: timedelta) -> AbstractContextManager[LeasePort | None]:
         """Hold `lane` for one sender (None: held by another)."""
 
     def lease_left(self, lane: str) -> timedelta:
@@ -303,7 +303,7 @@ class Store(PendingPort, DeploymentPort, RunPort, ControlPort, LockPort, SlackRe
     def snapshot(self, envs: Sequence[str], *, deployments: int = 50) -> PlannerReads:
         """The planner's reads of `envs`, read at once."""
 
-    def telemetry(self) -> Telemetry:
+    def telemetry(self) -> TelemetryPort:
         """The counters behind `/metrics`."""
 
     def outbox(self) -> OutboxPort:

@@ -16,7 +16,7 @@ from scheduler.errors import DeliveryError, GitLabNotFound, RunConflict, Unknown
 from scheduler.gitlab_model import IncidentIssue, MigrationDiff, Pipeline
 from scheduler.lifecycle import conflict_reason, conflicting_runs
 from scheduler.notes import NOTICES, DiffNote, Message, Notice, ProposalNote, RunEvent, RunNote
-from scheduler.outbox import Envelope, Kind, lane_of
+from scheduler.outbox import DeliveryKind, Envelope, lane_of
 from scheduler.ports import JobQueue, SlackRefPort
 from scheduler.records import (
     DEPLOY_MARKER_TTL,
@@ -490,7 +490,7 @@ class FakeOutbox:
 
     def add(
         self,
-        kind: Kind,
+        kind: DeliveryKind,
         now: datetime,
         deadline: datetime,
         *,

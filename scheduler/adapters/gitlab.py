@@ -18,7 +18,6 @@ finds PDM pipelines that people started by hand (`web`).
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import datetime
@@ -39,6 +38,7 @@ from scheduler.errors import (
     GitLabTransientError,
 )
 from scheduler.gitlab_model import (
+    FULL_SHA,
     POST_MIGRATE_DIR,
     GitLabDeployment,
     IncidentIssue,
@@ -49,7 +49,6 @@ from scheduler.gitlab_model import (
 )
 from scheduler.settings import Settings
 
-FULL_SHA = re.compile(r"[0-9a-f]{40}")
 SAFE_VERBS = frozenset({"get", "head"})
 OUTCOME_UNKNOWN = "; GitLab may have done it anyway (outcome unknown)"
 

@@ -22,7 +22,7 @@ from scheduler.records import Run
 
 log = logging.getLogger(__name__)
 
-PATH = "/api/annotations"
+ANNOTATIONS_PATH = "/api/annotations"
 STARTED = "started"
 
 
@@ -34,7 +34,7 @@ class GrafanaAnnotations:
     """`scheduler.ports.RunAnnotations` for Grafana."""
 
     def __init__(self, url: str, token: str, *, timeout: float = 5.0) -> None:
-        self._endpoint = url.rstrip("/") + PATH
+        self._endpoint = url.rstrip("/") + ANNOTATIONS_PATH
         self._token = token
         self._timeout = timeout
 

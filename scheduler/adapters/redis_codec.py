@@ -9,6 +9,15 @@ from typing import Any, TypeVar
 
 T = TypeVar("T")
 
+# Scripts acting on a key only while it still holds the caller's value (a lock or a lease).
+RENEW_IF_OWNER = (
+    "if redis.call('GET', KEYS[1]) == ARGV[1] then "
+    "return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end return 0"
+)
+RELEASE_IF_OWNER = (
+    "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0"
+)
+
 
 def text(value: Any) -> str:
     """A reply as `str` (clients without `decode_responses` answer bytes)."""

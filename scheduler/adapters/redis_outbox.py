@@ -13,20 +13,15 @@ from typing import Any
 
 import redis
 
-from scheduler.adapters.redis_codec import text
+from scheduler.adapters.redis_codec import RELEASE_IF_OWNER, RENEW_IF_OWNER, text
 from scheduler.adapters.redis_keys import Keys
 from scheduler.jobnames import JobName
 from scheduler.notes import Message
-from scheduler.outbox import Envelope, Kind, lane_of
+from scheduler.outbox import DeliveryKind, Envelope, lane_of
 from scheduler.ports import JobQueue
 
 DEAD_LETTERS_KEPT = 1000
 
-_RELEASE = "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0"
-_RENEW = (
-    "if redis.call('GET', KEYS[1]) == ARGV[1] then "
-    "return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end return 0"
-)
 _SETTLE = "if redis.call('LLEN', KEYS[1]) == 0 then return redis.call('ZREM', KEYS[2], ARGV[1]) end return 0"
 
 
@@ -50,15 +45,15 @@ class Outbox:
 
     def __init__(self, client: redis.Redis) -> None:
         self.r: Any = client
-        self._release = client.register_script(_RELEASE)
-        self._renew = client.register_script(_RENEW)
+        self._release = client.register_script(RELEASE_IF_OWNER)
+        self._renew = client.register_script(RENEW_IF_OWNER)
         self._settle = client.register_script(_SETTLE)
 
     # Owing -------------------------------------------------------------------------------------------
 
     def add(
         self,
-        kind: Kind,
+        kind: DeliveryKind,
         now: datetime,
         deadline: datetime,
         *,

@@ -18,7 +18,7 @@ from scheduler.ports import (
     OutboxPort,
     RunAnnotations,
     Store,
-    Telemetry,
+    TelemetryPort,
     Transport,
 )
 from scheduler.records import DEPLOY_MARKER_TTL
@@ -71,7 +71,7 @@ class WorkerContext:
     clock: Callable[[], datetime] = clock  # the outbox sender's pass watches its time budget
 
     @property
-    def telemetry(self) -> Telemetry:
+    def telemetry(self) -> TelemetryPort:
         """The counters behind `/metrics` (runs, durations, guard failures)."""
         return self.state.telemetry()
 

@@ -22,8 +22,8 @@ import redis
 
 from scheduler.errors import DeliveryError, PdmError
 from scheduler.notes import DiffNote, Message, ProposalNote, RunNote
-from scheduler.outbox import Envelope, Kind
-from scheduler.ports import Lease, Transport
+from scheduler.outbox import DeliveryKind, Envelope
+from scheduler.ports import LeasePort, Transport
 from scheduler.records import SlackMessage
 from scheduler.service.audit import audit
 from scheduler.service.context import WorkerContext
@@ -56,7 +56,7 @@ def deliver(ctx: WorkerContext) -> datetime | None:
     return min(wake, default=None)
 
 
-def _drain(ctx: WorkerContext, transport: Transport, lease: Lease, started: datetime) -> datetime | None:
+def _drain(ctx: WorkerContext, transport: Transport, lease: LeasePort, started: datetime) -> datetime | None:
     """Deliver the messages of a held lane in order; when to come back (None: the lane is empty)."""
     outbox = ctx.outbox
     while True:
@@ -98,10 +98,10 @@ def _thread_ts(ctx: WorkerContext, note: Message) -> str | None:
 def _send(ctx: WorkerContext, transport: Transport, envelope: Envelope) -> None:
     """Deliver one envelope (raises `DeliveryError`); a diff stores its progress part by part."""
     note = envelope.note
-    if envelope.kind is Kind.RESPOND or note is None:
+    if envelope.kind is DeliveryKind.RESPOND or note is None:
         transport.respond(envelope.response_url, envelope.text, ephemeral=envelope.ephemeral)
         return
-    if envelope.kind is Kind.UPDATE and isinstance(note, RunNote):
+    if envelope.kind is DeliveryKind.UPDATE and isinstance(note, RunNote):
         message = ctx.state.proposal_message(note.run_id)
         if message is not None:
             try:

@@ -5,7 +5,6 @@ without success."""
 from __future__ import annotations
 
 import logging
-import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -13,6 +12,7 @@ from scheduler.classify import classify_source
 from scheduler.classify.model import Classification, Database
 from scheduler.envstate import planned_pending
 from scheduler.errors import GitLabError, PendingSourceError
+from scheduler.gitlab_model import FULL_SHA, FULL_SHA_IN_URL
 from scheduler.lifecycle import BOT_ACTOR
 from scheduler.notes import DiffNote, PendingProblemNote
 from scheduler.pending import PendingDiscrepancy, PendingStrategy, detect_pending
@@ -25,9 +25,6 @@ from scheduler.service.context import WorkerContext
 from scheduler.service.evaluation import evaluate
 
 log = logging.getLogger(__name__)
-
-FULL_SHA_IN_URL = re.compile(r"/commit/([0-9a-f]{40})\b")
-FULL_SHA = re.compile(r"[0-9a-f]{40}")
 
 
 def full_sha(gitlab: GitLab, sha: str, commit_url: str) -> str:

@@ -103,7 +103,7 @@ def execute(ctx: WorkerContext, now: datetime, run_id: str, attempt: int = 0) ->
         _retry_or_fail(ctx, run, lock, now, attempt, str(exc))
         return
     except GitLabError as exc:
-        fail(ctx, run, lock, now, str(exc))
+        fail_run(ctx, run, lock, now, str(exc))
         return
     attach(ctx, run, pipeline, now, adopted=adopted)
 
@@ -198,7 +198,7 @@ def _retry_or_fail(
     ctx: WorkerContext, run: Run, lock: Lock, now: datetime, attempt: int, reason: str
 ) -> None:
     if attempt + 1 >= ctx.timing.max_attempts:
-        fail(ctx, run, lock, now, f"{reason} (gave up after {attempt + 1} attempts)")
+        fail_run(ctx, run, lock, now, f"{reason} (gave up after {attempt + 1} attempts)")
         return
     delay = ctx.timing.retry_delay(attempt)
     ctx.state.renew_lock(lock, ctx.timing.lock_ttl + delay)
@@ -216,7 +216,7 @@ def _retry_or_fail(
     ctx.queue.enqueue_in(delay, JobName.EXECUTE.value, run.id, attempt + 1)
 
 
-def fail(ctx: WorkerContext, run: Run, lock: Lock | None, now: datetime, reason: str) -> None:
+def fail_run(ctx: WorkerContext, run: Run, lock: Lock | None, now: datetime, reason: str) -> None:
     """End `run` as failed with `reason`, release its lock and announce it."""
     try:
         run = ctx.state.transition_run(run.id, RunStatus.FAILED, now, failure_reason=reason)
@@ -243,7 +243,7 @@ def poll(ctx: WorkerContext, now: datetime, run_id: str, attempt: int = 0) -> No
         _next_poll(ctx, run, min(ctx.timing.retry_delay(attempt), ctx.timing.poll_interval), attempt + 1)
         return
     except GitLabError as exc:
-        fail(ctx, run, lock, now, str(exc))
+        fail_run(ctx, run, lock, now, str(exc))
         return
     if not pipeline.is_finished:
         _next_poll(ctx, run, ctx.timing.poll_interval, 0)

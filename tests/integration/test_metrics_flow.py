@@ -27,7 +27,7 @@ from scheduler.adapters.redis_store import RedisStore
 from scheduler.adapters.redis_telemetry import Telemetry, install_telemetry
 from scheduler.natures import ALL_NATURES
 from scheduler.notes import TextNote
-from scheduler.outbox import Kind
+from scheduler.outbox import DeliveryKind
 from scheduler.records import Note
 from scheduler.service.context import WorkerContext
 from tests.servers.fake_gitlab import FakeGitLab
@@ -194,7 +194,7 @@ def test_the_slack_outbox_gauges_and_its_dead_letters_are_read_from_redis_at_eac
         owed_at = datetime.now(UTC) - timedelta(seconds=90)
         for offset, text in ((0, "first"), (60, "second")):
             at = owed_at + timedelta(seconds=offset)
-            outbox.add(Kind.POST, at, at + timedelta(hours=24), note=TextNote("gstg", None, text))
+            outbox.add(DeliveryKind.POST, at, at + timedelta(hours=24), note=TextNote("gstg", None, text))
         Telemetry(connection).slack_dead_letter()
         owed = scrape(url)
     for name in ("pending", "oldest_seconds", "dead_letters_total"):

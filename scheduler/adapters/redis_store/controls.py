@@ -16,7 +16,7 @@ def _pause_key(env: str | None) -> str:
     return Keys.named("pause:global") if env is None else Keys.env(env, "pause")
 
 
-class ControlReads(StoreBase):
+class ControlQueries(StoreBase):
     """Reads of pauses, holds, baselines and successes."""
 
     def pause(self, env: str | None) -> Note | None:
@@ -42,7 +42,7 @@ class ControlReads(StoreBase):
         return {text(k): datetime.fromisoformat(text(v)) for k, v in raw.items()}
 
 
-class ControlStore(ControlReads):
+class ControlStore(ControlQueries):
     """Reads and writes of pauses, holds, baselines and successes."""
 
     def set_pause(self, env: str | None, note: Note) -> None:

@@ -13,7 +13,7 @@ from scheduler.records import DEPLOY_MARKER_TTL, Deployment, DeploymentStatus
 DEPLOY_STARTS_KEPT = timedelta(days=400)  # the longest deploy-forecast lookback a policy can ask for
 
 
-class DeploymentReads(StoreBase):
+class DeploymentQueries(StoreBase):
     """Reads of deployments."""
 
     def deploy_starts(self, env: str) -> list[datetime]:
@@ -47,7 +47,7 @@ class DeploymentReads(StoreBase):
         return remaining(self.r.pttl(Keys.env(env, "deploying")))
 
 
-class DeploymentStore(DeploymentReads):
+class DeploymentStore(DeploymentQueries):
     """Reads and writes of deployments."""
 
     def record_deployment(

@@ -9,19 +9,13 @@ from typing import Any
 
 import redis
 
-from scheduler.adapters.redis_codec import dump, load, millis
+from scheduler.adapters.redis_codec import RELEASE_IF_OWNER, RENEW_IF_OWNER, dump, load, millis
 from scheduler.adapters.redis_keys import Keys
 from scheduler.adapters.redis_store.base import StoreBase
 from scheduler.records import Lock
 
-_RENEW = (
-    "if redis.call('GET', KEYS[1]) == ARGV[1] then "
-    "return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end return 0"
-)
-_RELEASE = "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0"
 
-
-class LockReads(StoreBase):
+class LockQueries(StoreBase):
     """Who holds an environment."""
 
     def lock_holder(self, env: str) -> Lock | None:
@@ -33,13 +27,13 @@ class LockReads(StoreBase):
         return self.lock_holder(lock.environment) == lock
 
 
-class LockStore(LockReads):
+class LockStore(LockQueries):
     """Locks, claims and mutexes (TTLs run on the Redis server's clock)."""
 
     def __init__(self, client: Any) -> None:
         super().__init__(client)
-        self._renew = client.register_script(_RENEW)
-        self._release = client.register_script(_RELEASE)
+        self._renew = client.register_script(RENEW_IF_OWNER)
+        self._release = client.register_script(RELEASE_IF_OWNER)
 
     def acquire_lock(self, env: str, owner: str, ttl: timedelta, at: datetime) -> Lock | None:
         """Take the lock of `env` for `ttl`; None if it is held. Every attempt draws a larger token."""

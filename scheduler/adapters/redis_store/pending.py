@@ -11,7 +11,7 @@ from scheduler.adapters.redis_store.base import StoreBase
 from scheduler.records import PendingRecord
 
 
-class PendingReads(StoreBase):
+class PendingQueries(StoreBase):
     """Reads of the pending sets."""
 
     def pending(self, env: str) -> list[PendingRecord]:
@@ -21,7 +21,7 @@ class PendingReads(StoreBase):
         return sorted(items, key=lambda m: m.version)
 
 
-class PendingStore(PendingReads):
+class PendingStore(PendingQueries):
     """Reads and writes of the pending sets."""
 
     def set_pending(self, env: str, items: Iterable[PendingRecord]) -> None:

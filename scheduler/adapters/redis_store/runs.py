@@ -19,7 +19,7 @@ def _by_request(runs: Iterable[Run]) -> list[Run]:
     return sorted(runs, key=lambda r: r.requested_at)
 
 
-class RunReads(StoreBase):
+class RunQueries(StoreBase):
     """Reads of runs."""
 
     def get_run(self, run_id: str) -> Run:
@@ -49,7 +49,7 @@ class RunReads(StoreBase):
         return records(Run.from_dict, self.r.mget(keys))
 
 
-class RunStore(RunReads):
+class RunStore(RunQueries):
     """Reads and writes of runs and approvals."""
 
     def next_run_id(self, env: str) -> str:

@@ -14,11 +14,11 @@ from typing import Any
 
 from scheduler.adapters.redis_codec import text
 from scheduler.adapters.redis_keys import Keys
-from scheduler.adapters.redis_store.controls import ControlReads
-from scheduler.adapters.redis_store.deployments import DeploymentReads
-from scheduler.adapters.redis_store.locks import LockReads
-from scheduler.adapters.redis_store.pending import PendingReads
-from scheduler.adapters.redis_store.runs import RunReads
+from scheduler.adapters.redis_store.controls import ControlQueries
+from scheduler.adapters.redis_store.deployments import DeploymentQueries
+from scheduler.adapters.redis_store.locks import LockQueries
+from scheduler.adapters.redis_store.pending import PendingQueries
+from scheduler.adapters.redis_store.runs import RunQueries
 
 ENV_PARTS = ("pending", "deploying", "lock", "pause", "succeeded", "last_success")
 
@@ -81,7 +81,7 @@ class Prefetched:
         return list(members[: stop + 1])
 
 
-class Snapshot(PendingReads, DeploymentReads, LockReads, ControlReads, RunReads):
+class Snapshot(PendingQueries, DeploymentQueries, LockQueries, ControlQueries, RunQueries):
     """The store's reads of a few environments (and the global keys) as they were when fetched."""
 
 
