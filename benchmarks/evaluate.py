@@ -32,6 +32,7 @@ from scheduler import bootstrap, jobs
 from scheduler.adapters.gitlab import GitLabAdapter
 from scheduler.adapters.redis_store import RedisStore
 from scheduler.classify import classify_source
+from scheduler.notes import RunRequestAnswer
 from scheduler.policy.model import load_policy
 from scheduler.records import Deployment, DeploymentStatus, PendingRecord
 from scheduler.service.context import Timing, WorkerContext
@@ -54,7 +55,7 @@ class _Silent:
     def update(self, note: object) -> None:
         return None
 
-    def respond(self, response_url: str, text: str, *, ephemeral: bool = True) -> None:
+    def respond(self, response_url: str, answer: str | RunRequestAnswer, *, ephemeral: bool = True) -> None:
         return None
 
 

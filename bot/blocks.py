@@ -27,6 +27,8 @@ from scheduler.notes import (
     ProposalNote,
     RunEvent,
     RunNote,
+    RunRequestAnswer,
+    RunRequestOutcome,
     SecondApproverNote,
     TextNote,
     UnknownPipelineNote,
@@ -388,6 +390,25 @@ def _refusal_text(note: ApprovalRefusedNote) -> str:
             )
         case ApprovalRefusal.STALE:
             return f"approval of {note.run_id} refused: {note.detail}; a fresh proposal follows if one is due"
+
+
+def answer_text(answer: RunRequestAnswer) -> str:
+    """The words of the answer to a `/pdm run`."""
+    env = answer.environment
+    match answer.outcome:
+        case RunRequestOutcome.PROPOSED:
+            return (
+                f"Run {answer.run_id} of {answer.count} migrations (up to {answer.up_to}) proposed "
+                "in the release thread."
+            )
+        case RunRequestOutcome.REFUSED:
+            return answer.refusal
+        case RunRequestOutcome.BUSY:
+            return f"Run {answer.run_id} on {env} is {answer.status}; wait for it to end."
+        case RunRequestOutcome.NOTHING:
+            return f"Nothing to run on {env}" + (f" up to {answer.up_to}" if answer.up_to else "") + "."
+        case RunRequestOutcome.NO_PACKAGE:
+            return f"No deployed package recorded for {env}."
 
 
 def text_blocks(note: Notice) -> list[Block]:

@@ -27,7 +27,7 @@ from slack_sdk.webhook import WebhookClient
 from bot import blocks
 from scheduler.adapters.redis_telemetry import count_api_error
 from scheduler.errors import DeliveryError
-from scheduler.notes import DiffNote, Message, ProposalNote, RunNote
+from scheduler.notes import DiffNote, Message, ProposalNote, RunNote, RunRequestAnswer
 from scheduler.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -188,8 +188,9 @@ class SlackTransport:
             "chat.update", self._client.chat_update, channel=self._channel, ts=ts, text=text, blocks=rendered
         )
 
-    def respond(self, response_url: str, text: str, *, ephemeral: bool) -> None:
+    def respond(self, response_url: str, answer: str | RunRequestAnswer, *, ephemeral: bool) -> None:
         """Answer a slash command or button later through its `response_url` (one attempt)."""
+        text = answer if isinstance(answer, str) else blocks.answer_text(answer)
         webhook = WebhookClient(response_url, timeout=10, retry_handlers=[])
         try:
             response = webhook.send(

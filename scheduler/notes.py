@@ -180,6 +180,29 @@ class SecondApproverNote:
     repeated: bool = False
 
 
+class RunRequestOutcome(StrEnum):
+    """What became of a `/pdm run`."""
+
+    PROPOSED = "proposed"
+    REFUSED = "refused"  # not an approver (`refusal` says why)
+    BUSY = "busy"  # another run of the environment is approved or in flight
+    NOTHING = "nothing"  # nothing pending up to the asked version
+    NO_PACKAGE = "no_package"  # no deployment recorded
+
+
+@dataclass(frozen=True)
+class RunRequestAnswer:
+    """The answer to a `/pdm run`, sent through its `response_url`."""
+
+    environment: str
+    outcome: RunRequestOutcome
+    run_id: str = ""
+    status: str = ""
+    count: int = 0
+    up_to: str | None = None
+    refusal: str = ""
+
+
 Notice = (
     TextNote
     | PendingProblemNote
@@ -205,7 +228,10 @@ NOTICES = (
 Message = DiffNote | ProposalNote | RunNote | Notice
 
 
+Owed = Message | RunRequestAnswer  # what the outbox keeps: a message for the channel, or an answer
+
 _TYPES: dict[str, TypeAdapter[Any]] = {
+    "run_request": TypeAdapter(RunRequestAnswer),
     "diff": TypeAdapter(DiffNote),
     "proposal": TypeAdapter(ProposalNote),
     "run": TypeAdapter(RunNote),
@@ -219,6 +245,7 @@ _TYPES: dict[str, TypeAdapter[Any]] = {
     "second_approver": TypeAdapter(SecondApproverNote),
 }
 _NAMES: dict[type, str] = {
+    RunRequestAnswer: "run_request",
     DiffNote: "diff",
     ProposalNote: "proposal",
     RunNote: "run",
@@ -233,14 +260,14 @@ _NAMES: dict[type, str] = {
 }
 
 
-def note_to_dict(note: Message) -> dict[str, Any]:
+def note_to_dict(note: Owed) -> dict[str, Any]:
     """The JSON-able form of `note`, its type under `type`."""
     kind = _NAMES[type(note)]
     return {"type": kind, **_TYPES[kind].dump_python(note, mode="json")}
 
 
-def note_from_dict(data: dict[str, Any]) -> Message:
+def note_from_dict(data: dict[str, Any]) -> Owed:
     """Inverse of `note_to_dict`."""
     fields = dict(data)
-    note: Message = _TYPES[str(fields.pop("type"))].validate_python(fields)
+    note: Owed = _TYPES[str(fields.pop("type"))].validate_python(fields)
     return note

@@ -19,7 +19,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from scheduler.notes import Message, RunNote, note_from_dict, note_to_dict
+from scheduler.notes import Message, Owed, RunNote, RunRequestAnswer, note_from_dict, note_to_dict
 from scheduler.ports import JobQueue, OutboxPort
 
 RESPONSE_URL_LIFETIME = timedelta(minutes=30)  # Slack accepts answers on a response_url this long
@@ -61,7 +61,7 @@ class Envelope:
     kind: DeliveryKind
     created_at: datetime
     deadline: datetime
-    note: Message | None = None
+    note: Owed | None = None
     response_url: str = ""
     text: str = ""
     ephemeral: bool = True
@@ -114,13 +114,13 @@ class Envelope:
         )
 
 
-def lane_of(note: Message | None, response_url: str = "") -> str:
+def lane_of(note: Owed | None, response_url: str = "") -> str:
     """The lane of a note: its package thread, else its environment's top level; a response_url its own."""
-    if note is None:
+    if response_url or note is None:
         return "respond:" + hashlib.sha256(response_url.encode()).hexdigest()[:16]
-    if note.thread_sha:
-        return f"thread:{note.environment}:{note.thread_sha}"
-    return f"channel:{note.environment}"
+    if isinstance(note, RunRequestAnswer) or not note.thread_sha:
+        return f"channel:{note.environment}"
+    return f"thread:{note.environment}:{note.thread_sha}"
 
 
 class OutboxNotifier:
@@ -144,7 +144,8 @@ class OutboxNotifier:
         """Owe the edit of the proposal message of `note.run_id` into `note`."""
         self._owe(DeliveryKind.UPDATE, self._timing.deadline, note=note)
 
-    def respond(self, response_url: str, text: str, *, ephemeral: bool = True) -> None:
+    def respond(self, response_url: str, answer: str | RunRequestAnswer, *, ephemeral: bool = True) -> None:
         """Owe an answer through `response_url` (owed while Slack accepts answers on it)."""
         deadline = min(self._timing.deadline, RESPONSE_URL_LIFETIME)
-        self._owe(DeliveryKind.RESPOND, deadline, response_url=response_url, text=text, ephemeral=ephemeral)
+        words = {"text": answer} if isinstance(answer, str) else {"note": answer}
+        self._owe(DeliveryKind.RESPOND, deadline, response_url=response_url, ephemeral=ephemeral, **words)

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from scheduler.classify.model import Database
 from scheduler.gitlab_model import IncidentIssue, MigrationDiff, Pipeline
-from scheduler.notes import Message, RunNote
+from scheduler.notes import Message, Owed, RunNote, RunRequestAnswer
 from scheduler.records import (
     AuditEntry,
     Baseline,
@@ -253,7 +253,7 @@ class OutboxPort(Protocol):
         now: datetime,
         deadline: datetime,
         *,
-        note: Message | None = None,
+        note: Owed | None = None,
         response_url: str = "",
         text: str = "",
         ephemeral: bool = True,
@@ -367,7 +367,7 @@ class Notifier(Protocol):
     def update(self, note: RunNote) -> None:
         """Turn the proposal message of `note.run_id` into `note`; post it when the run has none."""
 
-    def respond(self, response_url: str, text: str, *, ephemeral: bool = True) -> None:
+    def respond(self, response_url: str, answer: str | RunRequestAnswer, *, ephemeral: bool = True) -> None:
         """Answer a slash command later, through its `response_url`."""
 
 
@@ -387,7 +387,7 @@ class Transport(Protocol):
     def update(self, note: Message, ts: str) -> None:
         """Replace message `ts` of the release channel with `note`."""
 
-    def respond(self, response_url: str, text: str, *, ephemeral: bool) -> None:
+    def respond(self, response_url: str, answer: str | RunRequestAnswer, *, ephemeral: bool) -> None:
         """Answer through a `response_url`."""
 
 

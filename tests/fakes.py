@@ -10,12 +10,21 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
-from bot.blocks import notice_text
+from bot.blocks import answer_text, notice_text
 from scheduler.adapters.redis_store.deployments import DEPLOY_STARTS_KEPT
 from scheduler.errors import DeliveryError, GitLabNotFound, RunConflict, UnknownRun
 from scheduler.gitlab_model import IncidentIssue, MigrationDiff, Pipeline
 from scheduler.lifecycle import conflict_reason, conflicting_runs
-from scheduler.notes import NOTICES, DiffNote, Message, Notice, ProposalNote, RunEvent, RunNote
+from scheduler.notes import (
+    NOTICES,
+    DiffNote,
+    Message,
+    Notice,
+    ProposalNote,
+    RunEvent,
+    RunNote,
+    RunRequestAnswer,
+)
 from scheduler.outbox import DeliveryKind, Envelope, lane_of
 from scheduler.ports import JobQueue, SlackRefPort
 from scheduler.records import (
@@ -84,9 +93,9 @@ class FakeNotifier:
         else:
             self.updated.append((note, message.ts))
 
-    def respond(self, response_url: str, text: str, *, ephemeral: bool = True) -> None:
-        """Record a response_url answer."""
-        self.responses.append((response_url, text))
+    def respond(self, response_url: str, answer: str | RunRequestAnswer, *, ephemeral: bool = True) -> None:
+        """Record a response_url answer with its words."""
+        self.responses.append((response_url, answer if isinstance(answer, str) else answer_text(answer)))
 
     def diffs(self) -> list[DiffNote]:
         """Posted diff notes."""
@@ -710,6 +719,6 @@ class FakeTransport:
         self._maybe_fail()
         self.updates.append((note, ts))
 
-    def respond(self, response_url: str, text: str, *, ephemeral: bool) -> None:
+    def respond(self, response_url: str, answer: str | RunRequestAnswer, *, ephemeral: bool) -> None:
         self._maybe_fail()
-        self.responses.append((response_url, text))
+        self.responses.append((response_url, answer if isinstance(answer, str) else answer_text(answer)))

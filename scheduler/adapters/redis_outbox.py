@@ -16,7 +16,7 @@ import redis
 from scheduler.adapters.redis_codec import RELEASE_IF_OWNER, RENEW_IF_OWNER, text
 from scheduler.adapters.redis_keys import Keys
 from scheduler.jobnames import JobName
-from scheduler.notes import Message
+from scheduler.notes import Owed
 from scheduler.outbox import DeliveryKind, Envelope, lane_of
 from scheduler.ports import JobQueue
 
@@ -57,7 +57,7 @@ class Outbox:
         now: datetime,
         deadline: datetime,
         *,
-        note: Message | None = None,
+        note: Owed | None = None,
         response_url: str = "",
         text: str = "",
         ephemeral: bool = True,

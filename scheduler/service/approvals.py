@@ -16,7 +16,14 @@ from scheduler.lifecycle import (
     stale_reason,
 )
 from scheduler.natures import most_restrictive
-from scheduler.notes import ApprovalRefusal, ApprovalRefusedNote, RunEvent, SecondApproverNote
+from scheduler.notes import (
+    ApprovalRefusal,
+    ApprovalRefusedNote,
+    RunEvent,
+    RunRequestAnswer,
+    RunRequestOutcome,
+    SecondApproverNote,
+)
 from scheduler.plan import overridden_rules
 from scheduler.policy.model import Mode
 from scheduler.records import Note, Run, RunStatus
@@ -35,24 +42,24 @@ def _refused(ctx: WorkerContext, now: datetime, user: str, request: str, env: st
 
 def request_run(
     ctx: WorkerContext, now: datetime, env: str, up_to: str | None, user: str, override: str | None = None
-) -> str:
+) -> RunRequestAnswer:
     """`/pdm run [--up-to V] [--now REASON]`: propose the pending prefix up to `V` (approval flow); with a
     reason the approved run may start outside closed allow windows. Returns the answer to the user."""
     refusal = _refused(ctx, now, user, "run", env)
     if refusal is not None:
-        return refusal
+        return RunRequestAnswer(env, RunRequestOutcome.REFUSED, refusal=refusal)
     active = [r for r in ctx.state.active_runs() if r.environment == env]
     busy = busy_run(active, env)
     if busy is not None:
-        return f"Run {busy.id} on {env} is {busy.status}; wait for it to end."
+        return RunRequestAnswer(env, RunRequestOutcome.BUSY, run_id=busy.id, status=str(busy.status))
     batch = request_batch(ctx.state.pending(env), ctx.state.holds(), up_to)
     if not batch:
-        return f"Nothing to run on {env}" + (f" up to {up_to}" if up_to else "") + "."
+        return RunRequestAnswer(env, RunRequestOutcome.NOTHING, up_to=up_to)
     for old in active:
         close(ctx, old, RunEvent.EXPIRED, now, f"superseded by /pdm run from {user}")
     run = new_run(ctx, env, [m.version for m in batch], user, now, None, override)
     if run is None:
-        return f"No deployed package recorded for {env}."
+        return RunRequestAnswer(env, RunRequestOutcome.NO_PACKAGE)
     estimate = ctx.policy.durations.overhead + sum(
         (ctx.policy.estimate(m.classification) for m in batch), timedelta(0)
     )
@@ -66,8 +73,8 @@ def request_run(
     post_proposal(ctx, run, reasons, str(Mode.MANUAL), str(most_restrictive(natures)), estimate)
     what = f"/pdm run up to {run.up_to_version}" + (f" --now: {override}" if override else "")
     audit(ctx.state, now, "run_requested", env, what, actor=user, run_id=run.id, override=override)
-    return (
-        f"Run {run.id} of {len(batch)} migrations (up to {run.up_to_version}) proposed in the release thread."
+    return RunRequestAnswer(
+        env, RunRequestOutcome.PROPOSED, run_id=run.id, count=len(batch), up_to=run.up_to_version
     )
 
 

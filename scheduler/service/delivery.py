@@ -21,7 +21,7 @@ from datetime import UTC, datetime
 import redis
 
 from scheduler.errors import DeliveryError, PdmError
-from scheduler.notes import DiffNote, Message, ProposalNote, RunNote
+from scheduler.notes import DiffNote, Message, ProposalNote, RunNote, RunRequestAnswer
 from scheduler.outbox import DeliveryKind, Envelope
 from scheduler.ports import LeasePort, Transport
 from scheduler.records import SlackMessage
@@ -99,8 +99,11 @@ def _send(ctx: WorkerContext, transport: Transport, envelope: Envelope) -> None:
     """Deliver one envelope (raises `DeliveryError`); a diff stores its progress part by part."""
     note = envelope.note
     if envelope.kind is DeliveryKind.RESPOND or note is None:
-        transport.respond(envelope.response_url, envelope.text, ephemeral=envelope.ephemeral)
+        answer = note if isinstance(note, RunRequestAnswer) else envelope.text
+        transport.respond(envelope.response_url, answer, ephemeral=envelope.ephemeral)
         return
+    if isinstance(note, RunRequestAnswer):
+        raise PdmError(f"a /pdm run answer is owed as {envelope.kind}, not as an answer")
     if envelope.kind is DeliveryKind.UPDATE and isinstance(note, RunNote):
         message = ctx.state.proposal_message(note.run_id)
         if message is not None:

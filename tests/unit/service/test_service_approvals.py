@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from scheduler.notes import ApprovalRefusal, ApprovalRefusedNote, RunEvent, SecondApproverNote
+from bot.blocks import answer_text
+from scheduler.notes import (
+    ApprovalRefusal,
+    ApprovalRefusedNote,
+    RunEvent,
+    RunRequestOutcome,
+    SecondApproverNote,
+)
 from scheduler.records import RunStatus
 from scheduler.service import approvals, evaluation
 from tests.support.service import V1, V2, deployed, fakes, stored_run
@@ -21,7 +28,16 @@ def test_the_requester_of_a_two_person_run_may_not_approve_it_and_two_others_mus
     deployed(f, "gstg", {V1: INDEX}, SATURDAY)
     answer = approvals.request_run(f.ctx, SATURDAY, "gstg", None, "U1")
     (proposal,) = f.notifier.proposals()
-    assert answer.startswith(f"Run {proposal.run_id} of 1 migrations")
+    assert (answer.outcome, answer.run_id, answer.count, answer.up_to) == (
+        RunRequestOutcome.PROPOSED,
+        proposal.run_id,
+        1,
+        V1,
+    )
+    assert (
+        answer_text(answer)
+        == f"Run {proposal.run_id} of 1 migrations (up to {V1}) proposed in the release thread."
+    )
 
     approvals.approve(f.ctx, SATURDAY, proposal.run_id, "U1")
     approvals.approve(f.ctx, SATURDAY, proposal.run_id, "U2")

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from scheduler.notes import PausedNote
+from bot.blocks import answer_text
+from scheduler.notes import PausedNote, RunRequestOutcome
 from scheduler.records import Note
 from scheduler.service import approvals, evaluation, operator
 from scheduler.service.authorisation import NOT_AN_APPROVER
@@ -82,4 +83,5 @@ def test_a_held_head_leaves_nothing_for_pdm_run() -> None:
 
     answer = approvals.request_run(f.ctx, SATURDAY, "gstg", None, "U1")
 
-    assert answer == "Nothing to run on gstg." and f.notifier.proposals() == []
+    assert answer.outcome is RunRequestOutcome.NOTHING and f.notifier.proposals() == []
+    assert answer_text(answer) == "Nothing to run on gstg."
