@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from itertools import accumulate
 
 from scheduler.natures import Nature, most_restrictive
 from scheduler.policy import guards as g
@@ -35,6 +36,7 @@ _MAX_STEPS = 5000
 _SEARCH = timedelta(days=400)
 _GAP_LOOK = timedelta(hours=12)
 _PASSERS = 20  # light migrations considered for an earlier start out of order
+_FAIR = 0.8  # a run no gap fits waits only for a moment clearly better than now (a longer gap, a fresh one)
 
 
 @dataclass(frozen=True)
@@ -45,6 +47,9 @@ class _Pending:
     natures: tuple[Nature, ...]
     modes: tuple[Mode, ...]
     cumulative: tuple[timedelta, ...]  # cumulative[i] = estimate of the first i migrations
+    versions: tuple[str, ...]
+    deployed: tuple[datetime | None, ...]  # when each one's package was deployed
+    packages: tuple[str | None, ...]
     jumps: tuple[Jump, ...] = ()
     overridden: frozenset[str] = frozenset()  # versions of a `/pdm run --now` request
     agreed: frozenset[str] = frozenset()  # versions a human approved or requested: soft limits yield
@@ -65,10 +70,12 @@ class _Pending:
                 ordered, lambda m: _ready_alone(m, state, policy, env, at), list(state.holds)
             )
         natures = tuple(m.classification.primary_nature for m in ordered)
-        total, cumulative = timedelta(0), [timedelta(0)]
-        for m in ordered:
-            total += estimates[m.version] if estimates is not None else policy.estimate(m.classification)
-            cumulative.append(total)
+        each = (
+            [estimates[m.version] for m in ordered]
+            if estimates is not None
+            else policy.estimates(m.classification for m in ordered)
+        )
+        cumulative = tuple(accumulate(each, initial=timedelta(0)))
         mode_of = {n: policy.nature_policy(n).mode for n in set(natures)}
         modes = tuple(mode_of[n] for n in natures)
         request = state.manual_request if state is not None else None
@@ -84,7 +91,18 @@ class _Pending:
                 if (request is not None and request.covers(m.version))
                 or (approval is not None and at is not None and approval.covers(m.version, at))
             )
-        return cls(tuple(ordered), natures, modes, tuple(cumulative), tuple(jumps), overridden, agreed)
+        return cls(
+            tuple(ordered),
+            natures,
+            modes,
+            cumulative,
+            tuple(m.version for m in ordered),
+            tuple(m.deployed_at for m in ordered),
+            tuple(m.package_sha for m in ordered),
+            tuple(jumps),
+            overridden,
+            agreed,
+        )
 
     def drop(self, count: int) -> _Pending:
         """The rest after the first `count` ran (the order of the rest is unchanged)."""
@@ -95,6 +113,9 @@ class _Pending:
             natures=self.natures[count:],
             modes=self.modes[count:],
             cumulative=tuple(c - base for c in self.cumulative[count:]),
+            versions=self.versions[count:],
+            deployed=self.deployed[count:],
+            packages=self.packages[count:],
             jumps=(),
         )
 
@@ -155,15 +176,15 @@ class _Static:
 def _static(
     pending: _Pending, state: EnvState, policy: Policy, env: EnvironmentSpec, at: datetime
 ) -> _Static:
-    items = pending.items
+    versions = pending.versions
     current = state.current_package.sha if state.current_package else None
     results = [
-        g.holds([m.version for m in items], state.holds),
-        g.bake([m.deployed_at for m in items], policy.guards.min_bake, at),
-        g.chain([m.version for m in items], env.requires, env.min_soak, state.upstream_successes, at),
-        g.preserve_rollback(policy.guards.preserve_rollback, [m.package_sha for m in items], current),
+        g.holds(versions, state.holds),
+        g.bake(pending.deployed, policy.guards.min_bake, at),
+        g.chain(versions, env.requires, env.min_soak, state.upstream_successes, at),
+        g.preserve_rollback(policy.guards.preserve_rollback, pending.packages, current),
     ]
-    limit = min(r.allowed if r.allowed is not None else len(items) for r in results)
+    limit = min(r.allowed if r.allowed is not None else len(versions) for r in results)
     cutting = [r for r in results if r.allowed == 0]
     fixable = all(r.ready_at is not None for r in cutting)
     ready = max((r.ready_at for r in cutting if r.ready_at is not None), default=None)
@@ -223,7 +244,7 @@ def expected_deploys(state: EnvState, policy: Policy, now: datetime, *, soft: bo
             None,
             "deploy_schedule not configured; deploy forecast: less than one complete week of history yet",
         )
-    if not forecast.slots and forecast.active_until is None and not forecast.busy_days:
+    if not forecast.slots and not forecast.gaps:
         return _Deploys(
             None,
             "deploy_schedule not configured; deploy forecast: no hour of the week saw deploys often "
@@ -294,8 +315,9 @@ def _squeeze(
     pending: _Pending, policy: Policy, at: datetime, deploy: ExpectedDeploys, head: WindowVerdict | None
 ) -> str | None:
     """When no gap between expected deploys in the head's open window (a week at most) is long enough
-    for the head alone, the head takes the largest gap: it starts now when the gap it is in is at least
-    as long as every later one. Returns the announcement, or None (wait for a gap that fits)."""
+    for the head alone, the head takes the largest gap: it starts now when what is left of the gap it
+    is in is about as long as every later gap (`_FAIR`). Returns the announcement, or None (wait for a gap
+    that fits)."""
     if head is None or not head.open or deploy.is_open(at):
         return None
     estimate = pending.estimate(1, policy)
@@ -304,13 +326,16 @@ def _squeeze(
     if due is None:
         return None
     if not deploy.firm(due):
+        chances = deploy.clear_chance(at, estimate)
+        if chances is not None and chances[0] < _FAIR * chances[1]:
+            return None  # a moment right after a deploy is clearly better: wait for it
+        chance = f"{round(100 * (1 - chances[0]))} % chance, " if chances is not None else ""
         return (
-            f"{pending.label(0)} (estimate {format_duration(estimate)}) runs alone: {deploy.why(due)}, "
-            f"so it may delay a deploy due by {format_time(due, deploy.zone)} "
-            f"by up to {format_duration(at + estimate - due)}"
+            f"{pending.label(0)} (estimate {format_duration(estimate)}) is longer than the room deploys "
+            f"usually leave and runs alone now, about as clear a moment as right after a deploy: "
+            f"{deploy.why(due)}; a deploy may wait ({chance}up to {format_duration(estimate)})"
         )
-    opened = deploy.previous_end(at)
-    this_gap = due - (opened if opened is not None else at - _GAP_LOOK)
+    this_gap = due - at
     t, longest = due, timedelta(0)
     for _ in range(_MAX_STEPS):
         free = deploy.closes_at(t)
@@ -318,7 +343,7 @@ def _squeeze(
             break
         t = min(deploy.next_open(free) or end, end)
         longest = max(longest, t - free)
-    if longest >= estimate or longest > this_gap:
+    if longest >= estimate or _FAIR * longest > this_gap:
         return None
     return (
         f"no gap between expected deploys in window {head.window} is long enough for "

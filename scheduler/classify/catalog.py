@@ -122,6 +122,7 @@ def _rows() -> tuple[Helper, ...]:
         h("remove_concurrent_partitioned_index_by_name", IDX, 0, "drops an index on every partition", True),
         h("validate_check_constraint", IDX, 0, "validates a check constraint (full scan)", True),
         h("validate_foreign_key", IDX, 0, "validates a foreign key (full scan)", True),
+        h("validate_partitioned_foreign_key", IDX, 0, "validates a foreign key on every partition (scans)"),
         h("validate_not_null_constraint", IDX, 0, "validates a NOT NULL check (full scan)", True),
         h("validate_text_limit", IDX, 0, "validates a length check (full scan)", True),
         # data_migration: writes rows inline
@@ -138,6 +139,7 @@ def _rows() -> tuple[Helper, ...]:
         ),
         h("ensure_batched_background_migration_is_finished", DATA, "table_name", "may run batches inline"),
         h("finalize_background_migration", DATA, None, "runs a legacy background migration's rest inline"),
+        h("finish_backfill_conversion_of_integer_to_bigint", DATA, 0, "runs the id-copy's rest inline"),
         h("finalize_backfilling_partitioned_table", DATA, 0, "copies missed rows into the partitioned copy"),
         h("finalize_batched_background_migration", DATA, "table_name", "runs remaining batches inline"),
         h("remove_widget_definitions", DATA, None, "deletes work item widget definition rows"),
@@ -214,6 +216,8 @@ def _rows() -> tuple[Helper, ...]:
         ),
         h("rename_constraint", DDL, 0, "renames a constraint (lock)"),
         h("rename_index", DDL, 0, "renames an index (lock)"),
+        h("rename_partitioned_foreign_key", DDL, 0, "renames an FK on a table and its partitions"),
+        h("rename_partitioned_index", DDL, 0, "renames an index on a table and its partitions"),
         h("rename_table", DDL, 0, "renames a table (ACCESS EXCLUSIVE lock)"),
         h("rename_table_safely", DDL, 0, "renames a table behind a view (ACCESS EXCLUSIVE lock)"),
         h("replace_with_partitioned_table", DDL, 0, "swaps a table for its partitioned copy"),
@@ -228,6 +232,8 @@ def _rows() -> tuple[Helper, ...]:
         h("swap_columns_default", DDL, 0, "swaps column defaults (ACCESS EXCLUSIVE lock)"),
         h("swap_foreign_keys", DDL, 0, "renames foreign keys to swap them (lock)"),
         h("swap_indexes", DDL, 0, "renames indexes to swap them (lock)"),
+        h("swap_partitioned_foreign_keys", DDL, 0, "swaps FK names on a table and its partitions"),
+        h("swap_partitioned_indexes", DDL, 0, "swaps index names on a table and its partitions"),
         h("track_record_deletions", DDL, 0, "creates the loose-foreign-key deletion trigger"),
         h("truncate_tables!", DDL, EVERY, "truncates tables (ACCESS EXCLUSIVE lock)", empties_table=True),
         h("undo_change_column_type_concurrently", DDL, 0, "drops the new column and its triggers"),
@@ -328,6 +334,12 @@ QUALIFIED: dict[str, Helper] = {
     row.name: row
     for row in (
         Helper("Gitlab::BackgroundMigration.steal", DATA, None, "runs queued background jobs inline"),
+        Helper(
+            "Gitlab::Database::BackgroundMigration::BatchedMigrationRunner.run_entire_migration",
+            DATA,
+            None,
+            "runs every batch of a batched background migration inline",
+        ),
         Helper("Feature.enable", DATA, None, "writes feature_gates rows"),
         Helper("Feature.disable", DATA, None, "writes feature_gates rows"),
         Helper("Feature.remove", DATA, None, "deletes feature_gates rows"),
@@ -364,6 +376,12 @@ JOB_SYSTEM_ROOTS: tuple[str, ...] = (
     "Gitlab::SidekiqSharding",
     "Gitlab::Redis",
 )
+
+# Receivers (by their text) that are caches outside the database: deleting there drops a key, not a row.
+JOB_SYSTEM_RECEIVERS: tuple[str, ...] = ("Rails.cache",)
+
+# Receiver roots that change files on disk: the effect is outside the database and unseen (`unknown`).
+FILE_SYSTEM_ROOTS: frozenset[str] = frozenset({"FileUtils"})
 
 # Relation methods that only read.
 READ_METHODS: frozenset[str] = frozenset(

@@ -42,6 +42,12 @@ _NOT_SET = frozenset({"false", "nil"})
 # Real migrations nest about 15 levels; ancestor look-ups make deeper trees cost O(depth^2) per call.
 MAX_DEPTH = 100
 _CHEAP_SQL_KINDS = frozenset({"CREATE INDEX", "VALIDATE CONSTRAINT", "ALTER TABLE … ADD CONSTRAINT"})
+# Arel statement managers: `manager.to_sql` renders this DML.
+_AREL_DML = {
+    "Arel::UpdateManager": "UPDATE",
+    "Arel::DeleteManager": "DELETE",
+    "Arel::InsertManager": "INSERT",
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -271,6 +277,8 @@ class _Walker:
         if name == "with_lock_retries":
             self.facts.lock_retries = self.facts.lock_retries or _line(call)
         if receiver is None or receiver.type == "self":
+            if receiver is not None and self._is_assigned(call):
+                return  # `self.table_name = …`: an attribute of a model class being defined
             self._bare_call(call, name, args)
             return
         root = _receiver_root(receiver)
@@ -281,8 +289,12 @@ class _Walker:
         qualified = catalog.QUALIFIED.get(f"{root}.{name}") if root else None
         if qualified is not None:
             self._add(call, qualified.name, qualified.natures, qualified.why)
+        elif root in catalog.FILE_SYSTEM_ROOTS:
+            why = "changes files on disk: effect outside the database"
+            self._add(call, f"{root}.{name}", (Nature.UNKNOWN,), why)
         elif self._job_system(receiver):
-            label = root or receiver_text[:40]
+            by_text = receiver_text.startswith(catalog.JOB_SYSTEM_RECEIVERS)
+            label = root if root and not by_text else receiver_text[:40]
             self._add(call, f"{label}.{name}", catalog.BG, "touches the job system only (no table)")
         elif name in catalog.ENQUEUE_CALLS:
             self._add(call, f"{receiver_text[:40]}.{name}", catalog.BG, "enqueues a job")
@@ -337,6 +349,8 @@ class _Walker:
         """The receiver is the job system: `Sidekiq…`/`Gitlab::Redis…`, a variable holding one, or a block
         parameter yielded by one (`Sidekiq::Queue.new(q).each { |job| job.delete }`)."""
         root = _receiver_root(receiver)
+        if _text(receiver).startswith(catalog.JOB_SYSTEM_RECEIVERS):
+            return True
         if root:
             return any(root == r or root.startswith(r + "::") for r in catalog.JOB_SYSTEM_ROOTS)
         base = receiver
@@ -492,9 +506,17 @@ class _Walker:
         positional = _positional(args)
         text = self._sql_text(positional[0]) if positional else None
         if text is None:
-            self._add(call, "execute", (Nature.UNKNOWN,), "SQL built at run time: kind unseen")
+            dml = self._arel_dml(positional[0]) if positional else None
+            if dml is not None:
+                self._add(call, f"SQL {dml}", catalog.DATA, f"{dml} rendered by an Arel manager")
+            else:
+                self._add(call, "execute", (Nature.UNKNOWN,), "SQL built at run time: kind unseen")
             return
+        rows_read = self._used_as_value(call)
         for stmt in classify_sql(text):
+            if stmt.kind == "SELECT" and rows_read:
+                self._add(call, "SQL SELECT", (), "look-up: a SELECT whose rows the migration reads")
+                continue
             creates = stmt.kind == "CREATE TABLE"
             for table in stmt.tables[: None if stmt.kind in ("LOCK TABLE", "TRUNCATE") else 1] or [None]:
                 if creates and table is not None:
@@ -511,6 +533,32 @@ class _Walker:
                     empties=stmt.kind == "TRUNCATE",
                 )
 
+    def _is_assigned(self, call: Node) -> bool:
+        parent = call.parent
+        if parent is None or parent.type != "assignment":
+            return False
+        left = parent.child_by_field_name("left")
+        return left is not None and left.id == call.id
+
+    def _returned_by_local_method(self, name: str) -> Node | None:
+        """The last expression of the class's own method `name` (the SQL a `…_sql` helper method returns)."""
+        methods = self.caps.get("method", [])
+        method = next((m for m in methods if _text(m.child_by_field_name("name")) == name), None)
+        body = method.child_by_field_name("body") if method is not None else None
+        if body is None:
+            return None
+        statements = [c for c in body.named_children if c.type not in ("comment", "heredoc_body")]
+        return statements[-1] if statements else None
+
+    def _arel_dml(self, node: Node) -> str | None:
+        """The DML of `manager.to_sql` when `manager` is (a variable holding) an Arel statement manager."""
+        if node.type != "call" or _text(node.child_by_field_name("method")) != "to_sql":
+            return None
+        manager = node.child_by_field_name("receiver")
+        if manager is not None and manager.type == "identifier":
+            manager = self.vars.get(_text(manager))
+        return _AREL_DML.get(_receiver_root(manager)) if manager is not None else None
+
     def _sql_text(self, node: Node, depth: int = 0) -> str | None:
         """The literal SQL of an `execute` argument, following heredocs, `.squish`, variables, constants."""
         if depth > 4:
@@ -522,7 +570,10 @@ class _Walker:
             return _text(body).rsplit("\n", 1)[0] if body is not None else None
         if node.type == "call":
             inner = node.child_by_field_name("receiver")
-            return self._sql_text(inner, depth + 1) if inner is not None else None
+            if inner is None:
+                returned = self._returned_by_local_method(_text(node.child_by_field_name("method")))
+                return self._sql_text(returned, depth + 1) if returned is not None else None
+            return self._sql_text(inner, depth + 1)
         if node.type in ("parenthesized_statements", "binary", "chained_string"):
             parts = [self._sql_text(c, depth + 1) for c in node.named_children]
             known = [p for p in parts if p is not None]

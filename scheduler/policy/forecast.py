@@ -6,16 +6,14 @@ expected" when a deploy started in it in at least `min_share` of those weeks (no
 complete week). The occurrence of a slot that holds `now` is clear once a deploy started in it: that
 slot has been served this week. Expected deploys hold the whole hour of their slot.
 
-Between forecast slots, deploys may still come at hours no slot explains. Runs are then kept within
-`cap` (the policy's `deploy_duration`), so such a deploy waits about that long at most instead of behind
-one run that holds the environment for hours; a longer migration runs alone (a soft deadline, unlike a
-slot). That is the case
-- while deploys are active: at least `_PACE_MIN` intervals between consecutive starts (each at most
-  `_ACTIVE` long: nights and weekends without deploys are not a pace) were seen within `lookback`, and
-  the last start is more recent than the 90th percentile of those intervals (this needs no complete
-  week, so a fresh install is careful from its first day);
-- on a day of the week that, in at least `min_share` of the complete weeks, saw a deploy at an hour that
-  is not an expected slot (deploys at scattered times, e.g. a few at weekends).
+Between forecast slots, deploys still come at hours no slot explains. The gaps between consecutive deploy
+starts within `lookback` (at least `_PACE_MIN` of them; no complete week needed, so a fresh install is
+careful from its first day) say how long the current gap is likely to last: of the gaps that already
+lasted as long as the current one (`elapsed` since the last start), 9 in 10 lasted at least a certain
+time more, and a run must end within that room (a soft deadline, unlike a slot; nothing is known once the
+current gap outlasts all but a few seen ones). A run longer than the room of any gap runs alone at a
+moment about as good as right after a deploy (`clear_chance`), so it delays a deploy rarely and by
+little, and is never starved.
 
 Both shapes answer the same questions (`ExpectedDeploys`): is a deploy expected at an instant, when does
 the next one start, when does the current stretch of expected deploys end, and why.
@@ -29,18 +27,18 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from functools import cached_property, lru_cache
 from itertools import pairwise
+from math import ceil
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
-from scheduler.policy.windows import UTC, Window, format_duration
+from scheduler.policy.windows import UTC, Window, format_duration, format_time
 
 HOUR = timedelta(hours=1)
 WEEK = timedelta(days=7)
 _DAY_NAMES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 _LOOK = 8  # days: every weekly slot occurs within eight days of any instant
-_ACTIVE = timedelta(hours=12)  # longer pauses between deploys are not a pace
-_PACE_MIN = 8  # intervals needed before the pace counts
-_PACE_Q = 0.9  # deploys are active while the last start is younger than this quantile of intervals
+_PACE_MIN = 8  # gaps between deploys needed before they count
+_SURE = 0.9  # a run must end where 9 in 10 comparable gaps had not ended yet
 
 
 class ExpectedDeploys(Protocol):
@@ -67,12 +65,13 @@ class ExpectedDeploys(Protocol):
         """Why a deploy is expected at `at`, for humans ("" when the policy says it all)."""
         ...
 
-    def previous_end(self, at: datetime) -> datetime | None:
-        """The end of the last expected stretch at or before `at` (None: none within a week)."""
-        ...
-
     def firm(self, at: datetime) -> bool:
         """Whether the deploy expected at `at` is firm (a schedule or a slot) rather than a soft limit."""
+        ...
+
+    def clear_chance(self, at: datetime, length: timedelta) -> tuple[float, float] | None:
+        """For a run of `length` starting at `at` outside expected stretches: the chance that no deploy
+        starts before it ends, and the same chance right after a deploy (None: nothing known)."""
         ...
 
 
@@ -107,10 +106,9 @@ class ScheduledDeploys:
         """Scheduled deploys are firm."""
         return True
 
-    def previous_end(self, at: datetime) -> datetime | None:
-        """The end of the last scheduled deploy at or before `at`."""
-        ends = [e for _, e in self.window.openings(at - WEEK, at) if e is not None and e <= at]
-        return max(ends, default=None)
+    def clear_chance(self, at: datetime, length: timedelta) -> tuple[float, float] | None:
+        """Nothing is known between scheduled deploys."""
+        return None
 
 
 @dataclass(frozen=True)
@@ -167,12 +165,6 @@ class _Timeline:
             return self._starts[i]
         return None
 
-    def previous_end(self, at: datetime) -> datetime | None:
-        """The end of the last stretch ending at or before `at` (within a week)."""
-        self._cover(at)
-        i = bisect_right(self._ends, at) - 1
-        return self._ends[i] if i >= 0 and self._ends[i] >= at - WEEK else None
-
 
 @lru_cache(maxsize=64)
 def _timeline_for(zone: ZoneInfo, hours: tuple[tuple[int, ...], ...], served: datetime | None) -> _Timeline:
@@ -188,11 +180,9 @@ class DeployForecast:
     slots: tuple[Slot, ...]
     weeks: int
     served: datetime | None = None  # start of the current slot occurrence, when a deploy already came
-    active_until: datetime | None = None  # the last start + the 90th percentile of recent intervals
-    pace: timedelta | None = None  # that percentile
-    intervals: int = 0
-    busy_days: tuple[tuple[int, int], ...] = ()  # (local weekday, weeks) of days with scattered deploys
-    cap: timedelta | None = None
+    gaps: tuple[timedelta, ...] = ()  # between consecutive starts within lookback, shortest first
+    last: datetime | None = None  # the last start
+    cap: timedelta | None = None  # the policy's deploy_duration: how long a deploy holds
 
     @cached_property
     def _timeline(self) -> _Timeline:
@@ -204,23 +194,36 @@ class DeployForecast:
         return self._timeline.holding(at.astimezone(UTC)) is not None
 
     def next_open(self, after: datetime) -> datetime | None:
-        """The start of the next expected stretch strictly after `after`, or `after + cap` where deploys
-        may come at any moment."""
+        """The start of the next expected stretch strictly after `after`, or the end of the room the
+        current gap between deploys likely leaves."""
         after = after.astimezone(UTC)
         slot = self._timeline.next_start(after) if self.slots else None
-        capped = after + self.cap if self.cap is not None and self._scattered(after) else None
-        return min((t for t in (slot, capped) if t is not None), default=None)
+        room = self._room(after)
+        return min((t for t in (slot, room) if t is not None), default=None)
 
-    def _active(self, at: datetime) -> bool:
-        return self.active_until is not None and at < self.active_until
+    def _longer(self, elapsed: timedelta) -> int:
+        """How many seen gaps lasted longer than `elapsed`."""
+        return len(self.gaps) - bisect_right(self.gaps, elapsed)
 
-    def _scattered(self, at: datetime) -> bool:
-        return self._active(at) or self._busy(at) is not None
+    def _room(self, after: datetime) -> datetime | None:
+        """Where 9 in 10 of the seen gaps as long as the current one at `after` had not ended yet."""
+        if self.last is None or after < self.last:
+            return None
+        longer = self._longer(after - self.last)
+        if not longer:  # longer than every seen gap: a deploy may come at any moment
+            return after + self.cap if self.cap is not None else None
+        return self.last + self.gaps[len(self.gaps) - ceil(_SURE * longer)]
 
-    def _busy(self, at: datetime) -> int | None:
-        """Weeks that saw deploys on `at`'s day of the week, if it is a busy day."""
-        day = at.astimezone(self.zone).weekday()
-        return next((seen for weekday, seen in self.busy_days if weekday == day), None)
+    def clear_chance(self, at: datetime, length: timedelta) -> tuple[float, float] | None:
+        """The share of the seen gaps as long as the current one at `at` that outlasted a run of
+        `length` from `at`, and that share for a run starting when a deploy ends (`cap` after it)."""
+        if self.last is None or at < self.last or self.cap is None:
+            return None
+        elapsed, fresh = at - self.last, self.cap
+        now, then = self._longer(elapsed), self._longer(fresh)
+        if not now or not then:
+            return None
+        return self._longer(elapsed + length) / now, self._longer(fresh + length) / then
 
     def closes_at(self, at: datetime) -> datetime | None:
         """The end of the expected stretch holding `at` (None: not expected, or expected every hour)."""
@@ -233,26 +236,15 @@ class DeployForecast:
         """Slots are firm; the cap where deploys may come at any moment is soft."""
         return self.is_open(at)
 
-    def previous_end(self, at: datetime) -> datetime | None:
-        """The end of the last expected stretch at or before `at`."""
-        return self._timeline.previous_end(at.astimezone(UTC))
-
     def why(self, at: datetime) -> str:
-        """`deploys expected Sat 04:00–05:00 UTC: seen 4 of the last 4 weeks`, or why runs are capped."""
+        """`deploys expected Sat 04:00–05:00 UTC: seen 4 of the last 4 weeks`, or the room of the gap."""
         local = at.astimezone(self.zone)
-        if self.cap is not None and not self.is_open(at):
-            cap = format_duration(self.cap)
-            seen_that_day = self._busy(at)
-            if seen_that_day is not None:
-                return (
-                    f"deploys came on {_DAY_NAMES[local.weekday()]} in {seen_that_day} of the last "
-                    f"{self.weeks} weeks at hours too scattered to forecast: runs are kept within {cap}"
-                )
-            if self.active_until is not None and self.pace is not None and at - self.cap < self.active_until:
-                return (
-                    f"deploys are coming (9 in 10 of the last {self.intervals} intervals between them were "
-                    f"at most {format_duration(self.pace)}): runs are kept within {cap}"
-                )
+        if not self.is_open(at) and self.last is not None and self.gaps and at > self.last:
+            return (
+                f"deploys are coming: the last one started {format_time(self.last, self.zone)}, and 9 in 10 "
+                f"of the comparable gaps between the last {len(self.gaps)} deploys lasted at least "
+                f"{format_duration(at - self.last)}: runs end before then"
+            )
         slot = next((s for s in self.slots if (s.weekday, s.hour) == (local.weekday(), local.hour)), None)
         seen = slot.seen if slot else 0
         end = (local + HOUR).astimezone(self.zone)
@@ -287,37 +279,49 @@ def forecast_deploys(
     `observed_since` is when recording began (default: the first start); weeks before it are not
     complete."""
     now = now.astimezone(UTC)
-    past = list(starts[: bisect_right(starts, now)])
-    since = observed_since if observed_since is not None else (past[0] if past else None)
+    end = bisect_right(starts, now)
+    since = observed_since if observed_since is not None else (starts[0] if end else None)
     if since is None:
         return None
     anchor = _hour_start(now, zone)
-    weeks = [k for k in range(1, int(lookback / WEEK) + 1) if anchor - k * WEEK >= since]
-    recent = past[bisect_left(past, now - lookback) :]
-    gaps = sorted(b - a for a, b in pairwise(recent) if b - a <= _ACTIVE)
-    pace = gaps[min(len(gaps) - 1, int(len(gaps) * _PACE_Q))] if len(gaps) >= _PACE_MIN else None
-    active = recent[-1] + pace if pace is not None else None
+    weeks = sum(1 for k in range(1, int(lookback / WEEK) + 1) if anchor - k * WEEK >= since)
+    gaps = _gaps(tuple(starts[bisect_left(starts, now - lookback, hi=end) : end])) if cap else ()
+    gaps = gaps if len(gaps) >= _PACE_MIN else ()
+    last = starts[end - 1] if gaps else None
     if not weeks:
-        if active is None or cap is None:
-            return None
-        return DeployForecast(zone, (), 0, None, active, pace, len(gaps), (), cap)
+        return DeployForecast(zone, (), 0, gaps=gaps, last=last, cap=cap) if gaps else None
+    before_anchor = bisect_left(starts, anchor, hi=end)
+    history = tuple(starts[bisect_left(starts, anchor - weeks * WEEK, hi=end) : before_anchor])
+    slots = _learnt(history, anchor, zone, weeks, min_share)
+    served = anchor if before_anchor < end else None
+    return DeployForecast(zone, slots, weeks, served, gaps, last, cap)
+
+
+@lru_cache(maxsize=256)
+def _gaps(recent: tuple[datetime, ...]) -> tuple[timedelta, ...]:
+    """The gaps between consecutive `recent` starts, shortest first (memoised, like `_learnt`:
+    consecutive decisions read the same history)."""
+    return tuple(sorted(b - a for a, b in pairwise(recent)))
+
+
+@lru_cache(maxsize=256)
+def _learnt(
+    history: tuple[datetime, ...], anchor: datetime, zone: ZoneInfo, weeks: int, min_share: float
+) -> tuple[Slot, ...]:
+    """Expected slots from the starts of the `weeks` complete weeks before `anchor`."""
     seen: dict[tuple[int, int], set[int]] = {}
-    oldest = anchor - weeks[-1] * WEEK
-    for start in past[bisect_left(past, oldest) :]:
-        if start < anchor:
-            local = start.astimezone(zone)
-            week = int((anchor - start) / WEEK) + 1
-            seen.setdefault((local.weekday(), local.hour), set()).add(week)
-    slots = tuple(
+    for start in history:
+        seen.setdefault(_local_slot(start, zone), set()).add((anchor - start) // WEEK + 1)
+    return tuple(
         Slot(weekday, hour, len(found))
         for (weekday, hour), found in sorted(seen.items())
-        if len(found) >= min_share * len(weeks)
+        if len(found) >= min_share * weeks
     )
-    served = anchor if past[bisect_left(past, anchor) :] else None
-    expected = {(slot.weekday, slot.hour) for slot in slots}
-    scattered: dict[int, set[int]] = {}
-    for (weekday, hour), found in seen.items():
-        if (weekday, hour) not in expected:
-            scattered.setdefault(weekday, set()).update(found)
-    busy = tuple((d, len(w)) for d, w in sorted(scattered.items()) if len(w) >= min_share * len(weeks))
-    return DeployForecast(zone, slots, len(weeks), served, active, pace, len(gaps), busy, cap)
+
+
+@lru_cache(maxsize=65536)
+def _local_slot(start: datetime, zone: ZoneInfo) -> tuple[int, int]:
+    """The (local weekday, hour) a deploy start falls in; memoised: every decision reads the same
+    history."""
+    local = start.astimezone(zone)
+    return local.weekday(), local.hour

@@ -7,7 +7,7 @@ Unknown keys are errors everywhere. Every error carries its key path, e.g.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Annotated, Any, Literal
@@ -365,7 +365,7 @@ class Policy(Strict):
     deploy_message_pattern: str | None = None
 
     _windows: dict[str, Window] = PrivateAttr(default_factory=dict)
-    _estimates: dict[tuple[Any, ...], timedelta] = PrivateAttr(default_factory=dict)
+    _estimates: dict[int, tuple[Classification, timedelta]] = PrivateAttr(default_factory=dict)
     _deploy_message: re.Pattern[str] | None = PrivateAttr(default=None)
 
     @field_validator("deploy_message_pattern")
@@ -447,23 +447,27 @@ class Policy(Strict):
         return max(sizes.values(), key=_SIZE_RANK.__getitem__, default=None)
 
     def estimate(self, classification: Classification) -> timedelta:
-        """Estimated run time of one migration (without the per-run overhead; memoised per nature and
-        tables: the planner asks for the same migrations at every step)."""
-        private = self.__pydantic_private__ or {}
-        memo: dict[tuple[Any, ...], timedelta] = private["_estimates"]
-        key = (
-            classification.primary_nature,
-            tuple(classification.tables),
-            tuple(classification.table_sizes.items()),
-        )
-        found = memo.get(key)
-        if found is None:
-            nature = self.durations.for_nature(classification.primary_nature)
-            found = nature.for_size(self.size_of(classification))
-            memo[key] = found
-        return found
+        """Estimated run time of one migration (without the per-run overhead)."""
+        return self.estimates([classification])[0]
+
+    def estimates(self, classifications: Iterable[Classification]) -> list[timedelta]:
+        """`estimate` of each, memoised per classification object (the memo keeps it alive): the
+        planner asks for the same migrations at every step."""
+        memo: dict[int, tuple[Classification, timedelta]] = (self.__pydantic_private__ or {})["_estimates"]
+        out: list[timedelta] = []
+        for classification in classifications:
+            hit = memo.get(id(classification))
+            if hit is None or hit[0] is not classification:
+                nature = self.durations.for_nature(classification.primary_nature)
+                hit = (classification, nature.for_size(self.size_of(classification)))
+                if len(memo) >= _ESTIMATES_KEPT:
+                    memo.clear()
+                memo[id(classification)] = hit
+            out.append(hit[1])
+        return out
 
 
+_ESTIMATES_KEPT = 20_000
 _ALIASES = {"start": "from", "end": "to"}
 _SIZE_RANK = {size: i for i, size in enumerate(SizeClass)}
 

@@ -14,11 +14,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from operator import attrgetter
 
 from scheduler.natures import Nature
 from scheduler.policy.decision import PendingMigration
 
 LIGHT = frozenset({Nature.NO_OP, Nature.BACKGROUND_SCHEDULING})
+_VERSION = attrgetter("version")
+_MILESTONE = attrgetter("classification.milestone")
 
 
 def _milestone_key(text: str | None) -> tuple[int, ...]:
@@ -33,10 +36,16 @@ def _milestone_key(text: str | None) -> tuple[int, ...]:
     return tuple(parts)
 
 
+def version_key(m: PendingMigration) -> tuple[int, str]:
+    """Numeric version order of migrations (versions are digit strings)."""
+    return len(m.version), m.version
+
+
 def framework_order(items: Sequence[PendingMigration]) -> list[PendingMigration]:
     """Version order, or milestone-then-version order when files declare milestones."""
-    by_version = sorted(items, key=lambda m: (len(m.version), m.version))
-    if not any(m.classification.milestone for m in by_version):
+    same_length = len(set(map(len, map(_VERSION, items)))) <= 1
+    by_version = sorted(items, key=_VERSION if same_length else version_key)
+    if not any(map(_MILESTONE, by_version)):
         return by_version
     keyed: list[tuple[tuple[int, ...], int, PendingMigration]] = []
     current: tuple[int, ...] = ()

@@ -16,6 +16,7 @@ from collections import deque
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import IntEnum
+from operator import attrgetter
 from typing import Literal, Protocol
 
 from scheduler.classify.model import Classification
@@ -31,6 +32,7 @@ from scheduler.policy.decision import (
     PendingMigration,
 )
 from scheduler.policy.model import Mode, Policy
+from scheduler.policy.ordering import version_key
 from scheduler.policy.windows import Kind, Window
 from scheduler.simulate.scenario import DeploySpec, MigrationSpec, Scenario
 
@@ -108,6 +110,7 @@ class _Pending:
     migration: MigrationSpec
     pending: PendingMigration
     since: datetime
+    order: tuple[int, str]  # version order
 
 
 @dataclass(frozen=True)
@@ -140,7 +143,7 @@ class EnvSim:
 
     def ordered(self) -> list[_Pending]:
         """Pending migrations in version order."""
-        return sorted(self.pending.values(), key=lambda p: (len(p.migration.version), p.migration.version))
+        return sorted(self.pending.values(), key=attrgetter("order"))
 
 
 class Strategy(Protocol):
@@ -232,9 +235,8 @@ class Replay:
         if isinstance(payload, DeploySpec):
             env.packages = (*env.packages, DeployedPackage(payload.sha, at))
             for m in payload.migrations:
-                env.pending[m.version] = _Pending(
-                    m, PendingMigration(m.version, classification(m), payload.sha, at), at
-                )
+                pending = PendingMigration(m.version, classification(m), payload.sha, at)
+                env.pending[m.version] = _Pending(m, pending, at, version_key(pending))
             if env.rollback_since is not None:
                 self.outcome.rollback_unavailable.append(Interval(env.name, env.rollback_since, at))
                 env.rollback_since = None
@@ -443,7 +445,7 @@ class PolicyStrategy:
         incidents = sum(1 for i in replay.scenario.incidents if i.start <= at < i.end)
         return EnvState(
             environment=env.name,
-            pending=tuple(p.pending for p in env.pending.values()),
+            pending=tuple(map(attrgetter("pending"), env.pending.values())),
             packages=env.packages[-1:],
             db_load=replay.scenario.traffic.at(at),
             open_incidents=incidents,

@@ -141,21 +141,6 @@ def test_forecast_off_ignores_the_history() -> None:
     assert d.action is Action.EXECUTE and "deploy_forecast off" in guard.reason
 
 
-def test_scattered_deploys_keep_runs_within_the_deploy_duration() -> None:
-    starts = [SATURDAY - k * WEEK + timedelta(hours=3 + 5 * k, minutes=17) for k in range(1, 5)]
-    pending = (index("20260101000001"), index("20260101000002"), index("20260101000003"))
-    state = EnvState(
-        "gprd",
-        pending,
-        packages=(DeployedPackage("new", SATURDAY - WEEK),),
-        deploy_starts=tuple(starts),
-        observed_since=SATURDAY - 5 * WEEK,
-    )
-    d = decide(state, POLICY, SATURDAY + timedelta(hours=1))
-    assert d.action is Action.EXECUTE and d.migrations == ["20260101000001"]  # 45 min within 60 min
-    assert any("deploys came on Sat in 4 of the last 4 weeks at hours too scattered" in r for r in d.reasons)
-
-
 SQUEEZE_TEXT = """
 environments: [{name: gprd}]
 natures:
@@ -183,18 +168,64 @@ def test_a_head_waits_for_a_later_gap_that_fits_it() -> None:
     assert d.action is Action.WAIT and d.next_window_at == SATURDAY + timedelta(hours=11, minutes=30)
 
 
-def test_while_deploys_are_coming_runs_stay_short_even_before_a_complete_week() -> None:
+def every(gap: timedelta, count: int, last: datetime) -> tuple[datetime, ...]:
+    """`count` deploy starts `gap` apart, the last one at `last`."""
+    return tuple(sorted(last - k * gap for k in range(count)))
+
+
+def test_runs_end_where_nine_in_ten_comparable_gaps_had_not_ended_even_before_a_complete_week() -> None:
     now = SATURDAY + timedelta(hours=12)
-    starts = sorted(now - timedelta(hours=1 + 2 * k) for k in range(10))  # every 2 h, the last 1 h ago
+    starts = every(timedelta(hours=2), 10, now - timedelta(hours=1))  # 9 gaps of 2 h, the last start 1 h ago
     pending = (index("20260101000001"), index("20260101000002"))
     state = EnvState(
-        "gprd", pending, packages=(DeployedPackage("new", SATURDAY - WEEK),), deploy_starts=tuple(starts)
+        "gprd", pending, packages=(DeployedPackage("new", SATURDAY - WEEK),), deploy_starts=starts
     )
     d = decide(state, POLICY, now)
-    assert d.action is Action.EXECUTE and d.migrations == ["20260101000001"]
+    assert d.action is Action.EXECUTE and d.migrations == ["20260101000001"]  # 45 min of the 1 h left
     assert any(
-        "deploys are coming (9 in 10 of the last 9 intervals between them were at most 2h)" in r
+        "deploys are coming: the last one started Sat 2026-02-07 11:00 UTC, and 9 in 10 of the comparable "
+        "gaps between the last 9 deploys lasted at least 2h: runs end before then" in r
         for r in d.reasons
     )
-    quiet = decide(state, POLICY, now + timedelta(hours=3))  # no deploy for longer than the pace: no cap
-    assert quiet.migrations == ["20260101000001", "20260101000002"]
+
+
+def test_the_room_shrinks_as_the_gap_ages_and_is_the_deploy_duration_beyond_every_seen_gap() -> None:
+    last = SATURDAY + timedelta(hours=10)
+    gaps = [timedelta(minutes=m) for m in (100, 120, 140, 160, 180, 200, 220, 240, 260, 280)]
+    starts = sorted(last - sum(gaps[:k], timedelta(0)) for k in range(len(gaps) + 1))
+    forecast = forecast_deploys(
+        starts,
+        last + timedelta(minutes=1),
+        lookback=FOUR_WEEKS,
+        min_share=0.5,
+        zone=UTC,
+        cap=timedelta(minutes=60),
+    )
+    assert forecast is not None and forecast.weeks == 0
+    # 1 h after the last start all 10 gaps are longer; 9 in 10 of them lasted 120 min or more
+    assert forecast.next_open(last + timedelta(hours=1)) == last + timedelta(minutes=120)
+    # at 3 h, 6 gaps (200–280 min) are longer; 9 in 10 of those lasted 200 min or more
+    assert forecast.next_open(last + timedelta(hours=3)) == last + timedelta(minutes=200)
+    # beyond the longest gap seen, a deploy may come at any moment: runs stay within deploy_duration
+    beyond = last + timedelta(minutes=281)
+    assert forecast.next_open(beyond) == beyond + timedelta(minutes=60)
+
+
+def test_a_run_no_gap_fits_waits_for_a_moment_as_clear_as_right_after_a_deploy() -> None:
+    long_policy = load_policy(POLICY_TEXT.replace("index_and_constraint: 45m", "index_and_constraint: 150m"))
+    last = SATURDAY + timedelta(hours=10)
+    gaps = [timedelta(hours=3 + k % 3) for k in range(11)]  # 3, 4 or 5 h: none leaves 150 min with 9 in 10
+    starts = tuple(sorted(last - sum(gaps[:k], timedelta(0)) for k in range(12)))
+    state = EnvState(
+        "gprd",
+        (index("20260101000001"),),
+        packages=(DeployedPackage("new", SATURDAY - WEEK),),
+        deploy_starts=starts,
+    )
+    fresh = decide(state, long_policy, last + timedelta(minutes=60))  # the deploy just ended
+    assert fresh.action is Action.EXECUTE and fresh.migrations == ["20260101000001"]
+    assert any("runs alone now, about as clear a moment as right after a deploy" in n for n in fresh.notices)
+    # 100 min in, only the 5 h gaps (4 of 11) would outlast the run: right after the next deploy,
+    # 7 of 11 gaps would; the run waits for it
+    late = decide(state, long_policy, last + timedelta(minutes=100))
+    assert late.action is Action.WAIT and late.migrations == []
