@@ -1,7 +1,7 @@
 """The Slack outbox: every message the bot owes is written to Redis first, delivered later by the sender.
 
 Jobs hand notes to `OutboxNotifier` (the `Notifier` of production); it stores an `Envelope` and wakes
-the `deliver_notes` job (`scheduler/delivery.py`), which sends it and retries until it is delivered or
+the `deliver_notes` job (`scheduler/service/delivery.py`), which sends it and retries until it is delivered or
 its deadline passes. Envelopes wait in lanes, one per thread (`thread:{env}:{sha}`), one for top-level
 messages of an environment (`channel:{env}`) and one per `response_url`: within a lane only the head is
 tried, so a reply never overtakes its thread root and an edit never overtakes its post.

@@ -7,7 +7,7 @@ messages never contain the token.
 Reads are retried by python-gitlab (5xx, 429, timeouts; `max_retries`). Writes never are: python-gitlab
 re-sends a POST after a 5xx or a timeout, and GitLab may have done the first one (two PDM pipelines). A
 write that may have reached GitLab without a usable answer (5xx, timeout, broken connection) raises
-`GitLabOutcomeUnknown`: the caller looks the result up before it writes again (`scheduler/runs.py`).
+`GitLabOutcomeUnknown`: the caller looks the result up before it writes again (`service/execution.py`).
 
 Finding our pipelines: the PDM pipeline is created through the API (`source` = `api`) on the
 pipeline project's ref with a `PDM_ENVIRONMENT` variable. GitLab cannot filter pipelines by

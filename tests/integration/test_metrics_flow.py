@@ -1,7 +1,7 @@
 """`GET /metrics` over real HTTP after a real flow: webhook → on_deploy → execute → poll on real Redis/RQ.
 
 The web app and the worker share only Redis, as separate processes do: the counters the worker owns
-reach `/metrics` through `scheduler.telemetry`.
+reach `/metrics` through `scheduler.adapters.redis_telemetry`.
 """
 
 from __future__ import annotations

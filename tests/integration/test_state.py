@@ -1,4 +1,4 @@
-"""scheduler.state against a real redis-server."""
+"""The Redis store (`scheduler/adapters/redis_store/`) against a real redis-server."""
 
 from __future__ import annotations
 
