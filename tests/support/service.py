@@ -46,16 +46,15 @@ def fakes(now: datetime, policy_text: str = POLICY) -> Fakes:
     return Fakes(ctx, store, gitlab, queue, notifier, clock)
 
 
+def pending_record(version: str, source: str, at: datetime, sha: str = DEPLOYED) -> PendingRecord:
+    """A stored pending migration of `version` with its classified `source`."""
+    return PendingRecord(version, path(version), classify_source(source.encode(), path(version)), sha, at)
+
+
 def deployed(f: Fakes, env: str, sources: dict[str, str], at: datetime, sha: str = DEPLOYED) -> None:
     """`sha` is deployed on `env` at `at` with `sources` (version → Ruby) pending."""
     f.store.record_deployment(env, Deployment(1, sha, sha[:8], at, DeploymentStatus.SUCCESS))
-    f.store.set_pending(
-        env,
-        [
-            PendingRecord(v, path(v), classify_source(text.encode(), path(v)), sha, at)
-            for v, text in sources.items()
-        ],
-    )
+    f.store.set_pending(env, [pending_record(v, text, at, sha) for v, text in sources.items()])
 
 
 def stored_run(

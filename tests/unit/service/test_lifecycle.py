@@ -19,7 +19,8 @@ from scheduler.lifecycle import (
 from scheduler.natures import Nature
 from scheduler.notes import RunEvent
 from scheduler.records import Run, RunStatus
-from tests.integration.test_state import pending
+from tests.support.service import pending_record
+from tests.support.worker import NO_OP
 
 T = datetime(2026, 1, 10, 3, 0, tzinfo=UTC)
 V1, V2, V3 = "20260101000000", "20260102000000", "20260103000000"
@@ -110,7 +111,7 @@ def test_a_starting_run_supersedes_every_proposal_when_automatic_else_those_it_o
 
 
 def test_pdm_run_proposes_the_prefix_before_the_first_hold_up_to_its_version() -> None:
-    items = [pending(V1), pending(V2), pending(V3)]
+    items = [pending_record(v, NO_OP, T) for v in (V1, V2, V3)]
 
     assert [m.version for m in request_batch(items, [], None)] == [V1, V2, V3]
     assert [m.version for m in request_batch(items, [V2], None)] == [V1]
