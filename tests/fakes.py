@@ -12,7 +12,7 @@ from typing import Any, TypeVar
 
 from bot.blocks import answer_text, notice_text
 from scheduler.adapters.redis_store.deployments import DEPLOY_STARTS_KEPT
-from scheduler.errors import DeliveryError, GitLabNotFound, RunConflict, UnknownRun
+from scheduler.errors import GitLabNotFound, RunConflict, UnknownRun
 from scheduler.gitlab_model import IncidentIssue, MigrationDiff, Pipeline
 from scheduler.lifecycle import conflict_reason, conflicting_runs
 from scheduler.notes import (
@@ -698,7 +698,7 @@ class FakeTransport:
     """`scheduler.ports.Transport`: records what Slack would show; `failures` are raised first, in order."""
 
     channel: str = "C0RELEASE"
-    failures: list[DeliveryError] = field(default_factory=list)
+    failures: list[Exception] = field(default_factory=list)
     posts: list[tuple[Message, str | None, int]] = field(default_factory=list)
     updates: list[tuple[Message, str]] = field(default_factory=list)
     responses: list[tuple[str, str]] = field(default_factory=list)

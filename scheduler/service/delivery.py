@@ -15,10 +15,10 @@ before the progress was stored); the retry then posts it again.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime
-
-import redis
+from typing import Any, TypeVar
 
 from scheduler.errors import DeliveryError, PdmError
 from scheduler.notes import DiffNote, Message, ProposalNote, RunNote, RunRequestAnswer
@@ -29,13 +29,14 @@ from scheduler.service.audit import audit
 from scheduler.service.context import WorkerContext
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 def deliver(ctx: WorkerContext) -> datetime | None:
     """One pass over the due lanes; returns when the next lane is due (None: nothing is owed)."""
-    transport = ctx.slack
-    if transport is None:
+    if ctx.slack is None:
         raise PdmError("messages are owed but no Slack transport is configured")
+    transport = _Guarded(ctx.slack)
     outbox, timing = ctx.outbox, ctx.outbox_timing
     started = ctx.clock()
     wake: list[datetime] = []
@@ -54,6 +55,40 @@ def deliver(ctx: WorkerContext) -> datetime | None:
         if again is not None:
             wake.append(again)
     return min(wake, default=None)
+
+
+class _Guarded:
+    """A transport whose unexpected failures (a message that cannot be rendered) are permanent
+    `DeliveryError`s: such a message is dead-lettered and must not hold up its thread. Failures of the
+    store around the transport are not caught: the pass ends and the message stays owed."""
+
+    def __init__(self, transport: Transport) -> None:
+        self._transport = transport
+
+    @property
+    def channel(self) -> str:
+        return self._transport.channel
+
+    def _call(self, method: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        try:
+            return method(*args, **kwargs)
+        except DeliveryError:
+            raise
+        except Exception as exc:
+            log.exception("outbox message cannot be delivered")
+            raise DeliveryError(f"cannot be delivered: {type(exc).__name__}: {exc}", permanent=True) from exc
+
+    def parts(self, note: Message) -> int:
+        return self._call(self._transport.parts, note)
+
+    def post(self, note: Message, thread_ts: str | None, part: int = 0) -> str:
+        return self._call(self._transport.post, note, thread_ts, part)
+
+    def update(self, note: Message, ts: str) -> None:
+        self._call(self._transport.update, note, ts)
+
+    def respond(self, response_url: str, answer: str | RunRequestAnswer, *, ephemeral: bool) -> None:
+        self._call(self._transport.respond, response_url, answer, ephemeral=ephemeral)
 
 
 def _drain(ctx: WorkerContext, transport: Transport, lease: LeasePort, started: datetime) -> datetime | None:
@@ -76,12 +111,6 @@ def _drain(ctx: WorkerContext, transport: Transport, lease: LeasePort, started: 
                 _dead_letter(ctx, outbox.head(lease.lane) or envelope, str(exc))
                 continue
             return _postpone(ctx, outbox.head(lease.lane) or envelope, exc)
-        except redis.RedisError:
-            raise
-        except Exception as exc:  # a note that cannot be rendered must not hold up its thread
-            log.exception("outbox message %s cannot be delivered", envelope.id)
-            _dead_letter(ctx, envelope, f"cannot be delivered: {type(exc).__name__}: {exc}")
-            continue
         _delivered(ctx, envelope)
         now = ctx.clock()
         if now - started >= ctx.outbox_timing.budget:

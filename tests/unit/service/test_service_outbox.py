@@ -80,3 +80,16 @@ def test_a_message_still_owed_at_its_deadline_is_given_up_on() -> None:
         dead.note == FIRST and reason.startswith("not delivered by its deadline") and "service down" in reason
     )
     assert transport.posts == []
+
+
+def test_a_message_that_cannot_be_rendered_is_dead_lettered_and_its_thread_goes_on() -> None:
+    transport = FakeTransport(failures=[KeyError("nature")])
+    f = outbox_fakes(transport)
+    f.ctx.notifier.post(FIRST)
+    f.ctx.notifier.post(SECOND)
+
+    assert deliver(f.ctx) is None
+
+    ((dead, reason),) = f.store.owed.dead
+    assert dead.note == FIRST and reason == "cannot be delivered: KeyError: 'nature'"
+    assert [note for note, _, _ in transport.posts] == [SECOND]
