@@ -3,6 +3,7 @@
 - `scheduler/` never imports `bot/` or `handlers/`.
 - The domain imports no adapter, use case, worker module or outside-system client library, and reads
   no clock (`now` is a parameter).
+- Outside `scheduler/adapters/` (and the composition root) nothing imports a client library.
 """
 
 from __future__ import annotations
@@ -46,6 +47,18 @@ NOT_FOR_THE_DOMAIN = (
     "structlog",
     "logging",
 )
+CLIENT_LIBRARIES = (
+    "redis",
+    "rq",
+    "gitlab",
+    "psycopg",
+    "requests",
+    "urllib3",
+    "urllib.request",
+    "slack_sdk",
+    "slack_bolt",
+)
+ADAPTER_HOMES = ("scheduler/adapters/", "scheduler/bootstrap.py")  # the composition root builds the RQ queue
 WALL_CLOCK = frozenset({"now", "utcnow", "today"})
 TIME_FUNCTIONS = frozenset({"time", "monotonic", "perf_counter", "time_ns", "process_time"})
 
@@ -120,6 +133,17 @@ def test_scheduler_never_imports_bot_or_handlers(path: Path) -> None:
 def test_the_domain_imports_no_adapter_use_case_or_client_library(path: Path) -> None:
     found = [(line, name) for line, name in _imports(path) if _within(name, NOT_FOR_THE_DOMAIN)]
     assert found == [], f"{_module(path)} reaches outside the domain"
+
+
+NOT_ADAPTERS = [
+    p for p in _python_files("scheduler") if not str(p.relative_to(ROOT)).startswith(ADAPTER_HOMES)
+]
+
+
+@pytest.mark.parametrize("path", NOT_ADAPTERS, ids=_module)
+def test_only_adapters_import_client_libraries(path: Path) -> None:
+    found = [(line, name) for line, name in _imports(path) if _within(name, CLIENT_LIBRARIES)]
+    assert found == [], f"{_module(path)} talks to an outside system itself"
 
 
 @pytest.mark.parametrize("path", _python_files(*DOMAIN), ids=_module)
