@@ -253,7 +253,10 @@ def expected_deploys(state: EnvState, policy: Policy, now: datetime, *, soft: bo
     return _Deploys(forecast)
 
 
-def _runnable(pending: _Pending, policy: Policy, limit: int, at: datetime, deploys: _Deploys) -> _Runnable:
+def _runnable(
+    pending: _Pending, policy: Policy, limit: int, at: datetime, deploys: _Deploys, *, explain: bool = True
+) -> _Runnable:
+    """The longest runnable prefix at `at`; `explain=False` (a search step) leaves out the reasons."""
     cache: dict[tuple[Nature, bool], WindowVerdict] = {}
     deploy = deploys.expected
     deadline: datetime | None = deploy.next_open(at) if deploy is not None else None
@@ -265,7 +268,8 @@ def _runnable(pending: _Pending, policy: Policy, limit: int, at: datetime, deplo
     for i in range(limit):
         verdict = _verdict(pending, i, policy, at, cache)
         if not verdict.open:
-            reasons.append(_closed_reason(pending, policy, i, verdict, at))
+            if explain:
+                reasons.append(_closed_reason(pending, policy, i, verdict, at))
             break
         soft = (
             deadline is not None
@@ -276,6 +280,8 @@ def _runnable(pending: _Pending, policy: Policy, limit: int, at: datetime, deplo
         limit_at = None if soft and pending.items[i].version in pending.agreed else deadline
         closes = min((d for d in (limit_at, verdict.closes_at) if d is not None), default=None)
         if closes is not None and at + pending.estimate(i + 1, policy) > closes:
+            if not explain:
+                break
             why = deploy.why(closes) if deploy is not None and closes == expected_at else ""
             reasons.append(
                 f"{pending.label(i)} would not end before {format_time(closes, policy.zone)}"
@@ -288,7 +294,7 @@ def _runnable(pending: _Pending, policy: Policy, limit: int, at: datetime, deplo
     estimate = pending.estimate(max(count, 1), policy) if pending.items else timedelta(0)
     timing = [g.deploy_due(deploy, at, estimate, deploys.note)]
     head = _verdict(pending, 0, policy, at, cache) if pending.items else None
-    if head is not None and (count or head.open):
+    if explain and head is not None and (count or head.open):
         timing.append(g.window_fit(estimate, at, head.closes_at, head.window or "?"))
     squeeze = None
     due = deploy.next_open(at) if deploy is not None else None
@@ -431,7 +437,7 @@ def _next_start(
                 return None, reasons
             t = max(t, static.head_ready_at)
             continue
-        run = _runnable(pending, policy, 1, t, deploys)
+        run = _runnable(pending, policy, 1, t, deploys, explain=not reasons)
         if run.count:
             return t, reasons
         reasons = reasons or run.reasons

@@ -131,14 +131,18 @@ class _Timeline:
         self._starts: list[datetime] = []
         self._ends: list[datetime] = []
         self._next: date | None = None  # first local date not covered yet
+        self._safe: datetime | None = None  # queries before this instant need no more days
 
     def _cover(self, at: datetime) -> None:
+        if self._safe is not None and at < self._safe:
+            return
         day = at.astimezone(self._zone).date()
         if self._next is None:
             self._next = day - timedelta(days=_LOOK)
         while self._next <= day + timedelta(days=_LOOK):
             self._add_day(self._next)
             self._next += timedelta(days=1)
+        self._safe = _localize(datetime.combine(self._next - timedelta(days=_LOOK), time()), self._zone)
 
     def _add_day(self, day: date) -> None:
         for hour in self._hours[day.weekday()]:
@@ -183,6 +187,10 @@ class DeployForecast:
     gaps: tuple[timedelta, ...] = ()  # between consecutive starts within lookback, shortest first
     last: datetime | None = None  # the last start
     cap: timedelta | None = None  # the policy's deploy_duration: how long a deploy holds
+
+    @cached_property
+    def _seen(self) -> dict[tuple[int, int], int]:
+        return {(s.weekday, s.hour): s.seen for s in self.slots}
 
     @cached_property
     def _timeline(self) -> _Timeline:
@@ -245,8 +253,7 @@ class DeployForecast:
                 f"of the comparable gaps between the last {len(self.gaps)} deploys lasted at least "
                 f"{format_duration(at - self.last)}: runs end before then"
             )
-        slot = next((s for s in self.slots if (s.weekday, s.hour) == (local.weekday(), local.hour)), None)
-        seen = slot.seen if slot else 0
+        seen = self._seen.get((local.weekday(), local.hour), 0)
         end = (local + HOUR).astimezone(self.zone)
         return (
             f"deploys expected {_DAY_NAMES[local.weekday()]} {local:%H:%M}–{end:%H:%M} {local.tzname()}: "
@@ -310,8 +317,10 @@ def _learnt(
 ) -> tuple[Slot, ...]:
     """Expected slots from the starts of the `weeks` complete weeks before `anchor`."""
     seen: dict[tuple[int, int], set[int]] = {}
+    end = _micros(anchor)
     for start in history:
-        seen.setdefault(_local_slot(start, zone), set()).add((anchor - start) // WEEK + 1)
+        slot, micros = _local_slot(start, zone)
+        seen.setdefault(slot, set()).add((end - micros) // _WEEK_MICROS + 1)
     return tuple(
         Slot(weekday, hour, len(found))
         for (weekday, hour), found in sorted(seen.items())
@@ -319,9 +328,18 @@ def _learnt(
     )
 
 
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_WEEK_MICROS = WEEK // timedelta(microseconds=1)
+
+
+def _micros(at: datetime) -> int:
+    """Microseconds since the epoch (exact integer arithmetic for week numbers)."""
+    return (at - _EPOCH) // timedelta(microseconds=1)
+
+
 @lru_cache(maxsize=65536)
-def _local_slot(start: datetime, zone: ZoneInfo) -> tuple[int, int]:
-    """The (local weekday, hour) a deploy start falls in; memoised: every decision reads the same
-    history."""
+def _local_slot(start: datetime, zone: ZoneInfo) -> tuple[tuple[int, int], int]:
+    """The (local weekday, hour) a deploy start falls in, and its `_micros`; memoised: every decision
+    reads the same history."""
     local = start.astimezone(zone)
-    return local.weekday(), local.hour
+    return (local.weekday(), local.hour), _micros(start)

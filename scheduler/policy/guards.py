@@ -95,7 +95,8 @@ def deploy_due(
             f"(estimate {format_duration(estimate)}, ends {format_time(end, expected.zone)})",
             ready_at=free,
         )
-    following = f"; next{_because(expected, due)}" if due is not None and expected.why(due) else ""
+    because = _because(expected, due) if due is not None else ""
+    following = f"; next{because}" if because else ""
     return GuardResult("deploy_due", True, f"no deploy expected before the run would end{following}")
 
 
