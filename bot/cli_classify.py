@@ -35,7 +35,7 @@ def load_table_sizes(path: str) -> dict[str, SizeClass]:
     return sizes
 
 
-def render_table(rows: list[tuple[str, ...]]) -> str:
+def classification_table(rows: list[tuple[str, ...]]) -> str:
     """Aligned columns, one row per file; the last column is not padded."""
     rows = [_COLUMNS, *rows]
     widths = [max(len(row[i]) for row in rows) for i in range(len(_COLUMNS) - 1)]
@@ -74,7 +74,7 @@ def classify(
     if as_json:
         click.echo(render_json([r.json for r in results if r.json is not None]))
     elif results:
-        click.echo(render_table([r.row for r in results if r.row is not None]))
+        click.echo(classification_table([r.row for r in results if r.row is not None]))
     else:
         click.echo("no *.rb migration files found", err=True)
     flagged = [r for r in results if r.primary.value in fail_on]

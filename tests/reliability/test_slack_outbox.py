@@ -17,9 +17,9 @@ from datetime import UTC, datetime
 from rq.registry import FailedJobRegistry
 
 from bot.blocks import ACTION_APPROVE
-from scheduler.outbox import Outbox
+from scheduler.adapters.redis_outbox import Outbox
 from scheduler.records import RunStatus
-from scheduler.worker_context import WorkerContext
+from scheduler.service.context import WorkerContext
 from tests.servers.fake_gitlab import FakeGitLab
 from tests.servers.fake_slack import Call, FakeSlack
 from tests.support.e2e import APPROVER, Stack, deployment_hook, wait_for
