@@ -12,7 +12,7 @@ import click
 
 from bot import local_repo
 from bot.cli_support import emit_json, guarded
-from scheduler.classify import classify_source
+from scheduler.classify import classify_documented
 from scheduler.classify.tabledocs import DOCS_DIR, read_table_docs
 from scheduler.errors import InputError
 from scheduler.plan import decide, project
@@ -44,11 +44,10 @@ def read_pending(repo: Path, from_rev: str, to_rev: str, policy: Policy, at: dat
     paths = local_repo.added_post_migrations(repo, base, head)
     docs_files = local_repo.files_under(repo, head, DOCS_DIR) if paths else {}
     docs = read_table_docs(t.decode("utf-8", "replace") for p, t in docs_files.items() if p.endswith(".yml"))
-    sizes = docs.sizes_overridden_by(policy.table_sizes)
     pending = []
     for path in paths:
         source = local_repo.file_at(repo, head, path)
-        result = classify_source(source, path, table_sizes=sizes, table_schemas=docs.schemas)
+        result = classify_documented(source, path, docs, policy.table_sizes)
         version = result.version or Path(path).name.split("_", 1)[0]
         pending.append(PendingMigration(version, result, head, deployed_at))
     return EnvState(environment="", pending=tuple(pending), packages=(DeployedPackage(head, deployed_at),))

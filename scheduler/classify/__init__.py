@@ -9,12 +9,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from scheduler.classify.model import Classification, SizeClass
+from scheduler.classify.tabledocs import TableDocs
 from scheduler.classify.verdict import decide, failed, find_declaration
 from scheduler.classify.walker import walk
 
 MAX_BYTES = 2 * 1024 * 1024
 
-__all__ = ["MAX_BYTES", "Classification", "SizeClass", "classify_source"]
+__all__ = ["MAX_BYTES", "Classification", "SizeClass", "classify_documented", "classify_source"]
 
 
 def classify_source(
@@ -41,3 +42,13 @@ def classify_source(
         return failed(path, f"not UTF-8 text (invalid byte at offset {exc.start})")
     declaration = find_declaration(text) if b"pdm:" in source else None
     return decide(path, walk(source), declaration, table_sizes, table_schemas)
+
+
+def classify_documented(
+    source: bytes, path: str, docs: TableDocs, table_sizes: Mapping[str, SizeClass]
+) -> Classification:
+    """`classify_source` with GitLab's documented sizes and schemas (`docs`), the explicit `table_sizes`
+    (`--table-sizes`, the policy map) taking precedence over the documented sizes."""
+    return classify_source(
+        source, path, table_sizes=docs.sizes_overridden_by(table_sizes), table_schemas=docs.schemas
+    )

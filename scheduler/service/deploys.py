@@ -8,7 +8,7 @@ import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from scheduler.classify import classify_source
+from scheduler.classify import classify_documented, classify_source
 from scheduler.classify.model import Classification, Database
 from scheduler.envstate import planned_pending
 from scheduler.errors import GitLabError, PendingSourceError
@@ -23,6 +23,7 @@ from scheduler.records import Baseline, Deployment, DeploymentStatus, Note, Pend
 from scheduler.service.audit import audit
 from scheduler.service.context import WorkerContext
 from scheduler.service.evaluation import evaluate
+from scheduler.service.table_docs import DocsAtSha
 
 log = logging.getLogger(__name__)
 
@@ -48,31 +49,47 @@ class Refresh:
 
 
 class _Classifier:
-    """Classifies each file at the deployed SHA once."""
+    """Classifies each file at the deployed SHA once, with the `db/docs` of the tables it touches."""
 
     def __init__(self, ctx: WorkerContext, sha: str) -> None:
         self._ctx, self._sha = ctx, sha
         self._seen: dict[str, Classification] = {}
+        self.docs = DocsAtSha(ctx.gitlab, sha)
 
     def __call__(self, path: str) -> Classification:
         if path not in self._seen:
-            text = self._ctx.gitlab.file_text(path, self._sha)
-            self._seen[path] = classify_source(
-                text.encode("utf-8"), path, table_sizes=self._ctx.policy.table_sizes
-            )
+            source = self._ctx.gitlab.file_text(path, self._sha).encode("utf-8")
+            sizes = self._ctx.policy.table_sizes
+            found = classify_source(source, path, table_sizes=sizes)
+            docs = self.docs.for_tables(found.tables)  # the tables are known only once it is classified
+            if docs.sizes or docs.schemas:
+                found = classify_documented(source, path, docs, sizes)
+            self._seen[path] = found
         return self._seen[path]
 
     def database(self, path: str) -> Database:
         return self(path).database
 
 
-def refresh_pending(ctx: WorkerContext, env: str, sha: str, deployed_at: datetime) -> Refresh:
-    """Recompute the pending set of `env` at the deployed `sha` and store it (unless sources disagree)."""
+def refresh_pending(ctx: WorkerContext, now: datetime, env: str, sha: str, deployed_at: datetime) -> Refresh:
+    """Recompute the pending set of `env` at the deployed `sha` and store it (unless sources disagree).
+
+    Migrations are classified with GitLab's `db/docs` at `sha` (`service/table_docs.py`); tables whose
+    docs could not be read are classified without them and audited (`table_docs_incomplete`).
+    """
+    classify = _Classifier(ctx, sha)
+    refresh = _refresh(ctx, env, sha, deployed_at, classify)
+    caveat = classify.docs.caveat()
+    if caveat is not None:
+        audit(ctx.state, now, "table_docs_incomplete", env, caveat, sha=sha, problem=classify.docs.problem)
+    return refresh
+
+
+def _refresh(ctx: WorkerContext, env: str, sha: str, deployed_at: datetime, classify: _Classifier) -> Refresh:
     state, spec = ctx.state, ctx.policy.environment(env)
     if state.baseline(env) is None and spec.baseline:
         state.set_baseline(env, Baseline(spec.baseline, "policy", deployed_at))
     before = {m.version: m for m in state.pending(env)}
-    classify = _Classifier(ctx, sha)
     try:
         found = detect_pending(
             env,
@@ -155,7 +172,7 @@ def on_deploy(
     if not record_deployment(ctx, now, env, deployment):
         return
     audit(ctx.state, now, "deployed", env, f"package {sha[:12]} deployed", deployment_id=deployment_id)
-    result = refresh_pending(ctx, env, sha, deployed_at)
+    result = refresh_pending(ctx, now, env, sha, deployed_at)
     if ctx.state.thread(env, sha) is None:
         ctx.notifier.post(_diff_note(ctx, env, sha, deployed_at, result))
     if result.problem is not None:

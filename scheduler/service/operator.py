@@ -72,7 +72,7 @@ def set_baseline(ctx: WorkerContext, now: datetime, environment: str, sha: str, 
     audit(ctx.state, now, "baseline_set", environment, f"baseline {full[:12]}", actor=actor)
     last = ctx.state.last_deployment(environment)
     if last is not None and ctx.state.last_successful_run(environment) is None:
-        refresh = refresh_pending(ctx, environment, last.sha, last.deployed_at)
+        refresh = refresh_pending(ctx, now, environment, last.sha, last.deployed_at)
         if refresh.problem:
             ctx.notifier.post(PendingProblemNote(environment, last.sha, refresh.problem))
             return
