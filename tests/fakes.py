@@ -607,10 +607,13 @@ class FakeQueue:
 
 @dataclass
 class FakeGitLab:
-    """`scheduler.ports.GitLab` in memory: fill `files`/`compares`/`trees`/`commits`; `create_fails`
-    makes the next pipeline POST raise (after creating it when `create_lands`)."""
+    """`scheduler.ports.GitLab` in memory: fill `files`/`compares`/`trees`/`commits`; `file_fails` makes
+    every read of a path raise, `reads` records the paths read; `create_fails` makes the next pipeline POST
+    raise (after creating it when `create_lands`)."""
 
     files: dict[tuple[str, str], str] = field(default_factory=dict)
+    file_fails: dict[str, Exception] = field(default_factory=dict)
+    reads: list[str] = field(default_factory=list)
     compares: dict[tuple[str, str], MigrationDiff] = field(default_factory=dict)
     trees: dict[str, list[str]] = field(default_factory=dict)
     commits: list[str] = field(default_factory=list)
@@ -624,6 +627,9 @@ class FakeGitLab:
         return self.compares.get((from_sha, to_sha), MigrationDiff(from_sha, to_sha))
 
     def file_text(self, path: str, sha: str) -> str:
+        self.reads.append(path)
+        if path in self.file_fails:
+            raise self.file_fails[path]
         if (path, sha) not in self.files:
             raise GitLabNotFound(f"GitLab file {path} at {sha[:12]}: HTTP 404")
         return self.files[(path, sha)]
