@@ -29,10 +29,10 @@ from urllib.parse import urlencode
 from redis import Redis
 from serving import free_port, wait_for
 
+from scheduler.adapters.redis_store import RedisStore
 from scheduler.classify.model import Classification
 from scheduler.natures import ALL_NATURES
-from scheduler.records import PendingMigration
-from scheduler.state import State
+from scheduler.records import PendingRecord
 
 ROOT = Path(__file__).resolve().parent.parent
 SECRET = "bench-signing-secret"
@@ -65,8 +65,8 @@ def seed(redis_url: str) -> None:
             primary_nature=nature,
             natures=[nature],
         )
-        items.append(PendingMigration(version, c.path, c, "b" * 40, at))
-    State(Redis.from_url(redis_url)).set_pending("gprd", items)
+        items.append(PendingRecord(version, c.path, c, "b" * 40, at))
+    RedisStore(Redis.from_url(redis_url)).set_pending("gprd", items)
 
 
 def one_request(url: str) -> tuple[float, bool]:

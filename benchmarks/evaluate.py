@@ -28,13 +28,14 @@ from rq import Queue
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from scheduler import jobs, worker_context
+from scheduler import bootstrap, jobs
+from scheduler.adapters.gitlab import GitLabAdapter
+from scheduler.adapters.redis_store import RedisStore
 from scheduler.classify import classify_source
-from scheduler.gitlab import GitLabAdapter
+from scheduler.notes import RunRequestAnswer
 from scheduler.policy.model import load_policy
-from scheduler.records import Deployment, DeploymentStatus, PendingMigration
-from scheduler.state import State
-from scheduler.worker_context import Timing, WorkerContext
+from scheduler.records import Deployment, DeploymentStatus, PendingRecord
+from scheduler.service.context import Timing, WorkerContext
 
 ENVIRONMENTS, PENDING = 20, 200
 NOW = datetime(2026, 1, 7, 3, 0, tzinfo=UTC)  # a Wednesday night: the weekend window is closed
@@ -54,7 +55,7 @@ class _Silent:
     def update(self, note: object) -> None:
         return None
 
-    def respond(self, response_url: str, text: str, *, ephemeral: bool = True) -> None:
+    def respond(self, response_url: str, answer: str | RunRequestAnswer, *, ephemeral: bool = True) -> None:
         return None
 
 
@@ -101,7 +102,7 @@ def main() -> None:
             '  - {name: weekend, kind: allow, schedule: "0 0 * * 6", duration: 48h}\n'
             "natures:\n  index_and_constraint: {windows: [weekend], mode: approval}\n"
         )
-        state = State(connection)
+        state = RedisStore(connection)
         classification = classify_source(SOURCE, "db/post_migrate/20260101000000_add_index.rb")
         for env in names:
             state.record_deployment(
@@ -110,7 +111,7 @@ def main() -> None:
             state.set_pending(
                 env,
                 [
-                    PendingMigration(
+                    PendingRecord(
                         str(20260101000000 + i),
                         f"db/post_migrate/{20260101000000 + i}_m.rb",
                         classification.model_copy(update={"version": str(20260101000000 + i)}),
@@ -120,7 +121,7 @@ def main() -> None:
                     for i in range(PENDING)
                 ],
             )
-        worker_context.install(
+        bootstrap.install(
             WorkerContext(
                 state=state,
                 gitlab=GitLabAdapter("http://127.0.0.1:9", "unused", "app", "deployer", "master"),
@@ -146,7 +147,7 @@ def main() -> None:
             f"p50 {p50:.1f} ms, p99 {p99:.1f} ms, max {samples[-1]:.1f} ms (target p99 < 50 ms)"
         )
     finally:
-        worker_context.install(None)
+        bootstrap.install(None)
         if proc is not None:
             proc.terminate()
             proc.wait(timeout=10)

@@ -23,20 +23,19 @@ from werkzeug.exceptions import InternalServerError
 import handlers
 from bot import slack_intake
 from bot.metrics import exposition
-from bot.redis_connection import connect
-from bot.settings import Settings
 from bot.slack_client import UsergroupDirectory, make_web_client, signature_valid
 from handlers import actions, webhooks
-from handlers.deps import UNAVAILABLE, Approvers, Deps
+from handlers.deps import UNAVAILABLE, Deps
 from handlers.queries import StateReader
-from scheduler.outbox import Outbox
+from scheduler.adapters.redis_connection import connect
+from scheduler.adapters.redis_store import RedisStore
+from scheduler.adapters.redis_telemetry import install_telemetry
+from scheduler.jobnames import QUEUE_NAME
 from scheduler.policy.model import Policy, load_policy
-from scheduler.state import State
-from scheduler.telemetry import Telemetry, install_telemetry
+from scheduler.settings import Settings
 
 log = logging.getLogger(__name__)
 
-QUEUE_NAME = "pdm"
 MAX_BODY_BYTES = 1024 * 1024
 BOLT_SHAPE_ERRORS = (TypeError, AttributeError, KeyError, IndexError, ValueError)
 INTERNAL = "pdm-bot failed on this request; its logs have the details"
@@ -113,7 +112,7 @@ def create_app(settings: Settings, *, deps: Deps, client: Any) -> Flask:
     @flask.get("/healthz")
     def healthz() -> tuple[Response, int]:
         try:
-            deps.state.r.ping()
+            deps.state.ping()
         except Exception as exc:
             log.warning("healthz: Redis unreachable: %s", type(exc).__name__)
             return jsonify({"status": "unhealthy", "redis": "unreachable"}), 503
@@ -125,21 +124,19 @@ def create_app(settings: Settings, *, deps: Deps, client: Any) -> Flask:
             deps.reader.export_gauges()
         except Exception as exc:
             log.warning("metrics: state gauges not refreshed: %s", type(exc).__name__)
-        body, content_type = exposition(Telemetry(deps.state.r), Outbox(deps.state.r))
+        body, content_type = exposition(deps.state.telemetry(), deps.state.outbox())
         return Response(body, content_type=content_type)
 
     return flask
 
 
-def deps_from(settings: Settings, policy: Policy, *, state: State, queue: Queue, directory: Any) -> Deps:
+def deps_from(settings: Settings, policy: Policy, *, state: RedisStore, queue: Queue, directory: Any) -> Deps:
     """Listener dependencies from the policy and the adapters."""
     return Deps(
         state=state,
         queue=queue,
         environments=tuple(e.name for e in policy.environments),
-        approvers=Approvers(
-            users=frozenset(policy.approvers.users), usergroups=tuple(policy.approvers.usergroups)
-        ),
+        approvers=policy.approvers,
         directory=directory,
         reader=StateReader(state, policy, clock=lambda: datetime.now(UTC)),
         webhook_secret=settings.gitlab_webhook_secret.get_secret_value(),
@@ -153,8 +150,8 @@ def app_from_settings(settings: Settings) -> Flask:
     """Everything from `PDM_*` settings and the policy file (raises PolicyError when it is invalid)."""
     policy = load_policy(Path(settings.policy_file).read_text(encoding="utf-8"))
     connection = connect(settings, timeout=settings.redis_web_timeout_seconds)
-    install_telemetry(Telemetry(connection))
-    state = State(connection)
+    state = RedisStore(connection)
+    install_telemetry(state.telemetry())
     queue = Queue(QUEUE_NAME, connection=connection)
     client = make_web_client(settings)
     deps = deps_from(settings, policy, state=state, queue=queue, directory=UsergroupDirectory(client))

@@ -9,13 +9,31 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from bot.views import CommandHelp, DeployInProgress, GuardLine, HistoryLine, PlanView, StatusView
 from scheduler.classify.model import Classification, Confidence
 from scheduler.natures import Nature, by_restrictiveness
-from scheduler.notes import DiffNote, ProposalNote, RunEvent, RunNote, TextNote
+from scheduler.notes import (
+    ApprovalRefusal,
+    ApprovalRefusedNote,
+    DiffNote,
+    ManualWaitNote,
+    Notice,
+    OverrunNote,
+    PausedNote,
+    PendingProblemNote,
+    ProposalNote,
+    RunEvent,
+    RunNote,
+    RunRequestAnswer,
+    RunRequestOutcome,
+    SecondApproverNote,
+    TextNote,
+    UnknownPipelineNote,
+)
+from scheduler.policy import windows
 
 Block = dict[str, Any]
 
@@ -88,7 +106,7 @@ def slack_date(at: datetime) -> str:
     return f"<!date^{int(at.timestamp())}^{{date_short_pretty}} {{time}}|{at.isoformat()}>"
 
 
-def format_duration(seconds: int) -> str:
+def format_seconds(seconds: int) -> str:
     """`45s`, `12m 03s`, `2h 05m`."""
     if seconds < 60:
         return f"{seconds}s"
@@ -309,7 +327,7 @@ def run_blocks(note: RunNote, *, now: datetime) -> list[Block]:
     elif note.event == RunEvent.STARTED:
         text = f":arrow_forward: Started {what}{pipeline}"
     elif note.event == RunEvent.SUCCEEDED:
-        took = f" in {format_duration(note.duration_seconds)}" if note.duration_seconds is not None else ""
+        took = f" in {format_seconds(note.duration_seconds)}" if note.duration_seconds is not None else ""
         text = f":white_check_mark: Finished {what}{took}{pipeline}"
     else:
         verb = "failed" if note.event == RunEvent.FAILED else "was canceled"
@@ -317,9 +335,85 @@ def run_blocks(note: RunNote, *, now: datetime) -> list[Block]:
     return [section(text), context(f"Run `{note.run_id}`")]
 
 
-def text_blocks(note: TextNote) -> list[Block]:
-    """A plain message of the worker."""
-    return [section(note.text)]
+def notice_text(note: Notice) -> str:
+    """The words of a notice in a package thread (mrkdwn)."""
+    match note:
+        case TextNote():
+            return note.text
+        case PendingProblemNote():
+            paused = f"; {note.environment} is paused until a human looks" if note.paused else ""
+            return f":rotating_light: {note.problem}{paused}"
+        case OverrunNote():
+            retry = windows.format_duration(timedelta(seconds=note.retry_in_seconds))
+            return (
+                f":warning: the evaluation of {note.environment} {note.error} "
+                "(PDM_EVALUATION_BUDGET_SECONDS) and was aborted: nothing was decided; "
+                f"it is retried in {retry}. Check the policy's windows with `pdm-bot check-config`."
+            )
+        case ManualWaitNote():
+            return (
+                f":raised_hand: migration {note.version} ({note.nature}, manual) waits for "
+                f"`/pdm run {note.environment}` — everything after it waits too ({note.behind} more pending)"
+            )
+        case PausedNote():
+            target = note.environment or "all environments"
+            return (
+                f":double_vertical_bar: <@{note.actor}> paused {target}: {note.reason or 'no reason given'}"
+            )
+        case UnknownPipelineNote():
+            origin = f"run {note.run_id}" if note.run_id else "someone outside pdm-bot"
+            return (
+                f":warning: PDM pipeline {note.pipeline_id} on {note.environment} ({note.status}) "
+                f"was started by {origin} and is not recorded as that run's pipeline: {note.web_url}"
+            )
+        case ApprovalRefusedNote():
+            return _refusal_text(note)
+        case SecondApproverNote():
+            again = "already approved" if note.repeated else "approved"
+            return (
+                f"<@{note.actor}> {again} {note.run_id}; two-person rule ({', '.join(note.natures)}): "
+                "a second, different approver is needed."
+            )
+
+
+def _refusal_text(note: ApprovalRefusedNote) -> str:
+    match note.refusal:
+        case ApprovalRefusal.SUPERSEDED:
+            return (
+                f":no_entry: <@{note.actor}>: approval of {note.run_id} refused as stale: it was superseded "
+                f"by {note.detail}; approve that one instead."
+            )
+        case ApprovalRefusal.TWO_PERSON:
+            return (
+                f":no_entry: <@{note.actor}>: two-person rule ({note.detail}): the requester of "
+                f"{note.run_id} may not approve it."
+            )
+        case ApprovalRefusal.STALE:
+            return f"approval of {note.run_id} refused: {note.detail}; a fresh proposal follows if one is due"
+
+
+def answer_text(answer: RunRequestAnswer) -> str:
+    """The words of the answer to a `/pdm run`."""
+    env = answer.environment
+    match answer.outcome:
+        case RunRequestOutcome.PROPOSED:
+            return (
+                f"Run {answer.run_id} of {answer.count} migrations (up to {answer.up_to}) proposed "
+                "in the release thread."
+            )
+        case RunRequestOutcome.REFUSED:
+            return answer.refusal
+        case RunRequestOutcome.BUSY:
+            return f"Run {answer.run_id} on {env} is {answer.status}; wait for it to end."
+        case RunRequestOutcome.NOTHING:
+            return f"Nothing to run on {env}" + (f" up to {answer.up_to}" if answer.up_to else "") + "."
+        case RunRequestOutcome.NO_PACKAGE:
+            return f"No deployed package recorded for {env}."
+
+
+def text_blocks(note: Notice) -> list[Block]:
+    """A notice of the worker in its thread."""
+    return [section(notice_text(note))]
 
 
 # --- command answers ---------------------------------------------------------------------------------
@@ -383,10 +477,10 @@ def deploy_in_progress_line(marker: DeployInProgress) -> str:
     """`/pdm status`: whose deploy holds the environment, since when, and when the mark lapses."""
     line = (
         f":construction: A deploy is in progress: deployment {marker.deployment_id} "
-        f"(`{marker.short_sha}`), running for {format_duration(int(marker.age.total_seconds()))}"
+        f"(`{marker.short_sha}`), running for {format_seconds(int(marker.age.total_seconds()))}"
     )
     if marker.expires_in is not None:
-        line += f"; the mark expires by itself in {format_duration(int(marker.expires_in.total_seconds()))}"
+        line += f"; the mark expires by itself in {format_seconds(int(marker.expires_in.total_seconds()))}"
     return line
 
 

@@ -12,7 +12,7 @@ import importlib
 import click
 
 # name → (module, attribute, first paragraph of the command's docstring: what `--help` lists, cut to fit)
-COMMANDS: dict[str, tuple[str, str, str]] = {
+CLI_COMMANDS: dict[str, tuple[str, str, str]] = {
     "check-config": (
         "bot.cli_check_config",
         "check_config",
@@ -47,10 +47,10 @@ class LazyGroup(click.Group):
     """A group whose commands are imported when one is looked up, never to list them."""
 
     def list_commands(self, ctx: click.Context) -> list[str]:
-        return sorted(COMMANDS)
+        return sorted(CLI_COMMANDS)
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
-        entry = COMMANDS.get(cmd_name)
+        entry = CLI_COMMANDS.get(cmd_name)
         if entry is None:
             return None
         module, attribute, _ = entry
@@ -59,11 +59,11 @@ class LazyGroup(click.Group):
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         """The commands and their short help, cut the way click cuts them, from the table."""
-        limit = formatter.width - 6 - max(len(name) for name in COMMANDS)
+        limit = formatter.width - 6 - max(len(name) for name in CLI_COMMANDS)
         # a stand-in Command with the same help text cuts it exactly as the real one would
         rows = [
             (name, click.Command(name, help=text).get_short_help_str(limit))
-            for name, (_, _, text) in sorted(COMMANDS.items())
+            for name, (_, _, text) in sorted(CLI_COMMANDS.items())
         ]
         with formatter.section("Commands"):
             formatter.write_dl(rows)

@@ -8,9 +8,9 @@ from pathlib import Path
 import click
 
 from bot.cli_support import ExitCode, guarded
-from bot.settings import Settings
 from scheduler.policy.model import InvalidPolicy, Policy, load_policy
 from scheduler.policy.windows import format_duration
+from scheduler.settings import Settings
 
 
 def summarise(policy: Policy) -> list[str]:

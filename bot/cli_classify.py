@@ -41,7 +41,7 @@ def warn(message: str) -> None:
     click.echo(f"pdm-bot: warning: {message}", err=True)
 
 
-def render_table(rows: list[tuple[str, ...]]) -> str:
+def classification_table(rows: list[tuple[str, ...]]) -> str:
     """Aligned columns, one row per file; the last column is not padded."""
     rows = [_COLUMNS, *rows]
     widths = [max(len(row[i]) for row in rows) for i in range(len(_COLUMNS) - 1)]
@@ -98,7 +98,7 @@ def classify(
     if as_json:
         write_json(results.json)
     elif results.rows:
-        click.echo(render_table(results.rows))
+        click.echo(classification_table(results.rows))
     else:
         click.echo("no *.rb migration files found", err=True)
     flagged = sum(primary in fail_on for primary in results.primaries)

@@ -12,16 +12,16 @@ import click
 
 from bot import local_repo
 from bot.cli_support import emit_json, guarded
-from bot.settings import Settings
-from scheduler.classify import classify_source
+from scheduler.classify import classify_documented
 from scheduler.classify.tabledocs import DOCS_DIR, read_table_docs
 from scheduler.errors import InputError
 from scheduler.plan import decide, project
 from scheduler.policy.decision import Decision, DeployedPackage, EnvState, PendingMigration, ProjectedRun
 from scheduler.policy.model import Policy, load_policy
 from scheduler.policy.windows import format_duration, format_time
+from scheduler.settings import Settings
 
-HORIZON = timedelta(days=90)
+PLAN_HORIZON = timedelta(days=90)
 
 
 def parse_at(value: str | None) -> datetime:
@@ -44,11 +44,10 @@ def read_pending(repo: Path, from_rev: str, to_rev: str, policy: Policy, at: dat
     paths = local_repo.added_post_migrations(repo, base, head)
     docs_files = local_repo.files_under(repo, head, DOCS_DIR) if paths else {}
     docs = read_table_docs(t.decode("utf-8", "replace") for p, t in docs_files.items() if p.endswith(".yml"))
-    sizes = docs.sizes_overridden_by(policy.table_sizes)
     pending = []
     for path in paths:
         source = local_repo.file_at(repo, head, path)
-        result = classify_source(source, path, table_sizes=sizes, table_schemas=docs.schemas)
+        result = classify_documented(source, path, docs, policy.table_sizes)
         version = result.version or Path(path).name.split("_", 1)[0]
         pending.append(PendingMigration(version, result, head, deployed_at))
     return EnvState(environment="", pending=tuple(pending), packages=(DeployedPackage(head, deployed_at),))
@@ -66,7 +65,7 @@ def upstream_projection(state: EnvState, policy: Policy, env: str, at: datetime)
     )
     return {
         v: run.at + run.estimated_duration
-        for run in project(upstream, policy, at, HORIZON)
+        for run in project(upstream, policy, at, PLAN_HORIZON)
         for v in run.migrations
     }
 
@@ -104,7 +103,7 @@ def render(
     lines += [f"  - {reason}" for reason in d.reasons]
     lines.append("Guards:")
     lines += [f"  {'ok ' if r.ok else 'NO '} {r.name}: {r.reason}" for r in d.guards]
-    lines += ["", f"Projected schedule (next {HORIZON.days} days, if nothing else changes):"]
+    lines += ["", f"Projected schedule (next {PLAN_HORIZON.days} days, if nothing else changes):"]
     for run in schedule:
         lines.append(
             f"  {format_time(run.at, zone)}  {run.action.value:<8} {len(run.migrations):>3} up to "
@@ -170,7 +169,7 @@ def plan(
     state = read_pending(repo, from_rev, to_rev, policy, at)
     state = replace(state, environment=env, upstream_successes=upstream_projection(state, policy, env, at))
     decision = decide(state, policy, at)
-    schedule = project(state, policy, at, HORIZON)
+    schedule = project(state, policy, at, PLAN_HORIZON)
     if as_json:
         emit_json(plan_json(state, decision, schedule, at))
     else:

@@ -13,7 +13,7 @@ from bot.app import app_from_settings
 from bot.cli_support import guarded
 from bot.logging import configure_logging
 from bot.metrics import mark_process_dead
-from bot.settings import Settings
+from scheduler.settings import Settings
 
 
 def _child_exit(server: Any, worker: Any) -> None:

@@ -8,9 +8,9 @@ from pathlib import Path
 import click
 
 from bot.cli_support import emit_json, guarded
-from bot.settings import Settings
 from scheduler.natures import Nature
 from scheduler.policy.model import load_policy
+from scheduler.settings import Settings
 from scheduler.simulate import BASELINES, Comparison, Metrics, load_scenario, simulate
 
 _ROWS: tuple[tuple[str, str], ...] = (
@@ -48,7 +48,7 @@ def table_rows(comparison: Comparison) -> list[list[str]]:
     return rows
 
 
-def render_table(comparison: Comparison) -> str:
+def comparison_table(comparison: Comparison) -> str:
     """The aligned comparison table."""
     rows = table_rows(comparison)
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
@@ -111,4 +111,4 @@ def simulate_command(
     if as_json:
         emit_json(comparison.to_dict())
     else:
-        click.echo(markdown_table(comparison) if markdown else render_table(comparison))
+        click.echo(markdown_table(comparison) if markdown else comparison_table(comparison))

@@ -19,16 +19,19 @@ from types import FrameType
 
 import click
 import redis
-from rq import Queue, Worker
+from rq import Worker
 
 from bot.cli_support import guarded
 from bot.logging import configure_logging
 from bot.redis_outage import wait_for_redis
-from bot.settings import Settings
-from scheduler import worker_context
+from bot.slack_client import SlackTransport, UsergroupDirectory, make_web_client
+from scheduler import bootstrap
 from scheduler.errors import PdmError
+from scheduler.jobnames import JobName
 from scheduler.policy.model import Policy
-from scheduler.state import State
+from scheduler.ports import JobQueue, LockPort
+from scheduler.service.context import clock
+from scheduler.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -79,11 +82,17 @@ def worker(burst: bool) -> None:
     """
     settings = Settings()
     configure_logging(settings)
-    ctx = worker_context.from_settings(settings)
-    connection = ctx.queue.connection
+    client = make_web_client(settings)
+    ctx = bootstrap.from_settings(
+        settings,
+        slack=SlackTransport(make_web_client(settings, retries=False), settings.slack_channel, clock=clock),
+        directory=UsergroupDirectory(client),
+    )
+    queue = bootstrap.rq_queue(ctx)
+    connection = queue.connection
     if burst:
         require_redis(connection)
-    worker_context.install(ctx)
+    bootstrap.install(ctx)
     gc.freeze()  # start-up objects leave the collector's view: no long full collections per job
     ended: PdmWorker | None = None
     while True:
@@ -95,7 +104,7 @@ def worker(burst: bool) -> None:
             with suppress(redis.RedisError):
                 ended.scheduler.release_locks()  # type: ignore[no-untyped-call]
         rq_worker = PdmWorker(
-            [ctx.queue],
+            [queue],
             connection=connection,
             worker_ttl=WORKER_TTL,
             maintenance_interval=MAINTENANCE_INTERVAL,
@@ -106,14 +115,14 @@ def worker(burst: bool) -> None:
         ended = rq_worker
 
 
-def cron_tick(state: State, queue: Queue, policy: Policy, at: datetime, interval: timedelta) -> bool:
+def cron_tick(state: LockPort, queue: JobQueue, policy: Policy, at: datetime, interval: timedelta) -> bool:
     """Enqueue one round of evaluations + reconcile for the slot of `at`; False if already done."""
     slot = int(at.timestamp() // interval.total_seconds())
     if not state.claim(f"cron:tick:{slot}", interval * 2):
         return False
     for env in policy.environments:
-        queue.enqueue(worker_context.JOB_PREFIX + "evaluate", env.name)
-    queue.enqueue(worker_context.JOB_PREFIX + "reconcile")
+        queue.enqueue(JobName.EVALUATE.value, env.name)
+    queue.enqueue(JobName.RECONCILE.value)
     return True
 
 
@@ -132,15 +141,15 @@ def cron(interval: int, once: bool) -> None:
     """
     settings = Settings()
     configure_logging(settings)
-    ctx = worker_context.from_settings(settings)
+    ctx = bootstrap.from_settings(settings)
     if once:
-        require_redis(ctx.queue.connection)
+        require_redis(bootstrap.rq_queue(ctx).connection)
     else:
-        wait_for_redis(ctx.queue.connection, "cron")
+        wait_for_redis(bootstrap.rq_queue(ctx).connection, "cron")
     step = timedelta(seconds=interval)
     while True:
         try:
-            if cron_tick(ctx.state, ctx.queue, ctx.policy, worker_context.clock(), step):
+            if cron_tick(ctx.state, ctx.queue, ctx.policy, clock(), step):
                 log.info("cron: evaluations enqueued")
         except (redis.AuthenticationError, redis.ResponseError) as exc:
             raise PdmError(f"Redis refused cron: {exc}") from None

@@ -7,68 +7,30 @@ inside (through structlog or the standard `logging` module) carries them.
 from __future__ import annotations
 
 import logging
-import re
 import sys
-from collections.abc import Iterable, Mapping
-from typing import Any, TextIO
+from collections.abc import Iterable
+from typing import TextIO
 from urllib.parse import unquote, urlsplit
 
 import structlog
 from pydantic import SecretStr
 from structlog.typing import EventDict, Processor, WrappedLogger
 
-from bot.settings import Settings
+from scheduler.redaction import SecretRedactor
+from scheduler.settings import Settings
 
-REDACTED = "[REDACTED]"
-SENSITIVE_KEY_PARTS = ("token", "secret", "password", "authorization")
-_TOKEN_PATTERNS = (
-    re.compile(r"xox[abprs]-[A-Za-z0-9-]+"),  # Slack bot/user/app-level tokens
-    re.compile(r"xapp-[A-Za-z0-9-]+"),
-    re.compile(r"glpat-[A-Za-z0-9_.-]+"),  # GitLab personal/project access tokens
-    re.compile(r"(?i)\b(bearer|basic)\s+[A-Za-z0-9._~+/=-]+"),
-    re.compile(r"(?<=://)[^/\s:@]*:[^/\s@]+(?=@)"),  # user:password in URLs
-)
 _HANDLER_NAME = "pdm-bot-json"
 
 
-def is_sensitive_key(key: object) -> bool:
-    """True when a key's name says its value is a credential."""
-    name = str(key).lower()
-    return any(part in name for part in SENSITIVE_KEY_PARTS)
-
-
-class SecretRedactor:
-    """structlog processor replacing credentials anywhere in an event, nested values included."""
+class RedactingProcessor:
+    """structlog processor: the event with every credential redacted (`scheduler.redaction`)."""
 
     def __init__(self, secrets: Iterable[str]) -> None:
-        # Longest first, so a secret containing another is replaced whole.
-        self._secrets = sorted({s for s in secrets if s}, key=len, reverse=True)
-
-    def redact_text(self, text: str) -> str:
-        """Remove configured secret values and token-shaped strings from `text`."""
-        for secret in self._secrets:
-            text = text.replace(secret, REDACTED)
-        for pattern in _TOKEN_PATTERNS:
-            text = pattern.sub(REDACTED, text)
-        return text
-
-    def redact(self, value: Any) -> Any:
-        """Return `value` with every secret replaced; non-JSON objects become redacted text."""
-        if isinstance(value, str):
-            return self.redact_text(value)
-        if value is None or isinstance(value, bool | int | float):
-            return value
-        if isinstance(value, Mapping):
-            return {str(k): REDACTED if is_sensitive_key(k) else self.redact(v) for k, v in value.items()}
-        if isinstance(value, list | tuple | set | frozenset):
-            return [self.redact(v) for v in value]
-        return self.redact_text(str(value))
+        self._redactor = SecretRedactor(secrets)
 
     def __call__(self, logger: WrappedLogger, method_name: str, event_dict: EventDict) -> EventDict:
-        return {
-            key: REDACTED if is_sensitive_key(key) else self.redact(value)
-            for key, value in event_dict.items()
-        }
+        redacted: EventDict = self._redactor.redact(dict(event_dict))
+        return redacted
 
 
 def secret_values(settings: Settings) -> list[str]:
@@ -95,7 +57,7 @@ def configure_logging(settings: Settings, *, stream: TextIO | None = None) -> No
         processors=[
             structlog.stdlib.ProcessorFormatter.remove_processors_meta,
             structlog.processors.format_exc_info,
-            SecretRedactor(secret_values(settings)),
+            RedactingProcessor(secret_values(settings)),
             structlog.processors.JSONRenderer(sort_keys=False),
         ],
     )

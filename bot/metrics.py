@@ -5,8 +5,9 @@ Two sources make up `/metrics`:
   slash-command counters). Under gunicorn with several workers, set `PROMETHEUS_MULTIPROC_DIR` to an
   empty writable directory: every process then writes its samples there and `/metrics` aggregates them.
 - counters of events that happen in worker processes (runs, run durations, guard failures, API errors,
-  dead-lettered Slack messages), kept in Redis by `scheduler.telemetry` and turned into metric families
-  at each scrape (`StoredCounters`), and the Slack outbox gauges read from Redis at scrape (`OutboxGauges`).
+  dead-lettered Slack messages), kept in Redis by `scheduler.adapters.redis_telemetry` and turned into
+  metric families at each scrape (`StoredCounters`), and the Slack outbox gauges read from Redis at
+  scrape (`OutboxGauges`).
 """
 
 from __future__ import annotations
@@ -29,8 +30,8 @@ from prometheus_client import (
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily, Metric
 from prometheus_client.registry import Collector
 
-from scheduler.outbox import Outbox
-from scheduler.telemetry import Telemetry
+from scheduler.adapters.redis_outbox import Outbox
+from scheduler.adapters.redis_telemetry import Telemetry
 
 log = logging.getLogger(__name__)
 
@@ -81,7 +82,7 @@ def record_decision(environment: str, action: str) -> None:
 class StoredCounters(Collector):
     """`pdm_runs_total`, `pdm_run_duration_seconds`, `pdm_guard_failures_total`,
     `pdm_evaluation_overruns_total`, `pdm_api_errors_total` and `pdm_slack_outbox_dead_letters_total`,
-    read from `scheduler.telemetry` (Redis) at collection time."""
+    read from `scheduler.adapters.redis_telemetry` (Redis) at collection time."""
 
     def __init__(self, telemetry: Telemetry) -> None:
         self._telemetry = telemetry

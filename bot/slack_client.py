@@ -25,10 +25,10 @@ from slack_sdk.http_retry.builtin_handlers import ConnectionErrorRetryHandler, R
 from slack_sdk.webhook import WebhookClient
 
 from bot import blocks
-from bot.settings import Settings
+from scheduler.adapters.redis_telemetry import count_api_error
 from scheduler.errors import DeliveryError
-from scheduler.notes import DiffNote, Note, ProposalNote, RunNote
-from scheduler.telemetry import count_api_error
+from scheduler.notes import DiffNote, Message, ProposalNote, RunNote, RunRequestAnswer
+from scheduler.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -149,7 +149,7 @@ class SlackTransport:
         """The release channel."""
         return self._channel
 
-    def render(self, note: Note) -> tuple[list[blocks.Block], str]:
+    def render(self, note: Message) -> tuple[list[blocks.Block], str]:
         """Blocks and notification text of a note (a diff renders as its root message)."""
         if isinstance(note, DiffNote):
             diff = blocks.diff_blocks(note)
@@ -162,13 +162,13 @@ class SlackTransport:
             return blocks.run_blocks(note, now=self._clock()), (
                 f"PDM run on {note.environment}: {note.event}"
             )
-        return blocks.text_blocks(note), note.text
+        return blocks.text_blocks(note), blocks.notice_text(note)
 
-    def parts(self, note: Note) -> int:
+    def parts(self, note: Message) -> int:
         """1, or for a diff of more than 10 migrations its root plus one reply per 15 migrations."""
         return 1 + len(blocks.diff_blocks(note).replies) if isinstance(note, DiffNote) else 1
 
-    def post(self, note: Note, thread_ts: str | None, part: int = 0) -> str:
+    def post(self, note: Message, thread_ts: str | None, part: int = 0) -> str:
         """chat.postMessage of part `part` of `note`, in the thread of `thread_ts` when given."""
         if isinstance(note, DiffNote):
             diff = blocks.diff_blocks(note)
@@ -181,15 +181,16 @@ class SlackTransport:
         response = _call("chat.postMessage", self._client.chat_postMessage, **kwargs)
         return str(response["ts"])
 
-    def update(self, note: Note, ts: str) -> None:
+    def update(self, note: Message, ts: str) -> None:
         """Replace message `ts` of the release channel with `note` (chat.update)."""
         rendered, text = self.render(note)
         _call(
             "chat.update", self._client.chat_update, channel=self._channel, ts=ts, text=text, blocks=rendered
         )
 
-    def respond(self, response_url: str, text: str, *, ephemeral: bool) -> None:
+    def respond(self, response_url: str, answer: str | RunRequestAnswer, *, ephemeral: bool) -> None:
         """Answer a slash command or button later through its `response_url` (one attempt)."""
+        text = answer if isinstance(answer, str) else blocks.answer_text(answer)
         webhook = WebhookClient(response_url, timeout=10, retry_handlers=[])
         try:
             response = webhook.send(

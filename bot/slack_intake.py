@@ -41,7 +41,7 @@ class Event(_Open):
     text: str | None = None
 
 
-class Envelope(_Open):
+class RequestEnvelope(_Open):
     """The top level of a request body (a JSON event delivery or a form) as far as it is read before a
     listener runs: when present, these fields have the types Slack sends."""
 
@@ -52,7 +52,7 @@ class Envelope(_Open):
 
 def _shape_problem(data: dict[str, Any]) -> str | None:
     try:
-        Envelope.model_validate(data)
+        RequestEnvelope.model_validate(data)
     except ValidationError as exc:
         error = exc.errors()[0]
         where = ".".join(str(p) for p in error["loc"]) or "body"

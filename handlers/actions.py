@@ -13,17 +13,15 @@ import redis
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from bot.blocks import ACTION_APPROVE, ACTION_REJECT, ACTION_SNOOZE
-from handlers.deps import UNAVAILABLE, Deps, authorise, refuse
+from handlers.deps import UNAVAILABLE, Deps, check_approver
 from scheduler.errors import UnknownRun
-from scheduler.records import AuditEntry, RunStatus
+from scheduler.jobnames import JobName
+from scheduler.records import RunStatus
+from scheduler.service.audit import audit
 
 log = logging.getLogger(__name__)
 
-JOBS = {
-    ACTION_APPROVE: "scheduler.jobs.approve",
-    ACTION_REJECT: "scheduler.jobs.reject",
-    ACTION_SNOOZE: "scheduler.jobs.snooze",
-}
+ACTION_JOBS = {ACTION_APPROVE: JobName.APPROVE, ACTION_REJECT: JobName.REJECT, ACTION_SNOOZE: JobName.SNOOZE}
 VERBS = {ACTION_APPROVE: "approve", ACTION_REJECT: "reject", ACTION_SNOOZE: "snooze"}
 DOUBLE_CLICK_WINDOW = timedelta(seconds=60)
 ALREADY_HANDLED = "This proposal was already handled; nothing was done."
@@ -65,9 +63,8 @@ def _on_proposal_action(deps: Deps, body: dict[str, Any], respond: Callable[...,
         run = deps.state.get_run(run_id)
     except UnknownRun:
         run = None
-    refusal = authorise(deps, user)
+    refusal = check_approver(deps, user, f"{verb} {run_id}", run.environment if run else None)
     if refusal is not None:
-        refuse(deps, user, f"{verb} {run_id}", run.environment if run else None, refusal)
         respond(text=refusal, response_type="ephemeral", replace_original=False)
         return
     if run is None or run.status != RunStatus.REQUESTED:
@@ -77,7 +74,7 @@ def _on_proposal_action(deps: Deps, body: dict[str, Any], respond: Callable[...,
         respond(text=ALREADY_HANDLED, response_type="ephemeral", replace_original=False)
         return
     try:
-        deps.queue.enqueue(JOBS[action_id], run_id, user)
+        deps.queue.enqueue(ACTION_JOBS[action_id].value, run_id, user)
     except redis.RedisError:
         with suppress(redis.RedisError):  # the click may be tried again at once
             deps.state.unclaim(f"button:{run_id}:{action_id}:{user}")
@@ -147,13 +144,4 @@ def block_actions_problem(data: dict[str, Any]) -> str | None:
 
 def ignore_interaction(deps: Deps, problem: str) -> None:
     """Audit a signed interaction payload that was not understood (it is answered 400, nothing runs)."""
-    deps.state.audit(
-        AuditEntry(
-            at=deps.clock(),
-            actor="slack",
-            action="interaction_ignored",
-            environment="",
-            reason=problem,
-            details={},
-        )
-    )
+    audit(deps.state, deps.clock(), "interaction_ignored", "", problem, actor="slack")

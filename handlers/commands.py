@@ -17,13 +17,14 @@ import redis
 from bot import blocks
 from bot.metrics import SLASH_COMMANDS
 from bot.views import CommandHelp
-from handlers.deps import UNAVAILABLE, Deps, authorise, refuse
+from handlers.deps import UNAVAILABLE, Deps, check_approver
 from scheduler.errors import PdmError
+from scheduler.gitlab_model import SHA
+from scheduler.jobnames import JobName
 
 log = logging.getLogger(__name__)
 
 VERSION_RE = re.compile(r"^\d{1,20}$")
-SHA_RE = re.compile(r"^[0-9a-f]{7,40}$")
 
 
 @dataclass(frozen=True)
@@ -148,7 +149,7 @@ def _baseline(name: str, args: list[str], environments: Sequence[str]) -> Comman
         raise _Bad("missing " + ("ENV and SHA" if not args else "SHA"))
     env = _environment(args[0], environments)
     sha = args[1].lower()
-    if not SHA_RE.match(sha):
+    if not SHA.fullmatch(sha):
         raise _Bad(f"`{args[1]}` is not a commit SHA (7 to 40 hexadecimal characters)")
     _no_more(args[2:])
     return Command(name, environment=env, sha=sha)
@@ -234,13 +235,13 @@ def parse_pdm(text: str, environments: Sequence[str]) -> Command | ParseError:
 
 
 # --- the listener ------------------------------------------------------------------------------------
-JOBS = {
-    "run": "scheduler.jobs.request_run",
-    "pause": "scheduler.jobs.pause",
-    "resume": "scheduler.jobs.resume",
-    "hold": "scheduler.jobs.hold",
-    "unhold": "scheduler.jobs.unhold",
-    "baseline": "scheduler.jobs.set_baseline",
+COMMAND_JOBS = {
+    "run": JobName.REQUEST_RUN,
+    "pause": JobName.PAUSE,
+    "resume": JobName.RESUME,
+    "hold": JobName.HOLD,
+    "unhold": JobName.UNHOLD,
+    "baseline": JobName.SET_BASELINE,
 }
 
 
@@ -293,15 +294,14 @@ def _on_pdm(deps: Deps, body: dict[str, Any], ack: Callable[..., Any]) -> None:
         return
     spec = BY_NAME[parsed.name]
     if spec.mutating:
-        refusal = authorise(deps, user)
+        refusal = check_approver(deps, user, f"/pdm {parsed.name}", parsed.environment)
         if refusal is not None:
-            refuse(deps, user, f"/pdm {parsed.name}", parsed.environment, refusal)
             SLASH_COMMANDS.labels(subcommand=parsed.name, outcome="refused").inc()
             ack(response_type="ephemeral", text=refusal, blocks=blocks.error_blocks(refusal))
             return
         args = job_arguments(parsed, user, body.get("response_url"))
         deps.state.ping()  # a hung Redis fails here, before a write that could land later
-        deps.queue.enqueue(JOBS[parsed.name], *args)
+        deps.queue.enqueue(COMMAND_JOBS[parsed.name].value, *args)
         SLASH_COMMANDS.labels(subcommand=parsed.name, outcome="queued").inc()
         ack(response_type="ephemeral", text=_queued_text(parsed))
         return

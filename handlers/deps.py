@@ -9,21 +9,15 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
-from scheduler.errors import PdmError
-from scheduler.records import AuditEntry
-from scheduler.state import State
+from scheduler.adapters.redis_store import RedisStore
+from scheduler.policy.model import Approvers
+from scheduler.ports import Directory, JobQueue
+from scheduler.service import authorisation
 
 if TYPE_CHECKING:
     from handlers.commands import Command
 
 log = logging.getLogger(__name__)
-
-
-class Directory(Protocol):
-    """Usergroup membership (`bot.slack_client.UsergroupDirectory`)."""
-
-    def members(self, usergroup: str) -> frozenset[str]:
-        """User ids of `usergroup`."""
 
 
 class Reader(Protocol):
@@ -36,26 +30,11 @@ class Reader(Protocol):
         """Refresh the state gauges of `/metrics`."""
 
 
-class JobQueue(Protocol):
-    """The part of `rq.Queue` the listeners use: enqueue a job by dotted name."""
-
-    def enqueue(self, f: Any, *args: Any, **kwargs: Any) -> Any:
-        """Enqueue `f(*args, **kwargs)`."""
-
-
-@dataclass(frozen=True)
-class Approvers:
-    """Who may run mutating subcommands and press buttons."""
-
-    users: frozenset[str]
-    usergroups: tuple[str, ...]
-
-
 @dataclass(frozen=True)
 class Deps:
     """Everything a listener touches."""
 
-    state: State
+    state: RedisStore
     queue: JobQueue
     environments: tuple[str, ...]
     approvers: Approvers
@@ -70,29 +49,9 @@ class Deps:
 UNAVAILABLE = "State store unavailable, nothing was changed; try again in a minute."
 
 
-def authorise(deps: Deps, user: str) -> str | None:
-    """None when `user` is an approver, else the reason of the refusal (shown to the user)."""
-    if user in deps.approvers.users:
-        return None
-    for group in deps.approvers.usergroups:
-        try:
-            if user in deps.directory.members(group):
-                return None
-        except PdmError as exc:
-            log.warning("approver check: %s", exc)
-            return "Could not check your approver usergroups with Slack right now; try again in a minute."
-    return "Only approvers may do this (policy `approvers`: users and usergroups)."
-
-
-def refuse(deps: Deps, user: str, request: str, environment: str | None, reason: str) -> None:
-    """Write the refusal of `request` to the audit log."""
-    deps.state.audit(
-        AuditEntry(
-            at=deps.clock(),
-            actor=user,
-            action="refused",
-            environment=environment or "",
-            reason=reason,
-            details={"request": request},
-        )
+def check_approver(deps: Deps, user: str, request: str, environment: str | None) -> str | None:
+    """Why `user` may not do `request` (audited), or None when they are an approver (the one approver
+    check: `scheduler.service.authorisation`)."""
+    return authorisation.refused(
+        deps.state, deps.approvers, deps.directory, deps.clock(), user, request, environment or ""
     )

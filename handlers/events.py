@@ -10,11 +10,12 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from handlers.deps import Deps
+from scheduler.gitlab_model import SHA
+from scheduler.jobnames import JobName
 
 log = logging.getLogger(__name__)
 
-DEDUP_TTL = timedelta(days=1)
-SHA_RE = re.compile(r"^[0-9a-f]{7,40}$")
+MESSAGE_DEDUP_TTL = timedelta(days=1)
 ANNOUNCEMENTS = (None, "bot_message")  # plain messages and legacy bot posts; not edits, joins, …
 
 
@@ -52,15 +53,15 @@ def on_message(deps: Deps, event: dict[str, Any]) -> str:
         return "no_match"
     known = {e.lower(): e for e in deps.environments}
     env, sha = known.get(found["environment"].lower()), found["sha"].lower()
-    if env is None or not SHA_RE.match(sha):
+    if env is None or not SHA.fullmatch(sha):
         log.warning("deploy message %s ignored: environment or SHA not usable", ts)
         return "ignored"
     key = f"deploy-message:{env}:{sha[:7]}"
-    if not deps.state.claim(key, DEDUP_TTL):
+    if not deps.state.claim(key, MESSAGE_DEDUP_TTL):
         return "duplicate"
     at = datetime.fromtimestamp(float(ts), UTC).isoformat()
     try:
-        deps.queue.enqueue("scheduler.jobs.on_deploy", env, _deployment_id(found, ts), sha, at, "")
+        deps.queue.enqueue(JobName.ON_DEPLOY.value, env, _deployment_id(found, ts), sha, at, "")
     except Exception:
         deps.state.unclaim(key)
         raise

@@ -17,6 +17,7 @@ from bot.views import (
     StatusView,
 )
 from handlers.commands import Command
+from scheduler.adapters.redis_store import RedisStore, Snapshot
 from scheduler.classify.model import Database
 from scheduler.envstate import load_env_state
 from scheduler.errors import InputError
@@ -24,7 +25,6 @@ from scheduler.natures import ALL_NATURES
 from scheduler.plan import decide, project
 from scheduler.policy.guards import GuardResult
 from scheduler.policy.model import Policy
-from scheduler.state import Snapshot, State
 
 PROJECTION_HORIZON = timedelta(days=14)
 HISTORY_LIMIT = 10
@@ -38,7 +38,7 @@ class StateReader:
     """Answers status, diff, plan, history and explain; fast (Redis reads and pure code only)."""
 
     def __init__(
-        self, state: State, policy: Policy, *, clock: Callable[[], datetime], file_url_template: str = ""
+        self, state: RedisStore, policy: Policy, *, clock: Callable[[], datetime], file_url_template: str = ""
     ) -> None:
         self._state = state
         self._policy = policy

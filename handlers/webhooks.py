@@ -15,14 +15,15 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from bot.metrics import WEBHOOKS
 from handlers.deps import Deps
+from scheduler.gitlab_model import FULL_SHA_IN_URL
+from scheduler.jobnames import JobName
 from scheduler.records import DeploymentStatus
 
 log = logging.getLogger(__name__)
 
-DEDUP_TTL = timedelta(days=7)
-FULL_SHA_RE = re.compile(r"/commit/([0-9a-f]{40})\b")
+WEBHOOK_DEDUP_TTL = timedelta(days=7)
 _OFFSET_RE = re.compile(r"\s+([+-]\d{2}:?\d{2})$")
-UNAVAILABLE = "state store unavailable, nothing was queued; redeliver"
+WEBHOOK_UNAVAILABLE = "state store unavailable, nothing was queued; redeliver"
 TOO_DEEP = object()  # marker: the body was JSON nested deeper than the decoder allows
 
 
@@ -59,7 +60,7 @@ class DeploymentHook(BaseModel):
     @property
     def sha(self) -> str:
         """The full SHA when `commit_url` carries it, else the short one (the job resolves it)."""
-        found = FULL_SHA_RE.search(self.commit_url)
+        found = FULL_SHA_IN_URL.search(self.commit_url)
         return found.group(1) if found else self.short_sha
 
 
@@ -92,34 +93,28 @@ def handle_deployment(deps: Deps, token: str | None, payload: Any) -> tuple[Resp
     at = hook.status_changed_at.isoformat()
     args: tuple[str | int, ...]
     if hook.status == DeploymentStatus.SUCCESS:
-        job, args = (
-            "scheduler.jobs.on_deploy",
-            (hook.environment, hook.deployment_id, hook.sha, at, hook.commit_url),
-        )
+        job, args = JobName.ON_DEPLOY, (hook.environment, hook.deployment_id, hook.sha, at, hook.commit_url)
     elif hook.status == DeploymentStatus.RUNNING:
         job, args = (
-            "scheduler.jobs.deploy_started",
+            JobName.DEPLOY_STARTED,
             (hook.environment, hook.deployment_id, hook.sha, at, hook.commit_url),
         )
     elif hook.status in (DeploymentStatus.FAILED, DeploymentStatus.CANCELED):
-        job, args = (
-            "scheduler.jobs.deploy_ended",
-            (hook.environment, hook.deployment_id, str(hook.status), at),
-        )
+        job, args = JobName.DEPLOY_ENDED, (hook.environment, hook.deployment_id, str(hook.status), at)
     else:
         return _answer(200, "ignored", reason=f"status {hook.status} needs no action")
     key = f"webhook:deployment:{hook.deployment_id}:{hook.status}"
     deps.state.ping()  # a hung Redis fails here, before a claim that could land after a 503
-    if not deps.state.claim(key, DEDUP_TTL):
+    if not deps.state.claim(key, WEBHOOK_DEDUP_TTL):
         return _answer(200, "duplicate")
     try:
-        deps.queue.enqueue(job, *args)
+        deps.queue.enqueue(job.value, *args)
     except redis.RedisError:
         with suppress(redis.RedisError):  # else the redelivery would be taken for a duplicate
             deps.state.unclaim(key)
         raise
     log.info("deployment %s %s on %s queued", hook.deployment_id, hook.status, hook.environment)
-    return _answer(200, "queued", job=job.rsplit(".", 1)[1])
+    return _answer(200, "queued", job=job.short)
 
 
 def blueprint(deps: Deps) -> Blueprint:
@@ -136,6 +131,6 @@ def blueprint(deps: Deps) -> Blueprint:
             return handle_deployment(deps, request.headers.get("X-Gitlab-Token"), payload)
         except redis.RedisError as exc:  # GitLab redelivers a delivery that was not answered 2xx
             log.warning("webhook: state store unavailable (%s)", type(exc).__name__)
-            return _answer(503, "unavailable", reason=UNAVAILABLE)
+            return _answer(503, "unavailable", reason=WEBHOOK_UNAVAILABLE)
 
     return bp

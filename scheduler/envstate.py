@@ -4,32 +4,16 @@ and the DB load from Prometheus)."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
-from typing import Protocol
 
 from scheduler.errors import MetricsSourceError
-from scheduler.gitlab import GitLabAdapter
+from scheduler.lifecycle import BOT_ACTOR
 from scheduler.policy.decision import Approval, DeployedPackage, EnvState, ManualRequest, PendingMigration
 from scheduler.policy.model import Policy
-from scheduler.records import IN_FLIGHT_RUN_STATUSES, Deployment, DeploymentStatus, Lock, Note, Run, RunStatus
-from scheduler.records import PendingMigration as StoredPending
-from scheduler.worker_context import BOT_ACTOR, MetricsSource
+from scheduler.ports import GitLab, MetricsSource, PlannerReads
+from scheduler.records import IN_FLIGHT_RUN_STATUSES, DeploymentStatus, Lock, Run, RunStatus
 
 
-class StateReads(Protocol):
-    """The reads `load_env_state` makes: `scheduler.state.State`, or a `Snapshot` of it."""
-
-    def pending(self, env: str) -> list[StoredPending]: ...
-    def deployments(self, env: str, limit: int = ...) -> list[Deployment]: ...
-    def deployment_in_progress(self, env: str) -> Deployment | None: ...
-    def deploy_starts(self, env: str) -> list[datetime]: ...
-    def lock_holder(self, env: str) -> Lock | None: ...
-    def effective_pause(self, env: str) -> Note | None: ...
-    def holds(self) -> dict[str, Note]: ...
-    def successes(self, env: str) -> dict[str, datetime]: ...
-
-
-def planned_pending(state: StateReads, env: str) -> tuple[PendingMigration, ...]:
+def planned_pending(state: PlannerReads, env: str) -> tuple[PendingMigration, ...]:
     """The stored pending migrations of `env` as the planner sees them."""
     return tuple(
         PendingMigration(p.version, p.classification, p.package_sha, p.deployed_at)
@@ -66,12 +50,12 @@ def read_db_load(policy: Policy, metrics: MetricsSource | None) -> tuple[float |
 
 
 def load_env_state(
-    state: StateReads,
+    state: PlannerReads,
     policy: Policy,
     env: str,
     *,
     active_runs: Sequence[Run],
-    gitlab: GitLabAdapter | None = None,
+    gitlab: GitLab | None = None,
     metrics: MetricsSource | None = None,
 ) -> EnvState:
     """Everything `decide` needs about `env`. Without `gitlab` incidents stay unknown; without

@@ -1,8 +1,9 @@
 """What the worker tells humans, as values; the Slack adapter in `bot/` renders and delivers them.
 
-Jobs never build Slack JSON: they emit a `Note` through a `Notifier` (in production the Slack outbox,
-`scheduler/outbox.py`, which keeps every note in Redis until the sender delivered it through a
-`Transport`). Every note names the environment and the package thread it belongs to (`thread_sha`).
+Use cases never build Slack JSON nor words: they emit a `Message` through a `Notifier` (in production the
+Slack outbox, `scheduler/outbox.py`, which keeps every message in Redis until the sender delivered it
+through a `Transport`); `bot/blocks.py` words and renders each type. Every message names the environment
+and the package thread it belongs to (`thread_sha`).
 `note_to_dict` / `note_from_dict` give a note's JSON form (with its type) for the outbox.
 """
 
@@ -11,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
-from typing import Any, Protocol
+from typing import Any
 
 from pydantic import TypeAdapter
 
@@ -86,68 +87,187 @@ class RunNote:
 
 @dataclass(frozen=True)
 class TextNote:
-    """A plain message in an environment's thread, e.g. a loud discrepancy of pending sources."""
+    """A free-text message in an environment's thread (kept for messages owed before typed notices)."""
 
     environment: str
     thread_sha: str | None
     text: str
 
 
-Note = DiffNote | ProposalNote | RunNote | TextNote
+@dataclass(frozen=True)
+class PendingProblemNote:
+    """The pending sources of a package could not be read or disagree (`paused`: the bot paused the
+    environment until a human looks)."""
 
+    environment: str
+    thread_sha: str | None
+    problem: str
+    paused: bool = False
+
+
+@dataclass(frozen=True)
+class OverrunNote:
+    """An evaluation ran out of its time budget and was aborted; it is retried later."""
+
+    environment: str
+    thread_sha: str | None
+    error: str
+    retry_in_seconds: int
+
+
+@dataclass(frozen=True)
+class ManualWaitNote:
+    """A manual-mode migration heads the queue: everything behind it waits for `/pdm run`."""
+
+    environment: str
+    thread_sha: str | None
+    version: str
+    nature: str
+    behind: int
+
+
+@dataclass(frozen=True)
+class PausedNote:
+    """An operator paused one environment ("": every environment)."""
+
+    environment: str
+    thread_sha: str | None
+    actor: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class UnknownPipelineNote:
+    """A PDM pipeline not recorded as its run's pipeline (started by hand, or by a run that gave up)."""
+
+    environment: str
+    thread_sha: str | None
+    pipeline_id: int
+    status: str
+    run_id: str | None
+    web_url: str
+
+
+class ApprovalRefusal(StrEnum):
+    """Why an approval was refused in the thread."""
+
+    SUPERSEDED = "superseded"  # detail: the run that superseded it
+    TWO_PERSON = "two_person"  # detail: the natures under the two-person rule
+    STALE = "stale"  # detail: why the proposal is stale
+
+
+@dataclass(frozen=True)
+class ApprovalRefusedNote:
+    """An approval that was refused, and why."""
+
+    environment: str
+    thread_sha: str | None
+    run_id: str
+    actor: str
+    refusal: ApprovalRefusal
+    detail: str
+
+
+@dataclass(frozen=True)
+class SecondApproverNote:
+    """An approval was recorded, but the two-person rule needs another, different approver."""
+
+    environment: str
+    thread_sha: str | None
+    run_id: str
+    actor: str
+    natures: list[str]
+    repeated: bool = False
+
+
+class RunRequestOutcome(StrEnum):
+    """What became of a `/pdm run`."""
+
+    PROPOSED = "proposed"
+    REFUSED = "refused"  # not an approver (`refusal` says why)
+    BUSY = "busy"  # another run of the environment is approved or in flight
+    NOTHING = "nothing"  # nothing pending up to the asked version
+    NO_PACKAGE = "no_package"  # no deployment recorded
+
+
+@dataclass(frozen=True)
+class RunRequestAnswer:
+    """The answer to a `/pdm run`, sent through its `response_url`."""
+
+    environment: str
+    outcome: RunRequestOutcome
+    run_id: str = ""
+    status: str = ""
+    count: int = 0
+    up_to: str | None = None
+    refusal: str = ""
+
+
+Notice = (
+    TextNote
+    | PendingProblemNote
+    | OverrunNote
+    | ManualWaitNote
+    | PausedNote
+    | UnknownPipelineNote
+    | ApprovalRefusedNote
+    | SecondApproverNote
+)
+NOTICES = (
+    TextNote,
+    PendingProblemNote,
+    OverrunNote,
+    ManualWaitNote,
+    PausedNote,
+    UnknownPipelineNote,
+    ApprovalRefusedNote,
+    SecondApproverNote,
+)
+
+
+Message = DiffNote | ProposalNote | RunNote | Notice
+
+
+Owed = Message | RunRequestAnswer  # what the outbox keeps: a message for the channel, or an answer
 
 _TYPES: dict[str, TypeAdapter[Any]] = {
+    "run_request": TypeAdapter(RunRequestAnswer),
     "diff": TypeAdapter(DiffNote),
     "proposal": TypeAdapter(ProposalNote),
     "run": TypeAdapter(RunNote),
     "text": TypeAdapter(TextNote),
+    "pending_problem": TypeAdapter(PendingProblemNote),
+    "overrun": TypeAdapter(OverrunNote),
+    "manual_wait": TypeAdapter(ManualWaitNote),
+    "paused": TypeAdapter(PausedNote),
+    "unknown_pipeline": TypeAdapter(UnknownPipelineNote),
+    "approval_refused": TypeAdapter(ApprovalRefusedNote),
+    "second_approver": TypeAdapter(SecondApproverNote),
 }
-_NAMES = {DiffNote: "diff", ProposalNote: "proposal", RunNote: "run", TextNote: "text"}
+_NAMES: dict[type, str] = {
+    RunRequestAnswer: "run_request",
+    DiffNote: "diff",
+    ProposalNote: "proposal",
+    RunNote: "run",
+    TextNote: "text",
+    PendingProblemNote: "pending_problem",
+    OverrunNote: "overrun",
+    ManualWaitNote: "manual_wait",
+    PausedNote: "paused",
+    UnknownPipelineNote: "unknown_pipeline",
+    ApprovalRefusedNote: "approval_refused",
+    SecondApproverNote: "second_approver",
+}
 
 
-def note_to_dict(note: Note) -> dict[str, Any]:
+def note_to_dict(note: Owed) -> dict[str, Any]:
     """The JSON-able form of `note`, its type under `type`."""
     kind = _NAMES[type(note)]
     return {"type": kind, **_TYPES[kind].dump_python(note, mode="json")}
 
 
-def note_from_dict(data: dict[str, Any]) -> Note:
+def note_from_dict(data: dict[str, Any]) -> Owed:
     """Inverse of `note_to_dict`."""
     fields = dict(data)
-    note: Note = _TYPES[str(fields.pop("type"))].validate_python(fields)
+    note: Owed = _TYPES[str(fields.pop("type"))].validate_python(fields)
     return note
-
-
-class Notifier(Protocol):
-    """Owes notes to humans: each is delivered later, in order within its thread, never lost silently."""
-
-    def post(self, note: Note) -> None:
-        """Post `note` in its thread (a `DiffNote` starts the thread; a `ProposalNote` becomes the proposal
-        message of its run)."""
-
-    def update(self, note: RunNote) -> None:
-        """Turn the proposal message of `note.run_id` into `note` (a decided proposal); post `note` in the
-        thread when the run has no proposal message."""
-
-    def respond(self, response_url: str, text: str, *, ephemeral: bool = True) -> None:
-        """Answer a slash command later, through its `response_url`."""
-
-
-class Transport(Protocol):
-    """Sends one rendered message to Slack now; raises `scheduler.errors.DeliveryError` when it cannot."""
-
-    @property
-    def channel(self) -> str:
-        """The release channel that posts go to."""
-
-    def parts(self, note: Note) -> int:
-        """How many messages `note` takes (a long diff: its root, then replies)."""
-
-    def post(self, note: Note, thread_ts: str | None, part: int = 0) -> str:
-        """Post part `part` of `note` (in the thread of `thread_ts` when given); the message's ts."""
-
-    def update(self, note: Note, ts: str) -> None:
-        """Replace message `ts` of the release channel with `note`."""
-
-    def respond(self, response_url: str, text: str, *, ephemeral: bool) -> None:
-        """Answer through a `response_url`."""

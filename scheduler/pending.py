@@ -7,7 +7,7 @@ Two sources, chosen by the policy's `pending_strategy` but always cross-checked 
   `schema_migrations` table of its database (main or ci, from the classification), read read-only.
 When both answer and disagree, the result is a `PendingDiscrepancy` naming the versions, never a guess.
 
-The first half of this module is pure (set arithmetic); the second half does the I/O.
+The first half of this module is pure (set arithmetic); the second half asks the sources (ports).
 """
 
 from __future__ import annotations
@@ -18,14 +18,13 @@ from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import PurePosixPath
+from typing import Protocol
 
-import psycopg
-
-from bot.settings import Settings
+from scheduler.adapters.postgres import read_applied_versions
 from scheduler.classify.model import Database
 from scheduler.errors import PendingSourceError
-from scheduler.gitlab import GitLabAdapter, MigrationDiff
-from scheduler.state import State
+from scheduler.gitlab_model import MigrationDiff
+from scheduler.ports import ControlReads, GitLab, PendingReads, RunReads
 
 _VERSION = re.compile(r"(\d+)_")
 
@@ -169,32 +168,16 @@ def combine(
     )
 
 
+class PendingSourceReads(PendingReads, RunReads, ControlReads, Protocol):
+    """What the git source reads from the store."""
+
+
 # I/O ---------------------------------------------------------------------------------------------------
 
 
-def database_dsns(settings: Settings) -> dict[Database, str]:
-    """The configured database connections (empty DSN = not configured)."""
-    dsns = {Database.MAIN: settings.database_main_dsn, Database.CI: settings.database_ci_dsn}
-    return {db: dsn.get_secret_value() for db, dsn in dsns.items() if dsn.get_secret_value()}
-
-
-def read_applied_versions(database: Database, dsn: str, timeout: int = 5) -> set[str]:
-    """Versions in `schema_migrations` of one database, read over a read-only connection."""
-    try:
-        with psycopg.connect(
-            dsn, connect_timeout=timeout, options="-c default_transaction_read_only=on"
-        ) as conn:
-            conn.read_only = True
-            rows = conn.execute("SELECT version FROM schema_migrations").fetchall()
-    except psycopg.Error as exc:
-        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        raise PendingSourceError(
-            f"cannot read schema_migrations of the {database} database: {reason}"
-        ) from None
-    return {str(row[0]) for row in rows}
-
-
-def git_view(environment: str, deployed_sha: str, state: State, gitlab: GitLabAdapter) -> SourceView | None:
+def git_view(
+    environment: str, deployed_sha: str, state: PendingSourceReads, gitlab: GitLab
+) -> SourceView | None:
     """The git source, or None when there is neither a successful run nor a baseline to start from."""
     last = state.last_successful_run(environment)
     baseline = state.baseline(environment)
@@ -210,7 +193,7 @@ def git_view(environment: str, deployed_sha: str, state: State, gitlab: GitLabAd
 
 def database_view(
     deployed_sha: str,
-    gitlab: GitLabAdapter,
+    gitlab: GitLab,
     dsns: Mapping[Database, str],
     database_of: Callable[[str], Database],
 ) -> SourceView | None:
@@ -227,8 +210,8 @@ def detect_pending(
     deployed_sha: str,
     *,
     strategy: PendingStrategy,
-    state: State,
-    gitlab: GitLabAdapter,
+    state: PendingSourceReads,
+    gitlab: GitLab,
     dsns: Mapping[Database, str],
     database_of: Callable[[str], Database],
 ) -> PendingSet | PendingDiscrepancy:

@@ -1,4 +1,4 @@
-"""Typed records kept in Redis by `scheduler.state`; each round-trips through `to_dict`/`from_dict`.
+"""Typed records of the store (`adapters/redis_store/`); each round-trips through `to_dict`/`from_dict`.
 
 Datetimes are stored as ISO 8601 strings and must be timezone-aware. Statuses are `StrEnum`s stored
 as their values. A run moves only along `RUN_TRANSITIONS`; `Run.moved_to` raises
@@ -8,14 +8,14 @@ as their values. A run moves only along `RUN_TRANSITIONS`; `Run.moved_to` raises
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
 from scheduler.classify.model import Classification
 from scheduler.errors import InvalidRunTransition
+from scheduler.notes import RunEvent
 
 
 def _iso(at: datetime | None) -> str | None:
@@ -64,6 +64,9 @@ RUN_TRANSITIONS: dict[RunStatus, frozenset[RunStatus]] = {
     RunStatus.FAILED: frozenset(),
     RunStatus.CANCELED: frozenset(),
 }
+
+
+DEPLOY_MARKER_TTL = timedelta(hours=4)  # default of `PDM_DEPLOY_MARKER_TTL_SECONDS`
 
 
 class DeploymentStatus(StrEnum):
@@ -123,6 +126,7 @@ class Run:
     failure_reason: str | None = None
     expires_at: datetime | None = None  # a proposal/approval holds until its window closes
     superseded_by: str | None = None  # the run whose proposal or approval replaced this one
+    closed_as: RunEvent | None = None  # how a proposal or approval was closed (rejected, snoozed, …)
     override_reason: str | None = None  # `/pdm run --now REASON`: may run outside closed allow windows
 
     def moved_to(self, status: RunStatus, at: datetime, **changes: Any) -> Run:
@@ -153,6 +157,7 @@ class Run:
         ):
             data[name] = _iso(data[name])
         data["status"] = str(self.status)
+        data["closed_as"] = str(self.closed_as) if self.closed_as is not None else None
         return data
 
     @classmethod
@@ -165,34 +170,23 @@ class Run:
         values["status"] = RunStatus(values["status"])
         values["migrations"] = list(values["migrations"])
         values["approved_by"] = list(values.get("approved_by", []))
+        values["closed_as"] = _closed_as(values)
         return cls(**values)
 
 
-def conflicting_runs(run: Run, others: Iterable[Run]) -> list[Run]:
-    """The committed runs among `others` (same environment, another id) that share a migration with `run`."""
-    mine = set(run.migrations)
-    return [
-        o
-        for o in others
-        if o.id != run.id
-        and o.environment == run.environment
-        and o.status in COMMITTED_RUN_STATUSES
-        and mine & set(o.migrations)
-    ]
+_LEGACY_DECLINES = {"rejected by ": RunEvent.REJECTED, "snoozed by ": RunEvent.SNOOZED}
 
 
-def conflict_reason(run: Run, blockers: Iterable[Run]) -> str:
-    """Why `run` may not take its migrations: which ones belong to which committed run."""
-    parts = []
-    for blocker in blockers:
-        shared = sorted(set(run.migrations) & set(blocker.migrations))
-        verb = "belongs" if len(shared) == 1 else "belong"
-        parts.append(f"{', '.join(shared)} {verb} to run {blocker.id} ({blocker.status})")
-    return "; ".join(parts) + " — a migration is never part of two runs"
+def _closed_as(values: dict[str, Any]) -> RunEvent | None:
+    """The stored `closed_as`; a run declined before the field existed is recognised by its reason."""
+    if values.get("closed_as"):
+        return RunEvent(values["closed_as"])
+    reason = str(values.get("failure_reason") or "")
+    return next((e for prefix, e in _LEGACY_DECLINES.items() if reason.startswith(prefix)), None)
 
 
 @dataclass(frozen=True)
-class PendingMigration:
+class PendingRecord:
     """A post-deploy migration waiting to run in one environment."""
 
     version: str
@@ -212,7 +206,7 @@ class PendingMigration:
         }
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> PendingMigration:
+    def from_dict(cls, data: dict[str, Any]) -> PendingRecord:
         """Inverse of `to_dict`."""
         return cls(
             version=str(data["version"]),

@@ -13,8 +13,8 @@ import freezegun
 import pytest
 import redis
 
-from scheduler import worker_context
-from scheduler.worker_context import WorkerContext
+from scheduler import bootstrap
+from scheduler.service.context import WorkerContext
 from tests.servers.fake_gitlab import FakeGitLab, FakeGitLabServer
 from tests.support.worker import TOKEN, make_context
 
@@ -90,6 +90,6 @@ def gitlab() -> Iterator[FakeGitLab]:
 def ctx(redis_url: str, gitlab: FakeGitLab) -> Iterator[WorkerContext]:
     """A worker context on the test Redis and the fake GitLab, installed for the jobs."""
     context = make_context(redis_url, gitlab.url)
-    worker_context.install(context)
+    bootstrap.install(context)
     yield context
-    worker_context.install(None)
+    bootstrap.install(None)

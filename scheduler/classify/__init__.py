@@ -1,8 +1,8 @@
 """Classify Ruby post-deploy migrations by their nature: `classify` (a plain `Result`), `classify_source`
-(the pydantic `Classification`), both from `classifier.py`.
+(the pydantic `Classification`) and `classify_documented` (with GitLab's `db/docs`), from `classifier.py`.
 
-They are loaded on first use: importing the package (or `result`, `tabledocs`) does not load the Ruby parser,
-so `pdm-bot classify` answered from its cache starts without it.
+They are loaded on first use: importing the package (or `result`, `tabledocs`) does not load the Ruby parser
+or pydantic, so `pdm-bot classify` answered from its cache starts without them.
 """
 
 from __future__ import annotations
@@ -12,15 +12,30 @@ from typing import TYPE_CHECKING
 from scheduler.classify.result import Result, SizeClass
 
 if TYPE_CHECKING:
-    from scheduler.classify.classifier import MAX_BYTES, classify, classify_source
+    from scheduler.classify.classifier import MAX_BYTES, classify, classify_documented, classify_source
+    from scheduler.classify.model import Classification
 
-__all__ = ["MAX_BYTES", "Result", "SizeClass", "classify", "classify_source"]
-_LAZY = frozenset({"MAX_BYTES", "classify", "classify_source"})
+__all__ = [
+    "MAX_BYTES",
+    "Classification",
+    "Result",
+    "SizeClass",
+    "classify",
+    "classify_documented",
+    "classify_source",
+]
+_LAZY = {
+    "MAX_BYTES": "classifier",
+    "classify": "classifier",
+    "classify_documented": "classifier",
+    "classify_source": "classifier",
+    "Classification": "model",
+}
 
 
 def __getattr__(name: str) -> object:
     if name in _LAZY:
-        from scheduler.classify import classifier
+        import importlib
 
-        return getattr(classifier, name)
+        return getattr(importlib.import_module(f"{__name__}.{_LAZY[name]}"), name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

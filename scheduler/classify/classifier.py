@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from scheduler.classify.result import Result, SizeClass
+from scheduler.classify.tabledocs import TableDocs
 from scheduler.classify.verdict import decide, failed, find_declaration
 from scheduler.classify.walker import walk
 
@@ -59,3 +60,13 @@ def classify_source(
 
     result = classify(source, path, table_sizes=table_sizes, table_schemas=table_schemas)
     return Classification.from_result(result)
+
+
+def classify_documented(
+    source: bytes, path: str, docs: TableDocs, table_sizes: Mapping[str, SizeClass]
+) -> Classification:
+    """`classify_source` with GitLab's documented sizes and schemas (`docs`), the explicit `table_sizes`
+    (`--table-sizes`, the policy map) taking precedence over the documented sizes."""
+    return classify_source(
+        source, path, table_sizes=docs.sizes_overridden_by(table_sizes), table_schemas=docs.schemas
+    )

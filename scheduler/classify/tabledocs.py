@@ -17,6 +17,7 @@ DOCS_DIR = "db/docs"
 _KEY = re.compile(
     r"^(table_name|table_size|gitlab_schema):[ \t]*['\"]?([A-Za-z0-9_.]+)['\"]?[ \t]*(?:#.*)?$", re.M
 )
+_PLAIN_TABLE = re.compile(r"[A-Za-z0-9_]+")
 
 
 @dataclass(frozen=True)
@@ -45,3 +46,9 @@ def read_table_docs(texts: Iterable[str]) -> TableDocs:
         if "gitlab_schema" in keys:
             docs.schemas[table] = keys["gitlab_schema"]
     return docs
+
+
+def doc_path(table: str) -> str | None:
+    """The `db/docs` file that documents `table`; None for a name no such file can have (schema-qualified,
+    quoted, a path)."""
+    return f"{DOCS_DIR}/{table}.yml" if _PLAIN_TABLE.fullmatch(table) else None

@@ -10,12 +10,12 @@ from datetime import UTC, datetime
 import pytest
 from freezegun import freeze_time
 
-from scheduler import jobs, worker_context
+from scheduler import bootstrap, jobs
 from scheduler.notes import RunEvent, RunNote
 from scheduler.policy.model import load_policy
 from scheduler.records import Note, RunStatus
-from scheduler.worker_context import WorkerContext
-from tests.fakes import RecordingNotifier
+from scheduler.service.context import WorkerContext
+from tests.fakes import FakeNotifier
 from tests.servers.fake_gitlab import FakeGitLab
 from tests.support.worker import (
     DEPLOYED,
@@ -70,11 +70,11 @@ WEEKDAY_POLICY = (
 @pytest.fixture
 def ctx(redis_url: str, gitlab: FakeGitLab) -> Iterator[WorkerContext]:
     context = dataclasses.replace(make_context(redis_url, gitlab.url), policy=load_policy(WEEKDAY_POLICY))
-    assert isinstance(context.notifier, RecordingNotifier)
+    assert isinstance(context.notifier, FakeNotifier)
     context.notifier.state = context.state
-    worker_context.install(context)
+    bootstrap.install(context)
     yield context
-    worker_context.install(None)
+    bootstrap.install(None)
 
 
 def deploy(ctx: WorkerContext, at: datetime) -> None:

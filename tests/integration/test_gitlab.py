@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from bot.settings import Settings
+from scheduler.adapters.gitlab import GitLabAdapter
 from scheduler.errors import (
     GitLabAuthError,
     GitLabNotFound,
@@ -16,7 +16,8 @@ from scheduler.errors import (
     GitLabRequestError,
     GitLabTransientError,
 )
-from scheduler.gitlab import GitLabAdapter, MigrationDiff, post_migration_diff
+from scheduler.gitlab_model import MigrationDiff, post_migration_diff
+from scheduler.settings import Settings
 from tests.conftest import free_port
 from tests.servers.fake_gitlab import FakeGitLab, FakeGitLabServer
 

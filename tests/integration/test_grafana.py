@@ -12,12 +12,12 @@ from freezegun import freeze_time
 from pydantic import SecretStr
 from redis import Redis
 
-from bot.settings import Settings
-from scheduler import worker_context
-from scheduler.grafana import GrafanaAnnotations
+from scheduler import bootstrap
+from scheduler.adapters.grafana import GrafanaAnnotations
+from scheduler.adapters.redis_telemetry import Telemetry, install_telemetry
 from scheduler.records import Run, RunStatus
-from scheduler.telemetry import Telemetry, install_telemetry
-from scheduler.worker_context import WorkerContext
+from scheduler.service.context import WorkerContext
+from scheduler.settings import Settings
 from tests.conftest import REPO_ROOT, free_port
 from tests.servers.fake_gitlab import FakeGitLab
 from tests.servers.fake_grafana import FakeGrafana, FakeGrafanaServer
@@ -96,7 +96,7 @@ def test_a_real_run_is_annotated_at_start_and_end_and_a_failing_grafana_never_fa
 ) -> None:
     ctx: WorkerContext = make_context(redis_url, gitlab.url)
     ctx.annotations = GrafanaAnnotations(grafana.url, GRAFANA_TOKEN)
-    worker_context.install(ctx)
+    bootstrap.install(ctx)
     try:
         publish(gitlab, {"20260105101500": NO_OP})
         grafana.fail_next(503)  # the start annotation is lost; the run goes on
@@ -114,7 +114,7 @@ def test_a_real_run_is_annotated_at_start_and_end_and_a_failing_grafana_never_fa
         run_due(ctx, "poll")
         work(ctx)
     finally:
-        worker_context.install(None)
+        bootstrap.install(None)
     run = ctx.state.runs("gstg")[0]
     assert run.status is RunStatus.SUCCESS
     started, ended = grafana.requests
@@ -130,10 +130,10 @@ def test_a_real_run_is_annotated_at_start_and_end_and_a_failing_grafana_never_fa
 def test_annotations_are_off_without_a_grafana_url_and_on_with_one() -> None:
     base = Settings(policy_file=str(REPO_ROOT / "examples/policy.yaml"), redis_url="redis://127.0.0.1:1/0")
     try:
-        assert worker_context.from_settings(base).annotations is None
+        assert bootstrap.from_settings(base).annotations is None
         enabled = base.model_copy(
             update={"grafana_url": "http://grafana.example", "grafana_token": SecretStr(GRAFANA_TOKEN)}
         )
-        assert isinstance(worker_context.from_settings(enabled).annotations, GrafanaAnnotations)
+        assert isinstance(bootstrap.from_settings(enabled).annotations, GrafanaAnnotations)
     finally:
         install_telemetry(None)

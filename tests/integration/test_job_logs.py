@@ -14,10 +14,10 @@ from freezegun import freeze_time
 from pydantic import SecretStr
 
 from bot.logging import configure_logging
-from bot.settings import Settings
-from scheduler import worker_context
-from scheduler.grafana import GrafanaAnnotations
-from scheduler.worker_context import WorkerContext
+from scheduler import bootstrap
+from scheduler.adapters.grafana import GrafanaAnnotations
+from scheduler.service.context import WorkerContext
+from scheduler.settings import Settings
 from tests.servers.fake_gitlab import FakeGitLab, FakeGitLabServer
 from tests.servers.fake_grafana import FakeGrafana, FakeGrafanaServer
 from tests.support.worker import (
@@ -76,9 +76,9 @@ def ctx(redis_url: str, gitlab: FakeGitLab, grafana: FakeGrafana) -> Iterator[Wo
     context = make_context(redis_url, gitlab.url)
     context.gitlab = gitlab_adapter(gitlab.url, GITLAB_TOKEN)
     context.annotations = GrafanaAnnotations(grafana.url, GRAFANA_TOKEN)
-    worker_context.install(context)
+    bootstrap.install(context)
     yield context
-    worker_context.install(None)
+    bootstrap.install(None)
 
 
 def events(out: io.StringIO) -> list[dict[str, Any]]:

@@ -11,10 +11,10 @@ from freezegun import freeze_time
 from rq.registry import FailedJobRegistry
 
 from bot.cli_worker import cron_tick
-from scheduler import jobs, worker_context
+from scheduler import bootstrap, jobs
 from scheduler.notes import RunEvent
 from scheduler.records import Run, RunStatus
-from scheduler.worker_context import WorkerContext
+from scheduler.service.context import WorkerContext
 from tests.servers.fake_gitlab import FakeGitLab
 from tests.support.worker import (
     DEPLOYED,
@@ -115,7 +115,7 @@ def test_an_auto_batch_runs_one_pipeline_with_the_contract_variables_to_success(
 @freeze_time(SATURDAY, tick=True)
 def test_an_auto_run_is_announced_before_it_starts(redis_url: str, gitlab: FakeGitLab) -> None:
     context = make_context(redis_url, gitlab.url, starting_soon=timedelta(minutes=5))
-    worker_context.install(context)
+    bootstrap.install(context)
     try:
         publish(gitlab, {V1: NO_OP})
         deploy(context)
@@ -130,7 +130,7 @@ def test_an_auto_run_is_announced_before_it_starts(redis_url: str, gitlab: FakeG
         work(context)
         assert len(gitlab.calls("create_pipeline")) == 1
     finally:
-        worker_context.install(None)
+        bootstrap.install(None)
 
 
 @freeze_time(SATURDAY, tick=True)

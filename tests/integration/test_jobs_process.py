@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from scheduler import jobs, worker_context
+from scheduler import bootstrap, jobs
 from scheduler.records import RunStatus
-from scheduler.worker_context import WorkerContext
+from scheduler.service.context import WorkerContext
 from tests.servers.fake_gitlab import FakeGitLab
 from tests.servers.fake_slack import FakeSlack, serve_fake_slack
 from tests.support.processes import kill_tree, pdm_processes, wait_for
@@ -39,9 +39,9 @@ def start_worker(
 @pytest.fixture
 def ctx(redis_url: str, gitlab: FakeGitLab) -> Iterator[WorkerContext]:
     context = make_context(redis_url, gitlab.url, starting_soon=timedelta(minutes=5))
-    worker_context.install(context)
+    bootstrap.install(context)
     yield context
-    worker_context.install(None)
+    bootstrap.install(None)
 
 
 def test_a_worker_process_posts_the_diff_and_then_the_proposal_in_its_slack_thread(

@@ -1,7 +1,7 @@
 """`GET /metrics` over real HTTP after a real flow: webhook → on_deploy → execute → poll on real Redis/RQ.
 
 The web app and the worker share only Redis, as separate processes do: the counters the worker owns
-reach `/metrics` through `scheduler.telemetry`.
+reach `/metrics` through `scheduler.adapters.redis_telemetry`.
 """
 
 from __future__ import annotations
@@ -21,14 +21,15 @@ from werkzeug.serving import make_server
 
 from bot.app import QUEUE_NAME, create_app, deps_from
 from bot.slack_client import UsergroupDirectory, make_web_client
-from scheduler import worker_context
+from scheduler import bootstrap
+from scheduler.adapters.redis_outbox import Outbox
+from scheduler.adapters.redis_store import RedisStore
+from scheduler.adapters.redis_telemetry import Telemetry, install_telemetry
 from scheduler.natures import ALL_NATURES
 from scheduler.notes import TextNote
-from scheduler.outbox import Kind, Outbox
+from scheduler.outbox import DeliveryKind
 from scheduler.records import Note
-from scheduler.state import State
-from scheduler.telemetry import Telemetry, install_telemetry
-from scheduler.worker_context import WorkerContext
+from scheduler.service.context import WorkerContext
 from tests.servers.fake_gitlab import FakeGitLab
 from tests.support.web import WEBHOOK_SECRET, http, settings_for
 from tests.support.worker import DEPLOYED, INDEX, NO_OP, make_context, policy, publish, run_due, work
@@ -41,11 +42,11 @@ Samples = dict[tuple[str, tuple[tuple[str, str], ...]], float]
 @pytest.fixture
 def ctx(redis_url: str, gitlab: FakeGitLab) -> Iterator[WorkerContext]:
     context = make_context(redis_url, gitlab.url)
-    worker_context.install(context)
+    bootstrap.install(context)
     install_telemetry(Telemetry(context.state.r))
     yield context
     install_telemetry(None)
-    worker_context.install(None)
+    bootstrap.install(None)
 
 
 @contextmanager
@@ -53,7 +54,7 @@ def web(redis_url: str) -> Iterator[str]:
     """The real web app, with the worker's policy, on a free port; yields its base URL."""
     settings = settings_for(redis_url, "http://127.0.0.1:9/")
     connection = Redis.from_url(redis_url)
-    state = State(connection)
+    state = RedisStore(connection)
     client = make_web_client(settings)
     deps = deps_from(
         settings,
@@ -193,7 +194,7 @@ def test_the_slack_outbox_gauges_and_its_dead_letters_are_read_from_redis_at_eac
         owed_at = datetime.now(UTC) - timedelta(seconds=90)
         for offset, text in ((0, "first"), (60, "second")):
             at = owed_at + timedelta(seconds=offset)
-            outbox.add(Kind.POST, at, at + timedelta(hours=24), note=TextNote("gstg", None, text))
+            outbox.add(DeliveryKind.POST, at, at + timedelta(hours=24), note=TextNote("gstg", None, text))
         Telemetry(connection).slack_dead_letter()
         owed = scrape(url)
     for name in ("pending", "oldest_seconds", "dead_letters_total"):

@@ -15,14 +15,14 @@ from freezegun import freeze_time
 from freezegun.api import FrozenDateTimeFactory
 from rq.registry import ScheduledJobRegistry
 
-from bot.settings import Settings
-from scheduler import worker_context
+from scheduler import bootstrap
 from scheduler.classify.model import Classification
 from scheduler.natures import Nature
 from scheduler.notes import DiffNote, ProposalNote, RunEvent, RunNote, TextNote
 from scheduler.outbox import lane_of
 from scheduler.records import SlackMessage
-from scheduler.worker_context import WorkerContext
+from scheduler.service.context import WorkerContext
+from scheduler.settings import Settings
 from tests.servers.fake_gitlab import FakeGitLab
 from tests.servers.fake_slack import FakeSlack, serve_fake_slack
 from tests.support.web import settings_for
@@ -49,9 +49,9 @@ def ctx(
 ) -> Iterator[WorkerContext]:
     """A worker context whose notes go through the outbox to the fake Slack (production timing)."""
     context = slack_outbox(make_context(redis_url, gitlab.url), settings_for(redis_url, slack.api_url))
-    worker_context.install(context)
+    bootstrap.install(context)
     yield context
-    worker_context.install(None)
+    bootstrap.install(None)
 
 
 def with_settings(ctx: WorkerContext, slack: FakeSlack, **values: Any) -> None:

@@ -10,18 +10,18 @@ import psycopg
 import pytest
 import redis
 
+from scheduler.adapters.gitlab import GitLabAdapter
+from scheduler.adapters.postgres import read_applied_versions
+from scheduler.adapters.redis_store import RedisStore
 from scheduler.classify.model import Database
 from scheduler.errors import PendingSourceError
-from scheduler.gitlab import GitLabAdapter
 from scheduler.pending import (
     PendingDiscrepancy,
     PendingSet,
     PendingStrategy,
     detect_pending,
-    read_applied_versions,
 )
 from scheduler.records import Baseline, Run, RunStatus
-from scheduler.state import State
 from tests.servers.fake_gitlab import FakeGitLab, FakeGitLabServer
 from tests.support.worker import gitlab_adapter
 
@@ -69,8 +69,8 @@ def gitlab() -> Iterator[tuple[FakeGitLab, GitLabAdapter]]:
 
 
 @pytest.fixture
-def state(redis_url: str) -> State:
-    return State(redis.Redis.from_url(redis_url))
+def state(redis_url: str) -> RedisStore:
+    return RedisStore(redis.Redis.from_url(redis_url))
 
 
 def main_only(path: str) -> Database:
@@ -95,7 +95,7 @@ def test_an_unreachable_database_is_a_one_line_error() -> None:
 
 
 def test_the_database_strategy_alone_uses_each_migrations_own_database(
-    databases: dict[Database, str], gitlab: tuple[FakeGitLab, GitLabAdapter], state: State
+    databases: dict[Database, str], gitlab: tuple[FakeGitLab, GitLabAdapter], state: RedisStore
 ) -> None:
     _, adapter = gitlab
     classified: list[str] = []
@@ -120,7 +120,7 @@ def test_the_database_strategy_alone_uses_each_migrations_own_database(
 
 
 def test_both_sources_agreeing_give_the_pending_set(
-    databases: dict[Database, str], gitlab: tuple[FakeGitLab, GitLabAdapter], state: State
+    databases: dict[Database, str], gitlab: tuple[FakeGitLab, GitLabAdapter], state: RedisStore
 ) -> None:
     _, adapter = gitlab
     state.set_baseline("gprd", Baseline(BASE, "U_BOB", T0))
@@ -141,7 +141,7 @@ def test_both_sources_agreeing_give_the_pending_set(
 
 
 def test_a_migration_run_outside_the_bot_is_reported_as_a_discrepancy(
-    databases: dict[Database, str], gitlab: tuple[FakeGitLab, GitLabAdapter], state: State
+    databases: dict[Database, str], gitlab: tuple[FakeGitLab, GitLabAdapter], state: RedisStore
 ) -> None:
     _, adapter = gitlab
     state.set_baseline("gprd", Baseline(BASE, "U_BOB", T0))
@@ -163,7 +163,7 @@ def test_a_migration_run_outside_the_bot_is_reported_as_a_discrepancy(
 
 
 def test_a_stale_starting_sha_that_hides_pending_rows_is_a_discrepancy(
-    databases: dict[Database, str], gitlab: tuple[FakeGitLab, GitLabAdapter], state: State
+    databases: dict[Database, str], gitlab: tuple[FakeGitLab, GitLabAdapter], state: RedisStore
 ) -> None:
     _, adapter = gitlab
     run = Run("gprd-1", "gprd", ["2"], "2", DEPLOYED, "U_BOB", T0)
@@ -185,7 +185,7 @@ def test_a_stale_starting_sha_that_hides_pending_rows_is_a_discrepancy(
 
 
 def test_the_git_strategy_alone_starts_from_the_last_successful_run(
-    gitlab: tuple[FakeGitLab, GitLabAdapter], state: State
+    gitlab: tuple[FakeGitLab, GitLabAdapter], state: RedisStore
 ) -> None:
     fake, adapter = gitlab
     state.set_baseline("gprd", Baseline("0" * 40, "U_BOB", T0))

@@ -12,17 +12,17 @@ from freezegun import freeze_time
 from pydantic import SecretStr
 from redis import Redis
 
-from bot.settings import Settings
-from scheduler import jobs, worker_context
+from scheduler import bootstrap, jobs
+from scheduler.adapters.prometheus import PrometheusClient
+from scheduler.adapters.redis_telemetry import Telemetry, install_telemetry
 from scheduler.errors import MetricsNoData, MetricsSourceError
 from scheduler.notes import RunEvent
 from scheduler.policy.model import load_policy
-from scheduler.prometheus import PrometheusClient
 from scheduler.records import AuditEntry
-from scheduler.telemetry import Telemetry, install_telemetry
-from scheduler.worker_context import WorkerContext
+from scheduler.service.context import WorkerContext
+from scheduler.settings import Settings
 from tests.conftest import free_port
-from tests.fakes import RecordingNotifier
+from tests.fakes import FakeNotifier
 from tests.servers.fake_gitlab import FakeGitLab
 from tests.servers.fake_prometheus import FakePrometheus, FakePrometheusServer, success
 from tests.support.worker import (
@@ -71,7 +71,7 @@ def configured(fake: FakePrometheus, redis_url: str, tmp_path: Path, **settings:
     policy_file = tmp_path / "guarded.yaml"
     policy_file.write_text(POLICY + guard(fake), encoding="utf-8")
     values = {"policy_file": str(policy_file), "redis_url": redis_url, "prometheus_token": PROM_TOKEN}
-    metrics = worker_context.from_settings(Settings(**{**values, **settings})).metrics  # type: ignore[arg-type]
+    metrics = bootstrap.from_settings(Settings(**{**values, **settings})).metrics  # type: ignore[arg-type]
     assert isinstance(metrics, PrometheusClient)
     return metrics
 
@@ -198,14 +198,14 @@ def guarded_context(
     ctx = make_context(redis_url, gitlab.url, **(timing or {}))
     metrics = configured(prometheus, redis_url, tmp_path, **settings)
     ctx = dataclasses.replace(ctx, policy=load_policy(POLICY + guard(prometheus)), metrics=metrics)
-    worker_context.install(ctx)
+    bootstrap.install(ctx)
     return ctx
 
 
 @pytest.fixture
 def uninstall() -> Iterator[None]:
     yield
-    worker_context.install(None)
+    bootstrap.install(None)
     install_telemetry(None)
 
 
@@ -270,7 +270,7 @@ def test_the_load_is_read_again_right_before_an_announced_run_starts(
     ctx = guarded_context(redis_url, gitlab, prometheus, tmp_path, {"starting_soon": timedelta(minutes=5)})
     prometheus.set_vector(LOAD, "0.3")
     deploy(ctx, gitlab)
-    assert isinstance(ctx.notifier, RecordingNotifier)
+    assert isinstance(ctx.notifier, FakeNotifier)
     assert RunEvent.STARTING_SOON in ctx.notifier.events()
     prometheus.set_vector(LOAD, "0.95")
     assert run_due(ctx, "execute") == 1
@@ -297,11 +297,11 @@ def test_the_worker_gets_a_prometheus_client_only_when_the_policy_has_max_db_loa
     prometheus.set_scalar("up", "0.5")
     base = Settings(policy_file=str(plain), redis_url="redis://127.0.0.1:1/0")
     try:
-        assert worker_context.from_settings(base).metrics is None
+        assert bootstrap.from_settings(base).metrics is None
         settings = base.model_copy(
             update={"policy_file": str(guarded), "prometheus_token": SecretStr(PROM_TOKEN)}
         )
-        metrics = worker_context.from_settings(settings).metrics
+        metrics = bootstrap.from_settings(settings).metrics
         assert metrics is not None and metrics.instant_value("up") == 0.5
         assert prometheus.requests[0].headers["Authorization"] == f"Bearer {PROM_TOKEN}"
     finally:

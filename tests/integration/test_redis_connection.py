@@ -1,4 +1,4 @@
-"""`bot.redis_connection.connect` against a real redis-server and a real `redis-server --sentinel`.
+"""`connect` of the Redis adapter against a real redis-server and a real `redis-server --sentinel`.
 
 Every server is started by the test on free ports of 127.0.0.1 and terminated by it.
 """
@@ -16,9 +16,9 @@ import pytest
 import redis
 from pydantic import SecretStr
 
-from bot.redis_connection import connect, sentinel_addresses
-from bot.settings import Settings
+from scheduler.adapters.redis_connection import connect, sentinel_addresses
 from scheduler.errors import InputError
+from scheduler.settings import Settings
 from tests.conftest import free_port
 
 PASSWORD = "s3ntinel-test-pass"

@@ -10,10 +10,10 @@ from datetime import datetime, timedelta
 import pytest
 from freezegun import freeze_time
 
-from scheduler import jobs, worker_context
+from scheduler import bootstrap, jobs
 from scheduler.policy.model import load_policy
 from scheduler.records import RunStatus
-from scheduler.worker_context import WorkerContext
+from scheduler.service.context import WorkerContext
 from tests.servers.fake_gitlab import FakeGitLab
 from tests.support.worker import DEPLOYED, INDEX, POLICY, SATURDAY, make_context, notes, publish, work
 
@@ -24,9 +24,9 @@ APPROVERS = POLICY.replace("approvers: {users: [U1, U2]}", "approvers: {users: [
 
 def context_with(redis_url: str, gitlab: FakeGitLab, policy: str) -> Iterator[WorkerContext]:
     context = dataclasses.replace(make_context(redis_url, gitlab.url), policy=load_policy(policy))
-    worker_context.install(context)
+    bootstrap.install(context)
     yield context
-    worker_context.install(None)
+    bootstrap.install(None)
 
 
 @pytest.fixture

@@ -8,11 +8,13 @@ from datetime import timedelta
 
 from freezegun import freeze_time
 
-from scheduler import jobs, runs
+from scheduler import jobs
+from scheduler.adapters.redis_keys import Keys
+from scheduler.lifecycle import BOT_ACTOR
 from scheduler.notes import RunEvent
 from scheduler.records import Run, RunStatus
-from scheduler.state import Keys
-from scheduler.worker_context import BOT_ACTOR, WorkerContext
+from scheduler.service import execution
+from scheduler.service.context import WorkerContext
 from tests.servers.fake_gitlab import FakeGitLab
 from tests.support.worker import DEPLOYED, INDEX, NO_OP, SATURDAY, notes, publish, work
 
@@ -150,7 +152,7 @@ def test_an_approved_run_sharing_migrations_with_a_running_one_is_cancelled_when
     # Approved before runs owned their migrations (State refuses to approve such a run now).
     leftover = proposal_of(ctx, [V1], RunStatus.APPROVED)
 
-    runs.execute(ctx, leftover.id, SATURDAY, 0)
+    execution.execute(ctx, SATURDAY, leftover.id, 0)
 
     cancelled = ctx.state.get_run(leftover.id)
     assert cancelled.status is RunStatus.CANCELED and cancelled.triggered_at is None

@@ -11,7 +11,7 @@ import pytest
 from bot.blocks import ACTION_APPROVE, ACTION_REJECT
 from scheduler.classify.model import Classification, Database
 from scheduler.natures import Nature
-from scheduler.records import PendingMigration, Run, RunStatus
+from scheduler.records import PendingRecord, Run, RunStatus
 from tests.servers.fake_slack import FakeSlack, serve_fake_slack
 from tests.support.blocks_text import render
 from tests.support.web import APPROVER, GROUP, Served, http, serve_app, sign
@@ -30,7 +30,7 @@ def app(redis_url: str, slack: FakeSlack) -> Iterator[Served]:
         yield served
 
 
-def pending(version: str, nature: Nature, database: Database = Database.MAIN) -> PendingMigration:
+def pending(version: str, nature: Nature, database: Database = Database.MAIN) -> PendingRecord:
     classification = Classification(
         path=f"db/post_migrate/{version}_m.rb",
         version=version,
@@ -39,7 +39,7 @@ def pending(version: str, nature: Nature, database: Database = Database.MAIN) ->
         natures=[nature],
         database=database,
     )
-    return PendingMigration(version, classification.path, classification, "b" * 40, AT)
+    return PendingRecord(version, classification.path, classification, "b" * 40, AT)
 
 
 def proposed_run(app: Served, status: RunStatus = RunStatus.REQUESTED) -> str:

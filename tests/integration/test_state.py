@@ -1,4 +1,4 @@
-"""scheduler.state against a real redis-server."""
+"""The Redis store (`scheduler/adapters/redis_store/`) against a real redis-server."""
 
 from __future__ import annotations
 
@@ -11,6 +11,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import redis
 
+from scheduler.adapters.redis_keys import Keys
+from scheduler.adapters.redis_store import RedisStore
 from scheduler.classify.model import Classification, Database, Evidence
 from scheduler.errors import InvalidRunTransition, RunConflict, UnknownRun
 from scheduler.natures import Nature
@@ -20,21 +22,20 @@ from scheduler.records import (
     Deployment,
     DeploymentStatus,
     Note,
-    PendingMigration,
+    PendingRecord,
     Run,
     RunStatus,
     SlackMessage,
 )
-from scheduler.state import Keys, State
 
 T0 = datetime(2026, 1, 10, 1, 0, tzinfo=UTC)
 SHA = "a" * 40
 
 
 @pytest.fixture
-def state(redis_url: str) -> Iterator[State]:
+def state(redis_url: str) -> Iterator[RedisStore]:
     client = redis.Redis.from_url(redis_url)
-    yield State(client)
+    yield RedisStore(client)
     client.close()
 
 
@@ -51,8 +52,8 @@ def classification(version: str, nature: Nature = Nature.DDL_CLEANUP) -> Classif
     )
 
 
-def pending(version: str, sha: str = SHA) -> PendingMigration:
-    return PendingMigration(
+def pending(version: str, sha: str = SHA) -> PendingRecord:
+    return PendingRecord(
         version=version,
         path=f"db/post_migrate/{version}_drop_things.rb",
         classification=classification(version),
@@ -96,7 +97,7 @@ def test_every_record_survives_a_dict_round_trip(record: object) -> None:
     assert type(record).from_dict(record.to_dict()) == record  # type: ignore[attr-defined]
 
 
-def test_pending_migrations_keep_their_classification_through_redis(state: State) -> None:
+def test_pending_migrations_keep_their_classification_through_redis(state: RedisStore) -> None:
     state.set_pending("gprd", [pending("20260102000000"), pending("20260101000000")])
 
     stored = state.pending("gprd")
@@ -106,7 +107,7 @@ def test_pending_migrations_keep_their_classification_through_redis(state: State
     assert stored[0].package_sha == SHA and stored[0].deployed_at == T0
 
 
-def test_set_pending_replaces_while_add_and_remove_edit(state: State) -> None:
+def test_set_pending_replaces_while_add_and_remove_edit(state: RedisStore) -> None:
     state.set_pending("gprd", [pending("1"), pending("2")])
     state.set_pending("gprd", [pending("3")])
     state.add_pending("gprd", [pending("4")])
@@ -124,7 +125,7 @@ def deployment(dep_id: int, status: DeploymentStatus, minutes: int = 0) -> Deplo
     return Deployment(dep_id, sha, sha[:8], T0 + timedelta(minutes=minutes), status)
 
 
-def test_a_running_deploy_is_marked_in_progress_until_it_ends(state: State) -> None:
+def test_a_running_deploy_is_marked_in_progress_until_it_ends(state: RedisStore) -> None:
     state.record_deployment("gprd", deployment(1, DeploymentStatus.RUNNING))
     assert state.deployment_in_progress("gprd") == deployment(1, DeploymentStatus.RUNNING)
 
@@ -135,13 +136,13 @@ def test_a_running_deploy_is_marked_in_progress_until_it_ends(state: State) -> N
 
 
 @pytest.mark.parametrize("status", [DeploymentStatus.FAILED, DeploymentStatus.CANCELED])
-def test_failed_or_canceled_deploys_clear_the_marker_too(state: State, status: DeploymentStatus) -> None:
+def test_failed_or_canceled_deploys_clear_the_marker_too(state: RedisStore, status: DeploymentStatus) -> None:
     state.record_deployment("gprd", deployment(1, DeploymentStatus.RUNNING))
     state.record_deployment("gprd", deployment(1, status, minutes=5))
     assert state.deployment_in_progress("gprd") is None
 
 
-def test_an_older_deploy_ending_does_not_clear_a_newer_running_one(state: State) -> None:
+def test_an_older_deploy_ending_does_not_clear_a_newer_running_one(state: RedisStore) -> None:
     state.record_deployment("gprd", deployment(2, DeploymentStatus.RUNNING, minutes=10))
     state.record_deployment("gprd", deployment(1, DeploymentStatus.SUCCESS, minutes=5))
     assert state.deployment_in_progress("gprd") == deployment(2, DeploymentStatus.RUNNING, minutes=10)
@@ -149,7 +150,7 @@ def test_an_older_deploy_ending_does_not_clear_a_newer_running_one(state: State)
 
 @pytest.mark.parametrize("late", [DeploymentStatus.RUNNING, DeploymentStatus.CREATED])
 def test_a_status_delivered_after_a_later_one_of_the_same_deployment_changes_nothing(
-    state: State, late: DeploymentStatus
+    state: RedisStore, late: DeploymentStatus
 ) -> None:
     state.record_deployment("gprd", deployment(1, DeploymentStatus.RUNNING))
     success = deployment(1, DeploymentStatus.SUCCESS, minutes=40)
@@ -161,7 +162,7 @@ def test_a_status_delivered_after_a_later_one_of_the_same_deployment_changes_not
 
 
 def test_at_the_same_instant_a_finished_status_beats_running_and_a_repeat_is_recorded_again(
-    state: State,
+    state: RedisStore,
 ) -> None:
     success = deployment(1, DeploymentStatus.SUCCESS)
     state.record_deployment("gprd", success)
@@ -171,7 +172,7 @@ def test_at_the_same_instant_a_finished_status_beats_running_and_a_repeat_is_rec
     assert state.deployment_in_progress("gprd") is None
 
 
-def test_the_deploy_marker_always_expires(state: State) -> None:
+def test_the_deploy_marker_always_expires(state: RedisStore) -> None:
     state.record_deployment("gprd", deployment(1, DeploymentStatus.RUNNING))
     left = state.deploy_marker_expires_in("gprd")
     assert left is not None and timedelta(hours=3, minutes=59) < left <= timedelta(hours=4)
@@ -187,7 +188,7 @@ def test_the_deploy_marker_always_expires(state: State) -> None:
     assert state.deploy_marker_expires_in("gstg") is None
 
 
-def test_deployment_history_is_newest_first_and_finds_the_last_success(state: State) -> None:
+def test_deployment_history_is_newest_first_and_finds_the_last_success(state: RedisStore) -> None:
     state.record_deployment("gprd", deployment(1, DeploymentStatus.SUCCESS, minutes=0))
     state.record_deployment("gprd", deployment(2, DeploymentStatus.SUCCESS, minutes=60))
     state.record_deployment("gprd", deployment(3, DeploymentStatus.FAILED, minutes=120))
@@ -200,7 +201,7 @@ def test_deployment_history_is_newest_first_and_finds_the_last_success(state: St
 # Runs ------------------------------------------------------------------------------------------------
 
 
-def test_a_run_walks_its_whole_life_cycle_and_becomes_the_last_successful_one(state: State) -> None:
+def test_a_run_walks_its_whole_life_cycle_and_becomes_the_last_successful_one(state: RedisStore) -> None:
     assert state.create_run(new_run())
     state.transition_run("gprd-1", RunStatus.APPROVED, T0 + timedelta(minutes=1), approved_by=["U_BOB"])
     state.transition_run(
@@ -232,7 +233,7 @@ def test_a_run_walks_its_whole_life_cycle_and_becomes_the_last_successful_one(st
     ],
 )
 def test_invalid_run_transitions_raise_and_change_nothing(
-    state: State, path: list[RunStatus], bad: RunStatus
+    state: RedisStore, path: list[RunStatus], bad: RunStatus
 ) -> None:
     state.create_run(new_run())
     for status in path:
@@ -245,20 +246,20 @@ def test_invalid_run_transitions_raise_and_change_nothing(
     assert state.get_run("gprd-1") == before
 
 
-def test_unknown_runs_are_named_errors(state: State) -> None:
+def test_unknown_runs_are_named_errors(state: RedisStore) -> None:
     with pytest.raises(UnknownRun, match="no run 'nope'"):
         state.get_run("nope")
     with pytest.raises(UnknownRun):
         state.transition_run("nope", RunStatus.APPROVED, T0)
 
 
-def test_creating_a_run_twice_keeps_the_first(state: State) -> None:
+def test_creating_a_run_twice_keeps_the_first(state: RedisStore) -> None:
     assert state.create_run(new_run())
     assert not state.create_run(new_run().moved_to(RunStatus.APPROVED, T0))
     assert state.get_run("gprd-1").status is RunStatus.REQUESTED
 
 
-def test_run_history_is_per_environment_newest_first_and_ids_are_unique(state: State) -> None:
+def test_run_history_is_per_environment_newest_first_and_ids_are_unique(state: RedisStore) -> None:
     ids = [state.next_run_id("gprd") for _ in range(3)]
     assert len(set(ids)) == 3 and all(i.startswith("gprd-") for i in ids)
     for minutes, run_id in enumerate(ids):
@@ -270,13 +271,13 @@ def test_run_history_is_per_environment_newest_first_and_ids_are_unique(state: S
     assert state.last_successful_run("gprd") is None
 
 
-def test_concurrent_transitions_let_exactly_one_caller_win(state: State, redis_url: str) -> None:
+def test_concurrent_transitions_let_exactly_one_caller_win(state: RedisStore, redis_url: str) -> None:
     state.create_run(new_run())
     state.transition_run("gprd-1", RunStatus.APPROVED, T0)
     outcomes: list[str] = []
 
     def trigger() -> None:
-        own = State(redis.Redis.from_url(redis_url))
+        own = RedisStore(redis.Redis.from_url(redis_url))
         try:
             own.transition_run("gprd-1", RunStatus.TRIGGERED, T0)
             outcomes.append("won")
@@ -312,7 +313,7 @@ V1, V2, V3 = "20260101000000", "20260102000000", "20260103000000"
 
 @pytest.mark.parametrize("holder", [RunStatus.APPROVED, RunStatus.TRIGGERED, RunStatus.RUNNING])
 def test_a_run_cannot_be_approved_or_triggered_while_a_committed_run_holds_one_of_its_migrations(
-    state: State, holder: RunStatus
+    state: RedisStore, holder: RunStatus
 ) -> None:
     state.create_run(run_in(holder, "gprd-1", [V1]))
     state.create_run(run_in(RunStatus.REQUESTED, "gprd-2", [V1, V2]))
@@ -326,7 +327,7 @@ def test_a_run_cannot_be_approved_or_triggered_while_a_committed_run_holds_one_o
     assert state.get_run("gprd-3").status is RunStatus.APPROVED
 
 
-def test_runs_of_other_migrations_environments_or_finished_runs_do_not_conflict(state: State) -> None:
+def test_runs_of_other_migrations_environments_or_finished_runs_do_not_conflict(state: RedisStore) -> None:
     state.create_run(run_in(RunStatus.RUNNING, "gprd-1", [V1]))
     state.create_run(run_in(RunStatus.RUNNING, "gstg-2", [V2], env="gstg"))
     state.create_run(run_in(RunStatus.FAILED, "gprd-3", [V2]))
@@ -336,7 +337,9 @@ def test_runs_of_other_migrations_environments_or_finished_runs_do_not_conflict(
     assert state.transition_run("gprd-4", RunStatus.APPROVED, T0).status is RunStatus.APPROVED
 
 
-def test_an_approval_supersedes_the_approved_runs_it_covers_in_the_same_transaction(state: State) -> None:
+def test_an_approval_supersedes_the_approved_runs_it_covers_in_the_same_transaction(
+    state: RedisStore,
+) -> None:
     state.create_run(run_in(RunStatus.APPROVED, "gprd-1", [V1]))
     state.create_run(run_in(RunStatus.REQUESTED, "gprd-2", [V1, V2]))
 
@@ -350,7 +353,7 @@ def test_an_approval_supersedes_the_approved_runs_it_covers_in_the_same_transact
     assert {r.id for r in state.active_runs()} == {"gprd-2"}
 
 
-def test_a_covered_run_that_started_meanwhile_is_a_conflict_not_cancelled(state: State) -> None:
+def test_a_covered_run_that_started_meanwhile_is_a_conflict_not_cancelled(state: RedisStore) -> None:
     state.create_run(run_in(RunStatus.TRIGGERED, "gprd-1", [V1]))
     state.create_run(run_in(RunStatus.REQUESTED, "gprd-2", [V1, V2]))
 
@@ -361,7 +364,9 @@ def test_a_covered_run_that_started_meanwhile_is_a_conflict_not_cancelled(state:
     assert state.get_run("gprd-2").status is RunStatus.REQUESTED
 
 
-def test_of_concurrent_approvals_of_overlapping_runs_exactly_one_wins(state: State, redis_url: str) -> None:
+def test_of_concurrent_approvals_of_overlapping_runs_exactly_one_wins(
+    state: RedisStore, redis_url: str
+) -> None:
     for round_ in range(10):
         ids = [f"gprd-{round_}-{i}" for i in range(4)]
         for run_id in ids:
@@ -369,7 +374,7 @@ def test_of_concurrent_approvals_of_overlapping_runs_exactly_one_wins(state: Sta
         outcomes: list[str] = []
 
         def approve(run_id: str, outcomes: list[str]) -> None:
-            own = State(redis.Redis.from_url(redis_url))
+            own = RedisStore(redis.Redis.from_url(redis_url))
             try:
                 own.transition_run(run_id, RunStatus.APPROVED, T0)
                 outcomes.append(run_id)
@@ -391,7 +396,7 @@ def test_of_concurrent_approvals_of_overlapping_runs_exactly_one_wins(state: Sta
                 state.transition_run(run_id, RunStatus.CANCELED, T0)
 
 
-def test_a_mark_is_reset_by_marking_again_and_read_without_taking_it(state: State) -> None:
+def test_a_mark_is_reset_by_marking_again_and_read_without_taking_it(state: RedisStore) -> None:
     assert not state.marked("create-unknown:gprd-1")
     state.mark("create-unknown:gprd-1", timedelta(seconds=1))
     state.mark("create-unknown:gprd-1", timedelta(seconds=30))  # a second unknown POST restarts it
@@ -402,7 +407,7 @@ def test_a_mark_is_reset_by_marking_again_and_read_without_taking_it(state: Stat
 # Approvals, pauses, holds, baselines -------------------------------------------------------------------
 
 
-def test_approvals_count_each_approver_once(state: State) -> None:
+def test_approvals_count_each_approver_once(state: RedisStore) -> None:
     state.add_approval("gprd-1", Note("U_BOB", T0))
     state.add_approval("gprd-1", Note("U_BOB", T0 + timedelta(minutes=1)))
     approvals = state.add_approval("gprd-1", Note("U_CAROL", T0 + timedelta(minutes=2), "looks fine"))
@@ -411,7 +416,7 @@ def test_approvals_count_each_approver_once(state: State) -> None:
     assert state.approvals("gprd-2") == []
 
 
-def test_an_environment_pause_wins_over_the_global_one_and_both_can_be_lifted(state: State) -> None:
+def test_an_environment_pause_wins_over_the_global_one_and_both_can_be_lifted(state: RedisStore) -> None:
     state.set_pause(None, Note("U_BOB", T0, "freeze"))
     assert state.effective_pause("gprd") == Note("U_BOB", T0, "freeze")
 
@@ -424,7 +429,7 @@ def test_an_environment_pause_wins_over_the_global_one_and_both_can_be_lifted(st
     assert state.effective_pause("gprd") is None
 
 
-def test_holds_baselines_and_upstream_successes_are_stored(state: State) -> None:
+def test_holds_baselines_and_upstream_successes_are_stored(state: RedisStore) -> None:
     state.set_hold("20260101000000", Note("U_BOB", T0, "wait for fix"))
     state.set_baseline("gstg", Baseline(SHA, "U_BOB", T0))
     state.record_successes("gstg", ["1", "2"], T0)
@@ -439,7 +444,7 @@ def test_holds_baselines_and_upstream_successes_are_stored(state: State) -> None
 # Lock ------------------------------------------------------------------------------------------------
 
 
-def test_a_lock_has_one_owner_and_every_acquisition_gets_a_larger_token(state: State) -> None:
+def test_a_lock_has_one_owner_and_every_acquisition_gets_a_larger_token(state: RedisStore) -> None:
     first = state.acquire_lock("gprd", "worker-a", timedelta(seconds=30), T0)
     assert first is not None
     assert state.acquire_lock("gprd", "worker-b", timedelta(seconds=30), T0) is None
@@ -452,7 +457,9 @@ def test_a_lock_has_one_owner_and_every_acquisition_gets_a_larger_token(state: S
     assert state.acquire_lock("gstg", "worker-a", timedelta(seconds=30), T0) is not None
 
 
-def test_a_lock_expires_after_its_ttl_and_the_old_owner_can_neither_renew_nor_release(state: State) -> None:
+def test_a_lock_expires_after_its_ttl_and_the_old_owner_can_neither_renew_nor_release(
+    state: RedisStore,
+) -> None:
     old = state.acquire_lock("gprd", "worker-a", timedelta(milliseconds=150), T0)
     assert old is not None
     time.sleep(0.3)
@@ -465,7 +472,7 @@ def test_a_lock_expires_after_its_ttl_and_the_old_owner_can_neither_renew_nor_re
     assert state.lock_holder("gprd") == new
 
 
-def test_renewing_a_held_lock_extends_its_life(state: State) -> None:
+def test_renewing_a_held_lock_extends_its_life(state: RedisStore) -> None:
     lock = state.acquire_lock("gprd", "worker-a", timedelta(milliseconds=300), T0)
     assert lock is not None
     for _ in range(4):
@@ -478,12 +485,12 @@ def test_renewing_a_held_lock_extends_its_life(state: State) -> None:
 # Idempotency -----------------------------------------------------------------------------------------
 
 
-def test_a_claim_is_won_by_exactly_one_of_many_concurrent_callers(state: State, redis_url: str) -> None:
+def test_a_claim_is_won_by_exactly_one_of_many_concurrent_callers(state: RedisStore, redis_url: str) -> None:
     wins: list[bool] = []
     barrier = threading.Barrier(16)
 
     def contend() -> None:
-        own = State(redis.Redis.from_url(redis_url))
+        own = RedisStore(redis.Redis.from_url(redis_url))
         barrier.wait()
         wins.append(own.claim("deployment:7:success", timedelta(minutes=10)))
 
@@ -496,7 +503,7 @@ def test_a_claim_is_won_by_exactly_one_of_many_concurrent_callers(state: State, 
     assert sorted(wins) == [False] * 15 + [True]
 
 
-def test_a_claim_can_be_given_back_and_expires(state: State) -> None:
+def test_a_claim_can_be_given_back_and_expires(state: RedisStore) -> None:
     assert state.claim("slot", timedelta(seconds=1))
     assert not state.claim("slot", timedelta(seconds=1))
     state.unclaim("slot")
@@ -508,7 +515,7 @@ def test_a_claim_can_be_given_back_and_expires(state: State) -> None:
 # Slack and audit -------------------------------------------------------------------------------------
 
 
-def test_the_first_thread_of_a_package_is_kept(state: State) -> None:
+def test_the_first_thread_of_a_package_is_kept(state: RedisStore) -> None:
     assert state.set_thread("gprd", SHA, SlackMessage("C1", "1.1"))
     assert not state.set_thread("gprd", SHA, SlackMessage("C1", "2.2"))
     state.set_proposal_message("gprd-1", SlackMessage("C1", "3.3"))
@@ -518,7 +525,7 @@ def test_the_first_thread_of_a_package_is_kept(state: State) -> None:
     assert state.proposal_message("gprd-1") == SlackMessage("C1", "3.3")
 
 
-def test_the_audit_log_reads_back_newest_first_and_filters_by_environment(state: State) -> None:
+def test_the_audit_log_reads_back_newest_first_and_filters_by_environment(state: RedisStore) -> None:
     for i in range(5):
         env = "gprd" if i % 2 == 0 else "gstg"
         state.audit(AuditEntry(T0 + timedelta(minutes=i), "pdm-bot", f"action-{i}", env, "why", {"i": i}))
@@ -532,13 +539,13 @@ def test_the_audit_log_reads_back_newest_first_and_filters_by_environment(state:
     assert newest[0].id and state.r.xlen(Keys.named("audit")) == 5
 
 
-def test_the_audit_log_pages_through_long_streams(state: State) -> None:
+def test_the_audit_log_pages_through_long_streams(state: RedisStore) -> None:
     for i in range(250):
         state.audit(AuditEntry(T0, "pdm-bot", f"a{i}", "gstg" if i else "gprd"))
     assert [e.action for e in state.audit_log(limit=5, environment="gprd")] == ["a0"]
 
 
-def test_the_audit_log_never_stores_secret_looking_details(state: State) -> None:
+def test_the_audit_log_never_stores_secret_looking_details(state: RedisStore) -> None:
     state.audit(
         AuditEntry(
             T0,

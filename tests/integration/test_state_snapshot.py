@@ -1,4 +1,4 @@
-"""`State.snapshot`: the planner's reads of several environments in two round trips, answering like State."""
+"""`RedisStore.snapshot`: the planner's reads of several environments in two round trips, answering alike."""
 
 from __future__ import annotations
 
@@ -8,20 +8,21 @@ from datetime import timedelta
 import pytest
 import redis
 
+from scheduler.adapters.redis_keys import Keys
+from scheduler.adapters.redis_store import RedisStore
 from scheduler.errors import UnknownRun
 from scheduler.records import Baseline, DeploymentStatus, Note, Run, RunStatus
-from scheduler.state import Keys, State
 from tests.integration.test_state import SHA, T0, deployment, new_run, pending
 
 
 @pytest.fixture
-def state(redis_url: str) -> Iterator[State]:
+def state(redis_url: str) -> Iterator[RedisStore]:
     client = redis.Redis.from_url(redis_url)
-    yield State(client)
+    yield RedisStore(client)
     client.close()
 
 
-def populate(state: State) -> None:
+def populate(state: RedisStore) -> None:
     state.set_pending("gprd", [pending("20260102000000"), pending("20260101000000")])
     state.set_pending("gstg", [pending("20260103000000")])
     for dep_id, status in enumerate([DeploymentStatus.SUCCESS, DeploymentStatus.FAILED], start=1):
@@ -40,7 +41,7 @@ def populate(state: State) -> None:
     state.create_run(Run(**{**new_run("gprd-3", "gprd").__dict__, "requested_at": T0 - timedelta(hours=1)}))
 
 
-def test_a_snapshot_answers_every_read_exactly_like_the_state(state: State) -> None:
+def test_a_snapshot_answers_every_read_exactly_like_the_state(state: RedisStore) -> None:
     populate(state)
 
     snapshot = state.snapshot(["gprd", "gstg"])
@@ -68,7 +69,7 @@ def test_a_snapshot_answers_every_read_exactly_like_the_state(state: State) -> N
     assert snapshot.last_successful_run("gstg") is not None
 
 
-def test_an_empty_redis_gives_an_empty_snapshot(state: State) -> None:
+def test_an_empty_redis_gives_an_empty_snapshot(state: RedisStore) -> None:
     snapshot = state.snapshot(["gprd"])
 
     assert snapshot.pending("gprd") == [] and snapshot.deployments("gprd") == []
@@ -76,7 +77,7 @@ def test_an_empty_redis_gives_an_empty_snapshot(state: State) -> None:
     assert snapshot.effective_pause("gprd") is None and snapshot.last_successful_run("gprd") is None
 
 
-def test_a_snapshot_refuses_environments_and_history_it_did_not_read(state: State) -> None:
+def test_a_snapshot_refuses_environments_and_history_it_did_not_read(state: RedisStore) -> None:
     snapshot = state.snapshot(["gprd"], deployments=5)
 
     with pytest.raises(ValueError, match="no environment 'gstg'"):
@@ -85,7 +86,7 @@ def test_a_snapshot_refuses_environments_and_history_it_did_not_read(state: Stat
         snapshot.deployments("gprd", limit=6)
 
 
-def test_a_last_success_pointing_at_a_missing_run_is_an_unknown_run_as_in_state(state: State) -> None:
+def test_a_last_success_pointing_at_a_missing_run_is_an_unknown_run_as_in_state(state: RedisStore) -> None:
     state.r.set(Keys.env("gprd", "last_success"), "gprd-404")
 
     with pytest.raises(UnknownRun, match="gprd-404"):
@@ -94,7 +95,7 @@ def test_a_last_success_pointing_at_a_missing_run_is_an_unknown_run_as_in_state(
         state.last_successful_run("gprd")
 
 
-def test_a_snapshot_reads_each_key_once_and_the_records_in_one_command_per_kind(state: State) -> None:
+def test_a_snapshot_reads_each_key_once_and_the_records_in_one_command_per_kind(state: RedisStore) -> None:
     populate(state)
     before = int(state.r.info("stats")["total_commands_processed"])
 

@@ -11,7 +11,7 @@ from freezegun import freeze_time
 from scheduler import jobs
 from scheduler.notes import RunEvent
 from scheduler.records import Run, RunStatus
-from scheduler.worker_context import WorkerContext
+from scheduler.service.context import WorkerContext
 from tests.servers.fake_gitlab import FakeGitLab
 from tests.support.worker import DEPLOYED, INDEX, NEXT_SATURDAY, notes, publish, work
 

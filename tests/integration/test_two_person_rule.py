@@ -9,11 +9,11 @@ from collections.abc import Iterator
 import pytest
 from freezegun import freeze_time
 
-from scheduler import jobs, worker_context
+from scheduler import bootstrap, jobs
 from scheduler.policy.model import load_policy
 from scheduler.records import Run, RunStatus
-from scheduler.worker_context import WorkerContext
-from tests.fakes import RecordingNotifier
+from scheduler.service.context import WorkerContext
+from tests.fakes import FakeNotifier
 from tests.servers.fake_gitlab import FakeGitLab
 from tests.support.worker import DEPLOYED, INDEX, NO_OP, POLICY, SATURDAY, make_context, publish, work
 
@@ -26,13 +26,13 @@ TWO_PERSON = POLICY.replace("approvers: {users: [U1, U2]}", "approvers: {users: 
 @pytest.fixture
 def ctx(redis_url: str, gitlab: FakeGitLab) -> Iterator[WorkerContext]:
     context = dataclasses.replace(make_context(redis_url, gitlab.url), policy=load_policy(TWO_PERSON))
-    worker_context.install(context)
+    bootstrap.install(context)
     yield context
-    worker_context.install(None)
+    bootstrap.install(None)
 
 
 def texts(ctx: WorkerContext) -> list[str]:
-    assert isinstance(ctx.notifier, RecordingNotifier)
+    assert isinstance(ctx.notifier, FakeNotifier)
     return [t.text for t in ctx.notifier.texts()]
 
 

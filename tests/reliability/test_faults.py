@@ -13,13 +13,14 @@ from freezegun import freeze_time
 from redis import Redis
 from rq import Queue
 
-from scheduler import jobs, worker_context
-from scheduler.gitlab import GitLabAdapter
+from scheduler import bootstrap, jobs
+from scheduler.adapters.gitlab import GitLabAdapter
+from scheduler.adapters.redis_store import RedisStore
+from scheduler.jobnames import QUEUE_NAME
 from scheduler.notes import RunEvent
 from scheduler.records import Note, RunStatus
-from scheduler.state import State
-from scheduler.worker_context import QUEUE_NAME, Timing, WorkerContext
-from tests.fakes import RecordingNotifier
+from scheduler.service.context import Timing, WorkerContext
+from tests.fakes import FakeNotifier
 from tests.reliability.conftest import RedisProcess
 from tests.servers.fake_gitlab import FakeGitLab
 from tests.servers.fake_slack import FakeSlack
@@ -58,7 +59,7 @@ def test_a_redis_crash_and_restart_with_aof_keeps_pending_runs_approvals_and_pau
     own_redis: RedisProcess, gitlab: FakeGitLab
 ) -> None:
     ctx = make_context(own_redis.url, gitlab.url)
-    worker_context.install(ctx)
+    bootstrap.install(ctx)
     try:
         publish(gitlab, {V1: INDEX, V2: INDEX})
         deploy(ctx)
@@ -81,7 +82,7 @@ def test_a_redis_crash_and_restart_with_aof_keeps_pending_runs_approvals_and_pau
         assert ctx.state.get_run(run.id).status is RunStatus.RUNNING
         assert len(gitlab.calls("create_pipeline")) == 1
     finally:
-        worker_context.install(None)
+        bootstrap.install(None)
 
 
 # Worker killed -------------------------------------------------------------------------------------
@@ -130,7 +131,7 @@ def test_gitlab_502s_are_retried_with_growing_backoff_then_fail_the_run_in_its_t
     redis_url: str, gitlab: FakeGitLab
 ) -> None:
     ctx = make_context(redis_url, gitlab.url, max_attempts=4, backoff=timedelta(seconds=2))
-    worker_context.install(ctx)
+    bootstrap.install(ctx)
     try:
         publish(gitlab, {V1: INDEX})
         deploy(ctx)
@@ -159,7 +160,7 @@ def test_gitlab_502s_are_retried_with_growing_backoff_then_fail_the_run_in_its_t
         assert note.thread_sha == DEPLOYED and "502" in (note.reason or "")
         assert gitlab.pipelines == {} and ctx.state.lock_holder("gstg") is None
     finally:
-        worker_context.install(None)
+        bootstrap.install(None)
 
 
 @freeze_time(SATURDAY, tick=True)
@@ -169,7 +170,7 @@ def test_a_pipeline_post_that_times_out_after_gitlab_created_it_is_adopted_not_d
     ctx = make_context(redis_url, gitlab.url)
     # Production retries (python-gitlab retries reads only); a short PDM_GITLAB_TIMEOUT_SECONDS.
     ctx.gitlab = gitlab_adapter(gitlab.url, gitlab_timeout_seconds=0.4)
-    worker_context.install(ctx)
+    bootstrap.install(ctx)
     try:
         publish(gitlab, {V1: INDEX})
         deploy(ctx)
@@ -189,7 +190,7 @@ def test_a_pipeline_post_that_times_out_after_gitlab_created_it_is_adopted_not_d
         assert any(e.action == "create_outcome_unknown" and "no answer" in e.reason for e in audit)
         assert any(e.action == "pipeline_adopted" for e in audit)
     finally:
-        worker_context.install(None)
+        bootstrap.install(None)
 
 
 @freeze_time(SATURDAY, tick=True)
@@ -271,12 +272,12 @@ def test_a_delivery_answered_500_because_redis_was_down_is_processed_when_redeli
 def test_state_built_by_a_new_context_after_restart_is_the_same_state(
     redis_url: str, gitlab: FakeGitLab
 ) -> None:
-    first = State(Redis.from_url(redis_url))
+    first = RedisStore(Redis.from_url(redis_url))
     first.set_pause("gstg", Note("U1", SATURDAY, "x"))
     again = WorkerContext(
-        state=State(Redis.from_url(redis_url)),
+        state=RedisStore(Redis.from_url(redis_url)),
         gitlab=GitLabAdapter(gitlab.url, TOKEN, "app", "deployer", "master"),
-        notifier=RecordingNotifier(),
+        notifier=FakeNotifier(),
         policy=policy(),
         queue=Queue(QUEUE_NAME, connection=Redis.from_url(redis_url)),
         timing=Timing(),

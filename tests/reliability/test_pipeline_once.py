@@ -13,8 +13,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from bot.blocks import ACTION_APPROVE
+from scheduler.lifecycle import BOT_ACTOR
 from scheduler.records import COMMITTED_RUN_STATUSES, Run, RunStatus
-from scheduler.worker_context import BOT_ACTOR
 from tests.servers.fake_gitlab import FakeGitLab
 from tests.servers.fake_slack import FakeSlack
 from tests.support.blocks_text import render

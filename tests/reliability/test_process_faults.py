@@ -19,8 +19,8 @@ import pytest
 from redis import Redis
 from rq import Queue
 
-from scheduler.state import State
-from scheduler.worker_context import QUEUE_NAME
+from scheduler.adapters.redis_store import RedisStore
+from scheduler.jobnames import QUEUE_NAME
 from tests.conftest import free_port
 from tests.reliability.conftest import RedisProcess
 from tests.servers.fake_gitlab import FakeGitLab
@@ -47,7 +47,7 @@ def real_serve(start: Callable[..., subprocess.Popen[bytes]], redis_url: str) ->
 
     wait_for(healthy, timeout=30, what="pdm-bot serve answering /healthz")
     connection = Redis.from_url(redis_url)
-    yield Served(url, State(connection), Queue(QUEUE_NAME, connection=connection), policy())
+    yield Served(url, RedisStore(connection), Queue(QUEUE_NAME, connection=connection), policy())
 
 
 @pytest.fixture
@@ -171,7 +171,7 @@ def test_worker_and_cron_ride_out_a_redis_restart_and_a_hang_and_process_jobs_ag
     own_redis: RedisProcess, gitlab: FakeGitLab, outage_processes: Callable[..., subprocess.Popen[bytes]]
 ) -> None:
     connection = Redis.from_url(own_redis.url)
-    state, queue = State(connection), Queue(QUEUE_NAME, connection=connection)
+    state, queue = RedisStore(connection), Queue(QUEUE_NAME, connection=connection)
     worker = outage_processes("worker")
     cron = outage_processes("cron", "--interval", "5")
     pause_via_worker(queue, "gstg", "before")
@@ -221,7 +221,9 @@ def test_a_worker_started_before_redis_waits_for_it_and_a_refused_password_exits
         try:
             connection = Redis.from_url(server.url)
             pause_via_worker(Queue(QUEUE_NAME, connection=connection), "gstg", "late")
-            wait_for(lambda: State(connection).pause("gstg") is not None, timeout=45, what="job processed")
+            wait_for(
+                lambda: RedisStore(connection).pause("gstg") is not None, timeout=45, what="job processed"
+            )
         finally:
             assert server.proc is not None
             server.proc.terminate()

@@ -14,7 +14,7 @@ from freezegun import freeze_time
 
 from scheduler import jobs
 from scheduler.records import Note, RunStatus
-from scheduler.worker_context import WorkerContext
+from scheduler.service.context import WorkerContext
 from tests.servers.fake_gitlab import FakeGitLab
 from tests.servers.fake_slack import FakeSlack
 from tests.support.worker import DEPLOYED, INDEX, NO_OP, SATURDAY, notes, publish, run_due, work

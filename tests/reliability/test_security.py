@@ -19,13 +19,13 @@ from bot.app import create_app, deps_from
 from bot.blocks import ACTION_APPROVE, ACTION_REJECT, ACTION_SNOOZE
 from bot.cli import cli
 from bot.logging import configure_logging
-from bot.settings import Settings
 from bot.slack_client import UsergroupDirectory, make_web_client
-from scheduler import jobs, worker_context
+from scheduler import bootstrap, jobs
+from scheduler.adapters.redis_store import RedisStore
 from scheduler.policy.model import InvalidPolicy, load_policy
 from scheduler.records import Run, RunStatus
-from scheduler.state import State
-from scheduler.worker_context import WorkerContext
+from scheduler.service.context import WorkerContext
+from scheduler.settings import Settings
 from tests.servers.fake_gitlab import FakeGitLab
 from tests.servers.fake_slack import FakeSlack
 from tests.support.web import APPROVER, SIGNING_SECRET, Served, http, serve_app, sign
@@ -53,7 +53,7 @@ def app(redis_url: str, slack: FakeSlack) -> Iterator[Served]:
         yield served
 
 
-def proposed_run(state: State) -> Run:
+def proposed_run(state: RedisStore) -> Run:
     run = Run(
         id="gstg-9",
         environment="gstg",
@@ -205,7 +205,7 @@ def test_the_two_person_rule_needs_two_different_approvers_and_not_the_requester
 ) -> None:
     ctx = make_context(redis_url, gitlab.url)
     ctx.policy = load_policy(TWO_PERSON)
-    worker_context.install(ctx)
+    bootstrap.install(ctx)
     try:
         publish(gitlab, {V1: INDEX})
         ctx.queue.enqueue(
@@ -222,7 +222,7 @@ def test_the_two_person_rule_needs_two_different_approvers_and_not_the_requester
         assert approved.status is RunStatus.RUNNING and sorted(approved.approved_by) == ["U1", "U2"]
         assert len(gitlab.calls("create_pipeline")) == 1
     finally:
-        worker_context.install(None)
+        bootstrap.install(None)
 
 
 # Secrets -------------------------------------------------------------------------------------------
@@ -254,7 +254,7 @@ def test_no_secret_or_authorization_header_is_logged_across_a_full_flow_at_debug
     ctx = make_context(redis_url, gitlab.url)
     ctx.gitlab = gitlab_adapter(gitlab.url, SECRETS["gitlab_token"])
     slack_outbox(ctx, settings)
-    worker_context.install(ctx)
+    bootstrap.install(ctx)
     try:
         from werkzeug.test import Client
 
@@ -307,7 +307,7 @@ def test_no_secret_or_authorization_header_is_logged_across_a_full_flow_at_debug
         assert ctx.state.get_run(run.id).status.is_terminal
         assert len(slack.delivered()) >= 4  # diff, proposal, started, failed: Slack calls were logged too
     finally:
-        worker_context.install(None)
+        bootstrap.install(None)
         for handler in [h for h in root.handlers if h.get_name() == "pdm-bot-json"]:
             root.removeHandler(handler)
         root.setLevel(logging.WARNING)

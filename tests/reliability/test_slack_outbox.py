@@ -17,9 +17,9 @@ from datetime import UTC, datetime
 from rq.registry import FailedJobRegistry
 
 from bot.blocks import ACTION_APPROVE
-from scheduler.outbox import Outbox
+from scheduler.adapters.redis_outbox import Outbox
 from scheduler.records import RunStatus
-from scheduler.worker_context import WorkerContext
+from scheduler.service.context import WorkerContext
 from tests.servers.fake_gitlab import FakeGitLab
 from tests.servers.fake_slack import Call, FakeSlack
 from tests.support.e2e import APPROVER, Stack, deployment_hook, wait_for
@@ -125,7 +125,8 @@ def test_slack_5xx_until_the_run_has_ended_holds_up_neither_the_poll_nor_any_mes
     slack.fail_next(100_000, 503, methods=CHAT)  # Slack is down from the approval on
     assert app.click(ACTION_APPROVE, run_id, APPROVER, slack.response_url("approver")).status == 200
     run_to_success(app, gitlab, run_id)  # while every Slack call fails
-    owed = gauges(app)
+    # the run's last note is stored just after its status: wait for the three owed messages
+    owed = wait_for(lambda: (g := gauges(app))["pdm_slack_outbox_pending"] >= 3 and g, "three owed messages")
     assert owed["pdm_slack_outbox_pending"] == 3 and owed["pdm_slack_outbox_oldest_seconds"] > 0
     assert len(slack.delivered()) == 2 and slack.named("chat.update")  # tried, refused, still owed
 

@@ -2,9 +2,10 @@
 
 It answers the endpoints pdm-bot uses with GitLab's documented JSON shapes, paginates lists
 (`page`/`per_page`, `Link: rel="next"`, `X-Next-Page`), checks `PRIVATE-TOKEN`, records every request
-and can inject faults: a status code N times (`fail_next`), a slow answer N times (`slow_next`), a lost
-request (`drop_next`), and faults of the pipeline POST that GitLab commits anyway (`fault_create`): create
-the pipeline then answer 502, create it then answer after the client's timeout, or create it only late.
+and can inject faults: a status code N times (`fail_next`), a status code on every read of one file
+(`fail_file`), a slow answer N times (`slow_next`), a lost request (`drop_next`), and faults of the
+pipeline POST that GitLab commits anyway (`fault_create`): create the pipeline then answer 502, create it
+then answer after the client's timeout, or create it only late.
 """
 
 from __future__ import annotations
@@ -64,6 +65,7 @@ class FakeGitLab:
     token: str = "glpat-test-token"
     compares: dict[tuple[str, str], list[dict[str, Any]]] = field(default_factory=dict)
     files: dict[tuple[str, str], str] = field(default_factory=dict)
+    file_faults: dict[str, int] = field(default_factory=dict)
     trees: dict[str, list[str]] = field(default_factory=dict)
     commits: list[str] = field(default_factory=list)
     deployments: list[dict[str, Any]] = field(default_factory=list)
@@ -82,6 +84,10 @@ class FakeGitLab:
     def fail_next(self, status: int, times: int = 1) -> None:
         """Answer the next `times` requests with `status`."""
         self.faults.extend([status] * times)
+
+    def fail_file(self, path: str, status: int) -> None:
+        """Answer every read of the file `path` (at any ref) with `status`."""
+        self.file_faults[path] = status
 
     def slow_next(self, seconds: float, times: int = 1) -> None:
         """Wait `seconds` before answering each of the next `times` requests."""
@@ -144,6 +150,8 @@ class FakeGitLab:
         }
 
     def _file_raw(self, p: dict[str, str], q: dict[str, str], body: Any) -> tuple[int, Any]:
+        if p["path"] in self.file_faults:
+            return self.file_faults[p["path"]], {"message": f"{self.file_faults[p['path']]} injected"}
         text = self.files.get((p["path"], q.get("ref", "")))
         return (404, {"message": "404 File Not Found"}) if text is None else (200, text)
 

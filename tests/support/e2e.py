@@ -20,9 +20,9 @@ from typing import Any
 from redis import Redis
 from rq import Queue
 
+from scheduler.adapters.redis_store import RedisStore
+from scheduler.jobnames import QUEUE_NAME
 from scheduler.policy.model import load_policy
-from scheduler.state import State
-from scheduler.worker_context import QUEUE_NAME
 from tests.conftest import REPO_ROOT
 from tests.servers.fake_gitlab import FakeGitLab
 from tests.servers.fake_slack import FakeSlack
@@ -147,7 +147,9 @@ class Stack:
 
         wait_for(healthy, "pdm-bot serve to answer /healthz", timeout=15)
         connection = Redis.from_url(self.redis_url)
-        return Served(url, State(connection), Queue(QUEUE_NAME, connection=connection), load_policy(policy))
+        return Served(
+            url, RedisStore(connection), Queue(QUEUE_NAME, connection=connection), load_policy(policy)
+        )
 
     def start_worker(self) -> None:
         """Start a `pdm-bot worker` (its log is appended to worker.log)."""

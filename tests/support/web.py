@@ -21,10 +21,10 @@ from rq import Queue
 from werkzeug.serving import make_server
 
 from bot.app import QUEUE_NAME, create_app, deps_from
-from bot.settings import Settings
 from bot.slack_client import UsergroupDirectory, make_web_client
+from scheduler.adapters.redis_store import RedisStore
 from scheduler.policy.model import Policy, load_policy
-from scheduler.state import State
+from scheduler.settings import Settings
 from tests.servers.base import POLL_INTERVAL
 
 SIGNING_SECRET = "test-signing-secret"
@@ -86,7 +86,7 @@ class Served:
     """The running app and its collaborators."""
 
     url: str
-    state: State
+    state: RedisStore
     queue: Queue
     policy: Policy
 
@@ -161,7 +161,7 @@ def serve_app(redis_url: str, slack_api_url: str, policy_text: str = POLICY) -> 
     settings = settings_for(redis_url, slack_api_url)
     policy = load_policy(policy_text)
     connection = Redis.from_url(redis_url)
-    state = State(connection)
+    state = RedisStore(connection)
     queue = Queue(QUEUE_NAME, connection=connection)
     client = make_web_client(settings)
     deps = deps_from(settings, policy, state=state, queue=queue, directory=UsergroupDirectory(client))

@@ -10,14 +10,17 @@ from rq import Queue, SimpleWorker
 from rq.job import Job
 from rq.registry import ScheduledJobRegistry
 
-from bot.settings import Settings
 from bot.slack_client import SlackTransport, make_web_client
-from scheduler.gitlab import GitLabAdapter
-from scheduler.outbox import Outbox, OutboxNotifier
+from scheduler.adapters.gitlab import GitLabAdapter
+from scheduler.adapters.redis_outbox import Outbox
+from scheduler.adapters.redis_store import RedisStore
+from scheduler.bootstrap import outbox_timing
+from scheduler.jobnames import QUEUE_NAME
+from scheduler.outbox import OutboxNotifier
 from scheduler.policy.model import Policy, load_policy
-from scheduler.state import State
-from scheduler.worker_context import QUEUE_NAME, Timing, WorkerContext, clock, outbox_timing
-from tests.fakes import RecordingNotifier
+from scheduler.service.context import Timing, WorkerContext, clock
+from scheduler.settings import Settings
+from tests.fakes import FakeNotifier
 from tests.servers.fake_gitlab import FakeGitLab
 
 TOKEN = "glpat-worker-tests"
@@ -121,11 +124,11 @@ def gitlab_adapter(gitlab_url: str, token: str = TOKEN, **settings: Any) -> GitL
 def make_context(redis_url: str, gitlab_url: str, **timing: Any) -> WorkerContext:
     """A context on the given Redis and fake GitLab, recording notes."""
     connection = Redis.from_url(redis_url)
-    state = State(connection)
+    state = RedisStore(connection)
     return WorkerContext(
         state=state,
         gitlab=gitlab_adapter(gitlab_url),
-        notifier=RecordingNotifier(state),
+        notifier=FakeNotifier(state),
         policy=policy(),
         queue=Queue(QUEUE_NAME, connection=connection),
         channel="C0RELEASE",
@@ -171,9 +174,9 @@ def run_due(ctx: WorkerContext, func: str | None = None) -> int:
     return moved
 
 
-def notes(ctx: WorkerContext) -> RecordingNotifier:
+def notes(ctx: WorkerContext) -> FakeNotifier:
     """The recording notifier of a test context."""
-    assert isinstance(ctx.notifier, RecordingNotifier)
+    assert isinstance(ctx.notifier, FakeNotifier)
     return ctx.notifier
 
 

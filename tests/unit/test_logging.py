@@ -12,8 +12,9 @@ import pytest
 import structlog
 from pydantic import SecretStr
 
-from bot.logging import REDACTED, configure_logging
-from bot.settings import Settings
+from bot.logging import configure_logging
+from scheduler.redaction import REDACTED
+from scheduler.settings import Settings
 
 SLACK_TOKEN = "xoxb-1111-2222-AbCdEfGhIjKlMnOp"
 SIGNING_SECRET = "8f14e45fceea167a5a36dedd4bea2543"

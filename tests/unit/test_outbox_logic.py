@@ -9,7 +9,7 @@ import pytest
 from scheduler.classify.model import Classification
 from scheduler.natures import Nature
 from scheduler.notes import DiffNote, ProposalNote, RunEvent, RunNote, TextNote
-from scheduler.outbox import Envelope, Kind, OutboxTiming, lane_of
+from scheduler.outbox import DeliveryKind, Envelope, OutboxTiming, lane_of
 
 AT = datetime(2026, 1, 10, 3, 0, tzinfo=UTC)
 SHA = "c" * 40
@@ -70,7 +70,7 @@ def test_an_envelope_round_trips_through_json_with_its_note_and_progress() -> No
     envelope = Envelope(
         "7",
         lane_of(note),
-        Kind.POST,
+        DeliveryKind.POST,
         AT,
         AT + timedelta(hours=24),
         note=note,
@@ -87,6 +87,6 @@ def test_an_envelope_round_trips_through_json_with_its_note_and_progress() -> No
 
 def test_an_answer_envelope_summarises_without_its_response_url() -> None:
     url = "https://hooks.slack.com/actions/T1/123/SeCrEt"
-    envelope = Envelope("8", lane_of(None, url), Kind.RESPOND, AT, AT, response_url=url, text="hi")
+    envelope = Envelope("8", lane_of(None, url), DeliveryKind.RESPOND, AT, AT, response_url=url, text="hi")
     assert Envelope.from_dict(envelope.to_dict()) == envelope
     assert "SeCrEt" not in str(envelope.summary()) and envelope.environment == ""

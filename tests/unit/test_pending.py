@@ -6,7 +6,7 @@ import pytest
 
 from scheduler.classify.model import Database
 from scheduler.errors import PendingSourceError
-from scheduler.gitlab import MigrationDiff
+from scheduler.gitlab_model import MigrationDiff
 from scheduler.pending import (
     PendingDiscrepancy,
     PendingSet,

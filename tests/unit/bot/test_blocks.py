@@ -198,7 +198,7 @@ def test_error_blocks_show_the_message_and_the_usage() -> None:
     ids=["seconds", "minutes", "hours"],
 )
 def test_durations_read_like_a_human_wrote_them(seconds: int, text: str) -> None:
-    assert blocks.format_duration(seconds) == text
+    assert blocks.format_seconds(seconds) == text
 
 
 STATUS = StatusView(

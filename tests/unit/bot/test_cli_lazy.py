@@ -10,12 +10,12 @@ import click
 import pytest
 from click.testing import CliRunner
 
-from bot.cli import COMMANDS, cli
+from bot.cli import CLI_COMMANDS, cli
 
 
-@pytest.mark.parametrize("name", sorted(COMMANDS))
+@pytest.mark.parametrize("name", sorted(CLI_COMMANDS))
 def test_the_table_matches_each_real_command(name: str) -> None:
-    module, attribute, text = COMMANDS[name]
+    module, attribute, text = CLI_COMMANDS[name]
     command = getattr(importlib.import_module(module), attribute)
     assert isinstance(command, click.Command)
     assert command.name == name
@@ -26,8 +26,8 @@ def test_help_lists_every_command_as_click_would() -> None:
     result = CliRunner().invoke(cli, ["--help"])
     assert result.exit_code == 0
     ctx = click.Context(cli, info_name="pdm-bot")
-    real = {name: cli.get_command(ctx, name) for name in COMMANDS}
-    limit = 80 - 6 - max(len(n) for n in COMMANDS)
+    real = {name: cli.get_command(ctx, name) for name in CLI_COMMANDS}
+    limit = 80 - 6 - max(len(n) for n in CLI_COMMANDS)
     for name, command in real.items():
         assert command is not None
         assert f"  {name.ljust(12)}  {command.get_short_help_str(limit)}" in result.output

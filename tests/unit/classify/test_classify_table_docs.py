@@ -1,4 +1,5 @@
-"""Table sizes and schemas from GitLab's `db/docs/*.yml`: the reader, `classify` in a checkout, `plan`."""
+"""Table sizes and schemas from GitLab's `db/docs/*.yml`: the reader, the file of a table, the classification
+with documented tables, `classify` in a checkout, `plan`."""
 
 from __future__ import annotations
 
@@ -10,9 +11,9 @@ import pytest
 from click.testing import CliRunner
 
 from bot.cli import cli
-from scheduler.classify import classify_source
+from scheduler.classify import classify_documented, classify_source
 from scheduler.classify.model import Database, SizeClass
-from scheduler.classify.tabledocs import read_table_docs
+from scheduler.classify.tabledocs import doc_path, read_table_docs
 
 REPO = Path(__file__).resolve().parents[3]
 
@@ -67,6 +68,31 @@ def test_explicit_sizes_override_documented_ones() -> None:
         "ci_builds": SizeClass.OVER_LIMIT,
         "issues": SizeClass.SMALL,
     }
+
+
+@pytest.mark.parametrize(
+    ("table", "path"),
+    [
+        ("ci_builds", "db/docs/ci_builds.yml"),
+        ("p_ci_builds", "db/docs/p_ci_builds.yml"),
+        ("gitlab_partitions_dynamic.ci_builds_101", None),
+        ("../../config/secrets", None),
+        ("ci builds", None),
+        ("", None),
+    ],
+)
+def test_only_a_plain_table_name_has_a_doc_file(table: str, path: str | None) -> None:
+    assert doc_path(table) == path
+
+
+def test_a_classification_with_docs_takes_their_schemas_and_sizes_unless_given_explicitly() -> None:
+    docs = read_table_docs([CI_BUILDS_DOC, ISSUES_DOC])
+    documented = classify_documented(BOTH.encode(), "1_x.rb", docs, {})
+    explicit = classify_documented(BOTH.encode(), "1_x.rb", docs, {"ci_builds": SizeClass.SMALL})
+    assert documented.table_sizes == {"issues": SizeClass.LARGE, "ci_builds": SizeClass.OVER_LIMIT}
+    assert explicit.table_sizes == {"issues": SizeClass.LARGE, "ci_builds": SizeClass.SMALL}
+    undeclared = classify_documented(UNDECLARED.encode(), "1_x.rb", docs, {"ci_builds": SizeClass.SMALL})
+    assert (undeclared.database, undeclared.database_assumed) == (Database.CI, False)
 
 
 def test_an_undeclared_migration_gets_the_database_of_its_documented_tables() -> None:

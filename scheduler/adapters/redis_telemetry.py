@@ -1,4 +1,4 @@
-"""Counters every process writes and `/metrics` reads: one Redis hash, `pdm:metrics`.
+"""Counters every process writes and `/metrics` reads: one Redis hash, `pdm:metrics` (the Redis adapter).
 
 Runs end, guards block and outside APIs fail in worker processes (and some API calls in the web
 process), while Prometheus scrapes the web pods. The counts therefore live in Redis, written with
@@ -20,9 +20,11 @@ from typing import Any
 
 import redis
 
+from scheduler.adapters.redis_keys import Keys
+
 log = logging.getLogger(__name__)
 
-KEY = "pdm:metrics"
+KEY = Keys.METRICS
 RUN_DURATION_BUCKETS: tuple[float, ...] = (60, 300, 600, 1200, 1800, 3600, 7200, 14400, 28800)
 INF = "+Inf"
 
@@ -47,7 +49,7 @@ class DurationStats:
 
 
 @dataclass
-class Snapshot:
+class Counters:
     """Every stored counter at one instant."""
 
     runs: dict[tuple[str, str], int] = field(default_factory=dict)
@@ -106,9 +108,9 @@ class Telemetry:
         """Count one Slack message given up on (its deadline passed, or Slack refused it for good)."""
         self.r.hincrby(KEY, _field("slack", "dead_letters"), 1)
 
-    def read(self) -> Snapshot:
+    def read(self) -> Counters:
         """Every counter, for one scrape."""
-        snapshot = Snapshot()
+        snapshot = Counters()
         raw: dict[Any, Any] = self.r.hgetall(KEY)
         for key, value in raw.items():
             parts = json.loads(key)

@@ -15,31 +15,33 @@ before the progress was stored); the retry then posts it again.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime
-
-import redis
+from typing import Any, TypeVar
 
 from scheduler.errors import DeliveryError, PdmError
-from scheduler.notes import DiffNote, Note, ProposalNote, RunNote, Transport
-from scheduler.outbox import Envelope, Kind, Lease
+from scheduler.notes import DiffNote, Message, ProposalNote, RunNote, RunRequestAnswer
+from scheduler.outbox import DeliveryKind, Envelope
+from scheduler.ports import LeasePort, Transport
 from scheduler.records import SlackMessage
-from scheduler.runs import audit
-from scheduler.worker_context import WorkerContext, clock
+from scheduler.service.audit import audit
+from scheduler.service.context import WorkerContext
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 def deliver(ctx: WorkerContext) -> datetime | None:
     """One pass over the due lanes; returns when the next lane is due (None: nothing is owed)."""
-    transport = ctx.slack
-    if transport is None:
+    if ctx.slack is None:
         raise PdmError("messages are owed but no Slack transport is configured")
+    transport = _Guarded(ctx.slack)
     outbox, timing = ctx.outbox, ctx.outbox_timing
-    started = clock()
+    started = ctx.clock()
     wake: list[datetime] = []
     for lane, due in outbox.lanes():
-        now = clock()
+        now = ctx.clock()
         if due > now.timestamp():
             wake.append(datetime.fromtimestamp(due, UTC))
             continue
@@ -55,7 +57,41 @@ def deliver(ctx: WorkerContext) -> datetime | None:
     return min(wake, default=None)
 
 
-def _drain(ctx: WorkerContext, transport: Transport, lease: Lease, started: datetime) -> datetime | None:
+class _Guarded:
+    """A transport whose unexpected failures (a message that cannot be rendered) are permanent
+    `DeliveryError`s: such a message is dead-lettered and must not hold up its thread. Failures of the
+    store around the transport are not caught: the pass ends and the message stays owed."""
+
+    def __init__(self, transport: Transport) -> None:
+        self._transport = transport
+
+    @property
+    def channel(self) -> str:
+        return self._transport.channel
+
+    def _call(self, method: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        try:
+            return method(*args, **kwargs)
+        except DeliveryError:
+            raise
+        except Exception as exc:
+            log.exception("outbox message cannot be delivered")
+            raise DeliveryError(f"cannot be delivered: {type(exc).__name__}: {exc}", permanent=True) from exc
+
+    def parts(self, note: Message) -> int:
+        return self._call(self._transport.parts, note)
+
+    def post(self, note: Message, thread_ts: str | None, part: int = 0) -> str:
+        return self._call(self._transport.post, note, thread_ts, part)
+
+    def update(self, note: Message, ts: str) -> None:
+        self._call(self._transport.update, note, ts)
+
+    def respond(self, response_url: str, answer: str | RunRequestAnswer, *, ephemeral: bool) -> None:
+        self._call(self._transport.respond, response_url, answer, ephemeral=ephemeral)
+
+
+def _drain(ctx: WorkerContext, transport: Transport, lease: LeasePort, started: datetime) -> datetime | None:
     """Deliver the messages of a held lane in order; when to come back (None: the lane is empty)."""
     outbox = ctx.outbox
     while True:
@@ -63,7 +99,7 @@ def _drain(ctx: WorkerContext, transport: Transport, lease: Lease, started: date
         if envelope is None:
             outbox.settle(lease.lane)
             return None
-        now = clock()
+        now = ctx.clock()
         if now >= envelope.deadline:
             reason = f"not delivered by its deadline {envelope.deadline.isoformat()}"
             _dead_letter(ctx, envelope, f"{reason} ({envelope.last_error or 'never tried'})")
@@ -75,21 +111,15 @@ def _drain(ctx: WorkerContext, transport: Transport, lease: Lease, started: date
                 _dead_letter(ctx, outbox.head(lease.lane) or envelope, str(exc))
                 continue
             return _postpone(ctx, outbox.head(lease.lane) or envelope, exc)
-        except redis.RedisError:
-            raise
-        except Exception as exc:  # a note that cannot be rendered must not hold up its thread
-            log.exception("outbox message %s cannot be delivered", envelope.id)
-            _dead_letter(ctx, envelope, f"cannot be delivered: {type(exc).__name__}: {exc}")
-            continue
         _delivered(ctx, envelope)
-        now = clock()
+        now = ctx.clock()
         if now - started >= ctx.outbox_timing.budget:
             return now
         if not lease.renew():
             return None  # the hold lapsed: whoever took the lane goes on
 
 
-def _thread_ts(ctx: WorkerContext, note: Note) -> str | None:
+def _thread_ts(ctx: WorkerContext, note: Message) -> str | None:
     root = ctx.state.thread(note.environment, note.thread_sha) if note.thread_sha else None
     return root.ts if root else None
 
@@ -97,10 +127,13 @@ def _thread_ts(ctx: WorkerContext, note: Note) -> str | None:
 def _send(ctx: WorkerContext, transport: Transport, envelope: Envelope) -> None:
     """Deliver one envelope (raises `DeliveryError`); a diff stores its progress part by part."""
     note = envelope.note
-    if envelope.kind is Kind.RESPOND or note is None:
-        transport.respond(envelope.response_url, envelope.text, ephemeral=envelope.ephemeral)
+    if envelope.kind is DeliveryKind.RESPOND or note is None:
+        answer = note if isinstance(note, RunRequestAnswer) else envelope.text
+        transport.respond(envelope.response_url, answer, ephemeral=envelope.ephemeral)
         return
-    if envelope.kind is Kind.UPDATE and isinstance(note, RunNote):
+    if isinstance(note, RunRequestAnswer):
+        raise PdmError(f"a /pdm run answer is owed as {envelope.kind}, not as an answer")
+    if envelope.kind is DeliveryKind.UPDATE and isinstance(note, RunNote):
         message = ctx.state.proposal_message(note.run_id)
         if message is not None:
             try:
@@ -141,7 +174,7 @@ def _post_diff(ctx: WorkerContext, transport: Transport, envelope: Envelope, not
 def _postpone(ctx: WorkerContext, envelope: Envelope, exc: DeliveryError) -> datetime:
     attempts = envelope.attempts + 1
     delay = ctx.outbox_timing.retry_delay(attempts, exc.retry_after)
-    until = min(clock() + delay, envelope.deadline)  # given up on at its deadline, not at the next try
+    until = min(ctx.clock() + delay, envelope.deadline)  # given up on at its deadline, not at the next try
     ctx.outbox.postpone(replace(envelope, attempts=attempts, last_error=str(exc)), until)
     log.warning(
         "outbox message %s (%s) postponed %.1f s after attempt %d: %s",
@@ -157,14 +190,22 @@ def _postpone(ctx: WorkerContext, envelope: Envelope, exc: DeliveryError) -> dat
 def _delivered(ctx: WorkerContext, envelope: Envelope) -> None:
     ctx.outbox.done(envelope)
     if envelope.attempts:
-        now = clock()
+        now = ctx.clock()
         late = int((now - envelope.created_at).total_seconds())
         reason = f"delivered after {envelope.attempts} failed attempts, {late} s after it was owed"
-        audit(ctx, now, "slack_delivered_late", envelope.environment, reason, **envelope.summary())
+        audit(ctx.state, now, "slack_delivered_late", envelope.environment, reason, **envelope.summary())
 
 
 def _dead_letter(ctx: WorkerContext, envelope: Envelope, reason: str) -> None:
-    now = clock()
+    now = ctx.clock()
     ctx.outbox.dead_letter(envelope, reason, now)
     ctx.telemetry.slack_dead_letter()
-    audit(ctx, now, "slack_dead_letter", envelope.environment, reason, **envelope.summary())
+    audit(ctx.state, now, "slack_dead_letter", envelope.environment, reason, **envelope.summary())
+
+
+def deliver_notes(ctx: WorkerContext) -> None:
+    """The `deliver_notes` job: one pass; wake again when more is due."""
+    ctx.outbox.woken()
+    at = deliver(ctx)
+    if at is not None:
+        ctx.outbox.wake(ctx.queue, at, now=ctx.clock())

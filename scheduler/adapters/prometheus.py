@@ -17,11 +17,11 @@ import urllib.parse
 import urllib.request
 from typing import Any
 
+from scheduler.adapters.redis_telemetry import count_api_error
 from scheduler.errors import MetricsNoData, MetricsSourceError
-from scheduler.telemetry import count_api_error
 
 API = "prometheus"
-PATH = "/api/v1/query"
+QUERY_PATH = "/api/v1/query"
 
 
 def _fail(
@@ -53,7 +53,7 @@ class PrometheusClient:
     """Instant queries against one Prometheus (or a compatible API: Thanos, Mimir, VictoriaMetrics)."""
 
     def __init__(self, base_url: str, *, timeout: float = 5.0, bearer_token: str | None = None) -> None:
-        self._endpoint = base_url.rstrip("/") + PATH
+        self._endpoint = base_url.rstrip("/") + QUERY_PATH
         self._where = _where(base_url)
         self._timeout = timeout
         self._token = bearer_token

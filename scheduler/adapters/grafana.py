@@ -17,12 +17,12 @@ import urllib.request
 from datetime import datetime
 from typing import Any
 
+from scheduler.adapters.redis_telemetry import count_api_error
 from scheduler.records import Run
-from scheduler.telemetry import count_api_error
 
 log = logging.getLogger(__name__)
 
-PATH = "/api/annotations"
+ANNOTATIONS_PATH = "/api/annotations"
 STARTED = "started"
 
 
@@ -31,10 +31,10 @@ def _millis(at: datetime) -> int:
 
 
 class GrafanaAnnotations:
-    """`scheduler.worker_context.RunAnnotations` for Grafana."""
+    """`scheduler.ports.RunAnnotations` for Grafana."""
 
     def __init__(self, url: str, token: str, *, timeout: float = 5.0) -> None:
-        self._endpoint = url.rstrip("/") + PATH
+        self._endpoint = url.rstrip("/") + ANNOTATIONS_PATH
         self._token = token
         self._timeout = timeout
 

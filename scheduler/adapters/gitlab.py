@@ -7,7 +7,7 @@ messages never contain the token.
 Reads are retried by python-gitlab (5xx, 429, timeouts; `max_retries`). Writes never are: python-gitlab
 re-sends a POST after a 5xx or a timeout, and GitLab may have done the first one (two PDM pipelines). A
 write that may have reached GitLab without a usable answer (5xx, timeout, broken connection) raises
-`GitLabOutcomeUnknown`: the caller looks the result up before it writes again (`scheduler/runs.py`).
+`GitLabOutcomeUnknown`: the caller looks the result up before it writes again (`service/execution.py`).
 
 Finding our pipelines: the PDM pipeline is created through the API (`source` = `api`) on the
 pipeline project's ref with a `PDM_ENVIRONMENT` variable. GitLab cannot filter pipelines by
@@ -18,12 +18,9 @@ finds PDM pipelines that people started by hand (`web`).
 
 from __future__ import annotations
 
-import re
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from datetime import datetime
-from pathlib import PurePosixPath
 from typing import Any
 
 import gitlab
@@ -31,7 +28,7 @@ import gitlab.exceptions
 import requests
 import urllib3.exceptions
 
-from bot.settings import Settings
+from scheduler.adapters.redis_telemetry import count_api_error
 from scheduler.errors import (
     GitLabAuthError,
     GitLabError,
@@ -40,98 +37,20 @@ from scheduler.errors import (
     GitLabRequestError,
     GitLabTransientError,
 )
-from scheduler.telemetry import count_api_error
+from scheduler.gitlab_model import (
+    FULL_SHA,
+    POST_MIGRATE_DIR,
+    GitLabDeployment,
+    IncidentIssue,
+    MigrationDiff,
+    Pipeline,
+    is_post_migration,
+    post_migration_diff,
+)
+from scheduler.settings import Settings
 
-POST_MIGRATE_DIR = "db/post_migrate"
-PIPELINE_FINISHED = frozenset({"success", "failed", "canceled", "skipped"})
-FULL_SHA = re.compile(r"[0-9a-f]{40}")
 SAFE_VERBS = frozenset({"get", "head"})
 OUTCOME_UNKNOWN = "; GitLab may have done it anyway (outcome unknown)"
-
-
-def is_post_migration(path: str) -> bool:
-    """True for `db/post_migrate/*.rb` (not `db/migrate/`, not sub-folders)."""
-    pure = PurePosixPath(path)
-    return str(pure.parent) == POST_MIGRATE_DIR and pure.suffix == ".rb"
-
-
-@dataclass(frozen=True)
-class MigrationDiff:
-    """Post-deploy migration files changed between two SHAs (a rename counts as deleted + added)."""
-
-    from_sha: str
-    to_sha: str
-    added: tuple[str, ...] = ()
-    modified: tuple[str, ...] = ()
-    deleted: tuple[str, ...] = ()
-
-
-def post_migration_diff(from_sha: str, to_sha: str, diffs: Iterable[Mapping[str, Any]]) -> MigrationDiff:
-    """Sort the `diffs` of a compare answer into added, modified and deleted post-deploy migrations."""
-    added: set[str] = set()
-    modified: set[str] = set()
-    deleted: set[str] = set()
-    for diff in diffs:
-        old, new = str(diff.get("old_path") or diff["new_path"]), str(diff["new_path"])
-        if diff.get("deleted_file"):
-            deleted.add(old)
-        elif diff.get("new_file"):
-            added.add(new)
-        elif diff.get("renamed_file"):
-            deleted.add(old)
-            added.add(new)
-        else:
-            modified.add(new)
-    return MigrationDiff(
-        from_sha,
-        to_sha,
-        tuple(sorted(p for p in added if is_post_migration(p))),
-        tuple(sorted(p for p in modified if is_post_migration(p))),
-        tuple(sorted(p for p in deleted if is_post_migration(p))),
-    )
-
-
-@dataclass(frozen=True)
-class GitLabDeployment:
-    """One deployment of an environment, as GitLab lists it."""
-
-    id: int
-    environment: str
-    sha: str
-    ref: str
-    status: str
-    created_at: datetime
-    updated_at: datetime
-
-
-@dataclass(frozen=True)
-class Pipeline:
-    """A pipeline and, for PDM pipelines found by `pdm_pipelines`, its variables."""
-
-    id: int
-    status: str
-    web_url: str
-    ref: str
-    sha: str
-    source: str
-    created_at: datetime | None
-    variables: dict[str, str] = field(default_factory=dict)
-
-    @property
-    def is_finished(self) -> bool:
-        """True once the pipeline can no longer change status."""
-        return self.status in PIPELINE_FINISHED
-
-
-@dataclass(frozen=True)
-class Incident:
-    """An open incident issue."""
-
-    iid: int
-    title: str
-    web_url: str
-    labels: tuple[str, ...]
-    created_at: datetime | None
 
 
 def _when(value: Any) -> datetime | None:
@@ -334,7 +253,7 @@ class GitLabAdapter:
                     break
         return found
 
-    def open_incidents(self) -> list[Incident] | None:
+    def open_incidents(self) -> list[IncidentIssue] | None:
         """Open incident issues carrying every configured label; None when no incident project is set."""
         if self._incidents is None:
             return None
@@ -343,7 +262,7 @@ class GitLabAdapter:
                 state="opened", issue_type="incident", labels=self.incident_labels, get_all=True
             )
         return [
-            Incident(
+            IncidentIssue(
                 int(i.iid),
                 str(i.title),
                 str(i.web_url),

@@ -18,8 +18,8 @@ from redis.backoff import NoBackoff
 from redis.retry import Retry
 from redis.sentinel import Sentinel
 
-from bot.settings import Settings
 from scheduler.errors import InputError
+from scheduler.settings import Settings
 
 SENTINEL_SOCKET_TIMEOUT = 5.0
 

@@ -1,0 +1,1 @@
+"""Adapters: one module per outside system (Redis, GitLab, PostgreSQL, Prometheus, Grafana, RQ)."""
