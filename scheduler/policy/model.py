@@ -330,6 +330,10 @@ class WorkingHours(Strict):
     schedule: Cron = "0 9 * * 1-5"
     duration: Duration = timedelta(hours=9)
 
+    def window(self, zone: ZoneInfo) -> Window:
+        """The working hours as an allow window in `zone`."""
+        return Window("working-hours", Kind.ALLOW, zone, self.schedule, self.duration)
+
 
 class Proposals(Strict):
     """Post proposals for a coming window up to `lead_time` ahead, during working hours."""

@@ -28,7 +28,8 @@ from pydantic import (
 from scheduler.classify.model import SizeClass
 from scheduler.errors import ScenarioError
 from scheduler.natures import ALL_NATURES, Nature
-from scheduler.policy.windows import UTC
+from scheduler.policy.model import WorkingHours
+from scheduler.policy.windows import UTC, Window
 from scheduler.validation import Loc, error_line
 
 
@@ -187,41 +188,45 @@ class Incident(Strict):
         return self
 
 
-class WorkingHours(Strict):
-    """When the simulated release manager answers (UTC hours)."""
+class ReleaseManagerHours(Strict):
+    """When the simulated release manager answers (UTC hours): the policy's working hours
+    `0 <start_hour> * * 1-5` (every day when not `weekdays_only`) for `end_hour - start_hour` hours."""
 
     start_hour: Annotated[int, Field(ge=0, le=23)] = 9
     end_hour: Annotated[int, Field(ge=1, le=24)] = 17
     weekdays_only: bool = True
 
     @model_validator(mode="after")
-    def _ordered(self) -> WorkingHours:
+    def _ordered(self) -> ReleaseManagerHours:
         if self.end_hour <= self.start_hour:
             raise ValueError("end_hour must be after start_hour")
         return self
 
-    def is_open(self, at: datetime) -> bool:
-        """Whether `at` falls in working hours."""
-        t = at.astimezone(UTC)
-        return (not self.weekdays_only or t.weekday() < 5) and self.start_hour <= t.hour < self.end_hour
+    @property
+    def window(self) -> Window:
+        """The hours as the policy's working-hours window."""
+        days = "1-5" if self.weekdays_only else "*"
+        hours = WorkingHours(
+            schedule=f"0 {self.start_hour} * * {days}",
+            duration=timedelta(hours=self.end_hour - self.start_hour),
+        )
+        return hours.window(UTC)
 
     def next_answer(self, at: datetime) -> datetime:
         """`at` if it is in working hours, else the next opening."""
-        if self.is_open(at):
+        window = self.window
+        if window.is_open(at):
             return at
-        day = at.astimezone(UTC).replace(hour=self.start_hour, minute=0, second=0, microsecond=0)
-        if day < at:
-            day += timedelta(days=1)
-        while not self.is_open(day):
-            day += timedelta(days=1)
-        return day
+        opening = window.next_open(at)
+        assert opening is not None  # the hours open every week
+        return opening
 
 
 class ReleaseManager(Strict):
     """The simulated release manager: approves proposals and asks for manual runs in working hours,
     `approval_delay_minutes` after the bot asked."""
 
-    working_hours: WorkingHours = Field(default_factory=WorkingHours)
+    working_hours: ReleaseManagerHours = Field(default_factory=ReleaseManagerHours)
     approval_delay_minutes: Minutes = 30
 
     def answer_at(self, asked_at: datetime) -> datetime:
