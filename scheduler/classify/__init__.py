@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from scheduler.classify.model import Classification, SizeClass
-from scheduler.classify.verdict import decide, failed, find_declaration
+from scheduler.classify.verdict import classify_facts, failed, find_declaration
 from scheduler.classify.walker import walk
 
 MAX_BYTES = 2 * 1024 * 1024
@@ -40,4 +40,4 @@ def classify_source(
     except UnicodeDecodeError as exc:
         return failed(path, f"not UTF-8 text (invalid byte at offset {exc.start})")
     declaration = find_declaration(text) if b"pdm:" in source else None
-    return decide(path, walk(source), declaration, table_sizes, table_schemas)
+    return classify_facts(path, walk(source), declaration, table_sizes, table_schemas)

@@ -15,8 +15,6 @@ from typing import Annotated, Any
 
 from pydantic import (
     AfterValidator,
-    BaseModel,
-    ConfigDict,
     Discriminator,
     Field,
     Tag,
@@ -30,7 +28,7 @@ from scheduler.errors import ScenarioError
 from scheduler.natures import ALL_NATURES, Nature
 from scheduler.policy.model import WorkingHours
 from scheduler.policy.windows import UTC, Window
-from scheduler.validation import Loc, error_line
+from scheduler.validation import Loc, Strict, error_line
 
 
 def _aware(value: datetime) -> datetime:
@@ -41,13 +39,7 @@ def _aware(value: datetime) -> datetime:
 
 Instant = Annotated[datetime, AfterValidator(_aware)]
 Minutes = Annotated[int, Field(ge=0)]
-Duration = Annotated[float, Field(ge=0)]  # minutes, fractional allowed
-
-
-class Strict(BaseModel):
-    """Base: unknown keys are errors; values are frozen."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
+FractionalMinutes = Annotated[float, Field(ge=0)]
 
 
 class MigrationSpec(Strict):
@@ -55,7 +47,7 @@ class MigrationSpec(Strict):
 
     version: Annotated[str, Field(pattern=r"^\d+$")]
     nature: Nature
-    duration_minutes: Duration
+    duration_minutes: FractionalMinutes
     size: SizeClass | None = None
     tables: list[str] | None = None  # what `ordering: independent` needs; None: unknown tables
 
@@ -66,7 +58,7 @@ class DeploySpec(Strict):
     at: Instant
     environment: str
     sha: str
-    duration_minutes: Duration = 60
+    duration_minutes: FractionalMinutes = 60
     migrations: list[MigrationSpec] = Field(default_factory=list)
 
     @property
