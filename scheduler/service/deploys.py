@@ -81,6 +81,7 @@ def refresh_pending(ctx: WorkerContext, env: str, sha: str, deployed_at: datetim
             state=state,
             gitlab=ctx.gitlab,
             dsns=ctx.dsns,
+            applied_versions=ctx.applied_versions,
             database_of=classify.database,
         )
     except PendingSourceError as exc:

@@ -111,6 +111,7 @@ def test_the_database_strategy_alone_uses_each_migrations_own_database(
         state=state,
         gitlab=adapter,
         dsns=databases,
+        applied_versions=read_applied_versions,
         database_of=database_of,
     )
 
@@ -132,6 +133,7 @@ def test_both_sources_agreeing_give_the_pending_set(
         state=state,
         gitlab=adapter,
         dsns=databases,
+        applied_versions=read_applied_versions,
         database_of=main_only,
     )
 
@@ -155,6 +157,7 @@ def test_a_migration_run_outside_the_bot_is_reported_as_a_discrepancy(
         state=state,
         gitlab=adapter,
         dsns=databases,
+        applied_versions=read_applied_versions,
         database_of=main_only,
     )
 
@@ -178,6 +181,7 @@ def test_a_stale_starting_sha_that_hides_pending_rows_is_a_discrepancy(
         state=state,
         gitlab=adapter,
         dsns=databases,
+        applied_versions=read_applied_versions,
         database_of=main_only,
     )
 
@@ -200,6 +204,7 @@ def test_the_git_strategy_alone_starts_from_the_last_successful_run(
         state=state,
         gitlab=adapter,
         dsns={},
+        applied_versions=read_applied_versions,
         database_of=main_only,
     )
 
