@@ -1,7 +1,7 @@
 """Classify many migration files for `pdm-bot classify`: walk, read, spread over the cores, render.
 
-Each file becomes an `Outcome`: its primary nature (for `--fail-on`) and either its compact JSON object or its
-table row, made where it was classified. Inputs of at least `PARALLEL_MIN_FILES` files are split in chunks
+Each file becomes a `FileOutcome`: its primary nature (for `--fail-on`) and either its compact JSON object or
+its table row, made where it was classified. Inputs of at least `PARALLEL_MIN_FILES` files are split in chunks
 over a pool of forked processes (one per usable core) when this process runs a single thread (the CLI);
 results keep the order of the files.
 """
@@ -30,7 +30,7 @@ _DOCS: list[Docs] = []
 
 
 @dataclass(frozen=True, slots=True)
-class Outcome:
+class FileOutcome:
     """What the CLI prints for one file: its primary nature and its JSON object or table row."""
 
     primary: Nature
@@ -141,15 +141,15 @@ def _summary(result: Classification) -> str:
     return text or (result.resolution or "")
 
 
-def _outcomes(task: tuple[list[tuple[str, int]], bool]) -> list[Outcome]:
+def _outcomes(task: tuple[list[tuple[str, int]], bool]) -> list[FileOutcome]:
     files, as_json = task
     found = []
     for path, index in files:
         result = classify_file(path, _DOCS[index])
         if as_json:
-            found.append(Outcome(result.primary_nature, json=result.model_dump_json()))
+            found.append(FileOutcome(result.primary_nature, json=result.model_dump_json()))
         else:
-            found.append(Outcome(result.primary_nature, row=table_row(result)))
+            found.append(FileOutcome(result.primary_nature, row=table_row(result)))
     return found
 
 
@@ -160,7 +160,7 @@ def usable_cores() -> int:
 
 def classify_outcomes(
     paths: Iterable[str], table_sizes: Mapping[str, SizeClass], *, as_json: bool
-) -> list[Outcome]:
+) -> list[FileOutcome]:
     """Classify every file under `paths`: in this process, or over the cores for large inputs."""
     files, docs = collect(paths, table_sizes)
     _DOCS[:] = docs

@@ -10,7 +10,7 @@ from collections.abc import Mapping
 
 from scheduler.classify.model import Classification, SizeClass
 from scheduler.classify.tabledocs import TableDocs
-from scheduler.classify.verdict import decide, failed, find_declaration
+from scheduler.classify.verdict import classify_facts, failed, find_declaration
 from scheduler.classify.walker import walk
 
 MAX_BYTES = 2 * 1024 * 1024
@@ -41,7 +41,7 @@ def classify_source(
     except UnicodeDecodeError as exc:
         return failed(path, f"not UTF-8 text (invalid byte at offset {exc.start})")
     declaration = find_declaration(text) if b"pdm:" in source else None
-    return decide(path, walk(source), declaration, table_sizes, table_schemas)
+    return classify_facts(path, walk(source), declaration, table_sizes, table_schemas)
 
 
 def classify_documented(
