@@ -29,6 +29,7 @@ from scheduler.notes import (
     RunNote,
     RunRequestAnswer,
     RunRequestOutcome,
+    RunRequestReason,
     SecondApproverNote,
     TextNote,
     UnknownPipelineNote,
@@ -238,9 +239,16 @@ def _proposal_summary(note: ProposalNote) -> str:
     )
 
 
+def _request_reason(request: RunRequestReason) -> str:
+    """`requested by <@U1> with /pdm run` (`--now: “REASON”` when it overrides the windows)."""
+    line = f"requested by {_user(request.user)} with /pdm run"
+    return line if request.override is None else f"{line} --now: “{request.override}”"
+
+
 def proposal_blocks(note: ProposalNote) -> list[Block]:
     """A batch proposed for approval, with Approve (confirmed) / Reject / Snooze buttons."""
-    why = "\n".join(f"• {reason}" for reason in note.reasons) or "• requested"
+    reasons = note.reasons if note.request is None else [_request_reason(note.request), *note.reasons]
+    why = "\n".join(f"• {reason}" for reason in reasons) or "• requested"
     facts = [
         f"Estimated duration: ~{note.estimated_minutes} min",
         f"Rollback: {note.rollback_effect}",

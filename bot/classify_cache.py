@@ -12,10 +12,10 @@ One file per cache directory, `classify-v1.bin`:
     values  `primary\\n{json without path}` in UTF-8
 
 It is memory-mapped: only the values looked up are read. A run that classified something writes a new file
-(this run's entries first, then older ones while the file stays under `MAX_BYTES`) under a temporary name and
-renames it over the old one, so a concurrent run sees the old or the new file, never a partial one (the last
-rename wins). An entry whose CRC does not match or whose offset is outside the file is a miss and is
-rewritten; a file with another header is ignored and replaced.
+(this run's entries first, then older ones while the file stays under `MAX_CACHE_BYTES`) under a temporary
+name and renames it over the old one, so a concurrent run sees the old or the new file, never a partial
+one (the last rename wins). An entry whose CRC does not match or whose offset is outside the file is a miss
+and is rewritten; a file with another header is ignored and replaced.
 """
 
 from __future__ import annotations
@@ -38,7 +38,7 @@ if TYPE_CHECKING:
 
 FILE_NAME = "classify-v1.bin"
 MAGIC = b"PDMCLS1\n"
-MAX_BYTES = 32 * 1024 * 1024  # about 18,000 results of GitLab-sized migrations
+MAX_CACHE_BYTES = 32 * 1024 * 1024  # about 18,000 results of GitLab-sized migrations
 KEY_BYTES = 16
 _HEADER = struct.Struct("<8sI")
 _ENTRY = struct.Struct(f"<{KEY_BYTES}sQII")
@@ -99,7 +99,7 @@ def file_key(context: Hash, path: str, source: bytes) -> bytes:
 class Cache:
     """The entries of one cache directory, read-only once loaded; `save` writes a new file."""
 
-    def __init__(self, folder: Path, *, max_bytes: int = MAX_BYTES) -> None:
+    def __init__(self, folder: Path, *, max_bytes: int = MAX_CACHE_BYTES) -> None:
         self.folder = folder
         self.max_bytes = max_bytes
         self.path = folder / FILE_NAME

@@ -122,9 +122,9 @@ def read_file(path: str) -> bytes:
 
 
 def _classifier() -> Callable[..., Result]:
-    from scheduler.classify.classifier import classify  # loads the Ruby parser: only when a file needs it
+    from scheduler.classify.classifier import classify_migration  # loads the Ruby parser: only when needed
 
-    return classify
+    return classify_migration
 
 
 def classify_file(path: str, docs: Docs) -> Result:

@@ -13,7 +13,7 @@ from pathlib import Path
 from rq import Queue
 
 from scheduler.adapters.gitlab import GitLabAdapter
-from scheduler.adapters.postgres import database_dsns
+from scheduler.adapters.postgres import database_dsns, read_applied_versions
 from scheduler.adapters.redis_connection import connect
 from scheduler.adapters.redis_store import RedisStore
 from scheduler.adapters.redis_telemetry import install_telemetry
@@ -81,6 +81,7 @@ def from_settings(
         if project
         else "",
         dsns=database_dsns(settings),
+        applied_versions=read_applied_versions,
         directory=directory,
         timing=Timing(
             starting_soon=timedelta(seconds=settings.starting_soon_seconds),

@@ -51,8 +51,17 @@ class DiffNote:
 
 
 @dataclass(frozen=True)
+class RunRequestReason:
+    """Why now: `user` asked with `/pdm run` (`override`: the reason given with `--now`)."""
+
+    user: str
+    override: str | None = None
+
+
+@dataclass(frozen=True)
 class ProposalNote:
-    """A batch proposed for approval, with Approve / Reject / Snooze buttons."""
+    """A batch proposed for approval, with Approve / Reject / Snooze buttons; `request` comes before
+    the `reasons` when a human asked for the run."""
 
     environment: str
     thread_sha: str
@@ -66,6 +75,7 @@ class ProposalNote:
     rollback_effect: str
     window_closes_at: datetime | None
     requested_by: str | None = None
+    request: RunRequestReason | None = None
 
 
 @dataclass(frozen=True)

@@ -20,11 +20,10 @@ from enum import StrEnum
 from pathlib import PurePosixPath
 from typing import Protocol
 
-from scheduler.adapters.postgres import read_applied_versions
 from scheduler.classify.model import Database
 from scheduler.errors import PendingSourceError
 from scheduler.gitlab_model import MigrationDiff
-from scheduler.ports import ControlReads, GitLab, PendingReads, RunReads
+from scheduler.ports import AppliedVersions, ControlReads, GitLab, PendingReads, RunReads
 
 _VERSION = re.compile(r"(\d+)_")
 
@@ -195,12 +194,13 @@ def database_view(
     deployed_sha: str,
     gitlab: GitLab,
     dsns: Mapping[Database, str],
+    applied_versions: AppliedVersions,
     database_of: Callable[[str], Database],
 ) -> SourceView | None:
     """The database source, or None when no database is configured. `database_of(path)` classifies."""
     if not dsns:
         return None
-    applied = {db: read_applied_versions(db, dsn) for db, dsn in dsns.items()}
+    applied = {db: applied_versions(db, dsn) for db, dsn in dsns.items()}
     candidates = database_candidates(gitlab.post_migrations_at(deployed_sha), applied)
     return pending_from_database(candidates, {v: database_of(p) for v, p in candidates.items()}, applied)
 
@@ -213,9 +213,11 @@ def detect_pending(
     state: PendingSourceReads,
     gitlab: GitLab,
     dsns: Mapping[Database, str],
+    applied_versions: AppliedVersions,
     database_of: Callable[[str], Database],
 ) -> PendingSet | PendingDiscrepancy:
-    """Ask every available source what is pending in `environment` at `deployed_sha` and combine."""
+    """Ask every available source what is pending in `environment` at `deployed_sha` and combine
+    (`applied_versions` reads the `schema_migrations` of each of the `dsns`)."""
     git = git_view(environment, deployed_sha, state, gitlab)
-    database = database_view(deployed_sha, gitlab, dsns, database_of)
+    database = database_view(deployed_sha, gitlab, dsns, applied_versions, database_of)
     return combine(environment, deployed_sha, strategy, git, database)

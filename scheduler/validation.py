@@ -1,14 +1,24 @@
-"""One `key.path: message` line per pydantic validation error, shared by the policy and scenario loaders."""
+"""Shared by the policy and scenario loaders: the strict model base and one `key.path: message` line per
+pydantic validation error."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Collection, Mapping
 from typing import Any
 
+from pydantic import BaseModel, ConfigDict
+
 Loc = tuple[int | str, ...]
 # (error, location without a trailing "[key]", whether the error is about a mapping key) -> message,
 # or None to fall back to the common wording.
 Describe = Callable[[Mapping[str, Any], Loc, bool], str | None]
+
+
+class Strict(BaseModel):
+    """Base of the file models: unknown keys are errors; values are frozen; aliased fields also take
+    their own name."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
 
 def key_path(loc: Loc, root: str) -> str:

@@ -15,7 +15,7 @@ import redis
 
 from scheduler import bootstrap
 from scheduler.service.context import WorkerContext
-from tests.servers.fake_gitlab import FakeGitLab, FakeGitLabServer
+from tests.servers.fake_gitlab import FakeGitLabApi, FakeGitLabServer
 from tests.support.worker import TOKEN, make_context
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -79,15 +79,15 @@ def redis_url(redis_server: str) -> Iterator[str]:
 
 
 @pytest.fixture
-def gitlab() -> Iterator[FakeGitLab]:
+def gitlab() -> Iterator[FakeGitLabApi]:
     """A fake GitLab REST API on a free 127.0.0.1 port."""
-    server = FakeGitLabServer(FakeGitLab(token=TOKEN)).start()
+    server = FakeGitLabServer(FakeGitLabApi(token=TOKEN)).start()
     yield server.fake
     server.stop()
 
 
 @pytest.fixture
-def ctx(redis_url: str, gitlab: FakeGitLab) -> Iterator[WorkerContext]:
+def ctx(redis_url: str, gitlab: FakeGitLabApi) -> Iterator[WorkerContext]:
     """A worker context on the test Redis and the fake GitLab, installed for the jobs."""
     context = make_context(redis_url, gitlab.url)
     bootstrap.install(context)

@@ -1,5 +1,6 @@
-"""Classify Ruby post-deploy migrations by their nature: `classify` (a plain `Result`), `classify_source`
-(the pydantic `Classification`) and `classify_documented` (with GitLab's `db/docs`), from `classifier.py`.
+"""Classify Ruby post-deploy migrations by their nature: `classify_migration` (a plain `Result`),
+`classify_source` (the pydantic `Classification`) and `classify_documented` (with GitLab's `db/docs`), from
+`classifier.py`.
 
 They are loaded on first use: importing the package (or `result`, `tabledocs`) does not load the Ruby parser
 or pydantic, so `pdm-bot classify` answered from its cache starts without them.
@@ -12,7 +13,12 @@ from typing import TYPE_CHECKING
 from scheduler.classify.result import Result, SizeClass
 
 if TYPE_CHECKING:
-    from scheduler.classify.classifier import MAX_BYTES, classify, classify_documented, classify_source
+    from scheduler.classify.classifier import (
+        MAX_BYTES,
+        classify_documented,
+        classify_migration,
+        classify_source,
+    )
     from scheduler.classify.model import Classification
 
 __all__ = [
@@ -20,13 +26,13 @@ __all__ = [
     "Classification",
     "Result",
     "SizeClass",
-    "classify",
     "classify_documented",
+    "classify_migration",
     "classify_source",
 ]
 _LAZY = {
     "MAX_BYTES": "classifier",
-    "classify": "classifier",
+    "classify_migration": "classifier",
     "classify_documented": "classifier",
     "classify_source": "classifier",
     "Classification": "model",

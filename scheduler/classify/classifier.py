@@ -1,7 +1,7 @@
 """Classify a Ruby post-deploy migration by its nature (pure: bytes in, Result or Classification out).
 
-`classify` never raises on bad input: an empty, binary, non-UTF-8, oversized or unparsable file, or one
-without a migration class, comes back `unknown` with `error` set. `classify` gives the plain `Result` (what
+`classify_migration` never raises on bad input: an empty, binary, non-UTF-8, oversized or unparsable file,
+or one without a migration class, comes back `unknown` with `error` set. It gives the plain `Result` (what
 `pdm-bot classify` prints, without importing pydantic); `classify_source` the pydantic `Classification`.
 Both are re-exported by `scheduler.classify`, which loads this module (and the Ruby parser) on first use.
 """
@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 from scheduler.classify.result import Result, SizeClass
 from scheduler.classify.tabledocs import TableDocs
-from scheduler.classify.verdict import decide, failed, find_declaration
+from scheduler.classify.verdict import classify_facts, failed, find_declaration
 from scheduler.classify.walker import walk
 
 if TYPE_CHECKING:
@@ -22,7 +22,7 @@ if TYPE_CHECKING:
 MAX_BYTES = 2 * 1024 * 1024
 
 
-def classify(
+def classify_migration(
     source: bytes,
     path: str,
     *,
@@ -45,7 +45,7 @@ def classify(
     except UnicodeDecodeError as exc:
         return failed(path, f"not UTF-8 text (invalid byte at offset {exc.start})")
     declaration = find_declaration(text) if b"pdm:" in source else None
-    return decide(path, walk(source), declaration, table_sizes, table_schemas)
+    return classify_facts(path, walk(source), declaration, table_sizes, table_schemas)
 
 
 def classify_source(
@@ -55,10 +55,10 @@ def classify_source(
     table_sizes: Mapping[str, SizeClass] | None = None,
     table_schemas: Mapping[str, str] | None = None,
 ) -> Classification:
-    """`classify`, as the pydantic `Classification` the bot's records, messages and policies use."""
+    """`classify_migration`, as the pydantic `Classification` the bot's records, messages and policies use."""
     from scheduler.classify.model import Classification  # pydantic: not needed by `pdm-bot classify`
 
-    result = classify(source, path, table_sizes=table_sizes, table_schemas=table_schemas)
+    result = classify_migration(source, path, table_sizes=table_sizes, table_schemas=table_schemas)
     return Classification.from_result(result)
 
 

@@ -207,7 +207,7 @@ def _confidence(primary: Nature, signals: list[Signal], facts: Facts, decl: Decl
     return Confidence.HIGH
 
 
-def decide(
+def classify_facts(
     path: str,
     facts: Facts,
     declaration: Declaration | None,

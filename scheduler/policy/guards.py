@@ -11,12 +11,9 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
 
 from scheduler.policy.forecast import ExpectedDeploys
-from scheduler.policy.windows import format_duration, format_time
-
-UTC = ZoneInfo("UTC")
+from scheduler.policy.windows import UTC, format_duration, format_time
 
 
 @dataclass(frozen=True)

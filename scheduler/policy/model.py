@@ -16,9 +16,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 from pydantic import (
-    BaseModel,
     BeforeValidator,
-    ConfigDict,
     Field,
     PrivateAttr,
     ValidationError,
@@ -31,7 +29,7 @@ from scheduler.classify.model import Classification, SizeClass
 from scheduler.errors import PolicyError, UnknownEnvironment
 from scheduler.natures import ALL_NATURES, Nature
 from scheduler.policy.windows import ALWAYS, ALWAYS_WINDOW, Kind, Window, cron_error
-from scheduler.validation import Loc, error_line
+from scheduler.validation import Loc, Strict, error_line
 
 _DURATION_PART = re.compile(r"(\d+)([smhdw])")
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
@@ -106,12 +104,6 @@ class Mode(StrEnum):
 
 
 _MODE_RANK = {mode: i for i, mode in enumerate(Mode)}
-
-
-class Strict(BaseModel):
-    """Base: unknown keys are errors; values are frozen."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
 
 class EnvironmentSpec(Strict):
@@ -329,6 +321,10 @@ class WorkingHours(Strict):
 
     schedule: Cron = "0 9 * * 1-5"
     duration: Duration = timedelta(hours=9)
+
+    def window(self, zone: ZoneInfo) -> Window:
+        """The working hours as an allow window in `zone`."""
+        return Window("working-hours", Kind.ALLOW, zone, self.schedule, self.duration)
 
 
 class Proposals(Strict):

@@ -22,6 +22,7 @@ from scheduler.notes import (
     RunEvent,
     RunRequestAnswer,
     RunRequestOutcome,
+    RunRequestReason,
     SecondApproverNote,
 )
 from scheduler.plan import overridden_rules
@@ -64,13 +65,9 @@ def request_run(
         (ctx.policy.estimate(m.classification) for m in batch), timedelta(0)
     )
     natures = [m.classification.primary_nature for m in batch]
-    reasons = [f"requested by <@{user}> with /pdm run"]
-    if override is not None:
-        reasons = [
-            f"requested by <@{user}> with /pdm run --now: “{override}”",
-            *overridden_rules(ctx.policy, natures, now),
-        ]
-    post_proposal(ctx, run, reasons, str(Mode.MANUAL), str(most_restrictive(natures)), estimate)
+    reasons = [] if override is None else overridden_rules(ctx.policy, natures, now)
+    request = RunRequestReason(user, override)
+    post_proposal(ctx, run, reasons, str(Mode.MANUAL), str(most_restrictive(natures)), estimate, request)
     what = f"/pdm run up to {run.up_to_version}" + (f" --now: {override}" if override else "")
     audit(ctx.state, now, "run_requested", env, what, actor=user, run_id=run.id, override=override)
     return RunRequestAnswer(

@@ -7,9 +7,11 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from scheduler.classify.model import Database
+from scheduler.errors import PendingSourceError
 from scheduler.outbox import OutboxTiming
 from scheduler.policy.model import Policy
 from scheduler.ports import (
+    AppliedVersions,
     Directory,
     GitLab,
     JobQueue,
@@ -27,6 +29,11 @@ from scheduler.records import DEPLOY_MARKER_TTL
 def clock() -> datetime:
     """Now, as an aware UTC datetime: jobs read it once and pass it on as `now`."""
     return datetime.now(UTC)
+
+
+def no_database_reader(database: Database, dsn: str) -> set[str]:
+    """The `applied_versions` of a context built without one: a configured database cannot be read."""
+    raise PendingSourceError(f"cannot read schema_migrations of the {database} database: no reader")
 
 
 @dataclass(frozen=True)
@@ -62,6 +69,7 @@ class WorkerContext:
     channel: str = ""
     file_url_template: str = ""
     dsns: dict[Database, str] = field(default_factory=dict)
+    applied_versions: AppliedVersions = no_database_reader  # reads `schema_migrations` of the `dsns`
     directory: Directory | None = None
     timing: Timing = field(default_factory=Timing)
     annotations: RunAnnotations | None = None

@@ -98,6 +98,7 @@ def _refresh(ctx: WorkerContext, env: str, sha: str, deployed_at: datetime, clas
             state=state,
             gitlab=ctx.gitlab,
             dsns=ctx.dsns,
+            applied_versions=ctx.applied_versions,
             database_of=classify.database,
         )
     except PendingSourceError as exc:

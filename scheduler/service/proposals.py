@@ -8,7 +8,7 @@ from typing import Any
 
 from scheduler.errors import InvalidRunTransition
 from scheduler.lifecycle import BOT_ACTOR, up_to_version
-from scheduler.notes import ProposalNote, RunEvent, RunNote
+from scheduler.notes import ProposalNote, RunEvent, RunNote, RunRequestReason
 from scheduler.records import Run, RunStatus
 from scheduler.service.audit import audit
 from scheduler.service.context import WorkerContext
@@ -43,7 +43,13 @@ def new_run(
 
 
 def post_proposal(
-    ctx: WorkerContext, run: Run, reasons: list[str], mode: str, nature: str, estimate: timedelta
+    ctx: WorkerContext,
+    run: Run,
+    reasons: list[str],
+    mode: str,
+    nature: str,
+    estimate: timedelta,
+    request: RunRequestReason | None = None,
 ) -> None:
     """Propose `run` in its package thread, with Approve / Reject / Snooze."""
     ctx.notifier.post(
@@ -60,6 +66,7 @@ def post_proposal(
             rollback_effect=f"packages older than {run.target_sha[:8]} can no longer be rolled back to",
             window_closes_at=run.expires_at,
             requested_by=None if run.requested_by == BOT_ACTOR else run.requested_by,
+            request=request,
         )
     )
 

@@ -33,7 +33,7 @@ from scheduler.policy.decision import (
 )
 from scheduler.policy.model import Mode, Policy
 from scheduler.policy.ordering import version_key
-from scheduler.policy.windows import Kind, Window
+from scheduler.policy.windows import Window
 from scheduler.simulate.scenario import DeploySpec, MigrationSpec, Scenario
 
 Resolution = Literal["event", "minute"]
@@ -353,9 +353,8 @@ def _window_boundaries(window: Window, start: datetime, end: datetime) -> list[d
 def boundaries(policy: Policy, start: datetime, end: datetime) -> list[datetime]:
     """Every instant in [start, end] where a window of the policy opens or closes (and hour
     starts when the database-load guard reads the traffic curve)."""
-    hours = policy.proposals.working_hours
     windows = [w.to_window(policy.timezone) for w in policy.windows]
-    windows.append(Window("working-hours", Kind.ALLOW, policy.zone, hours.schedule, hours.duration))
+    windows.append(policy.proposals.working_hours.window(policy.zone))
     if policy.deploy_window is not None:
         windows.append(policy.deploy_window)
     out = {b for w in windows for b in _window_boundaries(w, start, end) if start <= b <= end}

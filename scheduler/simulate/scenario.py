@@ -15,8 +15,6 @@ from typing import Annotated, Any
 
 from pydantic import (
     AfterValidator,
-    BaseModel,
-    ConfigDict,
     Discriminator,
     Field,
     Tag,
@@ -28,8 +26,9 @@ from pydantic import (
 from scheduler.classify.model import SizeClass
 from scheduler.errors import ScenarioError
 from scheduler.natures import ALL_NATURES, Nature
-from scheduler.policy.windows import UTC
-from scheduler.validation import Loc, error_line
+from scheduler.policy.model import WorkingHours
+from scheduler.policy.windows import UTC, Window
+from scheduler.validation import Loc, Strict, error_line
 
 
 def _aware(value: datetime) -> datetime:
@@ -40,13 +39,7 @@ def _aware(value: datetime) -> datetime:
 
 Instant = Annotated[datetime, AfterValidator(_aware)]
 Minutes = Annotated[int, Field(ge=0)]
-Duration = Annotated[float, Field(ge=0)]  # minutes, fractional allowed
-
-
-class Strict(BaseModel):
-    """Base: unknown keys are errors; values are frozen."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
+FractionalMinutes = Annotated[float, Field(ge=0)]
 
 
 class MigrationSpec(Strict):
@@ -54,7 +47,7 @@ class MigrationSpec(Strict):
 
     version: Annotated[str, Field(pattern=r"^\d+$")]
     nature: Nature
-    duration_minutes: Duration
+    duration_minutes: FractionalMinutes
     size: SizeClass | None = None
     tables: list[str] | None = None  # what `ordering: independent` needs; None: unknown tables
 
@@ -65,7 +58,7 @@ class DeploySpec(Strict):
     at: Instant
     environment: str
     sha: str
-    duration_minutes: Duration = 60
+    duration_minutes: FractionalMinutes = 60
     migrations: list[MigrationSpec] = Field(default_factory=list)
 
     @property
@@ -187,41 +180,45 @@ class Incident(Strict):
         return self
 
 
-class WorkingHours(Strict):
-    """When the simulated release manager answers (UTC hours)."""
+class ReleaseManagerHours(Strict):
+    """When the simulated release manager answers (UTC hours): the policy's working hours
+    `0 <start_hour> * * 1-5` (every day when not `weekdays_only`) for `end_hour - start_hour` hours."""
 
     start_hour: Annotated[int, Field(ge=0, le=23)] = 9
     end_hour: Annotated[int, Field(ge=1, le=24)] = 17
     weekdays_only: bool = True
 
     @model_validator(mode="after")
-    def _ordered(self) -> WorkingHours:
+    def _ordered(self) -> ReleaseManagerHours:
         if self.end_hour <= self.start_hour:
             raise ValueError("end_hour must be after start_hour")
         return self
 
-    def is_open(self, at: datetime) -> bool:
-        """Whether `at` falls in working hours."""
-        t = at.astimezone(UTC)
-        return (not self.weekdays_only or t.weekday() < 5) and self.start_hour <= t.hour < self.end_hour
+    @property
+    def window(self) -> Window:
+        """The hours as the policy's working-hours window."""
+        days = "1-5" if self.weekdays_only else "*"
+        hours = WorkingHours(
+            schedule=f"0 {self.start_hour} * * {days}",
+            duration=timedelta(hours=self.end_hour - self.start_hour),
+        )
+        return hours.window(UTC)
 
     def next_answer(self, at: datetime) -> datetime:
         """`at` if it is in working hours, else the next opening."""
-        if self.is_open(at):
+        window = self.window
+        if window.is_open(at):
             return at
-        day = at.astimezone(UTC).replace(hour=self.start_hour, minute=0, second=0, microsecond=0)
-        if day < at:
-            day += timedelta(days=1)
-        while not self.is_open(day):
-            day += timedelta(days=1)
-        return day
+        opening = window.next_open(at)
+        assert opening is not None  # the hours open every week
+        return opening
 
 
 class ReleaseManager(Strict):
     """The simulated release manager: approves proposals and asks for manual runs in working hours,
     `approval_delay_minutes` after the bot asked."""
 
-    working_hours: WorkingHours = Field(default_factory=WorkingHours)
+    working_hours: ReleaseManagerHours = Field(default_factory=ReleaseManagerHours)
     approval_delay_minutes: Minutes = 30
 
     def answer_at(self, asked_at: datetime) -> datetime:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.servers.fake_gitlab import FakeGitLab
+from tests.servers.fake_gitlab import FakeGitLabApi
 from tests.servers.fake_slack import FakeSlack, serve_fake_slack
 from tests.support.e2e import Stack
 from tests.support.web import Served
@@ -20,7 +20,7 @@ def slack() -> Iterator[FakeSlack]:
 
 @pytest.fixture
 def start_stack(
-    redis_url: str, gitlab: FakeGitLab, slack: FakeSlack, tmp_path: Path
+    redis_url: str, gitlab: FakeGitLabApi, slack: FakeSlack, tmp_path: Path
 ) -> Iterator[Callable[..., Served]]:
     """`start_stack(policy, **settings)` → the served app; both processes stop at teardown."""
     stack = Stack(redis_url, gitlab, slack, tmp_path)

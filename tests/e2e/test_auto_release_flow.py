@@ -8,7 +8,7 @@ import time
 import pytest
 
 from scheduler.records import RunStatus
-from tests.servers.fake_gitlab import FakeGitLab
+from tests.servers.fake_gitlab import FakeGitLabApi
 from tests.servers.fake_slack import FakeSlack
 from tests.support.blocks_text import render
 from tests.support.e2e import StartStack, deployment_hook, wait_for
@@ -26,7 +26,7 @@ def announcements(slack: FakeSlack) -> list[str]:
 
 @pytest.mark.parametrize("outcome", ["success", "failed"])
 def test_an_auto_batch_is_announced_started_and_reported_in_its_thread(
-    outcome: str, start_stack: StartStack, gitlab: FakeGitLab, slack: FakeSlack
+    outcome: str, start_stack: StartStack, gitlab: FakeGitLabApi, slack: FakeSlack
 ) -> None:
     started = time.monotonic()
     publish(gitlab, {V1: NO_OP})

@@ -3,7 +3,7 @@ across processes: the short SHA is resolved, and the diff and the proposal follo
 
 from __future__ import annotations
 
-from tests.servers.fake_gitlab import FakeGitLab
+from tests.servers.fake_gitlab import FakeGitLabApi
 from tests.servers.fake_slack import FakeSlack
 from tests.support.blocks_text import render
 from tests.support.e2e import ALWAYS_POLICY, StartStack, wait_for
@@ -14,7 +14,7 @@ PATTERN = r"'Deploy of (?P<environment>[a-z]+) finished: `(?P<sha>[0-9a-f]{7,40}
 
 
 def test_a_notifier_message_posts_the_diff_and_the_proposal_in_the_package_thread(
-    start_stack: StartStack, gitlab: FakeGitLab, slack: FakeSlack
+    start_stack: StartStack, gitlab: FakeGitLabApi, slack: FakeSlack
 ) -> None:
     publish(gitlab, {V1: INDEX})
     app = start_stack(ALWAYS_POLICY + f"deploy_message_pattern: {PATTERN}\n")

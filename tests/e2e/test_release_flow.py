@@ -9,7 +9,7 @@ import time
 
 from bot.blocks import ACTION_APPROVE
 from scheduler.records import RunStatus
-from tests.servers.fake_gitlab import FakeGitLab
+from tests.servers.fake_gitlab import FakeGitLabApi
 from tests.servers.fake_slack import Call, FakeSlack
 from tests.support.blocks_text import render
 from tests.support.e2e import APPROVER, STRANGER, StartStack, deployment_hook, wait_for
@@ -32,7 +32,7 @@ def approve_value(call: Call) -> str | None:
 
 
 def test_a_deployment_goes_from_webhook_to_one_approved_pipeline_and_an_empty_status(
-    start_stack: StartStack, gitlab: FakeGitLab, slack: FakeSlack
+    start_stack: StartStack, gitlab: FakeGitLabApi, slack: FakeSlack
 ) -> None:
     started = time.monotonic()
     publish(gitlab, {V1: INDEX, V2: INDEX})

@@ -16,7 +16,7 @@ from scheduler.policy.model import load_policy
 from scheduler.records import Note, RunStatus
 from scheduler.service.context import WorkerContext
 from tests.fakes import FakeNotifier
-from tests.servers.fake_gitlab import FakeGitLab
+from tests.servers.fake_gitlab import FakeGitLabApi
 from tests.support.worker import (
     DEPLOYED,
     INDEX,
@@ -68,7 +68,7 @@ WEEKDAY_POLICY = (
 
 
 @pytest.fixture
-def ctx(redis_url: str, gitlab: FakeGitLab) -> Iterator[WorkerContext]:
+def ctx(redis_url: str, gitlab: FakeGitLabApi) -> Iterator[WorkerContext]:
     context = dataclasses.replace(make_context(redis_url, gitlab.url), policy=load_policy(WEEKDAY_POLICY))
     assert isinstance(context.notifier, FakeNotifier)
     context.notifier.state = context.state
@@ -83,7 +83,7 @@ def deploy(ctx: WorkerContext, at: datetime) -> None:
 
 
 def test_a_waiting_proposal_does_not_hold_back_the_automatic_head_when_its_weekday_window_opens(
-    ctx: WorkerContext, gitlab: FakeGitLab
+    ctx: WorkerContext, gitlab: FakeGitLabApi
 ) -> None:
     publish(gitlab, {B1: BACKGROUND, B2: BACKGROUND, IDX: INDEX})
     with freeze_time(WEDNESDAY_10, tick=True):
@@ -127,7 +127,7 @@ def test_a_waiting_proposal_does_not_hold_back_the_automatic_head_when_its_weekd
 
 
 def test_a_manual_head_is_announced_once_in_its_package_thread_and_audited(
-    ctx: WorkerContext, gitlab: FakeGitLab
+    ctx: WorkerContext, gitlab: FakeGitLabApi
 ) -> None:
     publish(gitlab, {B1: UNKNOWN, B2: NO_OP, IDX: INDEX})
     with freeze_time(SATURDAY, tick=True):
@@ -144,7 +144,7 @@ def test_a_manual_head_is_announced_once_in_its_package_thread_and_audited(
 
 
 def test_a_manual_head_someone_already_requested_with_pdm_run_is_not_announced(
-    ctx: WorkerContext, gitlab: FakeGitLab
+    ctx: WorkerContext, gitlab: FakeGitLabApi
 ) -> None:
     ctx.state.set_pause("gstg", Note("U1", SATURDAY, "quiet while we look"))
     publish(gitlab, {B1: UNKNOWN, B2: NO_OP})

@@ -7,12 +7,12 @@ from datetime import timedelta
 from freezegun import freeze_time
 
 from scheduler import bootstrap, jobs
-from tests.servers.fake_gitlab import FakeGitLab
+from tests.servers.fake_gitlab import FakeGitLabApi
 from tests.support.worker import DEPLOYED, INDEX, SATURDAY, make_context, notes, publish, scheduled, work
 
 
 @freeze_time(SATURDAY, tick=True)
-def test_an_evaluation_over_its_budget_is_reported_and_retried(redis_url: str, gitlab: FakeGitLab) -> None:
+def test_an_evaluation_over_its_budget_is_reported_and_retried(redis_url: str, gitlab: FakeGitLabApi) -> None:
     ctx = make_context(redis_url, gitlab.url, evaluation_budget=timedelta(microseconds=1))
     bootstrap.install(ctx)
     try:

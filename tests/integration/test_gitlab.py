@@ -19,7 +19,7 @@ from scheduler.errors import (
 from scheduler.gitlab_model import MigrationDiff, post_migration_diff
 from scheduler.settings import Settings
 from tests.conftest import free_port
-from tests.servers.fake_gitlab import FakeGitLab, FakeGitLabServer
+from tests.servers.fake_gitlab import FakeGitLabApi, FakeGitLabServer
 
 OLD, NEW = "1" * 40, "2" * 40
 TOKEN = "glpat-test-token"
@@ -27,13 +27,13 @@ TOKEN = "glpat-test-token"
 
 @pytest.fixture
 def server() -> Iterator[FakeGitLabServer]:
-    running = FakeGitLabServer(FakeGitLab(token=TOKEN)).start()
+    running = FakeGitLabServer(FakeGitLabApi(token=TOKEN)).start()
     yield running
     running.stop()
 
 
 @pytest.fixture
-def fake(server: FakeGitLabServer) -> FakeGitLab:
+def fake(server: FakeGitLabServer) -> FakeGitLabApi:
     return server.fake
 
 
@@ -74,7 +74,7 @@ def diff(
 
 
 def test_compare_keeps_only_post_deploy_migrations_and_splits_renames(
-    adapter: GitLabAdapter, fake: FakeGitLab
+    adapter: GitLabAdapter, fake: FakeGitLabApi
 ) -> None:
     fake.compares[(OLD, NEW)] = [
         diff("db/post_migrate/20260101000000_add_index.rb", new=True),
@@ -107,7 +107,7 @@ def test_the_pure_diff_sorting_ignores_nested_folders() -> None:
 
 
 def test_file_contents_and_the_post_deploy_tree_are_read_at_a_sha(
-    adapter: GitLabAdapter, fake: FakeGitLab
+    adapter: GitLabAdapter, fake: FakeGitLabApi
 ) -> None:
     fake.files[("db/post_migrate/1_x.rb", NEW)] = "class X < Gitlab::Database::Migration[2.2]\nend\n"
     fake.trees[NEW] = [f"db/post_migrate/{v}_m.rb" for v in range(45)] + ["db/post_migrate/notes.txt"]
@@ -119,7 +119,7 @@ def test_file_contents_and_the_post_deploy_tree_are_read_at_a_sha(
     assert len(fake.calls("tree")) == 3  # 20 per page: every page is read
 
 
-def test_a_short_sha_resolves_to_the_full_one(adapter: GitLabAdapter, fake: FakeGitLab) -> None:
+def test_a_short_sha_resolves_to_the_full_one(adapter: GitLabAdapter, fake: FakeGitLabApi) -> None:
     fake.commits = ["abcdef12" + "0" * 32]
     assert adapter.resolve_sha("abcdef12") == "abcdef12" + "0" * 32
     with pytest.raises(GitLabNotFound, match="commit 99999999: HTTP 404"):
@@ -127,7 +127,7 @@ def test_a_short_sha_resolves_to_the_full_one(adapter: GitLabAdapter, fake: Fake
 
 
 def test_deployments_are_listed_newest_first_across_pages_and_by_status(
-    adapter: GitLabAdapter, fake: FakeGitLab
+    adapter: GitLabAdapter, fake: FakeGitLabApi
 ) -> None:
     for i in range(1, 26):
         fake.add_deployment(i, "gprd", f"{i:040d}", "success", "2026-01-10T01:00:00.000Z")
@@ -144,7 +144,7 @@ def test_deployments_are_listed_newest_first_across_pages_and_by_status(
     assert [d.id for d in adapter.deployments("gprd", limit=3)] == [26, 25, 24]
 
 
-def test_the_pdm_pipeline_is_created_per_the_contract(adapter: GitLabAdapter, fake: FakeGitLab) -> None:
+def test_the_pdm_pipeline_is_created_per_the_contract(adapter: GitLabAdapter, fake: FakeGitLabApi) -> None:
     pipeline = adapter.create_pipeline("gprd", NEW, "20260103000000", {"POSTDEPLOY_PIPELINE": "true"})
 
     call = fake.calls("create_pipeline")[0]
@@ -159,26 +159,28 @@ def test_the_pdm_pipeline_is_created_per_the_contract(adapter: GitLabAdapter, fa
     assert pipeline.status == "created" and pipeline.web_url.endswith(f"/pipelines/{pipeline.id}")
 
 
-def test_extras_cannot_override_the_contract_variables(adapter: GitLabAdapter, fake: FakeGitLab) -> None:
+def test_extras_cannot_override_the_contract_variables(adapter: GitLabAdapter, fake: FakeGitLabApi) -> None:
     adapter.create_pipeline("gprd", NEW, "1", {"PDM_ENVIRONMENT": "gstg"})
     body = fake.calls("create_pipeline")[0].body
     assert {v["key"]: v["value"] for v in body["variables"]}["PDM_ENVIRONMENT"] == "gprd"
 
 
-def test_a_short_target_sha_is_refused_before_any_request(adapter: GitLabAdapter, fake: FakeGitLab) -> None:
+def test_a_short_target_sha_is_refused_before_any_request(
+    adapter: GitLabAdapter, fake: FakeGitLabApi
+) -> None:
     with pytest.raises(GitLabRequestError, match="full 40-character SHA"):
         adapter.create_pipeline("gprd", "abcdef12", "1")
     assert fake.requests == []
 
 
-def test_a_pipeline_status_is_followed(adapter: GitLabAdapter, fake: FakeGitLab) -> None:
+def test_a_pipeline_status_is_followed(adapter: GitLabAdapter, fake: FakeGitLabApi) -> None:
     created = adapter.create_pipeline("gprd", NEW, "1")
     assert not adapter.pipeline(created.id).is_finished
     fake.pipelines[created.id]["status"] = "success"
     assert adapter.pipeline(created.id).is_finished
 
 
-def test_pdm_pipelines_are_found_by_their_variables(adapter: GitLabAdapter, fake: FakeGitLab) -> None:
+def test_pdm_pipelines_are_found_by_their_variables(adapter: GitLabAdapter, fake: FakeGitLabApi) -> None:
     gprd = adapter.create_pipeline("gprd", NEW, "1")
     gstg = adapter.create_pipeline("gstg", NEW, "1")
     other = max(fake.pipelines) + 1
@@ -192,7 +194,7 @@ def test_pdm_pipelines_are_found_by_their_variables(adapter: GitLabAdapter, fake
 
 
 def test_open_incidents_are_filtered_by_labels_type_and_state(
-    adapter: GitLabAdapter, fake: FakeGitLab
+    adapter: GitLabAdapter, fake: FakeGitLabApi
 ) -> None:
     base = {
         "web_url": "http://x",
@@ -244,7 +246,7 @@ def test_a_wrong_token_is_an_auth_error(server: FakeGitLabServer) -> None:
         adapter_for(server, token="glpat-wrong").resolve_sha("abc")
 
 
-def test_a_few_502s_are_retried_through(adapter: GitLabAdapter, fake: FakeGitLab) -> None:
+def test_a_few_502s_are_retried_through(adapter: GitLabAdapter, fake: FakeGitLabApi) -> None:
     fake.commits = [NEW]
     fake.fail_next(502, times=2)
     assert adapter.resolve_sha(NEW[:8]) == NEW
@@ -252,7 +254,7 @@ def test_a_few_502s_are_retried_through(adapter: GitLabAdapter, fake: FakeGitLab
 
 
 def test_persistent_502s_become_a_transient_error_after_a_small_retry_budget(
-    adapter: GitLabAdapter, fake: FakeGitLab
+    adapter: GitLabAdapter, fake: FakeGitLabApi
 ) -> None:
     fake.fail_next(502, times=10)
     started = time.monotonic()
@@ -271,7 +273,9 @@ def test_a_slow_gitlab_times_out_into_a_transient_error_after_the_read_retries(
     assert len(server.fake.requests) == 4  # the read and python-gitlab's 3 retries, each given up after 0.2 s
 
 
-def test_other_client_errors_are_permanent_request_errors(adapter: GitLabAdapter, fake: FakeGitLab) -> None:
+def test_other_client_errors_are_permanent_request_errors(
+    adapter: GitLabAdapter, fake: FakeGitLabApi
+) -> None:
     fake.fail_next(400)
     with pytest.raises(GitLabRequestError, match="HTTP 400"):
         adapter.create_pipeline("gprd", NEW, "1")

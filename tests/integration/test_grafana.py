@@ -19,7 +19,7 @@ from scheduler.records import Run, RunStatus
 from scheduler.service.context import WorkerContext
 from scheduler.settings import Settings
 from tests.conftest import REPO_ROOT, free_port
-from tests.servers.fake_gitlab import FakeGitLab
+from tests.servers.fake_gitlab import FakeGitLabApi
 from tests.servers.fake_grafana import FakeGrafana, FakeGrafanaServer
 from tests.support.worker import DEPLOYED, NO_OP, SATURDAY, make_context, publish, run_due, work
 
@@ -92,7 +92,7 @@ def test_an_unreachable_grafana_is_counted_as_a_connection_error(telemetry: Tele
 
 @freeze_time(SATURDAY, tick=True)
 def test_a_real_run_is_annotated_at_start_and_end_and_a_failing_grafana_never_fails_it(
-    redis_url: str, gitlab: FakeGitLab, grafana: FakeGrafana, telemetry: Telemetry
+    redis_url: str, gitlab: FakeGitLabApi, grafana: FakeGrafana, telemetry: Telemetry
 ) -> None:
     ctx: WorkerContext = make_context(redis_url, gitlab.url)
     ctx.annotations = GrafanaAnnotations(grafana.url, GRAFANA_TOKEN)

@@ -18,7 +18,7 @@ from scheduler import bootstrap
 from scheduler.adapters.grafana import GrafanaAnnotations
 from scheduler.service.context import WorkerContext
 from scheduler.settings import Settings
-from tests.servers.fake_gitlab import FakeGitLab, FakeGitLabServer
+from tests.servers.fake_gitlab import FakeGitLabApi, FakeGitLabServer
 from tests.servers.fake_grafana import FakeGrafana, FakeGrafanaServer
 from tests.support.worker import (
     DEPLOYED,
@@ -58,8 +58,8 @@ def stream(redis_url: str) -> Iterator[io.StringIO]:
 
 
 @pytest.fixture
-def gitlab() -> Iterator[FakeGitLab]:
-    server = FakeGitLabServer(FakeGitLab(token=GITLAB_TOKEN)).start()
+def gitlab() -> Iterator[FakeGitLabApi]:
+    server = FakeGitLabServer(FakeGitLabApi(token=GITLAB_TOKEN)).start()
     yield server.fake
     server.stop()
 
@@ -72,7 +72,7 @@ def grafana() -> Iterator[FakeGrafana]:
 
 
 @pytest.fixture
-def ctx(redis_url: str, gitlab: FakeGitLab, grafana: FakeGrafana) -> Iterator[WorkerContext]:
+def ctx(redis_url: str, gitlab: FakeGitLabApi, grafana: FakeGrafana) -> Iterator[WorkerContext]:
     context = make_context(redis_url, gitlab.url)
     context.gitlab = gitlab_adapter(gitlab.url, GITLAB_TOKEN)
     context.annotations = GrafanaAnnotations(grafana.url, GRAFANA_TOKEN)
@@ -87,7 +87,7 @@ def events(out: io.StringIO) -> list[dict[str, Any]]:
 
 @freeze_time(SATURDAY, tick=True)
 def test_a_run_from_deploy_to_success_logs_each_action_once_with_the_run_id_and_no_token(
-    ctx: WorkerContext, gitlab: FakeGitLab, grafana: FakeGrafana, stream: io.StringIO
+    ctx: WorkerContext, gitlab: FakeGitLabApi, grafana: FakeGrafana, stream: io.StringIO
 ) -> None:
     publish(gitlab, {V1: NO_OP})
     grafana.fail_next(401)  # a failing annotation is logged too

@@ -15,7 +15,7 @@ from scheduler import bootstrap, jobs
 from scheduler.notes import RunEvent
 from scheduler.records import Run, RunStatus
 from scheduler.service.context import WorkerContext
-from tests.servers.fake_gitlab import FakeGitLab
+from tests.servers.fake_gitlab import FakeGitLabApi
 from tests.support.worker import (
     DEPLOYED,
     INDEX,
@@ -55,7 +55,7 @@ def approved_run(ctx: WorkerContext) -> Run:
 
 @freeze_time(SATURDAY, tick=True)
 def test_a_deploy_posts_its_diff_then_the_proposal_in_the_same_flow(
-    ctx: WorkerContext, gitlab: FakeGitLab
+    ctx: WorkerContext, gitlab: FakeGitLabApi
 ) -> None:
     publish(gitlab, {V1: INDEX})
     deploy(ctx)
@@ -71,7 +71,7 @@ def test_a_deploy_posts_its_diff_then_the_proposal_in_the_same_flow(
 
 @freeze_time(SATURDAY, tick=True)
 def test_a_proposal_is_not_posted_again_on_the_next_evaluation(
-    ctx: WorkerContext, gitlab: FakeGitLab
+    ctx: WorkerContext, gitlab: FakeGitLabApi
 ) -> None:
     publish(gitlab, {V1: INDEX})
     deploy(ctx)
@@ -83,7 +83,7 @@ def test_a_proposal_is_not_posted_again_on_the_next_evaluation(
 
 @freeze_time(SATURDAY, tick=True)
 def test_an_auto_batch_runs_one_pipeline_with_the_contract_variables_to_success(
-    ctx: WorkerContext, gitlab: FakeGitLab
+    ctx: WorkerContext, gitlab: FakeGitLabApi
 ) -> None:
     publish(gitlab, {V1: NO_OP, V2: NO_OP})
     deploy(ctx)
@@ -113,7 +113,7 @@ def test_an_auto_batch_runs_one_pipeline_with_the_contract_variables_to_success(
 
 
 @freeze_time(SATURDAY, tick=True)
-def test_an_auto_run_is_announced_before_it_starts(redis_url: str, gitlab: FakeGitLab) -> None:
+def test_an_auto_run_is_announced_before_it_starts(redis_url: str, gitlab: FakeGitLabApi) -> None:
     context = make_context(redis_url, gitlab.url, starting_soon=timedelta(minutes=5))
     bootstrap.install(context)
     try:
@@ -135,7 +135,7 @@ def test_an_auto_run_is_announced_before_it_starts(redis_url: str, gitlab: FakeG
 
 @freeze_time(SATURDAY, tick=True)
 def test_two_concurrent_executes_of_one_run_create_one_pipeline(
-    ctx: WorkerContext, gitlab: FakeGitLab
+    ctx: WorkerContext, gitlab: FakeGitLabApi
 ) -> None:
     publish(gitlab, {V1: INDEX})
     run = approved_run(ctx)
@@ -166,7 +166,9 @@ def test_two_concurrent_executes_of_one_run_create_one_pipeline(
 
 
 @freeze_time(SATURDAY, tick=True)
-def test_an_approval_executes_at_once_when_the_window_is_open(ctx: WorkerContext, gitlab: FakeGitLab) -> None:
+def test_an_approval_executes_at_once_when_the_window_is_open(
+    ctx: WorkerContext, gitlab: FakeGitLabApi
+) -> None:
     publish(gitlab, {V1: INDEX})
     run = approved_run(ctx)
     assert run.status is RunStatus.RUNNING and run.approved_by == ["U1"]
@@ -175,7 +177,7 @@ def test_an_approval_executes_at_once_when_the_window_is_open(ctx: WorkerContext
 
 
 @freeze_time(SATURDAY, tick=True)
-def test_an_approval_by_a_non_approver_is_refused(ctx: WorkerContext, gitlab: FakeGitLab) -> None:
+def test_an_approval_by_a_non_approver_is_refused(ctx: WorkerContext, gitlab: FakeGitLabApi) -> None:
     publish(gitlab, {V1: INDEX})
     deploy(ctx)
     run = the_run(ctx)
@@ -186,7 +188,7 @@ def test_an_approval_by_a_non_approver_is_refused(ctx: WorkerContext, gitlab: Fa
 
 @freeze_time(SATURDAY, tick=True)
 def test_a_stale_approval_is_refused_with_a_reason_and_a_fresh_proposal(
-    ctx: WorkerContext, gitlab: FakeGitLab
+    ctx: WorkerContext, gitlab: FakeGitLabApi
 ) -> None:
     publish(gitlab, {V2: INDEX})
     deploy(ctx)
@@ -201,7 +203,7 @@ def test_a_stale_approval_is_refused_with_a_reason_and_a_fresh_proposal(
     assert gitlab.calls("create_pipeline") == []
 
 
-def test_an_approval_after_its_window_closed_is_refused(ctx: WorkerContext, gitlab: FakeGitLab) -> None:
+def test_an_approval_after_its_window_closed_is_refused(ctx: WorkerContext, gitlab: FakeGitLabApi) -> None:
     publish(gitlab, {V1: INDEX})
     with freeze_time(SATURDAY, tick=True):
         deploy(ctx)
@@ -216,7 +218,7 @@ def test_an_approval_after_its_window_closed_is_refused(ctx: WorkerContext, gitl
 
 @freeze_time(WEDNESDAY_NIGHT, tick=True)
 def test_an_evaluation_in_a_closed_window_is_scheduled_once_at_the_opening(
-    ctx: WorkerContext, gitlab: FakeGitLab
+    ctx: WorkerContext, gitlab: FakeGitLabApi
 ) -> None:
     publish(gitlab, {V1: INDEX})
     deploy(ctx)
@@ -231,7 +233,7 @@ def test_an_evaluation_in_a_closed_window_is_scheduled_once_at_the_opening(
 
 @freeze_time(SATURDAY, tick=True)
 def test_a_502_on_the_pipeline_post_is_looked_up_not_resent_until_the_settle_period_passed(
-    ctx: WorkerContext, gitlab: FakeGitLab
+    ctx: WorkerContext, gitlab: FakeGitLabApi
 ) -> None:
     ctx.timing = dataclasses.replace(ctx.timing, create_settle=timedelta(seconds=1))
     publish(gitlab, {V1: INDEX})
@@ -259,7 +261,7 @@ def test_a_502_on_the_pipeline_post_is_looked_up_not_resent_until_the_settle_per
 
 @freeze_time(SATURDAY, tick=True)
 def test_a_permanent_401_fails_the_run_and_announces_the_reason(
-    ctx: WorkerContext, gitlab: FakeGitLab
+    ctx: WorkerContext, gitlab: FakeGitLabApi
 ) -> None:
     publish(gitlab, {V1: INDEX})
     deploy(ctx)
@@ -276,7 +278,7 @@ def test_a_permanent_401_fails_the_run_and_announces_the_reason(
 
 @freeze_time(SATURDAY, tick=True)
 def test_a_failed_pipeline_ends_the_run_failed_and_keeps_pending(
-    ctx: WorkerContext, gitlab: FakeGitLab
+    ctx: WorkerContext, gitlab: FakeGitLabApi
 ) -> None:
     publish(gitlab, {V1: NO_OP})
     deploy(ctx)
@@ -293,7 +295,7 @@ def test_a_failed_pipeline_ends_the_run_failed_and_keeps_pending(
 
 
 @freeze_time(SATURDAY, tick=True)
-def test_reconcile_polls_again_a_run_whose_poll_was_lost(ctx: WorkerContext, gitlab: FakeGitLab) -> None:
+def test_reconcile_polls_again_a_run_whose_poll_was_lost(ctx: WorkerContext, gitlab: FakeGitLabApi) -> None:
     publish(gitlab, {V1: NO_OP})
     deploy(ctx)
     for job, _ in scheduled(ctx):
@@ -308,7 +310,7 @@ def test_reconcile_polls_again_a_run_whose_poll_was_lost(ctx: WorkerContext, git
 
 @freeze_time(SATURDAY, tick=True)
 def test_reconcile_reports_a_pdm_pipeline_started_outside_the_bot_once(
-    ctx: WorkerContext, gitlab: FakeGitLab
+    ctx: WorkerContext, gitlab: FakeGitLabApi
 ) -> None:
     publish(gitlab, {V1: INDEX})
     deploy(ctx)
@@ -332,7 +334,7 @@ def test_reconcile_reports_a_pdm_pipeline_started_outside_the_bot_once(
 
 @freeze_time(SATURDAY, tick=True)
 def test_a_rejected_proposal_is_not_proposed_again_in_its_window(
-    ctx: WorkerContext, gitlab: FakeGitLab
+    ctx: WorkerContext, gitlab: FakeGitLabApi
 ) -> None:
     publish(gitlab, {V1: INDEX})
     deploy(ctx)
@@ -343,7 +345,7 @@ def test_a_rejected_proposal_is_not_proposed_again_in_its_window(
 
 
 @freeze_time(SATURDAY, tick=True)
-def test_pause_blocks_runs_and_resume_runs_them(ctx: WorkerContext, gitlab: FakeGitLab) -> None:
+def test_pause_blocks_runs_and_resume_runs_them(ctx: WorkerContext, gitlab: FakeGitLabApi) -> None:
     jobs.pause("gstg", "U1", "incident drill")
     publish(gitlab, {V1: NO_OP})
     deploy(ctx)
@@ -353,7 +355,7 @@ def test_pause_blocks_runs_and_resume_runs_them(ctx: WorkerContext, gitlab: Fake
 
 
 @freeze_time(SATURDAY, tick=True)
-def test_a_hold_keeps_the_version_out_of_runs(ctx: WorkerContext, gitlab: FakeGitLab) -> None:
+def test_a_hold_keeps_the_version_out_of_runs(ctx: WorkerContext, gitlab: FakeGitLabApi) -> None:
     jobs.hold(V2, "U1", "suspicious")
     publish(gitlab, {V1: NO_OP, V2: NO_OP})
     deploy(ctx)
@@ -364,7 +366,7 @@ def test_a_hold_keeps_the_version_out_of_runs(ctx: WorkerContext, gitlab: FakeGi
 
 @freeze_time(SATURDAY, tick=True)
 def test_request_run_proposes_the_prefix_and_answers_the_requester(
-    ctx: WorkerContext, gitlab: FakeGitLab
+    ctx: WorkerContext, gitlab: FakeGitLabApi
 ) -> None:
     publish(gitlab, {V1: INDEX, V2: INDEX, V3: INDEX})
     deploy(ctx)
@@ -384,7 +386,7 @@ def test_cron_ticks_once_per_slot_even_with_two_instances(ctx: WorkerContext) ->
 
 @freeze_time(SATURDAY, tick=True)
 def test_every_decision_and_action_is_audited_with_actor_and_reason(
-    ctx: WorkerContext, gitlab: FakeGitLab
+    ctx: WorkerContext, gitlab: FakeGitLabApi
 ) -> None:
     publish(gitlab, {V1: INDEX})
     deploy(ctx)
@@ -405,7 +407,7 @@ def start_deploy(ctx: WorkerContext, sha: str, *commit_url: str) -> None:
 
 @freeze_time(SATURDAY, tick=True)
 def test_a_started_deploy_with_a_short_sha_is_marked_under_the_full_sha_from_the_commits_api(
-    ctx: WorkerContext, gitlab: FakeGitLab
+    ctx: WorkerContext, gitlab: FakeGitLabApi
 ) -> None:
     gitlab.commits = [DEPLOYED]
     start_deploy(ctx, DEPLOYED[:8])
@@ -416,7 +418,7 @@ def test_a_started_deploy_with_a_short_sha_is_marked_under_the_full_sha_from_the
 
 @freeze_time(SATURDAY, tick=True)
 def test_a_started_deploy_takes_the_full_sha_from_its_commit_url_without_asking_gitlab(
-    ctx: WorkerContext, gitlab: FakeGitLab
+    ctx: WorkerContext, gitlab: FakeGitLabApi
 ) -> None:
     start_deploy(ctx, DEPLOYED[:8], COMMIT_URL)
     running = ctx.state.deployment_in_progress("gstg")
@@ -426,7 +428,7 @@ def test_a_started_deploy_takes_the_full_sha_from_its_commit_url_without_asking_
 
 @freeze_time(SATURDAY, tick=True)
 def test_a_started_deploy_is_still_marked_under_its_short_sha_when_gitlab_is_down(
-    ctx: WorkerContext, gitlab: FakeGitLab
+    ctx: WorkerContext, gitlab: FakeGitLabApi
 ) -> None:
     gitlab.commits = [DEPLOYED]
     gitlab.fail_next(503, times=5)

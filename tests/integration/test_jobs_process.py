@@ -15,7 +15,7 @@ import pytest
 from scheduler import bootstrap, jobs
 from scheduler.records import RunStatus
 from scheduler.service.context import WorkerContext
-from tests.servers.fake_gitlab import FakeGitLab
+from tests.servers.fake_gitlab import FakeGitLabApi
 from tests.servers.fake_slack import FakeSlack, serve_fake_slack
 from tests.support.processes import kill_tree, pdm_processes, wait_for
 from tests.support.worker import DEPLOYED, INDEX, NO_OP, make_context, publish, run_due, work
@@ -30,14 +30,14 @@ def slack() -> Iterator[FakeSlack]:
 
 @pytest.fixture
 def start_worker(
-    redis_url: str, gitlab: FakeGitLab, slack: FakeSlack, tmp_path: Path
+    redis_url: str, gitlab: FakeGitLabApi, slack: FakeSlack, tmp_path: Path
 ) -> Iterator[Callable[[], subprocess.Popen[bytes]]]:
     with pdm_processes(redis_url, gitlab, slack, tmp_path) as start:
         yield lambda: start("worker")
 
 
 @pytest.fixture
-def ctx(redis_url: str, gitlab: FakeGitLab) -> Iterator[WorkerContext]:
+def ctx(redis_url: str, gitlab: FakeGitLabApi) -> Iterator[WorkerContext]:
     context = make_context(redis_url, gitlab.url, starting_soon=timedelta(minutes=5))
     bootstrap.install(context)
     yield context
@@ -46,7 +46,7 @@ def ctx(redis_url: str, gitlab: FakeGitLab) -> Iterator[WorkerContext]:
 
 def test_a_worker_process_posts_the_diff_and_then_the_proposal_in_its_slack_thread(
     ctx: WorkerContext,
-    gitlab: FakeGitLab,
+    gitlab: FakeGitLabApi,
     slack: FakeSlack,
     start_worker: Callable[[], subprocess.Popen[bytes]],
 ) -> None:
@@ -64,7 +64,7 @@ def test_a_worker_process_posts_the_diff_and_then_the_proposal_in_its_slack_thre
 
 @pytest.mark.parametrize("lost", ["before", "after"], ids=["killed-before-post", "killed-after-post"])
 def test_a_worker_killed_between_intent_and_pipeline_leaves_one_pipeline_after_reconcile(
-    lost: str, ctx: WorkerContext, gitlab: FakeGitLab, start_worker: Callable[[], subprocess.Popen[bytes]]
+    lost: str, ctx: WorkerContext, gitlab: FakeGitLabApi, start_worker: Callable[[], subprocess.Popen[bytes]]
 ) -> None:
     publish(gitlab, {V1: NO_OP})
     gitlab.pipeline_time = datetime.now(UTC).isoformat().replace("+00:00", "Z")

@@ -30,7 +30,7 @@ from scheduler.notes import TextNote
 from scheduler.outbox import DeliveryKind
 from scheduler.records import Note
 from scheduler.service.context import WorkerContext
-from tests.servers.fake_gitlab import FakeGitLab
+from tests.servers.fake_gitlab import FakeGitLabApi
 from tests.support.web import WEBHOOK_SECRET, http, settings_for
 from tests.support.worker import DEPLOYED, INDEX, NO_OP, make_context, policy, publish, run_due, work
 
@@ -40,7 +40,7 @@ Samples = dict[tuple[str, tuple[tuple[str, str], ...]], float]
 
 
 @pytest.fixture
-def ctx(redis_url: str, gitlab: FakeGitLab) -> Iterator[WorkerContext]:
+def ctx(redis_url: str, gitlab: FakeGitLabApi) -> Iterator[WorkerContext]:
     context = make_context(redis_url, gitlab.url)
     bootstrap.install(context)
     install_telemetry(Telemetry(context.state.r))
@@ -101,7 +101,7 @@ def deployment_hook(deployed_at: str) -> dict[str, object]:
 
 
 def test_metrics_after_a_webhook_and_a_successful_auto_run_report_the_real_values(
-    ctx: WorkerContext, gitlab: FakeGitLab, redis_url: str
+    ctx: WorkerContext, gitlab: FakeGitLabApi, redis_url: str
 ) -> None:
     publish(gitlab, {V1: NO_OP, V2: INDEX})
     with freeze_time(WEDNESDAY_NIGHT, tick=True) as frozen, web(redis_url) as url:
@@ -153,7 +153,7 @@ def test_metrics_after_a_webhook_and_a_successful_auto_run_report_the_real_value
 
 
 def test_guard_failures_counted_by_the_worker_appear_on_metrics(
-    ctx: WorkerContext, gitlab: FakeGitLab, redis_url: str
+    ctx: WorkerContext, gitlab: FakeGitLabApi, redis_url: str
 ) -> None:
     publish(gitlab, {V1: NO_OP})
     ctx.state.set_pause("gstg", Note("U1", datetime.now(UTC), "freeze"))
@@ -167,7 +167,7 @@ def test_guard_failures_counted_by_the_worker_appear_on_metrics(
 
 
 def test_gitlab_errors_in_the_worker_are_counted_by_kind_on_metrics(
-    ctx: WorkerContext, gitlab: FakeGitLab, redis_url: str
+    ctx: WorkerContext, gitlab: FakeGitLabApi, redis_url: str
 ) -> None:
     gitlab.fail_next(404)
     ctx.queue.enqueue("scheduler.jobs.set_baseline", "gstg", "abc1234", "U1")

@@ -23,7 +23,7 @@ from scheduler.outbox import lane_of
 from scheduler.records import SlackMessage
 from scheduler.service.context import WorkerContext
 from scheduler.settings import Settings
-from tests.servers.fake_gitlab import FakeGitLab
+from tests.servers.fake_gitlab import FakeGitLabApi
 from tests.servers.fake_slack import FakeSlack, serve_fake_slack
 from tests.support.web import settings_for
 from tests.support.worker import SATURDAY, make_context, scheduled, slack_outbox, work
@@ -45,7 +45,7 @@ def frozen() -> Iterator[FrozenDateTimeFactory]:
 
 @pytest.fixture
 def ctx(
-    redis_url: str, gitlab: FakeGitLab, slack: FakeSlack, frozen: FrozenDateTimeFactory
+    redis_url: str, gitlab: FakeGitLabApi, slack: FakeSlack, frozen: FrozenDateTimeFactory
 ) -> Iterator[WorkerContext]:
     """A worker context whose notes go through the outbox to the fake Slack (production timing)."""
     context = slack_outbox(make_context(redis_url, gitlab.url), settings_for(redis_url, slack.api_url))

@@ -22,7 +22,7 @@ from scheduler.pending import (
     detect_pending,
 )
 from scheduler.records import Baseline, Run, RunStatus
-from tests.servers.fake_gitlab import FakeGitLab, FakeGitLabServer
+from tests.servers.fake_gitlab import FakeGitLabApi, FakeGitLabServer
 from tests.support.worker import gitlab_adapter
 
 ADMIN_DSN = "host=127.0.0.1 port=5432 user=postgres dbname=test"
@@ -56,8 +56,8 @@ def databases() -> Iterator[dict[Database, str]]:
 
 
 @pytest.fixture
-def gitlab() -> Iterator[tuple[FakeGitLab, GitLabAdapter]]:
-    server = FakeGitLabServer(FakeGitLab(token="t")).start()
+def gitlab() -> Iterator[tuple[FakeGitLabApi, GitLabAdapter]]:
+    server = FakeGitLabServer(FakeGitLabApi(token="t")).start()
     fake = server.fake
     fake.trees[DEPLOYED] = [p(v) for v in ("1", "2", "3", "4", "5")]
     fake.compares[(BASE, DEPLOYED)] = [
@@ -95,7 +95,7 @@ def test_an_unreachable_database_is_a_one_line_error() -> None:
 
 
 def test_the_database_strategy_alone_uses_each_migrations_own_database(
-    databases: dict[Database, str], gitlab: tuple[FakeGitLab, GitLabAdapter], state: RedisStore
+    databases: dict[Database, str], gitlab: tuple[FakeGitLabApi, GitLabAdapter], state: RedisStore
 ) -> None:
     _, adapter = gitlab
     classified: list[str] = []
@@ -111,6 +111,7 @@ def test_the_database_strategy_alone_uses_each_migrations_own_database(
         state=state,
         gitlab=adapter,
         dsns=databases,
+        applied_versions=read_applied_versions,
         database_of=database_of,
     )
 
@@ -120,7 +121,7 @@ def test_the_database_strategy_alone_uses_each_migrations_own_database(
 
 
 def test_both_sources_agreeing_give_the_pending_set(
-    databases: dict[Database, str], gitlab: tuple[FakeGitLab, GitLabAdapter], state: RedisStore
+    databases: dict[Database, str], gitlab: tuple[FakeGitLabApi, GitLabAdapter], state: RedisStore
 ) -> None:
     _, adapter = gitlab
     state.set_baseline("gprd", Baseline(BASE, "U_BOB", T0))
@@ -132,6 +133,7 @@ def test_both_sources_agreeing_give_the_pending_set(
         state=state,
         gitlab=adapter,
         dsns=databases,
+        applied_versions=read_applied_versions,
         database_of=main_only,
     )
 
@@ -141,7 +143,7 @@ def test_both_sources_agreeing_give_the_pending_set(
 
 
 def test_a_migration_run_outside_the_bot_is_reported_as_a_discrepancy(
-    databases: dict[Database, str], gitlab: tuple[FakeGitLab, GitLabAdapter], state: RedisStore
+    databases: dict[Database, str], gitlab: tuple[FakeGitLabApi, GitLabAdapter], state: RedisStore
 ) -> None:
     _, adapter = gitlab
     state.set_baseline("gprd", Baseline(BASE, "U_BOB", T0))
@@ -155,6 +157,7 @@ def test_a_migration_run_outside_the_bot_is_reported_as_a_discrepancy(
         state=state,
         gitlab=adapter,
         dsns=databases,
+        applied_versions=read_applied_versions,
         database_of=main_only,
     )
 
@@ -163,7 +166,7 @@ def test_a_migration_run_outside_the_bot_is_reported_as_a_discrepancy(
 
 
 def test_a_stale_starting_sha_that_hides_pending_rows_is_a_discrepancy(
-    databases: dict[Database, str], gitlab: tuple[FakeGitLab, GitLabAdapter], state: RedisStore
+    databases: dict[Database, str], gitlab: tuple[FakeGitLabApi, GitLabAdapter], state: RedisStore
 ) -> None:
     _, adapter = gitlab
     run = Run("gprd-1", "gprd", ["2"], "2", DEPLOYED, "U_BOB", T0)
@@ -178,6 +181,7 @@ def test_a_stale_starting_sha_that_hides_pending_rows_is_a_discrepancy(
         state=state,
         gitlab=adapter,
         dsns=databases,
+        applied_versions=read_applied_versions,
         database_of=main_only,
     )
 
@@ -185,7 +189,7 @@ def test_a_stale_starting_sha_that_hides_pending_rows_is_a_discrepancy(
 
 
 def test_the_git_strategy_alone_starts_from_the_last_successful_run(
-    gitlab: tuple[FakeGitLab, GitLabAdapter], state: RedisStore
+    gitlab: tuple[FakeGitLabApi, GitLabAdapter], state: RedisStore
 ) -> None:
     fake, adapter = gitlab
     state.set_baseline("gprd", Baseline("0" * 40, "U_BOB", T0))
@@ -200,6 +204,7 @@ def test_the_git_strategy_alone_starts_from_the_last_successful_run(
         state=state,
         gitlab=adapter,
         dsns={},
+        applied_versions=read_applied_versions,
         database_of=main_only,
     )
 

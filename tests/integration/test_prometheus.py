@@ -23,7 +23,7 @@ from scheduler.service.context import WorkerContext
 from scheduler.settings import Settings
 from tests.conftest import free_port
 from tests.fakes import FakeNotifier
-from tests.servers.fake_gitlab import FakeGitLab
+from tests.servers.fake_gitlab import FakeGitLabApi
 from tests.servers.fake_prometheus import FakePrometheus, FakePrometheusServer, success
 from tests.support.worker import (
     DEPLOYED,
@@ -188,7 +188,7 @@ def test_credentials_in_the_url_never_reach_a_message() -> None:
 
 def guarded_context(
     redis_url: str,
-    gitlab: FakeGitLab,
+    gitlab: FakeGitLabApi,
     prometheus: FakePrometheus,
     tmp_path: Path,
     timing: dict[str, timedelta] | None = None,
@@ -209,7 +209,7 @@ def uninstall() -> Iterator[None]:
     install_telemetry(None)
 
 
-def deploy(ctx: WorkerContext, gitlab: FakeGitLab) -> None:
+def deploy(ctx: WorkerContext, gitlab: FakeGitLabApi) -> None:
     publish(gitlab, {V1: NO_OP})
     commit_url = f"https://gitlab.example.com/app/-/commit/{DEPLOYED}"
     ctx.queue.enqueue("scheduler.jobs.on_deploy", "gstg", 41, DEPLOYED[:8], SATURDAY.isoformat(), commit_url)
@@ -223,7 +223,7 @@ def decided(ctx: WorkerContext) -> AuditEntry:
 @freeze_time(SATURDAY, tick=True)
 @pytest.mark.usefixtures("uninstall")
 def test_a_db_load_above_the_threshold_blocks_an_auto_run_and_says_so(
-    redis_url: str, gitlab: FakeGitLab, prometheus: FakePrometheus, tmp_path: Path
+    redis_url: str, gitlab: FakeGitLabApi, prometheus: FakePrometheus, tmp_path: Path
 ) -> None:
     ctx = guarded_context(redis_url, gitlab, prometheus, tmp_path)
     prometheus.set_vector(LOAD, "0.9")
@@ -238,7 +238,7 @@ def test_a_db_load_above_the_threshold_blocks_an_auto_run_and_says_so(
 @freeze_time(SATURDAY, tick=True)
 @pytest.mark.usefixtures("uninstall")
 def test_a_db_load_below_the_threshold_lets_the_auto_run_execute(
-    redis_url: str, gitlab: FakeGitLab, prometheus: FakePrometheus, tmp_path: Path
+    redis_url: str, gitlab: FakeGitLabApi, prometheus: FakePrometheus, tmp_path: Path
 ) -> None:
     ctx = guarded_context(redis_url, gitlab, prometheus, tmp_path)
     prometheus.set_vector(LOAD, "0.3")
@@ -250,7 +250,7 @@ def test_a_db_load_below_the_threshold_lets_the_auto_run_execute(
 @freeze_time(SATURDAY, tick=True)
 @pytest.mark.usefixtures("uninstall")
 def test_an_unreachable_prometheus_blocks_with_the_reason_in_the_audit_and_the_counters(
-    redis_url: str, gitlab: FakeGitLab, prometheus: FakePrometheus, telemetry: Telemetry, tmp_path: Path
+    redis_url: str, gitlab: FakeGitLabApi, prometheus: FakePrometheus, telemetry: Telemetry, tmp_path: Path
 ) -> None:
     ctx = guarded_context(redis_url, gitlab, prometheus, tmp_path, prometheus_timeout_seconds=1)
     prometheus.set_vector(LOAD, "0.1")
@@ -265,7 +265,7 @@ def test_an_unreachable_prometheus_blocks_with_the_reason_in_the_audit_and_the_c
 @freeze_time(SATURDAY, tick=True)
 @pytest.mark.usefixtures("uninstall")
 def test_the_load_is_read_again_right_before_an_announced_run_starts(
-    redis_url: str, gitlab: FakeGitLab, prometheus: FakePrometheus, tmp_path: Path
+    redis_url: str, gitlab: FakeGitLabApi, prometheus: FakePrometheus, tmp_path: Path
 ) -> None:
     ctx = guarded_context(redis_url, gitlab, prometheus, tmp_path, {"starting_soon": timedelta(minutes=5)})
     prometheus.set_vector(LOAD, "0.3")

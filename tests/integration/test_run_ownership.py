@@ -15,7 +15,7 @@ from scheduler.notes import RunEvent
 from scheduler.records import Run, RunStatus
 from scheduler.service import execution
 from scheduler.service.context import WorkerContext
-from tests.servers.fake_gitlab import FakeGitLab
+from tests.servers.fake_gitlab import FakeGitLabApi
 from tests.support.worker import DEPLOYED, INDEX, NO_OP, SATURDAY, notes, publish, work
 
 V1, V2 = "20260105101500", "20260105102200"
@@ -58,7 +58,7 @@ def proposal_of(ctx: WorkerContext, migrations: list[str], status: RunStatus = R
 
 @freeze_time(SATURDAY, tick=True)
 def test_approving_migrations_of_a_running_run_is_refused_even_with_its_lock_lapsed(
-    ctx: WorkerContext, gitlab: FakeGitLab
+    ctx: WorkerContext, gitlab: FakeGitLabApi
 ) -> None:
     publish(gitlab, {V1: NO_OP})
     deploy(ctx)
@@ -80,7 +80,7 @@ def test_approving_migrations_of_a_running_run_is_refused_even_with_its_lock_lap
 
 @freeze_time(SATURDAY, tick=True)
 def test_an_evaluation_during_a_lapsed_lock_creates_no_run_takes_the_lock_back_and_polls_again(
-    ctx: WorkerContext, gitlab: FakeGitLab
+    ctx: WorkerContext, gitlab: FakeGitLabApi
 ) -> None:
     publish(gitlab, {V1: NO_OP})
     deploy(ctx)
@@ -101,7 +101,7 @@ def test_an_evaluation_during_a_lapsed_lock_creates_no_run_takes_the_lock_back_a
 
 @freeze_time(SATURDAY, tick=True)
 def test_a_triggered_run_whose_lock_lapsed_is_resumed_by_the_evaluation_with_one_pipeline(
-    ctx: WorkerContext, gitlab: FakeGitLab
+    ctx: WorkerContext, gitlab: FakeGitLabApi
 ) -> None:
     publish(gitlab, {V1: INDEX})
     deploy(ctx)
@@ -121,7 +121,7 @@ def test_a_triggered_run_whose_lock_lapsed_is_resumed_by_the_evaluation_with_one
 
 @freeze_time(SATURDAY, tick=True)
 def test_an_approval_refuses_to_supersede_a_covered_run_that_started_meanwhile(
-    ctx: WorkerContext, gitlab: FakeGitLab
+    ctx: WorkerContext, gitlab: FakeGitLabApi
 ) -> None:
     publish(gitlab, {V1: INDEX, V2: INDEX})
     deploy(ctx)
@@ -143,7 +143,7 @@ def test_an_approval_refuses_to_supersede_a_covered_run_that_started_meanwhile(
 
 @freeze_time(SATURDAY, tick=True)
 def test_an_approved_run_sharing_migrations_with_a_running_one_is_cancelled_when_it_would_start(
-    ctx: WorkerContext, gitlab: FakeGitLab
+    ctx: WorkerContext, gitlab: FakeGitLabApi
 ) -> None:
     publish(gitlab, {V1: NO_OP})
     deploy(ctx)

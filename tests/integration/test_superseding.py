@@ -12,7 +12,7 @@ from scheduler import jobs
 from scheduler.notes import RunEvent
 from scheduler.records import Run, RunStatus
 from scheduler.service.context import WorkerContext
-from tests.servers.fake_gitlab import FakeGitLab
+from tests.servers.fake_gitlab import FakeGitLabApi
 from tests.support.worker import DEPLOYED, INDEX, NEXT_SATURDAY, notes, publish, work
 
 V1, V2 = "20260105101500", "20260105102200"
@@ -20,7 +20,7 @@ WEDNESDAY_10 = datetime(2026, 1, 7, 10, 0, tzinfo=UTC)  # working hours, 62 h be
 COMMIT_URL = f"https://gitlab.example.com/app/-/commit/{DEPLOYED}"
 
 
-def proposed_ahead(ctx: WorkerContext, gitlab: FakeGitLab) -> Run:
+def proposed_ahead(ctx: WorkerContext, gitlab: FakeGitLabApi) -> Run:
     """Wednesday: V1 (index, approval mode) is deployed and proposed for the weekend."""
     publish(gitlab, {V1: INDEX})
     deployed_at = WEDNESDAY_10.replace(hour=9).isoformat()
@@ -40,7 +40,7 @@ def more_pending(ctx: WorkerContext) -> None:
 
 
 def test_a_grown_batch_supersedes_the_proposal_and_its_approval_is_refused_with_a_pointer(
-    ctx: WorkerContext, gitlab: FakeGitLab
+    ctx: WorkerContext, gitlab: FakeGitLabApi
 ) -> None:
     with freeze_time(WEDNESDAY_10, tick=True):
         old = proposed_ahead(ctx, gitlab)
@@ -60,7 +60,7 @@ def test_a_grown_batch_supersedes_the_proposal_and_its_approval_is_refused_with_
 
 
 def test_an_unapproved_extension_leaves_the_approved_batch_to_run_alone(
-    ctx: WorkerContext, gitlab: FakeGitLab
+    ctx: WorkerContext, gitlab: FakeGitLabApi
 ) -> None:
     with freeze_time(WEDNESDAY_10, tick=True):
         approved = proposed_ahead(ctx, gitlab)
@@ -80,7 +80,7 @@ def test_an_unapproved_extension_leaves_the_approved_batch_to_run_alone(
 
 
 def test_an_approved_extension_replaces_the_approved_batch_and_runs_once(
-    ctx: WorkerContext, gitlab: FakeGitLab
+    ctx: WorkerContext, gitlab: FakeGitLabApi
 ) -> None:
     with freeze_time(WEDNESDAY_10, tick=True):
         approved = proposed_ahead(ctx, gitlab)

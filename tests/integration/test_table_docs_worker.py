@@ -8,7 +8,7 @@ from freezegun import freeze_time
 from scheduler.classify.model import Classification, Database, SizeClass
 from scheduler.policy.model import load_policy
 from scheduler.service.context import WorkerContext
-from tests.servers.fake_gitlab import FakeGitLab
+from tests.servers.fake_gitlab import FakeGitLabApi
 from tests.support.worker import DEPLOYED, POLICY, SATURDAY, notes, publish, work
 
 V1 = "20260105101500"
@@ -40,7 +40,7 @@ table_size: over_limit
 """
 
 
-def deployed_pending(ctx: WorkerContext, gitlab: FakeGitLab, doc: str | None) -> Classification:
+def deployed_pending(ctx: WorkerContext, gitlab: FakeGitLabApi, doc: str | None) -> Classification:
     """Deploy a package adding one undeclared index migration on ci_builds (with `doc` as its db/docs file
     when given) and return the stored classification of the pending migration."""
     publish(gitlab, {V1: UNDECLARED_INDEX})
@@ -53,13 +53,13 @@ def deployed_pending(ctx: WorkerContext, gitlab: FakeGitLab, doc: str | None) ->
     return pending.classification
 
 
-def doc_reads(gitlab: FakeGitLab) -> list[str]:
+def doc_reads(gitlab: FakeGitLabApi) -> list[str]:
     return [r.params["path"] for r in gitlab.calls("file_raw") if r.params["path"].startswith("db/docs/")]
 
 
 @freeze_time(SATURDAY, tick=True)
 def test_the_size_estimate_and_database_of_a_pending_migration_come_from_db_docs(
-    ctx: WorkerContext, gitlab: FakeGitLab
+    ctx: WorkerContext, gitlab: FakeGitLabApi
 ) -> None:
     found = deployed_pending(ctx, gitlab, DOC)
 
@@ -72,7 +72,9 @@ def test_the_size_estimate_and_database_of_a_pending_migration_come_from_db_docs
 
 
 @freeze_time(SATURDAY, tick=True)
-def test_the_policy_table_sizes_override_the_documented_size(ctx: WorkerContext, gitlab: FakeGitLab) -> None:
+def test_the_policy_table_sizes_override_the_documented_size(
+    ctx: WorkerContext, gitlab: FakeGitLabApi
+) -> None:
     ctx.policy = load_policy(POLICY + "table_sizes:\n  ci_builds: small\n")
 
     found = deployed_pending(ctx, gitlab, DOC)
@@ -84,7 +86,7 @@ def test_the_policy_table_sizes_override_the_documented_size(ctx: WorkerContext,
 
 @freeze_time(SATURDAY, tick=True)
 def test_an_undocumented_table_is_classified_without_docs_and_is_no_problem(
-    ctx: WorkerContext, gitlab: FakeGitLab
+    ctx: WorkerContext, gitlab: FakeGitLabApi
 ) -> None:
     found = deployed_pending(ctx, gitlab, None)
 
@@ -95,7 +97,7 @@ def test_an_undocumented_table_is_classified_without_docs_and_is_no_problem(
 
 @freeze_time(SATURDAY, tick=True)
 def test_a_gitlab_500_on_the_doc_still_refreshes_pending_and_is_audited(
-    ctx: WorkerContext, gitlab: FakeGitLab
+    ctx: WorkerContext, gitlab: FakeGitLabApi
 ) -> None:
     gitlab.fail_file(f"db/docs/{CI_BUILDS_DOC}", 500)
 

@@ -14,7 +14,7 @@ from scheduler.policy.model import load_policy
 from scheduler.records import Run, RunStatus
 from scheduler.service.context import WorkerContext
 from tests.fakes import FakeNotifier
-from tests.servers.fake_gitlab import FakeGitLab
+from tests.servers.fake_gitlab import FakeGitLabApi
 from tests.support.worker import DEPLOYED, INDEX, NO_OP, POLICY, SATURDAY, make_context, publish, work
 
 V1 = "20260105101500"
@@ -24,7 +24,7 @@ TWO_PERSON = POLICY.replace("approvers: {users: [U1, U2]}", "approvers: {users: 
 
 
 @pytest.fixture
-def ctx(redis_url: str, gitlab: FakeGitLab) -> Iterator[WorkerContext]:
+def ctx(redis_url: str, gitlab: FakeGitLabApi) -> Iterator[WorkerContext]:
     context = dataclasses.replace(make_context(redis_url, gitlab.url), policy=load_policy(TWO_PERSON))
     bootstrap.install(context)
     yield context
@@ -36,7 +36,7 @@ def texts(ctx: WorkerContext) -> list[str]:
     return [t.text for t in ctx.notifier.texts()]
 
 
-def deployed_run(ctx: WorkerContext, gitlab: FakeGitLab, source: str) -> Run:
+def deployed_run(ctx: WorkerContext, gitlab: FakeGitLabApi, source: str) -> Run:
     publish(gitlab, {V1: source})
     ctx.queue.enqueue("scheduler.jobs.on_deploy", "gstg", 41, DEPLOYED, SATURDAY.isoformat(), "")
     work(ctx)
@@ -46,7 +46,7 @@ def deployed_run(ctx: WorkerContext, gitlab: FakeGitLab, source: str) -> Run:
 
 @freeze_time(SATURDAY, tick=True)
 def test_a_two_person_nature_runs_only_after_two_distinct_approvers(
-    ctx: WorkerContext, gitlab: FakeGitLab
+    ctx: WorkerContext, gitlab: FakeGitLabApi
 ) -> None:
     run = deployed_run(ctx, gitlab, INDEX)
     jobs.approve(run.id, "U1")
@@ -62,7 +62,9 @@ def test_a_two_person_nature_runs_only_after_two_distinct_approvers(
 
 
 @freeze_time(SATURDAY, tick=True)
-def test_the_requester_of_a_two_person_run_may_not_approve_it(ctx: WorkerContext, gitlab: FakeGitLab) -> None:
+def test_the_requester_of_a_two_person_run_may_not_approve_it(
+    ctx: WorkerContext, gitlab: FakeGitLabApi
+) -> None:
     bot_run = deployed_run(ctx, gitlab, INDEX)
     jobs.request_run("gstg", None, "U1", None)
     run = ctx.state.runs("gstg")[0]
@@ -81,7 +83,7 @@ def test_the_requester_of_a_two_person_run_may_not_approve_it(ctx: WorkerContext
 
 @freeze_time(SATURDAY, tick=True)
 def test_a_nature_outside_the_rule_needs_one_approval_even_from_its_requester(
-    ctx: WorkerContext, gitlab: FakeGitLab
+    ctx: WorkerContext, gitlab: FakeGitLabApi
 ) -> None:
     ctx.policy = load_policy(
         TWO_PERSON.replace(

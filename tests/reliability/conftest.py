@@ -16,7 +16,7 @@ import pytest
 import redis
 
 from tests.conftest import free_port, is_served_by
-from tests.servers.fake_gitlab import FakeGitLab
+from tests.servers.fake_gitlab import FakeGitLabApi
 from tests.servers.fake_slack import FakeSlack, serve_fake_slack
 from tests.support.e2e import Stack
 from tests.support.processes import pdm_processes, wait_for
@@ -104,7 +104,7 @@ def slack() -> Iterator[FakeSlack]:
 
 @pytest.fixture
 def processes(
-    redis_url: str, gitlab: FakeGitLab, slack: FakeSlack, tmp_path: Path
+    redis_url: str, gitlab: FakeGitLabApi, slack: FakeSlack, tmp_path: Path
 ) -> Iterator[Callable[..., subprocess.Popen[bytes]]]:
     """Start `pdm-bot ARGS...` processes; every one still running at the end is stopped by its pid."""
     with pdm_processes(redis_url, gitlab, slack, tmp_path, stderr=subprocess.PIPE) as start:
@@ -112,7 +112,7 @@ def processes(
 
 
 @pytest.fixture
-def stack(redis_url: str, gitlab: FakeGitLab, slack: FakeSlack, tmp_path: Path) -> Iterator[Stack]:
+def stack(redis_url: str, gitlab: FakeGitLabApi, slack: FakeSlack, tmp_path: Path) -> Iterator[Stack]:
     """`stack.start(policy, **settings)` runs `pdm-bot serve` + `pdm-bot worker`; all stop at teardown."""
     started = Stack(redis_url, gitlab, slack, tmp_path)
     yield started

@@ -22,7 +22,7 @@ from scheduler.records import Note, RunStatus
 from scheduler.service.context import Timing, WorkerContext
 from tests.fakes import FakeNotifier
 from tests.reliability.conftest import RedisProcess
-from tests.servers.fake_gitlab import FakeGitLab
+from tests.servers.fake_gitlab import FakeGitLabApi
 from tests.servers.fake_slack import FakeSlack
 from tests.support.processes import kill_tree, wait_for
 from tests.support.web import serve_app
@@ -56,7 +56,7 @@ def deploy(ctx: WorkerContext, at: datetime = SATURDAY) -> None:
 
 @freeze_time(SATURDAY, tick=True)
 def test_a_redis_crash_and_restart_with_aof_keeps_pending_runs_approvals_and_pauses(
-    own_redis: RedisProcess, gitlab: FakeGitLab
+    own_redis: RedisProcess, gitlab: FakeGitLabApi
 ) -> None:
     ctx = make_context(own_redis.url, gitlab.url)
     bootstrap.install(ctx)
@@ -92,7 +92,7 @@ def test_a_redis_crash_and_restart_with_aof_keeps_pending_runs_approvals_and_pau
 def test_a_worker_killed_during_execute_or_poll_completes_the_run_with_one_pipeline_after_restart(
     during: str,
     ctx: WorkerContext,
-    gitlab: FakeGitLab,
+    gitlab: FakeGitLabApi,
     processes: Callable[..., subprocess.Popen[bytes]],
 ) -> None:
     publish(gitlab, {V1: NO_OP})
@@ -128,7 +128,7 @@ def test_a_worker_killed_during_execute_or_poll_completes_the_run_with_one_pipel
 
 @freeze_time(SATURDAY, tick=True)
 def test_gitlab_502s_are_retried_with_growing_backoff_then_fail_the_run_in_its_thread(
-    redis_url: str, gitlab: FakeGitLab
+    redis_url: str, gitlab: FakeGitLabApi
 ) -> None:
     ctx = make_context(redis_url, gitlab.url, max_attempts=4, backoff=timedelta(seconds=2))
     bootstrap.install(ctx)
@@ -165,7 +165,7 @@ def test_gitlab_502s_are_retried_with_growing_backoff_then_fail_the_run_in_its_t
 
 @freeze_time(SATURDAY, tick=True)
 def test_a_pipeline_post_that_times_out_after_gitlab_created_it_is_adopted_not_duplicated(
-    redis_url: str, gitlab: FakeGitLab
+    redis_url: str, gitlab: FakeGitLabApi
 ) -> None:
     ctx = make_context(redis_url, gitlab.url)
     # Production retries (python-gitlab retries reads only); a short PDM_GITLAB_TIMEOUT_SECONDS.
@@ -195,7 +195,7 @@ def test_a_pipeline_post_that_times_out_after_gitlab_created_it_is_adopted_not_d
 
 @freeze_time(SATURDAY, tick=True)
 def test_a_gitlab_outage_during_polling_keeps_polling_and_the_run_ends_when_gitlab_is_back(
-    ctx: WorkerContext, gitlab: FakeGitLab
+    ctx: WorkerContext, gitlab: FakeGitLabApi
 ) -> None:
     publish(gitlab, {V1: NO_OP})
     deploy(ctx)
@@ -270,7 +270,7 @@ def test_a_delivery_answered_500_because_redis_was_down_is_processed_when_redeli
 
 
 def test_state_built_by_a_new_context_after_restart_is_the_same_state(
-    redis_url: str, gitlab: FakeGitLab
+    redis_url: str, gitlab: FakeGitLabApi
 ) -> None:
     first = RedisStore(Redis.from_url(redis_url))
     first.set_pause("gstg", Note("U1", SATURDAY, "x"))

@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from bot.blocks import ACTION_APPROVE
 from scheduler.lifecycle import BOT_ACTOR
 from scheduler.records import COMMITTED_RUN_STATUSES, Run, RunStatus
-from tests.servers.fake_gitlab import FakeGitLab
+from tests.servers.fake_gitlab import FakeGitLabApi
 from tests.servers.fake_slack import FakeSlack
 from tests.support.blocks_text import render
 from tests.support.e2e import APPROVER, Stack, deployment_hook, wait_for
@@ -26,7 +26,7 @@ V1, V2 = "20260105101500", "20260105102200"
 SECOND = "5eed" + "e" * 36  # the SHA of a later package
 
 
-def pipelines_dated_now(gitlab: FakeGitLab) -> None:
+def pipelines_dated_now(gitlab: FakeGitLabApi) -> None:
     """Created pipelines carry the real time (pdm-bot looks for its pipeline among recent ones)."""
     gitlab.pipeline_time = datetime.now(UTC).isoformat().replace("+00:00", "Z")
 
@@ -47,7 +47,7 @@ def only_run(app: Served, status: RunStatus) -> Run | None:
     return runs[0] if len(runs) == 1 and runs[0].status is status else None
 
 
-def succeed(app: Served, gitlab: FakeGitLab, run_id: str) -> None:
+def succeed(app: Served, gitlab: FakeGitLabApi, run_id: str) -> None:
     """Let the run's pipeline end in success and wait for the run to record it."""
     pipeline_id = app.state.get_run(run_id).pipeline_id
     assert pipeline_id is not None
@@ -63,7 +63,7 @@ def actions(app: Served) -> list[str]:
 
 
 def test_a_pipeline_post_answered_502_after_gitlab_created_it_is_adopted_not_sent_twice(
-    stack: Stack, gitlab: FakeGitLab, slack: FakeSlack
+    stack: Stack, gitlab: FakeGitLabApi, slack: FakeSlack
 ) -> None:
     publish(gitlab, {V1: INDEX})
     pipelines_dated_now(gitlab)
@@ -85,7 +85,7 @@ def test_a_pipeline_post_answered_502_after_gitlab_created_it_is_adopted_not_sen
 
 
 def test_a_pipeline_post_answered_after_the_client_timeout_is_adopted_not_sent_twice(
-    stack: Stack, gitlab: FakeGitLab
+    stack: Stack, gitlab: FakeGitLabApi
 ) -> None:
     publish(gitlab, {V1: NO_OP})  # auto mode: the deploy alone starts the run
     pipelines_dated_now(gitlab)
@@ -104,7 +104,7 @@ def test_a_pipeline_post_answered_after_the_client_timeout_is_adopted_not_sent_t
 
 
 def test_a_pipeline_gitlab_creates_only_after_the_client_gave_up_is_waited_for_not_duplicated(
-    stack: Stack, gitlab: FakeGitLab
+    stack: Stack, gitlab: FakeGitLabApi
 ) -> None:
     publish(gitlab, {V1: NO_OP})
     pipelines_dated_now(gitlab)
@@ -125,7 +125,7 @@ def test_a_pipeline_gitlab_creates_only_after_the_client_gave_up_is_waited_for_n
 
 
 def test_a_502_from_a_proxy_that_never_reached_gitlab_creates_one_pipeline_after_the_settle_period(
-    stack: Stack, gitlab: FakeGitLab
+    stack: Stack, gitlab: FakeGitLabApi
 ) -> None:
     publish(gitlab, {V1: NO_OP})
     pipelines_dated_now(gitlab)
@@ -146,7 +146,7 @@ def test_a_502_from_a_proxy_that_never_reached_gitlab_creates_one_pipeline_after
 
 
 def test_a_running_run_whose_lock_lapsed_keeps_its_migrations_from_every_other_run(
-    stack: Stack, gitlab: FakeGitLab, slack: FakeSlack
+    stack: Stack, gitlab: FakeGitLabApi, slack: FakeSlack
 ) -> None:
     publish(gitlab, {V1: NO_OP})
     pipelines_dated_now(gitlab)

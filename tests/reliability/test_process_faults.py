@@ -23,7 +23,7 @@ from scheduler.adapters.redis_store import RedisStore
 from scheduler.jobnames import QUEUE_NAME
 from tests.conftest import free_port
 from tests.reliability.conftest import RedisProcess
-from tests.servers.fake_gitlab import FakeGitLab
+from tests.servers.fake_gitlab import FakeGitLabApi
 from tests.servers.fake_slack import FakeSlack
 from tests.support.processes import pdm_processes, start_listening, wait_for
 from tests.support.web import Reply, Served, http
@@ -52,7 +52,7 @@ def real_serve(start: Callable[..., subprocess.Popen[bytes]], redis_url: str) ->
 
 @pytest.fixture
 def outage_processes(
-    own_redis: RedisProcess, gitlab: FakeGitLab, slack: FakeSlack, tmp_path: Path
+    own_redis: RedisProcess, gitlab: FakeGitLabApi, slack: FakeSlack, tmp_path: Path
 ) -> Iterator[Callable[..., subprocess.Popen[bytes]]]:
     """`pdm-bot ARGS...` on the test's own redis-server (which the test may hang, kill and restart)."""
     with pdm_processes(own_redis.url, gitlab, slack, tmp_path, stderr=subprocess.PIPE) as start:
@@ -168,7 +168,7 @@ def pause_via_worker(queue: Queue, env: str, reason: str) -> None:
 
 
 def test_worker_and_cron_ride_out_a_redis_restart_and_a_hang_and_process_jobs_again(
-    own_redis: RedisProcess, gitlab: FakeGitLab, outage_processes: Callable[..., subprocess.Popen[bytes]]
+    own_redis: RedisProcess, gitlab: FakeGitLabApi, outage_processes: Callable[..., subprocess.Popen[bytes]]
 ) -> None:
     connection = Redis.from_url(own_redis.url)
     state, queue = RedisStore(connection), Queue(QUEUE_NAME, connection=connection)
@@ -209,7 +209,7 @@ def test_worker_and_cron_ride_out_a_redis_restart_and_a_hang_and_process_jobs_ag
 
 
 def test_a_worker_started_before_redis_waits_for_it_and_a_refused_password_exits_2(
-    tmp_path: Path, gitlab: FakeGitLab, slack: FakeSlack
+    tmp_path: Path, gitlab: FakeGitLabApi, slack: FakeSlack
 ) -> None:
     server = RedisProcess(free_port(), tmp_path / "late-redis")
     server.workdir.mkdir()
@@ -251,7 +251,7 @@ def test_a_worker_started_before_redis_waits_for_it_and_a_refused_password_exits
 
 
 def test_a_stale_running_event_after_success_leaves_no_deploy_marker(
-    own_redis: RedisProcess, gitlab: FakeGitLab, outage_processes: Callable[..., subprocess.Popen[bytes]]
+    own_redis: RedisProcess, gitlab: FakeGitLabApi, outage_processes: Callable[..., subprocess.Popen[bytes]]
 ) -> None:
     publish(gitlab, {})
     with real_serve(outage_processes, own_redis.url) as app:

@@ -15,7 +15,7 @@ from freezegun import freeze_time
 from scheduler import jobs
 from scheduler.records import Note, RunStatus
 from scheduler.service.context import WorkerContext
-from tests.servers.fake_gitlab import FakeGitLab
+from tests.servers.fake_gitlab import FakeGitLabApi
 from tests.servers.fake_slack import FakeSlack
 from tests.support.worker import DEPLOYED, INDEX, NO_OP, SATURDAY, notes, publish, run_due, work
 
@@ -45,7 +45,7 @@ def together(*calls: Callable[[], None]) -> None:
 
 @freeze_time(SATURDAY, tick=True)
 def test_eight_concurrent_approvals_by_two_approvers_create_one_pipeline(
-    ctx: WorkerContext, gitlab: FakeGitLab
+    ctx: WorkerContext, gitlab: FakeGitLabApi
 ) -> None:
     publish(gitlab, {V1: INDEX})
     deploy(ctx)
@@ -65,7 +65,7 @@ def _approve_in_child(run_id: str, user: str) -> None:
 
 @freeze_time(SATURDAY, tick=True)
 def test_approvals_from_four_worker_processes_at_once_create_one_pipeline(
-    ctx: WorkerContext, gitlab: FakeGitLab
+    ctx: WorkerContext, gitlab: FakeGitLabApi
 ) -> None:
     publish(gitlab, {V1: INDEX})
     deploy(ctx)
@@ -84,7 +84,7 @@ def test_approvals_from_four_worker_processes_at_once_create_one_pipeline(
 
 @freeze_time(SATURDAY, tick=True)
 def test_an_approval_racing_automatic_evaluations_leaves_one_pipeline_and_no_second_run_later(
-    ctx: WorkerContext, gitlab: FakeGitLab
+    ctx: WorkerContext, gitlab: FakeGitLabApi
 ) -> None:
     ctx.state.set_pause("gstg", Note("U1", SATURDAY, "hold on"))
     publish(gitlab, {V1: NO_OP})
@@ -118,7 +118,7 @@ def test_an_approval_racing_automatic_evaluations_leaves_one_pipeline_and_no_sec
 
 @freeze_time(SATURDAY, tick=True)
 def test_a_deploy_starting_while_a_run_is_triggered_gets_one_pipeline_and_blocks_further_runs(
-    ctx: WorkerContext, gitlab: FakeGitLab
+    ctx: WorkerContext, gitlab: FakeGitLabApi
 ) -> None:
     publish(gitlab, {V1: INDEX, V2: INDEX})
     deploy(ctx)
@@ -141,7 +141,7 @@ def test_a_deploy_starting_while_a_run_is_triggered_gets_one_pipeline_and_blocks
 
 @freeze_time(SATURDAY, tick=True)
 def test_an_approved_run_does_not_start_while_a_deploy_is_running(
-    ctx: WorkerContext, gitlab: FakeGitLab
+    ctx: WorkerContext, gitlab: FakeGitLabApi
 ) -> None:
     publish(gitlab, {V1: INDEX})
     deploy(ctx)
@@ -156,7 +156,7 @@ def test_an_approved_run_does_not_start_while_a_deploy_is_running(
 
 
 def test_two_cron_processes_in_the_same_slot_give_one_run_and_one_pipeline_audited(
-    ctx: WorkerContext, gitlab: FakeGitLab, processes: Callable[..., subprocess.Popen[bytes]]
+    ctx: WorkerContext, gitlab: FakeGitLabApi, processes: Callable[..., subprocess.Popen[bytes]]
 ) -> None:
     publish(gitlab, {V1: NO_OP})
     ctx.state.set_pause("gstg", Note("U1", SATURDAY, "quiet"))
@@ -181,7 +181,7 @@ def test_two_cron_processes_in_the_same_slot_give_one_run_and_one_pipeline_audit
 
 @freeze_time(SATURDAY, tick=True)
 def test_an_approval_after_a_migration_in_the_batch_was_held_is_refused_and_reproposed(
-    ctx: WorkerContext, gitlab: FakeGitLab
+    ctx: WorkerContext, gitlab: FakeGitLabApi
 ) -> None:
     publish(gitlab, {V1: INDEX, V2: INDEX, V3: INDEX})
     deploy(ctx)
@@ -197,7 +197,7 @@ def test_an_approval_after_a_migration_in_the_batch_was_held_is_refused_and_repr
 
 @freeze_time(SATURDAY, tick=True)
 def test_an_approval_after_a_migration_of_the_batch_left_pending_is_refused(
-    ctx: WorkerContext, gitlab: FakeGitLab
+    ctx: WorkerContext, gitlab: FakeGitLabApi
 ) -> None:
     publish(gitlab, {V1: INDEX, V2: INDEX})
     deploy(ctx)
@@ -212,7 +212,7 @@ def test_an_approval_after_a_migration_of_the_batch_left_pending_is_refused(
 
 @freeze_time(SATURDAY, tick=True)
 def test_a_later_migration_added_after_the_proposal_does_not_make_it_stale(
-    ctx: WorkerContext, gitlab: FakeGitLab
+    ctx: WorkerContext, gitlab: FakeGitLabApi
 ) -> None:
     publish(gitlab, {V1: INDEX})
     deploy(ctx)
@@ -227,7 +227,7 @@ def test_a_later_migration_added_after_the_proposal_does_not_make_it_stale(
 
 
 def test_an_approval_after_the_window_closed_is_refused_without_a_new_proposal_until_the_next_one(
-    ctx: WorkerContext, gitlab: FakeGitLab
+    ctx: WorkerContext, gitlab: FakeGitLabApi
 ) -> None:
     publish(gitlab, {V1: INDEX})
     with freeze_time(SATURDAY, tick=True):

@@ -26,7 +26,7 @@ from scheduler.policy.model import InvalidPolicy, load_policy
 from scheduler.records import Run, RunStatus
 from scheduler.service.context import WorkerContext
 from scheduler.settings import Settings
-from tests.servers.fake_gitlab import FakeGitLab
+from tests.servers.fake_gitlab import FakeGitLabApi
 from tests.servers.fake_slack import FakeSlack
 from tests.support.web import APPROVER, SIGNING_SECRET, Served, http, serve_app, sign
 from tests.support.worker import (
@@ -171,7 +171,7 @@ def test_every_button_pressed_by_a_non_approver_is_refused_audited_and_not_enque
     ids=["approve", "reject", "snooze", "request_run", "pause", "resume", "hold", "unhold", "baseline"],
 )
 def test_jobs_recheck_the_approver_so_a_forged_job_changes_nothing_and_is_audited(
-    ctx: WorkerContext, gitlab: FakeGitLab, call: object
+    ctx: WorkerContext, gitlab: FakeGitLabApi, call: object
 ) -> None:
     publish(gitlab, {V1: INDEX})
     ctx.queue.enqueue("scheduler.jobs.on_deploy", "gstg", 41, DEPLOYED[:8], SATURDAY.isoformat(), COMMIT_URL)
@@ -201,7 +201,7 @@ TWO_PERSON = POLICY + "two_person_natures: [index_and_constraint]\n"
 
 @freeze_time(SATURDAY, tick=True)
 def test_the_two_person_rule_needs_two_different_approvers_and_not_the_requester(
-    redis_url: str, gitlab: FakeGitLab
+    redis_url: str, gitlab: FakeGitLabApi
 ) -> None:
     ctx = make_context(redis_url, gitlab.url)
     ctx.policy = load_policy(TWO_PERSON)
@@ -237,7 +237,7 @@ SECRETS = {
 
 @freeze_time(SATURDAY, tick=True)
 def test_no_secret_or_authorization_header_is_logged_across_a_full_flow_at_debug_level(
-    redis_url: str, gitlab: FakeGitLab, slack: FakeSlack
+    redis_url: str, gitlab: FakeGitLabApi, slack: FakeSlack
 ) -> None:
     gitlab.token = SECRETS["gitlab_token"]
     settings = Settings(

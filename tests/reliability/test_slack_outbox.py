@@ -20,7 +20,7 @@ from bot.blocks import ACTION_APPROVE
 from scheduler.adapters.redis_outbox import Outbox
 from scheduler.records import RunStatus
 from scheduler.service.context import WorkerContext
-from tests.servers.fake_gitlab import FakeGitLab
+from tests.servers.fake_gitlab import FakeGitLabApi
 from tests.servers.fake_slack import Call, FakeSlack
 from tests.support.e2e import APPROVER, Stack, deployment_hook, wait_for
 from tests.support.processes import kill_tree
@@ -60,7 +60,7 @@ def gauges(app: Served) -> dict[str, float]:
     return values
 
 
-def run_to_success(app: Served, gitlab: FakeGitLab, run_id: str) -> None:
+def run_to_success(app: Served, gitlab: FakeGitLabApi, run_id: str) -> None:
     """Wait for the run's pipeline, let it succeed, wait for the run to record it."""
     wait_for(lambda: app.state.get_run(run_id).status is RunStatus.RUNNING, "the run to start")
     (pipeline_id,) = gitlab.pipelines
@@ -85,7 +85,7 @@ def assert_everything_delivered_once_in_order(app: Served, slack: FakeSlack, run
 
 
 def test_five_429s_on_the_diff_and_five_after_approve_lose_nothing_and_block_no_poll(
-    stack: Stack, gitlab: FakeGitLab, slack: FakeSlack
+    stack: Stack, gitlab: FakeGitLabApi, slack: FakeSlack
 ) -> None:
     publish(gitlab, {V1: INDEX})
     app = stack.start()
@@ -113,7 +113,7 @@ def test_five_429s_on_the_diff_and_five_after_approve_lose_nothing_and_block_no_
 
 
 def test_slack_5xx_until_the_run_has_ended_holds_up_neither_the_poll_nor_any_message(
-    stack: Stack, gitlab: FakeGitLab, slack: FakeSlack
+    stack: Stack, gitlab: FakeGitLabApi, slack: FakeSlack
 ) -> None:
     publish(gitlab, {V1: INDEX})
     app = stack.start(slack_retry_base_seconds="0.2", slack_retry_max_seconds="2")
@@ -136,7 +136,7 @@ def test_slack_5xx_until_the_run_has_ended_holds_up_neither_the_poll_nor_any_mes
 
 def test_messages_owed_when_the_worker_is_killed_are_delivered_once_by_the_next_worker(
     ctx: WorkerContext,
-    gitlab: FakeGitLab,
+    gitlab: FakeGitLabApi,
     slack: FakeSlack,
     processes: Callable[..., subprocess.Popen[bytes]],
 ) -> None:

@@ -59,8 +59,9 @@ class CreateFault:
 
 
 @dataclass
-class FakeGitLab:
-    """State of the fake GitLab; tests fill the dicts and read `requests`."""
+class FakeGitLabApi:
+    """State of the GitLab REST API served over HTTP by `FakeGitLabServer` (the in-memory port fake is
+    `tests.fakes.FakeGitLab`); tests fill the dicts and read `requests`."""
 
     token: str = "glpat-test-token"
     compares: dict[tuple[str, str], list[dict[str, Any]]] = field(default_factory=dict)
@@ -251,7 +252,7 @@ class FakeGitLab:
         return 200, items
 
 
-def _handler(fake: FakeGitLab) -> type[QuietHandler]:
+def _handler(fake: FakeGitLabApi) -> type[QuietHandler]:
     class Handler(QuietHandler):
         def do_GET(self) -> None:
             self._serve("GET")
@@ -331,9 +332,9 @@ def _paginate(items: list[Any], query: dict[str, str], base: str) -> tuple[list[
 
 
 class FakeGitLabServer(LocalServer):
-    """Runs a FakeGitLab on a free port until `stop()`; `url` is what python-gitlab takes."""
+    """Runs a FakeGitLabApi on a free port until `stop()`; `url` is what python-gitlab takes."""
 
-    def __init__(self, fake: FakeGitLab | None = None) -> None:
-        self.fake = fake or FakeGitLab()
+    def __init__(self, fake: FakeGitLabApi | None = None) -> None:
+        self.fake = fake or FakeGitLabApi()
         super().__init__(_handler(self.fake))
         self.fake.url = self.url

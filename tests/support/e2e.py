@@ -24,7 +24,7 @@ from scheduler.adapters.redis_store import RedisStore
 from scheduler.jobnames import QUEUE_NAME
 from scheduler.policy.model import load_policy
 from tests.conftest import REPO_ROOT
-from tests.servers.fake_gitlab import FakeGitLab
+from tests.servers.fake_gitlab import FakeGitLabApi
 from tests.servers.fake_slack import FakeSlack
 from tests.support.processes import start_listening
 from tests.support.web import SIGNING_SECRET, WEBHOOK_SECRET, Served, http
@@ -68,7 +68,7 @@ def wait_for(check: Callable[[], Any], what: str, timeout: float = 20.0) -> Any:
 
 
 def deployment_hook(
-    gitlab: FakeGitLab, sha: str, deployment_id: int = 41, status: str = "success"
+    gitlab: FakeGitLabApi, sha: str, deployment_id: int = 41, status: str = "success"
 ) -> dict[str, Any]:
     """A GitLab Deployment Hook payload for `gstg` as GitLab sends it."""
     return {
@@ -103,7 +103,7 @@ class Stack:
     `stop_worker()` / `start_worker()` take the worker down and bring a new one up (a warm stop: RQ
     releases its scheduler lock, so the new worker schedules at once)."""
 
-    def __init__(self, redis_url: str, gitlab: FakeGitLab, slack: FakeSlack, workdir: Path) -> None:
+    def __init__(self, redis_url: str, gitlab: FakeGitLabApi, slack: FakeSlack, workdir: Path) -> None:
         self.redis_url, self.gitlab, self.slack, self.workdir = redis_url, gitlab, slack, workdir
         self.started: list[subprocess.Popen[bytes]] = []
         self.worker: subprocess.Popen[bytes] | None = None

@@ -13,7 +13,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from tests.conftest import REPO_ROOT, free_port
-from tests.servers.fake_gitlab import FakeGitLab
+from tests.servers.fake_gitlab import FakeGitLabApi
 from tests.servers.fake_slack import FakeSlack
 from tests.support.web import SIGNING_SECRET, WEBHOOK_SECRET
 from tests.support.worker import POLICY, TOKEN
@@ -70,7 +70,12 @@ def start_listening(
 
 @contextmanager
 def pdm_processes(
-    redis_url: str, gitlab: FakeGitLab, slack: FakeSlack, workdir: Path, *, stderr: int = subprocess.DEVNULL
+    redis_url: str,
+    gitlab: FakeGitLabApi,
+    slack: FakeSlack,
+    workdir: Path,
+    *,
+    stderr: int = subprocess.DEVNULL,
 ) -> Iterator[Callable[..., subprocess.Popen[bytes]]]:
     """`start(*args)` runs `pdm-bot ARGS...` on the ANYTIME policy (short lock TTL and poll interval);
     every process still running at the end is stopped by its pid."""

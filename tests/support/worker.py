@@ -21,7 +21,7 @@ from scheduler.policy.model import Policy, load_policy
 from scheduler.service.context import Timing, WorkerContext, clock
 from scheduler.settings import Settings
 from tests.fakes import FakeNotifier
-from tests.servers.fake_gitlab import FakeGitLab
+from tests.servers.fake_gitlab import FakeGitLabApi
 
 TOKEN = "glpat-worker-tests"
 BASE = "b" * 40
@@ -85,7 +85,7 @@ def path(version: str) -> str:
     return f"db/post_migrate/{version}_migration.rb"
 
 
-def publish(fake: FakeGitLab, sources: dict[str, str], sha: str = DEPLOYED, base: str = BASE) -> None:
+def publish(fake: FakeGitLabApi, sources: dict[str, str], sha: str = DEPLOYED, base: str = BASE) -> None:
     """Make `sha` add `sources` (version → Ruby) over `base` in the fake repository."""
     fake.commits.append(sha)
     fake.compares[(base, sha)] = [

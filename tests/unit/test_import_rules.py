@@ -3,7 +3,8 @@
 - `scheduler/` never imports `bot/` or `handlers/`.
 - The domain imports no adapter, use case, worker module or outside-system client library, and reads
   no clock (`now` is a parameter).
-- Outside `scheduler/adapters/` (and the composition root) nothing imports a client library.
+- Outside `scheduler/adapters/` (and the composition root) nothing imports a client library, nor an
+  adapter: use cases and their helpers reach outside systems through the ports.
 """
 
 from __future__ import annotations
@@ -144,6 +145,12 @@ NOT_ADAPTERS = [
 def test_only_adapters_import_client_libraries(path: Path) -> None:
     found = [(line, name) for line, name in _imports(path) if _within(name, CLIENT_LIBRARIES)]
     assert found == [], f"{_module(path)} talks to an outside system itself"
+
+
+@pytest.mark.parametrize("path", NOT_ADAPTERS, ids=_module)
+def test_only_the_composition_root_imports_adapters(path: Path) -> None:
+    found = [(line, name) for line, name in _imports(path) if _within(name, ("scheduler.adapters",))]
+    assert found == [], f"{_module(path)} uses an adapter, not a port"
 
 
 @pytest.mark.parametrize("path", _python_files(*DOMAIN), ids=_module)

@@ -21,7 +21,7 @@ from bot.views import (
 )
 from scheduler.classify.model import Classification, Confidence, Database, Evidence, SizeClass
 from scheduler.natures import Nature
-from scheduler.notes import DiffNote, ProposalNote, RunEvent, RunNote, TextNote
+from scheduler.notes import DiffNote, ProposalNote, RunEvent, RunNote, RunRequestReason, TextNote
 from tests.support.blocks_text import assert_snapshot, render
 
 AT = datetime(2026, 1, 9, 15, 0, tzinfo=UTC)
@@ -101,6 +101,21 @@ def test_proposal_offers_approve_reject_and_snooze_carrying_the_run_id() -> None
     assert "Approve" in buttons[0]["text"]["text"]  # type: ignore[index]
     assert "Reject" in buttons[1]["text"]["text"]  # type: ignore[index]
     assert {b["value"] for b in buttons} == {"gprd-7"}
+
+
+@pytest.mark.parametrize(
+    ("override", "first"),
+    [
+        (None, "• requested by <@U1> with /pdm run\n"),
+        ("hotfix", "• requested by <@U1> with /pdm run --now: “hotfix”\n"),
+    ],
+)
+def test_a_requested_proposal_says_who_asked_before_the_other_reasons(
+    override: str | None, first: str
+) -> None:
+    note = replace(PROPOSAL, requested_by="U1", request=RunRequestReason("U1", override))
+    why = render(blocks.proposal_blocks(note)).split("*Why now*\n", 1)[1]
+    assert why.startswith(first + "• weekend window open until Mon 00:00\n• no deploy expected for 6 h")
 
 
 def test_approve_confirmation_names_the_environment_and_the_rollback_consequence() -> None:

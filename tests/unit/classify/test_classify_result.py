@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from scheduler.classify import classify
+from scheduler.classify import classify_migration
 from scheduler.classify.model import Classification
 from scheduler.classify.result import FIELDS, Confidence, Database, Evidence, Result, SizeClass, result_json
 from scheduler.natures import Nature
@@ -25,13 +25,13 @@ def test_classification_has_the_fields_of_result_in_the_same_order() -> None:
 
 @pytest.mark.parametrize("path", sorted(CORPUS.glob("*.rb")), ids=lambda p: p.name[:40])
 def test_corpus_json_is_what_pydantic_writes(path: Path) -> None:
-    result = classify(path.read_bytes(), str(path))
+    result = classify_migration(path.read_bytes(), str(path))
     assert result_json(result) == Classification.from_result(result).model_dump_json()
 
 
 @pytest.mark.parametrize("source", BAD)
 def test_bad_input_json_is_what_pydantic_writes(source: bytes) -> None:
-    result = classify(source, "20260101000000_bad.rb")
+    result = classify_migration(source, "20260101000000_bad.rb")
     assert result.error is not None
     assert result_json(result) == Classification.from_result(result).model_dump_json()
 

@@ -10,6 +10,7 @@ from scheduler.notes import (
     ApprovalRefusedNote,
     RunEvent,
     RunRequestOutcome,
+    RunRequestReason,
     SecondApproverNote,
 )
 from scheduler.records import RunStatus
@@ -28,6 +29,7 @@ def test_the_requester_of_a_two_person_run_may_not_approve_it_and_two_others_mus
     deployed(f, "gstg", {V1: INDEX}, SATURDAY)
     answer = approvals.request_run(f.ctx, SATURDAY, "gstg", None, "U1")
     (proposal,) = f.notifier.proposals()
+    assert (proposal.request, proposal.reasons) == (RunRequestReason("U1"), [])
     assert (answer.outcome, answer.run_id, answer.count, answer.up_to) == (
         RunRequestOutcome.PROPOSED,
         proposal.run_id,
