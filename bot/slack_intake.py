@@ -13,6 +13,7 @@ from slack_bolt.request import BoltRequest
 from slack_bolt.request.internals import build_normalized_headers, extract_content_type
 
 from handlers import actions
+from scheduler.validation import first_error
 
 
 @dataclass(frozen=True)
@@ -54,9 +55,7 @@ def _shape_problem(data: dict[str, Any]) -> str | None:
     try:
         RequestEnvelope.model_validate(data)
     except ValidationError as exc:
-        error = exc.errors()[0]
-        where = ".".join(str(p) for p in error["loc"]) or "body"
-        return f"unsupported Slack request: {where}: {error['msg']}"
+        return f"unsupported Slack request: {first_error(exc, 'body')}"
     return None
 
 

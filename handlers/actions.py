@@ -18,6 +18,7 @@ from scheduler.errors import UnknownRun
 from scheduler.jobnames import JobName
 from scheduler.records import RunStatus
 from scheduler.service.audit import audit
+from scheduler.validation import first_error
 
 log = logging.getLogger(__name__)
 
@@ -136,9 +137,7 @@ def block_actions_problem(data: dict[str, Any]) -> str | None:
     try:
         BlockActions.model_validate(data)
     except ValidationError as exc:
-        error = exc.errors()[0]
-        where = ".".join(str(p) for p in error["loc"]) or "payload"
-        return f"unsupported interaction payload: {where}: {error['msg']}"
+        return f"unsupported interaction payload: {first_error(exc, 'payload')}"
     return None
 
 

@@ -18,6 +18,7 @@ from handlers.deps import Deps
 from scheduler.gitlab_model import FULL_SHA_IN_URL
 from scheduler.jobnames import JobName
 from scheduler.records import DeploymentStatus
+from scheduler.validation import first_error
 
 log = logging.getLogger(__name__)
 
@@ -69,12 +70,6 @@ def _answer(status: int, outcome: str, **extra: Any) -> tuple[Response, int]:
     return jsonify({"result": outcome, **extra}), status
 
 
-def _first_error(exc: ValidationError) -> str:
-    error = exc.errors()[0]
-    where = ".".join(str(p) for p in error["loc"]) or "body"
-    return f"{where}: {error['msg']}"
-
-
 def handle_deployment(deps: Deps, token: str | None, payload: Any) -> tuple[Response, int]:
     """Check, validate, dedup and enqueue one delivery."""
     secret = deps.webhook_secret
@@ -87,7 +82,7 @@ def handle_deployment(deps: Deps, token: str | None, payload: Any) -> tuple[Resp
     try:
         hook = DeploymentHook.model_validate(payload)
     except ValidationError as exc:
-        return _answer(400, "malformed", reason=_first_error(exc))
+        return _answer(400, "malformed", reason=first_error(exc, "body"))
     if hook.environment not in deps.environments:
         return _answer(200, "ignored", reason=f"environment {hook.environment} is not in the policy")
     at = hook.status_changed_at.isoformat()

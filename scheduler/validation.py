@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable, Collection, Mapping
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, ValidationError
 
 Loc = tuple[int | str, ...]
 # (error, location without a trailing "[key]", whether the error is about a mapping key) -> message,
@@ -60,3 +60,10 @@ def error_line(
         else:
             message = f"{str(error['msg']).lower()} (got {error['input']!r})"
     return f"{key_path(loc, root)}: {message}"
+
+
+def first_error(exc: ValidationError, whole: str) -> str:
+    """`a.b.c: message` of the first error of a request body's validation (`whole` names the body)."""
+    error = exc.errors()[0]
+    where = ".".join(str(p) for p in error["loc"]) or whole
+    return f"{where}: {error['msg']}"
