@@ -97,7 +97,7 @@ def worker(burst: bool) -> None:
     ended: PdmWorker | None = None
     while True:
         if not burst:
-            wait_for_redis(connection, "worker")
+            wait_for_redis(connection.ping, "worker")
         with suppress(redis.RedisError):  # a Redis fault right now: the next loop resumes them
             ctx.outbox.resume(ctx.queue)  # messages owed when the last worker stopped are sent now
         if ended is not None and ended.scheduler is not None:  # the next scheduler takes the lock at once
@@ -145,7 +145,7 @@ def cron(interval: int, once: bool) -> None:
     if once:
         require_redis(bootstrap.rq_queue(ctx).connection)
     else:
-        wait_for_redis(bootstrap.rq_queue(ctx).connection, "cron")
+        wait_for_redis(bootstrap.rq_queue(ctx).connection.ping, "cron")
     step = timedelta(seconds=interval)
     while True:
         try:

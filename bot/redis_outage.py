@@ -36,15 +36,16 @@ def _exit_now(signum: int, frame: FrameType | None) -> None:
 
 
 def wait_for_redis(
-    connection: redis.Redis, process: str, *, sleep: Callable[[float], None] = time.sleep
+    ping: Callable[[], object], process: str, *, sleep: Callable[[float], None] = time.sleep
 ) -> None:
-    """Return once Redis answers PING; raise PdmError when it refuses this process's credentials."""
+    """Return once `ping` (the process's Redis client's PING) answers; raise PdmError when Redis refuses
+    this process's credentials."""
     previous = {s: signal.signal(s, _exit_now) for s in (signal.SIGTERM, signal.SIGINT)}
     try:
         attempt = 0
         while True:
             try:
-                connection.ping()
+                ping()
             except (redis.AuthenticationError, redis.ResponseError) as exc:
                 raise PdmError(f"Redis refused {process}: {exc}") from None
             except (redis.ConnectionError, redis.TimeoutError, OSError) as exc:

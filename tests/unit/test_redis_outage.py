@@ -6,7 +6,6 @@ import pytest
 import redis
 
 from bot.redis_outage import backoff, wait_for_redis
-from tests.conftest import free_port
 
 
 class _Stop(Exception):
@@ -25,10 +24,9 @@ def test_waiting_for_an_unreachable_redis_sleeps_longer_each_time_and_never_give
         if len(slept) == 6:
             raise _Stop
 
-    # No PDM_ setting applies: the worker's client keeps redis-py's defaults, whose own retries make one
-    # failed PING last ~4 s. What is asserted is `wait_for_redis`'s back-off between PINGs (recorded, not
-    # slept), the same whatever the client; so this client fails each PING at once (nothing listens).
-    nobody = redis.Redis(port=free_port(), socket_connect_timeout=0.2, retry=None)
+    def unreachable() -> object:  # what the worker's client raises while nothing listens
+        raise redis.ConnectionError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
+
     with pytest.raises(_Stop):
-        wait_for_redis(nobody, "worker", sleep=sleep)
+        wait_for_redis(unreachable, "worker", sleep=sleep)
     assert slept == [1, 2, 4, 8, 16, 30]
