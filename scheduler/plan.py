@@ -222,7 +222,7 @@ class _Deploys:
 
 def expected_deploys(state: EnvState, policy: Policy, now: datetime, *, soft: bool = True) -> _Deploys:
     """The configured `deploy_schedule`, else the forecast from the deploy history (unless `off`);
-    `soft=False` leaves out the soft limits (deploys coming, scattered hours): projections only split
+    `soft=False` leaves out the soft room of the gaps between deploys: projections only split
     runs at expected slots."""
     window = policy.deploy_window
     if window is not None:

@@ -241,7 +241,7 @@ class DeployForecast:
         return span[1]
 
     def firm(self, at: datetime) -> bool:
-        """Slots are firm; the cap where deploys may come at any moment is soft."""
+        """Slots are firm; the room a gap between deploys leaves is soft."""
         return self.is_open(at)
 
     def why(self, at: datetime) -> str:
@@ -280,11 +280,12 @@ def forecast_deploys(
     observed_since: datetime | None = None,
     cap: timedelta | None = None,
 ) -> DeployForecast | None:
-    """The forecast from deploy `starts` (aware instants, oldest first) before `now` (None: not one
-    complete week observed yet).
+    """The forecast from deploy `starts` (aware instants, oldest first) before `now` (None: neither one
+    complete week observed nor enough gaps between deploys).
 
     `observed_since` is when recording began (default: the first start); weeks before it are not
-    complete."""
+    complete. `cap` (the policy's `deploy_duration`) turns on the soft room of the gaps between deploys;
+    None leaves it out."""
     now = now.astimezone(UTC)
     end = bisect_right(starts, now)
     since = observed_since if observed_since is not None else (starts[0] if end else None)
