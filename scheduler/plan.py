@@ -30,6 +30,7 @@ from scheduler.policy.windows import (
     evaluate_windows,
     format_duration,
     format_time,
+    shared_verdict,
 )
 
 _MAX_STEPS = 5000
@@ -119,12 +120,12 @@ class _Pending:
             jumps=(),
         )
 
-    def windows(self, i: int, policy: Policy) -> tuple[list[Window], list[Window]]:
+    def windows(self, i: int, policy: Policy) -> tuple[tuple[Window, ...], tuple[Window, ...]]:
         """Allow and deny windows of item `i`: an override opens every allow window and the deny
         windows that say `manual: true`."""
         if self.items[i].version in self.overridden:
-            return [ALWAYS_WINDOW], [w for w in policy.deny_windows if not w.manual]
-        return policy.allow_windows(self.natures[i]), policy.deny_windows
+            return (ALWAYS_WINDOW,), tuple(w for w in policy.deny_windows if not w.manual)
+        return policy.window_sets(self.natures[i])
 
     def overrides_in(self, count: int, policy: Policy, at: datetime) -> list[str]:
         """Which rules the overridden members of the first `count` run through at `at`."""
@@ -159,7 +160,7 @@ def _ready_alone(
     alone = _Pending.build([m], policy)
     return (
         _static(alone, state, policy, env, at).limit > 0
-        and evaluate_windows(*alone.windows(0, policy), at).open
+        and shared_verdict(*alone.windows(0, policy), at).open
     )
 
 
@@ -208,7 +209,7 @@ def _verdict(
 ) -> WindowVerdict:
     key = (pending.natures[i], pending.items[i].version in pending.overridden)
     if key not in cache:
-        cache[key] = evaluate_windows(*pending.windows(i, policy), at)
+        cache[key] = shared_verdict(*pending.windows(i, policy), at)
     return cache[key]
 
 
@@ -256,11 +257,14 @@ def expected_deploys(state: EnvState, policy: Policy, now: datetime, *, soft: bo
 def _runnable(
     pending: _Pending, policy: Policy, limit: int, at: datetime, deploys: _Deploys, *, explain: bool = True
 ) -> _Runnable:
-    """The longest runnable prefix at `at`; `explain=False` (a search step) leaves out the reasons."""
+    """The longest runnable prefix at `at`; `explain=False` (a search step, a projection) leaves out
+    the reasons and the window-fit guard."""
     cache: dict[tuple[Nature, bool], WindowVerdict] = {}
     deploy = deploys.expected
     deadline: datetime | None = deploy.next_open(at) if deploy is not None else None
     expected_at = deadline
+    soft_expected = deploy is not None and expected_at is not None and not deploy.firm(expected_at)
+    started = at + policy.durations.overhead  # + cumulative[i + 1] = the end of the first i + 1
     window: str | None = None
     strictest = Nature.NO_OP
     reasons: list[str] = []
@@ -271,15 +275,12 @@ def _runnable(
             if explain:
                 reasons.append(_closed_reason(pending, policy, i, verdict, at))
             break
-        soft = (
-            deadline is not None
-            and deploy is not None
-            and deadline == expected_at
-            and not deploy.firm(deadline)
-        )
+        soft = soft_expected and deadline == expected_at
         limit_at = None if soft and pending.items[i].version in pending.agreed else deadline
-        closes = min((d for d in (limit_at, verdict.closes_at) if d is not None), default=None)
-        if closes is not None and at + pending.estimate(i + 1, policy) > closes:
+        closes = verdict.closes_at if limit_at is None else limit_at
+        if limit_at is not None and verdict.closes_at is not None and verdict.closes_at < limit_at:
+            closes = verdict.closes_at
+        if closes is not None and started + pending.cumulative[i + 1] > closes:
             if not explain:
                 break
             why = deploy.why(closes) if deploy is not None and closes == expected_at else ""
@@ -292,12 +293,18 @@ def _runnable(
             window, strictest = verdict.window, pending.natures[i]
         deadline, count = closes, i + 1
     estimate = pending.estimate(max(count, 1), policy) if pending.items else timedelta(0)
-    timing = [g.deploy_due(deploy, at, estimate, deploys.note)]
+    if explain:
+        timing = [g.deploy_due(deploy, at, estimate, deploys.note)]
+    else:  # deploy_due's verdict without its words: no expected deploy holds or starts within the run
+        clear = deploy is None or not (
+            deploy.is_open(at) or (expected_at is not None and expected_at < at + estimate)
+        )
+        timing = [g.GuardResult("deploy_due", clear, "")]
     head = _verdict(pending, 0, policy, at, cache) if pending.items else None
     if explain and head is not None and (count or head.open):
         timing.append(g.window_fit(estimate, at, head.closes_at, head.window or "?"))
     squeeze = None
-    due = deploy.next_open(at) if deploy is not None else None
+    due = expected_at
     if deploy is not None and not timing[0].ok and count and due is not None and not deploy.firm(due):
         squeeze = (
             f"the approved or requested batch runs whole (estimate {format_duration(estimate)}): "
@@ -474,7 +481,7 @@ def _after_obstacle(
     pending: _Pending, policy: Policy, t: datetime, deploy: ExpectedDeploys | None
 ) -> datetime | None:
     """The next instant worth checking when the head cannot start at `t`."""
-    verdict = evaluate_windows(*pending.windows(0, policy), t)
+    verdict = shared_verdict(*pending.windows(0, policy), t)
     if not verdict.open:
         return verdict.next_open_at
     if deploy is not None and deploy.is_open(t):
@@ -594,7 +601,7 @@ def _not_now(
             Action.BLOCKED if held else Action.WAIT, pending, 0, policy, reasons + tail, guards, None
         )
     later_static = _static(pending, view, policy, env, start)
-    later = _runnable(pending, policy, later_static.limit, start, deploys)
+    later = _runnable(pending, policy, later_static.limit, start, deploys, explain=False)
     batch = _split(pending, view, policy, later.count, start, assume_approved=False)
     when = f"next possible start: {format_time(start, policy.zone)}"
     if start != nxt:
@@ -769,7 +776,7 @@ def project(state: EnvState, policy: Policy, now: datetime, horizon: timedelta) 
         if reorders:
             pending = _Pending.build(remaining, policy, state, start, estimates)
         static = _static(pending, state, policy, env, start)
-        run = _runnable(pending, policy, static.limit, start, deploys)
+        run = _runnable(pending, policy, static.limit, start, deploys, explain=False)
         batch = _split(pending, state, policy, run.count, start, assume_approved=True)
         if not batch.count:
             if not reorders or start == t:

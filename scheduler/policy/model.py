@@ -361,6 +361,9 @@ class Policy(Strict):
     deploy_message_pattern: str | None = None
 
     _windows: dict[str, Window] = PrivateAttr(default_factory=dict)
+    _window_sets: dict[Nature, tuple[tuple[Window, ...], tuple[Window, ...]]] = PrivateAttr(
+        default_factory=dict
+    )
     _estimates: dict[int, tuple[Classification, timedelta]] = PrivateAttr(default_factory=dict)
     _deploy_message: re.Pattern[str] | None = PrivateAttr(default=None)
 
@@ -386,6 +389,8 @@ class Policy(Strict):
     def model_post_init(self, context: Any, /) -> None:
         """Compile the windows and the deploy message pattern once."""
         self._windows = {w.name: w.to_window(self.timezone) for w in self.windows}
+        deny = tuple(self.deny_windows)
+        self._window_sets = {n: (tuple(self.allow_windows(n)), deny) for n in ALL_NATURES}
         if self.deploy_message_pattern is not None:
             self._deploy_message = re.compile(self.deploy_message_pattern)
 
@@ -420,6 +425,13 @@ class Policy(Strict):
         return [
             ALWAYS_WINDOW if n == ALWAYS else self._windows[n] for n in self.nature_policy(nature).windows
         ]
+
+    def window_sets(self, nature: Nature) -> tuple[tuple[Window, ...], tuple[Window, ...]]:
+        """`allow_windows(nature)` and `deny_windows`, built once (the planner asks at every step)."""
+        sets: dict[Nature, tuple[tuple[Window, ...], tuple[Window, ...]]] = (
+            self.__pydantic_private__ or {}
+        )["_window_sets"]
+        return sets[nature]
 
     @property
     def deny_windows(self) -> list[Window]:

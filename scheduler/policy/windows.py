@@ -383,6 +383,12 @@ def evaluate_windows(
     return replace(verdict, reasons=list(verdict.reasons))
 
 
+def shared_verdict(allow: tuple[Window, ...], deny: tuple[Window, ...], at: datetime) -> WindowVerdict:
+    """`evaluate_windows` without the copy: the memoised verdict itself, shared by every caller (the
+    planner only reads it; never mutate its `reasons`)."""
+    return _evaluate(allow, deny, at.astimezone(UTC), HORIZON)
+
+
 @lru_cache(maxsize=_CACHE)
 def _evaluate(
     allow: tuple[Window, ...], deny: tuple[Window, ...], at: datetime, horizon: timedelta
