@@ -41,6 +41,60 @@ _FAIR = 0.8  # a run no gap fits waits only for a moment clearly better than now
 
 
 @dataclass(frozen=True)
+class _Layout:
+    """What the planner reads of each pending migration, in one order and under one policy."""
+
+    items: tuple[PendingMigration, ...]
+    natures: tuple[Nature, ...]
+    modes: tuple[Mode, ...]
+    cumulative: tuple[timedelta, ...]
+    versions: tuple[str, ...]
+    deployed: tuple[datetime | None, ...]
+    packages: tuple[str | None, ...]
+    policy: Policy  # kept alive with the items: the memo's keys are their ids
+
+
+_LAYOUTS: dict[tuple[int, ...], _Layout] = {}
+_ORDERS: dict[tuple[int, ...], tuple[tuple[PendingMigration, ...], tuple[PendingMigration, ...]]] = {}
+_KEPT = 256
+
+
+def _framework(items: Sequence[PendingMigration]) -> list[PendingMigration]:
+    """`framework_order`, memoised per pending set (the same objects, decision after decision)."""
+    key = tuple(map(id, items))
+    hit = _ORDERS.get(key)
+    if hit is None:
+        if len(_ORDERS) >= _KEPT:
+            _ORDERS.clear()
+        hit = _ORDERS[key] = (tuple(items), tuple(framework_order(items)))  # the items keep ids unique
+    return list(hit[1])
+
+
+def _layout(ordered: Sequence[PendingMigration], policy: Policy) -> _Layout:
+    """Natures, modes, cumulative estimates… of `ordered`, memoised per (order, policy) object."""
+    key = (id(policy), *map(id, ordered))
+    hit = _LAYOUTS.get(key)
+    if hit is not None:
+        return hit
+    natures = tuple(m.classification.primary_nature for m in ordered)
+    cumulative = tuple(accumulate(policy.estimates(m.classification for m in ordered), initial=timedelta(0)))
+    mode_of = {n: policy.nature_policy(n).mode for n in set(natures)}
+    if len(_LAYOUTS) >= _KEPT:
+        _LAYOUTS.clear()
+    hit = _LAYOUTS[key] = _Layout(
+        tuple(ordered),
+        natures,
+        tuple(mode_of[n] for n in natures),
+        cumulative,
+        tuple(m.version for m in ordered),
+        tuple(m.deployed_at for m in ordered),
+        tuple(m.package_sha for m in ordered),
+        policy,
+    )
+    return hit
+
+
+@dataclass(frozen=True)
 class _Pending:
     """Pending migrations in execution order with what the planner needs of each."""
 
@@ -64,21 +118,16 @@ class _Pending:
         at: datetime | None = None,
         estimates: Mapping[str, timedelta] | None = None,
     ) -> _Pending:
-        ordered, jumps = framework_order(items), list[Jump]()
+        ordered, jumps = _framework(items), list[Jump]()
         if policy.ordering is Ordering.INDEPENDENT and state is not None and at is not None:
             env = policy.environment(state.environment)
             ordered, jumps = independent_order(
                 ordered, lambda m: _ready_alone(m, state, policy, env, at), list(state.holds)
             )
-        natures = tuple(m.classification.primary_nature for m in ordered)
-        each = (
-            [estimates[m.version] for m in ordered]
-            if estimates is not None
-            else policy.estimates(m.classification for m in ordered)
-        )
-        cumulative = tuple(accumulate(each, initial=timedelta(0)))
-        mode_of = {n: policy.nature_policy(n).mode for n in set(natures)}
-        modes = tuple(mode_of[n] for n in natures)
+        layout = _layout(ordered, policy)
+        cumulative = layout.cumulative
+        if estimates is not None:
+            cumulative = tuple(accumulate((estimates[m.version] for m in ordered), initial=timedelta(0)))
         request = state.manual_request if state is not None else None
         overridden: frozenset[str] = frozenset()
         if request is not None and request.override:
@@ -93,13 +142,13 @@ class _Pending:
                 or (approval is not None and at is not None and approval.covers(m.version, at))
             )
         return cls(
-            tuple(ordered),
-            natures,
-            modes,
+            layout.items,
+            layout.natures,
+            layout.modes,
             cumulative,
-            tuple(m.version for m in ordered),
-            tuple(m.deployed_at for m in ordered),
-            tuple(m.package_sha for m in ordered),
+            layout.versions,
+            layout.deployed,
+            layout.packages,
             tuple(jumps),
             overridden,
             agreed,

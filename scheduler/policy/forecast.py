@@ -22,6 +22,7 @@ the next one start, when does the current stretch of expected deploys end, and w
 from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
@@ -145,8 +146,7 @@ class _Timeline:
         self._safe = _localize(datetime.combine(self._next - timedelta(days=_LOOK), time()), self._zone)
 
     def _add_day(self, day: date) -> None:
-        for hour in self._hours[day.weekday()]:
-            start = _localize(datetime.combine(day, time(hour)), self._zone)
+        for start in _day_starts(self._zone, day, self._hours[day.weekday()]):
             if start == self._served:
                 continue
             if self._ends and start <= self._ends[-1]:
@@ -168,6 +168,13 @@ class _Timeline:
         if i < len(self._starts) and self._starts[i] <= after + timedelta(days=_LOOK):
             return self._starts[i]
         return None
+
+
+@lru_cache(maxsize=4096)
+def _day_starts(zone: ZoneInfo, day: date, hours: tuple[int, ...]) -> tuple[datetime, ...]:
+    """The UTC starts of the slot `hours` of local `day` (shared by the timelines of every slot set
+    and served hour)."""
+    return tuple(_localize(datetime.combine(day, time(hour)), zone) for hour in hours)
 
 
 @lru_cache(maxsize=64)
@@ -316,20 +323,28 @@ def _gaps(recent: tuple[datetime, ...]) -> tuple[timedelta, ...]:
 def _learnt(
     history: tuple[datetime, ...], anchor: datetime, zone: ZoneInfo, weeks: int, min_share: float
 ) -> tuple[Slot, ...]:
-    """Expected slots from the starts of the `weeks` complete weeks before `anchor`."""
-    seen: dict[tuple[int, int], set[int]] = {}
+    """Expected slots from the starts of the `weeks` complete weeks before `anchor`: a slot's count is
+    the number of distinct weeks back (from `anchor`) in which a deploy started in it."""
     end = _micros(anchor)
-    for start in history:
-        slot, micros = _local_slot(start, zone)
-        seen.setdefault(slot, set()).add((end - micros) // _WEEK_MICROS + 1)
-    return tuple(
-        Slot(weekday, hour, len(found))
-        for (weekday, hour), found in sorted(seen.items())
-        if len(found) >= min_share * weeks
-    )
+    table = _slot_table(zone)
+    found = {
+        (slot, (end - micros) // _WEEK_MICROS)
+        for slot, micros in (table.get(start) or _local_slot(start, zone, table) for start in history)
+    }
+    seen = Counter(slot for slot, _ in found)
+    least = min_share * weeks
+    return _slots(tuple(sorted((slot, count) for slot, count in seen.items() if count >= least)))
+
+
+@lru_cache(maxsize=1024)
+def _slots(counts: tuple[tuple[tuple[int, int], int], ...]) -> tuple[Slot, ...]:
+    """The slots of sorted ((weekday, hour), count) pairs (memoised: a week of decisions mostly learns
+    the same slots again)."""
+    return tuple(Slot(weekday, hour, count) for (weekday, hour), count in counts)
 
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_SLOTS_KEPT = 65536
 _WEEK_MICROS = WEEK // timedelta(microseconds=1)
 
 
@@ -338,9 +353,18 @@ def _micros(at: datetime) -> int:
     return (at - _EPOCH) // timedelta(microseconds=1)
 
 
-@lru_cache(maxsize=65536)
-def _local_slot(start: datetime, zone: ZoneInfo) -> tuple[tuple[int, int], int]:
-    """The (local weekday, hour) a deploy start falls in, and its `_micros`; memoised: every decision
-    reads the same history."""
+@lru_cache(maxsize=16)
+def _slot_table(zone: ZoneInfo) -> dict[datetime, tuple[tuple[int, int], int]]:
+    """The memo of `_local_slot` in `zone`: every decision reads the same history."""
+    return {}
+
+
+def _local_slot(
+    start: datetime, zone: ZoneInfo, table: dict[datetime, tuple[tuple[int, int], int]]
+) -> tuple[tuple[int, int], int]:
+    """The (local weekday, hour) a deploy start falls in, and its `_micros`, kept in `table`."""
     local = start.astimezone(zone)
-    return (local.weekday(), local.hour), _micros(start)
+    if len(table) >= _SLOTS_KEPT:
+        table.clear()
+    found = table[start] = (local.weekday(), local.hour), _micros(start)
+    return found
