@@ -389,8 +389,6 @@ class Policy(Strict):
     def model_post_init(self, context: Any, /) -> None:
         """Compile the windows and the deploy message pattern once."""
         self._windows = {w.name: w.to_window(self.timezone) for w in self.windows}
-        deny = tuple(self.deny_windows)
-        self._window_sets = {n: (tuple(self.allow_windows(n)), deny) for n in ALL_NATURES}
         if self.deploy_message_pattern is not None:
             self._deploy_message = re.compile(self.deploy_message_pattern)
 
@@ -427,11 +425,15 @@ class Policy(Strict):
         ]
 
     def window_sets(self, nature: Nature) -> tuple[tuple[Window, ...], tuple[Window, ...]]:
-        """`allow_windows(nature)` and `deny_windows`, built once (the planner asks at every step)."""
+        """`allow_windows(nature)` and `deny_windows`, built once per nature (the planner asks at every
+        step)."""
         sets: dict[Nature, tuple[tuple[Window, ...], tuple[Window, ...]]] = (
             self.__pydantic_private__ or {}
         )["_window_sets"]
-        return sets[nature]
+        found = sets.get(nature)
+        if found is None:
+            found = sets[nature] = (tuple(self.allow_windows(nature)), tuple(self.deny_windows))
+        return found
 
     @property
     def deny_windows(self) -> list[Window]:
