@@ -324,16 +324,84 @@ def _learnt(
     history: tuple[datetime, ...], anchor: datetime, zone: ZoneInfo, weeks: int, min_share: float
 ) -> tuple[Slot, ...]:
     """Expected slots from the starts of the `weeks` complete weeks before `anchor`: a slot's count is
-    the number of distinct weeks back (from `anchor`) in which a deploy started in it."""
+    the number of distinct weeks back (from `anchor`) in which a deploy started in it. Learnt by
+    moving a `_Learner` of the same history forward when there is one (decisions come in time order),
+    else from scratch."""
     end = _micros(anchor)
-    table = _slot_table(zone)
-    found = {
-        (slot, (end - micros) // _WEEK_MICROS)
-        for slot, micros in (table.get(start) or _local_slot(start, zone, table) for start in history)
-    }
-    seen = Counter(slot for slot, _ in found)
+    learner = next((k for k in _LEARNERS if k.advance(history, end, zone)), None)
+    if learner is None:
+        learner = _Learner(history, end, zone)
+    else:
+        _LEARNERS.remove(learner)
+    _LEARNERS.insert(0, learner)
+    del _LEARNERS[_LEARNERS_KEPT:]
     least = min_share * weeks
-    return _slots(tuple(sorted((slot, count) for slot, count in seen.items() if count >= least)))
+    return _slots(
+        tuple((slot, len(found)) for slot, found in sorted(learner.weeks.items()) if len(found) >= least)
+    )
+
+
+class _Learner:
+    """The distinct weeks back from an anchor in which each slot saw a start of `history`, kept up to
+    date as the anchor moves forward by less than a week and the history slides with it: starts that
+    leave or enter the history are removed or added, and only the starts whose week back changes (those
+    just before a whole number of weeks before the new anchor) move; nothing else is recomputed."""
+
+    def __init__(self, history: tuple[datetime, ...], anchor: int, zone: ZoneInfo) -> None:
+        self.zone, self.anchor, self.history = zone, anchor, history
+        table = _slot_table(zone)
+        pairs = [table.get(start) or _local_slot(start, zone, table) for start in history]
+        self.slots = [slot for slot, _ in pairs]
+        self.micros = [micros for _, micros in pairs]
+        self.weeks: dict[tuple[int, int], Counter[int]] = {}
+        for slot, micros in pairs:
+            self._add(slot, (anchor - micros) // _WEEK_MICROS)
+
+    def _add(self, slot: tuple[int, int], week: int) -> None:
+        self.weeks.setdefault(slot, Counter())[week] += 1
+
+    def _remove(self, slot: tuple[int, int], week: int) -> None:
+        weeks = self.weeks[slot]
+        weeks[week] -= 1
+        if not weeks[week]:
+            del weeks[week]
+            if not weeks:
+                del self.weeks[slot]
+
+    def advance(self, history: tuple[datetime, ...], anchor: int, zone: ZoneInfo) -> bool:
+        """Move to `history` at `anchor` when that is this history slid forward less than a week
+        (False, unchanged, otherwise)."""
+        step = anchor - self.anchor
+        if zone is not self.zone or not 0 <= step < _WEEK_MICROS:
+            return False
+        old = self.history
+        drop = bisect_left(old, history[0]) if history else len(old)
+        kept = len(old) - drop
+        if len(history) < kept or old[drop:] != history[:kept]:
+            return False
+        for slot, micros in zip(self.slots[:drop], self.micros[:drop], strict=True):
+            self._remove(slot, (self.anchor - micros) // _WEEK_MICROS)
+        del self.slots[:drop], self.micros[:drop]
+        back = 1
+        while kept and anchor - back * _WEEK_MICROS >= self.micros[0]:
+            first = bisect_right(self.micros, self.anchor - back * _WEEK_MICROS, hi=kept)
+            last = bisect_right(self.micros, anchor - back * _WEEK_MICROS, hi=kept)
+            for i in range(first, last):  # their week back grows by one
+                self._remove(self.slots[i], back - 1)
+                self._add(self.slots[i], back)
+            back += 1
+        table = _slot_table(zone)
+        for start in history[kept:]:
+            slot, micros = table.get(start) or _local_slot(start, zone, table)
+            self.slots.append(slot)
+            self.micros.append(micros)
+            self._add(slot, (anchor - micros) // _WEEK_MICROS)
+        self.anchor, self.history = anchor, history
+        return True
+
+
+_LEARNERS: list[_Learner] = []
+_LEARNERS_KEPT = 8
 
 
 @lru_cache(maxsize=1024)

@@ -427,9 +427,9 @@ class Policy(Strict):
     def window_sets(self, nature: Nature) -> tuple[tuple[Window, ...], tuple[Window, ...]]:
         """`allow_windows(nature)` and `deny_windows`, built once per nature (the planner asks at every
         step)."""
-        sets: dict[Nature, tuple[tuple[Window, ...], tuple[Window, ...]]] = (
-            self.__pydantic_private__ or {}
-        )["_window_sets"]
+        sets: dict[Nature, tuple[tuple[Window, ...], tuple[Window, ...]]] = (self.__pydantic_private__ or {})[
+            "_window_sets"
+        ]
         found = sets.get(nature)
         if found is None:
             found = sets[nature] = (tuple(self.allow_windows(nature)), tuple(self.deny_windows))

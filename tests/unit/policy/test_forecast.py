@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import random
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
+
+import pytest
 
 from scheduler.classify.model import Classification
 from scheduler.natures import Nature
@@ -93,6 +96,56 @@ def test_slots_are_hours_of_the_local_week_across_dst() -> None:
     )
     assert forecast is not None
     assert forecast.next_open(sunday) == datetime(2026, 3, 29, 9, tzinfo=ams)  # 07:00 UTC, not 08:00
+
+
+def slots_from_scratch(
+    starts: list[datetime], now: datetime, zone: ZoneInfo, since: datetime, min_share: float
+) -> list[tuple[int, int, int]]:
+    """The module docstring's definition, computed directly: the distinct weeks back from the start
+    of the current local hour in which each local hour of the week saw a deploy start."""
+    local = now.astimezone(zone)
+    anchor = local.replace(minute=0, second=0, microsecond=0).astimezone(UTC)
+    weeks = sum(1 for k in range(1, 5) if anchor - k * WEEK >= since)
+    seen: dict[tuple[int, int], set[int]] = {}
+    for start in starts:
+        if anchor - weeks * WEEK <= start < anchor and start <= now:
+            slot = start.astimezone(zone)
+            seen.setdefault((slot.weekday(), slot.hour), set()).add((anchor - start) // WEEK)
+    return [(d, h, len(w)) for (d, h), w in sorted(seen.items()) if len(w) >= min_share * weeks]
+
+
+@pytest.mark.parametrize("zone", [UTC, ZoneInfo("Europe/Amsterdam")], ids=["UTC", "Amsterdam"])
+def test_slots_learnt_as_time_moves_on_are_the_slots_learnt_from_scratch(zone: ZoneInfo) -> None:
+    """Decisions in time order move the learnt weeks forward instead of recounting them; every answer
+    must equal a count from scratch: hour steps and jumps (forward beyond a week, and back), starts on
+    the hour (the week back of the current hour's slot changes with them), twin starts, DST in March."""
+    rng = random.Random(12)
+    since = datetime(2026, 2, 2, tzinfo=UTC)
+    starts: list[datetime] = []
+    for day in range(70):
+        for _ in range(rng.randint(2, 7)):
+            minute = 0 if rng.random() < 0.3 else rng.randint(0, 59)
+            starts.append(since + timedelta(days=day, hours=rng.randint(0, 23), minutes=minute))
+    starts += rng.sample(starts, 20)  # twin starts
+    starts.sort()
+    now, checked = since + timedelta(days=8), 0
+    while now < since + timedelta(days=70):
+        forecast = forecast_deploys(
+            starts, now, lookback=FOUR_WEEKS, min_share=0.5, zone=zone, observed_since=since
+        )
+        assert forecast is not None
+        assert [(s.weekday, s.hour, s.seen) for s in forecast.slots] == slots_from_scratch(
+            starts, now, zone, since, 0.5
+        ), now
+        checked += 1
+        jump = rng.random()
+        if jump < 0.03:
+            now += timedelta(days=9)
+        elif jump < 0.06:
+            now -= timedelta(hours=5)
+        else:
+            now += timedelta(minutes=rng.choice([0, 20, 60, 60, 60, 130]))
+    assert checked > 200
 
 
 def test_a_batch_is_cut_to_end_before_the_forecast_deploy() -> None:
