@@ -10,6 +10,7 @@ proposed and a manual head waits for `/pdm run`.
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
@@ -228,9 +229,11 @@ def _static(
 ) -> _Static:
     versions = pending.versions
     current = state.current_package.sha if state.current_package else None
+    min_bake = policy.guards.min_bake
+    baked = _baked(pending.deployed, min_bake, at) if min_bake > timedelta(0) else 0
     results = [
         g.holds(versions, state.holds),
-        g.bake(pending.deployed, policy.guards.min_bake, at),
+        g.bake(pending.deployed, min_bake, at, baked=baked),
         g.chain(versions, env.requires, env.min_soak, state.upstream_successes, at),
         g.preserve_rollback(policy.guards.preserve_rollback, pending.packages, current),
     ]
@@ -239,6 +242,23 @@ def _static(
     fixable = all(r.ready_at is not None for r in cutting)
     ready = max((r.ready_at for r in cutting if r.ready_at is not None), default=None)
     return _Static(limit, results, ready, fixable)
+
+
+_NEVER = datetime.max.replace(tzinfo=UTC)
+_READY: dict[tuple[int, timedelta], tuple[tuple[datetime | None, ...], tuple[datetime, ...]]] = {}
+
+
+def _baked(deployed: tuple[datetime | None, ...], min_bake: timedelta, at: datetime) -> int:
+    """How many leading migrations have baked at `at`: a bisection over the running latest ready
+    time, memoised per tuple of deploy times (the same pending set is searched step after step)."""
+    key = (id(deployed), min_bake)
+    hit = _READY.get(key)
+    if hit is None:
+        if len(_READY) >= _KEPT:
+            _READY.clear()
+        ready = accumulate((_NEVER if w is None else w + min_bake for w in deployed), max)
+        hit = _READY[key] = (deployed, tuple(ready))  # the tuple kept keeps its id unique
+    return bisect_right(hit[1], at)
 
 
 @dataclass(frozen=True)
@@ -318,18 +338,23 @@ def _runnable(
     strictest = Nature.NO_OP
     reasons: list[str] = []
     count = 0
+    natures, items, cumulative, agreed = pending.natures, pending.items, pending.cumulative, pending.agreed
+    overridden = pending.overridden
     for i in range(limit):
-        verdict = _verdict(pending, i, policy, at, cache)
+        key = (natures[i], bool(overridden) and items[i].version in overridden)  # `_verdict`, inlined
+        verdict = cache.get(key)
+        if verdict is None:
+            verdict = cache[key] = shared_verdict(*pending.windows(i, policy), at)
         if not verdict.open:
             if explain:
                 reasons.append(_closed_reason(pending, policy, i, verdict, at))
             break
         soft = soft_expected and deadline == expected_at
-        limit_at = None if soft and pending.items[i].version in pending.agreed else deadline
+        limit_at = None if soft and items[i].version in agreed else deadline
         closes = verdict.closes_at if limit_at is None else limit_at
         if limit_at is not None and verdict.closes_at is not None and verdict.closes_at < limit_at:
             closes = verdict.closes_at
-        if closes is not None and started + pending.cumulative[i + 1] > closes:
+        if closes is not None and started + cumulative[i + 1] > closes:
             if not explain:
                 break
             why = deploy.why(closes) if deploy is not None and closes == expected_at else ""
@@ -338,8 +363,8 @@ def _runnable(
                 + (f" ({why})" if why else "")
             )
             break
-        if window is None or pending.natures[i].rank > strictest.rank:
-            window, strictest = verdict.window, pending.natures[i]
+        if window is None or natures[i].rank > strictest.rank:
+            window, strictest = verdict.window, natures[i]
         deadline, count = closes, i + 1
     estimate = pending.estimate(max(count, 1), policy) if pending.items else timedelta(0)
     if explain:

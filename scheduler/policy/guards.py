@@ -136,6 +136,8 @@ def incidents(open_count: int | None) -> GuardResult:
 
 def holds(versions: Sequence[str], held: Mapping[str, str]) -> GuardResult:
     """`hold VERSION` stops the prefix just before the held migration."""
+    if not held:
+        return GuardResult("holds", True, "no migration on hold", configured=False, allowed=len(versions))
     for i, version in enumerate(versions):
         if version in held:
             why = f": {held[version]}" if held[version] else ""
@@ -145,11 +147,15 @@ def holds(versions: Sequence[str], held: Mapping[str, str]) -> GuardResult:
     return GuardResult("holds", True, "no migration on hold", configured=bool(held), allowed=len(versions))
 
 
-def bake(deployed_at: Sequence[datetime | None], min_bake: timedelta, at: datetime) -> GuardResult:
-    """Each migration's package must have been live `min_bake` before the migration runs."""
+def bake(
+    deployed_at: Sequence[datetime | None], min_bake: timedelta, at: datetime, *, baked: int = 0
+) -> GuardResult:
+    """Each migration's package must have been live `min_bake` before the migration runs (`baked`: how
+    many leading ones the caller already knows have baked)."""
     if min_bake <= timedelta(0):
         return GuardResult("bake", True, "min_bake is 0", configured=False, allowed=len(deployed_at))
-    for i, when in enumerate(deployed_at):
+    for i in range(baked, len(deployed_at)):
+        when = deployed_at[i]
         if when is None:
             return GuardResult(
                 "bake", i > 0, f"migration {i + 1}'s package has no recorded deploy time", allowed=i

@@ -385,8 +385,28 @@ def evaluate_windows(
 
 def shared_verdict(allow: tuple[Window, ...], deny: tuple[Window, ...], at: datetime) -> WindowVerdict:
     """`evaluate_windows` without the copy: the memoised verdict itself, shared by every caller (the
-    planner only reads it; never mutate its `reasons`)."""
-    return _evaluate(allow, deny, at.astimezone(UTC), HORIZON)
+    planner only reads it; never mutate its `reasons`). Looked up by the identity of the window
+    tuples (the policy keeps one pair per nature), which is cheaper than hashing every window."""
+    at = at.astimezone(UTC)
+    key = (id(allow), id(deny))
+    entry = _SHARED.get(key)
+    if entry is None:
+        if len(_SHARED) >= _SHARED_SETS:
+            _SHARED.clear()
+        entry = _SHARED[key] = (allow, deny, {})  # the tuples kept keep their ids unique
+    verdicts = entry[2]
+    found = verdicts.get(at)
+    if found is None:
+        if len(verdicts) >= _CACHE:
+            verdicts.clear()
+        found = verdicts[at] = _evaluate(allow, deny, at, HORIZON)
+    return found
+
+
+_SHARED: dict[
+    tuple[int, int], tuple[tuple[Window, ...], tuple[Window, ...], dict[datetime, WindowVerdict]]
+] = {}
+_SHARED_SETS = 64
 
 
 @lru_cache(maxsize=_CACHE)
