@@ -271,6 +271,7 @@ class _Runnable:
     closes_at: datetime | None
     timing: list[g.GuardResult]
     squeeze: str | None = None
+    fitted: int = 0  # the prefix that fitted its windows and deadlines, before the deploy-due check
 
 
 def _verdict(
@@ -366,6 +367,7 @@ def _runnable(
         if window is None or natures[i].rank > strictest.rank:
             window, strictest = verdict.window, natures[i]
         deadline, count = closes, i + 1
+    fitted = count
     estimate = pending.estimate(max(count, 1), policy) if pending.items else timedelta(0)
     if explain:
         timing = [g.deploy_due(deploy, at, estimate, deploys.note)]
@@ -395,7 +397,7 @@ def _runnable(
             count, window, deadline = 1, head.window if head else None, None
             timing[0] = g.GuardResult("deploy_due", True, squeeze)
             reasons.append(squeeze)
-    return _Runnable(count, reasons, window, deadline, timing, squeeze if count else None)
+    return _Runnable(count, reasons, window, deadline, timing, squeeze if count else None, fitted)
 
 
 def _squeeze(
@@ -505,20 +507,26 @@ def _next_start(
     start: datetime,
     end: datetime,
     deploys: _Deploys,
+    known: tuple[_Static, _Runnable] | None = None,
 ) -> tuple[datetime | None, list[str]]:
-    """The first instant >= `start` when the head could start (modes and environment guards aside)."""
+    """The first instant >= `start` when the head could start (modes and environment guards aside).
+    `known`: the prefix guards and runnable prefix `decide` found at `start` (the first step)."""
     t, reasons = start, list[str]()
     for _ in range(_MAX_STEPS):
         if t > end:
             return None, reasons
-        static = _static(pending, state, policy, env, t)
+        first = known is not None and t == start
+        static = known[0] if known is not None and first else _static(pending, state, policy, env, t)
         if static.limit == 0:
             reasons = [r.reason for r in static.results if r.allowed == 0]
             if not static.head_fixable or static.head_ready_at is None:
                 return None, reasons
             t = max(t, static.head_ready_at)
             continue
-        run = _runnable(pending, policy, 1, t, deploys, explain=not reasons)
+        if known is not None and first and known[1].fitted == 0:
+            run = known[1]  # the head alone did not fit: the same answer as for a prefix of one
+        else:
+            run = _runnable(pending, policy, 1, t, deploys, explain=not reasons)
         if run.count:
             return t, reasons
         reasons = reasons or run.reasons
@@ -537,10 +545,11 @@ def _first_start(
     start: datetime,
     end: datetime,
     deploys: _Deploys,
+    known: tuple[_Static, _Runnable] | None = None,
 ) -> tuple[datetime | None, list[str]]:
     """`_next_start`, or earlier when (`ordering: independent`) a light migration that may pass the
     ones before it becomes ready first."""
-    found, reasons = _next_start(pending, state, policy, env, start, end, deploys)
+    found, reasons = _next_start(pending, state, policy, env, start, end, deploys, known)
     if policy.ordering is not Ordering.INDEPENDENT:
         return found, reasons
     for light in passers(pending.items, list(state.holds))[:_PASSERS]:
@@ -625,7 +634,7 @@ def decide(state: EnvState, policy: Policy, now: datetime) -> Decision:
     guards = env_guards + static.results + run.timing
     blocking = [r.reason for r in env_guards if not r.ok]
     if blocking:
-        nxt, _ = _first_start(pending, state, policy, env, now, now + _SEARCH, deploys)
+        nxt, _ = _first_start(pending, state, policy, env, now, now + _SEARCH, deploys, (static, run))
         return _decision(Action.BLOCKED, pending, 0, policy, blocking, guards, nxt)
     if run.count:
         batch = _split(pending, state, policy, run.count, now, assume_approved=False)
@@ -664,7 +673,7 @@ def _not_now(
     deploys: _Deploys,
 ) -> Decision:
     """Nothing may start now: say why, when it could, and propose ahead of a coming window."""
-    nxt, reasons = _first_start(pending, state, policy, env, now, now + _SEARCH, deploys)
+    nxt, reasons = _first_start(pending, state, policy, env, now, now + _SEARCH, deploys, (static, run))
     reasons = [r.reason for r in static.results if r.allowed == 0] or run.reasons or reasons
     held = any(r.name == "holds" and r.allowed == 0 for r in static.results)
     view, projected = _upstream_view(pending, state, policy, env, now)
