@@ -177,6 +177,22 @@ def _day_starts(zone: ZoneInfo, day: date, hours: tuple[int, ...]) -> tuple[date
     return tuple(_localize(datetime.combine(day, time(hour)), zone) for hour in hours)
 
 
+def _weekly_hours(slots: tuple[Slot, ...]) -> tuple[tuple[int, ...], ...]:
+    """The slot hours of each weekday, memoised per slot tuple object (`_slots` hands out the same one
+    while the learnt slots stay the same)."""
+    hit = _HOURS.get(id(slots))
+    if hit is None or hit[0] is not slots:
+        if len(_HOURS) >= _HOURS_KEPT:
+            _HOURS.clear()
+        hours = tuple(tuple(sorted(s.hour for s in slots if s.weekday == d)) for d in range(7))
+        hit = _HOURS[id(slots)] = (slots, hours)  # the tuple kept keeps its id unique
+    return hit[1]
+
+
+_HOURS: dict[int, tuple[tuple[Slot, ...], tuple[tuple[int, ...], ...]]] = {}
+_HOURS_KEPT = 1024
+
+
 @lru_cache(maxsize=64)
 def _timeline_for(zone: ZoneInfo, hours: tuple[tuple[int, ...], ...], served: datetime | None) -> _Timeline:
     """One timeline per slot set (forecasts of consecutive decisions share it)."""
@@ -201,8 +217,7 @@ class DeployForecast:
 
     @cached_property
     def _timeline(self) -> _Timeline:
-        hours = tuple(tuple(sorted(s.hour for s in self.slots if s.weekday == d)) for d in range(7))
-        return _timeline_for(self.zone, hours, self.served)
+        return _timeline_for(self.zone, _weekly_hours(self.slots), self.served)
 
     def is_open(self, at: datetime) -> bool:
         """Whether a deploy is expected at `at`."""
@@ -335,10 +350,7 @@ def _learnt(
         _LEARNERS.remove(learner)
     _LEARNERS.insert(0, learner)
     del _LEARNERS[_LEARNERS_KEPT:]
-    least = min_share * weeks
-    return _slots(
-        tuple((slot, len(found)) for slot, found in sorted(learner.weeks.items()) if len(found) >= least)
-    )
+    return learner.slots_seen(min_share * weeks)
 
 
 class _Learner:
@@ -354,16 +366,29 @@ class _Learner:
         self.slots = [slot for slot, _ in pairs]
         self.micros = [micros for _, micros in pairs]
         self.weeks: dict[tuple[int, int], Counter[int]] = {}
+        self._seen: dict[float, tuple[Slot, ...]] = {}  # by least count; emptied when a count changes
         for slot, micros in pairs:
             self._add(slot, (anchor - micros) // _WEEK_MICROS)
 
+    def slots_seen(self, least: float) -> tuple[Slot, ...]:
+        """The slots seen in at least `least` distinct weeks."""
+        found = self._seen.get(least)
+        if found is None:
+            counts = ((slot, len(weeks)) for slot, weeks in sorted(self.weeks.items()))
+            found = self._seen[least] = _slots(tuple((s, n) for s, n in counts if n >= least))
+        return found
+
     def _add(self, slot: tuple[int, int], week: int) -> None:
-        self.weeks.setdefault(slot, Counter())[week] += 1
+        weeks = self.weeks.setdefault(slot, Counter())
+        if not weeks[week]:
+            self._seen.clear()
+        weeks[week] += 1
 
     def _remove(self, slot: tuple[int, int], week: int) -> None:
         weeks = self.weeks[slot]
         weeks[week] -= 1
         if not weeks[week]:
+            self._seen.clear()
             del weeks[week]
             if not weeks:
                 del self.weeks[slot]
