@@ -432,8 +432,18 @@ _LEARNERS_KEPT = 8
 @lru_cache(maxsize=1024)
 def _slots(counts: tuple[tuple[tuple[int, int], int], ...]) -> tuple[Slot, ...]:
     """The slots of sorted ((weekday, hour), count) pairs (memoised: a week of decisions mostly learns
-    the same slots again)."""
-    return tuple(Slot(weekday, hour, count) for (weekday, hour), count in counts)
+    the same slots again), each slot object made once."""
+    made = _SLOT_OBJECTS
+    out = []
+    for (weekday, hour), count in counts:
+        slot = made.get((weekday, hour, count))
+        if slot is None:
+            slot = made[weekday, hour, count] = Slot(weekday, hour, count)
+        out.append(slot)
+    return tuple(out)
+
+
+_SLOT_OBJECTS: dict[tuple[int, int, int], Slot] = {}  # at most 7 * 24 hours x the weeks seen
 
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
