@@ -146,14 +146,14 @@ class _Timeline:
         self._safe = _localize(datetime.combine(self._next - timedelta(days=_LOOK), time()), self._zone)
 
     def _add_day(self, day: date) -> None:
-        for start in _day_starts(self._zone, day, self._hours[day.weekday()]):
-            if start == self._served:
-                continue
+        """Append the day's stretches; one that starts by the end of the last stretch extends it (as
+        its slot hours one by one would)."""
+        for start, end in _day_stretches(self._zone, day, self._hours[day.weekday()], self._served):
             if self._ends and start <= self._ends[-1]:
-                self._ends[-1] = max(self._ends[-1], start + HOUR)
+                self._ends[-1] = max(self._ends[-1], end)
             else:
                 self._starts.append(start)
-                self._ends.append(start + HOUR)
+                self._ends.append(end)
 
     def holding(self, at: datetime) -> tuple[datetime, datetime] | None:
         """The stretch holding `at`, if any."""
@@ -175,6 +175,30 @@ def _day_starts(zone: ZoneInfo, day: date, hours: tuple[int, ...]) -> tuple[date
     """The UTC starts of the slot `hours` of local `day` (shared by the timelines of every slot set
     and served hour)."""
     return tuple(_localize(datetime.combine(day, time(hour)), zone) for hour in hours)
+
+
+def _day_stretches(
+    zone: ZoneInfo, day: date, hours: tuple[int, ...], served: datetime | None
+) -> tuple[tuple[datetime, datetime], ...]:
+    """The slot hours of local `day` merged into stretches (touching ones join), without the served
+    occurrence; shared by every timeline with the same hours that day."""
+    starts = _day_starts(zone, day, hours)
+    return _merged_day(starts, served if served in starts else None)
+
+
+@lru_cache(maxsize=4096)
+def _merged_day(
+    starts: tuple[datetime, ...], served: datetime | None
+) -> tuple[tuple[datetime, datetime], ...]:
+    out: list[tuple[datetime, datetime]] = []
+    for start in starts:
+        if start == served:
+            continue
+        if out and start <= out[-1][1]:
+            out[-1] = (out[-1][0], max(out[-1][1], start + HOUR))
+        else:
+            out.append((start, start + HOUR))
+    return tuple(out)
 
 
 def _weekly_hours(slots: tuple[Slot, ...]) -> tuple[tuple[int, ...], ...]:

@@ -54,6 +54,7 @@ def cron_error(expression: str) -> str | None:
     return None
 
 
+@lru_cache(maxsize=1024)
 def format_duration(value: timedelta) -> str:
     """`5h`, `14d`, `1h30m`, `0m`: the inverse of the policy's duration strings."""
     minutes = int(value.total_seconds() // 60)
@@ -67,8 +68,10 @@ def format_duration(value: timedelta) -> str:
     return (f"{hours}h" if hours else "") + (f"{mins}m" if mins else "")
 
 
+@lru_cache(maxsize=_CACHE)
 def format_time(at: datetime, zone: ZoneInfo) -> str:
-    """`Sat 2026-01-10 00:00 UTC`: an instant as humans read it in `zone`."""
+    """`Sat 2026-01-10 00:00 UTC`: an instant as humans read it in `zone` (memoised: the planner
+    names the same openings and deploys decision after decision)."""
     local = at.astimezone(zone)
     return f"{_DAY_NAMES[(local.isoweekday()) % 7]} {local:%Y-%m-%d %H:%M} {local.tzname()}"
 
