@@ -21,7 +21,7 @@ the next one start, when does the current stretch of expected deploys end, and w
 
 from __future__ import annotations
 
-from bisect import bisect_left, bisect_right
+from bisect import bisect_left, bisect_right, insort
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -354,8 +354,42 @@ def forecast_deploys(
 @lru_cache(maxsize=256)
 def _gaps(recent: tuple[datetime, ...]) -> tuple[timedelta, ...]:
     """The gaps between consecutive `recent` starts, shortest first (memoised, like `_learnt`:
-    consecutive decisions read the same history)."""
-    return tuple(sorted(b - a for a, b in pairwise(recent)))
+    consecutive decisions read the same history; a sliding history moves a `_GapList` forward)."""
+    gaps = next((k for k in _GAP_LISTS if k.advance(recent)), None)
+    if gaps is None:
+        gaps = _GapList(recent)
+    else:
+        _GAP_LISTS.remove(gaps)
+    _GAP_LISTS.insert(0, gaps)
+    del _GAP_LISTS[_LEARNERS_KEPT:]
+    return tuple(gaps.sorted)
+
+
+class _GapList:
+    """The sorted gaps between consecutive starts of `recent`, kept up to date as the window of
+    recent starts slides forward: the gaps after starts that leave are removed, those between starts
+    that enter are added."""
+
+    def __init__(self, recent: tuple[datetime, ...]) -> None:
+        self.recent = recent
+        self.sorted = sorted(b - a for a, b in pairwise(recent))
+
+    def advance(self, recent: tuple[datetime, ...]) -> bool:
+        """Move to `recent` when that is this window slid forward (False, unchanged, otherwise)."""
+        old = self.recent
+        drop = bisect_left(old, recent[0]) if recent else len(old)
+        kept = len(old) - drop
+        if len(recent) < kept or old[drop:] != recent[:kept]:
+            return False
+        for a, b in pairwise(old[: drop + 1] if kept else old):
+            self.sorted.remove(b - a)
+        for a, b in pairwise(recent[kept - 1 :] if kept else recent):
+            insort(self.sorted, b - a)
+        self.recent = recent
+        return True
+
+
+_GAP_LISTS: list[_GapList] = []
 
 
 @lru_cache(maxsize=256)

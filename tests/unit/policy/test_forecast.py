@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 from datetime import datetime, timedelta
+from itertools import pairwise
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -19,6 +20,7 @@ UTC = ZoneInfo("UTC")
 SATURDAY = datetime(2026, 2, 7, tzinfo=UTC)
 WEEK = timedelta(days=7)
 FOUR_WEEKS = timedelta(days=28)
+HOUR = timedelta(hours=1)
 
 POLICY_TEXT = """
 environments: [{name: gprd}]
@@ -115,10 +117,11 @@ def slots_from_scratch(
 
 
 @pytest.mark.parametrize("zone", [UTC, ZoneInfo("Europe/Amsterdam")], ids=["UTC", "Amsterdam"])
-def test_slots_learnt_as_time_moves_on_are_the_slots_learnt_from_scratch(zone: ZoneInfo) -> None:
-    """Decisions in time order move the learnt weeks forward instead of recounting them; every answer
-    must equal a count from scratch: hour steps and jumps (forward beyond a week, and back), starts on
-    the hour (the week back of the current hour's slot changes with them), twin starts, DST in March."""
+def test_slots_and_gaps_learnt_as_time_moves_on_are_those_learnt_from_scratch(zone: ZoneInfo) -> None:
+    """Decisions in time order move the learnt weeks and gaps forward instead of recounting them; every
+    answer must equal a count from scratch: hour steps and jumps (forward beyond a week, and back),
+    starts on the hour (the week back of the current hour's slot changes with them), twin starts, DST
+    in March."""
     rng = random.Random(12)
     since = datetime(2026, 2, 2, tzinfo=UTC)
     starts: list[datetime] = []
@@ -131,12 +134,14 @@ def test_slots_learnt_as_time_moves_on_are_the_slots_learnt_from_scratch(zone: Z
     now, checked = since + timedelta(days=8), 0
     while now < since + timedelta(days=70):
         forecast = forecast_deploys(
-            starts, now, lookback=FOUR_WEEKS, min_share=0.5, zone=zone, observed_since=since
+            starts, now, lookback=FOUR_WEEKS, min_share=0.5, zone=zone, observed_since=since, cap=HOUR
         )
         assert forecast is not None
         assert [(s.weekday, s.hour, s.seen) for s in forecast.slots] == slots_from_scratch(
             starts, now, zone, since, 0.5
         ), now
+        recent = [s for s in starts if now - FOUR_WEEKS <= s <= now]
+        assert forecast.gaps == tuple(sorted(b - a for a, b in pairwise(recent))), now
         checked += 1
         jump = rng.random()
         if jump < 0.03:
