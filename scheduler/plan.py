@@ -227,6 +227,28 @@ class _Static:
 def _static(
     pending: _Pending, state: EnvState, policy: Policy, env: EnvironmentSpec, at: datetime
 ) -> _Static:
+    """The prefix guards at `at`; the last few answers are kept (a search ends where the run it found
+    is then planned, and asks again there)."""
+    key = (id(pending), id(state), id(policy), id(env), at)
+    hit = _STATICS.get(key)
+    if hit is not None:
+        return hit[1]
+    found = _prefix_guards(pending, state, policy, env, at)
+    if len(_STATICS) >= _STATICS_KEPT:
+        _STATICS.clear()
+    _STATICS[key] = ((pending, state, policy, env), found)  # the objects kept keep their ids unique
+    return found
+
+
+_STATICS: dict[
+    tuple[int, int, int, int, datetime], tuple[tuple[_Pending, EnvState, Policy, EnvironmentSpec], _Static]
+] = {}
+_STATICS_KEPT = 32
+
+
+def _prefix_guards(
+    pending: _Pending, state: EnvState, policy: Policy, env: EnvironmentSpec, at: datetime
+) -> _Static:
     versions = pending.versions
     current = state.current_package.sha if state.current_package else None
     min_bake = policy.guards.min_bake
