@@ -391,25 +391,16 @@ def shared_verdict(allow: tuple[Window, ...], deny: tuple[Window, ...], at: date
     planner only reads it; never mutate its `reasons`). Looked up by the identity of the window
     tuples (the policy keeps one pair per nature), which is cheaper than hashing every window."""
     at = at.astimezone(UTC)
-    key = (id(allow), id(deny))
-    entry = _SHARED.get(key)
-    if entry is None:
-        if len(_SHARED) >= _SHARED_SETS:
+    key = (id(allow), id(deny), at)
+    hit = _SHARED.get(key)
+    if hit is None:
+        if len(_SHARED) >= _CACHE:
             _SHARED.clear()
-        entry = _SHARED[key] = (allow, deny, {})  # the tuples kept keep their ids unique
-    verdicts = entry[2]
-    found = verdicts.get(at)
-    if found is None:
-        if len(verdicts) >= _CACHE:
-            verdicts.clear()
-        found = verdicts[at] = _evaluate(allow, deny, at, HORIZON)
-    return found
+        hit = _SHARED[key] = (allow, deny, _evaluate(allow, deny, at, HORIZON))  # kept: ids stay unique
+    return hit[2]
 
 
-_SHARED: dict[
-    tuple[int, int], tuple[tuple[Window, ...], tuple[Window, ...], dict[datetime, WindowVerdict]]
-] = {}
-_SHARED_SETS = 64
+_SHARED: dict[tuple[int, int, datetime], tuple[tuple[Window, ...], tuple[Window, ...], WindowVerdict]] = {}
 
 
 @lru_cache(maxsize=_CACHE)
