@@ -15,6 +15,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from itertools import accumulate
+from operator import is_
 
 from scheduler.natures import Nature, most_restrictive
 from scheduler.policy import guards as g
@@ -56,6 +57,7 @@ class _Layout:
 
 
 _LAYOUTS: dict[tuple[int, ...], _Layout] = {}
+_GROWN: dict[tuple[int, int], _Layout] = {}  # the last layout by (policy, first item): the next extends it
 _ORDERS: dict[tuple[int, ...], tuple[tuple[PendingMigration, ...], tuple[PendingMigration, ...]]] = {}
 _KEPT = 256
 
@@ -77,21 +79,29 @@ def _layout(ordered: Sequence[PendingMigration], policy: Policy) -> _Layout:
     hit = _LAYOUTS.get(key)
     if hit is not None:
         return hit
-    natures = tuple(m.classification.primary_nature for m in ordered)
-    cumulative = tuple(accumulate(policy.estimates(m.classification for m in ordered), initial=timedelta(0)))
+    head = (id(policy), id(ordered[0])) if ordered else None
+    known = _GROWN.get(head) if head is not None else None
+    if known is None or len(known.items) > len(ordered) or not all(map(is_, known.items, ordered)):
+        known = _Layout((), (), (), (timedelta(0),), (), (), (), policy)
+    new = ordered[len(known.items) :]  # what came after the last layout of this head (a deploy)
+    natures = tuple(m.classification.primary_nature for m in new)
+    each = policy.estimates(m.classification for m in new)
     mode_of = {n: policy.nature_policy(n).mode for n in set(natures)}
     if len(_LAYOUTS) >= _KEPT:
         _LAYOUTS.clear()
+        _GROWN.clear()
     hit = _LAYOUTS[key] = _Layout(
-        tuple(ordered),
-        natures,
-        tuple(mode_of[n] for n in natures),
-        cumulative,
-        tuple(m.version for m in ordered),
-        tuple(m.deployed_at for m in ordered),
-        tuple(m.package_sha for m in ordered),
+        known.items + tuple(new),
+        known.natures + natures,
+        known.modes + tuple(mode_of[n] for n in natures),
+        known.cumulative + tuple(accumulate(each, initial=known.cumulative[-1]))[1:],
+        known.versions + tuple(m.version for m in new),
+        known.deployed + tuple(m.deployed_at for m in new),
+        known.packages + tuple(m.package_sha for m in new),
         policy,
     )
+    if head is not None:
+        _GROWN[head] = hit
     return hit
 
 
