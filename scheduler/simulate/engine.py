@@ -168,16 +168,27 @@ class Strategy(Protocol):
 
 
 def classification(m: MigrationSpec) -> Classification:
-    """The classification the planner sees for a scenario migration."""
-    return Classification(
-        path=f"db/post_migrate/{m.version}_simulated.rb",
-        version=m.version,
-        name="simulated",
-        primary_nature=m.nature,
-        natures=[m.nature],
-        tables=list(m.tables or []),
-        table_sizes={"simulated": m.size} if m.size is not None else {},
-    )
+    """The classification the planner sees for a scenario migration: one object per migration, shared
+    by every environment and strategy of the scenario (the policy memoises estimates per object)."""
+    hit = _CLASSIFIED.get(id(m))
+    if hit is None:
+        if len(_CLASSIFIED) >= _CLASSIFIED_KEPT:
+            _CLASSIFIED.clear()
+        made = Classification(
+            path=f"db/post_migrate/{m.version}_simulated.rb",
+            version=m.version,
+            name="simulated",
+            primary_nature=m.nature,
+            natures=[m.nature],
+            tables=list(m.tables or []),
+            table_sizes={"simulated": m.size} if m.size is not None else {},
+        )
+        hit = _CLASSIFIED[id(m)] = (m, made)  # the migration kept keeps its id unique
+    return hit[1]
+
+
+_CLASSIFIED: dict[int, tuple[MigrationSpec, Classification]] = {}
+_CLASSIFIED_KEPT = 65536
 
 
 class Replay:
