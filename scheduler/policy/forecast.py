@@ -425,11 +425,15 @@ class _Learner:
         self.micros = [micros for _, micros in pairs]
         self.weeks: dict[tuple[int, int], Counter[int]] = {}
         self._seen: dict[float, tuple[Slot, ...]] = {}  # by least count; emptied when a count changes
+        self._moved: dict[tuple[int, int], int] = {}  # change of each slot's count since the last answer
         for slot, micros in pairs:
             self._add(slot, (anchor - micros) // _WEEK_MICROS)
 
     def slots_seen(self, least: float) -> tuple[Slot, ...]:
         """The slots seen in at least `least` distinct weeks."""
+        if any(self._moved.values()):
+            self._seen.clear()
+        self._moved.clear()
         found = self._seen.get(least)
         if found is None:
             counts = ((slot, len(weeks)) for slot, weeks in sorted(self.weeks.items()))
@@ -439,14 +443,14 @@ class _Learner:
     def _add(self, slot: tuple[int, int], week: int) -> None:
         weeks = self.weeks.setdefault(slot, Counter())
         if not weeks[week]:
-            self._seen.clear()
+            self._moved[slot] = self._moved.get(slot, 0) + 1
         weeks[week] += 1
 
     def _remove(self, slot: tuple[int, int], week: int) -> None:
         weeks = self.weeks[slot]
         weeks[week] -= 1
         if not weeks[week]:
-            self._seen.clear()
+            self._moved[slot] = self._moved.get(slot, 0) - 1
             del weeks[week]
             if not weeks:
                 del self.weeks[slot]
