@@ -21,6 +21,7 @@ from scheduler.policy.decision import Action, Decision, EnvState, PendingMigrati
 from scheduler.policy.forecast import ExpectedDeploys, ScheduledDeploys, forecast_deploys
 from scheduler.policy.model import EnvironmentSpec, Mode, Ordering, Policy
 from scheduler.policy.ordering import Jump, framework_order, independent_order, passers
+from scheduler.policy.promotion import Promotion, learn_promotion
 from scheduler.policy.windows import (
     ALWAYS_WINDOW,
     UTC,
@@ -238,6 +239,7 @@ def expected_deploys(state: EnvState, policy: Policy, now: datetime, *, soft: bo
         zone=policy.zone,
         observed_since=state.observed_since,
         cap=policy.guards.deploy_duration if soft else None,
+        promotion=_promotion(state, policy, now) if soft else None,
     )
     if forecast is None:
         return _Deploys(
@@ -251,6 +253,22 @@ def expected_deploys(state: EnvState, policy: Policy, now: datetime, *, soft: bo
             f"enough in the last {forecast.weeks} weeks",
         )
     return _Deploys(forecast)
+
+
+def _promotion(state: EnvState, policy: Policy, now: datetime) -> Promotion | None:
+    """Deploys promoted from the environment this one `requires`, when its state is known."""
+    upstream, spec = state.upstream, policy.environment(state.environment)
+    if upstream is None or spec.requires is None or policy.guards.deploy_forecast is None:
+        return None
+    return learn_promotion(
+        state.packages,
+        state.deploy_starts,
+        spec.requires,
+        upstream.packages,
+        now,
+        lookback=policy.guards.deploy_forecast.lookback,
+        cap=policy.guards.deploy_duration,
+    )
 
 
 def _runnable(
@@ -341,6 +359,8 @@ def _squeeze(
             f"usually leave and runs alone now, about as clear a moment as right after a deploy: "
             f"{deploy.why(due)}; a deploy may wait ({chance}up to {format_duration(estimate)})"
         )
+    if deploy.awaited(due):
+        return None  # a package awaiting promotion comes once: right after it is the clearest moment
     this_gap = due - at
     t, longest = due, timedelta(0)
     for _ in range(_MAX_STEPS):

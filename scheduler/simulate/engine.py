@@ -38,6 +38,7 @@ from scheduler.simulate.scenario import DeploySpec, MigrationSpec, Scenario
 
 Resolution = Literal["event", "minute"]
 _MINUTE = timedelta(minutes=1)
+_PACKAGES_KEPT = 50  # the successful deployments the worker reads per environment
 
 
 class _Kind(IntEnum):
@@ -445,7 +446,7 @@ class PolicyStrategy:
         return EnvState(
             environment=env.name,
             pending=tuple(map(attrgetter("pending"), env.pending.values())),
-            packages=env.packages[-1:],
+            packages=env.packages[-_PACKAGES_KEPT:],
             db_load=replay.scenario.traffic.at(at),
             open_incidents=incidents,
             upstream_successes=upstream.succeeded if upstream else {},
