@@ -19,6 +19,7 @@ from scheduler.natures import Nature, most_restrictive
 from scheduler.policy import guards as g
 from scheduler.policy.decision import Action, Decision, EnvState, PendingMigration, ProjectedRun
 from scheduler.policy.forecast import ExpectedDeploys, ScheduledDeploys, forecast_deploys
+from scheduler.policy.learnt import EstimateKind, LearntScale, learn_scales
 from scheduler.policy.model import EnvironmentSpec, Mode, Ordering, Policy
 from scheduler.policy.ordering import Jump, framework_order, independent_order, passers
 from scheduler.policy.promotion import Promotion, learn_promotion
@@ -63,6 +64,7 @@ class _Pending:
         state: EnvState | None = None,
         at: datetime | None = None,
         estimates: Mapping[str, timedelta] | None = None,
+        learnt: Mapping[EstimateKind, LearntScale] | None = None,
     ) -> _Pending:
         ordered, jumps = framework_order(items), list[Jump]()
         if policy.ordering is Ordering.INDEPENDENT and state is not None and at is not None:
@@ -74,7 +76,7 @@ class _Pending:
         each = (
             [estimates[m.version] for m in ordered]
             if estimates is not None
-            else policy.estimates(m.classification for m in ordered)
+            else _estimates(ordered, policy, learnt)
         )
         cumulative = tuple(accumulate(each, initial=timedelta(0)))
         mode_of = {n: policy.nature_policy(n).mode for n in set(natures)}
@@ -150,6 +152,20 @@ class _Pending:
 
     def label(self, i: int) -> str:
         return f"{self.items[i].version} ({self.natures[i].value})"
+
+
+def _estimates(
+    items: Sequence[PendingMigration], policy: Policy, learnt: Mapping[EstimateKind, LearntScale] | None
+) -> list[timedelta]:
+    """The policy's estimate of each migration, scaled by what past runs of its kind taught."""
+    guessed = policy.estimates(m.classification for m in items)
+    if not learnt:
+        return guessed
+    out = []
+    for m, estimate in zip(items, guessed, strict=True):
+        kind = learnt.get((m.classification.primary_nature, policy.size_of(m.classification)))
+        out.append(estimate * kind.scale if kind is not None else estimate)
+    return out
 
 
 def _ready_alone(
@@ -483,7 +499,7 @@ def _first_start(
     if policy.ordering is not Ordering.INDEPENDENT:
         return found, reasons
     for light in passers(pending.items, list(state.holds))[:_PASSERS]:
-        alone = _Pending.build([light], policy)
+        alone = _Pending.build([light], policy, learnt=learn_scales(state.run_timings))
         own, _ = _next_start(alone, state, policy, env, start, found or end, deploys)
         if own is not None and (found is None or own < found):
             found = own
@@ -552,7 +568,7 @@ def decide(state: EnvState, policy: Policy, now: datetime) -> Decision:
     """What to do on `state.environment` at `now`: execute, propose, wait, blocked or idle."""
     now = now.astimezone(UTC)
     env = policy.environment(state.environment)
-    pending = _Pending.build(state.pending, policy, state, now)
+    pending = _Pending.build(state.pending, policy, state, now, learnt=learn_scales(state.run_timings))
     env_guards = _environment_guards(state, policy)
     if not pending.items:
         return _decision(
@@ -772,7 +788,8 @@ def project(state: EnvState, policy: Policy, now: datetime, horizon: timedelta) 
     now = now.astimezone(UTC)
     env = policy.environment(state.environment)
     remaining = list(state.pending)
-    estimates = {m.version: policy.estimate(m.classification) for m in remaining}
+    learnt = learn_scales(state.run_timings)
+    estimates = dict(zip((m.version for m in remaining), _estimates(remaining, policy, learnt), strict=True))
     reorders = policy.ordering is Ordering.INDEPENDENT  # else the order is fixed: drop what ran
     pending = _Pending.build(remaining, policy, state, now, estimates)
     deploys = expected_deploys(state, policy, now, soft=False)
