@@ -20,6 +20,7 @@ from scheduler.natures import Nature
 
 EstimateKind = tuple[Nature, SizeClass | None]
 
+RUN_TIMINGS_KEPT = 200  # finished runs kept per environment to learn from
 _DOMINANT = 0.8  # share of a run's estimate one kind must hold for the run to measure it
 _MIN_RUNS = 5
 _KEPT = 20

@@ -31,7 +31,7 @@ from scheduler.policy.decision import (
     ManualRequest,
     PendingMigration,
 )
-from scheduler.policy.learnt import RunTiming
+from scheduler.policy.learnt import RUN_TIMINGS_KEPT, RunTiming
 from scheduler.policy.model import Mode, Policy
 from scheduler.policy.ordering import version_key
 from scheduler.policy.windows import Window
@@ -40,7 +40,6 @@ from scheduler.simulate.scenario import DeploySpec, MigrationSpec, Scenario
 Resolution = Literal["event", "minute"]
 _MINUTE = timedelta(minutes=1)
 _PACKAGES_KEPT = 50  # the successful deployments the worker reads per environment
-_TIMINGS_KEPT = 50  # the finished runs the worker reads per environment
 
 
 class _Kind(IntEnum):
@@ -420,7 +419,7 @@ class PolicyStrategy:
         the soak ends."""
         started = next(r.start for r in reversed(replay.outcome.runs) if r.environment == env.name)
         timing = RunTiming(at, at - started, env.running)
-        env.timings = (*env.timings[-(_TIMINGS_KEPT - 1) :], timing)
+        env.timings = (*env.timings[-(RUN_TIMINGS_KEPT - 1) :], timing)
         for other in replay.envs.values():
             spec = self.policy.environment(other.name)
             if spec.requires == env.name:
