@@ -31,10 +31,6 @@ import zlib
 from collections.abc import Iterable, Mapping
 from operator import itemgetter
 from pathlib import Path
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from hashlib import _Hash as Hash
 
 FILE_NAME = "classify-v1.bin"
 MAGIC = b"PDMCLS1\n"
@@ -78,20 +74,18 @@ def _module_files(name: str) -> list[Path]:
     return [Path(spec.origin)]
 
 
-def context_hash(version: bytes, sizes: Mapping[str, str], schemas: Mapping[str, str]) -> Hash:
-    """The hash of what, besides a file, its result depends on: the classifier, the table sizes and schemas;
-    `file_key` continues a copy of it with each file."""
+def context_hash(version: bytes, sizes: Mapping[str, str], schemas: Mapping[str, str]) -> bytes:
+    """A digest of what, besides a file, its result depends on: the classifier, table sizes and schemas."""
     digest = hashlib.sha256(version)
     for mapping in (sizes, schemas):
         digest.update(b"\1".join(f"{k}\0{v}".encode() for k, v in sorted(mapping.items())) + b"\2")
-    return digest
+    return digest.digest()[:KEY_BYTES]
 
 
-def file_key(context: Hash, path: str, source: bytes) -> bytes:
+def file_key(context: bytes, path: str, source: bytes) -> bytes:
     """The cache key of one file: its context, its name and its bytes."""
     name = os.path.basename(path).encode("utf-8", "surrogateescape")
-    digest = context.copy()
-    digest.update(len(name).to_bytes(4, "little") + name)
+    digest = hashlib.sha256(context + len(name).to_bytes(4, "little") + name)
     digest.update(source)
     return digest.digest()[:KEY_BYTES]
 
@@ -129,7 +123,6 @@ class Cache:
     def save(self, keys: Iterable[bytes], new: Mapping[bytes, bytes]) -> None:
         """Write this run's entries (`keys` in order, values from `new` or the old file), then the other old
         ones, while the file stays under `max_bytes` (the first entry that does not fit ends the file)."""
-        self.folder.mkdir(parents=True, exist_ok=True)
         entries: dict[bytes, bytes] = {}
         total = _HEADER.size
         for key in itertools.chain(keys, self._index):
@@ -142,22 +135,30 @@ class Cache:
             if total > self.max_bytes:
                 break
             entries[key] = value
-        import tempfile  # only a run that classified something writes
+        header = _HEADER.pack(MAGIC, len(entries))
+        offset = _HEADER.size + _ENTRY.size * len(entries)
+        index = []
+        for key, value in entries.items():
+            index.append(_ENTRY.pack(key, offset, len(value), zlib.crc32(value)))
+            offset += len(value)
+        write_atomically(self.path, [header, *index, *entries.values()])
 
-        _clear_stale_temps(self.folder)
-        fd, temp = tempfile.mkstemp(prefix=f".{FILE_NAME}.", suffix=".tmp", dir=self.folder)
-        try:
-            with os.fdopen(fd, "wb") as out:
-                out.write(_HEADER.pack(MAGIC, len(entries)))
-                offset = _HEADER.size + _ENTRY.size * len(entries)
-                for key, value in entries.items():
-                    out.write(_ENTRY.pack(key, offset, len(value), zlib.crc32(value)))
-                    offset += len(value)
-                out.writelines(entries.values())
-            os.replace(temp, self.path)
-        except BaseException:
-            Path(temp).unlink(missing_ok=True)
-            raise
+
+def write_atomically(path: Path, chunks: Iterable[bytes]) -> None:
+    """Write `chunks` to a temporary file beside `path` and rename it over `path`: a reader sees the old
+    file or the new one, never a partial one (of two concurrent writers, the last rename wins)."""
+    import tempfile  # only a run that recorded something writes
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    _clear_stale_temps(path)
+    fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as out:
+            out.writelines(chunks)
+        os.replace(temp, path)
+    except BaseException:
+        Path(temp).unlink(missing_ok=True)
+        raise
 
 
 def _read_index(data: mmap.mmap | bytes) -> dict[bytes, tuple[bytes, int, int, int]]:
@@ -173,12 +174,13 @@ def _read_index(data: mmap.mmap | bytes) -> dict[bytes, tuple[bytes, int, int, i
     return dict(zip(map(itemgetter(0), rows), rows, strict=True))  # built in C: tens of thousands of rows
 
 
-def _clear_stale_temps(folder: Path) -> None:
-    """Remove temporary files a killed run left behind (a running one renames its file within seconds)."""
+def _clear_stale_temps(path: Path) -> None:
+    """Remove the temporary files of `path` a killed run left behind (a running one renames its file within
+    seconds)."""
     limit = time.time() - _STALE_TEMP_SECONDS
-    for path in folder.glob(f".{FILE_NAME}.*.tmp"):
+    for temp in path.parent.glob(f".{path.name}.*.tmp"):
         try:
-            if path.stat().st_mtime < limit:
-                path.unlink()
+            if temp.stat().st_mtime < limit:
+                temp.unlink()
         except OSError:
             continue

@@ -13,20 +13,19 @@ import gc
 import multiprocessing
 import os
 import threading
+import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from itertools import repeat
 from operator import attrgetter
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Any
 
 from bot.classify_cache import Cache, classifier_version, context_hash, file_key
+from bot.classify_index import StatIndex
 from scheduler.classify.result import Result, SizeClass, json_string, result_from_json, result_json
 from scheduler.classify.tabledocs import DOCS_DIR, TableDocs, read_table_docs
 from scheduler.errors import InputError
-
-if TYPE_CHECKING:
-    from hashlib import _Hash as Hash
 
 PARALLEL_MIN_FILES = 1_000
 MIN_CHUNK_FILES = 16
@@ -36,7 +35,7 @@ Docs = tuple[dict[str, SizeClass], dict[str, str]]  # sizes (explicit ones win),
 # Set before the pool forks (the workers inherit them): the documented sizes and schemas of each checkout,
 # and with a cache, the hash of each checkout's context (the workers key what they classify).
 _DOCS: list[Docs] = []
-_CACHE: list[list[Hash]] = []
+_CACHE: list[list[bytes]] = []
 _BY_NAME = attrgetter("name")
 
 
@@ -258,20 +257,27 @@ def classify_outcomes(
     without loading the parser); only the misses are classified, over the cores when they are many. A
     cache that cannot be written is reported through `warn`; the results are the same.
     """
+    started_ns = time.time_ns()  # before the first stat: the stat index's racy moment
     files, docs = collect(paths, table_sizes)
     _DOCS[:] = docs
     _CACHE.clear()
     if cache is None:
         return _process(files, as_json)
     store = Cache(cache)
+    index = StatIndex(cache, started_ns=started_ns)
     version = classifier_version()
     contexts = [context_hash(version, sizes, schemas) for sizes, schemas in docs]
     done = Outcomes()
     keys: list[bytes] = []
     misses: list[int] = []
-    for n, (path, index) in enumerate(files):
-        keys.append(file_key(contexts[index], path, read_file(path)))
-        value = store.get(keys[-1])
+    for n, (path, context) in enumerate(files):
+        stat = os.stat(path)
+        key = index.key(path, stat, contexts[context])
+        if key is None:
+            key = file_key(contexts[context], path, read_file(path))
+            index.record(path, stat, contexts[context], key)
+        keys.append(key)
+        value = store.get(key)
         if value is None:
             misses.append(n)
             value = b"\n"  # a place held for the file's outcome
@@ -280,6 +286,7 @@ def classify_outcomes(
         done.json.append(_path_prefix(path) + rest if rest else b"")
         if not as_json:
             done.rows.append(table_row(result_from_json(done.json[-1])) if rest else ())
+    _save(index, cache, warn)
     if not misses:
         return done
     _CACHE.append(contexts)
@@ -291,11 +298,16 @@ def classify_outcomes(
         done.primaries[n], done.json[n] = fresh.primaries[m], fresh.json[m]
         if not as_json:
             done.rows[n] = fresh.rows[m]
-    try:
-        store.save(keys, fresh.new)
-    except OSError as exc:
-        warn(f"classify cache not saved in {cache}: {exc.strerror or exc}")
+    _save(store, cache, warn, keys, fresh.new)
     return done
+
+
+def _save(store: Cache | StatIndex, folder: Path, warn: Callable[[str], None], *args: Any) -> None:
+    """`store.save(*args)`; a folder that cannot be written is a warning."""
+    try:
+        store.save(*args)
+    except OSError as exc:
+        warn(f"classify cache not saved in {folder}: {exc.strerror or exc}")
 
 
 def _path_prefix(path: str) -> bytes:
