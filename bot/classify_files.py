@@ -263,6 +263,22 @@ def classify_outcomes(
     _CACHE.clear()
     if cache is None:
         return _process(files, as_json)
+    gc.disable()  # tens of thousands of small tuples, no cycles: collections would only walk them
+    try:
+        return _cached_outcomes(files, docs, as_json, cache, started_ns, warn)
+    finally:
+        gc.enable()
+
+
+def _cached_outcomes(
+    files: list[tuple[str, int]],
+    docs: list[Docs],
+    as_json: bool,
+    cache: Path,
+    started_ns: int,
+    warn: Callable[[str], None],
+) -> Outcomes:
+    """`classify_outcomes` with a cache."""
     store = Cache(cache)
     index = StatIndex(cache, started_ns=started_ns)
     version = classifier_version()
@@ -270,35 +286,43 @@ def classify_outcomes(
     done = Outcomes()
     keys: list[bytes] = []
     misses: list[int] = []
+    unindexed: list[tuple[int, os.stat_result]] = []
     for n, (path, context) in enumerate(files):
-        stat = os.stat(path)
-        key = index.key(path, stat, contexts[context])
-        if key is None:
+        stat = os.stat(path)  # before the read: a change after it shows in the next run's stat
+        found = index.get(path, stat, contexts[context])
+        if found is None:
             key = file_key(contexts[context], path, read_file(path))
-            index.record(path, stat, contexts[context], key)
+            unindexed.append((n, stat))
+            value = store.get(key)
+            if value is None:
+                misses.append(n)
+                value = b"\n"  # a place held for the file's outcome
+            else:
+                primary, _, rest = value.partition(b"\n")
+                value = primary + b"\n" + _path_prefix(path) + rest
+        else:
+            key, value = found
         keys.append(key)
-        value = store.get(key)
-        if value is None:
-            misses.append(n)
-            value = b"\n"  # a place held for the file's outcome
-        primary, _, rest = value.partition(b"\n")
+        primary, _, text = value.partition(b"\n")
         done.primaries.append(primary.decode())
-        done.json.append(_path_prefix(path) + rest if rest else b"")
+        done.json.append(text)
         if not as_json:
-            done.rows.append(table_row(result_from_json(done.json[-1])) if rest else ())
+            done.rows.append(table_row(result_from_json(text)) if text else ())
+    if misses:
+        _CACHE.append(contexts)
+        try:
+            fresh = _process([files[n] for n in misses], as_json)
+        finally:
+            _CACHE.clear()
+        for m, n in enumerate(misses):
+            done.primaries[n], done.json[n] = fresh.primaries[m], fresh.json[m]
+            if not as_json:
+                done.rows[n] = fresh.rows[m]
+        _save(store, cache, warn, keys, fresh.new)
+    for n, stat in unindexed:
+        path, context = files[n]
+        index.record(path, stat, contexts[context], keys[n], f"{done.primaries[n]}\n".encode() + done.json[n])
     _save(index, cache, warn)
-    if not misses:
-        return done
-    _CACHE.append(contexts)
-    try:
-        fresh = _process([files[n] for n in misses], as_json)
-    finally:
-        _CACHE.clear()
-    for m, n in enumerate(misses):
-        done.primaries[n], done.json[n] = fresh.primaries[m], fresh.json[m]
-        if not as_json:
-            done.rows[n] = fresh.rows[m]
-    _save(store, cache, warn, keys, fresh.new)
     return done
 
 
