@@ -279,36 +279,24 @@ def _cached_outcomes(
     warn: Callable[[str], None],
 ) -> Outcomes:
     """`classify_outcomes` with a cache."""
-    store = Cache(cache)
     index = StatIndex(cache, started_ns=started_ns)
     version = classifier_version()
     contexts = [context_hash(version, sizes, schemas) for sizes, schemas in docs]
-    done = Outcomes()
-    keys: list[bytes] = []
+    found = index.find(files, contexts)  # an unchanged file: a stat, no read
+    done = Outcomes(found.primaries, found.json)
+    keys = found.keys
+    store = Cache(cache) if found.unknown else None
     misses: list[int] = []
-    unindexed: list[tuple[int, os.stat_result]] = []
-    for n, (path, context) in enumerate(files):
-        stat = os.stat(path)  # before the read: a change after it shows in the next run's stat
-        found = index.get(path, stat, contexts[context])
-        if found is None:
-            key = file_key(contexts[context], path, read_file(path))
-            unindexed.append((n, stat))
-            value = store.get(key)
-            if value is None:
-                misses.append(n)
-                value = b"\n"  # a place held for the file's outcome
-            else:
-                primary, _, rest = value.partition(b"\n")
-                value = primary + b"\n" + _path_prefix(path) + rest
-        else:
-            key, value = found
-        keys.append(key)
-        primary, _, text = value.partition(b"\n")
-        done.primaries.append(primary.decode())
-        done.json.append(text)
-        if not as_json:
-            done.rows.append(table_row(result_from_json(text)) if text else ())
-    if misses:
+    for n, _ in found.unknown:  # read, hash and look up in the store
+        path, context = files[n]
+        keys[n] = file_key(contexts[context], path, read_file(path))
+        value = store.get(keys[n]) if store is not None else None
+        if value is None:
+            misses.append(n)
+            continue
+        primary, _, rest = value.partition(b"\n")
+        done.primaries[n], done.json[n] = primary.decode(), _path_prefix(path) + rest
+    if misses and store is not None:
         _CACHE.append(contexts)
         try:
             fresh = _process([files[n] for n in misses], as_json)
@@ -316,13 +304,13 @@ def _cached_outcomes(
             _CACHE.clear()
         for m, n in enumerate(misses):
             done.primaries[n], done.json[n] = fresh.primaries[m], fresh.json[m]
-            if not as_json:
-                done.rows[n] = fresh.rows[m]
         _save(store, cache, warn, keys, fresh.new)
-    for n, stat in unindexed:
+    for n, stat in found.unknown:
         path, context = files[n]
-        index.record(path, stat, contexts[context], keys[n], f"{done.primaries[n]}\n".encode() + done.json[n])
+        index.record(path, stat, contexts[context], (keys[n], done.primaries[n], done.json[n]))
     _save(index, cache, warn)
+    if not as_json:
+        done.rows = [table_row(result_from_json(text)) for text in done.json]
     return done
 
 

@@ -18,8 +18,8 @@ One file per cache directory, `classify-index-v1.bin`, memory-mapped:
     header  MAGIC, entry count (u32), length of the names (u32), CRC-32 of all that follows (u32)
     entries count x (dev u64, inode u64, size u64, mtime_ns i64, ctime_ns i64, context 16 bytes, key 16,
             offset u64, length u32 of the value)
-    names   the entries' paths in UTF-8 (surrogateescape), each followed by a NUL byte
-    values  `primary\\n{json}` in UTF-8
+    names   each entry's path in UTF-8 (surrogateescape) and primary nature, each followed by a NUL byte
+    values  each entry's JSON object in UTF-8
 
 A run that recorded something new writes a new file (this run's entries first, then older ones for other
 paths while the file stays under `MAX_INDEX_BYTES`) and renames it over the old one. A file that is not
@@ -45,14 +45,29 @@ _HEADER = struct.Struct("<8sIII")
 _ENTRY = struct.Struct("<QQQqq16s16sQI")
 _ENCODING = ("utf-8", "surrogateescape")
 
-Stat = tuple[int, int, int, int, int, bytes]  # dev, inode, size, mtime_ns, ctime_ns, context
-# dev, inode, size, mtime_ns, ctime_ns, context, key, offset, length (as in the file)
-Row = tuple[int, int, int, int, int, bytes, bytes, int, int]
+Signature = tuple[int, int, int, int, int, bytes]  # dev, inode, size, mtime_ns, ctime_ns, context
+Row = tuple[int, int, int, int, int, bytes, bytes, int, int]  # signature, key, offset, length (as stored)
+Output = tuple[bytes, str, bytes]  # cache key, primary nature, JSON object
+Entry = tuple[Signature, bytes, str, bytes]  # signature and output
 
 
-def signature(stat: os.stat_result, context: bytes) -> Stat:
+def signature(stat: os.stat_result, context: bytes) -> Signature:
     """What must not have changed for a file's entry to hold: its stat and the context."""
     return (stat.st_dev, stat.st_ino, stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns, context)
+
+
+class Lookup:
+    """What the index knows of a run's files, in their order: for a file found unchanged its cache key,
+    primary nature and JSON object; for the others (`unknown`: position and the `stat` taken before
+    reading it), empty placeholders."""
+
+    __slots__ = ("json", "keys", "primaries", "unknown")
+
+    def __init__(self) -> None:
+        self.keys: list[bytes] = []
+        self.primaries: list[str] = []
+        self.json: list[bytes] = []
+        self.unknown: list[tuple[int, os.stat_result]] = []
 
 
 class StatIndex:
@@ -63,9 +78,9 @@ class StatIndex:
         self.max_bytes = max_bytes
         self._recent_ns = started_ns - RACY_NS  # files changed from this moment on are not recorded
         self._map: mmap.mmap | bytes = b""
-        self._rows: dict[str, Row] = {}
-        self._seen: dict[str, bytes] = {}  # this run's paths found unchanged, in order: their values
-        self._new: dict[str, tuple[Stat, bytes, bytes]] = {}  # recorded by this run: signature, key, value
+        self._entries: dict[str, tuple[Row, str]] = {}
+        self._found: list[str] = []  # this run's paths found unchanged
+        self._new: dict[str, Entry] = {}  # recorded by this run
         self._stale: set[str] = set()  # old entries found changed and not recorded again
         try:
             with open(self.path, "rb") as handle:
@@ -73,25 +88,47 @@ class StatIndex:
                     self._map = mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)
         except OSError:
             return  # no index yet, or unreadable: every file is read
-        self._rows = _read_rows(self._map)
+        self._entries = _read_entries(self._map)
 
     def __len__(self) -> int:
-        return len(self._rows)
+        return len(self._entries)
 
-    def get(self, path: str, stat: os.stat_result, context: bytes) -> tuple[bytes, bytes] | None:
-        """The key and value recorded for `path` if its stat and context are the recorded ones, else None."""
-        row = self._rows.get(path)
-        if row is None or row[:6] != signature(stat, context):
-            return None
-        value = self._map[row[7] : row[7] + row[8]]
-        self._seen[path] = value
-        return row[6], value
+    def find(self, files: list[tuple[str, int]], contexts: list[bytes]) -> Lookup:
+        """`stat` each file (path, index of its context) and take what the index has for it if its stat
+        and context are the recorded ones: one `stat` and a look-up a file."""
+        entries, data, found, stat_of = self._entries.get, self._map, self._found, os.stat
+        lookup = Lookup()
+        keys, primaries, texts, unknown = lookup.keys, lookup.primaries, lookup.json, lookup.unknown
+        for n, (path, context) in enumerate(files):
+            stat = stat_of(path)
+            entry = entries(path)
+            if entry is not None:
+                row, primary = entry
+                if row[:6] == (
+                    stat.st_dev,
+                    stat.st_ino,
+                    stat.st_size,
+                    stat.st_mtime_ns,
+                    stat.st_ctime_ns,
+                    contexts[context],
+                ):
+                    keys.append(row[6])
+                    primaries.append(primary)
+                    texts.append(data[row[7] : row[7] + row[8]])
+                    found.append(path)
+                    continue
+            keys.append(b"")
+            primaries.append("")
+            texts.append(b"")
+            unknown.append((n, stat))
+        return lookup
 
-    def record(self, path: str, stat: os.stat_result, context: bytes, key: bytes, value: bytes) -> None:
-        """Remember a file read after `stat` (its key and value), unless it changed too recently to trust."""
+    def record(self, path: str, stat: os.stat_result, context: bytes, output: Output) -> None:
+        """Remember a file read after `stat` (its key, primary nature and JSON object), unless it changed
+        too recently to trust its stat."""
         if max(stat.st_mtime_ns, stat.st_ctime_ns) < self._recent_ns:
-            self._new[path] = (signature(stat, context), key, value)
-        elif path in self._rows:
+            self._new[path] = (signature(stat, context), *output)
+        elif path in self._entries:
             self._stale.add(path)
 
     def save(self) -> None:
@@ -102,14 +139,14 @@ class StatIndex:
         names: list[bytes] = []
         values: list[bytes] = []
         size = _HEADER.size
-        for path, (stat, key, value) in self._entries():
-            name = path.encode(*_ENCODING) + b"\0"
-            size += _ENTRY.size + len(name) + len(value)
+        for path, (stat, key, primary, text) in self._kept():
+            name = f"{path}\0{primary}\0".encode(*_ENCODING)
+            size += _ENTRY.size + len(name) + len(text)
             if size > self.max_bytes:
                 break
-            rows.append((*stat, key, 0, len(value)))
+            rows.append((*stat, key, 0, len(text)))
             names.append(name)
-            values.append(value)
+            values.append(text)
         names_length = sum(map(len, names))
         offset = _HEADER.size + _ENTRY.size * len(rows) + names_length
         packed = []
@@ -120,25 +157,25 @@ class StatIndex:
         header = _HEADER.pack(MAGIC, len(rows), names_length, crc)
         write_atomically(self.path, [header, *packed, *names, *values])
 
-    def _entries(self) -> list[tuple[str, tuple[Stat, bytes, bytes]]]:
-        """This run's files (found or recorded), then the old entries of other paths."""
-        entries = dict(self._new)
-        for path, value in self._seen.items():
-            entries.setdefault(path, (*_split(self._rows[path]), value))
-        for path, row in self._rows.items():
-            if path not in entries and path not in self._stale:
-                entries[path] = (*_split(row), self._map[row[7] : row[7] + row[8]])
-        return list(entries.items())
+    def _kept(self) -> list[tuple[str, Entry]]:
+        """This run's files (recorded or found), then the old entries of other paths."""
+        kept = dict(self._new)
+        for path in self._found:
+            kept.setdefault(path, self._entry(path))
+        for path in self._entries:
+            if path not in kept and path not in self._stale:
+                kept[path] = self._entry(path)
+        return list(kept.items())
+
+    def _entry(self, path: str) -> Entry:
+        """An old entry as recorded."""
+        (dev, inode, size, mtime_ns, ctime_ns, context, key, offset, length), primary = self._entries[path]
+        text = self._map[offset : offset + length]
+        return (dev, inode, size, mtime_ns, ctime_ns, context), key, primary, text
 
 
-def _split(row: Row) -> tuple[Stat, bytes]:
-    """The signature and the key of an entry."""
-    dev, inode, size, mtime_ns, ctime_ns, context, key, *_ = row
-    return (dev, inode, size, mtime_ns, ctime_ns, context), key
-
-
-def _read_rows(data: mmap.mmap | bytes) -> dict[str, Row]:
-    """path → row of every entry; nothing when the file is not ours or is damaged."""
+def _read_entries(data: mmap.mmap | bytes) -> dict[str, tuple[Row, str]]:
+    """path → (row, primary nature) of every entry; nothing when the file is not ours or is damaged."""
     try:
         magic, count, names_length, crc = _HEADER.unpack_from(data)
     except struct.error:
@@ -149,6 +186,7 @@ def _read_rows(data: mmap.mmap | bytes) -> dict[str, Row]:
     if zlib.crc32(memoryview(data)[_HEADER.size :]) != crc:
         return {}
     names = data[end : end + names_length].decode(*_ENCODING).split("\0")
-    if len(names) != count + 1:
+    if len(names) != 2 * count + 1:
         return {}
-    return dict(zip(names, _ENTRY.iter_unpack(data[_HEADER.size : end]), strict=False))
+    rows = _ENTRY.iter_unpack(data[_HEADER.size : end])
+    return dict(zip(names[0::2], zip(rows, names[1::2], strict=False), strict=False))  # built in C
