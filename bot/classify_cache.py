@@ -144,7 +144,7 @@ class Cache:
         write_atomically(self.path, [header, *index, *entries.values()])
 
 
-def write_atomically(path: Path, chunks: Iterable[bytes]) -> None:
+def write_atomically(path: Path, chunks: Iterable[bytes | memoryview]) -> None:
     """Write `chunks` to a temporary file beside `path` and rename it over `path`: a reader sees the old
     file or the new one, never a partial one (of two concurrent writers, the last rename wins)."""
     import tempfile  # only a run that recorded something writes

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.classify_cache import Cache, classifier_version, context_hash, file_key
-from bot.classify_index import StatIndex
+from bot.classify_index import StatIndex, Text
 from scheduler.classify.result import Result, SizeClass, json_string, result_from_json, result_json
 from scheduler.classify.tabledocs import DOCS_DIR, TableDocs, read_table_docs
 from scheduler.errors import InputError
@@ -177,7 +177,7 @@ class Outcomes:
     lists of plain values, cheap to pickle."""
 
     primaries: list[str] = field(default_factory=list)
-    json: list[bytes] = field(default_factory=list)
+    json: list[Text] = field(default_factory=list)
     rows: list[tuple[str, ...]] = field(default_factory=list)
     new: dict[bytes, bytes] = field(default_factory=dict)  # with a cache: the values of the files classified
 
@@ -310,7 +310,7 @@ def _cached_outcomes(
         index.record(path, stat, contexts[context], (keys[n], done.primaries[n], done.json[n]))
     _save(index, cache, warn)
     if not as_json:
-        done.rows = [table_row(result_from_json(text)) for text in done.json]
+        done.rows = [table_row(result_from_json(bytes(text))) for text in done.json]
     return done
 
 

@@ -47,8 +47,9 @@ _ENCODING = ("utf-8", "surrogateescape")
 
 Signature = tuple[int, int, int, int, int, bytes]  # dev, inode, size, mtime_ns, ctime_ns, context
 Row = tuple[int, int, int, int, int, bytes, bytes, int, int]  # signature, key, offset, length (as stored)
-Output = tuple[bytes, str, bytes]  # cache key, primary nature, JSON object
-Entry = tuple[Signature, bytes, str, bytes]  # signature and output
+Text = bytes | memoryview  # a JSON object; a memoryview of this file when found here (no copy)
+Output = tuple[bytes, str, Text]  # cache key, primary nature, JSON object
+Entry = tuple[Signature, bytes, str, Text]  # signature and output
 
 
 def signature(stat: os.stat_result, context: bytes) -> Signature:
@@ -66,7 +67,7 @@ class Lookup:
     def __init__(self) -> None:
         self.keys: list[bytes] = []
         self.primaries: list[str] = []
-        self.json: list[bytes] = []
+        self.json: list[Text] = []
         self.unknown: list[tuple[int, os.stat_result]] = []
 
 
@@ -78,6 +79,7 @@ class StatIndex:
         self.max_bytes = max_bytes
         self._recent_ns = started_ns - RACY_NS  # files changed from this moment on are not recorded
         self._map: mmap.mmap | bytes = b""
+        self._view = memoryview(b"")
         self._entries: dict[str, tuple[Row, str]] = {}
         self._found: list[str] = []  # this run's paths found unchanged
         self._new: dict[str, Entry] = {}  # recorded by this run
@@ -88,6 +90,7 @@ class StatIndex:
                     self._map = mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)
         except OSError:
             return  # no index yet, or unreadable: every file is read
+        self._view = memoryview(self._map)
         self._entries = _read_entries(self._map)
 
     def __len__(self) -> int:
@@ -96,7 +99,7 @@ class StatIndex:
     def find(self, files: list[tuple[str, int]], contexts: list[bytes]) -> Lookup:
         """`stat` each file (path, index of its context) and take what the index has for it if its stat
         and context are the recorded ones: one `stat` and a look-up a file."""
-        entries, data, found, stat_of = self._entries.get, self._map, self._found, os.stat
+        entries, data, found, stat_of = self._entries.get, self._view, self._found, os.stat
         lookup = Lookup()
         keys, primaries, texts, unknown = lookup.keys, lookup.primaries, lookup.json, lookup.unknown
         for n, (path, context) in enumerate(files):
@@ -137,7 +140,7 @@ class StatIndex:
             return
         rows: list[Row] = []
         names: list[bytes] = []
-        values: list[bytes] = []
+        values: list[Text] = []
         size = _HEADER.size
         for path, (stat, key, primary, text) in self._kept():
             name = f"{path}\0{primary}\0".encode(*_ENCODING)
@@ -170,7 +173,7 @@ class StatIndex:
     def _entry(self, path: str) -> Entry:
         """An old entry as recorded."""
         (dev, inode, size, mtime_ns, ctime_ns, context, key, offset, length), primary = self._entries[path]
-        text = self._map[offset : offset + length]
+        text = self._view[offset : offset + length]
         return (dev, inode, size, mtime_ns, ctime_ns, context), key, primary, text
 
 
