@@ -10,7 +10,6 @@ and hashed first and only the misses are classified; the Ruby parser is not even
 from __future__ import annotations
 
 import gc
-import multiprocessing
 import os
 import threading
 import time
@@ -230,6 +229,8 @@ def _process(files: list[tuple[str, int]], as_json: bool) -> Outcomes:
     cores = usable_cores()
     if len(files) < PARALLEL_MIN_FILES or cores < 2 or threading.active_count() > 1:
         return _outcomes((files, as_json))  # forking a threaded process may copy a held lock: no pool
+    import multiprocessing  # only for a pool: a run answered from the cache starts without it
+
     _classifier()  # loaded once, before the fork: the workers inherit the parser and its query
     tasks = [(chunk, as_json) for chunk in _chunks(files, cores)]
     done = Outcomes()
