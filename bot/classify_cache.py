@@ -74,12 +74,18 @@ def _module_files(name: str) -> list[Path]:
     return [Path(spec.origin)]
 
 
-def context_hash(version: bytes, sizes: Mapping[str, str], schemas: Mapping[str, str]) -> bytes:
-    """A digest of what, besides a file, its result depends on: the classifier, table sizes and schemas."""
-    digest = hashlib.sha256(version)
+def docs_digest(sizes: Mapping[str, str], schemas: Mapping[str, str]) -> bytes:
+    """A digest of the table sizes and schemas a checkout's `db/docs` give."""
+    digest = hashlib.sha256()
     for mapping in (sizes, schemas):
         digest.update(b"\1".join(f"{k}\0{v}".encode() for k, v in sorted(mapping.items())) + b"\2")
     return digest.digest()[:KEY_BYTES]
+
+
+def context_hash(version: bytes, docs: bytes, table_sizes: Mapping[str, str]) -> bytes:
+    """A digest of what, besides a file, its result depends on: the classifier, the documented table sizes
+    and schemas (`docs_digest`) and the sizes given, which take precedence."""
+    return hashlib.sha256(version + docs + docs_digest(table_sizes, {})).digest()[:KEY_BYTES]
 
 
 def file_key(context: bytes, path: str, source: bytes) -> bytes:

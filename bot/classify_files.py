@@ -20,8 +20,8 @@ from operator import attrgetter
 from pathlib import Path
 from typing import Any
 
-from bot.classify_cache import Cache, classifier_version, context_hash, file_key
-from bot.classify_index import StatIndex, Text
+from bot.classify_cache import Cache, classifier_version, context_hash, docs_digest, file_key
+from bot.classify_index import StatIndex, Text, docs_signature
 from scheduler.classify.result import Result, SizeClass, json_string, result_from_json, result_json
 from scheduler.classify.tabledocs import DOCS_DIR, TableDocs, read_table_docs
 from scheduler.errors import InputError
@@ -73,30 +73,44 @@ def checkout_docs(path: Path) -> Path | None:
     return None
 
 
+def docs_files(docs: Path) -> list[Path]:
+    """The `*.yml` files of a `db/docs` directory, in name order."""
+    return sorted(docs.glob("*.yml"))
+
+
 def load_table_docs(docs: Path | None) -> TableDocs:
     """Sizes and schemas documented in `docs/*.yml` (nothing when there is no such directory)."""
     if docs is None:
         return TableDocs()
-    files = sorted(docs.glob("*.yml"))
-    return read_table_docs(p.read_text(encoding="utf-8", errors="replace") for p in files)
+    return read_table_docs(p.read_text(encoding="utf-8", errors="replace") for p in docs_files(docs))
+
+
+def walk(paths: Iterable[str]) -> tuple[list[tuple[str, int]], list[Path | None]]:
+    """The files to classify, each with the index of its checkout's `db/docs` directory (None: none)."""
+    files: list[tuple[str, int]] = []
+    folders: list[Path | None] = []
+    index_of: dict[Path | None, int] = {}
+    for raw in paths:
+        docs_dir = checkout_docs(Path(raw))
+        if docs_dir not in index_of:
+            index_of[docs_dir] = len(folders)
+            folders.append(docs_dir)
+        listed = list(migration_files([raw]))
+        files += zip(listed, repeat(index_of[docs_dir], len(listed)), strict=True)
+    return files, folders
 
 
 def collect(
     paths: Iterable[str], table_sizes: Mapping[str, SizeClass]
 ) -> tuple[list[tuple[str, int]], list[Docs]]:
     """The files to classify, each with the index of its checkout's documented sizes and schemas."""
-    files: list[tuple[str, int]] = []
-    docs: list[Docs] = []
-    index_of: dict[Path | None, int] = {}
-    for raw in paths:
-        docs_dir = checkout_docs(Path(raw))
-        if docs_dir not in index_of:
-            found = load_table_docs(docs_dir)
-            index_of[docs_dir] = len(docs)
-            docs.append((found.sizes_overridden_by(table_sizes), found.schemas))
-        listed = list(migration_files([raw]))
-        files += zip(listed, repeat(index_of[docs_dir], len(listed)), strict=True)
-    return files, docs
+    files, folders = walk(paths)
+    return files, [_docs(load_table_docs(folder), table_sizes) for folder in folders]
+
+
+def _docs(found: TableDocs, table_sizes: Mapping[str, SizeClass]) -> Docs:
+    """The sizes (`table_sizes` over the documented ones) and schemas of a checkout's files."""
+    return found.sizes_overridden_by(table_sizes), found.schemas
 
 
 def read_file(path: str) -> bytes:
@@ -258,31 +272,42 @@ def classify_outcomes(
     without loading the parser); only the misses are classified, over the cores when they are many. A
     cache that cannot be written is reported through `warn`; the results are the same.
     """
-    started_ns = time.time_ns()  # before the first stat: the stat index's racy moment
-    files, docs = collect(paths, table_sizes)
-    _DOCS[:] = docs
     _CACHE.clear()
     if cache is None:
+        files, _DOCS[:] = collect(paths, table_sizes)
         return _process(files, as_json)
+    started_ns = time.time_ns()  # before the first stat: the stat index's racy moment
     gc.disable()  # tens of thousands of small tuples, no cycles: collections would only walk them
     try:
-        return _cached_outcomes(files, docs, as_json, cache, started_ns, warn)
+        return _cached_outcomes(paths, table_sizes, as_json, cache, started_ns, warn)
     finally:
         gc.enable()
 
 
 def _cached_outcomes(
-    files: list[tuple[str, int]],
-    docs: list[Docs],
+    paths: Iterable[str],
+    table_sizes: Mapping[str, SizeClass],
     as_json: bool,
     cache: Path,
     started_ns: int,
     warn: Callable[[str], None],
 ) -> Outcomes:
     """`classify_outcomes` with a cache."""
+    files, folders = walk(paths)
     index = StatIndex(cache, started_ns=started_ns)
     version = classifier_version()
-    contexts = [context_hash(version, sizes, schemas) for sizes, schemas in docs]
+    parsed: dict[int, TableDocs] = {}
+    contexts = []
+    for n, folder in enumerate(folders):  # db/docs by stat too: parsed only when they changed
+        listed = docs_files(folder) if folder is not None else []
+        signature = docs_signature(listed)
+        digest = index.docs(folder, signature) if folder is not None else None
+        if digest is None:
+            parsed[n] = load_table_docs(folder)
+            digest = docs_digest(parsed[n].sizes, parsed[n].schemas)
+            if folder is not None:
+                index.record_docs(folder, signature, digest)
+        contexts.append(context_hash(version, digest, table_sizes))
     found = index.find(files, contexts)  # an unchanged file: a stat, no read
     done = Outcomes(found.primaries, found.json)
     keys = found.keys
@@ -298,6 +323,8 @@ def _cached_outcomes(
         primary, _, rest = value.partition(b"\n")
         done.primaries[n], done.json[n] = primary.decode(), _path_prefix(path) + rest
     if misses and store is not None:
+        found_docs = (parsed.get(n) or load_table_docs(folder) for n, folder in enumerate(folders))
+        _DOCS[:] = [_docs(docs, table_sizes) for docs in found_docs]
         _CACHE.append(contexts)
         try:
             fresh = _process([files[n] for n in misses], as_json)

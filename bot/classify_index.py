@@ -4,7 +4,8 @@ As git's index does, each entry records a path with its device, inode, size, mti
 with them the context the file was classified in (`classify_cache.context_hash`: the classifier, the table
 sizes and schemas), the cache key of the bytes read, and the file's ready output: its primary nature and
 its JSON object, path included. A later run that finds the same path with the same stat and context prints
-that output without reading the file; any other file is read and hashed and looked up in the store.
+that output without reading the file; any other file is read and hashed and looked up in the store. A
+`db/docs` directory has an entry too: the digest of its sizes and schemas, under a digest of its files' stats.
 
 Racy files: a file changed again within the same clock tick (or the same second, on a file system that keeps
 seconds) can keep its size and mtime. So an entry is only recorded for a file whose mtime and ctime are
@@ -29,6 +30,7 @@ ignored and replaced.
 
 from __future__ import annotations
 
+import hashlib
 import mmap
 import os
 import struct
@@ -50,6 +52,18 @@ Row = tuple[int, int, int, int, int, bytes, bytes, int, int]  # signature, key, 
 Text = bytes | memoryview  # a JSON object; a memoryview of this file when found here (no copy)
 Output = tuple[bytes, str, Text]  # cache key, primary nature, JSON object
 Entry = tuple[Signature, bytes, str, Text]  # signature and output
+
+
+def docs_signature(files: list[Path]) -> tuple[bytes, int]:
+    """A digest of the stats of a `db/docs` directory's files (name, device, inode, size, mtime, ctime) and
+    the newest of their mtimes and ctimes: the documented sizes are read again only when it changes."""
+    digest = hashlib.sha256()
+    newest = 0
+    for path in files:
+        stat = path.stat()
+        newest = max(newest, stat.st_mtime_ns, stat.st_ctime_ns)
+        digest.update(f"{path.name}\0{signature(stat, b'')[:5]}\0".encode(*_ENCODING))
+    return digest.digest()[:16], newest
 
 
 def signature(stat: os.stat_result, context: bytes) -> Signature:
@@ -125,6 +139,25 @@ class StatIndex:
             texts.append(b"")
             unknown.append((n, stat))
         return lookup
+
+    def docs(self, folder: Path, stats: tuple[bytes, int]) -> bytes | None:
+        """The digest of the sizes and schemas recorded for a `db/docs` directory whose files have the
+        recorded stats (`docs_signature`), else None."""
+        path = os.path.join(folder, "")  # a directory: no migration file has this path
+        entry = self._entries.get(path)
+        if entry is None or entry[0][5] != stats[0]:
+            return None
+        self._found.append(path)
+        return entry[0][6]
+
+    def record_docs(self, folder: Path, stats: tuple[bytes, int], digest: bytes) -> None:
+        """Remember the digest of a `db/docs` directory read after `docs_signature`, unless one of its files
+        changed too recently."""
+        path = os.path.join(folder, "")
+        if stats[1] < self._recent_ns:
+            self._new[path] = ((0, 0, 0, 0, 0, stats[0]), digest, "", b"")
+        elif path in self._entries:
+            self._stale.add(path)
 
     def record(self, path: str, stat: os.stat_result, context: bytes, output: Output) -> None:
         """Remember a file read after `stat` (its key, primary nature and JSON object), unless it changed
