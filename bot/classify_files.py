@@ -13,69 +13,25 @@ import gc
 import os
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from itertools import repeat
-from operator import attrgetter
 from pathlib import Path
 from typing import Any
 
 from bot.classify_cache import Cache, classifier_version, context_hash, docs_digest, file_key
-from bot.classify_index import StatIndex, Text, docs_signature
+from bot.classify_index import StatIndex, Text
+from bot.classify_walk import docs_files, read_file, walk
 from scheduler.classify.result import Result, SizeClass, json_string, result_from_json, result_json
-from scheduler.classify.tabledocs import DOCS_DIR, TableDocs, read_table_docs
-from scheduler.errors import InputError
+from scheduler.classify.tabledocs import TableDocs, read_table_docs
 
 PARALLEL_MIN_FILES = 1_000
 MIN_CHUNK_FILES = 16
-READ_SIZE = 64 * 1024
 
 Docs = tuple[dict[str, SizeClass], dict[str, str]]  # sizes (explicit ones win), gitlab_schema per table
 # Set before the pool forks (the workers inherit them): the documented sizes and schemas of each checkout,
 # and with a cache, the hash of each checkout's context (the workers key what they classify).
 _DOCS: list[Docs] = []
 _CACHE: list[list[bytes]] = []
-_BY_NAME = attrgetter("name")
-
-
-def _rb_files(folder: str, found: list[str]) -> list[str]:
-    """Append every `*.rb` regular file below `folder` to `found`, in path order: each directory's entries
-    sorted by name, a directory's files before the next entry (symbolic links to directories are not
-    followed)."""
-    with os.scandir(folder) as scan:
-        entries = sorted(scan, key=_BY_NAME)
-    for entry in entries:
-        if entry.is_dir(follow_symlinks=False):
-            _rb_files(entry.path, found)
-        elif entry.name.endswith(".rb") and entry.is_file():
-            found.append(entry.path)
-    return found
-
-
-def migration_files(paths: Iterable[str]) -> Iterator[str]:
-    """Each path as given when it is a file; every `*.rb` below it, in path order, when it is a directory."""
-    for raw in paths:
-        if os.path.isdir(raw):
-            yield from _rb_files(raw, [])
-        elif os.path.isfile(raw):
-            yield raw
-        else:
-            raise InputError(f"{raw}: no such file or directory")
-
-
-def checkout_docs(path: Path) -> Path | None:
-    """The `db/docs` directory of the checkout holding `path`: the nearest ancestor that has one."""
-    start = path.resolve()
-    for folder in (start, *start.parents) if start.is_dir() else start.parents:
-        docs = folder / DOCS_DIR
-        if docs.is_dir():
-            return docs
-    return None
-
-
-def docs_files(docs: Path) -> list[Path]:
-    """The `*.yml` files of a `db/docs` directory, in name order."""
-    return sorted(docs.glob("*.yml"))
 
 
 def load_table_docs(docs: Path | None) -> TableDocs:
@@ -83,21 +39,6 @@ def load_table_docs(docs: Path | None) -> TableDocs:
     if docs is None:
         return TableDocs()
     return read_table_docs(p.read_text(encoding="utf-8", errors="replace") for p in docs_files(docs))
-
-
-def walk(paths: Iterable[str]) -> tuple[list[tuple[str, int]], list[Path | None]]:
-    """The files to classify, each with the index of its checkout's `db/docs` directory (None: none)."""
-    files: list[tuple[str, int]] = []
-    folders: list[Path | None] = []
-    index_of: dict[Path | None, int] = {}
-    for raw in paths:
-        docs_dir = checkout_docs(Path(raw))
-        if docs_dir not in index_of:
-            index_of[docs_dir] = len(folders)
-            folders.append(docs_dir)
-        listed = list(migration_files([raw]))
-        files += zip(listed, repeat(index_of[docs_dir], len(listed)), strict=True)
-    return files, folders
 
 
 def collect(
@@ -111,26 +52,6 @@ def collect(
 def _docs(found: TableDocs, table_sizes: Mapping[str, SizeClass]) -> Docs:
     """The sizes (`table_sizes` over the documented ones) and schemas of a checkout's files."""
     return found.sizes_overridden_by(table_sizes), found.schemas
-
-
-def read_file(path: str) -> bytes:
-    """The bytes of `path`: one `read` for a migration-sized file (half the cost of `open().read()`)."""
-    try:
-        fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
-    except OSError as exc:
-        raise OSError(exc.errno, exc.strerror, path) from None
-    try:
-        data = os.read(fd, READ_SIZE)
-        if len(data) == READ_SIZE:
-            chunks = [data]
-            while chunk := os.read(fd, READ_SIZE):
-                chunks.append(chunk)
-            data = b"".join(chunks)
-    except OSError as exc:
-        raise OSError(exc.errno, exc.strerror, path) from None
-    finally:
-        os.close(fd)
-    return data
 
 
 def _classifier() -> Callable[..., Result]:
@@ -298,15 +219,12 @@ def _cached_outcomes(
     version = classifier_version()
     parsed: dict[int, TableDocs] = {}
     contexts = []
-    for n, folder in enumerate(folders):  # db/docs by stat too: parsed only when they changed
-        listed = docs_files(folder) if folder is not None else []
-        signature = docs_signature(listed)
-        digest = index.docs(folder, signature) if folder is not None else None
+    for n, folder in enumerate(folders):  # db/docs by stat too: read only when they changed
+        digest = index.documented(folder)
         if digest is None:
             parsed[n] = load_table_docs(folder)
             digest = docs_digest(parsed[n].sizes, parsed[n].schemas)
-            if folder is not None:
-                index.record_docs(folder, signature, digest)
+            index.record_docs(folder, digest)
         contexts.append(context_hash(version, digest, table_sizes))
     found = index.find(files, contexts)  # an unchanged file: a stat, no read
     done = Outcomes(found.primaries, found.json)

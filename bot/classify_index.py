@@ -37,7 +37,8 @@ import struct
 import zlib
 from pathlib import Path
 
-from bot.classify_cache import write_atomically
+from bot.classify_cache import docs_digest, write_atomically
+from bot.classify_walk import docs_files
 
 FILE_NAME = "classify-index-v1.bin"
 MAGIC = b"PDMIDX1\n"
@@ -46,6 +47,7 @@ RACY_NS = 3_000_000_000  # the coarsest common timestamp granularity (2 s, FAT) 
 _HEADER = struct.Struct("<8sIII")
 _ENTRY = struct.Struct("<QQQqq16s16sQI")
 _ENCODING = ("utf-8", "surrogateescape")
+NO_DOCS = docs_digest({}, {})  # the digest of a checkout without db/docs
 
 Signature = tuple[int, int, int, int, int, bytes]  # dev, inode, size, mtime_ns, ctime_ns, context
 Row = tuple[int, int, int, int, int, bytes, bytes, int, int]  # signature, key, offset, length (as stored)
@@ -98,6 +100,7 @@ class StatIndex:
         self._found: list[str] = []  # this run's paths found unchanged
         self._new: dict[str, Entry] = {}  # recorded by this run
         self._stale: set[str] = set()  # old entries found changed and not recorded again
+        self._docs: dict[str, tuple[bytes, int]] = {}  # db/docs directories: `docs_signature` taken
         try:
             with open(self.path, "rb") as handle:
                 if os.fstat(handle.fileno()).st_size >= _HEADER.size:
@@ -140,22 +143,29 @@ class StatIndex:
             unknown.append((n, stat))
         return lookup
 
-    def docs(self, folder: Path, stats: tuple[bytes, int]) -> bytes | None:
-        """The digest of the sizes and schemas recorded for a `db/docs` directory whose files have the
-        recorded stats (`docs_signature`), else None."""
+    def documented(self, folder: Path | None) -> bytes | None:
+        """The digest of the sizes and schemas of a `db/docs` directory (`classify_cache.docs_digest`; None:
+        no directory, no sizes) if its files have the stats recorded with it, else None: to be read, and
+        given to `record_docs`."""
+        if folder is None:
+            return NO_DOCS
         path = os.path.join(folder, "")  # a directory: no migration file has this path
+        self._docs[path] = stats = docs_signature(docs_files(folder))
         entry = self._entries.get(path)
         if entry is None or entry[0][5] != stats[0]:
             return None
         self._found.append(path)
         return entry[0][6]
 
-    def record_docs(self, folder: Path, stats: tuple[bytes, int], digest: bytes) -> None:
-        """Remember the digest of a `db/docs` directory read after `docs_signature`, unless one of its files
-        changed too recently."""
+    def record_docs(self, folder: Path | None, digest: bytes) -> None:
+        """Remember the digest of a `db/docs` directory read after `documented` took its files' stats,
+        unless one of them changed too recently."""
+        if folder is None:
+            return
         path = os.path.join(folder, "")
-        if stats[1] < self._recent_ns:
-            self._new[path] = ((0, 0, 0, 0, 0, stats[0]), digest, "", b"")
+        signature, newest = self._docs[path]
+        if newest < self._recent_ns:
+            self._new[path] = ((0, 0, 0, 0, 0, signature), digest, "", b"")
         elif path in self._entries:
             self._stale.add(path)
 

@@ -2,21 +2,18 @@
 
 from __future__ import annotations
 
-import os
-import sys
 from pathlib import Path
 
 import click
 
 from bot.classify_cache import default_folder
 from bot.classify_files import classify_outcomes
-from bot.classify_index import Text
+from bot.classify_output import write_json
 from bot.cli_support import ExitCode, guarded
 from scheduler.classify.result import SizeClass
 from scheduler.errors import InputError
 from scheduler.natures import Nature
 
-_IOV_MAX = 1024  # buffers a `writev` takes (POSIX minimum 16; Linux 1024)
 _COLUMNS = ("VERSION", "NAME", "PRIMARY", "DATABASE", "TABLES", "DECLARED", "CONFIDENCE", "EVIDENCE")
 
 
@@ -51,37 +48,6 @@ def classification_table(rows: list[tuple[str, ...]]) -> str:
     widths = [max(len(row[i]) for row in rows) for i in range(len(_COLUMNS) - 1)]
     lines = ["  ".join([*(c.ljust(w) for c, w in zip(row, widths, strict=False)), row[-1]]) for row in rows]
     return "\n".join(line.rstrip() for line in lines)
-
-
-def write_json(objects: list[Text]) -> None:
-    """Print a JSON list of the compact JSON objects (UTF-8), one per line, without copying them: with
-    `writev` when stdout is a file or a pipe."""
-    chunks: list[Text] = [b",\n"] * (2 * len(objects) + 1)
-    chunks[1::2] = objects
-    chunks[0], chunks[-1] = b"[\n", b"\n]\n"
-    if not objects:
-        chunks = [b"[]\n"]
-    try:
-        out = sys.stdout.fileno()
-    except (AttributeError, OSError, ValueError):  # not a file (a test's captured output)
-        click.echo(b"".join(chunks), nl=False)
-        return
-    sys.stdout.flush()
-    write_all(out, chunks)
-
-
-def write_all(fd: int, chunks: list[Text]) -> None:
-    """Write every chunk to `fd`, `_IOV_MAX` at a time, going on after a partial write."""
-    start = 0
-    while start < len(chunks):
-        batch = chunks[start : start + _IOV_MAX]
-        written = os.writev(fd, batch)
-        for chunk in batch:
-            if written < len(chunk):
-                chunks[start] = memoryview(chunk)[written:]  # the rest of a chunk written in part
-                break
-            written -= len(chunk)
-            start += 1
 
 
 @click.command()

@@ -17,8 +17,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from bot.classify_files import collect, docs_files
-from bot.classify_index import FILE_NAME, RACY_NS, StatIndex, docs_signature
+from bot.classify_files import collect
+from bot.classify_index import FILE_NAME, RACY_NS, StatIndex
 from bot.cli import cli
 
 CORPUS = Path(__file__).resolve().parents[2] / "corpus"
@@ -164,7 +164,7 @@ def test_a_changed_table_size_in_db_docs_is_classified_again(aged: Path, tmp_pat
     assert unknown_to_the_index(Path(migrations), Path(cache)) == []
     docs = checkout / "db" / "docs"
     index = StatIndex(Path(cache), started_ns=time.time_ns())
-    assert index.docs(docs, docs_signature(docs_files(docs))) is not None  # by stat, not read again
+    assert index.documented(docs) is not None  # known by stat: not read again
     rewrite_keeping_size_and_mtime(checkout / "db" / "docs" / "ci_builds.yml", (DOCS % "large").encode())
     _, after, _ = run(migrations, "--json", "--cache-dir", cache)
     assert json.loads(before)[0]["table_sizes"] == {"ci_builds": "small"}
