@@ -20,6 +20,7 @@ and is rewritten; a file with another header is ignored and replaced.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import importlib.util
 import itertools
@@ -104,15 +105,18 @@ class Cache:
         self.max_bytes = max_bytes
         self.path = folder / FILE_NAME
         self._map: mmap.mmap | bytes = b""
-        self._index: dict[bytes, tuple[bytes, int, int, int]] = {}
+
+    @functools.cached_property
+    def _index(self) -> dict[bytes, tuple[bytes, int, int, int]]:
+        """The entries, read on first use (a run the stat index answers does not open the store)."""
         try:
             with open(self.path, "rb") as handle:
                 size = os.fstat(handle.fileno()).st_size
                 if size >= _HEADER.size:
                     self._map = mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)
         except OSError:
-            return  # no cache yet, or unreadable: every file is a miss
-        self._index = _read_index(self._map)
+            return {}  # no cache yet, or unreadable: every file is a miss
+        return _read_index(self._map)
 
     def __len__(self) -> int:
         return len(self._index)

@@ -16,7 +16,6 @@ import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from bot.classify_cache import Cache, classifier_version, context_hash, docs_digest, file_key
 from bot.classify_index import StatIndex, Text
@@ -228,19 +227,18 @@ def _cached_outcomes(
         contexts.append(context_hash(version, digest, table_sizes))
     found = index.find(files, contexts)  # an unchanged file: a stat, no read
     done = Outcomes(found.primaries, found.json)
-    keys = found.keys
-    store = Cache(cache) if found.unknown else None
+    store = Cache(cache)
     misses: list[int] = []
     for n, _ in found.unknown:  # read, hash and look up in the store
         path, context = files[n]
-        keys[n] = file_key(contexts[context], path, read_file(path))
-        value = store.get(keys[n]) if store is not None else None
+        found.keys[n] = file_key(contexts[context], path, read_file(path))
+        value = store.get(found.keys[n])
         if value is None:
             misses.append(n)
             continue
         primary, _, rest = value.partition(b"\n")
         done.primaries[n], done.json[n] = primary.decode(), _path_prefix(path) + rest
-    if misses and store is not None:
+    if misses:
         found_docs = (parsed.get(n) or load_table_docs(folder) for n, folder in enumerate(folders))
         _DOCS[:] = [_docs(docs, table_sizes) for docs in found_docs]
         _CACHE.append(contexts)
@@ -250,22 +248,19 @@ def _cached_outcomes(
             _CACHE.clear()
         for m, n in enumerate(misses):
             done.primaries[n], done.json[n] = fresh.primaries[m], fresh.json[m]
-        _save(store, cache, warn, keys, fresh.new)
+        done.new = fresh.new
     for n, stat in found.unknown:
         path, context = files[n]
-        index.record(path, stat, contexts[context], (keys[n], done.primaries[n], done.json[n]))
-    _save(index, cache, warn)
+        index.record(path, stat, contexts[context], (found.keys[n], done.primaries[n], done.json[n]))
+    try:
+        if done.new:
+            store.save(found.keys, done.new)
+        index.save()
+    except OSError as exc:
+        warn(f"classify cache not saved in {cache}: {exc.strerror or exc}")
     if not as_json:
         done.rows = [table_row(result_from_json(bytes(text))) for text in done.json]
     return done
-
-
-def _save(store: Cache | StatIndex, folder: Path, warn: Callable[[str], None], *args: Any) -> None:
-    """`store.save(*args)`; a folder that cannot be written is a warning."""
-    try:
-        store.save(*args)
-    except OSError as exc:
-        warn(f"classify cache not saved in {folder}: {exc.strerror or exc}")
 
 
 def _path_prefix(path: str) -> bytes:

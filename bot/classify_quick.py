@@ -16,11 +16,9 @@ import gc
 import time
 from pathlib import Path
 
-from bot.classify_cache import classifier_version, context_hash, default_folder
-from bot.classify_index import Lookup, StatIndex
-from bot.classify_output import write_json
-from bot.classify_walk import walk
-from scheduler.errors import PdmError
+TYPE_CHECKING = False  # as `typing.TYPE_CHECKING`, without importing typing (see `bot/cli.py`)
+if TYPE_CHECKING:
+    from bot.classify_index import Lookup
 
 
 class Options:
@@ -79,7 +77,11 @@ def answer(argv: list[str]) -> bool:
     none is flagged by `--fail-on`; else print nothing and return False."""
     options = read_options(argv)
     if options is None or not options.as_json or not (options.cache_dir or options.use_cache):
-        return False
+        return False  # nothing more imported: the command runs as it would without this module
+    from bot.classify_cache import default_folder
+    from bot.classify_output import write_json
+    from scheduler.errors import PdmError
+
     cache = Path(options.cache_dir) if options.cache_dir else default_folder()
     gc.disable()  # as in `classify_outcomes`: many small tuples, no cycles
     try:
@@ -97,6 +99,10 @@ def answer(argv: list[str]) -> bool:
 def _found(paths: list[str], cache: Path) -> Lookup | None:
     """What the index has for every file under `paths`, or None if it does not know one of them (or a
     `db/docs` directory) unchanged."""
+    from bot.classify_cache import classifier_version, context_hash
+    from bot.classify_index import StatIndex
+    from bot.classify_walk import walk
+
     index = StatIndex(cache, started_ns=time.time_ns())
     files, folders = walk(paths)
     version = classifier_version()
