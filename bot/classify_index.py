@@ -45,7 +45,9 @@ MAGIC = b"PDMIDX1\n"
 MAX_INDEX_BYTES = 32 * 1024 * 1024  # about 18,000 GitLab-sized migrations, as the store
 RACY_NS = 3_000_000_000  # the coarsest common timestamp granularity (2 s, FAT) and a clock tick, with room
 _HEADER = struct.Struct("<8sIII")
-_ENTRY = struct.Struct("<QQQqq16s16sQI")
+_SIGNATURE = struct.Struct("<QQQqq16s")  # dev, inode, size, mtime_ns, ctime_ns, context
+_OUTPUT = struct.Struct("<16sQI")  # key, offset and length of the JSON object
+_ENTRY = struct.Struct(_SIGNATURE.format + _OUTPUT.format[1:])
 _ENCODING = ("utf-8", "surrogateescape")
 NO_DOCS = docs_digest({}, {})  # the digest of a checkout without db/docs
 
@@ -96,7 +98,7 @@ class StatIndex:
         self._recent_ns = started_ns - RACY_NS  # files changed from this moment on are not recorded
         self._map: mmap.mmap | bytes = b""
         self._view = memoryview(b"")
-        self._entries: dict[str, tuple[Row, str]] = {}
+        self._entries: dict[str, tuple[int, str]] = {}  # path → offset of its entry, primary nature
         self._found: list[str] = []  # this run's paths found unchanged
         self._new: dict[str, Entry] = {}  # recorded by this run
         self._stale: set[str] = set()  # old entries found changed and not recorded again
@@ -116,15 +118,17 @@ class StatIndex:
     def find(self, files: list[tuple[str, int]], contexts: list[bytes]) -> Lookup:
         """`stat` each file (path, index of its context) and take what the index has for it if its stat
         and context are the recorded ones: one `stat` and a look-up a file."""
-        entries, data, found, stat_of = self._entries.get, self._view, self._found, os.stat
+        entries, data, view, found, stat_of = self._entries.get, self._map, self._view, self._found, os.stat
+        pack, output, size = _SIGNATURE.pack, _OUTPUT.unpack_from, _SIGNATURE.size
         lookup = Lookup()
         keys, primaries, texts, unknown = lookup.keys, lookup.primaries, lookup.json, lookup.unknown
         for n, (path, context) in enumerate(files):
             stat = stat_of(path)
             entry = entries(path)
             if entry is not None:
-                row, primary = entry
-                if row[:6] == (
+                at, primary = entry
+                recorded = data[at : at + size]  # compared as stored: nothing unpacked for a changed file
+                if recorded == pack(
                     stat.st_dev,
                     stat.st_ino,
                     stat.st_size,
@@ -132,9 +136,10 @@ class StatIndex:
                     stat.st_ctime_ns,
                     contexts[context],
                 ):
-                    keys.append(row[6])
+                    key, offset, length = output(data, at + size)
+                    keys.append(key)
                     primaries.append(primary)
-                    texts.append(data[row[7] : row[7] + row[8]])
+                    texts.append(view[offset : offset + length])
                     found.append(path)
                     continue
             keys.append(b"")
@@ -151,11 +156,13 @@ class StatIndex:
             return NO_DOCS
         path = os.path.join(folder, "")  # a directory: no migration file has this path
         self._docs[path] = stats = docs_signature(docs_files(folder))
-        entry = self._entries.get(path)
-        if entry is None or entry[0][5] != stats[0]:
+        if path not in self._entries:
+            return None
+        signature, digest, _, _ = self._entry(path)
+        if signature[5] != stats[0]:
             return None
         self._found.append(path)
-        return entry[0][6]
+        return digest
 
     def record_docs(self, folder: Path | None, digest: bytes) -> None:
         """Remember the digest of a `db/docs` directory read after `documented` took its files' stats,
@@ -215,13 +222,16 @@ class StatIndex:
 
     def _entry(self, path: str) -> Entry:
         """An old entry as recorded."""
-        (dev, inode, size, mtime_ns, ctime_ns, context, key, offset, length), primary = self._entries[path]
+        at, primary = self._entries[path]
+        dev, inode, size, mtime_ns, ctime_ns, context = _SIGNATURE.unpack_from(self._map, at)
+        key, offset, length = _OUTPUT.unpack_from(self._map, at + _SIGNATURE.size)
         text = self._view[offset : offset + length]
         return (dev, inode, size, mtime_ns, ctime_ns, context), key, primary, text
 
 
-def _read_entries(data: mmap.mmap | bytes) -> dict[str, tuple[Row, str]]:
-    """path → (row, primary nature) of every entry; nothing when the file is not ours or is damaged."""
+def _read_entries(data: mmap.mmap | bytes) -> dict[str, tuple[int, str]]:
+    """path → (offset of its entry, primary nature) of every entry; nothing when the file is not ours or is
+    damaged (entries are unpacked only when used)."""
     try:
         magic, count, names_length, crc = _HEADER.unpack_from(data)
     except struct.error:
@@ -234,5 +244,5 @@ def _read_entries(data: mmap.mmap | bytes) -> dict[str, tuple[Row, str]]:
     names = data[end : end + names_length].decode(*_ENCODING).split("\0")
     if len(names) != 2 * count + 1:
         return {}
-    rows = _ENTRY.iter_unpack(data[_HEADER.size : end])
-    return dict(zip(names[0::2], zip(rows, names[1::2], strict=False), strict=False))  # built in C
+    offsets = range(_HEADER.size, end, _ENTRY.size)
+    return dict(zip(names[0::2], zip(offsets, names[1::2], strict=False), strict=False))  # built in C

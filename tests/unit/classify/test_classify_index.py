@@ -17,8 +17,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from bot.classify_files import collect
+from bot.classify_cache import classifier_version, context_hash
 from bot.classify_index import FILE_NAME, RACY_NS, StatIndex
+from bot.classify_walk import walk
 from bot.cli import cli
 
 CORPUS = Path(__file__).resolve().parents[2] / "corpus"
@@ -44,12 +45,12 @@ def run(*args: str) -> tuple[int, str, str]:
 
 
 def unknown_to_the_index(tree: Path, cache: Path) -> list[str]:
-    """The files of `tree` the index would read (not found unchanged), in any context."""
-    files, _ = collect([str(tree)], {})
+    """The files of `tree` the index does not know unchanged: those a run would read."""
+    files, folders = walk([str(tree)])
     index = StatIndex(cache, started_ns=time.time_ns())
-    contexts = {row[5] for row, _ in index._entries.values()} or {b""}
-    found = [index.find(files, [context]).unknown for context in contexts]
-    return [files[n][0] for n, _ in min(found, key=len)]
+    version = classifier_version()
+    contexts = [context_hash(version, index.documented(folder) or b"", {}) for folder in folders]
+    return [files[n][0] for n, _ in index.find(files, contexts).unknown]
 
 
 def rewrite_keeping_size_and_mtime(path: Path, data: bytes) -> None:
@@ -209,17 +210,16 @@ def test_a_damaged_index_is_ignored_and_replaced(aged: Path, tmp_path: Path) -> 
 def test_the_index_stays_under_its_bound_keeping_this_runs_files(tmp_path: Path) -> None:
     files = []
     for n in range(6):
-        path = tmp_path / f"{n}.rb"
-        path.write_bytes(b"x")
-        files.append((str(path), path.stat()))
+        (tmp_path / f"{n}.rb").write_bytes(b"x")
+        files.append((str(tmp_path / f"{n}.rb"), (tmp_path / f"{n}.rb").stat()))
     started_ns = time.time_ns() + 2 * RACY_NS  # a run late enough to record them
     index = StatIndex(tmp_path, started_ns=started_ns, max_bytes=1_000)
-    for path, stat in files[:3]:
-        index.record(path, stat, b"c" * 16, (b"k" * 16, "no_op", b"y" * 100))
+    for name, stat in files[:3]:
+        index.record(name, stat, b"c" * 16, (b"k" * 16, "no_op", b"y" * 100))
     index.save()
     index = StatIndex(tmp_path, started_ns=started_ns, max_bytes=1_000)
-    for path, stat in files[3:]:
-        index.record(path, stat, b"c" * 16, (b"k" * 16, "no_op", b"z" * 100))
+    for name, stat in files[3:]:
+        index.record(name, stat, b"c" * 16, (b"k" * 16, "no_op", b"z" * 100))
     index.save()
     assert (tmp_path / FILE_NAME).stat().st_size <= 1_000
     kept = StatIndex(tmp_path, started_ns=started_ns)
