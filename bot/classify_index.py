@@ -206,7 +206,9 @@ class StatIndex:
         for row in rows:
             packed.append(_ENTRY.pack(*row[:7], offset, row[8]))
             offset += row[8]
-        crc = zlib.crc32(b"".join(values), zlib.crc32(b"".join([*packed, *names])))
+        crc = zlib.crc32(b"".join([*packed, *names]))
+        for text in values:  # not joined: the values are most of the file
+            crc = zlib.crc32(text, crc)
         header = _HEADER.pack(MAGIC, len(rows), names_length, crc)
         write_atomically(self.path, [header, *packed, *names, *values])
 
