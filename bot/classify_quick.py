@@ -78,18 +78,24 @@ def answer(argv: list[str]) -> bool:
     options = read_options(argv)
     if options is None or not options.as_json or not (options.cache_dir or options.use_cache):
         return False  # nothing more imported: the command runs as it would without this module
+    gc.disable()  # from here to the output nothing makes cycles: collections would only walk objects
+    try:
+        return _answer(options)
+    finally:
+        gc.enable()
+
+
+def _answer(options: Options) -> bool:
+    """`answer` for a `--json` run with a cache."""
     from bot.classify_cache import default_folder
     from bot.classify_output import write_json
     from scheduler.errors import PdmError
 
     cache = Path(options.cache_dir) if options.cache_dir else default_folder()
-    gc.disable()  # as in `classify_outcomes`: many small tuples, no cycles
     try:
         found = _found(options.paths, cache)
     except (PdmError, OSError):
         return False  # the command says what is wrong
-    finally:
-        gc.enable()
     if found is None or any(primary in options.fail_on for primary in found.primaries):
         return False
     write_json(found.json)
