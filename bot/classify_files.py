@@ -19,7 +19,7 @@ from pathlib import Path
 
 from bot.classify_cache import Cache, classifier_version, context_hash, docs_digest, file_key
 from bot.classify_index import StatIndex, Text
-from bot.classify_walk import docs_files, read_file, walk
+from bot.classify_walk import docs_files, find_migrations, read_file
 from scheduler.classify.result import Result, SizeClass, json_string, result_from_json, result_json
 from scheduler.classify.tabledocs import TableDocs, read_table_docs
 
@@ -44,7 +44,7 @@ def collect(
     paths: Iterable[str], table_sizes: Mapping[str, SizeClass]
 ) -> tuple[list[tuple[str, int]], list[Docs]]:
     """The files to classify, each with the index of its checkout's documented sizes and schemas."""
-    files, folders = walk(paths)
+    files, folders = find_migrations(paths)
     return files, [_docs(load_table_docs(folder), table_sizes) for folder in folders]
 
 
@@ -213,7 +213,7 @@ def _cached_outcomes(
     warn: Callable[[str], None],
 ) -> Outcomes:
     """`classify_outcomes` with a cache."""
-    files, folders = walk(paths)
+    files, folders = find_migrations(paths)
     index = StatIndex(cache, started_ns=started_ns)
     version = classifier_version()
     parsed: dict[int, TableDocs] = {}

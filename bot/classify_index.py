@@ -16,7 +16,7 @@ file system's clock agrees with this machine's within `RACY_NS`, as git's racy c
 
 One file per cache directory, `classify-index-v1.bin`, memory-mapped:
 
-    header  MAGIC, entry count (u32), length of the names (u32), CRC-32 of all that follows (u32)
+    header  INDEX_MAGIC, entry count (u32), length of the names (u32), CRC-32 of all that follows (u32)
     entries count x (dev u64, inode u64, size u64, mtime_ns i64, ctime_ns i64, context 16 bytes, key 16,
             offset u64, length u32 of the value)
     names   each entry's path in UTF-8 (surrogateescape) and primary nature, each followed by a NUL byte
@@ -40,8 +40,8 @@ from pathlib import Path
 from bot.classify_cache import docs_digest, write_atomically
 from bot.classify_walk import docs_files
 
-FILE_NAME = "classify-index-v1.bin"
-MAGIC = b"PDMIDX1\n"
+INDEX_FILE_NAME = "classify-index-v1.bin"
+INDEX_MAGIC = b"PDMIDX1\n"
 MAX_INDEX_BYTES = 32 * 1024 * 1024  # about 18,000 GitLab-sized migrations, as the store
 RACY_NS = 3_000_000_000  # the coarsest common timestamp granularity (2 s, FAT) and a clock tick, with room
 _HEADER = struct.Struct("<8sIII")
@@ -93,7 +93,7 @@ class StatIndex:
     """The entries of one cache directory, read-only once loaded; `save` writes the new ones, if any."""
 
     def __init__(self, folder: Path, *, started_ns: int, max_bytes: int = MAX_INDEX_BYTES) -> None:
-        self.path = folder / FILE_NAME
+        self.path = folder / INDEX_FILE_NAME
         self.max_bytes = max_bytes
         self._recent_ns = started_ns - RACY_NS  # files changed from this moment on are not recorded
         self._map: mmap.mmap | bytes = b""
@@ -209,7 +209,7 @@ class StatIndex:
         crc = zlib.crc32(b"".join([*packed, *names]))
         for text in values:  # not joined: the values are most of the file
             crc = zlib.crc32(text, crc)
-        header = _HEADER.pack(MAGIC, len(rows), names_length, crc)
+        header = _HEADER.pack(INDEX_MAGIC, len(rows), names_length, crc)
         write_atomically(self.path, [header, *packed, *names, *values])
 
     def _kept(self) -> list[tuple[str, Entry]]:
@@ -239,7 +239,7 @@ def _read_entries(data: mmap.mmap | bytes) -> dict[str, tuple[int, str]]:
     except struct.error:
         return {}
     end = _HEADER.size + _ENTRY.size * count
-    if magic != MAGIC or end + names_length > len(data):
+    if magic != INDEX_MAGIC or end + names_length > len(data):
         return {}
     if zlib.crc32(memoryview(data)[_HEADER.size :]) != crc:
         return {}

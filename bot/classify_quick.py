@@ -16,10 +16,6 @@ import gc
 import time
 from pathlib import Path
 
-TYPE_CHECKING = False  # as `typing.TYPE_CHECKING`, without importing typing (see `bot/cli.py`)
-if TYPE_CHECKING:
-    from bot.classify_index import Lookup
-
 
 class Options:
     """The `classify` command's parameters, named as the command names them."""
@@ -87,36 +83,27 @@ def answer(argv: list[str]) -> bool:
 
 def _answer(options: Options) -> bool:
     """`answer` for a `--json` run with a cache."""
-    from bot.classify_cache import default_folder
+    from bot.classify_cache import classifier_version, context_hash, default_folder
+    from bot.classify_index import StatIndex
     from bot.classify_output import write_json
+    from bot.classify_walk import find_migrations
     from scheduler.errors import PdmError
 
     cache = Path(options.cache_dir) if options.cache_dir else default_folder()
     try:
-        found = _found(options.paths, cache)
+        index = StatIndex(cache, started_ns=time.time_ns())
+        files, folders = find_migrations(options.paths)
+        version = classifier_version()
+        contexts = []
+        for folder in folders:
+            digest = index.documented(folder)
+            if digest is None:
+                return False  # a changed db/docs directory: the command reads it
+            contexts.append(context_hash(version, digest, {}))
+        found = index.find(files, contexts)
     except (PdmError, OSError):
         return False  # the command says what is wrong
-    if found is None or any(primary in options.fail_on for primary in found.primaries):
+    if found.unknown or any(primary in options.fail_on for primary in found.primaries):
         return False
     write_json(found.json)
     return True
-
-
-def _found(paths: list[str], cache: Path) -> Lookup | None:
-    """What the index has for every file under `paths`, or None if it does not know one of them (or a
-    `db/docs` directory) unchanged."""
-    from bot.classify_cache import classifier_version, context_hash
-    from bot.classify_index import StatIndex
-    from bot.classify_walk import walk
-
-    index = StatIndex(cache, started_ns=time.time_ns())
-    files, folders = walk(paths)
-    version = classifier_version()
-    contexts = []
-    for folder in folders:
-        digest = index.documented(folder)
-        if digest is None:
-            return None
-        contexts.append(context_hash(version, digest, {}))
-    found = index.find(files, contexts)
-    return None if found.unknown else found

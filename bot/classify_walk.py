@@ -14,7 +14,7 @@ from pathlib import Path
 
 from scheduler.errors import InputError
 
-DOCS_DIR = "db/docs"  # as `scheduler.classify.tabledocs.DOCS_DIR` (a test keeps them equal)
+_DOCS_DIR = "db/docs"  # `scheduler.classify.tabledocs.DOCS_DIR` (not imported: a test keeps them equal)
 READ_SIZE = 64 * 1024
 _BY_NAME = attrgetter("name")
 
@@ -48,7 +48,7 @@ def checkout_docs(path: Path) -> Path | None:
     """The `db/docs` directory of the checkout holding `path`: the nearest ancestor that has one."""
     start = path.resolve()
     for folder in (start, *start.parents) if start.is_dir() else start.parents:
-        docs = folder / DOCS_DIR
+        docs = folder / _DOCS_DIR
         if docs.is_dir():
             return docs
     return None
@@ -59,7 +59,7 @@ def docs_files(docs: Path) -> list[Path]:
     return sorted(docs.glob("*.yml"))
 
 
-def walk(paths: Iterable[str]) -> tuple[list[tuple[str, int]], list[Path | None]]:
+def find_migrations(paths: Iterable[str]) -> tuple[list[tuple[str, int]], list[Path | None]]:
     """The files to classify, each with the index of its checkout's `db/docs` directory (None: none)."""
     files: list[tuple[str, int]] = []
     folders: list[Path | None] = []

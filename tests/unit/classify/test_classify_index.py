@@ -18,8 +18,8 @@ import pytest
 from click.testing import CliRunner
 
 from bot.classify_cache import classifier_version, context_hash
-from bot.classify_index import FILE_NAME, RACY_NS, StatIndex
-from bot.classify_walk import walk
+from bot.classify_index import INDEX_FILE_NAME, RACY_NS, StatIndex
+from bot.classify_walk import find_migrations
 from bot.cli import cli
 
 CORPUS = Path(__file__).resolve().parents[2] / "corpus"
@@ -46,7 +46,7 @@ def run(*args: str) -> tuple[int, str, str]:
 
 def unknown_to_the_index(tree: Path, cache: Path) -> list[str]:
     """The files of `tree` the index does not know unchanged: those a run would read."""
-    files, folders = walk([str(tree)])
+    files, folders = find_migrations([str(tree)])
     index = StatIndex(cache, started_ns=time.time_ns())
     version = classifier_version()
     contexts = [context_hash(version, index.documented(folder) or b"", {}) for folder in folders]
@@ -91,12 +91,12 @@ def test_an_unchanged_tree_is_answered_by_the_index_as_a_fresh_run(aged: Path, t
     tree, cache = aged / "unchanged", tmp_path / "cache"
     fresh = subprocess.run([*COMMAND, "--json", str(tree)], capture_output=True, timeout=120)
     filling = subprocess.run([*COMMAND, "--json", "--cache-dir", str(cache), str(tree)], capture_output=True)
-    index = (cache / FILE_NAME).stat()
+    index = (cache / INDEX_FILE_NAME).stat()
     warm = subprocess.run([*COMMAND, "--json", "--cache-dir", str(cache), str(tree)], capture_output=True)
     assert fresh.returncode == filling.returncode == warm.returncode == 0
     assert fresh.stdout == filling.stdout == warm.stdout and warm.stderr == b""
     assert unknown_to_the_index(tree, cache) == []  # every file is answered by its stat
-    assert (cache / FILE_NAME).stat().st_mtime_ns == index.st_mtime_ns  # and nothing was written again
+    assert (cache / INDEX_FILE_NAME).stat().st_mtime_ns == index.st_mtime_ns  # and nothing was written again
     for args in ([], ["--fail-on", "unknown"]):  # the table and --fail-on from the index too
         assert run(str(tree), *args) == run(str(tree), *args, "--cache-dir", str(cache))
 
@@ -199,9 +199,9 @@ def test_a_changed_classifier_classifies_the_unchanged_files_again(aged: Path, t
 def test_a_damaged_index_is_ignored_and_replaced(aged: Path, tmp_path: Path) -> None:
     tree, cache = str(aged / "unchanged"), tmp_path / "cache"
     fresh = run(tree, "--json", "--cache-dir", str(cache))
-    data = bytearray((cache / FILE_NAME).read_bytes())
+    data = bytearray((cache / INDEX_FILE_NAME).read_bytes())
     data[len(data) // 2] ^= 0xFF
-    (cache / FILE_NAME).write_bytes(bytes(data))
+    (cache / INDEX_FILE_NAME).write_bytes(bytes(data))
     assert len(StatIndex(cache, started_ns=time.time_ns())) == 0
     assert run(tree, "--json", "--cache-dir", str(cache)) == fresh
     assert unknown_to_the_index(Path(tree), cache) == []
@@ -221,7 +221,7 @@ def test_the_index_stays_under_its_bound_keeping_this_runs_files(tmp_path: Path)
     for name, stat in files[3:]:
         index.record(name, stat, b"c" * 16, (b"k" * 16, "no_op", b"z" * 100))
     index.save()
-    assert (tmp_path / FILE_NAME).stat().st_size <= 1_000
+    assert (tmp_path / INDEX_FILE_NAME).stat().st_size <= 1_000
     kept = StatIndex(tmp_path, started_ns=started_ns)
     assert kept.find([(p, 0) for p, _ in files[3:]], [b"c" * 16]).unknown == []  # this run's files first
     assert len(kept) < 6

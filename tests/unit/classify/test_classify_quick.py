@@ -13,9 +13,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from bot import classify_walk
 from bot.classify_index import RACY_NS
 from bot.classify_quick import read_options
-from bot.classify_walk import DOCS_DIR
 from bot.cli_classify import classify
 from scheduler.classify.tabledocs import DOCS_DIR as DOCUMENTED_DIR
 
@@ -62,7 +62,7 @@ def test_the_plain_forms_of_the_options_are_read() -> None:
 
 
 def test_the_walk_looks_for_the_directory_the_table_docs_come_from() -> None:
-    assert DOCS_DIR == DOCUMENTED_DIR
+    assert classify_walk._DOCS_DIR == DOCUMENTED_DIR
 
 
 @pytest.fixture(scope="module")
