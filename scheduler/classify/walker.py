@@ -6,6 +6,7 @@ number of calls, not with the size of the tree. Only `up`/`change` (and class me
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from functools import cache
 from itertools import repeat
@@ -13,7 +14,7 @@ from operator import attrgetter
 from typing import NamedTuple
 
 import tree_sitter_ruby
-from tree_sitter import Language, Node, Parser, Query, QueryCursor
+from tree_sitter import Language, Node, Parser, Query, QueryCursor, Range
 
 from scheduler.classify import catalog
 from scheduler.classify.catalog import Helper
@@ -22,6 +23,13 @@ from scheduler.natures import Nature
 
 _LANGUAGE = Language(tree_sitter_ruby.language())
 _PARSER = Parser(_LANGUAGE)
+# Comment and blank lines before the code (a licence or rationale header): the tree is the same without their
+# `comment` nodes, which nothing reads, so `_AFTER_HEADER` parses from the first line of code (the nodes keep
+# their rows and bytes in the whole source) and tree-sitter does not lex the header. Only the root starts
+# elsewhere: a syntax error is located in the tree of the whole source.
+_HEADER = re.compile(rb"(?:[ \t]*(?:#[^\n]*)?\n)*")
+_AFTER_HEADER = Parser(_LANGUAGE)
+_NO_END = 0xFFFFFFFF  # a range that runs to the end of the source
 # One capture per node kind: each pattern costs compile time at start-up (assignments are split in Python).
 _QUERY = Query(
     _LANGUAGE,
@@ -716,11 +724,21 @@ def _deeper_than(root: Node, limit: int) -> bool:
     return False
 
 
+def parse(source: bytes) -> Node:
+    """The syntax tree of `source` (its root), its leading comment lines left out."""
+    start = _HEADER.match(source).end()  # type: ignore[union-attr]  # the pattern matches any bytes
+    if not start:
+        return _PARSER.parse(source).root_node
+    _AFTER_HEADER.included_ranges = [Range((source.count(b"\n", 0, start), 0), (_NO_END, _NO_END), start, _NO_END)]
+    return _AFTER_HEADER.parse(source).root_node
+
+
 def walk(source: bytes) -> Facts:
     """Parse `source` and collect the facts of its migration class (an `error` when it has none)."""
-    tree = _PARSER.parse(source)
-    root = tree.root_node
+    root = parse(source)
     if root.has_error:
+        if not any(c.has_error or c.is_missing for c in root.children):  # at the root, which starts elsewhere
+            root = _PARSER.parse(source).root_node
         line = parse_error_line(root)
         return Facts(error=f"Ruby syntax error near line {line}", error_line=line)
     if _deeper_than(root, MAX_DEPTH):
