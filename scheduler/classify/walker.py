@@ -30,6 +30,19 @@ _PARSER = Parser(_LANGUAGE)
 _HEADER = re.compile(rb"(?:[ \t]*(?:#[^\n]*)?\n)*")
 _AFTER_HEADER = Parser(_LANGUAGE)
 _NO_END = 0xFFFFFFFF  # a range that runs to the end of the source
+
+
+def _field_id(name: str) -> int:
+    found = _LANGUAGE.field_id_for_name(name)
+    if found is None:
+        raise LookupError(f"the Ruby grammar has no field {name!r}")
+    return found
+
+
+# The fields of a call read for each call of `up`/`change`: by id, a little cheaper than by name.
+_METHOD, _RECEIVER, _ARGUMENTS = map(_field_id, ("method", "receiver", "arguments"))
+
+
 # One capture per node kind: each pattern costs compile time at start-up (assignments are split in Python).
 _QUERY = Query(
     _LANGUAGE,
@@ -305,9 +318,9 @@ class _Walker:
     # ---- calls in up/change ------------------------------------------------------------------------
 
     def _call(self, call: Node) -> None:
-        name = _text(call.child_by_field_name("method"))
-        receiver = call.child_by_field_name("receiver")
-        args = call.child_by_field_name("arguments")
+        name = _text(call.child_by_field_id(_METHOD))
+        receiver = call.child_by_field_id(_RECEIVER)
+        args = call.child_by_field_id(_ARGUMENTS)
         if name == "with_lock_retries":
             self.facts.lock_retries = self.facts.lock_retries or _line(call)
         if receiver is None or receiver.type == "self":
@@ -671,11 +684,10 @@ class _Walker:
         conditional = lock_retries = batch_loop = False
         new_table: Node | None = None
         parent = node.parent
-        while parent is not None and parent.type != "method":
-            if parent.type in _CONDITIONALS:
+        while parent is not None and (kind := parent.type) != "method":  # `.type` read once: it costs
+            if kind in _CONDITIONALS:
                 conditional = True
-            elif parent.type in _BLOCKS and parent.parent is not None and parent.parent.type == "call":
-                owner = parent.parent
+            elif kind in _BLOCKS and (owner := parent.parent) is not None and owner.type == "call":
                 method = _text(owner.child_by_field_name("method"))
                 lock_retries = lock_retries or method == "with_lock_retries"
                 batch_loop = batch_loop or method in catalog.BATCH_LOOPS
