@@ -39,7 +39,7 @@ def _field_id(name: str) -> int:
     return found
 
 
-# The fields of a call read for each call of `up`/`change`: by id, a little cheaper than by name.
+# The fields of a call, read for each call: by id, a little cheaper than by name.
 _METHOD, _RECEIVER, _ARGUMENTS = map(_field_id, ("method", "receiver", "arguments"))
 
 
@@ -186,7 +186,7 @@ def _receiver_root(receiver: Node) -> str:
     """The leading constant path of a receiver (`Foo::Bar` of `Foo::Bar.where(x).find`), or ''."""
     node = receiver
     while node.type == "call":
-        inner = node.child_by_field_name("receiver")
+        inner = node.child_by_field_id(_RECEIVER)
         if inner is None:
             return ""
         node = inner
@@ -215,8 +215,8 @@ class _Walker:
                 self.consts[_text(left)] = right
             elif left.type == "identifier":
                 self.vars[_text(left)] = right
-            elif left.type == "call" and (receiver := left.child_by_field_name("receiver")) is not None:
-                attr = left.child_by_field_name("method")
+            elif left.type == "call" and (receiver := left.child_by_field_id(_RECEIVER)) is not None:
+                attr = left.child_by_field_id(_METHOD)
                 if receiver.type == "self" and attr is not None and attr.type == "identifier":
                     self.table_attrs.append((attr, right))
         self.model_tables: dict[str, str] = {}
@@ -259,7 +259,7 @@ class _Walker:
                     break
             else:
                 if down_start <= start < down_end:
-                    name = _text(call.child_by_field_name("method"))
+                    name = _text(call.child_by_field_id(_METHOD))
                     if name in catalog.CATALOG:
                         self.facts.down_only.append(name)
         for ret in self.caps.get("return", []):
@@ -287,7 +287,7 @@ class _Walker:
             return reachable
         ids = _identifiers(klass)
         names = [(n.start_byte, _text(n)) for n in ids]
-        names += [(c.start_byte, _text(c.child_by_field_name("method"))) for c in self.caps.get("call", [])]
+        names += [(c.start_byte, _text(c.child_by_field_id(_METHOD))) for c in self.caps.get("call", [])]
         frontier = list(reachable)
         while frontier:
             current = methods[frontier.pop()]
@@ -300,8 +300,8 @@ class _Walker:
     # ---- class level -------------------------------------------------------------------------------
 
     def _class_level(self, call: Node) -> None:
-        name = _text(call.child_by_field_name("method"))
-        args = call.child_by_field_name("arguments")
+        name = _text(call.child_by_field_id(_METHOD))
+        args = call.child_by_field_id(_ARGUMENTS)
         if name == "disable_ddl_transaction!":
             self.facts.disable_ddl_transaction = _line(call)
         elif name == "enable_lock_retries!":
@@ -380,7 +380,7 @@ class _Walker:
         )
 
     def _new_table(self, create_call: Node) -> str | None:
-        first = _positional(create_call.child_by_field_name("arguments"))
+        first = _positional(create_call.child_by_field_id(_ARGUMENTS))
         return self._table_of(first[0]) if first else None
 
     def _writes_by_block_argument(self, args: Node | None) -> bool:
@@ -401,14 +401,14 @@ class _Walker:
         if root:
             return any(root == r or root.startswith(r + "::") for r in catalog.JOB_SYSTEM_ROOTS)
         base = receiver
-        while base.type == "call" and (inner := base.child_by_field_name("receiver")) is not None:
+        while base.type == "call" and (inner := base.child_by_field_id(_RECEIVER)) is not None:
             base = inner
         if base.type != "identifier" or depth > 3:
             return False
         name = _text(base)
         owner = self._block_owner(base, name)
         if owner is not None:
-            owner_receiver = owner.child_by_field_name("receiver")
+            owner_receiver = owner.child_by_field_id(_RECEIVER)
             return owner_receiver is not None and self._job_system(owner_receiver, depth + 1)
         value = self.vars.get(name)
         return (
@@ -436,9 +436,9 @@ class _Walker:
             return True
         node: Node | None = receiver
         while node is not None and node.type == "call":
-            if _text(node.child_by_field_name("method")) == "new":
+            if _text(node.child_by_field_id(_METHOD)) == "new":
                 return True
-            node = node.child_by_field_name("receiver")
+            node = node.child_by_field_id(_RECEIVER)
         return False
 
     def _safe(self, root: str) -> bool:
@@ -483,8 +483,8 @@ class _Walker:
             condition = parent.child_by_field_name("condition")
             return condition is not None and condition.id == child.id
         if parent.type == "call":
-            receiver = parent.child_by_field_name("receiver")
-            method = _text(parent.child_by_field_name("method"))
+            receiver = parent.child_by_field_id(_RECEIVER)
+            method = _text(parent.child_by_field_id(_METHOD))
             is_receiver = receiver is not None and receiver.id == child.id
             return is_receiver and (method in catalog.READ_METHODS or method.endswith("?"))
         if parent.type == "assignment" and depth < 2:
@@ -595,9 +595,9 @@ class _Walker:
 
     def _arel_dml(self, node: Node) -> str | None:
         """The DML of `manager.to_sql` when `manager` is (a variable holding) an Arel statement manager."""
-        if node.type != "call" or _text(node.child_by_field_name("method")) != "to_sql":
+        if node.type != "call" or _text(node.child_by_field_id(_METHOD)) != "to_sql":
             return None
-        manager = node.child_by_field_name("receiver")
+        manager = node.child_by_field_id(_RECEIVER)
         if manager is not None and manager.type == "identifier":
             manager = self.vars.get(_text(manager))
         return _AREL_DML.get(_receiver_root(manager)) if manager is not None else None
@@ -612,9 +612,9 @@ class _Walker:
             body = self.heredocs.get(node.start_byte)
             return _text(body).rsplit("\n", 1)[0] if body is not None else None
         if node.type == "call":
-            inner = node.child_by_field_name("receiver")
+            inner = node.child_by_field_id(_RECEIVER)
             if inner is None:
-                returned = self._returned_by_local_method(_text(node.child_by_field_name("method")))
+                returned = self._returned_by_local_method(_text(node.child_by_field_id(_METHOD)))
                 return self._sql_text(returned, depth + 1) if returned is not None else None
             return self._sql_text(inner, depth + 1)
         if node.type in ("parenthesized_statements", "binary", "chained_string"):
@@ -662,22 +662,22 @@ class _Walker:
                 return self._table_of(self.vars[name], depth + 1)
             return None
         if node.type == "call":
-            method = _text(node.child_by_field_name("method"))
+            method = _text(node.child_by_field_id(_METHOD))
             if method == "define_batchable_model":
-                first = _positional(node.child_by_field_name("arguments"))
+                first = _positional(node.child_by_field_id(_ARGUMENTS))
                 return self._table_of(first[0], depth + 1) if first else None
-            receiver = node.child_by_field_name("receiver")
+            receiver = node.child_by_field_id(_RECEIVER)
             return self._table_of(receiver, depth + 1) if receiver is not None else None
         return None
 
     def _loop_table(self, owner: Node, depth: int) -> str | None:
         """The table a batched loop (`model.each_batch`, `each_batch('t')`) walks over."""
-        if _text(owner.child_by_field_name("method")) not in catalog.BATCH_LOOPS:
+        if _text(owner.child_by_field_id(_METHOD)) not in catalog.BATCH_LOOPS:
             return None
-        receiver = owner.child_by_field_name("receiver")
+        receiver = owner.child_by_field_id(_RECEIVER)
         if receiver is not None:
             return self._table_of(receiver, depth + 1)
-        first = _positional(owner.child_by_field_name("arguments"))
+        first = _positional(owner.child_by_field_id(_ARGUMENTS))
         return self._table_of(first[0], depth + 1) if first else None
 
     def _where(self, node: Node) -> _Where:
@@ -688,7 +688,7 @@ class _Walker:
             if kind in _CONDITIONALS:
                 conditional = True
             elif kind in _BLOCKS and (owner := parent.parent) is not None and owner.type == "call":
-                method = _text(owner.child_by_field_name("method"))
+                method = _text(owner.child_by_field_id(_METHOD))
                 lock_retries = lock_retries or method == "with_lock_retries"
                 batch_loop = batch_loop or method in catalog.BATCH_LOOPS
                 if method == "create_table" and new_table is None:
