@@ -25,8 +25,8 @@ _LANGUAGE = Language(tree_sitter_ruby.language())
 _PARSER = Parser(_LANGUAGE)
 # Comment and blank lines before the code (a licence or rationale header): the tree is the same without their
 # `comment` nodes, which nothing reads, so `_AFTER_HEADER` parses from the first line of code (the nodes keep
-# their rows and bytes in the whole source) and tree-sitter does not lex the header. Only the root starts
-# elsewhere: a syntax error is located in the tree of the whole source.
+# their rows and bytes in the whole source) and tree-sitter does not lex the header. A file with a syntax
+# error is parsed whole again to place it: without the header, error recovery may build another tree.
 _HEADER = re.compile(rb"(?:[ \t]*(?:#[^\n]*)?\n)*")
 _AFTER_HEADER = Parser(_LANGUAGE)
 _NO_END = 0xFFFFFFFF  # a range that runs to the end of the source
@@ -754,10 +754,8 @@ def parse(source: bytes) -> Node:
 def walk(source: bytes) -> Facts:
     """Parse `source` and collect the facts of its migration class (an `error` when it has none)."""
     root = parse(source)
-    if root.has_error:
-        if not any(c.has_error or c.is_missing for c in root.children):  # at the root, which starts elsewhere
-            root = _PARSER.parse(source).root_node
-        line = parse_error_line(root)
+    if root.has_error:  # located in the whole source's tree: error recovery may go otherwise after a header
+        line = parse_error_line(_PARSER.parse(source).root_node if root.start_byte else root)
         return Facts(error=f"Ruby syntax error near line {line}", error_line=line)
     if _deeper_than(root, MAX_DEPTH):
         return Facts(error=f"code nested more than {MAX_DEPTH} levels deep; too deep to classify")

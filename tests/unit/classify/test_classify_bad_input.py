@@ -57,6 +57,15 @@ def test_an_error_in_the_whole_file_is_placed_where_its_first_line_or_comment_is
     assert result.error == f"Ruby syntax error near line {line}"
 
 
+def test_a_syntax_error_just_after_a_comment_header_is_placed_as_in_the_whole_file() -> None:
+    # Without the header, tree-sitter's error recovery builds another tree (it would say line 2).
+    source = (
+        b"# frozen_string_literal: true\n  .each_batch(of: 1) do |batch|\n\n"
+        b"class X < Gitlab::Database::Migration[2.2]\n  def up\n    add_index :a, :b\n  end\nend\n"
+    )
+    assert classify_source(source, "1_x.rb").error == "Ruby syntax error near line 1"
+
+
 def test_a_comment_header_keeps_the_lines_of_the_evidence() -> None:
     header = b"# frozen_string_literal: true\n\n" + b"# See the guide for the rationale.\n" * 20
     result = classify_source(header + MIGRATION, "1_x.rb")
