@@ -272,12 +272,20 @@ class _Walker:
         for attr, value in self.table_attrs:
             if _text(attr) != "table_name" or not klass.start_byte <= attr.start_byte < klass.end_byte:
                 continue
-            owner = attr.parent
-            while owner is not None and owner.type != "class":
-                owner = owner.parent
+            owner = self._class_around(attr)
             table = self._literal(value)
             if owner is not None and table is not None:
                 self.model_tables[_text(owner.child_by_field_name("name"))] = table
+
+    def _class_around(self, node: Node) -> Node | None:
+        """The innermost class holding `node`: the last class in source order whose bytes hold it (cheaper
+        than climbing `.parent`, which tree-sitter finds by descending from the root)."""
+        start = node.start_byte
+        found = None
+        for klass in self.caps.get("class", []):
+            if klass.start_byte <= start < klass.end_byte:
+                found = klass
+        return found
 
     def _reachable(self, klass: Node, methods: dict[str, Node]) -> list[str]:
         """`up`/`change` plus the class's own methods they call, transitively."""
