@@ -33,6 +33,7 @@ _NO_END = 0xFFFFFFFF  # a range that runs to the end of the source
 
 
 def _field_id(name: str) -> int:
+    """The id of the grammar's field `name`."""
     found = _LANGUAGE.field_id_for_name(name)
     if found is None:
         raise LookupError(f"the Ruby grammar has no field {name!r}")
