@@ -2,7 +2,7 @@
 
 Each file gives its primary nature (for `--fail-on`), its compact JSON object and, for the table, its row,
 made where it was classified (`Outcomes`). Inputs of at least `PARALLEL_MIN_FILES` files to classify are
-split in guided chunks over a pool of forked processes (one per usable core) when this process runs a single
+split in guided chunks that forked processes (one per core) and this one take in turn, when it runs a single
 thread (the CLI); results keep the order of the files. With a cache (`classify_cache.py`) the files are read
 and hashed first and only the misses are classified; the Ruby parser is not even loaded when all files hit.
 """
@@ -11,11 +11,14 @@ from __future__ import annotations
 
 import gc
 import os
+import pickle
+import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import IO
 
 from bot.classify_cache import Cache, classifier_version, context_hash, docs_digest, file_key
 from bot.classify_index import StatIndex, Text
@@ -158,23 +161,88 @@ def _chunks(files: list[tuple[str, int]], cores: int) -> list[list[tuple[str, in
     return chunks
 
 
+Done = dict[int, Outcomes | Exception]  # chunk number: its outcomes, or the error that stopped it
+
+
 def _process(files: list[tuple[str, int]], as_json: bool) -> Outcomes:
     """`_outcomes` of all `files`: in this process, or over the cores for many files."""
     cores = usable_cores()
     if len(files) < PARALLEL_MIN_FILES or cores < 2 or threading.active_count() > 1:
         return _outcomes((files, as_json))  # forking a threaded process may copy a held lock: no pool
-    import multiprocessing  # only for a pool: a run answered from the cache starts without it
-
     _classifier()  # loaded once, before the fork: the workers inherit the parser and its query
-    tasks = [(chunk, as_json) for chunk in _chunks(files, cores)]
-    done = Outcomes()
+    chunks = _chunks(files, cores + 1)
+    workers: list[tuple[int, IO[bytes]]] = []
     gc.freeze()  # the workers' collections then leave the inherited objects (and their pages) alone
+    queue = _queue(len(chunks))
     try:
-        with multiprocessing.get_context("fork").Pool(cores) as pool:
-            for chunk in pool.imap(_outcomes, tasks):
-                done.extend(chunk)
+        for _ in range(cores):
+            workers.append(_fork_worker(queue, chunks, as_json))
+        done = _take(queue, chunks, as_json)  # this process works too: it shares the cores with the workers
     finally:
+        os.close(queue)
         gc.unfreeze()
+        left = [_worker_result(pid, output) for pid, output in workers]  # each one waited for
+    for worker_done in left:
+        if worker_done is None:
+            raise RuntimeError("a pdm-bot classify worker process failed")
+        done.update(worker_done)
+    outcomes = Outcomes()
+    for n in range(len(chunks)):
+        chunk = done[n]
+        if isinstance(chunk, Exception):
+            raise chunk  # the first failing file's error, as in one process
+        outcomes.extend(chunk)
+    return outcomes
+
+
+def _queue(count: int) -> int:
+    """A pipe holding the chunk numbers `0…count-1`, to read 4 bytes at a time (such a read is atomic): each
+    process takes the next chunk when it is free. Returns the reading end."""
+    read, write = os.pipe()
+    try:
+        os.write(write, b"".join(n.to_bytes(4, "little") for n in range(count)))  # below the pipe's 64 KiB
+    finally:
+        os.close(write)
+    return read
+
+
+def _take(queue: int, chunks: list[list[tuple[str, int]]], as_json: bool) -> Done:
+    """Classify the chunks taken from `queue` until it is empty, or up to one that fails."""
+    done: Done = {}
+    while number := os.read(queue, 4):
+        n = int.from_bytes(number, "little")
+        try:
+            done[n] = _outcomes((chunks[n], as_json))
+        except Exception as exc:  # raised by `_process` in the order of the files
+            done[n] = exc
+            break
+    return done
+
+
+def _fork_worker(queue: int, chunks: list[list[tuple[str, int]]], as_json: bool) -> tuple[int, IO[bytes]]:
+    """A forked process that takes chunks from `queue` and leaves its outcomes (pickled) in a temporary
+    file: nothing goes through a pipe that this process would have to drain while it works."""
+    output = tempfile.TemporaryFile()  # noqa: SIM115  # closed by `_worker_result`
+    pid = os.fork()
+    if pid:
+        return pid, output
+    status = 1
+    try:
+        pickle.dump(_take(queue, chunks, as_json), output, pickle.HIGHEST_PROTOCOL)
+        output.flush()
+        status = 0
+    finally:
+        os._exit(status)  # whatever happened: never back into the parent's code, nor its clean-up
+
+
+def _worker_result(pid: int, output: IO[bytes]) -> Done | None:
+    """What a worker left once it has ended (None when it failed)."""
+    with output:
+        _, status = os.waitpid(pid, 0)
+        if status != 0:
+            return None
+        output.seek(0)
+        done: Done = pickle.load(output)
     return done
 
 
