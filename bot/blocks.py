@@ -12,7 +12,15 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from bot.views import CommandHelp, DeployInProgress, GuardLine, HistoryLine, PlanView, StatusView
+from bot.views import (
+    CommandHelp,
+    DeployInProgress,
+    GuardLine,
+    HistoryLine,
+    LearntEstimate,
+    PlanView,
+    StatusView,
+)
 from scheduler.classify.model import Classification, Confidence
 from scheduler.natures import Nature, by_restrictiveness
 from scheduler.notes import (
@@ -502,6 +510,8 @@ def plan_blocks(view: PlanView) -> list[Block]:
         blocks.append(section("*Why*\n" + "\n".join(f"• {r}" for r in view.reasons)))
     if view.next_window_at:
         blocks.append(context(f"Next window: {slack_date(view.next_window_at)}"))
+    if view.learnt:
+        blocks.append(context(learnt_estimates_text(view.learnt)))
     if view.schedule:
         rows = [
             f"{slack_date(run.at)} · {run.action} · {_versions(run.migrations)}"
@@ -513,6 +523,17 @@ def plan_blocks(view: PlanView) -> list[Block]:
         blocks.append(section("*Projected runs*\nnone"))
     blocks.append(section("*Guards*\n" + _guard_lines(view.guards)))
     return blocks
+
+
+def learnt_estimates_text(learnt: Sequence[LearntEstimate]) -> str:
+    """The estimates the environment's past runs scaled, e.g. `estimates learnt from past runs:
+    data_migration on over_limit tables ×0.36 (7 runs)`."""
+    kinds = [
+        f"{e.nature.value} on {f'{e.size.value} tables' if e.size else 'tables of unknown size'} "
+        f"×{f'{e.scale:.2f}'.rstrip('0').rstrip('.')} ({e.runs} runs)"
+        for e in learnt
+    ]
+    return "estimates learnt from past runs: " + "; ".join(kinds)
 
 
 def history_blocks(lines: Sequence[HistoryLine], environment: str | None) -> list[Block]:

@@ -20,6 +20,7 @@ and is rewritten; a file with another header is ignored and replaced.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import importlib.util
 import itertools
@@ -31,10 +32,6 @@ import zlib
 from collections.abc import Iterable, Mapping
 from operator import itemgetter
 from pathlib import Path
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from hashlib import _Hash as Hash
 
 FILE_NAME = "classify-v1.bin"
 MAGIC = b"PDMCLS1\n"
@@ -78,20 +75,24 @@ def _module_files(name: str) -> list[Path]:
     return [Path(spec.origin)]
 
 
-def context_hash(version: bytes, sizes: Mapping[str, str], schemas: Mapping[str, str]) -> Hash:
-    """The hash of what, besides a file, its result depends on: the classifier, the table sizes and schemas;
-    `file_key` continues a copy of it with each file."""
-    digest = hashlib.sha256(version)
+def docs_digest(sizes: Mapping[str, str], schemas: Mapping[str, str]) -> bytes:
+    """A digest of the table sizes and schemas a checkout's `db/docs` give."""
+    digest = hashlib.sha256()
     for mapping in (sizes, schemas):
         digest.update(b"\1".join(f"{k}\0{v}".encode() for k, v in sorted(mapping.items())) + b"\2")
-    return digest
+    return digest.digest()[:KEY_BYTES]
 
 
-def file_key(context: Hash, path: str, source: bytes) -> bytes:
+def context_hash(version: bytes, docs: bytes, table_sizes: Mapping[str, str]) -> bytes:
+    """A digest of what, besides a file, its result depends on: the classifier, the documented table sizes
+    and schemas (`docs_digest`) and the sizes given, which take precedence."""
+    return hashlib.sha256(version + docs + docs_digest(table_sizes, {})).digest()[:KEY_BYTES]
+
+
+def file_key(context: bytes, path: str, source: bytes) -> bytes:
     """The cache key of one file: its context, its name and its bytes."""
     name = os.path.basename(path).encode("utf-8", "surrogateescape")
-    digest = context.copy()
-    digest.update(len(name).to_bytes(4, "little") + name)
+    digest = hashlib.sha256(context + len(name).to_bytes(4, "little") + name)
     digest.update(source)
     return digest.digest()[:KEY_BYTES]
 
@@ -104,15 +105,18 @@ class Cache:
         self.max_bytes = max_bytes
         self.path = folder / FILE_NAME
         self._map: mmap.mmap | bytes = b""
-        self._index: dict[bytes, tuple[bytes, int, int, int]] = {}
+
+    @functools.cached_property
+    def _index(self) -> dict[bytes, tuple[bytes, int, int, int]]:
+        """The entries, read on first use (a run the stat index answers does not open the store)."""
         try:
             with open(self.path, "rb") as handle:
                 size = os.fstat(handle.fileno()).st_size
                 if size >= _HEADER.size:
                     self._map = mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)
         except OSError:
-            return  # no cache yet, or unreadable: every file is a miss
-        self._index = _read_index(self._map)
+            return {}  # no cache yet, or unreadable: every file is a miss
+        return _read_index(self._map)
 
     def __len__(self) -> int:
         return len(self._index)
@@ -129,7 +133,6 @@ class Cache:
     def save(self, keys: Iterable[bytes], new: Mapping[bytes, bytes]) -> None:
         """Write this run's entries (`keys` in order, values from `new` or the old file), then the other old
         ones, while the file stays under `max_bytes` (the first entry that does not fit ends the file)."""
-        self.folder.mkdir(parents=True, exist_ok=True)
         entries: dict[bytes, bytes] = {}
         total = _HEADER.size
         for key in itertools.chain(keys, self._index):
@@ -142,22 +145,30 @@ class Cache:
             if total > self.max_bytes:
                 break
             entries[key] = value
-        import tempfile  # only a run that classified something writes
+        header = _HEADER.pack(MAGIC, len(entries))
+        offset = _HEADER.size + _ENTRY.size * len(entries)
+        index = []
+        for key, value in entries.items():
+            index.append(_ENTRY.pack(key, offset, len(value), zlib.crc32(value)))
+            offset += len(value)
+        write_atomically(self.path, [header, *index, *entries.values()])
 
-        _clear_stale_temps(self.folder)
-        fd, temp = tempfile.mkstemp(prefix=f".{FILE_NAME}.", suffix=".tmp", dir=self.folder)
-        try:
-            with os.fdopen(fd, "wb") as out:
-                out.write(_HEADER.pack(MAGIC, len(entries)))
-                offset = _HEADER.size + _ENTRY.size * len(entries)
-                for key, value in entries.items():
-                    out.write(_ENTRY.pack(key, offset, len(value), zlib.crc32(value)))
-                    offset += len(value)
-                out.writelines(entries.values())
-            os.replace(temp, self.path)
-        except BaseException:
-            Path(temp).unlink(missing_ok=True)
-            raise
+
+def write_atomically(path: Path, chunks: Iterable[bytes | memoryview]) -> None:
+    """Write `chunks` to a temporary file beside `path` and rename it over `path`: a reader sees the old
+    file or the new one, never a partial one (of two concurrent writers, the last rename wins)."""
+    import tempfile  # only a run that recorded something writes
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    _clear_stale_temps(path)
+    fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as out:
+            out.writelines(chunks)
+        os.replace(temp, path)
+    except BaseException:
+        Path(temp).unlink(missing_ok=True)
+        raise
 
 
 def _read_index(data: mmap.mmap | bytes) -> dict[bytes, tuple[bytes, int, int, int]]:
@@ -173,12 +184,13 @@ def _read_index(data: mmap.mmap | bytes) -> dict[bytes, tuple[bytes, int, int, i
     return dict(zip(map(itemgetter(0), rows), rows, strict=True))  # built in C: tens of thousands of rows
 
 
-def _clear_stale_temps(folder: Path) -> None:
-    """Remove temporary files a killed run left behind (a running one renames its file within seconds)."""
+def _clear_stale_temps(path: Path) -> None:
+    """Remove the temporary files of `path` a killed run left behind (a running one renames its file within
+    seconds)."""
     limit = time.time() - _STALE_TEMP_SECONDS
-    for path in folder.glob(f".{FILE_NAME}.*.tmp"):
+    for temp in path.parent.glob(f".{path.name}.*.tmp"):
         try:
-            if path.stat().st_mtime < limit:
-                path.unlink()
+            if temp.stat().st_mtime < limit:
+                temp.unlink()
         except OSError:
             continue

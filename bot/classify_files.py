@@ -2,7 +2,7 @@
 
 Each file gives its primary nature (for `--fail-on`), its compact JSON object and, for the table, its row,
 made where it was classified (`Outcomes`). Inputs of at least `PARALLEL_MIN_FILES` files to classify are
-split in guided chunks over a pool of forked processes (one per usable core) when this process runs a single
+split in guided chunks that forked processes (one per core) and this one take in turn, when it runs a single
 thread (the CLI); results keep the order of the files. With a cache (`classify_cache.py`) the files are read
 and hashed first and only the misses are classified; the Ruby parser is not even loaded when all files hit.
 """
@@ -10,115 +10,50 @@ and hashed first and only the misses are classified; the Ruby parser is not even
 from __future__ import annotations
 
 import gc
-import multiprocessing
 import os
+import pickle
+import tempfile
 import threading
-from collections.abc import Callable, Iterable, Iterator, Mapping
+import time
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from itertools import repeat
-from operator import attrgetter
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import IO
 
-from bot.classify_cache import Cache, classifier_version, context_hash, file_key
+from bot.classify_cache import Cache, classifier_version, context_hash, docs_digest, file_key
+from bot.classify_index import StatIndex, Text
+from bot.classify_walk import docs_files, find_migrations, read_file
 from scheduler.classify.result import Result, SizeClass, json_string, result_from_json, result_json
-from scheduler.classify.tabledocs import DOCS_DIR, TableDocs, read_table_docs
-from scheduler.errors import InputError
-
-if TYPE_CHECKING:
-    from hashlib import _Hash as Hash
+from scheduler.classify.tabledocs import TableDocs, read_table_docs
 
 PARALLEL_MIN_FILES = 1_000
 MIN_CHUNK_FILES = 16
-READ_SIZE = 64 * 1024
 
 Docs = tuple[dict[str, SizeClass], dict[str, str]]  # sizes (explicit ones win), gitlab_schema per table
 # Set before the pool forks (the workers inherit them): the documented sizes and schemas of each checkout,
 # and with a cache, the hash of each checkout's context (the workers key what they classify).
 _DOCS: list[Docs] = []
-_CACHE: list[list[Hash]] = []
-_BY_NAME = attrgetter("name")
-
-
-def _rb_files(folder: str, found: list[str]) -> list[str]:
-    """Append every `*.rb` regular file below `folder` to `found`, in path order: each directory's entries
-    sorted by name, a directory's files before the next entry (symbolic links to directories are not
-    followed)."""
-    with os.scandir(folder) as scan:
-        entries = sorted(scan, key=_BY_NAME)
-    for entry in entries:
-        if entry.is_dir(follow_symlinks=False):
-            _rb_files(entry.path, found)
-        elif entry.name.endswith(".rb") and entry.is_file():
-            found.append(entry.path)
-    return found
-
-
-def migration_files(paths: Iterable[str]) -> Iterator[str]:
-    """Each path as given when it is a file; every `*.rb` below it, in path order, when it is a directory."""
-    for raw in paths:
-        if os.path.isdir(raw):
-            yield from _rb_files(raw, [])
-        elif os.path.isfile(raw):
-            yield raw
-        else:
-            raise InputError(f"{raw}: no such file or directory")
-
-
-def checkout_docs(path: Path) -> Path | None:
-    """The `db/docs` directory of the checkout holding `path`: the nearest ancestor that has one."""
-    start = path.resolve()
-    for folder in (start, *start.parents) if start.is_dir() else start.parents:
-        docs = folder / DOCS_DIR
-        if docs.is_dir():
-            return docs
-    return None
+_CACHE: list[list[bytes]] = []
 
 
 def load_table_docs(docs: Path | None) -> TableDocs:
     """Sizes and schemas documented in `docs/*.yml` (nothing when there is no such directory)."""
     if docs is None:
         return TableDocs()
-    files = sorted(docs.glob("*.yml"))
-    return read_table_docs(p.read_text(encoding="utf-8", errors="replace") for p in files)
+    return read_table_docs(p.read_text(encoding="utf-8", errors="replace") for p in docs_files(docs))
 
 
 def collect(
     paths: Iterable[str], table_sizes: Mapping[str, SizeClass]
 ) -> tuple[list[tuple[str, int]], list[Docs]]:
     """The files to classify, each with the index of its checkout's documented sizes and schemas."""
-    files: list[tuple[str, int]] = []
-    docs: list[Docs] = []
-    index_of: dict[Path | None, int] = {}
-    for raw in paths:
-        docs_dir = checkout_docs(Path(raw))
-        if docs_dir not in index_of:
-            found = load_table_docs(docs_dir)
-            index_of[docs_dir] = len(docs)
-            docs.append((found.sizes_overridden_by(table_sizes), found.schemas))
-        listed = list(migration_files([raw]))
-        files += zip(listed, repeat(index_of[docs_dir], len(listed)), strict=True)
-    return files, docs
+    files, folders = find_migrations(paths)
+    return files, [_docs(load_table_docs(folder), table_sizes) for folder in folders]
 
 
-def read_file(path: str) -> bytes:
-    """The bytes of `path`: one `read` for a migration-sized file (half the cost of `open().read()`)."""
-    try:
-        fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
-    except OSError as exc:
-        raise OSError(exc.errno, exc.strerror, path) from None
-    try:
-        data = os.read(fd, READ_SIZE)
-        if len(data) == READ_SIZE:
-            chunks = [data]
-            while chunk := os.read(fd, READ_SIZE):
-                chunks.append(chunk)
-            data = b"".join(chunks)
-    except OSError as exc:
-        raise OSError(exc.errno, exc.strerror, path) from None
-    finally:
-        os.close(fd)
-    return data
+def _docs(found: TableDocs, table_sizes: Mapping[str, SizeClass]) -> Docs:
+    """The sizes (`table_sizes` over the documented ones) and schemas of a checkout's files."""
+    return found.sizes_overridden_by(table_sizes), found.schemas
 
 
 def _classifier() -> Callable[..., Result]:
@@ -178,7 +113,7 @@ class Outcomes:
     lists of plain values, cheap to pickle."""
 
     primaries: list[str] = field(default_factory=list)
-    json: list[bytes] = field(default_factory=list)
+    json: list[Text] = field(default_factory=list)
     rows: list[tuple[str, ...]] = field(default_factory=list)
     new: dict[bytes, bytes] = field(default_factory=dict)  # with a cache: the values of the files classified
 
@@ -226,21 +161,88 @@ def _chunks(files: list[tuple[str, int]], cores: int) -> list[list[tuple[str, in
     return chunks
 
 
+Done = dict[int, Outcomes | Exception]  # chunk number: its outcomes, or the error that stopped it
+
+
 def _process(files: list[tuple[str, int]], as_json: bool) -> Outcomes:
     """`_outcomes` of all `files`: in this process, or over the cores for many files."""
     cores = usable_cores()
     if len(files) < PARALLEL_MIN_FILES or cores < 2 or threading.active_count() > 1:
         return _outcomes((files, as_json))  # forking a threaded process may copy a held lock: no pool
     _classifier()  # loaded once, before the fork: the workers inherit the parser and its query
-    tasks = [(chunk, as_json) for chunk in _chunks(files, cores)]
-    done = Outcomes()
+    chunks = _chunks(files, cores + 1)
+    workers: list[tuple[int, IO[bytes]]] = []
     gc.freeze()  # the workers' collections then leave the inherited objects (and their pages) alone
+    queue = _queue(len(chunks))
     try:
-        with multiprocessing.get_context("fork").Pool(cores) as pool:
-            for chunk in pool.imap(_outcomes, tasks):
-                done.extend(chunk)
+        for _ in range(cores):
+            workers.append(_fork_worker(queue, chunks, as_json))
+        done = _take(queue, chunks, as_json)  # this process works too: it shares the cores with the workers
     finally:
+        os.close(queue)
         gc.unfreeze()
+        left = [_worker_result(pid, output) for pid, output in workers]  # each one waited for
+    for worker_done in left:
+        if worker_done is None:
+            raise RuntimeError("a pdm-bot classify worker process failed")
+        done.update(worker_done)
+    outcomes = Outcomes()
+    for n in range(len(chunks)):
+        chunk = done[n]
+        if isinstance(chunk, Exception):
+            raise chunk  # the first failing file's error, as in one process
+        outcomes.extend(chunk)
+    return outcomes
+
+
+def _queue(count: int) -> int:
+    """A pipe holding the chunk numbers `0…count-1`, to read 4 bytes at a time (such a read is atomic): each
+    process takes the next chunk when it is free. Returns the reading end."""
+    read, write = os.pipe()
+    try:
+        os.write(write, b"".join(n.to_bytes(4, "little") for n in range(count)))  # below the pipe's 64 KiB
+    finally:
+        os.close(write)
+    return read
+
+
+def _take(queue: int, chunks: list[list[tuple[str, int]]], as_json: bool) -> Done:
+    """Classify the chunks taken from `queue` until it is empty, or up to one that fails."""
+    done: Done = {}
+    while number := os.read(queue, 4):
+        n = int.from_bytes(number, "little")
+        try:
+            done[n] = _outcomes((chunks[n], as_json))
+        except Exception as exc:  # raised by `_process` in the order of the files
+            done[n] = exc
+            break
+    return done
+
+
+def _fork_worker(queue: int, chunks: list[list[tuple[str, int]]], as_json: bool) -> tuple[int, IO[bytes]]:
+    """A forked process that takes chunks from `queue` and leaves its outcomes (pickled) in a temporary
+    file: nothing goes through a pipe that this process would have to drain while it works."""
+    output = tempfile.TemporaryFile()  # noqa: SIM115  # closed by `_worker_result`
+    pid = os.fork()
+    if pid:
+        return pid, output
+    status = 1
+    try:
+        pickle.dump(_take(queue, chunks, as_json), output, pickle.HIGHEST_PROTOCOL)
+        output.flush()
+        status = 0
+    finally:
+        os._exit(status)  # whatever happened: never back into the parent's code, nor its clean-up
+
+
+def _worker_result(pid: int, output: IO[bytes]) -> Done | None:
+    """What a worker left once it has ended (None when it failed)."""
+    with output:
+        _, status = os.waitpid(pid, 0)
+        if status != 0:
+            return None
+        output.seek(0)
+        done: Done = pickle.load(output)
     return done
 
 
@@ -258,43 +260,74 @@ def classify_outcomes(
     without loading the parser); only the misses are classified, over the cores when they are many. A
     cache that cannot be written is reported through `warn`; the results are the same.
     """
-    files, docs = collect(paths, table_sizes)
-    _DOCS[:] = docs
     _CACHE.clear()
     if cache is None:
+        files, _DOCS[:] = collect(paths, table_sizes)
         return _process(files, as_json)
-    store = Cache(cache)
+    started_ns = time.time_ns()  # before the first stat: the stat index's racy moment
+    gc.disable()  # tens of thousands of small tuples, no cycles: collections would only walk them
+    try:
+        return _cached_outcomes(paths, table_sizes, as_json, cache, started_ns, warn)
+    finally:
+        gc.enable()
+
+
+def _cached_outcomes(
+    paths: Iterable[str],
+    table_sizes: Mapping[str, SizeClass],
+    as_json: bool,
+    cache: Path,
+    started_ns: int,
+    warn: Callable[[str], None],
+) -> Outcomes:
+    """`classify_outcomes` with a cache."""
+    files, folders = find_migrations(paths)
+    index = StatIndex(cache, started_ns=started_ns)
     version = classifier_version()
-    contexts = [context_hash(version, sizes, schemas) for sizes, schemas in docs]
-    done = Outcomes()
-    keys: list[bytes] = []
+    parsed: dict[int, TableDocs] = {}
+    contexts = []
+    for n, folder in enumerate(folders):  # db/docs by stat too: read only when they changed
+        digest = index.documented(folder)
+        if digest is None:
+            parsed[n] = load_table_docs(folder)
+            digest = docs_digest(parsed[n].sizes, parsed[n].schemas)
+            index.record_docs(folder, digest)
+        contexts.append(context_hash(version, digest, table_sizes))
+    found = index.find(files, contexts)  # an unchanged file: a stat, no read
+    done = Outcomes(found.primaries, found.json)
+    store = Cache(cache)
     misses: list[int] = []
-    for n, (path, index) in enumerate(files):
-        keys.append(file_key(contexts[index], path, read_file(path)))
-        value = store.get(keys[-1])
+    for n, _ in found.unknown:  # read, hash and look up in the store
+        path, context = files[n]
+        found.keys[n] = file_key(contexts[context], path, read_file(path))
+        value = store.get(found.keys[n])
         if value is None:
             misses.append(n)
-            value = b"\n"  # a place held for the file's outcome
+            continue
         primary, _, rest = value.partition(b"\n")
-        done.primaries.append(primary.decode())
-        done.json.append(_path_prefix(path) + rest if rest else b"")
-        if not as_json:
-            done.rows.append(table_row(result_from_json(done.json[-1])) if rest else ())
-    if not misses:
-        return done
-    _CACHE.append(contexts)
+        done.primaries[n], done.json[n] = primary.decode(), _path_prefix(path) + rest
+    if misses:
+        found_docs = (parsed.get(n) or load_table_docs(folder) for n, folder in enumerate(folders))
+        _DOCS[:] = [_docs(docs, table_sizes) for docs in found_docs]
+        _CACHE.append(contexts)
+        try:
+            fresh = _process([files[n] for n in misses], as_json)
+        finally:
+            _CACHE.clear()
+        for m, n in enumerate(misses):
+            done.primaries[n], done.json[n] = fresh.primaries[m], fresh.json[m]
+        done.new = fresh.new
+    for n, stat in found.unknown:
+        path, context = files[n]
+        index.record(path, stat, contexts[context], (found.keys[n], done.primaries[n], done.json[n]))
     try:
-        fresh = _process([files[n] for n in misses], as_json)
-    finally:
-        _CACHE.clear()
-    for m, n in enumerate(misses):
-        done.primaries[n], done.json[n] = fresh.primaries[m], fresh.json[m]
-        if not as_json:
-            done.rows[n] = fresh.rows[m]
-    try:
-        store.save(keys, fresh.new)
+        if done.new:
+            store.save(found.keys, done.new)
+        index.save()
     except OSError as exc:
         warn(f"classify cache not saved in {cache}: {exc.strerror or exc}")
+    if not as_json:
+        done.rows = [table_row(result_from_json(bytes(text))) for text in done.json]
     return done
 
 

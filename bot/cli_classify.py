@@ -8,6 +8,7 @@ import click
 
 from bot.classify_cache import default_folder
 from bot.classify_files import classify_outcomes
+from bot.classify_output import write_json
 from bot.cli_support import ExitCode, guarded
 from scheduler.classify.result import SizeClass
 from scheduler.errors import InputError
@@ -47,16 +48,6 @@ def classification_table(rows: list[tuple[str, ...]]) -> str:
     widths = [max(len(row[i]) for row in rows) for i in range(len(_COLUMNS) - 1)]
     lines = ["  ".join([*(c.ljust(w) for c, w in zip(row, widths, strict=False)), row[-1]]) for row in rows]
     return "\n".join(line.rstrip() for line in lines)
-
-
-def write_json(objects: list[bytes]) -> None:
-    """Print a JSON list of the compact JSON objects (UTF-8), one per line (the list is not copied again)."""
-    if not objects:
-        click.echo("[]")
-        return
-    click.echo(b"[\n", nl=False)
-    click.echo(b",\n".join(objects), nl=False)
-    click.echo(b"\n]")
 
 
 @click.command()

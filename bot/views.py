@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from scheduler.classify.model import SizeClass
 from scheduler.natures import Nature
 
 
@@ -65,8 +66,19 @@ class ScheduledRun:
 
 
 @dataclass(frozen=True)
+class LearntEstimate:
+    """A kind of migration (nature, size class of its largest table) whose estimates the environment's past
+    runs scaled, and how many runs taught it."""
+
+    nature: Nature
+    size: SizeClass | None
+    scale: float
+    runs: int
+
+
+@dataclass(frozen=True)
 class PlanView:
-    """What `/pdm plan ENV` shows: the decision now and the projected schedule."""
+    """What `/pdm plan ENV` shows: the decision now, the projected schedule and the learnt estimates."""
 
     environment: str
     at: datetime
@@ -77,6 +89,7 @@ class PlanView:
     next_window_at: datetime | None
     schedule: list[ScheduledRun]
     guards: list[GuardLine]
+    learnt: list[LearntEstimate] = field(default_factory=list)
 
 
 @dataclass(frozen=True)

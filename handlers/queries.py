@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 
 from bot import blocks, metrics
@@ -11,6 +11,7 @@ from bot.views import (
     DeployInProgress,
     GuardLine,
     HistoryLine,
+    LearntEstimate,
     PendingGroup,
     PlanView,
     ScheduledRun,
@@ -24,6 +25,7 @@ from scheduler.errors import InputError
 from scheduler.natures import ALL_NATURES
 from scheduler.plan import decide, project
 from scheduler.policy.guards import GuardResult
+from scheduler.policy.learnt import RunTiming, learn_scales
 from scheduler.policy.model import Policy
 
 PROJECTION_HORIZON = timedelta(days=14)
@@ -32,6 +34,15 @@ HISTORY_LIMIT = 10
 
 def _guard_lines(results: list[GuardResult]) -> list[GuardLine]:
     return [GuardLine(r.name, r.ok, r.reason, r.configured) for r in results]
+
+
+def _learnt_estimates(timings: Sequence[RunTiming]) -> list[LearntEstimate]:
+    """The kinds whose estimates `timings` scale, the best measured first."""
+    learnt = learn_scales(timings).items()
+    return [
+        LearntEstimate(nature, size, scale.scale, scale.runs)
+        for (nature, size), scale in sorted(learnt, key=lambda kind: -kind[1].runs)
+    ]
 
 
 class StateReader:
@@ -148,6 +159,7 @@ class StateReader:
             next_window_at=decision.next_window_at,
             schedule=[ScheduledRun(r.at, str(r.action), list(r.migrations)) for r in runs],
             guards=_guard_lines(decision.guards),
+            learnt=_learnt_estimates(env_state.run_timings),
         )
 
     def history(self, env: str | None) -> list[HistoryLine]:

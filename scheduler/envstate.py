@@ -77,6 +77,7 @@ def load_env_state(
             if d.status is DeploymentStatus.SUCCESS
         ),
         deploy_starts=tuple(state.deploy_starts(env)),
+        run_timings=tuple(state.run_timings(env)),
         deploy_running=deploying is not None,
         deploy_started_at=deploying.deployed_at if deploying else None,
         lock_holder=holder,

@@ -21,8 +21,10 @@ from scheduler.natures import Nature, most_restrictive
 from scheduler.policy import guards as g
 from scheduler.policy.decision import Action, Decision, EnvState, PendingMigration, ProjectedRun
 from scheduler.policy.forecast import ExpectedDeploys, ScheduledDeploys, forecast_deploys
+from scheduler.policy.learnt import EstimateKind, LearntScale, learn_scales
 from scheduler.policy.model import EnvironmentSpec, Mode, Ordering, Policy
 from scheduler.policy.ordering import Jump, framework_order, independent_order, passers
+from scheduler.policy.promotion import Promotion, learn_promotion
 from scheduler.policy.windows import (
     ALWAYS_WINDOW,
     UTC,
@@ -128,6 +130,7 @@ class _Pending:
         state: EnvState | None = None,
         at: datetime | None = None,
         estimates: Mapping[str, timedelta] | None = None,
+        learnt: Mapping[EstimateKind, LearntScale] | None = None,
     ) -> _Pending:
         ordered, jumps = _framework(items), list[Jump]()
         if policy.ordering is Ordering.INDEPENDENT and state is not None and at is not None:
@@ -136,9 +139,11 @@ class _Pending:
                 ordered, lambda m: _ready_alone(m, state, policy, env, at), list(state.holds)
             )
         layout = _layout(ordered, policy)
-        cumulative = layout.cumulative
+        cumulative = layout.cumulative  # the policy's estimates
         if estimates is not None:
             cumulative = tuple(accumulate((estimates[m.version] for m in ordered), initial=timedelta(0)))
+        elif learnt:
+            cumulative = tuple(accumulate(_estimates(ordered, policy, learnt), initial=timedelta(0)))
         request = state.manual_request if state is not None else None
         overridden: frozenset[str] = frozenset()
         if request is not None and request.override:
@@ -210,6 +215,20 @@ class _Pending:
 
     def label(self, i: int) -> str:
         return f"{self.items[i].version} ({self.natures[i].value})"
+
+
+def _estimates(
+    items: Sequence[PendingMigration], policy: Policy, learnt: Mapping[EstimateKind, LearntScale] | None
+) -> list[timedelta]:
+    """The policy's estimate of each migration, scaled by what past runs of its kind taught."""
+    guessed = policy.estimates(m.classification for m in items)
+    if not learnt:
+        return guessed
+    out = []
+    for m, estimate in zip(items, guessed, strict=True):
+        kind = learnt.get((m.classification.primary_nature, policy.size_of(m.classification)))
+        out.append(estimate * kind.scale if kind is not None else estimate)
+    return out
 
 
 def _ready_alone(
@@ -341,6 +360,7 @@ def expected_deploys(state: EnvState, policy: Policy, now: datetime, *, soft: bo
         zone=policy.zone,
         observed_since=state.observed_since,
         cap=policy.guards.deploy_duration if soft else None,
+        promotion=_promotion(state, policy, now) if soft else None,
     )
     if forecast is None:
         return _Deploys(
@@ -354,6 +374,22 @@ def expected_deploys(state: EnvState, policy: Policy, now: datetime, *, soft: bo
             f"enough in the last {forecast.weeks} weeks",
         )
     return _Deploys(forecast)
+
+
+def _promotion(state: EnvState, policy: Policy, now: datetime) -> Promotion | None:
+    """Deploys promoted from the environment this one `requires`, when its state is known."""
+    upstream, spec = state.upstream, policy.environment(state.environment)
+    if upstream is None or spec.requires is None or policy.guards.deploy_forecast is None:
+        return None
+    return learn_promotion(
+        state.packages,
+        state.deploy_starts,
+        spec.requires,
+        upstream.packages,
+        now,
+        lookback=policy.guards.deploy_forecast.lookback,
+        cap=policy.guards.deploy_duration,
+    )
 
 
 def _runnable(
@@ -456,6 +492,8 @@ def _squeeze(
             f"usually leave and runs alone now, about as clear a moment as right after a deploy: "
             f"{deploy.why(due)}; a deploy may wait ({chance}up to {format_duration(estimate)})"
         )
+    if deploy.awaited(due):
+        return None  # a package awaiting promotion comes once: right after it is the clearest moment
     this_gap = due - at
     t, longest = due, timedelta(0)
     for _ in range(_MAX_STEPS):
@@ -585,7 +623,7 @@ def _first_start(
     if policy.ordering is not Ordering.INDEPENDENT:
         return found, reasons
     for light in passers(pending.items, list(state.holds))[:_PASSERS]:
-        alone = _Pending.build([light], policy)
+        alone = _Pending.build([light], policy, learnt=learn_scales(state.run_timings))
         own, _ = _next_start(alone, state, policy, env, start, found or end, deploys)
         if own is not None and (found is None or own < found):
             found = own
@@ -654,7 +692,7 @@ def decide(state: EnvState, policy: Policy, now: datetime) -> Decision:
     """What to do on `state.environment` at `now`: execute, propose, wait, blocked or idle."""
     now = now.astimezone(UTC)
     env = policy.environment(state.environment)
-    pending = _Pending.build(state.pending, policy, state, now)
+    pending = _Pending.build(state.pending, policy, state, now, learnt=learn_scales(state.run_timings))
     env_guards = _environment_guards(state, policy)
     if not pending.items:
         return _decision(
@@ -874,7 +912,8 @@ def project(state: EnvState, policy: Policy, now: datetime, horizon: timedelta) 
     now = now.astimezone(UTC)
     env = policy.environment(state.environment)
     remaining = list(state.pending)
-    estimates = {m.version: policy.estimate(m.classification) for m in remaining}
+    learnt = learn_scales(state.run_timings)
+    estimates = dict(zip((m.version for m in remaining), _estimates(remaining, policy, learnt), strict=True))
     reorders = policy.ordering is Ordering.INDEPENDENT  # else the order is fixed: drop what ran
     pending = _Pending.build(remaining, policy, state, now, estimates)
     deploys = expected_deploys(state, policy, now, soft=False)

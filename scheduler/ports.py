@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from scheduler.classify.model import Database
 from scheduler.gitlab_model import IncidentIssue, MigrationDiff, Pipeline
 from scheduler.notes import Message, Owed, RunNote, RunRequestAnswer
+from scheduler.policy.learnt import RunTiming
 from scheduler.records import (
     AuditEntry,
     Baseline,
@@ -125,6 +126,16 @@ class RunPort(RunReads, Protocol):
         """Approvals of a run, oldest first."""
 
 
+class RunTimingReads(Protocol):
+    def run_timings(self, env: str) -> list[RunTiming]:
+        """The kept timings of `env`'s successful runs, oldest first."""
+
+
+class RunTimingPort(RunTimingReads, Protocol):
+    def record_run_timing(self, env: str, timing: RunTiming) -> None:
+        """Keep `timing` of a successful run of `env` (the newest `RUN_TIMINGS_KEPT`)."""
+
+
 class ControlReads(Protocol):
     def pause(self, env: str | None) -> Note | None:
         """The pause set on exactly `env` (None: the global one)."""
@@ -215,7 +226,9 @@ class AuditPort(Protocol):
         """The newest entries, newest first."""
 
 
-class PlannerReads(PendingReads, DeploymentReads, LockReads, ControlReads, RunReads, Protocol):
+class PlannerReads(
+    PendingReads, DeploymentReads, LockReads, ControlReads, RunReads, RunTimingReads, Protocol
+):
     """What the planner's input is read from: the store, or a snapshot of it."""
 
 
@@ -297,7 +310,17 @@ class OutboxPort(Protocol):
         """Take an empty lane off the schedule."""
 
 
-class Store(PendingPort, DeploymentPort, RunPort, ControlPort, LockPort, SlackRefPort, AuditPort, Protocol):
+class Store(
+    PendingPort,
+    DeploymentPort,
+    RunPort,
+    RunTimingPort,
+    ControlPort,
+    LockPort,
+    SlackRefPort,
+    AuditPort,
+    Protocol,
+):
     """Every concern of the store (the Redis store, or `tests.fakes.FakeStore`)."""
 
     def snapshot(self, envs: Sequence[str], *, deployments: int = 50) -> PlannerReads:

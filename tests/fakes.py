@@ -27,6 +27,7 @@ from scheduler.notes import (
     RunRequestAnswer,
 )
 from scheduler.outbox import DeliveryKind, Envelope, lane_of
+from scheduler.policy.learnt import RUN_TIMINGS_KEPT, RunTiming
 from scheduler.ports import JobQueue, SlackRefPort
 from scheduler.records import (
     DEPLOY_MARKER_TTL,
@@ -185,6 +186,7 @@ class FakeStore:
         self._seq = 0
         self._last_success: dict[str, str] = {}
         self._succeeded: dict[str, dict[str, datetime]] = defaultdict(dict)
+        self._timings: dict[str, list[RunTiming]] = defaultdict(list)
         self._approvals: dict[str, dict[str, Note]] = defaultdict(dict)
         self._pauses: dict[str | None, Note] = {}
         self._holds: dict[str, Note] = {}
@@ -338,6 +340,13 @@ class FakeStore:
 
     def approvals(self, run_id: str) -> list[Note]:
         return sorted(self._approvals[run_id].values(), key=lambda n: n.at)
+
+    # run timings
+    def record_run_timing(self, env: str, timing: RunTiming) -> None:
+        self._timings[env] = [*self._timings[env], timing][-RUN_TIMINGS_KEPT:]
+
+    def run_timings(self, env: str) -> list[RunTiming]:
+        return list(self._timings[env])
 
     # controls
     def set_pause(self, env: str | None, note: Note) -> None:

@@ -9,6 +9,7 @@
 | pdm:env:{env}:deploy_starts           | zset   | deployment_id scored by its start (deploy forecast)  |
 | pdm:env:{env}:runs                    | zset   | run id scored by requested_at (history)              |
 | pdm:env:{env}:last_success            | string | id of the last successful run                        |
+| pdm:env:{env}:run_timings             | list   | RunTiming JSON of the newest 200 successful runs     |
 | pdm:env:{env}:succeeded               | hash   | version → finished_at ISO (chain guard input)        |
 | pdm:env:{env}:pause                   | string | Note JSON (actor, at, reason)                        |
 | pdm:env:{env}:lock                    | string | Lock JSON, expires (PX)                              |

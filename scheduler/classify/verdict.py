@@ -134,33 +134,40 @@ def counted(signal: Signal, empty: set[str]) -> tuple[Nature, ...]:
     return signal.natures
 
 
-def _cheap_note(signal: Signal, empty: set[str]) -> str:
-    if counted(signal, empty):
+def _cheap_note(signal: Signal, weight: tuple[Nature, ...]) -> str:
+    if weight:
         return f"cheap: {signal.table} is empty (created or truncated in this migration)"
     return f"part of building {signal.table}, created in this migration: not counted"
 
 
-def _evidence(signals: list[Signal], empty: set[str], early_return: bool) -> list[Evidence]:
+def _evidence(
+    signals: list[Signal], weights: list[tuple[Nature, ...]], empty: set[str], early_return: bool
+) -> list[Evidence]:
     found: list[Evidence] = []
-    for s in signals:
+    for s, weight in zip(signals, weights, strict=True):
         notes = [s.why]
-        if _is_cheap(s, empty):
-            notes.append(_cheap_note(s, empty))
+        if empty and _is_cheap(s, empty):
+            notes.append(_cheap_note(s, weight))
         if s.conditional or early_return:
             notes.append("conditional, counted conservatively")
         if s.in_lock_retries:
             notes.append("inside with_lock_retries")
         label = f"{s.signal}({s.table})" if s.table else s.signal
-        natures: tuple[Nature | None, ...] = counted(s, empty) or (None,)
-        found.extend(Evidence(line=s.line, signal=label, nature=n, note="; ".join(notes)) for n in natures)
+        note = "; ".join(notes)
+        found.extend(Evidence(s.line, label, n, note) for n in weight or (None,))
     return found
 
 
 def _resolution(
-    natures: list[Nature], signals: list[Signal], empty: set[str], facts: Facts, decl: Declaration | None
+    natures: list[Nature],
+    signals: list[Signal],
+    weights: list[tuple[Nature, ...]],
+    empty: set[str],
+    facts: Facts,
+    decl: Declaration | None,
 ) -> str:
     parts: list[str] = []
-    weighty = [s for s in signals if counted(s, empty)]
+    weighty = [s for s, weight in zip(signals, weights, strict=True) if weight]
     if not natures:
         parts.append(
             "up/change is empty or only neutral: no_op" if facts.has_entry else "no up/change: no_op"
@@ -172,11 +179,11 @@ def _resolution(
     else:
 
         def cite(n: Nature) -> str:
-            first = next(s for s in weighty if n in counted(s, empty))
+            first = next(s for s, weight in zip(signals, weights, strict=True) if n in weight)
             return f"{n} ({first.signal}, line {first.line})"
 
         parts.append(f"{cite(natures[0])} outranks " + ", ".join(cite(n) for n in natures[1:]))
-    cheap = [s for s in signals if _is_cheap(s, empty)]
+    cheap = [s for s in signals if _is_cheap(s, empty)] if empty else []
     if cheap:
         names = ", ".join(dict.fromkeys(f"{s.signal} on {s.table}" for s in cheap))
         parts.append(f"cheap on tables created or truncated in this migration (empty): {names}")
@@ -220,10 +227,12 @@ def classify_facts(
     created = {s.table for s in facts.signals if s.creates_table and s.table}
     empty = created | {s.table for s in facts.signals if s.empties_table and s.table}
     signals = facts.signals
-    inferred = by_restrictiveness(n for s in signals for n in counted(s, empty))
+    # The natures each signal adds: its own unless it is cheap, on a table created or emptied here.
+    weights = [counted(s, empty) for s in signals] if empty else [s.natures for s in signals]
+    inferred = by_restrictiveness(n for weight in weights for n in weight)
     primary = inferred[0] if inferred else Nature.NO_OP
     natures = list(inferred) or [Nature.NO_OP]
-    evidence = _evidence(signals, empty, facts.early_return is not None)
+    evidence = _evidence(signals, weights, empty, facts.early_return is not None)
     error = None
     if declaration is not None:
         declared = declaration.nature
@@ -255,7 +264,7 @@ def classify_facts(
         declared=declaration is not None and declaration.nature is not None,
         confidence=_confidence(primary, signals, facts, declaration),
         evidence=sorted([*evidence, *extra, *_modifiers(facts)], key=lambda e: e.line),
-        resolution=_resolution(inferred, signals, empty, facts, declaration),
+        resolution=_resolution(inferred, signals, weights, empty, facts, declaration),
         disable_ddl_transaction=facts.disable_ddl_transaction is not None,
         lock_retries=facts.lock_retries is not None,
         milestone=facts.milestone,

@@ -6,6 +6,7 @@ number of calls, not with the size of the tree. Only `up`/`change` (and class me
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from functools import cache
 from itertools import repeat
@@ -13,7 +14,7 @@ from operator import attrgetter
 from typing import NamedTuple
 
 import tree_sitter_ruby
-from tree_sitter import Language, Node, Parser, Query, QueryCursor
+from tree_sitter import Language, Node, Parser, Query, QueryCursor, Range
 
 from scheduler.classify import catalog
 from scheduler.classify.catalog import Helper
@@ -22,6 +23,27 @@ from scheduler.natures import Nature
 
 _LANGUAGE = Language(tree_sitter_ruby.language())
 _PARSER = Parser(_LANGUAGE)
+# Comment and blank lines before the code (a licence or rationale header): the tree is the same without their
+# `comment` nodes, which nothing reads, so `_AFTER_HEADER` parses from the first line of code (the nodes keep
+# their rows and bytes in the whole source) and tree-sitter does not lex the header. A file with a syntax
+# error is parsed whole again to place it: without the header, error recovery may build another tree.
+_HEADER = re.compile(rb"(?:[ \t]*(?:#[^\n]*)?\n)*")
+_AFTER_HEADER = Parser(_LANGUAGE)
+_NO_END = 0xFFFFFFFF  # a range that runs to the end of the source
+
+
+def _field_id(name: str) -> int:
+    """The id of the grammar's field `name`."""
+    found = _LANGUAGE.field_id_for_name(name)
+    if found is None:
+        raise LookupError(f"the Ruby grammar has no field {name!r}")
+    return found
+
+
+# The fields of a call, read for each call: by id, a little cheaper than by name.
+_METHOD, _RECEIVER, _ARGUMENTS = map(_field_id, ("method", "receiver", "arguments"))
+
+
 # One capture per node kind: each pattern costs compile time at start-up (assignments are split in Python).
 _QUERY = Query(
     _LANGUAGE,
@@ -165,7 +187,7 @@ def _receiver_root(receiver: Node) -> str:
     """The leading constant path of a receiver (`Foo::Bar` of `Foo::Bar.where(x).find`), or ''."""
     node = receiver
     while node.type == "call":
-        inner = node.child_by_field_name("receiver")
+        inner = node.child_by_field_id(_RECEIVER)
         if inner is None:
             return ""
         node = inner
@@ -194,8 +216,8 @@ class _Walker:
                 self.consts[_text(left)] = right
             elif left.type == "identifier":
                 self.vars[_text(left)] = right
-            elif left.type == "call" and (receiver := left.child_by_field_name("receiver")) is not None:
-                attr = left.child_by_field_name("method")
+            elif left.type == "call" and (receiver := left.child_by_field_id(_RECEIVER)) is not None:
+                attr = left.child_by_field_id(_METHOD)
                 if receiver.type == "self" and attr is not None and attr.type == "identifier":
                     self.table_attrs.append((attr, right))
         self.model_tables: dict[str, str] = {}
@@ -226,16 +248,21 @@ class _Walker:
         self.facts.has_entry = any(name in methods for name in _ENTRY_METHODS)
         ranges = [(methods[n].start_byte, methods[n].end_byte) for n in reachable]
         down = methods.get("down")
+        down_start, down_end = (down.start_byte, down.end_byte) if down is not None else (0, 0)
         for call in self.caps.get("call", []):
             start = call.start_byte
             if call.id in in_body:
                 self._class_level(call)
-            elif any(begin <= start < end for begin, end in ranges):
-                self._call(call)
-            elif down is not None and down.start_byte <= start < down.end_byte:
-                name = _text(call.child_by_field_name("method"))
-                if name in catalog.CATALOG:
-                    self.facts.down_only.append(name)
+                continue
+            for begin, end in ranges:  # a loop, not any(…): this runs for every call of the file
+                if begin <= start < end:
+                    self._call(call)
+                    break
+            else:
+                if down_start <= start < down_end:
+                    name = _text(call.child_by_field_id(_METHOD))
+                    if name in catalog.CATALOG:
+                        self.facts.down_only.append(name)
         for ret in self.caps.get("return", []):
             if any(start <= ret.start_byte < end for start, end in ranges) and self._where(ret).conditional:
                 self.facts.early_return = _line(ret)
@@ -246,12 +273,20 @@ class _Walker:
         for attr, value in self.table_attrs:
             if _text(attr) != "table_name" or not klass.start_byte <= attr.start_byte < klass.end_byte:
                 continue
-            owner = attr.parent
-            while owner is not None and owner.type != "class":
-                owner = owner.parent
+            owner = self._class_around(attr)
             table = self._literal(value)
             if owner is not None and table is not None:
                 self.model_tables[_text(owner.child_by_field_name("name"))] = table
+
+    def _class_around(self, node: Node) -> Node | None:
+        """The innermost class holding `node`: the last class in source order whose bytes hold it (cheaper
+        than climbing `.parent`, which tree-sitter finds by descending from the root)."""
+        start = node.start_byte
+        found = None
+        for klass in self.caps.get("class", []):
+            if klass.start_byte <= start < klass.end_byte:
+                found = klass
+        return found
 
     def _reachable(self, klass: Node, methods: dict[str, Node]) -> list[str]:
         """`up`/`change` plus the class's own methods they call, transitively."""
@@ -261,7 +296,7 @@ class _Walker:
             return reachable
         ids = _identifiers(klass)
         names = [(n.start_byte, _text(n)) for n in ids]
-        names += [(c.start_byte, _text(c.child_by_field_name("method"))) for c in self.caps.get("call", [])]
+        names += [(c.start_byte, _text(c.child_by_field_id(_METHOD))) for c in self.caps.get("call", [])]
         frontier = list(reachable)
         while frontier:
             current = methods[frontier.pop()]
@@ -274,8 +309,8 @@ class _Walker:
     # ---- class level -------------------------------------------------------------------------------
 
     def _class_level(self, call: Node) -> None:
-        name = _text(call.child_by_field_name("method"))
-        args = call.child_by_field_name("arguments")
+        name = _text(call.child_by_field_id(_METHOD))
+        args = call.child_by_field_id(_ARGUMENTS)
         if name == "disable_ddl_transaction!":
             self.facts.disable_ddl_transaction = _line(call)
         elif name == "enable_lock_retries!":
@@ -292,9 +327,9 @@ class _Walker:
     # ---- calls in up/change ------------------------------------------------------------------------
 
     def _call(self, call: Node) -> None:
-        name = _text(call.child_by_field_name("method"))
-        receiver = call.child_by_field_name("receiver")
-        args = call.child_by_field_name("arguments")
+        name = _text(call.child_by_field_id(_METHOD))
+        receiver = call.child_by_field_id(_RECEIVER)
+        args = call.child_by_field_id(_ARGUMENTS)
         if name == "with_lock_retries":
             self.facts.lock_retries = self.facts.lock_retries or _line(call)
         if receiver is None or receiver.type == "self":
@@ -354,7 +389,7 @@ class _Walker:
         )
 
     def _new_table(self, create_call: Node) -> str | None:
-        first = _positional(create_call.child_by_field_name("arguments"))
+        first = _positional(create_call.child_by_field_id(_ARGUMENTS))
         return self._table_of(first[0]) if first else None
 
     def _writes_by_block_argument(self, args: Node | None) -> bool:
@@ -375,14 +410,14 @@ class _Walker:
         if root:
             return any(root == r or root.startswith(r + "::") for r in catalog.JOB_SYSTEM_ROOTS)
         base = receiver
-        while base.type == "call" and (inner := base.child_by_field_name("receiver")) is not None:
+        while base.type == "call" and (inner := base.child_by_field_id(_RECEIVER)) is not None:
             base = inner
         if base.type != "identifier" or depth > 3:
             return False
         name = _text(base)
         owner = self._block_owner(base, name)
         if owner is not None:
-            owner_receiver = owner.child_by_field_name("receiver")
+            owner_receiver = owner.child_by_field_id(_RECEIVER)
             return owner_receiver is not None and self._job_system(owner_receiver, depth + 1)
         value = self.vars.get(name)
         return (
@@ -410,9 +445,9 @@ class _Walker:
             return True
         node: Node | None = receiver
         while node is not None and node.type == "call":
-            if _text(node.child_by_field_name("method")) == "new":
+            if _text(node.child_by_field_id(_METHOD)) == "new":
                 return True
-            node = node.child_by_field_name("receiver")
+            node = node.child_by_field_id(_RECEIVER)
         return False
 
     def _safe(self, root: str) -> bool:
@@ -457,8 +492,8 @@ class _Walker:
             condition = parent.child_by_field_name("condition")
             return condition is not None and condition.id == child.id
         if parent.type == "call":
-            receiver = parent.child_by_field_name("receiver")
-            method = _text(parent.child_by_field_name("method"))
+            receiver = parent.child_by_field_id(_RECEIVER)
+            method = _text(parent.child_by_field_id(_METHOD))
             is_receiver = receiver is not None and receiver.id == child.id
             return is_receiver and (method in catalog.READ_METHODS or method.endswith("?"))
         if parent.type == "assignment" and depth < 2:
@@ -569,9 +604,9 @@ class _Walker:
 
     def _arel_dml(self, node: Node) -> str | None:
         """The DML of `manager.to_sql` when `manager` is (a variable holding) an Arel statement manager."""
-        if node.type != "call" or _text(node.child_by_field_name("method")) != "to_sql":
+        if node.type != "call" or _text(node.child_by_field_id(_METHOD)) != "to_sql":
             return None
-        manager = node.child_by_field_name("receiver")
+        manager = node.child_by_field_id(_RECEIVER)
         if manager is not None and manager.type == "identifier":
             manager = self.vars.get(_text(manager))
         return _AREL_DML.get(_receiver_root(manager)) if manager is not None else None
@@ -586,9 +621,9 @@ class _Walker:
             body = self.heredocs.get(node.start_byte)
             return _text(body).rsplit("\n", 1)[0] if body is not None else None
         if node.type == "call":
-            inner = node.child_by_field_name("receiver")
+            inner = node.child_by_field_id(_RECEIVER)
             if inner is None:
-                returned = self._returned_by_local_method(_text(node.child_by_field_name("method")))
+                returned = self._returned_by_local_method(_text(node.child_by_field_id(_METHOD)))
                 return self._sql_text(returned, depth + 1) if returned is not None else None
             return self._sql_text(inner, depth + 1)
         if node.type in ("parenthesized_statements", "binary", "chained_string"):
@@ -636,34 +671,33 @@ class _Walker:
                 return self._table_of(self.vars[name], depth + 1)
             return None
         if node.type == "call":
-            method = _text(node.child_by_field_name("method"))
+            method = _text(node.child_by_field_id(_METHOD))
             if method == "define_batchable_model":
-                first = _positional(node.child_by_field_name("arguments"))
+                first = _positional(node.child_by_field_id(_ARGUMENTS))
                 return self._table_of(first[0], depth + 1) if first else None
-            receiver = node.child_by_field_name("receiver")
+            receiver = node.child_by_field_id(_RECEIVER)
             return self._table_of(receiver, depth + 1) if receiver is not None else None
         return None
 
     def _loop_table(self, owner: Node, depth: int) -> str | None:
         """The table a batched loop (`model.each_batch`, `each_batch('t')`) walks over."""
-        if _text(owner.child_by_field_name("method")) not in catalog.BATCH_LOOPS:
+        if _text(owner.child_by_field_id(_METHOD)) not in catalog.BATCH_LOOPS:
             return None
-        receiver = owner.child_by_field_name("receiver")
+        receiver = owner.child_by_field_id(_RECEIVER)
         if receiver is not None:
             return self._table_of(receiver, depth + 1)
-        first = _positional(owner.child_by_field_name("arguments"))
+        first = _positional(owner.child_by_field_id(_ARGUMENTS))
         return self._table_of(first[0], depth + 1) if first else None
 
     def _where(self, node: Node) -> _Where:
         conditional = lock_retries = batch_loop = False
         new_table: Node | None = None
         parent = node.parent
-        while parent is not None and parent.type != "method":
-            if parent.type in _CONDITIONALS:
+        while parent is not None and (kind := parent.type) != "method":  # `.type` read once: it costs
+            if kind in _CONDITIONALS:
                 conditional = True
-            elif parent.type in _BLOCKS and parent.parent is not None and parent.parent.type == "call":
-                owner = parent.parent
-                method = _text(owner.child_by_field_name("method"))
+            elif kind in _BLOCKS and (owner := parent.parent) is not None and owner.type == "call":
+                method = _text(owner.child_by_field_id(_METHOD))
                 lock_retries = lock_retries or method == "with_lock_retries"
                 batch_loop = batch_loop or method in catalog.BATCH_LOOPS
                 if method == "create_table" and new_table is None:
@@ -685,19 +719,19 @@ class _Walker:
         unresolved: bool = False,
     ) -> None:
         where = self._where(call)
-        self.facts.signals.append(
+        self.facts.signals.append(  # positional: a third cheaper than by keyword
             Signal(
-                line=_line(call),
-                signal=signal,
-                natures=natures,
-                why=why,
-                table=table,
-                conditional=where.conditional,
-                cheap_on_new_table=cheap,
-                creates_table=creates,
-                empties_table=empties,
-                table_unresolved=unresolved,
-                in_lock_retries=where.in_lock_retries,
+                _line(call),
+                signal,
+                natures,
+                why,
+                table,
+                where.conditional,
+                cheap,
+                creates,
+                empties,
+                unresolved,
+                where.in_lock_retries,
             )
         )
 
@@ -716,12 +750,21 @@ def _deeper_than(root: Node, limit: int) -> bool:
     return False
 
 
+def parse(source: bytes) -> Node:
+    """The syntax tree of `source` (its root), its leading comment lines left out."""
+    start = _HEADER.match(source).end()  # type: ignore[union-attr]  # the pattern matches any bytes
+    if not start:
+        return _PARSER.parse(source).root_node
+    row = source.count(b"\n", 0, start)
+    _AFTER_HEADER.included_ranges = [Range((row, 0), (_NO_END, _NO_END), start, _NO_END)]
+    return _AFTER_HEADER.parse(source).root_node
+
+
 def walk(source: bytes) -> Facts:
     """Parse `source` and collect the facts of its migration class (an `error` when it has none)."""
-    tree = _PARSER.parse(source)
-    root = tree.root_node
-    if root.has_error:
-        line = parse_error_line(root)
+    root = parse(source)
+    if root.has_error:  # located in the whole source's tree: error recovery may go otherwise after a header
+        line = parse_error_line(_PARSER.parse(source).root_node if root.start_byte else root)
         return Facts(error=f"Ruby syntax error near line {line}", error_line=line)
     if _deeper_than(root, MAX_DEPTH):
         return Facts(error=f"code nested more than {MAX_DEPTH} levels deep; too deep to classify")

@@ -12,6 +12,7 @@ from typing import Any
 from scheduler.classify.model import Classification
 from scheduler.natures import Nature
 from scheduler.policy.guards import GuardResult
+from scheduler.policy.learnt import RunTiming
 from scheduler.policy.model import Mode
 
 
@@ -88,7 +89,8 @@ class EnvState:
     `observed_since` (None: since the first of them). `upstream_successes` maps version → the time
     it finished successfully on the environment named by `requires`. `upstream` is that environment's
     own state (optional): with it, a proposal may be posted ahead for the migrations projected to run
-    there before this environment's start; execution still needs `upstream_successes`.
+    there before this environment's start; execution still needs `upstream_successes`. `run_timings`
+    are the environment's finished runs, oldest first: estimates learn from them.
     """
 
     environment: str
@@ -109,6 +111,7 @@ class EnvState:
     upstream: EnvState | None = None
     deploy_starts: tuple[datetime, ...] = ()
     observed_since: datetime | None = None
+    run_timings: tuple[RunTiming, ...] = ()
 
     @property
     def current_package(self) -> DeployedPackage | None:

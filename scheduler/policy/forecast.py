@@ -32,6 +32,7 @@ from math import ceil
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
+from scheduler.policy.promotion import Promotion
 from scheduler.policy.windows import UTC, Window, format_duration, format_time
 
 HOUR = timedelta(hours=1)
@@ -70,6 +71,11 @@ class ExpectedDeploys(Protocol):
         """Whether the deploy expected at `at` is firm (a schedule or a slot) rather than a soft limit."""
         ...
 
+    def awaited(self, at: datetime) -> bool:
+        """Whether the deploy expected at `at` brings a package awaiting promotion from upstream (it comes
+        once: right after it the environment is at its clearest)."""
+        ...
+
     def clear_chance(self, at: datetime, length: timedelta) -> tuple[float, float] | None:
         """For a run of `length` starting at `at` outside expected stretches: the chance that no deploy
         starts before it ends, and the same chance right after a deploy (None: nothing known)."""
@@ -106,6 +112,10 @@ class ScheduledDeploys:
     def firm(self, at: datetime) -> bool:
         """Scheduled deploys are firm."""
         return True
+
+    def awaited(self, at: datetime) -> bool:
+        """A schedule knows no packages."""
+        return False
 
     def clear_chance(self, at: datetime, length: timedelta) -> tuple[float, float] | None:
         """Nothing is known between scheduled deploys."""
@@ -234,6 +244,15 @@ class DeployForecast:
     gaps: tuple[timedelta, ...] = ()  # between consecutive starts within lookback, shortest first
     last: datetime | None = None  # the last start
     cap: timedelta | None = None  # the policy's deploy_duration: how long a deploy holds
+    promotion: Promotion | None = None  # packages promoted from the upstream environment
+
+    @cached_property
+    def _stretches(self) -> list[tuple[datetime, datetime]]:
+        return self.promotion.stretches() if self.promotion is not None else []
+
+    def _awaited(self, at: datetime) -> tuple[datetime, datetime] | None:
+        """The stretch of an awaited promotion holding `at`, if any."""
+        return next((s for s in self._stretches if s[0] <= at < s[1]), None)
 
     @cached_property
     def _seen(self) -> dict[tuple[int, int], int]:
@@ -245,22 +264,32 @@ class DeployForecast:
 
     def is_open(self, at: datetime) -> bool:
         """Whether a deploy is expected at `at`."""
-        return self._timeline.holding(at.astimezone(UTC)) is not None
+        at = at.astimezone(UTC)
+        return self._timeline.holding(at) is not None or self._awaited(at) is not None
 
     def next_open(self, after: datetime) -> datetime | None:
         """The start of the next expected stretch strictly after `after`, or the end of the room the
         current gap between deploys likely leaves."""
         after = after.astimezone(UTC)
         slot = self._timeline.next_start(after) if self.slots else None
+        awaited = next((s for s, _ in self._stretches if s > after), None)
         room = self._room(after)
-        return min((t for t in (slot, room) if t is not None), default=None)
+        return min((t for t in (slot, awaited, room) if t is not None), default=None)
 
     def _longer(self, elapsed: timedelta) -> int:
         """How many seen gaps lasted longer than `elapsed`."""
         return len(self.gaps) - bisect_right(self.gaps, elapsed)
 
     def _room(self, after: datetime) -> datetime | None:
-        """Where 9 in 10 of the seen gaps as long as the current one at `after` had not ended yet."""
+        """Where 9 in 10 of the seen gaps as long as the current one at `after` had not ended yet; not
+        before a package not yet deployed upstream can be promoted (with a promotion model)."""
+        gap = self._gap_room(after)
+        promoted = self.promotion.room() if self.promotion is not None else None
+        if promoted is None or promoted <= after:
+            return gap
+        return promoted if gap is None else max(gap, promoted)
+
+    def _gap_room(self, after: datetime) -> datetime | None:
         if self.last is None or after < self.last:
             return None
         longer = self._longer(after - self.last)
@@ -281,18 +310,29 @@ class DeployForecast:
 
     def closes_at(self, at: datetime) -> datetime | None:
         """The end of the expected stretch holding `at` (None: not expected, or expected every hour)."""
-        span = self._timeline.holding(at.astimezone(UTC))
+        at = at.astimezone(UTC)
+        awaited = self._awaited(at)
+        span = self._timeline.holding(at)
         if span is None or (len(self.slots) == 7 * 24 and self.served is None):
-            return None
-        return span[1]
+            return awaited[1] if awaited is not None else None
+        return span[1] if awaited is None else max(span[1], awaited[1])
 
     def firm(self, at: datetime) -> bool:
-        """Slots are firm; the room a gap between deploys leaves is soft."""
+        """Slots and awaited promotions are firm; the room a gap between deploys leaves is soft."""
         return self.is_open(at)
+
+    def awaited(self, at: datetime) -> bool:
+        """Whether a package awaiting promotion is expected at `at`."""
+        return self._awaited(at.astimezone(UTC)) is not None
 
     def why(self, at: datetime) -> str:
         """`deploys expected Sat 04:00–05:00 UTC: seen 4 of the last 4 weeks`, or the room of the gap."""
         local = at.astimezone(self.zone)
+        promotion = self.promotion
+        if promotion is not None and self._awaited(at) is not None:
+            return promotion.why_awaited(at)
+        if promotion is not None and at == promotion.room() and not self.is_open(at):
+            return promotion.why_room()
         if not self.is_open(at) and self.last is not None and self.gaps and at > self.last:
             return (
                 f"deploys are coming: the last one started {format_time(self.last, self.zone)}, and 9 in 10 "
@@ -325,13 +365,14 @@ def forecast_deploys(
     zone: ZoneInfo,
     observed_since: datetime | None = None,
     cap: timedelta | None = None,
+    promotion: Promotion | None = None,
 ) -> DeployForecast | None:
     """The forecast from deploy `starts` (aware instants, oldest first) before `now` (None: neither one
     complete week observed nor enough gaps between deploys).
 
     `observed_since` is when recording began (default: the first start); weeks before it are not
     complete. `cap` (the policy's `deploy_duration`) turns on the soft room of the gaps between deploys;
-    None leaves it out."""
+    None leaves it out. `promotion` adds the deploys promoted from the upstream environment."""
     now = now.astimezone(UTC)
     end = bisect_right(starts, now)
     since = observed_since if observed_since is not None else (starts[0] if end else None)
@@ -343,12 +384,12 @@ def forecast_deploys(
     gaps = gaps if len(gaps) >= _PACE_MIN else ()
     last = starts[end - 1] if gaps else None
     if not weeks:
-        return DeployForecast(zone, (), 0, gaps=gaps, last=last, cap=cap) if gaps else None
+        return DeployForecast(zone, (), 0, None, gaps, last, cap, promotion) if gaps else None
     before_anchor = bisect_left(starts, anchor, hi=end)
     history = tuple(starts[bisect_left(starts, anchor - weeks * WEEK, hi=end) : before_anchor])
     slots = _learnt(history, anchor, zone, weeks, min_share)
     served = anchor if before_anchor < end else None
-    return DeployForecast(zone, slots, weeks, served, gaps, last, cap)
+    return DeployForecast(zone, slots, weeks, served, gaps, last, cap, promotion)
 
 
 @lru_cache(maxsize=256)

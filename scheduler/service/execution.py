@@ -6,7 +6,8 @@ find-or-create the pipeline: a re-entered run (retry, crash) first looks for a p
 `PDM_RUN_ID`, and only creates one when none exists. The POST is sent once (the adapter never re-sends
 it); when its outcome is unknown (5xx, timeout) the pipeline is looked up at once, then at every retry,
 and no second POST goes out before `Timing.create_settle` has passed since the unknown one.
-A run that ends is counted in `ctx.telemetry` and annotated through `ctx.annotations` when set.
+A run that ends is counted in `ctx.telemetry` and annotated through `ctx.annotations` when set; a
+successful one's timing is kept for the planner to learn estimates from (`_record_timing`).
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from scheduler.jobnames import JobName
 from scheduler.notes import RunEvent
 from scheduler.plan import decide
 from scheduler.policy.decision import Action
+from scheduler.policy.learnt import RunTiming
 from scheduler.records import Lock, Run, RunStatus
 from scheduler.service.audit import audit
 from scheduler.service.context import WorkerContext
@@ -266,7 +268,8 @@ def _ended_status(pipeline: Pipeline) -> tuple[RunStatus, RunEvent]:
 
 
 def finish(ctx: WorkerContext, run: Run, pipeline: Pipeline, lock: Lock | None, now: datetime) -> None:
-    """Record the end of the pipeline, update pending and the rollback line, release, announce."""
+    """Record the end of the pipeline (a success: its timing too), update pending and the rollback line,
+    release, announce."""
     duration = int((now - (run.triggered_at or run.requested_at)).total_seconds())
     status, event = _ended_status(pipeline)
     reason = None if status is RunStatus.SUCCESS else f"pipeline {pipeline.id} ended {pipeline.status}"
@@ -274,8 +277,10 @@ def finish(ctx: WorkerContext, run: Run, pipeline: Pipeline, lock: Lock | None, 
         run = ctx.state.transition_run(run.id, status, now, **({"failure_reason": reason} if reason else {}))
     except InvalidRunTransition:
         return
+    timing_skipped = None
     if status is RunStatus.SUCCESS:
         ctx.state.record_successes(run.environment, run.migrations, now)
+        timing_skipped = _record_timing(ctx, run, now)
         ctx.state.remove_pending(run.environment, run.migrations)
     if lock is not None:
         ctx.state.release_lock(lock)
@@ -288,6 +293,7 @@ def finish(ctx: WorkerContext, run: Run, pipeline: Pipeline, lock: Lock | None, 
         run_id=run.id,
         pipeline_id=pipeline.id,
         duration_seconds=duration,
+        **({"timing_skipped": timing_skipped} if timing_skipped else {}),
     )
     ended(ctx, run, now)
     announce(ctx, run, event, reason=reason, duration_seconds=duration)
@@ -295,6 +301,28 @@ def finish(ctx: WorkerContext, run: Run, pipeline: Pipeline, lock: Lock | None, 
         chained = [e.name for e in ctx.policy.environments if e.requires == run.environment]
         for env in [run.environment, *chained]:
             ctx.queue.enqueue(JobName.EVALUATE.value, env)
+
+
+def _record_timing(ctx: WorkerContext, run: Run, finished: datetime) -> str | None:
+    """Keep how long the successful `run` took against the policy's estimates of its migrations (read
+    from their pending records, so call it before they are removed): `took` is the time from its
+    pipeline's start to `finished` without the policy's per-run `overhead`, never negative.
+
+    When a pending record of the run is gone (or the run has no start time) nothing is recorded and the
+    run still finishes: the reason is returned (the `timing_skipped` field of the run's audit entry)."""
+    pending = {p.version: p.classification for p in ctx.state.pending(run.environment)}
+    missing = [v for v in run.migrations if v not in pending]
+    if missing:
+        return f"no pending record of {', '.join(missing)}"
+    started = run.started_at or run.triggered_at
+    if started is None:
+        return "the run has no start time"
+    policy = ctx.policy
+    classifications = [pending[v] for v in run.migrations]
+    parts = tuple((c.primary_nature, policy.size_of(c), policy.estimate(c)) for c in classifications)
+    took = max(finished - started - policy.durations.overhead, timedelta(0))
+    ctx.state.record_run_timing(run.environment, RunTiming(finished, took, parts))
+    return None
 
 
 def execute_approved(ctx: WorkerContext, now: datetime, run_id: str, attempt: int = 0) -> None:

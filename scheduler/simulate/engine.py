@@ -19,7 +19,7 @@ from enum import IntEnum
 from operator import attrgetter
 from typing import Literal, Protocol
 
-from scheduler.classify.model import Classification
+from scheduler.classify.model import Classification, SizeClass
 from scheduler.errors import ScenarioError
 from scheduler.natures import Nature
 from scheduler.plan import decide
@@ -31,6 +31,7 @@ from scheduler.policy.decision import (
     ManualRequest,
     PendingMigration,
 )
+from scheduler.policy.learnt import RUN_TIMINGS_KEPT, RunTiming
 from scheduler.policy.model import Mode, Policy
 from scheduler.policy.ordering import version_key
 from scheduler.policy.windows import Window
@@ -38,6 +39,7 @@ from scheduler.simulate.scenario import DeploySpec, MigrationSpec, Scenario
 
 Resolution = Literal["event", "minute"]
 _MINUTE = timedelta(minutes=1)
+_PACKAGES_KEPT = 50  # the successful deployments the worker reads per environment
 
 
 class _Kind(IntEnum):
@@ -140,6 +142,8 @@ class EnvSim:
     rollback_since: datetime | None = None
     due: bool = False
     starts: list[datetime] = field(default_factory=list)  # deploy starts the bot recorded, oldest first
+    timings: tuple[RunTiming, ...] = ()  # finished runs, oldest first (the planner learns estimates)
+    running: tuple[tuple[Nature, SizeClass | None, timedelta], ...] = ()  # estimates of the run going on
 
     def ordered(self) -> list[_Pending]:
         """Pending migrations in version order."""
@@ -422,7 +426,11 @@ class PolicyStrategy:
         self.evaluate(replay, env, at)
 
     def on_run_end(self, replay: Replay, env: EnvSim, at: datetime) -> None:
-        """Downstream environments may run once the soak ends."""
+        """Record how long the run took (estimates learn from it); downstream environments may run once
+        the soak ends."""
+        started = next(r.start for r in reversed(replay.outcome.runs) if r.environment == env.name)
+        timing = RunTiming(at, at - started, env.running)
+        env.timings = (*env.timings[-(RUN_TIMINGS_KEPT - 1) :], timing)
         for other in replay.envs.values():
             spec = self.policy.environment(other.name)
             if spec.requires == env.name:
@@ -456,7 +464,7 @@ class PolicyStrategy:
         return EnvState(
             environment=env.name,
             pending=tuple(map(attrgetter("pending"), env.pending.values())),
-            packages=env.packages[-1:],
+            packages=env.packages[-_PACKAGES_KEPT:],
             db_load=replay.scenario.traffic.at(at),
             open_incidents=incidents,
             upstream_successes=upstream.succeeded if upstream else {},
@@ -464,6 +472,7 @@ class PolicyStrategy:
             manual_request=env.manual_request,
             upstream=self._state(replay, upstream, at) if upstream else None,
             deploy_starts=tuple(env.starts),
+            run_timings=env.timings,
             observed_since=replay.observed_since,
         )
 
@@ -476,6 +485,7 @@ class PolicyStrategy:
         if decision.action is Action.EXECUTE:
             versions = self._approved_batch(env, decision.migrations, at)
             if versions:
+                env.running = tuple(self._guess(env.pending[v].pending.classification) for v in versions)
                 replay.start_run(env, versions, at)
                 self._release(env)
                 return
@@ -486,6 +496,10 @@ class PolicyStrategy:
             stop = len(decision.migrations)
         self._ask_manual(replay, env, at, stop or 0)
         self._next_wake(replay, env, at, decision.next_window_at)
+
+    def _guess(self, c: Classification) -> tuple[Nature, SizeClass | None, timedelta]:
+        """The policy's own estimate of one migration, by kind (what a finished run is measured by)."""
+        return c.primary_nature, self.policy.size_of(c), self.policy.estimate(c)
 
     def _wake_downstream(self, replay: Replay, env: EnvSim, at: datetime) -> None:
         """A new proposal upstream changes what a downstream environment may propose ahead."""

@@ -12,7 +12,9 @@ from rq.registry import FailedJobRegistry
 
 from bot.cli_worker import cron_tick
 from scheduler import bootstrap, jobs
+from scheduler.natures import Nature
 from scheduler.notes import RunEvent
+from scheduler.policy.learnt import RunTiming
 from scheduler.records import Run, RunStatus
 from scheduler.service.context import WorkerContext
 from tests.servers.fake_gitlab import FakeGitLabApi
@@ -106,6 +108,10 @@ def test_an_auto_batch_runs_one_pipeline_with_the_contract_variables_to_success(
     assert ctx.state.pending("gstg") == []
     assert set(ctx.state.successes("gstg")) == {V1, V2}
     assert ctx.state.lock_holder("gstg") is None
+    no_op = (Nature.NO_OP, None, timedelta(minutes=1))  # the policy's estimate of each
+    (timing,) = ctx.state.run_timings("gstg")  # read back from Redis
+    assert run.finished_at is not None  # the pipeline took seconds, within the 10 min overhead:
+    assert timing == RunTiming(run.finished_at, timedelta(0), (no_op, no_op))
     (done,) = notes(ctx).run_notes(RunEvent.SUCCEEDED)
     assert done.pipeline_url and done.duration_seconds is not None
     assert RunEvent.STARTED in notes(ctx).events()

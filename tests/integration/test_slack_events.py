@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from bot.blocks import ACTION_APPROVE, ACTION_REJECT
-from scheduler.classify.model import Classification, Database
+from scheduler.classify.model import Classification, Database, SizeClass
 from scheduler.natures import Nature
+from scheduler.policy.learnt import RunTiming
 from scheduler.records import PendingRecord, Run, RunStatus
 from tests.servers.fake_slack import FakeSlack, serve_fake_slack
 from tests.support.blocks_text import render
@@ -198,3 +199,15 @@ def test_metrics_export_the_pending_gauges_from_redis_state(app: Served) -> None
     metrics = http(app.url + "/metrics", None, {}, method="GET").body.decode()
     assert 'pdm_pending_migrations{database="main",environment="gstg",nature="ddl_cleanup"} 1.0' in metrics
     assert 'pdm_decision{action="idle",environment="gprd"} 1.0' in metrics
+
+
+def test_plan_names_the_estimates_learnt_from_past_runs(app: Served) -> None:
+    assert "estimates learnt" not in answer_text(app.slash("plan gprd").json())
+    guess = (Nature.DATA_MIGRATION, SizeClass.OVER_LIMIT, timedelta(hours=4))
+    for _ in range(7):  # each took 1 h 26 min 24 s of a 4 h guess: 0.36
+        app.state.record_run_timing("gprd", RunTiming(AT, timedelta(minutes=86, seconds=24), (guess,)))
+
+    text = answer_text(app.slash("plan gprd").json())
+
+    assert "estimates learnt from past runs: data_migration on over_limit tables ×0.36 (7 runs)" in text
+    assert "estimates learnt" not in answer_text(app.slash("plan gstg").json())  # per environment

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import logging
 import threading
 import time
 from collections.abc import Iterator
@@ -13,9 +14,10 @@ import redis
 
 from scheduler.adapters.redis_keys import Keys
 from scheduler.adapters.redis_store import RedisStore
-from scheduler.classify.model import Classification, Database, Evidence
+from scheduler.classify.model import Classification, Database, Evidence, SizeClass
 from scheduler.errors import InvalidRunTransition, RunConflict, UnknownRun
 from scheduler.natures import Nature
+from scheduler.policy.learnt import RunTiming
 from scheduler.records import (
     AuditEntry,
     Baseline,
@@ -559,3 +561,23 @@ def test_the_audit_log_never_stores_secret_looking_details(state: RedisStore) ->
 
     assert b"glpat-XYZ" not in raw[b"details"] and b'"p"' not in raw[b"details"]
     assert state.audit_log()[0].details == {"gitlab_token": "[redacted]", "v": [{"Password": "[redacted]"}]}
+
+
+def test_an_unreadable_run_timing_is_skipped_with_a_log_line(
+    state: RedisStore, caplog: pytest.LogCaptureFixture
+) -> None:
+    good = RunTiming(
+        T0, timedelta(minutes=50), ((Nature.DATA_MIGRATION, SizeClass.LARGE, timedelta(hours=2)),)
+    )
+    state.record_run_timing("gprd", good)
+    key = Keys.env("gprd", "run_timings")
+    state.r.rpush(
+        key, "not json", '{"finished_at": "2026-01-10T01:00:00+00:00", "took": 1, "parts": [["x", null, 1]]}'
+    )
+    state.record_run_timing("gprd", good)
+
+    with caplog.at_level(logging.WARNING, logger="scheduler.adapters.redis_store.timings"):
+        assert state.run_timings("gprd") == [good, good]
+        assert state.snapshot(["gprd"]).run_timings("gprd") == [good, good]
+
+    assert caplog.text.count("skipping an unreadable run timing of gprd") == 4

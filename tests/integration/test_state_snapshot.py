@@ -11,6 +11,8 @@ import redis
 from scheduler.adapters.redis_keys import Keys
 from scheduler.adapters.redis_store import RedisStore
 from scheduler.errors import UnknownRun
+from scheduler.natures import Nature
+from scheduler.policy.learnt import RunTiming
 from scheduler.records import Baseline, DeploymentStatus, Note, Run, RunStatus
 from tests.integration.test_state import SHA, T0, deployment, new_run, pending
 
@@ -39,6 +41,9 @@ def populate(state: RedisStore) -> None:
     state.transition_run("gstg-1", RunStatus.SUCCESS, T0 + timedelta(minutes=9))
     state.create_run(new_run("gprd-2", "gprd"))
     state.create_run(Run(**{**new_run("gprd-3", "gprd").__dict__, "requested_at": T0 - timedelta(hours=1)}))
+    state.record_run_timing(
+        "gstg", RunTiming(T0, timedelta(minutes=3), ((Nature.NO_OP, None, timedelta(minutes=1)),))
+    )
 
 
 def test_a_snapshot_answers_every_read_exactly_like_the_state(state: RedisStore) -> None:
@@ -61,12 +66,14 @@ def test_a_snapshot_answers_every_read_exactly_like_the_state(state: RedisStore)
         assert snapshot.successes(env) == state.successes(env)
         assert snapshot.last_successful_run(env) == state.last_successful_run(env)
         assert snapshot.baseline(env) == state.baseline(env)
+        assert snapshot.run_timings(env) == state.run_timings(env)
     assert snapshot.pause(None) == state.pause(None)
     assert snapshot.holds() == state.holds()
     assert (
         [r.id for r in snapshot.active_runs()] == [r.id for r in state.active_runs()] == ["gprd-3", "gprd-2"]
     )
     assert snapshot.last_successful_run("gstg") is not None
+    assert len(snapshot.run_timings("gstg")) == 1 and snapshot.run_timings("gprd") == []
 
 
 def test_an_empty_redis_gives_an_empty_snapshot(state: RedisStore) -> None:
@@ -75,6 +82,7 @@ def test_an_empty_redis_gives_an_empty_snapshot(state: RedisStore) -> None:
     assert snapshot.pending("gprd") == [] and snapshot.deployments("gprd") == []
     assert snapshot.active_runs() == [] and snapshot.holds() == {}
     assert snapshot.effective_pause("gprd") is None and snapshot.last_successful_run("gprd") is None
+    assert snapshot.run_timings("gprd") == []
 
 
 def test_a_snapshot_refuses_environments_and_history_it_did_not_read(state: RedisStore) -> None:
@@ -104,8 +112,8 @@ def test_a_snapshot_reads_each_key_once_and_the_records_in_one_command_per_kind(
     processed = int(state.r.info("stats")["total_commands_processed"]) - before - 1  # minus INFO
     global_keys, keys_per_env, runs_mget, deployments_hmget = (
         4,
-        9,
+        10,
         1,
         2,
-    )  # per env: + deploy starts, marker TTL
+    )  # per env: + deploy starts, marker TTL, run timings
     assert processed == global_keys + keys_per_env * 2 + runs_mget + deployments_hmget

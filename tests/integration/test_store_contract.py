@@ -11,7 +11,10 @@ import pytest
 import redis
 
 from scheduler.adapters.redis_store import RedisStore
+from scheduler.classify.model import SizeClass
 from scheduler.errors import InvalidRunTransition, RunConflict, UnknownRun
+from scheduler.natures import Nature
+from scheduler.policy.learnt import RUN_TIMINGS_KEPT, RunTiming
 from scheduler.ports import Store
 from scheduler.records import (
     AuditEntry,
@@ -207,6 +210,33 @@ def test_a_package_thread_is_remembered_once(store: Store) -> None:
     assert store.proposal_message("gprd-1") == SlackMessage("C1", "3.3")
 
 
+def timing(minutes: int) -> RunTiming:
+    parts = (
+        (Nature.DATA_MIGRATION, SizeClass.OVER_LIMIT, timedelta(hours=4)),
+        (Nature.NO_OP, None, timedelta(seconds=61.5)),
+    )
+    return RunTiming(T0 + timedelta(minutes=minutes), timedelta(minutes=minutes, microseconds=7), parts)
+
+
+def test_run_timings_round_trip_oldest_first_per_environment(store: Store) -> None:
+    assert store.run_timings("gprd") == []
+    store.record_run_timing("gprd", timing(1))
+    store.record_run_timing("gprd", timing(2))
+    store.record_run_timing("gstg", RunTiming(T0, timedelta(0), ()))
+
+    assert store.run_timings("gprd") == [timing(1), timing(2)]
+    assert store.run_timings("gstg") == [RunTiming(T0, timedelta(0), ())]
+
+
+def test_run_timings_keep_the_newest_of_each_environment(store: Store) -> None:
+    for minutes in range(RUN_TIMINGS_KEPT + 3):
+        store.record_run_timing("gprd", timing(minutes))
+
+    kept = store.run_timings("gprd")
+    assert len(kept) == RUN_TIMINGS_KEPT
+    assert kept[0] == timing(3) and kept[-1] == timing(RUN_TIMINGS_KEPT + 2)
+
+
 def test_the_audit_log_is_newest_first_redacted_and_filtered(store: Store) -> None:
     store.audit(AuditEntry(T0, "U1", "paused", "gprd", "incident", {"gitlab_token": "glpat-x", "n": 1}))
     store.audit(AuditEntry(T0, "pdm-bot", "decided", "gstg", "idle"))
@@ -222,6 +252,7 @@ def test_a_snapshot_answers_the_planner_reads_like_the_store(store: Store) -> No
     store.record_deployment("gprd", deployment(1, DeploymentStatus.SUCCESS))
     store.set_hold(V1, Note("U1", T0, "wait"))
     store.create_run(run_of("gprd-1", [V1]))
+    store.record_run_timing("gprd", timing(5))
 
     snapshot = store.snapshot(["gprd"])
 
@@ -229,3 +260,4 @@ def test_a_snapshot_answers_the_planner_reads_like_the_store(store: Store) -> No
     assert snapshot.deployments("gprd") == store.deployments("gprd")
     assert snapshot.holds() == store.holds() and snapshot.active_runs() == store.active_runs()
     assert snapshot.lock_holder("gprd") is None and snapshot.effective_pause("gprd") is None
+    assert snapshot.run_timings("gprd") == store.run_timings("gprd") == [timing(5)]

@@ -1,7 +1,8 @@
 """The Redis store of pdm-bot: one module per concern over one key schema (`../redis_keys.py`).
 
 `RedisStore` joins the concerns: pending migrations, deployments, runs and approvals, operator controls
-(pauses, holds, baselines, successes), locks/claims/mutexes, Slack message references and the audit log.
+(pauses, holds, baselines, successes), finished runs' timings, locks/claims/mutexes, Slack message references
+and the audit log.
 `RedisStore.snapshot` answers the same reads from two round trips (`snapshot.py`).
 """
 
@@ -21,10 +22,20 @@ from scheduler.adapters.redis_store.pending import PendingStore
 from scheduler.adapters.redis_store.runs import RunStore
 from scheduler.adapters.redis_store.slack_refs import SlackRefStore
 from scheduler.adapters.redis_store.snapshot import Snapshot, read_snapshot
+from scheduler.adapters.redis_store.timings import RunTimingStore
 from scheduler.adapters.redis_telemetry import Telemetry
 
 
-class RedisStore(PendingStore, DeploymentStore, RunStore, ControlStore, LockStore, SlackRefStore, AuditStore):
+class RedisStore(
+    PendingStore,
+    DeploymentStore,
+    RunStore,
+    RunTimingStore,
+    ControlStore,
+    LockStore,
+    SlackRefStore,
+    AuditStore,
+):
     """Typed access to pdm-bot's Redis state; the connection is given by the caller."""
 
     def __init__(self, client: Any) -> None:

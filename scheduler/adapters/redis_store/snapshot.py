@@ -19,12 +19,14 @@ from scheduler.adapters.redis_store.deployments import DeploymentQueries
 from scheduler.adapters.redis_store.locks import LockQueries
 from scheduler.adapters.redis_store.pending import PendingQueries
 from scheduler.adapters.redis_store.runs import RunQueries
+from scheduler.adapters.redis_store.timings import RunTimingQueries
 
 ENV_PARTS = ("pending", "deploying", "lock", "pause", "succeeded", "last_success")
 
 
 class Prefetched:
-    """Replies read once, answering GET/MGET/HGET/HGETALL/HMGET/PTTL/SMEMBERS/ZRANGE/ZREVRANGE (no I/O)."""
+    """Replies read once, answering GET/MGET/HGET/HGETALL/HMGET/PTTL/SMEMBERS/ZRANGE/ZREVRANGE/LRANGE
+    (no I/O)."""
 
     def __init__(self, envs: Sequence[str], history_limit: int) -> None:
         self._envs = frozenset(envs)
@@ -35,6 +37,7 @@ class Prefetched:
         self.sets: dict[str, set[Any]] = {}
         self.scored: dict[str, list[tuple[Any, float]]] = {}
         self.ordered: dict[str, list[Any]] = {}
+        self.lists: dict[str, list[Any]] = {}
 
     def _read(self, table: dict[str, Any], key: str) -> Any:
         if key in table:
@@ -80,8 +83,13 @@ class Prefetched:
             raise ValueError(f"the snapshot holds {self.history_limit} deployments, not {stop + 1}")
         return list(members[: stop + 1])
 
+    def lrange(self, key: str, start: int, stop: int) -> list[Any]:
+        if (start, stop) != (0, -1):
+            raise ValueError(f"the snapshot read all of {key} only")
+        return list(self._read(self.lists, key))
 
-class Snapshot(PendingQueries, DeploymentQueries, LockQueries, ControlQueries, RunQueries):
+
+class Snapshot(PendingQueries, DeploymentQueries, LockQueries, ControlQueries, RunQueries, RunTimingQueries):
     """The store's reads of a few environments (and the global keys) as they were when fetched."""
 
 
@@ -106,6 +114,7 @@ def read_snapshot(client: Any, envs: Sequence[str], deployments: int = 50) -> Sn
             pipe.get(Keys.env(env, "last_success"))
             pipe.zrevrange(Keys.env(env, "deployments:order"), 0, deployments - 1)
             pipe.zrange(Keys.env(env, "deploy_starts"), 0, -1, withscores=True)
+            pipe.lrange(Keys.env(env, "run_timings"), 0, -1)
         replies = iter(pipe.execute())
     got.sets[active_key] = next(replies)
     got.strings[pause_key] = next(replies)
@@ -121,6 +130,7 @@ def read_snapshot(client: Any, envs: Sequence[str], deployments: int = 50) -> Sn
         got.strings[Keys.env(env, "last_success")] = next(replies)
         got.ordered[Keys.env(env, "deployments:order")] = [text(i) for i in next(replies)]
         got.scored[Keys.env(env, "deploy_starts")] = next(replies)
+        got.lists[Keys.env(env, "run_timings")] = next(replies)
     _read_records(client, got, names, active_key)
     return Snapshot(got)
 

@@ -14,6 +14,7 @@ from bot.views import (
     DeployInProgress,
     GuardLine,
     HistoryLine,
+    LearntEstimate,
     PendingGroup,
     PlanView,
     ScheduledRun,
@@ -252,6 +253,33 @@ def test_status_shows_whose_deploy_holds_the_environment_how_old_the_mark_is_and
     assert "deploy is in progress" not in render(blocks.status_blocks(STATUS))
 
 
+PLAN = PlanView(
+    environment="gprd",
+    at=AT,
+    action="propose",
+    migrations=["20260104101500"],
+    up_to_version="20260104101500",
+    reasons=["weekend window opens Sat 00:00"],
+    next_window_at=datetime(2026, 1, 10, tzinfo=UTC),
+    schedule=[ScheduledRun(datetime(2026, 1, 10, tzinfo=UTC), "propose", ["20260104101500"])],
+    guards=[GuardLine("incidents", True, "not configured", configured=False)],
+)
+LEARNT = [
+    LearntEstimate(Nature.DATA_MIGRATION, SizeClass.OVER_LIMIT, 0.36, 7),
+    LearntEstimate(Nature.INDEX_AND_CONSTRAINT, None, 4.0, 5),
+]
+
+
+def test_learnt_estimates_are_named_by_kind_with_their_scale_and_runs() -> None:
+    assert blocks.learnt_estimates_text(LEARNT[:1]) == (
+        "estimates learnt from past runs: data_migration on over_limit tables ×0.36 (7 runs)"
+    )
+    assert "index_and_constraint on tables of unknown size ×4 (5 runs)" in blocks.learnt_estimates_text(
+        LEARNT
+    )
+    assert "estimates learnt" not in render(blocks.plan_blocks(PLAN))
+
+
 MESSAGES = {
     "diff": lambda: blocks.diff_blocks(diff_note([DROP, INDEX, QUEUE])).root,
     "diff_empty": lambda: blocks.diff_blocks(diff_note([])).root,
@@ -348,19 +376,8 @@ MESSAGES = {
         "unknown environment `gprd2`; known: gstg, gprd", "/pdm status [ENV]"
     ),
     "status": lambda: blocks.status_blocks(STATUS),
-    "plan": lambda: blocks.plan_blocks(
-        PlanView(
-            environment="gprd",
-            at=AT,
-            action="propose",
-            migrations=["20260104101500"],
-            up_to_version="20260104101500",
-            reasons=["weekend window opens Sat 00:00"],
-            next_window_at=datetime(2026, 1, 10, tzinfo=UTC),
-            schedule=[ScheduledRun(datetime(2026, 1, 10, tzinfo=UTC), "propose", ["20260104101500"])],
-            guards=[GuardLine("incidents", True, "not configured", configured=False)],
-        )
-    ),
+    "plan": lambda: blocks.plan_blocks(PLAN),
+    "plan_learnt": lambda: blocks.plan_blocks(replace(PLAN, learnt=LEARNT)),
     "history": lambda: blocks.history_blocks(
         [
             HistoryLine(

@@ -42,6 +42,37 @@ def test_syntax_errors_point_at_the_broken_line() -> None:
     assert result.evidence[0].line == 3
 
 
+@pytest.mark.parametrize(
+    "header, line",
+    [(b"", 1), (b"# frozen_string_literal: true\n\n", 1), (b"\n\n# Why:\n# because\n\n", 3)],
+    ids=["none", "magic-comment", "blank-lines-then-comments"],
+)
+def test_an_error_in_the_whole_file_is_placed_where_its_first_line_or_comment_is(
+    header: bytes, line: int
+) -> None:
+    # The parser skips a comment header; an error that breaks the whole file (a missing `end`) still points at
+    # the file's first line that is not blank, as it does when the header is parsed.
+    source = header + b"class X < Gitlab::Database::Migration[2.2]\n  def up\n    add_index :a, :b\n  end\n"
+    result = classify_source(source, "1_x.rb")
+    assert result.error == f"Ruby syntax error near line {line}"
+
+
+def test_a_syntax_error_just_after_a_comment_header_is_placed_as_in_the_whole_file() -> None:
+    # Without the header, tree-sitter's error recovery builds another tree (it would say line 2).
+    source = (
+        b"# frozen_string_literal: true\n  .each_batch(of: 1) do |batch|\n\n"
+        b"class X < Gitlab::Database::Migration[2.2]\n  def up\n    add_index :a, :b\n  end\nend\n"
+    )
+    assert classify_source(source, "1_x.rb").error == "Ruby syntax error near line 1"
+
+
+def test_a_comment_header_keeps_the_lines_of_the_evidence() -> None:
+    header = b"# frozen_string_literal: true\n\n" + b"# See the guide for the rationale.\n" * 20
+    result = classify_source(header + MIGRATION, "1_x.rb")
+    assert result.primary_nature is Nature.INDEX_AND_CONSTRAINT
+    assert [(e.line, e.signal) for e in result.evidence] == [(25, "add_index(a)")]
+
+
 def test_a_file_name_without_version_still_classifies() -> None:
     result = classify_source(MIGRATION, "notes/readme.rb")
     assert (result.version, result.name) == (None, "readme")

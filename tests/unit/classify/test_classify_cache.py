@@ -14,7 +14,15 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from bot.classify_cache import FILE_NAME, MAGIC, Cache, classifier_version, context_hash, file_key
+from bot.classify_cache import (
+    FILE_NAME,
+    MAGIC,
+    Cache,
+    classifier_version,
+    context_hash,
+    docs_digest,
+    file_key,
+)
 from bot.cli import cli
 
 CORPUS = Path(__file__).resolve().parents[2] / "corpus"
@@ -114,16 +122,29 @@ def test_other_table_sizes_are_not_answered_from_the_cache(tmp_path: Path) -> No
 
 def test_the_key_covers_classifier_sizes_schemas_file_name_and_bytes() -> None:
     version = classifier_version()
-    base = file_key(context_hash(version, {"t": "small"}, {"t": "gitlab_ci"}), "a/1_x.rb", INDEX)
+
+    def key(
+        version: bytes = version,
+        sizes: dict[str, str] | None = None,
+        schemas: dict[str, str] | None = None,
+        given: dict[str, str] | None = None,
+        path: str = "a/1_x.rb",
+        source: bytes = INDEX,
+    ) -> bytes:
+        documented = docs_digest(sizes or {"t": "small"}, schemas or {"t": "gitlab_ci"})
+        return file_key(context_hash(version, documented, given or {}), path, source)
+
+    base = key()
     variants = [
-        file_key(context_hash(version + b"!", {"t": "small"}, {"t": "gitlab_ci"}), "a/1_x.rb", INDEX),
-        file_key(context_hash(version, {"t": "large"}, {"t": "gitlab_ci"}), "a/1_x.rb", INDEX),
-        file_key(context_hash(version, {"t": "small"}, {"t": "gitlab_main"}), "a/1_x.rb", INDEX),
-        file_key(context_hash(version, {"t": "small"}, {"t": "gitlab_ci"}), "a/2_x.rb", INDEX),
-        file_key(context_hash(version, {"t": "small"}, {"t": "gitlab_ci"}), "a/1_x.rb", DROP),
+        key(version=version + b"!"),
+        key(sizes={"t": "large"}),
+        key(schemas={"t": "gitlab_main"}),
+        key(given={"t": "small"}),  # --table-sizes, even when it says what db/docs say
+        key(path="a/2_x.rb"),
+        key(source=DROP),
     ]
-    same = file_key(context_hash(version, {"t": "small"}, {"t": "gitlab_ci"}), "elsewhere/1_x.rb", INDEX)
-    assert same == base and base not in variants and len(set(variants)) == len(variants)
+    assert key(path="elsewhere/1_x.rb") == base and base not in variants
+    assert len(set(variants)) == len(variants)
 
 
 def test_the_classifier_version_covers_every_module_the_classifier_loads() -> None:

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from bot.classify_files import read_file
+from bot.classify_walk import read_file
 from bot.cli import cli
 
 INDEX = b"""class AddIndex < Gitlab::Database::Migration[2.2]

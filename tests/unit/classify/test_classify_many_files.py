@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from bot.classify_files import PARALLEL_MIN_FILES, classify_paths, usable_cores
 from scheduler.classify.model import Classification
 
@@ -45,3 +47,41 @@ def test_a_large_tree_through_the_cache_gives_the_same_json(tmp_path: Path) -> N
     warm = subprocess.run([*command, "--cache-dir", cache, tree], capture_output=True, timeout=300)
     assert len(json.loads(fresh.stdout)) >= PARALLEL_MIN_FILES
     assert fresh.stdout == filling.stdout == warm.stdout and filling.stderr == warm.stderr == b""
+
+
+# Runs in a fresh process: the files are shared over forked processes only when the caller has one thread.
+_STOPS_ON_MISSING = """
+import os, sys
+from pathlib import Path
+
+import pytest
+from bot import classify_files
+
+paths = sorted(str(p) for p in Path(sys.argv[1]).rglob("*.rb"))
+paths.insert(int(sys.argv[2]) % (len(paths) + 1), sys.argv[3])
+classify_files._DOCS[:] = [({}, {})]
+try:
+    classify_files._process([(path, 0) for path in paths], as_json=True)
+except OSError as exc:
+    print(exc.filename)
+try:
+    os.waitpid(-1, os.WNOHANG)
+except ChildProcessError:
+    print("no process left")
+"""
+
+
+@pytest.mark.parametrize("position", [0, 600, -1])
+def test_a_file_that_cannot_be_read_among_many_stops_the_run_with_its_error(
+    tmp_path: Path, position: int
+) -> None:
+    corpus = sorted(CORPUS.glob("*.rb"))
+    for n in range(PARALLEL_MIN_FILES // len(corpus) + 1):
+        shutil.copytree(CORPUS, tmp_path / f"part{n:02d}", ignore=shutil.ignore_patterns("*.yaml"))
+    missing = str(tmp_path / "gone" / "20260101000000_gone.rb")  # the first, a middle or the last chunk
+
+    command = [sys.executable, "-c", _STOPS_ON_MISSING, str(tmp_path), str(position), missing]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=300)
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines() == [missing, "no process left"]

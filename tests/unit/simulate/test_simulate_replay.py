@@ -11,7 +11,7 @@ import pytest
 
 from scheduler.policy.model import Policy, load_policy
 from scheduler.simulate import Scenario, load_scenario, parse_scenario, simulate
-from scheduler.simulate.engine import Outcome, PolicyStrategy, replay
+from scheduler.simulate.engine import Outcome, PolicyStrategy, Replay, classification, replay
 
 REPO = Path(__file__).resolve().parents[3]
 GENERATE: dict[str, Any] = {
@@ -82,6 +82,25 @@ def test_event_driven_replay_matches_a_minute_by_minute_replay(
     assert _runs(by_event) == _runs(by_minute)
     assert by_event.human_actions == by_minute.human_actions
     assert len(by_event.runs) >= 3
+
+
+def test_the_replay_records_each_run_it_started_with_the_policys_own_estimates(
+    raw: Callable[..., dict[str, Any]], policy: Policy
+) -> None:
+    s = parse_scenario(
+        raw({"generate": {**GENERATE, "per_day": [3, 5]}}, environments=["gstg", "gprd"], days=3)
+    )
+    sim = Replay(s, PolicyStrategy(policy))
+    outcome = sim.run()
+    for env in sim.envs.values():
+        runs = [r for r in outcome.runs if r.environment == env.name and r.end < s.end]
+        assert runs and len(env.timings) == len(runs)
+        for run, timing in zip(runs, env.timings, strict=True):
+            assert timing.finished_at == run.end and timing.took == run.end - run.start
+            assert [p[0] for p in timing.parts] == [e.nature for e in run.executions]
+            by_version = {m.version: m for d in s.deploy_list for m in d.migrations}
+            guessed = [policy.estimate(classification(by_version[e.version])) for e in run.executions]
+            assert [p[2] for p in timing.parts] == guessed
 
 
 @pytest.fixture(scope="module")

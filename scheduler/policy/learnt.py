@@ -1,0 +1,90 @@
+"""Estimates learnt from past runs: how long runs of a kind of migration took against the policy's guess.
+
+The policy's `durations` guess a migration's run time from its nature and its largest table's size class.
+Each finished run of the environment says how long its migrations took together (pipeline start-up
+excluded). A run whose estimate is mostly (`_DOMINANT`) one (nature, size class) measures that class: its
+ratio is the time taken over the estimate. Once a class has `_MIN_RUNS` such runs, its estimates are
+scaled by the ratio 9 in 10 of its last `_KEPT` runs stayed within, bounded to [`_LOW`, `_HIGH`]: a class
+that always runs faster than guessed fits smaller gaps, one that runs slower is given its real length.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from math import ceil
+
+from scheduler.classify.model import SizeClass
+from scheduler.natures import Nature
+
+EstimateKind = tuple[Nature, SizeClass | None]
+
+RUN_TIMINGS_KEPT = 200  # finished runs kept per environment to learn from
+_DOMINANT = 0.8  # share of a run's estimate one kind must hold for the run to measure it
+_MIN_RUNS = 5
+_KEPT = 20
+_SURE = 0.9
+_LOW, _HIGH = 0.25, 4.0
+
+
+@dataclass(frozen=True)
+class RunTiming:
+    """A finished run: its migrations' estimates by kind (as the policy guessed them) and how long the
+    migrations took (the run's pipeline time without the policy's per-run overhead)."""
+
+    finished_at: datetime
+    took: timedelta
+    parts: tuple[tuple[Nature, SizeClass | None, timedelta], ...]
+
+    def kind(self) -> tuple[EstimateKind, timedelta] | None:
+        """The kind holding at least `_DOMINANT` of the estimate, and the whole estimate (None: mixed)."""
+        total = sum((p[2] for p in self.parts), timedelta(0))
+        if total <= timedelta(0):
+            return None
+        by_kind: dict[EstimateKind, timedelta] = {}
+        for nature, size, estimate in self.parts:
+            by_kind[(nature, size)] = by_kind.get((nature, size), timedelta(0)) + estimate
+        kind, held = max(by_kind.items(), key=lambda item: item[1])
+        return (kind, total) if held >= _DOMINANT * total else None
+
+
+@dataclass(frozen=True)
+class LearntScale:
+    """A kind's learnt scale and the runs it comes from."""
+
+    scale: float
+    runs: int
+
+
+_MEMO: dict[int, tuple[Sequence[RunTiming], Mapping[EstimateKind, LearntScale]]] = {}
+_MEMO_KEPT = 64
+
+
+def learn_scales(timings: Sequence[RunTiming]) -> Mapping[EstimateKind, LearntScale]:
+    """The scale of each kind measured by at least `_MIN_RUNS` of `timings` (oldest first); memoised per
+    `timings` object (the memo keeps it alive): every decision of an instant reads the same runs."""
+    hit = _MEMO.get(id(timings))
+    if hit is not None and hit[0] is timings:
+        return hit[1]
+    if len(_MEMO) >= _MEMO_KEPT:
+        _MEMO.clear()
+    learnt = _learn(timings)
+    _MEMO[id(timings)] = (timings, learnt)
+    return learnt
+
+
+def _learn(timings: Sequence[RunTiming]) -> Mapping[EstimateKind, LearntScale]:
+    ratios: dict[EstimateKind, list[float]] = {}
+    for timing in timings:
+        measured = timing.kind()
+        if measured is not None:
+            kind, total = measured
+            ratios.setdefault(kind, []).append(max(timing.took, timedelta(0)) / total)
+    out: dict[EstimateKind, LearntScale] = {}
+    for kind, seen in ratios.items():
+        recent = sorted(seen[-_KEPT:])
+        if len(recent) >= _MIN_RUNS:
+            scale = min(max(recent[ceil(_SURE * len(recent)) - 1], _LOW), _HIGH)
+            out[kind] = LearntScale(scale, len(recent))
+    return out

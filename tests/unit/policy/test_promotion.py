@@ -1,0 +1,146 @@
+"""Deploys promoted from the upstream environment: learnt delays, awaited packages, decisions around them."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from scheduler.classify.model import Classification
+from scheduler.natures import Nature
+from scheduler.plan import decide, expected_deploys
+from scheduler.policy.decision import Action, DeployedPackage, EnvState, PendingMigration
+from scheduler.policy.model import load_policy
+from scheduler.policy.promotion import learn_promotion
+
+UTC = ZoneInfo("UTC")
+SATURDAY = datetime(2026, 2, 7, tzinfo=UTC)
+HOUR = timedelta(hours=1)
+LOOKBACK = timedelta(days=28)
+
+POLICY = load_policy(
+    """
+environments:
+  - {name: gstg}
+  - {name: gprd, requires: gstg}
+windows:
+  - {name: weekend, kind: allow, schedule: "0 0 * * 6", duration: 48h}
+natures:
+  index_and_constraint: {windows: [weekend], mode: auto}
+durations:
+  overhead: 0m
+  index_and_constraint: {small: 45m, medium: 45m, large: 3h, over_limit: 3h, unknown: 45m}
+"""
+)
+
+
+class History:
+    """`count` packages, one every 4 hours before `SATURDAY`: each deployed upstream (success at the
+    slot), then here `delay + k minutes` later (the deploy holds 30 minutes)."""
+
+    def __init__(self, count: int = 10, delay: timedelta = timedelta(minutes=100)) -> None:
+        first = SATURDAY - count * 4 * HOUR
+        self.upstream = [DeployedPackage(f"sha{k:02d}", first + k * 4 * HOUR) for k in range(count)]
+        self.starts = [p.deployed_at + delay + timedelta(minutes=k) for k, p in enumerate(self.upstream)]
+        pairs = zip(self.upstream, self.starts, strict=True)
+        self.here = [DeployedPackage(p.sha, s + timedelta(minutes=30)) for p, s in pairs]
+
+    def awaiting(self, at: datetime) -> History:
+        """One more package deployed upstream at `at`, not promoted yet."""
+        self.upstream.append(DeployedPackage("fresh", at))
+        return self
+
+
+def learn(history: History, now: datetime) -> object:
+    return learn_promotion(
+        history.here, history.starts, "gstg", history.upstream, now, lookback=LOOKBACK, cap=HOUR
+    )
+
+
+def index(version: str, size: str = "small") -> PendingMigration:
+    c = Classification(
+        path=f"{version}.rb",
+        version=version,
+        name="m",
+        primary_nature=Nature.INDEX_AND_CONSTRAINT,
+        natures=[Nature.INDEX_AND_CONSTRAINT],
+        table_sizes={"t": size},
+    )
+    return PendingMigration(version, c, "old", SATURDAY - timedelta(days=7))
+
+
+def gprd(history: History, *pending: PendingMigration) -> EnvState:
+    ran = {m.version: SATURDAY - timedelta(days=2) for m in pending}
+    return EnvState(
+        environment="gprd",
+        pending=pending,
+        packages=tuple(history.here),
+        deploy_starts=tuple(history.starts),
+        upstream_successes=ran,
+        upstream=EnvState(environment="gstg", packages=tuple(history.upstream)),
+    )
+
+
+def test_delays_are_learnt_from_upstream_success_to_the_deploy_start_here() -> None:
+    promotion = learn(History(), SATURDAY + HOUR)
+    assert promotion is not None
+    assert promotion.delays[0] == timedelta(minutes=100) and promotion.delays[-1] == timedelta(minutes=109)
+    assert promotion.shortest == timedelta(minutes=101)  # 9 in 10 took at least this
+    assert promotion.awaited == ()
+    assert promotion.room() == SATURDAY + HOUR + timedelta(minutes=101)
+
+
+def test_too_few_promotions_teach_nothing() -> None:
+    assert learn(History(count=7), SATURDAY) is None
+
+
+def test_no_model_when_packages_here_often_do_not_come_from_upstream() -> None:
+    history = History(count=12)
+    for k in (2, 5):  # two of twelve deployed here without going upstream first
+        history.here[k] = DeployedPackage(f"hotfix{k}", history.here[k].deployed_at)
+    assert learn(history, SATURDAY) is None
+
+
+def test_an_awaited_package_is_expected_between_the_shortest_and_longest_delay() -> None:
+    upstream_at = SATURDAY + HOUR
+    promotion = learn(History().awaiting(upstream_at), SATURDAY + 2 * HOUR)
+    assert promotion is not None and [p.sha for p in promotion.awaited] == ["fresh"]
+    start, end = upstream_at + timedelta(minutes=101), upstream_at + timedelta(minutes=109) + HOUR
+    assert promotion.stretches() == [(start, end)]
+
+
+def test_an_awaited_package_overdue_past_every_delay_was_skipped() -> None:
+    upstream_at = SATURDAY + HOUR
+    late = upstream_at + timedelta(minutes=109) + HOUR + timedelta(minutes=1)
+    promotion = learn(History().awaiting(upstream_at), late)
+    assert promotion is not None and promotion.awaited == ()
+
+
+def test_a_run_that_would_overlap_an_awaited_promotion_waits_and_says_why() -> None:
+    history = History().awaiting(SATURDAY + 2 * HOUR)
+    now = SATURDAY + 2 * HOUR + timedelta(minutes=80)  # the package is due here from +101 min
+    decision = decide(gprd(history, index("20260101000001")), POLICY, now)
+    assert decision.action is not Action.EXECUTE
+    assert any("fresh" in r and "awaits promotion from gstg" in r for r in decision.reasons)
+
+
+def test_with_nothing_awaited_a_run_shorter_than_the_shortest_delay_goes() -> None:
+    history = History()
+    now = SATURDAY + 3 * HOUR  # long past the last deploy here; gstg has nothing new
+    state = gprd(history, index("20260101000001"))
+    forecast = expected_deploys(state, POLICY, now).expected
+    assert forecast is not None and forecast.next_open(now) == now + timedelta(minutes=101)
+    assert "no package awaits promotion from gstg" in forecast.why(now + timedelta(minutes=101))
+    decision = decide(state, POLICY, now)
+    assert decision.action is Action.EXECUTE and decision.migrations == ["20260101000001"]
+
+
+def test_a_head_longer_than_any_room_waits_for_the_awaited_deploy_then_runs_right_after_it() -> None:
+    history = History().awaiting(SATURDAY + 2 * HOUR)
+    long = index("20260101000001", size="large")  # 3 h: longer than any room
+    before = SATURDAY + 2 * HOUR + timedelta(minutes=40)
+    assert decide(gprd(history, long), POLICY, before).action is not Action.EXECUTE
+    start = SATURDAY + 2 * HOUR + timedelta(minutes=102)
+    history.starts.append(start)
+    history.here.append(DeployedPackage("fresh", start + timedelta(minutes=30)))
+    after = decide(gprd(history, long), POLICY, start + timedelta(minutes=31))
+    assert after.action is Action.EXECUTE and after.migrations == ["20260101000001"]
