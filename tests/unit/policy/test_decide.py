@@ -8,7 +8,6 @@ from pathlib import Path
 
 import pytest
 
-from scheduler.classify.model import Classification
 from scheduler.natures import Nature
 from scheduler.plan import decide, project
 from scheduler.policy.decision import (
@@ -20,6 +19,7 @@ from scheduler.policy.decision import (
     PendingMigration,
 )
 from scheduler.policy.model import Mode, Policy, load_policy
+from tests.support.planning import pending
 
 REPO = Path(__file__).resolve().parents[3]
 POLICY = load_policy((REPO / "examples" / "policy.yaml").read_text())
@@ -32,14 +32,7 @@ DEPLOYED = datetime.fromisoformat("2026-01-05T00:00:00+00:00")
 def migration(
     version: str, nature: Nature, package: str = "old", deployed_at: datetime = DEPLOYED
 ) -> PendingMigration:
-    c = Classification(
-        path=f"db/post_migrate/{version}_m.rb",
-        version=version,
-        name="m",
-        primary_nature=nature,
-        natures=[nature],
-    )
-    return PendingMigration(version, c, package, deployed_at)
+    return pending(version, nature, deployed_at, package)
 
 
 def state(*natures: Nature, env: str = "gstg", **kw: object) -> EnvState:

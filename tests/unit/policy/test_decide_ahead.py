@@ -7,11 +7,11 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from scheduler.classify.model import Classification
 from scheduler.natures import Nature
 from scheduler.plan import decide
 from scheduler.policy.decision import Action, Approval, DeployedPackage, EnvState, PendingMigration
 from scheduler.policy.model import load_policy
+from tests.support.planning import pending
 
 POLICY = load_policy((Path(__file__).resolve().parents[3] / "examples" / "policy.yaml").read_text())
 DEPLOYED = datetime.fromisoformat("2026-01-05T00:00:00+00:00")
@@ -24,14 +24,7 @@ MONDAY = datetime.fromisoformat("2026-01-12T00:00:00+00:00")
 
 
 def migration(version: str, nature: Nature) -> PendingMigration:
-    c = Classification(
-        path=f"db/post_migrate/{version}_m.rb",
-        version=version,
-        name="m",
-        primary_nature=nature,
-        natures=[nature],
-    )
-    return PendingMigration(version, c, "old", DEPLOYED)
+    return pending(version, nature, DEPLOYED)
 
 
 def env(name: str, *items: PendingMigration, **kw: object) -> EnvState:

@@ -9,12 +9,12 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from scheduler.classify.model import Classification
 from scheduler.natures import Nature
 from scheduler.plan import decide, project
 from scheduler.policy.decision import Action, DeployedPackage, EnvState, PendingMigration
 from scheduler.policy.forecast import forecast_deploys
 from scheduler.policy.model import load_policy
+from tests.support.planning import pending
 
 UTC = ZoneInfo("UTC")
 SATURDAY = datetime(2026, 2, 7, tzinfo=UTC)
@@ -40,14 +40,7 @@ def saturdays_at(hour: int, minute: int, weeks: int) -> list[datetime]:
 
 
 def index(version: str) -> PendingMigration:
-    c = Classification(
-        path=f"{version}.rb",
-        version=version,
-        name="m",
-        primary_nature=Nature.INDEX_AND_CONSTRAINT,
-        natures=[Nature.INDEX_AND_CONSTRAINT],
-    )
-    return PendingMigration(version, c, "old", SATURDAY - WEEK)
+    return pending(version, Nature.INDEX_AND_CONSTRAINT, SATURDAY - WEEK)
 
 
 def test_no_forecast_before_one_complete_week() -> None:

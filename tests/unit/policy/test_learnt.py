@@ -6,11 +6,12 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import timedelta
 
-from scheduler.classify.model import Classification, SizeClass
+from scheduler.classify.model import SizeClass
 from scheduler.natures import Nature
 from scheduler.plan import decide
 from scheduler.policy.decision import Action, Approval, DeployedPackage, EnvState, PendingMigration
 from scheduler.policy.learnt import LearntScale, RunTiming, learn_scales
+from tests.support.planning import classified
 from tests.unit.policy.test_decide import DEPLOYED, SATURDAY_03, policy_with
 
 OVER_LIMIT_DATA = (Nature.DATA_MIGRATION, SizeClass.OVER_LIMIT)
@@ -62,14 +63,7 @@ def test_the_scale_is_bounded_to_a_quarter_and_four_times_the_guess() -> None:
 
 def test_five_one_hour_runs_fit_a_four_hour_guess_into_a_ninety_minute_gap() -> None:
     policy = policy_with(deploy_schedule="'30 4 * * *'")  # the next deploy at 04:30: 1 h 30 from 03:00
-    c = Classification(
-        path=f"db/post_migrate/{VERSION}_m.rb",
-        version=VERSION,
-        name="m",
-        primary_nature=Nature.DATA_MIGRATION,
-        natures=[Nature.DATA_MIGRATION],
-        tables=["ci_builds"],
-    )
+    c = classified(VERSION, Nature.DATA_MIGRATION, tables=["ci_builds"])
     assert (c.primary_nature, policy.size_of(c), policy.estimate(c)) == (*OVER_LIMIT_DATA, GUESS)
     unlearnt = EnvState(
         "gstg",

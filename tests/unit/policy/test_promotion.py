@@ -5,12 +5,13 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from scheduler.classify.model import Classification
+from scheduler.classify.model import SizeClass
 from scheduler.natures import Nature
 from scheduler.plan import decide, expected_deploys
 from scheduler.policy.decision import Action, DeployedPackage, EnvState, PendingMigration
 from scheduler.policy.model import load_policy
 from scheduler.policy.promotion import learn_promotion
+from tests.support.planning import pending
 
 UTC = ZoneInfo("UTC")
 SATURDAY = datetime(2026, 2, 7, tzinfo=UTC)
@@ -56,16 +57,9 @@ def learn(history: History, now: datetime) -> object:
     )
 
 
-def index(version: str, size: str = "small") -> PendingMigration:
-    c = Classification(
-        path=f"{version}.rb",
-        version=version,
-        name="m",
-        primary_nature=Nature.INDEX_AND_CONSTRAINT,
-        natures=[Nature.INDEX_AND_CONSTRAINT],
-        table_sizes={"t": size},
-    )
-    return PendingMigration(version, c, "old", SATURDAY - timedelta(days=7))
+def index(version: str, size: SizeClass = SizeClass.SMALL) -> PendingMigration:
+    deployed = SATURDAY - timedelta(days=7)
+    return pending(version, Nature.INDEX_AND_CONSTRAINT, deployed, sizes={"t": size})
 
 
 def gprd(history: History, *pending: PendingMigration) -> EnvState:
@@ -136,7 +130,7 @@ def test_with_nothing_awaited_a_run_shorter_than_the_shortest_delay_goes() -> No
 
 def test_a_head_longer_than_any_room_waits_for_the_awaited_deploy_then_runs_right_after_it() -> None:
     history = History().awaiting(SATURDAY + 2 * HOUR)
-    long = index("20260101000001", size="large")  # 3 h: longer than any room
+    long = index("20260101000001", size=SizeClass.LARGE)  # 3 h: longer than any room
     before = SATURDAY + 2 * HOUR + timedelta(minutes=40)
     assert decide(gprd(history, long), POLICY, before).action is not Action.EXECUTE
     start = SATURDAY + 2 * HOUR + timedelta(minutes=102)
