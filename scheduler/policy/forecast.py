@@ -330,7 +330,7 @@ class DeployForecast:
         local = at.astimezone(self.zone)
         promotion = self.promotion
         if promotion is not None and self._awaited(at) is not None:
-            return promotion.why_awaited(at)
+            return promotion.why_awaited(at, self.zone)
         if promotion is not None and at == promotion.room() and not self.is_open(at):
             return promotion.why_room()
         if not self.is_open(at) and self.last is not None and self.gaps and at > self.last:

@@ -19,6 +19,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
+
+from scheduler.policy.windows import format_duration, format_time
 
 if TYPE_CHECKING:
     from scheduler.policy.decision import DeployedPackage
@@ -66,27 +69,22 @@ class Promotion:
 
     def why_room(self) -> str:
         """Why nothing else is expected before `room`."""
+        upstream, least = self.upstream, format_duration(self.shortest)
         return (
-            f"no package awaits promotion from {self.upstream}, and 9 in 10 of the last {len(self.delays)} "
-            f"promotions started at least {_format(self.shortest)} after {self.upstream} had the package"
+            f"no package awaits promotion from {upstream}, and 9 in 10 of the last {len(self.delays)} "
+            f"promotions started at least {least} after {upstream} had the package"
         )
 
-    def why_awaited(self, at: datetime) -> str:
-        """Which awaited package is expected at `at`."""
+    def why_awaited(self, at: datetime, zone: ZoneInfo) -> str:
+        """Which awaited package is expected at `at` (times in `zone`)."""
         for package in self.awaited:
             if package.deployed_at + self.shortest <= at < package.deployed_at + self.longest + self.cap:
+                took = f"{format_duration(self.shortest)}–{format_duration(self.longest)}"
                 return (
                     f"package {package.sha[:8]} awaits promotion from {self.upstream} (deployed there "
-                    f"{package.deployed_at:%a %H:%M} UTC; promotions took {_format(self.shortest)}–"
-                    f"{_format(self.longest)})"
+                    f"{format_time(package.deployed_at, zone)}; promotions took {took})"
                 )
         return ""
-
-
-def _format(delta: timedelta) -> str:
-    minutes = round(delta.total_seconds() / 60)
-    hours, rest = divmod(minutes, 60)
-    return f"{hours} h {rest:02d} min" if hours else f"{rest} min"
 
 
 def learn_promotion(
