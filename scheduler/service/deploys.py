@@ -221,7 +221,9 @@ def _out_of_order(ctx: WorkerContext, env: str, added: list[Classification]) -> 
 def deploy_started(
     ctx: WorkerContext, now: datetime, env: str, deployment_id: int, sha: str, at: str, commit_url: str = ""
 ) -> None:
-    """Mark a deploy of `env` in progress, under its full SHA when GitLab can tell it.
+    """Mark a deploy of `env` in progress, under its full SHA when GitLab can tell it, and record its
+    start for the deploy forecast — also when the event comes after a later status of the deployment
+    (delivered late, it still tells when the deploy started).
 
     The commits API is asked only when neither `sha` nor `commit_url` holds the full SHA; if that call
     fails the mark is recorded under the given (short) SHA: the mark matters more than the SHA.
@@ -231,9 +233,9 @@ def deploy_started(
     except GitLabError as exc:
         log.warning("deploy %s: keeping short SHA %s (%s)", deployment_id, sha, exc)
     deployment = Deployment(int(deployment_id), sha, sha[:8], _at(at), DeploymentStatus.RUNNING)
+    ctx.state.record_deploy_start(env, int(deployment_id), deployment.deployed_at)
     if not record_deployment(ctx, now, env, deployment):
         return
-    ctx.state.record_deploy_start(env, int(deployment_id), deployment.deployed_at)
     reason = f"deployment {deployment_id} running"
     if now - deployment.deployed_at >= ctx.timing.deploy_marker_ttl:
         reason += f"; older than {ctx.timing.deploy_marker_ttl}, so no deploy-in-progress mark"
