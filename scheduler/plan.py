@@ -344,8 +344,8 @@ class _Deploys:
 
 def expected_deploys(state: EnvState, policy: Policy, now: datetime, *, soft: bool = True) -> _Deploys:
     """The configured `deploy_schedule`, else the forecast from the deploy history (unless `off`);
-    `soft=False` leaves out the soft room of the gaps between deploys: projections only split
-    runs at expected slots."""
+    `soft=False` leaves out the soft rooms (of the gaps between deploys, before a new upstream package
+    could be promoted): projections only split runs at expected slots and awaited promotions."""
     window = policy.deploy_window
     if window is not None:
         return _Deploys(ScheduledDeploys(window))
@@ -360,14 +360,14 @@ def expected_deploys(state: EnvState, policy: Policy, now: datetime, *, soft: bo
         zone=policy.zone,
         observed_since=state.observed_since,
         cap=policy.guards.deploy_duration if soft else None,
-        promotion=_promotion(state, policy, now) if soft else None,
+        promotion=_promotion(state, policy, now),
     )
     if forecast is None:
         return _Deploys(
             None,
             "deploy_schedule not configured; deploy forecast: less than one complete week of history yet",
         )
-    if not forecast.slots and not forecast.gaps:
+    if not forecast.slots and not forecast.gaps and forecast.promotion is None:
         return _Deploys(
             None,
             "deploy_schedule not configured; deploy forecast: no hour of the week saw deploys often "

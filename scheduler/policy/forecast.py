@@ -284,7 +284,8 @@ class DeployForecast:
         """Where 9 in 10 of the seen gaps as long as the current one at `after` had not ended yet; not
         before a package not yet deployed upstream can be promoted (with a promotion model)."""
         gap = self._gap_room(after)
-        promoted = self.promotion.room() if self.promotion is not None else None
+        promotion = self.promotion if self.cap is not None else None  # `cap` None: no soft rooms
+        promoted = promotion.room() if promotion is not None else None
         if promoted is None or promoted <= after:
             return gap
         return promoted if gap is None else max(gap, promoted)
@@ -372,7 +373,8 @@ def forecast_deploys(
 
     `observed_since` is when recording began (default: the first start); weeks before it are not
     complete. `cap` (the policy's `deploy_duration`) turns on the soft room of the gaps between deploys;
-    None leaves it out. `promotion` adds the deploys promoted from the upstream environment."""
+    None leaves it and the promotion room out. `promotion` adds the deploys promoted from the upstream
+    environment."""
     now = now.astimezone(UTC)
     end = bisect_right(starts, now)
     since = observed_since if observed_since is not None else (starts[0] if end else None)
@@ -384,7 +386,8 @@ def forecast_deploys(
     gaps = gaps if len(gaps) >= _PACE_MIN else ()
     last = starts[end - 1] if gaps else None
     if not weeks:
-        return DeployForecast(zone, (), 0, None, gaps, last, cap, promotion) if gaps else None
+        known = gaps or promotion is not None
+        return DeployForecast(zone, (), 0, None, gaps, last, cap, promotion) if known else None
     before_anchor = bisect_left(starts, anchor, hi=end)
     history = tuple(starts[bisect_left(starts, anchor - weeks * WEEK, hi=end) : before_anchor])
     slots = _learnt(history, anchor, zone, weeks, min_share)

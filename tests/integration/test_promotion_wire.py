@@ -182,6 +182,8 @@ def test_a_package_awaiting_promotion_keeps_a_heavy_run_from_starting_before_it(
     limit = f"would not end before Tue 2026-01-13 18:06 UTC ({promotion})"
     assert "Decision: :hourglass: wait" in status and limit in status
     assert "*gprd* at" in plan and ": :hourglass: wait" in plan and limit in plan
+    projected = plan.split("*Projected runs*")[1].split("*Guards*")[0]  # after the awaited deploy's stretch
+    assert "|2026-01-13T19:17:00+00:00> · execute" in projected, projected
     assert ctx.state.runs("gprd") == [] and gitlab.calls("create_pipeline") == []
 
     promoted = deploy(app, ctx, "gprd", 200 + len(DELAYS), awaited, staged + timedelta(minutes=100))

@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 from scheduler.classify.model import SizeClass
 from scheduler.natures import Nature
-from scheduler.plan import decide, expected_deploys
+from scheduler.plan import decide, expected_deploys, project
 from scheduler.policy.decision import Action, DeployedPackage, EnvState, PendingMigration
 from scheduler.policy.model import load_policy
 from scheduler.policy.promotion import learn_promotion
@@ -138,3 +138,13 @@ def test_a_head_longer_than_any_room_waits_for_the_awaited_deploy_then_runs_righ
     history.here.append(DeployedPackage("fresh", start + timedelta(minutes=30)))
     after = decide(gprd(history, long), POLICY, start + timedelta(minutes=31))
     assert after.action is Action.EXECUTE and after.migrations == ["20260101000001"]
+
+
+def test_projections_wait_for_an_awaited_promotion_but_know_no_soft_room() -> None:
+    upstream_at = SATURDAY + 2 * HOUR
+    history = History().awaiting(upstream_at)
+    now = upstream_at + timedelta(minutes=80)  # due from +101 min, held until +109 min + 1 h
+    runs = project(gprd(history, index("20260101000001")), POLICY, now, timedelta(days=1))
+    assert [r.at for r in runs] == [upstream_at + timedelta(minutes=109) + HOUR]
+    quiet = project(gprd(History(), index("20260101000001")), POLICY, now, timedelta(days=1))
+    assert [r.at for r in quiet] == [now]  # nothing awaited: the soft room does not split projections
