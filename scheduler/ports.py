@@ -86,8 +86,10 @@ class DeploymentPort(DeploymentReads, Protocol):
     ) -> Deployment | None:
         """Store a status change unless stale; the newer recorded status when stale."""
 
-    def record_deploy_start(self, env: str, deployment_id: int, at: datetime) -> None:
-        """Remember when a deploy of `env` started."""
+    def record_deploy_start(
+        self, env: str, deployment_id: int, at: datetime, *, estimated: bool = False
+    ) -> None:
+        """Remember when a deploy of `env` started (`estimated`: until the reported start arrives)."""
 
 
 class RunReads(Protocol):

@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
 from bot.blocks import answer_text, notice_text
-from scheduler.adapters.redis_store.deployments import DEPLOY_STARTS_KEPT
+from scheduler.adapters.redis_store.deployments import DEPLOY_STARTS_KEPT, ESTIMATED_SUFFIX
 from scheduler.errors import GitLabNotFound, RunConflict, UnknownRun
 from scheduler.gitlab_model import IncidentIssue, MigrationDiff, Pipeline
 from scheduler.lifecycle import conflict_reason, conflicting_runs
@@ -234,9 +234,17 @@ class FakeStore:
             self._markers.pop(env, None)
         return None
 
-    def record_deploy_start(self, env: str, deployment_id: int, at: datetime) -> None:
-        self._starts[env].setdefault(str(deployment_id), at)
-        self._starts[env] = {k: v for k, v in self._starts[env].items() if v >= at - DEPLOY_STARTS_KEPT}
+    def record_deploy_start(
+        self, env: str, deployment_id: int, at: datetime, *, estimated: bool = False
+    ) -> None:
+        starts, member = self._starts[env], str(deployment_id)
+        if estimated:
+            if member not in starts:
+                starts.setdefault(f"{member}{ESTIMATED_SUFFIX}", at)
+        else:
+            starts.pop(f"{member}{ESTIMATED_SUFFIX}", None)
+            starts.setdefault(member, at)
+        self._starts[env] = {k: v for k, v in starts.items() if v >= at - DEPLOY_STARTS_KEPT}
 
     def deploy_starts(self, env: str) -> list[datetime]:
         return sorted(self._starts[env].values())

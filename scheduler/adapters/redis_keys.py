@@ -6,7 +6,8 @@
 | pdm:env:{env}:deployments             | hash   | deployment_id → Deployment JSON                      |
 | pdm:env:{env}:deployments:order       | zset   | deployment_id scored by deployed_at (epoch seconds)  |
 | pdm:env:{env}:deploying               | string | Deployment JSON of the deploy in progress, expires   |
-| pdm:env:{env}:deploy_starts           | zset   | deployment_id scored by its start (deploy forecast)  |
+| pdm:env:{env}:deploy_starts           | zset   | deployment_id scored by its start (deploy forecast); |
+|                                       |        | `{id}:estimated` until its `running` status comes    |
 | pdm:env:{env}:runs                    | zset   | run id scored by requested_at (history)              |
 | pdm:env:{env}:last_success            | string | id of the last successful run                        |
 | pdm:env:{env}:run_timings             | list   | RunTiming JSON of the newest 200 successful runs     |

@@ -165,13 +165,17 @@ def on_deploy(
     changed_at: str,
     commit_url: str,
 ) -> None:
-    """A package was deployed: record it, refresh pending, post the diff (thread root), evaluate."""
+    """A package was deployed: record it (and, for the deploy forecast, its start estimated as
+    `deploy_duration` before its success when no `running` status told it), refresh pending, post the
+    diff (thread root), evaluate."""
     deployed_at = _at(changed_at)
     sha = full_sha(ctx.gitlab, sha, commit_url)
     ctx.policy.environment(env)
     deployment = Deployment(int(deployment_id), sha, sha[:8], deployed_at, DeploymentStatus.SUCCESS)
     if not record_deployment(ctx, now, env, deployment):
         return
+    started = deployed_at - ctx.policy.guards.deploy_duration  # until a `running` status tells better
+    ctx.state.record_deploy_start(env, int(deployment_id), started, estimated=True)
     audit(ctx.state, now, "deployed", env, f"package {sha[:12]} deployed", deployment_id=deployment_id)
     result = refresh_pending(ctx, now, env, sha, deployed_at)
     if ctx.state.thread(env, sha) is None:

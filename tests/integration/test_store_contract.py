@@ -89,6 +89,17 @@ def test_deployment_history_is_newest_first_and_limited(store: Store) -> None:
     assert store.last_deployment("gprd", DeploymentStatus.FAILED) is None
 
 
+def test_an_estimated_deploy_start_counts_until_the_reported_start_replaces_it(store: Store) -> None:
+    store.record_deploy_start("gprd", 7, T0, estimated=True)
+    store.record_deploy_start("gprd", 7, T0 - timedelta(minutes=5), estimated=True)  # the first one stays
+    assert store.deploy_starts("gprd") == [T0]
+    store.record_deploy_start("gprd", 7, T0 + timedelta(minutes=3))
+    assert store.deploy_starts("gprd") == [T0 + timedelta(minutes=3)]
+    store.record_deploy_start("gprd", 7, T0 + timedelta(minutes=9), estimated=True)  # reported: no guess
+    store.record_deploy_start("gprd", 8, T0 + timedelta(minutes=20))
+    assert store.deploy_starts("gprd") == [T0 + timedelta(minutes=3), T0 + timedelta(minutes=20)]
+
+
 def test_runs_move_along_their_life_cycle_and_success_moves_the_rollback_line(store: Store) -> None:
     run = run_of(store.next_run_id("gprd"), [V1, V2])
     assert store.create_run(run) and not store.create_run(run)

@@ -11,6 +11,7 @@ from scheduler.adapters.redis_store.base import StoreBase
 from scheduler.records import DEPLOY_MARKER_TTL, Deployment, DeploymentStatus
 
 DEPLOY_STARTS_KEPT = timedelta(days=400)  # the longest deploy-forecast lookback a policy can ask for
+ESTIMATED_SUFFIX = ":estimated"  # member of a start estimated from the deployment's success
 
 
 class DeploymentQueries(StoreBase):
@@ -87,11 +88,25 @@ class DeploymentStore(DeploymentQueries):
         stale: Deployment | None = self.r.transaction(write, marker, history, value_from_callable=True)
         return stale
 
-    def record_deploy_start(self, env: str, deployment_id: int, at: datetime) -> None:
+    def record_deploy_start(
+        self, env: str, deployment_id: int, at: datetime, *, estimated: bool = False
+    ) -> None:
         """Remember when a deploy of `env` started (the deploy forecast learns from these); starts older
-        than `DEPLOY_STARTS_KEPT` are dropped."""
-        key = Keys.env(env, "deploy_starts")
-        with self.r.pipeline(transaction=True) as pipe:
-            pipe.zadd(key, {str(deployment_id): at.timestamp()}, nx=True)
+        than `DEPLOY_STARTS_KEPT` are dropped. The first reported start of a deployment stays. An
+        `estimated` start (a deployment whose `running` status never came) counts only until the
+        reported one arrives, which replaces it."""
+        key, member = Keys.env(env, "deploy_starts"), str(deployment_id)
+        guess = f"{member}{ESTIMATED_SUFFIX}"
+
+        def write(pipe: Any) -> None:
+            if estimated and pipe.zscore(key, member) is not None:
+                return
+            pipe.multi()
+            if estimated:
+                pipe.zadd(key, {guess: at.timestamp()}, nx=True)
+            else:
+                pipe.zrem(key, guess)
+                pipe.zadd(key, {member: at.timestamp()}, nx=True)
             pipe.zremrangebyscore(key, "-inf", (at - DEPLOY_STARTS_KEPT).timestamp())
-            pipe.execute()
+
+        self.r.transaction(write, key)

@@ -1,5 +1,6 @@
 """Deploy starts feed the deploy forecast (gaps between deploys, promotions from upstream): a `running`
-event records its start, also when it is delivered after the deployment's `success`."""
+event records its start, also when it is delivered after the deployment's `success`; a deployment known
+only by its success counts from `deploy_duration` before it until its `running` event tells better."""
 
 from __future__ import annotations
 
@@ -33,3 +34,22 @@ def test_a_running_event_delivered_after_the_success_still_records_the_start_and
     assert f.store.deploy_starts("gstg") == [STARTED]
     assert f.store.deployments("gstg") == [success] and f.store.deployment_in_progress("gstg") is None
     assert f.store.actions() == ["deploy_event_stale"]
+
+
+def test_a_deployment_known_only_by_its_success_counts_from_deploy_duration_before_it() -> None:
+    f = fakes(SATURDAY)
+
+    deploys.on_deploy(f.ctx, SATURDAY, "gstg", 42, DEPLOYED, SATURDAY.isoformat(), "")
+
+    assert f.store.deploy_starts("gstg") == [SATURDAY - f.ctx.policy.guards.deploy_duration]
+    deploys.deploy_started(f.ctx, SATURDAY, "gstg", 42, DEPLOYED, STARTED.isoformat())  # delivered late
+    assert f.store.deploy_starts("gstg") == [STARTED]
+
+
+def test_a_success_after_its_running_event_adds_no_estimated_start() -> None:
+    f = fakes(SATURDAY)
+    deploys.deploy_started(f.ctx, STARTED, "gstg", 42, DEPLOYED, STARTED.isoformat())
+
+    deploys.on_deploy(f.ctx, SATURDAY, "gstg", 42, DEPLOYED, SATURDAY.isoformat(), "")
+
+    assert f.store.deploy_starts("gstg") == [STARTED]
