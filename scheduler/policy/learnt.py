@@ -14,11 +14,17 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from math import ceil
+from typing import TYPE_CHECKING
 
 from scheduler.classify.model import SizeClass
 from scheduler.natures import Nature
 
+if TYPE_CHECKING:
+    from scheduler.classify.model import Classification
+    from scheduler.policy.model import Policy
+
 EstimateKind = tuple[Nature, SizeClass | None]
+Part = tuple[Nature, SizeClass | None, timedelta]  # a migration's kind and the policy's own estimate
 
 RUN_TIMINGS_KEPT = 200  # finished runs kept per environment to learn from
 _DOMINANT = 0.8  # share of a run's estimate one kind must hold for the run to measure it
@@ -35,7 +41,7 @@ class RunTiming:
 
     finished_at: datetime
     took: timedelta
-    parts: tuple[tuple[Nature, SizeClass | None, timedelta], ...]
+    parts: tuple[Part, ...]
 
     def kind(self) -> tuple[EstimateKind, timedelta] | None:
         """The kind holding at least `_DOMINANT` of the estimate, and the whole estimate (None: mixed)."""
@@ -47,6 +53,11 @@ class RunTiming:
             by_kind[(nature, size)] = by_kind.get((nature, size), timedelta(0)) + estimate
         kind, held = max(by_kind.items(), key=lambda item: item[1])
         return (kind, total) if held >= _DOMINANT * total else None
+
+
+def part_of(c: Classification, policy: Policy) -> Part:
+    """What a finished run measures of one of its migrations: its kind and the policy's unscaled guess."""
+    return c.primary_nature, policy.size_of(c), policy.estimate(c)
 
 
 @dataclass(frozen=True)

@@ -28,7 +28,7 @@ from scheduler.jobnames import JobName
 from scheduler.notes import RunEvent
 from scheduler.plan import decide
 from scheduler.policy.decision import Action
-from scheduler.policy.learnt import RunTiming
+from scheduler.policy.learnt import RunTiming, part_of
 from scheduler.records import Lock, Run, RunStatus
 from scheduler.service.audit import audit
 from scheduler.service.context import WorkerContext
@@ -317,10 +317,8 @@ def _record_timing(ctx: WorkerContext, run: Run, finished: datetime) -> str | No
     started = run.started_at or run.triggered_at
     if started is None:
         return "the run has no start time"
-    policy = ctx.policy
-    classifications = [pending[v] for v in run.migrations]
-    parts = tuple((c.primary_nature, policy.size_of(c), policy.estimate(c)) for c in classifications)
-    took = max(finished - started - policy.durations.overhead, timedelta(0))
+    parts = tuple(part_of(pending[v], ctx.policy) for v in run.migrations)
+    took = max(finished - started - ctx.policy.durations.overhead, timedelta(0))
     ctx.state.record_run_timing(run.environment, RunTiming(finished, took, parts))
     return None
 

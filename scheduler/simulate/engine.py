@@ -19,7 +19,7 @@ from enum import IntEnum
 from operator import attrgetter
 from typing import Literal, Protocol
 
-from scheduler.classify.model import Classification, SizeClass
+from scheduler.classify.model import Classification
 from scheduler.errors import ScenarioError
 from scheduler.natures import Nature
 from scheduler.plan import decide
@@ -31,7 +31,7 @@ from scheduler.policy.decision import (
     ManualRequest,
     PendingMigration,
 )
-from scheduler.policy.learnt import RUN_TIMINGS_KEPT, RunTiming
+from scheduler.policy.learnt import RUN_TIMINGS_KEPT, Part, RunTiming, part_of
 from scheduler.policy.model import Mode, Policy
 from scheduler.policy.ordering import version_key
 from scheduler.policy.windows import Window
@@ -143,7 +143,7 @@ class EnvSim:
     due: bool = False
     starts: list[datetime] = field(default_factory=list)  # deploy starts the bot recorded, oldest first
     timings: tuple[RunTiming, ...] = ()  # finished runs, oldest first (the planner learns estimates)
-    running: tuple[tuple[Nature, SizeClass | None, timedelta], ...] = ()  # estimates of the run going on
+    running: tuple[Part, ...] = ()  # estimates of the run going on
 
     def ordered(self) -> list[_Pending]:
         """Pending migrations in version order."""
@@ -485,7 +485,8 @@ class PolicyStrategy:
         if decision.action is Action.EXECUTE:
             versions = self._approved_batch(env, decision.migrations, at)
             if versions:
-                env.running = tuple(self._guess(env.pending[v].pending.classification) for v in versions)
+                guessed = (env.pending[v].pending.classification for v in versions)
+                env.running = tuple(part_of(c, self.policy) for c in guessed)
                 replay.start_run(env, versions, at)
                 self._release(env)
                 return
@@ -496,10 +497,6 @@ class PolicyStrategy:
             stop = len(decision.migrations)
         self._ask_manual(replay, env, at, stop or 0)
         self._next_wake(replay, env, at, decision.next_window_at)
-
-    def _guess(self, c: Classification) -> tuple[Nature, SizeClass | None, timedelta]:
-        """The policy's own estimate of one migration, by kind (what a finished run is measured by)."""
-        return c.primary_nature, self.policy.size_of(c), self.policy.estimate(c)
 
     def _wake_downstream(self, replay: Replay, env: EnvSim, at: datetime) -> None:
         """A new proposal upstream changes what a downstream environment may propose ahead."""
