@@ -4,12 +4,16 @@ The forecast works on hour-of-week slots in the policy's zone. Looking back from
 hour, each of the `lookback` weeks that the history fully covers is a complete week; a slot is "deploy
 expected" when a deploy started in it in at least `min_share` of those weeks (no forecast before one
 complete week). The occurrence of a slot that holds `now` is clear once a deploy started in it: that
-slot has been served this week. Expected deploys hold the whole hour of their slot.
+slot has been served this week. So is every slot hour that ends before 9 in 10 of the gaps between deploy
+starts within `lookback` would have ended after the last start: the deploy those hours stand for has come
+(deploys at a random minute of every third hour fill about 40 % of the hours with slots seen in half of
+the weeks; right after a deploy the next one is still far). Expected deploys hold the whole hour of
+their slot.
 
 Between forecast slots, deploys still come at hours no slot explains. The gaps between consecutive deploy
 starts within `lookback` (at least `_PACE_MIN` of them; no complete week needed, so a fresh install is
 careful from its first day) say how long the current gap is likely to last: of the gaps that already
-lasted as long as the current one (`elapsed` since the last start), 9 in 10 lasted at least a certain
+lasted as long as the current one (`elapsed` since the last start), 19 in 20 lasted at least a certain
 time more, and a run must end within that room (a soft deadline, unlike a slot; nothing is known once the
 current gap outlasts all but a few seen ones). A run longer than the room of any gap runs alone at a
 moment about as good as right after a deploy (`clear_chance`), so it delays a deploy rarely and by
@@ -40,7 +44,8 @@ WEEK = timedelta(days=7)
 _DAY_NAMES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 _LOOK = 8  # days: every weekly slot occurs within eight days of any instant
 _PACE_MIN = 8  # gaps between deploys needed before they count
-_SURE = 0.9  # a run must end where 9 in 10 comparable gaps had not ended yet
+_SURE = 0.95  # a run must end where 19 in 20 comparable gaps had not ended yet
+_SERVED = 0.9  # slot hours that end before 9 in 10 of all gaps have ended are served by the last start
 
 
 class ExpectedDeploys(Protocol):
@@ -245,6 +250,33 @@ class DeployForecast:
     last: datetime | None = None  # the last start
     cap: timedelta | None = None  # the policy's deploy_duration: how long a deploy holds
     promotion: Promotion | None = None  # packages promoted from the upstream environment
+    cleared: datetime | None = None  # slot hours ending by then are served by the last start
+
+    def _holding(self, at: datetime) -> tuple[datetime, datetime] | None:
+        """The expected slot stretch holding `at`, without the hours the last deploy served."""
+        cleared = self.cleared
+        if cleared is not None and at < cleared:
+            return None
+        span = self._timeline.holding(at)
+        if span is not None and cleared is not None and span[0] < cleared:
+            return cleared, span[1]
+        return span
+
+    def _next_slot(self, after: datetime) -> datetime | None:
+        """The start of the next expected slot stretch strictly after `after`, without the hours the
+        last deploy served."""
+        if not self.slots:
+            return None
+        cleared = self.cleared
+        if cleared is None or after >= cleared:
+            return self._timeline.next_start(after)
+        held = self._timeline.holding(cleared)
+        if held is not None and held[0] < cleared:
+            return cleared
+        start = self._timeline.next_start(after)
+        while start is not None and start < cleared:  # a stretch that ends by `cleared`
+            start = self._timeline.next_start(start)
+        return start
 
     @cached_property
     def _stretches(self) -> list[tuple[datetime, datetime]]:
@@ -265,13 +297,13 @@ class DeployForecast:
     def is_open(self, at: datetime) -> bool:
         """Whether a deploy is expected at `at`."""
         at = at.astimezone(UTC)
-        return self._timeline.holding(at) is not None or self._awaited(at) is not None
+        return self._holding(at) is not None or self._awaited(at) is not None
 
     def next_open(self, after: datetime) -> datetime | None:
         """The start of the next expected stretch strictly after `after`, or the end of the room the
         current gap between deploys likely leaves."""
         after = after.astimezone(UTC)
-        slot = self._timeline.next_start(after) if self.slots else None
+        slot = self._next_slot(after)
         awaited = next((s for s, _ in self._stretches if s > after), None)
         room = self._room(after)
         return min((t for t in (slot, awaited, room) if t is not None), default=None)
@@ -281,7 +313,7 @@ class DeployForecast:
         return len(self.gaps) - bisect_right(self.gaps, elapsed)
 
     def _room(self, after: datetime) -> datetime | None:
-        """Where 9 in 10 of the seen gaps as long as the current one at `after` had not ended yet; not
+        """Where 19 in 20 of the seen gaps as long as the current one at `after` had not ended yet; not
         before a package not yet deployed upstream can be promoted (with a promotion model)."""
         gap = self._gap_room(after)
         promotion = self.promotion if self.cap is not None else None  # `cap` None: no soft rooms
@@ -313,7 +345,7 @@ class DeployForecast:
         """The end of the expected stretch holding `at` (None: not expected, or expected every hour)."""
         at = at.astimezone(UTC)
         awaited = self._awaited(at)
-        span = self._timeline.holding(at)
+        span = self._holding(at)
         if span is None or (len(self.slots) == 7 * 24 and self.served is None):
             return awaited[1] if awaited is not None else None
         return span[1] if awaited is None else max(span[1], awaited[1])
@@ -336,11 +368,12 @@ class DeployForecast:
             return promotion.why_room()
         if not self.is_open(at) and self.last is not None and self.gaps and at > self.last:
             return (
-                f"deploys are coming: the last one started {format_time(self.last, self.zone)}, and 9 in 10 "
+                f"deploys are coming: the last one started {format_time(self.last, self.zone)}, and 19 in 20 "
                 f"of the comparable gaps between the last {len(self.gaps)} deploys lasted at least "
                 f"{format_duration(at - self.last)}: runs end before then"
             )
         seen = self._seen.get((local.weekday(), local.hour), 0)
+        local = _hour_start(at, self.zone).astimezone(self.zone)  # the slot's hour, not `at` within it
         end = (local + HOUR).astimezone(self.zone)
         return (
             f"deploys expected {_DAY_NAMES[local.weekday()]} {local:%H:%M}–{end:%H:%M} {local.tzname()}: "
@@ -382,9 +415,10 @@ def forecast_deploys(
         return None
     anchor = _hour_start(now, zone)
     weeks = sum(1 for k in range(1, int(lookback / WEEK) + 1) if anchor - k * WEEK >= since)
-    gaps = _gaps(tuple(starts[bisect_left(starts, now - lookback, hi=end) : end])) if cap else ()
-    gaps = gaps if len(gaps) >= _PACE_MIN else ()
-    last = starts[end - 1] if gaps else None
+    seen = _gaps(tuple(starts[bisect_left(starts, now - lookback, hi=end) : end]))
+    seen = seen if len(seen) >= _PACE_MIN else ()
+    gaps = seen if cap else ()
+    last = starts[end - 1] if seen else None
     if not weeks:
         known = gaps or promotion is not None
         return DeployForecast(zone, (), 0, None, gaps, last, cap, promotion) if known else None
@@ -392,7 +426,8 @@ def forecast_deploys(
     history = tuple(starts[bisect_left(starts, anchor - weeks * WEEK, hi=end) : before_anchor])
     slots = _learnt(history, anchor, zone, weeks, min_share)
     served = anchor if before_anchor < end else None
-    return DeployForecast(zone, slots, weeks, served, gaps, last, cap, promotion)
+    cleared = _hour_start(last + seen[len(seen) - ceil(_SERVED * len(seen))], zone) if last else None
+    return DeployForecast(zone, slots, weeks, served, gaps, last, cap, promotion, cleared)
 
 
 @lru_cache(maxsize=256)

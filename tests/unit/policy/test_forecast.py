@@ -60,6 +60,8 @@ def test_a_slot_seen_in_enough_complete_weeks_is_expected() -> None:
     assert forecast.why(SATURDAY + timedelta(hours=4)) == (
         "deploys expected Sat 04:00–05:00 UTC: seen 4 of the last 4 weeks"
     )
+    within = forecast.why(SATURDAY + timedelta(hours=4, minutes=26))
+    assert within == forecast.why(SATURDAY + timedelta(hours=4))  # the slot's hour, not the instant's
 
 
 def test_weeks_before_recording_began_do_not_count() -> None:
@@ -80,6 +82,54 @@ def test_a_slot_whose_deploy_already_came_this_week_is_clear() -> None:
     assert forecast.is_open(now - timedelta(minutes=19)) is False  # the occurrence holding now is served
     assert not forecast.is_open(now)
     assert forecast.next_open(now) == SATURDAY + WEEK + timedelta(hours=4)
+
+
+def every_third_hour(weeks: int, late_weeks: int, until: datetime) -> tuple[datetime, ...]:
+    """Deploys at 00:20, 03:20, … every day of the `weeks` weeks before SATURDAY, then up to `until`;
+    in the `late_weeks` most recent full weeks the Saturday 09:20 deploy came at 10:20."""
+    first = SATURDAY - weeks * WEEK + timedelta(minutes=20)
+    starts = []
+    at = first
+    while at <= until:
+        late = at.weekday() == 5 and at.hour == 9 and SATURDAY - late_weeks * WEEK <= at < SATURDAY
+        starts.append(at + HOUR if late else at)
+        at += 3 * HOUR
+    return tuple(starts)
+
+
+def test_slot_hours_the_last_deploy_served_are_clear() -> None:
+    # Sat 09:00 and 10:00 are each seen in 2 of 4 weeks; 9 in 10 gaps last 3 h: a deploy at 09:20 today
+    # serves every slot hour that ends by 12:00, and the 12:00 slot (seen 4 of 4) stays expected
+    starts = every_third_hour(4, 2, SATURDAY + timedelta(hours=9, minutes=20))
+    now = SATURDAY + timedelta(hours=10, minutes=30)
+    forecast = forecast_deploys(
+        starts, now, lookback=FOUR_WEEKS, min_share=0.5, zone=UTC, observed_since=SATURDAY - 5 * WEEK
+    )
+    assert forecast is not None
+    assert {(5, 9), (5, 10), (5, 12)} <= {(s.weekday, s.hour) for s in forecast.slots}
+    assert forecast.is_open(now) is False
+    assert forecast.next_open(now) == SATURDAY + timedelta(hours=12)
+    assert forecast.closes_at(SATURDAY + timedelta(hours=12, minutes=5)) == SATURDAY + timedelta(hours=13)
+    # before today's 09:20 deploy, the last one (06:20) serves nothing past 09:00
+    early = SATURDAY + timedelta(hours=7, minutes=30)
+    before = forecast_deploys(
+        starts[:-1], early, lookback=FOUR_WEEKS, min_share=0.5, zone=UTC, observed_since=SATURDAY - 5 * WEEK
+    )
+    assert before is not None and before.next_open(early) == SATURDAY + timedelta(hours=9)
+    assert before.closes_at(SATURDAY + timedelta(hours=9, minutes=30)) == SATURDAY + timedelta(hours=11)
+
+
+def test_a_run_starts_in_a_slot_hour_the_last_deploy_served() -> None:
+    starts = every_third_hour(4, 2, SATURDAY + timedelta(hours=9, minutes=20))
+    state = EnvState(
+        "gprd",
+        (index("20260101000001"),),
+        packages=(DeployedPackage("new", SATURDAY - WEEK),),
+        deploy_starts=starts,
+        observed_since=SATURDAY - 5 * WEEK,
+    )
+    d = decide(state, POLICY, SATURDAY + timedelta(hours=10, minutes=30))
+    assert d.action is Action.EXECUTE and d.migrations == ["20260101000001"]
 
 
 def test_slots_are_hours_of_the_local_week_across_dst() -> None:
@@ -224,7 +274,7 @@ def every(gap: timedelta, count: int, last: datetime) -> tuple[datetime, ...]:
     return tuple(sorted(last - k * gap for k in range(count)))
 
 
-def test_runs_end_where_nine_in_ten_comparable_gaps_had_not_ended_even_before_a_complete_week() -> None:
+def test_runs_end_where_19_in_20_comparable_gaps_had_not_ended_even_before_a_complete_week() -> None:
     now = SATURDAY + timedelta(hours=12)
     starts = every(timedelta(hours=2), 10, now - timedelta(hours=1))  # 9 gaps of 2 h, the last start 1 h ago
     pending = (index("20260101000001"), index("20260101000002"))
@@ -234,7 +284,7 @@ def test_runs_end_where_nine_in_ten_comparable_gaps_had_not_ended_even_before_a_
     d = decide(state, POLICY, now)
     assert d.action is Action.EXECUTE and d.migrations == ["20260101000001"]  # 45 min of the 1 h left
     assert any(
-        "deploys are coming: the last one started Sat 2026-02-07 11:00 UTC, and 9 in 10 of the comparable "
+        "deploys are coming: the last one started Sat 2026-02-07 11:00 UTC, and 19 in 20 of the comparable "
         "gaps between the last 9 deploys lasted at least 2h: runs end before then" in r
         for r in d.reasons
     )
@@ -253,9 +303,9 @@ def test_the_room_shrinks_as_the_gap_ages_and_is_the_deploy_duration_beyond_ever
         cap=timedelta(minutes=60),
     )
     assert forecast is not None and forecast.weeks == 0
-    # 1 h after the last start all 10 gaps are longer; 9 in 10 of them lasted 120 min or more
-    assert forecast.next_open(last + timedelta(hours=1)) == last + timedelta(minutes=120)
-    # at 3 h, 6 gaps (200–280 min) are longer; 9 in 10 of those lasted 200 min or more
+    # 1 h after the last start all 10 gaps are longer; 19 in 20 of them lasted 100 min or more
+    assert forecast.next_open(last + timedelta(hours=1)) == last + timedelta(minutes=100)
+    # at 3 h, 5 gaps (200–280 min) are longer; 19 in 20 of those lasted 200 min or more
     assert forecast.next_open(last + timedelta(hours=3)) == last + timedelta(minutes=200)
     # beyond the longest gap seen, a deploy may come at any moment: runs stay within deploy_duration
     beyond = last + timedelta(minutes=281)
@@ -265,7 +315,7 @@ def test_the_room_shrinks_as_the_gap_ages_and_is_the_deploy_duration_beyond_ever
 def test_a_run_no_gap_fits_waits_for_a_moment_as_clear_as_right_after_a_deploy() -> None:
     long_policy = load_policy(POLICY_TEXT.replace("index_and_constraint: 45m", "index_and_constraint: 150m"))
     last = SATURDAY + timedelta(hours=10)
-    gaps = [timedelta(hours=3 + k % 3) for k in range(11)]  # 3, 4 or 5 h: none leaves 150 min with 9 in 10
+    gaps = [timedelta(hours=3 + k % 3) for k in range(11)]  # 3, 4 or 5 h: none leaves 150 min with 19 in 20
     starts = tuple(sorted(last - sum(gaps[:k], timedelta(0)) for k in range(12)))
     state = EnvState(
         "gprd",
