@@ -41,7 +41,7 @@ _MAX_STEPS = 5000
 _SEARCH = timedelta(days=400)
 _GAP_LOOK = timedelta(hours=12)
 _PASSERS = 20  # light migrations considered for an earlier start out of order
-_FAIR = 0.8  # a run no gap fits waits only for a moment clearly better than now (a longer gap, a fresh one)
+_FAIR = 0.6  # a run no gap fits waits only for a moment clearly better than now (a longer gap, a fresh one)
 
 
 @dataclass(frozen=True)
@@ -473,7 +473,7 @@ def _squeeze(
 ) -> str | None:
     """When no gap between expected deploys in the head's open window (a week at most) is long enough
     for the head alone, the head takes the largest gap: it starts now when what is left of the gap it
-    is in is about as long as every later gap (`_FAIR`). Returns the announcement, or None (wait for a gap
+    is in is at least `_FAIR` of every later gap. Returns the announcement, or None (wait for a gap
     that fits)."""
     if head is None or not head.open or deploy.is_open(at):
         return None

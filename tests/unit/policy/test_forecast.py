@@ -330,3 +330,21 @@ def test_a_run_no_gap_fits_waits_for_a_moment_as_clear_as_right_after_a_deploy()
     # 7 of 11 gaps would; the run waits for it
     late = decide(state, long_policy, last + timedelta(minutes=100))
     assert late.action is Action.WAIT and late.migrations == []
+
+
+def test_a_run_no_gap_fits_starts_when_its_clear_chance_is_three_in_five_of_a_fresh_moment() -> None:
+    long_policy = load_policy(POLICY_TEXT.replace("index_and_constraint: 45m", "index_and_constraint: 150m"))
+    last = SATURDAY + timedelta(hours=10)
+    gaps = [timedelta(hours=h) for h in (3, 3, 4, 4, 4, 5, 5, 5, 5, 5)]
+    starts = tuple(sorted(last - sum(gaps[:k], timedelta(0)) for k in range(11)))
+    state = EnvState(
+        "gprd",
+        (index("20260101000001"),),
+        packages=(DeployedPackage("new", SATURDAY - WEEK),),
+        deploy_starts=starts,
+    )
+    # 100 min in, 5 of 10 gaps would outlast the run; right after a deploy (60 min in) 8 of 10 would:
+    # 5/8 is at least 3 in 5, so the run starts now rather than after the next deploy
+    d = decide(state, long_policy, last + timedelta(minutes=100))
+    assert d.action is Action.EXECUTE and d.migrations == ["20260101000001"]
+    assert any("50 % chance" in n and "runs alone now" in n for n in d.notices)
