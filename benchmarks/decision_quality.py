@@ -31,7 +31,9 @@ from scheduler.simulate.scenario import Scenario
 REPO = Path(__file__).resolve().parents[1]
 CADENCES: dict[str, dict[str, Any]] = {
     "every 2 h": {"per_day": 12, "weekend_per_day": 12},
+    "every 3 h": {"per_day": 8, "weekend_per_day": 8},
     "every 4 h": {"per_day": 6, "weekend_per_day": 6},
+    "every 6 h": {"per_day": 4, "weekend_per_day": 4},
     "weekdays only": {"per_day": [4, 8], "weekend_per_day": 0, "hours": [0, 22]},
     "weekends with a few": {"per_day": [4, 8], "weekend_per_day": [1, 2], "hours": [0, 22]},
     "release-day bursts": {
