@@ -1,7 +1,7 @@
 """Decision quality: the policy against `daily_manual` on generated deploy cadences × seeds.
 
 Usage: python benchmarks/decision_quality.py [--policy examples/policy-auto.yaml] [--history-weeks 0]
-                                             [--days 28] [--seeds 1 2 3]
+                                             [--days 28] [--seeds 1 2 3] [--summary]
 
 Every scenario is generated (`deploys.generate`) with no `deploy_schedule` in the policy: expected deploys
 come from the forecast, learnt only from deploys before each simulated instant (plus `--history-weeks` of
@@ -9,13 +9,17 @@ known history before the start). Prints one markdown row per scenario and checks
 heavy at peak 0; deploy blocked and rollback unavailable ≤ 10 % of daily_manual; light p50 ≤ 24 h;
 heavy p95 ≤ 7 days; pending at end ≤ daily_manual. `heavy load` is the heavy work as a share of the
 weekend time no deploy holds: above 100 % no policy that keeps heavy natures to the weekend can drain
-the backlog without delaying deploys.
+the backlog without delaying deploys. `--summary` prints one row per cadence over all the seeds instead
+(how many meet every target, the spread of each metric, the targets missed).
 """
 
 from __future__ import annotations
 
 import argparse
 import time
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -35,6 +39,8 @@ CADENCES: dict[str, dict[str, Any]] = {
     "every 4 h": {"per_day": 6, "weekend_per_day": 6},
     "every 6 h": {"per_day": 4, "weekend_per_day": 4},
     "weekdays only": {"per_day": [4, 8], "weekend_per_day": 0, "hours": [0, 22]},
+    "busy weekdays, quiet weekends": {"per_day": [8, 12], "weekend_per_day": [0, 1]},
+    "office hours": {"per_day": [3, 6], "weekend_per_day": 0, "hours": [8, 18]},
     "weekends with a few": {"per_day": [4, 8], "weekend_per_day": [1, 2], "hours": [0, 22]},
     "release-day bursts": {
         "per_day": [3, 5],
@@ -108,6 +114,58 @@ def check(m: Metrics, base: Metrics) -> list[str]:
     return missed
 
 
+@dataclass(frozen=True)
+class Row:
+    """One scenario's outcome."""
+
+    cadence: str
+    seed: int
+    policy: Metrics
+    manual: Metrics
+    load: float
+
+    @property
+    def missed(self) -> list[str]:
+        """The targets missed."""
+        return check(self.policy, self.manual)
+
+    def line(self) -> str:
+        """The scenario's markdown row."""
+        m, base, missed = self.policy, self.manual, self.missed
+        return (
+            f"| {self.cadence} | {self.seed} | {m.deploy_blocked_minutes} / {base.deploy_blocked_minutes} "
+            f"({ratio(m.deploy_blocked_minutes, base.deploy_blocked_minutes)}) "
+            f"| {m.rollback_unavailable_hours:g} / {base.rollback_unavailable_hours:g} "
+            f"| {m.heavy_peak_executions} / {base.heavy_peak_executions} "
+            f"| {m.light_latency.p50} / {base.light_latency.p50} | {heavy_p95(m):g} "
+            f"| {m.pending_at_end} / {base.pending_at_end} | {m.runs} / {base.runs} "
+            f"| {self.load:.0%} | {'all met' if not missed else 'missed: ' + ', '.join(missed)} |"
+        )
+
+
+def spread(values: Sequence[float], unit: str = "") -> str:
+    """`lowest–highest` (one value when they agree)."""
+    low, high = min(values), max(values)
+    return f"{low:g}{unit}" if low == high else f"{low:g}–{high:g}{unit}"
+
+
+def summary(name: str, rows: list[Row]) -> str:
+    """One markdown row for a cadence over its seeds."""
+    blocked = [
+        round(100 * r.policy.deploy_blocked_minutes / r.manual.deploy_blocked_minutes)
+        for r in rows
+        if r.manual.deploy_blocked_minutes
+    ]
+    missed = Counter(t for r in rows for t in r.missed)
+    return (
+        f"| {name} | {sum(not r.missed for r in rows)} / {len(rows)} | {spread(blocked or [0], ' %')} "
+        f"| {spread([r.policy.light_latency.p50 or 0 for r in rows])} "
+        f"| {spread([round(heavy_p95(r.policy), 1) for r in rows])} "
+        f"| {spread([round(100 * r.load) for r in rows], ' %')} "
+        f"| {', '.join(f'{t} ({n})' for t, n in missed.most_common()) or '–'} |"
+    )
+
+
 def main() -> None:
     """Print the table."""
     parser = argparse.ArgumentParser()
@@ -115,36 +173,41 @@ def main() -> None:
     parser.add_argument("--history-weeks", type=int, default=0)
     parser.add_argument("--days", type=int, default=28)
     parser.add_argument("--seeds", type=int, nargs="+", default=[1, 2, 3])
+    parser.add_argument("--summary", action="store_true", help="one row per cadence over the seeds")
     args = parser.parse_args()
     policy = load_policy(Path(args.policy).read_text(encoding="utf-8"))
-    print(
-        "| cadence | seed | blocked min (policy / manual) | rollback h (policy / manual) | heavy at peak "
-        "(policy / manual) | light p50 h (policy / manual) | heavy p95 h | pending at end (policy / manual) "
-        "| runs | heavy load | targets |"
-    )
-    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|")
+    if args.summary:
+        print(
+            "| cadence | all met | blocked (share of manual) | light p50 h | heavy p95 h | heavy load "
+            "| missed (scenarios) |"
+        )
+        print("|---|---:|---:|---:|---:|---:|---|")
+    else:
+        print(
+            "| cadence | seed | blocked min (policy / manual) | rollback h (policy / manual) | heavy at peak "
+            "(policy / manual) | light p50 h (policy / manual) | heavy p95 h | pending at end (policy / "
+            "manual) | runs | heavy load | targets |"
+        )
+        print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|")
     started, met, total = time.perf_counter(), 0, 0
     for name, cadence in CADENCES.items():
+        rows = []
         for seed in args.seeds:
             parsed = parse_scenario(scenario(cadence, seed, args.days, args.history_weeks))
             result = simulate(parsed, policy)
-            m, base = result.metrics["policy"], result.metrics["daily_manual"]
-            missed = check(m, base)
-            met, total = met + (not missed), total + 1
-            print(
-                f"| {name} | {seed} | {m.deploy_blocked_minutes} / {base.deploy_blocked_minutes} "
-                f"({ratio(m.deploy_blocked_minutes, base.deploy_blocked_minutes)}) "
-                f"| {m.rollback_unavailable_hours:g} / {base.rollback_unavailable_hours:g} "
-                f"| {m.heavy_peak_executions} / {base.heavy_peak_executions} "
-                f"| {m.light_latency.p50} / {base.light_latency.p50} | {heavy_p95(m):g} "
-                f"| {m.pending_at_end} / {base.pending_at_end} | {m.runs} / {base.runs} "
-                f"| {heavy_load(parsed):.0%} "
-                f"| {'all met' if not missed else 'missed: ' + ', '.join(missed)} |"
-            )
+            metrics = result.metrics
+            row = Row(name, seed, metrics["policy"], metrics["daily_manual"], heavy_load(parsed))
+            met, total = met + (not row.missed), total + 1
+            rows.append(row)
+            if not args.summary:
+                print(row.line())
+        if args.summary:
+            print(summary(name, rows))
     natures = ", ".join(n.value for n in ALL_NATURES)
     print(
-        f"\n{met} of {total} scenarios meet every target ({args.days} days each, history "
-        f"{args.history_weeks} weeks, natures {natures}); {time.perf_counter() - started:.1f} s"
+        f"\n{met} of {total} scenarios meet every target ({args.days} days each, seeds "
+        f"{spread(args.seeds)}, history {args.history_weeks} weeks, natures {natures}); "
+        f"{time.perf_counter() - started:.1f} s"
     )
 
 

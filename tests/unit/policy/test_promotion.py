@@ -117,6 +117,15 @@ def test_a_run_that_would_overlap_an_awaited_promotion_waits_and_says_why() -> N
     assert any("fresh" in r and "awaits promotion from gstg" in r for r in decision.reasons)
 
 
+def test_nothing_starts_while_an_awaited_promotion_is_expected_to_hold_the_environment() -> None:
+    history = History().awaiting(SATURDAY + 2 * HOUR)
+    now = SATURDAY + 2 * HOUR + timedelta(minutes=105)  # within the stretch the package is due here
+    decision = decide(gprd(history, index("20260101000001")), POLICY, now)
+    assert decision.action is Action.WAIT and decision.migrations == []
+    assert any("an expected deploy holds the environment" in r and "fresh" in r for r in decision.reasons)
+    assert not any("runs whole" in r for r in decision.reasons)  # nobody approved or requested a run
+
+
 def test_with_nothing_awaited_a_run_shorter_than_the_shortest_delay_goes() -> None:
     history = History()
     now = SATURDAY + 3 * HOUR  # long past the last deploy here; gstg has nothing new
