@@ -6,8 +6,8 @@ expected" when a deploy started in it in at least `min_share` of those weeks (no
 complete week). The occurrence of a slot that holds `now` is clear once a deploy started in it: that
 slot has been served this week. So is every slot hour that ends before 9 in 10 of the gaps between deploy
 starts within `lookback` would have ended after the last start: the deploy those hours stand for has come
-(deploys at a random minute of every third hour fill about 40 % of the hours with slots seen in half of
-the weeks; right after a deploy the next one is still far). Expected deploys hold the whole hour of
+(deploys at a random minute of every third hour make nearly half of the week's hours slots seen in half
+of the weeks; right after a deploy the next one is still far). Expected deploys hold the whole hour of
 their slot.
 
 Between forecast slots, deploys still come at hours no slot explains. The gaps between consecutive deploy
