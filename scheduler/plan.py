@@ -449,11 +449,10 @@ def _runnable(
         timing.append(g.window_fit(estimate, at, head.closes_at, head.window or "?"))
     squeeze = None
     due = expected_at
-    agreed_batch = count and agreed.issuperset(m.version for m in items[:count])
     if (
         deploy is not None
         and not timing[0].ok
-        and agreed_batch
+        and count
         and due is not None
         and not deploy.firm(due)
         and not deploy.is_open(at)

@@ -130,6 +130,15 @@ def test_the_bundled_month_keeps_rollback_available_longer_than_after_each_deplo
     assert bundled["policy"]["rollback_unavailable_hours"] < after
 
 
+def test_the_bundled_month_runs_its_backlog_with_at_most_half_the_human_actions_of_daily_manual(
+    bundled: dict[str, Any],
+) -> None:
+    policy, daily = bundled["policy"], bundled["baselines"]["daily_manual"]
+    assert policy["runs"] > 0
+    assert policy["pending_at_end"] <= daily["pending_at_end"]
+    assert 0 < policy["human_actions"] <= 0.5 * daily["human_actions"]
+
+
 def test_the_bundled_month_is_generated_with_four_to_eight_deploys_per_weekday() -> None:
     raw = json.loads((REPO / "examples" / "scenarios" / "gitlab-month.json").read_text(encoding="utf-8"))
     s = parse_scenario(raw)
