@@ -72,6 +72,10 @@ class ExpectedDeploys(Protocol):
         """Why a deploy is expected at `at`, for humans ("" when the policy says it all)."""
         ...
 
+    def why_clear(self, at: datetime) -> str:
+        """Why no deploy is expected at `at` although deploys usually come then ("" when they do not)."""
+        ...
+
     def firm(self, at: datetime) -> bool:
         """Whether the deploy expected at `at` is firm (a schedule or a slot) rather than a soft limit."""
         ...
@@ -112,6 +116,10 @@ class ScheduledDeploys:
 
     def why(self, at: datetime) -> str:
         """Nothing to add: the policy names the schedule."""
+        return ""
+
+    def why_clear(self, at: datetime) -> str:
+        """A schedule serves nothing early."""
         return ""
 
     def firm(self, at: datetime) -> bool:
@@ -358,9 +366,32 @@ class DeployForecast:
         """Whether a package awaiting promotion is expected at `at`."""
         return self._awaited(at.astimezone(UTC)) is not None
 
+    def why_clear(self, at: datetime) -> str:
+        """`deploys usually start Sat 10:00–11:00 UTC: seen 2 of the last 4 weeks; the one that started
+        Sat 09:20 UTC served that hour`, when `at` is in a slot hour the last deploy served."""
+        at = at.astimezone(UTC)
+        if self.cleared is None or self.last is None or at >= self.cleared:
+            return ""
+        if self._timeline.holding(at) is None:
+            return ""
+        return (
+            f"{self._slot_hour(at, 'deploys usually start')}; the one that started "
+            f"{format_time(self.last, self.zone)} served that hour"
+        )
+
+    def _slot_hour(self, at: datetime, lead: str = "deploys expected") -> str:
+        """`deploys expected Sat 04:00–05:00 UTC: seen 4 of the last 4 weeks` for the slot hour of `at`."""
+        local = at.astimezone(self.zone)
+        seen = self._seen.get((local.weekday(), local.hour), 0)
+        local = _hour_start(at, self.zone).astimezone(self.zone)  # the slot's hour, not `at` within it
+        end = (local + HOUR).astimezone(self.zone)
+        return (
+            f"{lead} {_DAY_NAMES[local.weekday()]} {local:%H:%M}–{end:%H:%M} {local.tzname()}: "
+            f"seen {seen} of the last {self.weeks} week{'s' if self.weeks != 1 else ''}"
+        )
+
     def why(self, at: datetime) -> str:
         """`deploys expected Sat 04:00–05:00 UTC: seen 4 of the last 4 weeks`, or the room of the gap."""
-        local = at.astimezone(self.zone)
         promotion = self.promotion
         if promotion is not None and self._awaited(at) is not None:
             return promotion.why_awaited(at, self.zone)
@@ -372,13 +403,7 @@ class DeployForecast:
                 f"of the comparable gaps between the last {len(self.gaps)} deploys lasted at least "
                 f"{format_duration(at - self.last)}: runs end before then"
             )
-        seen = self._seen.get((local.weekday(), local.hour), 0)
-        local = _hour_start(at, self.zone).astimezone(self.zone)  # the slot's hour, not `at` within it
-        end = (local + HOUR).astimezone(self.zone)
-        return (
-            f"deploys expected {_DAY_NAMES[local.weekday()]} {local:%H:%M}–{end:%H:%M} {local.tzname()}: "
-            f"seen {seen} of the last {self.weeks} week{'s' if self.weeks != 1 else ''}"
-        )
+        return self._slot_hour(at)
 
 
 def _localize(naive: datetime, zone: ZoneInfo) -> datetime:

@@ -94,7 +94,9 @@ def deploy_due(
         )
     because = _because(expected, due) if due is not None else ""
     following = f"; next{because}" if because else ""
-    return GuardResult("deploy_due", True, f"no deploy expected before the run would end{following}")
+    clear = expected.why_clear(start)
+    clear = f" ({clear})" if clear else ""
+    return GuardResult("deploy_due", True, f"no deploy expected before the run would end{clear}{following}")
 
 
 def _because(expected: ExpectedDeploys, at: datetime) -> str:

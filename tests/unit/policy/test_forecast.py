@@ -130,6 +130,11 @@ def test_a_run_starts_in_a_slot_hour_the_last_deploy_served() -> None:
     )
     d = decide(state, POLICY, SATURDAY + timedelta(hours=10, minutes=30))
     assert d.action is Action.EXECUTE and d.migrations == ["20260101000001"]
+    due = next(g for g in d.guards if g.name == "deploy_due")
+    assert due.ok and (
+        "deploys usually start Sat 10:00–11:00 UTC: seen 2 of the last 4 weeks; the one that started "
+        "Sat 2026-02-07 09:20 UTC served that hour" in due.reason
+    )
 
 
 def test_slots_are_hours_of_the_local_week_across_dst() -> None:
