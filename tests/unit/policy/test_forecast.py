@@ -12,7 +12,7 @@ import pytest
 from scheduler.natures import Nature
 from scheduler.plan import decide, project
 from scheduler.policy.decision import Action, DeployedPackage, EnvState, PendingMigration
-from scheduler.policy.forecast import forecast_deploys
+from scheduler.policy.forecast import DeployForecast, forecast_deploys
 from scheduler.policy.model import load_policy
 from tests.support.planning import pending
 
@@ -353,3 +353,57 @@ def test_a_run_no_gap_fits_starts_when_its_clear_chance_is_three_in_five_of_a_fr
     d = decide(state, long_policy, last + timedelta(minutes=100))
     assert d.action is Action.EXECUTE and d.migrations == ["20260101000001"]
     assert any("50 % chance" in n and "runs alone now" in n for n in d.notices)
+
+
+def expected_by_hour(forecast: DeployForecast, at: datetime) -> bool:
+    """The definition, hour by hour: the local hour of `at` is a slot, it is not the occurrence a deploy
+    already served, and it does not end by the time the last deploy served."""
+    local = at.astimezone(forecast.zone)
+    hour = local.replace(minute=0, second=0, microsecond=0).astimezone(UTC)
+    slot = (local.weekday(), local.hour) in {(s.weekday, s.hour) for s in forecast.slots}
+    cleared = forecast.cleared is not None and at < forecast.cleared
+    return slot and hour != forecast.served and not cleared
+
+
+@pytest.mark.parametrize("zone", [UTC, ZoneInfo("Europe/Amsterdam")], ids=["UTC", "Amsterdam"])
+def test_expected_stretches_agree_with_an_hour_by_hour_definition(zone: ZoneInfo) -> None:
+    """is_open, next_open and closes_at of forecasts learnt from random histories (served occurrences
+    and hours the last deploy served included) against the definition checked hour by hour over the
+    eight days the forecast looks ahead; the DST change day is left to the DST test above."""
+    rng = random.Random(7)
+    since = datetime(2026, 2, 2, tzinfo=UTC)
+    starts = sorted(  # a deploy at a random minute of most 3-hour slots: the last one serves the next hours
+        since + timedelta(hours=3 * slot, minutes=rng.randint(0, 150))
+        for slot in range(60 * 8)
+        if rng.random() < 0.9
+    )
+    dst_day = datetime(2026, 3, 29).date()
+    checked = 0
+    for step in range(120):
+        now = since + timedelta(days=8, hours=11 * step, minutes=rng.randint(0, 59))
+        known = [s for s in starts if s <= now]
+        forecast = forecast_deploys(
+            known, now, lookback=FOUR_WEEKS, min_share=0.5, zone=zone, observed_since=since
+        )
+        assert forecast is not None and forecast.slots
+        hours = [now.replace(minute=0, second=0, microsecond=0) + k * HOUR for k in range(1, 8 * 24 - 24)]
+        if any(h.astimezone(zone).date() == dst_day for h in hours) and zone is not UTC:
+            continue
+        for at in (now, now + timedelta(minutes=rng.randint(0, 6 * 60))):
+            assert forecast.is_open(at) == expected_by_hour(forecast, at), at
+            later = [h for h in hours if h > at]
+            start = next(
+                (
+                    h
+                    for h in later
+                    if expected_by_hour(forecast, h) and not expected_by_hour(forecast, h - HOUR)
+                ),
+                None,
+            )
+            if start is not None:
+                assert forecast.next_open(at) == start, at
+            if forecast.is_open(at) and len(forecast.slots) < 7 * 24:
+                end = next(h for h in later if not expected_by_hour(forecast, h))
+                assert forecast.closes_at(at) == end, at
+            checked += 1
+    assert checked > 100
