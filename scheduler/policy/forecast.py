@@ -15,9 +15,9 @@ starts within `lookback` (at least `_PACE_MIN` of them; no complete week needed,
 careful from its first day) say how long the current gap is likely to last: of the gaps that already
 lasted as long as the current one (`elapsed` since the last start), 19 in 20 lasted at least a certain
 time more, and a run must end within that room (a soft deadline, unlike a slot; nothing is known once the
-current gap outlasts all but a few seen ones). A run longer than the room of any gap runs alone at a
-moment about as good as right after a deploy (`clear_chance`), so it delays a deploy rarely and by
-little, and is never starved.
+current gap outlasts all but a few seen ones). A run longer than the room of any gap runs alone when its
+chance to end before the next deploy is at least 3 in 5 of that chance right after a deploy
+(`clear_chance`, the planner's `_FAIR`), so it delays a deploy seldom, and is never starved.
 
 Both shapes answer the same questions (`ExpectedDeploys`): is a deploy expected at an instant, when does
 the next one start, when does the current stretch of expected deploys end, and why.
