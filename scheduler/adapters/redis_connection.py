@@ -5,7 +5,9 @@
 - `PDM_REDIS_SENTINELS=host:port,host:port`: the Sentinels are asked for the address of master
   `PDM_REDIS_SENTINEL_MASTER` on every (re)connection, so a failover is followed; the database number
   comes from the path of `PDM_REDIS_URL`, the password from the URL or `PDM_REDIS_PASSWORD`. The
-  Sentinels themselves are reached without a password.
+  Sentinels themselves are reached without a password, each asked once per discovery (connect and read
+  bounded by `SENTINEL_SOCKET_TIMEOUT`, no retry): the next Sentinel in the list is the retry, so a dead
+  one listed first costs one refused connection, not redis-py's default back-off of about 4 s.
 """
 
 from __future__ import annotations
@@ -71,7 +73,12 @@ def connect(settings: Settings, *, timeout: float | None = None) -> redis.Redis:
         return redis.Redis.from_url(settings.redis_url, **bounded)
     sentinel_timeout = min(SENTINEL_SOCKET_TIMEOUT, timeout or SENTINEL_SOCKET_TIMEOUT)
     sentinel = Sentinel(  # type: ignore[no-untyped-call]
-        addresses, sentinel_kwargs={"socket_timeout": sentinel_timeout}
+        addresses,
+        sentinel_kwargs={
+            "socket_timeout": sentinel_timeout,
+            "socket_connect_timeout": sentinel_timeout,
+            "retry": Retry(NoBackoff(), 0),
+        },
     )
     master: redis.Redis = sentinel.master_for(  # type: ignore[no-untyped-call]
         settings.redis_sentinel_master,

@@ -6,7 +6,9 @@ Every server is started by the test on free ports of 127.0.0.1 and terminated by
 from __future__ import annotations
 
 import shutil
+import socket
 import subprocess
+import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -91,6 +93,8 @@ def cluster(tmp_path: Path) -> Iterator[Cluster]:
         # (a replica that links later is only found at the next INFO, 10 s on).
         wait_until(lambda: ports.direct(ports.replica_port).info("replication")["master_link_status"] == "up")
         started.append(subprocess.Popen([BINARY, str(conf), "--sentinel"], stdout=subprocess.DEVNULL))
+        sentinel = redis.Redis(host="127.0.0.1", port=ports.sentinel_port)
+        wait_until(lambda: sentinel.sentinel_get_master_addr_by_name(MASTER) is not None)
         yield ports
     finally:
         for proc in started:
@@ -114,6 +118,39 @@ def test_with_sentinels_the_client_writes_to_the_master_in_the_database_of_the_u
     client.set("pdm:probe", "1")
     assert cluster.direct(cluster.master_port, db=3).get("pdm:probe") == b"1"
     assert cluster.direct(cluster.master_port, db=0).get("pdm:probe") is None
+
+
+class DroppingSentinel:
+    """A Sentinel address that accepts connections and closes them at once, counting them."""
+
+    def __init__(self) -> None:
+        self.server = socket.create_server(("127.0.0.1", 0))
+        self.port = self.server.getsockname()[1]
+        self.accepted = 0
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def _serve(self) -> None:
+        while True:
+            try:
+                conn, _ = self.server.accept()
+            except OSError:
+                return
+            self.accepted += 1
+            conn.close()
+
+
+def test_a_dead_sentinel_listed_first_is_tried_once_then_the_next_one_answers(cluster: Cluster) -> None:
+    dead = DroppingSentinel()
+    try:
+        settings = sentinel_settings(cluster).model_copy(
+            update={"redis_sentinels": f"127.0.0.1:{dead.port},127.0.0.1:{cluster.sentinel_port}"}
+        )
+        client = connect(settings)
+        client.set("pdm:probe", "2")
+        assert cluster.direct(cluster.master_port, db=3).get("pdm:probe") == b"2"
+        assert dead.accepted == 1  # redis-py's default retries would have reconnected three more times
+    finally:
+        dead.server.close()
 
 
 def test_with_sentinels_the_client_follows_a_failover_when_the_master_dies(cluster: Cluster) -> None:
