@@ -3,25 +3,30 @@ checkout and show what the policy would do with them (offline: no Slack, no GitL
 
 from __future__ import annotations
 
-from dataclasses import replace
+import json
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import click
+from pydantic import TypeAdapter, ValidationError
 
 from bot import local_repo
 from bot.cli_support import emit_json, guarded
 from scheduler.classify import classify_documented
 from scheduler.classify.tabledocs import DOCS_DIR, read_table_docs
 from scheduler.errors import InputError
-from scheduler.plan import decide, project
+from scheduler.plan import decide, expected_deploys, project
 from scheduler.policy.decision import Decision, DeployedPackage, EnvState, PendingMigration, ProjectedRun
 from scheduler.policy.model import Policy, load_policy
 from scheduler.policy.windows import format_duration, format_time
 from scheduler.settings import Settings
+from scheduler.simulate.scenario import HistoryDeploy
+from scheduler.validation import error_line
 
 PLAN_HORIZON = timedelta(days=90)
+_DEPLOYS = TypeAdapter(list[HistoryDeploy])
 
 
 def parse_at(value: str | None) -> datetime:
@@ -51,6 +56,64 @@ def read_pending(repo: Path, from_rev: str, to_rev: str, policy: Policy, at: dat
         version = result.version or Path(path).name.split("_", 1)[0]
         pending.append(PendingMigration(version, result, head, deployed_at))
     return EnvState(environment="", pending=tuple(pending), packages=(DeployedPackage(head, deployed_at),))
+
+
+def read_deploys(path: Path, policy: Policy, env: str) -> tuple[datetime, ...]:
+    """`--deploys FILE`: the recorded deploy starts of `env`, oldest first, from a JSON list of
+    `{"at": ISO 8601, "environment": NAME}` (the shape of a scenario's `history`)."""
+    try:
+        raw = json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as exc:
+        raise InputError(f"--deploys: not JSON: {exc.msg} (line {exc.lineno})") from None
+    try:
+        entries = _DEPLOYS.validate_python(raw)
+    except ValidationError as exc:
+        raise InputError(f"--deploys: {error_line(exc.errors()[0], root='the file')}") from None
+    names = {e.name for e in policy.environments}
+    for i, entry in enumerate(entries):
+        if entry.environment not in names:
+            raise InputError(
+                f"--deploys: [{i}].environment: {entry.environment!r} is not an environment of the policy"
+            )
+    return tuple(sorted(e.at for e in entries if e.environment == env))
+
+
+@dataclass(frozen=True)
+class NextDeploy:
+    """What the deploy forecast (or `deploy_schedule`) expects: a deploy now (until `at`) or next at `at`,
+    and why; `at` None with `why` saying why nothing is expected."""
+
+    now: bool
+    at: datetime | None
+    why: str
+
+    def line(self, policy: Policy) -> str:
+        """`Expected deploys: next at Sat 2026-01-10 04:00 UTC (deploys expected …)`."""
+        why = f" ({self.why})" if self.why else ""
+        if self.now:
+            until = f" until {format_time(self.at, policy.zone)}" if self.at else ""
+            return f"Expected deploys: one is expected now{until}{why}"
+        if self.at is None:
+            return f"Expected deploys: none{why}"
+        return f"Expected deploys: next at {format_time(self.at, policy.zone)}{why}"
+
+    def to_dict(self) -> dict[str, Any]:
+        """The `plan --json` `expected_deploys` object."""
+        return {"now": self.now, "at": self.at.isoformat() if self.at else None, "why": self.why}
+
+
+def next_deploy(state: EnvState, policy: Policy, at: datetime) -> NextDeploy:
+    """What the deploy forecast (or `deploy_schedule`) expects at or after `at`."""
+    deploys = expected_deploys(state, policy, at)
+    expected = deploys.expected
+    if expected is None:
+        return NextDeploy(False, None, deploys.note)
+    if expected.is_open(at):
+        return NextDeploy(True, expected.closes_at(at), expected.why(at))
+    due = expected.next_open(at)
+    if due is None:
+        return NextDeploy(False, None, "nothing expected within eight days")
+    return NextDeploy(False, due, expected.why(due))
 
 
 def upstream_projection(state: EnvState, policy: Policy, env: str, at: datetime) -> dict[str, datetime]:
@@ -103,6 +166,7 @@ def render(
     lines += [f"  - {reason}" for reason in d.reasons]
     lines.append("Guards:")
     lines += [f"  {'ok ' if r.ok else 'NO '} {r.name}: {r.reason}" for r in d.guards]
+    lines += ["", next_deploy(state, policy, at).line(policy)]
     lines += ["", f"Projected schedule (next {PLAN_HORIZON.days} days, if nothing else changes):"]
     for run in schedule:
         lines.append(
@@ -122,9 +186,9 @@ def render(
 
 
 def plan_json(
-    state: EnvState, decision: Decision, schedule: list[ProjectedRun], at: datetime
+    state: EnvState, decision: Decision, schedule: list[ProjectedRun], policy: Policy, at: datetime
 ) -> dict[str, Any]:
-    """The `plan --json` contract."""
+    """The `plan --json` contract, with what the deploy forecast expects (`expected_deploys`)."""
     return {
         "environment": state.environment,
         "at": at.isoformat(),
@@ -133,6 +197,7 @@ def plan_json(
         ],
         "decision": decision.to_dict(),
         "schedule": [run.to_dict() for run in schedule],
+        "expected_deploys": next_deploy(state, policy, at).to_dict(),
     }
 
 
@@ -145,6 +210,13 @@ def plan_json(
 @click.option("--at", "at_text", default=None, help="Evaluate at this ISO 8601 instant (default: now).")
 @click.option("--policy", "policy_file", default=None, help="Policy YAML (default: PDM_POLICY_FILE).")
 @click.option("--environment", default=None, help="Environment to plan (default: the first of the policy).")
+@click.option(
+    "--deploys",
+    "deploys_file",
+    default=None,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help='Recorded deploy starts for the forecast: JSON [{"at": ISO 8601, "environment": NAME}, ...].',
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the plan as JSON.")
 @guarded
 def plan(
@@ -154,6 +226,7 @@ def plan(
     at_text: str | None,
     policy_file: str | None,
     environment: str | None,
+    deploys_file: Path | None,
     as_json: bool,
 ) -> None:
     """Show what would run when, and why, for the migrations added between two revisions.
@@ -168,9 +241,11 @@ def plan(
     env = policy.environment(environment or policy.environments[0].name).name
     state = read_pending(repo, from_rev, to_rev, policy, at)
     state = replace(state, environment=env, upstream_successes=upstream_projection(state, policy, env, at))
+    if deploys_file is not None:
+        state = replace(state, deploy_starts=read_deploys(deploys_file, policy, env))
     decision = decide(state, policy, at)
     schedule = project(state, policy, at, PLAN_HORIZON)
     if as_json:
-        emit_json(plan_json(state, decision, schedule, at))
+        emit_json(plan_json(state, decision, schedule, policy, at))
     else:
         click.echo(render(state, decision, schedule, policy, at))
