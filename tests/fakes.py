@@ -329,6 +329,7 @@ class FakeStore:
         if status is RunStatus.SUCCESS:
             self._last_success[moved.environment] = run_id
             self.record_successes(moved.environment, moved.migrations, at)
+            self.remove_pending(moved.environment, moved.migrations)
         return moved, replaced
 
     def runs(self, env: str, limit: int = 20) -> list[Run]:

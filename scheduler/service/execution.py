@@ -273,15 +273,14 @@ def finish(ctx: WorkerContext, run: Run, pipeline: Pipeline, lock: Lock | None, 
     duration = int((now - (run.triggered_at or run.requested_at)).total_seconds())
     status, event = _ended_status(pipeline)
     reason = None if status is RunStatus.SUCCESS else f"pipeline {pipeline.id} ended {pipeline.status}"
-    try:
+    timing = _timing(ctx, run, now) if status is RunStatus.SUCCESS else None  # read before they leave
+    try:  # a success also takes the run's migrations out of pending, in the same write
         run = ctx.state.transition_run(run.id, status, now, **({"failure_reason": reason} if reason else {}))
     except InvalidRunTransition:
         return
-    timing_skipped = None
-    if status is RunStatus.SUCCESS:
-        ctx.state.record_successes(run.environment, run.migrations, now)
-        timing_skipped = _record_timing(ctx, run, now)
-        ctx.state.remove_pending(run.environment, run.migrations)
+    timing_skipped = timing if isinstance(timing, str) else None
+    if isinstance(timing, RunTiming):
+        ctx.state.record_run_timing(run.environment, timing)
     if lock is not None:
         ctx.state.release_lock(lock)
     audit(
@@ -303,13 +302,13 @@ def finish(ctx: WorkerContext, run: Run, pipeline: Pipeline, lock: Lock | None, 
             ctx.queue.enqueue(JobName.EVALUATE.value, env)
 
 
-def _record_timing(ctx: WorkerContext, run: Run, finished: datetime) -> str | None:
-    """Keep how long the successful `run` took against the policy's estimates of its migrations (read
-    from their pending records, so call it before they are removed): `took` is the time from its
-    pipeline's start to `finished` without the policy's per-run `overhead`, never negative.
+def _timing(ctx: WorkerContext, run: Run, finished: datetime) -> RunTiming | str:
+    """How long the successful `run` took against the policy's estimates of its migrations (read from
+    their pending records, so call it before they are removed): `took` is the time from its pipeline's
+    start to `finished` without the policy's per-run `overhead`, never negative.
 
-    When a pending record of the run is gone (or the run has no start time) nothing is recorded and the
-    run still finishes: the reason is returned (the `timing_skipped` field of the run's audit entry)."""
+    When a pending record of the run is gone (or the run has no start time) there is nothing to keep and
+    the run still finishes: the reason is returned (the `timing_skipped` field of the run's audit entry)."""
     pending = {p.version: p.classification for p in ctx.state.pending(run.environment)}
     missing = [v for v in run.migrations if v not in pending]
     if missing:
@@ -319,8 +318,7 @@ def _record_timing(ctx: WorkerContext, run: Run, finished: datetime) -> str | No
         return "the run has no start time"
     parts = tuple(part_of(pending[v], ctx.policy) for v in run.migrations)
     took = max(finished - started - ctx.policy.durations.overhead, timedelta(0))
-    ctx.state.record_run_timing(run.environment, RunTiming(finished, took, parts))
-    return None
+    return RunTiming(finished, took, parts)
 
 
 def execute_approved(ctx: WorkerContext, now: datetime, run_id: str, attempt: int = 0) -> None:

@@ -118,6 +118,21 @@ def test_runs_move_along_their_life_cycle_and_success_moves_the_rollback_line(st
         store.get_run("gprd-404")
 
 
+def test_a_success_takes_its_migrations_out_of_pending_in_the_same_write_and_a_failure_keeps_them(
+    store: Store,
+) -> None:
+    store.set_pending("gprd", [pending(V1), pending(V2), pending(V3)])
+    ok, failed = run_of(store.next_run_id("gprd"), [V1, V2]), run_of("gprd-failed", [V3])
+    for run in (ok, failed):
+        store.create_run(run)
+        store.transition_run(run.id, RunStatus.APPROVED, T0, approved_by=["U1"])
+        store.transition_run(run.id, RunStatus.TRIGGERED, T0)
+    store.transition_run(failed.id, RunStatus.FAILED, T0, failure_reason="pipeline 8 ended failed")
+    assert [m.version for m in store.pending("gprd")] == [V1, V2, V3]
+    store.transition_run(ok.id, RunStatus.SUCCESS, T0)
+    assert [m.version for m in store.pending("gprd")] == [V3]
+
+
 def test_a_migration_is_never_part_of_two_committed_runs(store: Store) -> None:
     store.create_run(run_of("gprd-1", [V1], RunStatus.APPROVED))
     store.create_run(run_of("gprd-2", [V1, V2]))

@@ -71,8 +71,9 @@ class RunStore(RunQueries):
 
         A run becomes approved or triggered only while no other approved, triggered or running run holds
         one of its migrations (`RunConflict` otherwise), checked in the same transaction as the write.
-        On success the run becomes its environment's last successful run and its migrations are
-        recorded as succeeded there at `at` (the chain guard reads them).
+        On success the run becomes its environment's last successful run, its migrations are recorded
+        as succeeded there at `at` (the chain guard reads them) and are no longer pending: no reader
+        sees the run ended while its migrations still wait.
         """
         moved, _ = self._transition(run_id, status, at, changes, {})
         return moved
@@ -126,6 +127,7 @@ class RunStore(RunQueries):
                     pipe.hset(
                         Keys.env(env, "succeeded"), mapping=dict.fromkeys(moved.migrations, at.isoformat())
                     )
+                    pipe.hdel(Keys.env(env, "pending"), *moved.migrations)
             return moved, replaced
 
         result: tuple[Run, list[Run]] = self.r.transaction(write, key, value_from_callable=True)
