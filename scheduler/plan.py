@@ -61,7 +61,10 @@ class _Layout:
 _LAYOUTS: dict[tuple[int, ...], _Layout] = {}
 _GROWN: dict[tuple[int, int], _Layout] = {}  # the last layout by (policy, first item): the next extends it
 _ORDERS: dict[tuple[int, ...], tuple[tuple[PendingMigration, ...], tuple[PendingMigration, ...]]] = {}
-_KEPT = 256
+# Memos keyed by object identity keep their objects alive. The simulator reuses one pending set across
+# many decisions; the worker builds fresh objects at every evaluation, so what its memos keep is garbage
+# the collector walks on each full pass: small caps keep those passes short (benchmarks/evaluate.py).
+_KEPT = 16
 
 
 def _framework(items: Sequence[PendingMigration]) -> list[PendingMigration]:
@@ -272,7 +275,7 @@ def _static(
 _STATICS: dict[
     tuple[int, int, int, int, datetime], tuple[tuple[_Pending, EnvState, Policy, EnvironmentSpec], _Static]
 ] = {}
-_STATICS_KEPT = 32
+_STATICS_KEPT = 8
 
 
 def _prefix_guards(

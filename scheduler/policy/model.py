@@ -477,7 +477,7 @@ class Policy(Strict):
         return out
 
 
-_ESTIMATES_KEPT = 20_000
+_ESTIMATES_KEPT = 2_000  # small: the worker's classifications are new at every evaluation (see plan._KEPT)
 _ALIASES = {"start": "from", "end": "to"}
 _SIZE_RANK = {size: i for i, size in enumerate(SizeClass)}
 
