@@ -365,11 +365,16 @@ def expected_by_hour(forecast: DeployForecast, at: datetime) -> bool:
     return slot and hour != forecast.served and not cleared
 
 
-@pytest.mark.parametrize("zone", [UTC, ZoneInfo("Europe/Amsterdam")], ids=["UTC", "Amsterdam"])
+@pytest.mark.parametrize(
+    "zone",
+    [UTC, ZoneInfo("Europe/Amsterdam"), ZoneInfo("Asia/Kolkata")],
+    ids=["UTC", "Amsterdam", "Kolkata (+05:30)"],
+)
 def test_expected_stretches_agree_with_an_hour_by_hour_definition(zone: ZoneInfo) -> None:
     """is_open, next_open and closes_at of forecasts learnt from random histories (served occurrences
     and hours the last deploy served included) against the definition checked hour by hour over the
-    eight days the forecast looks ahead; the DST change day is left to the DST test above."""
+    days the forecast looks ahead, in zones whose hours start on and off the UTC hour; the DST change
+    day is left to the DST test above."""
     rng = random.Random(7)
     since = datetime(2026, 2, 2, tzinfo=UTC)
     starts = sorted(  # a deploy at a random minute of most 3-hour slots: the last one serves the next hours
@@ -386,7 +391,8 @@ def test_expected_stretches_agree_with_an_hour_by_hour_definition(zone: ZoneInfo
             known, now, lookback=FOUR_WEEKS, min_share=0.5, zone=zone, observed_since=since
         )
         assert forecast is not None and forecast.slots
-        hours = [now.replace(minute=0, second=0, microsecond=0) + k * HOUR for k in range(1, 8 * 24 - 24)]
+        local_hour = now.astimezone(zone).replace(minute=0, second=0, microsecond=0).astimezone(UTC)
+        hours = [local_hour + k * HOUR for k in range(1, 8 * 24 - 24)]  # the zone's hour boundaries
         if any(h.astimezone(zone).date() == dst_day for h in hours) and zone is not UTC:
             continue
         for at in (now, now + timedelta(minutes=rng.randint(0, 6 * 60))):
