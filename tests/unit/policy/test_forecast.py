@@ -279,6 +279,24 @@ def every(gap: timedelta, count: int, last: datetime) -> tuple[datetime, ...]:
     return tuple(sorted(last - k * gap for k in range(count)))
 
 
+def starts_apart(gaps: list[timedelta], last: datetime) -> tuple[datetime, ...]:
+    """Deploy starts separated by `gaps` (most recent gap first), the last one at `last`."""
+    return tuple(sorted(last - sum(gaps[:k], timedelta(0)) for k in range(len(gaps) + 1)))
+
+
+LONG_POLICY = load_policy(POLICY_TEXT.replace("index_and_constraint: 45m", "index_and_constraint: 150m"))
+
+
+def one_long_index(starts: tuple[datetime, ...]) -> EnvState:
+    """gprd with one pending 150-minute index and the deploy `starts`."""
+    return EnvState(
+        "gprd",
+        (index("20260101000001"),),
+        packages=(DeployedPackage("new", SATURDAY - WEEK),),
+        deploy_starts=starts,
+    )
+
+
 def test_runs_end_where_19_in_20_comparable_gaps_had_not_ended_even_before_a_complete_week() -> None:
     now = SATURDAY + timedelta(hours=12)
     starts = every(timedelta(hours=2), 10, now - timedelta(hours=1))  # 9 gaps of 2 h, the last start 1 h ago
@@ -298,7 +316,7 @@ def test_runs_end_where_19_in_20_comparable_gaps_had_not_ended_even_before_a_com
 def test_the_room_shrinks_as_the_gap_ages_and_is_the_deploy_duration_beyond_every_seen_gap() -> None:
     last = SATURDAY + timedelta(hours=10)
     gaps = [timedelta(minutes=m) for m in (100, 120, 140, 160, 180, 200, 220, 240, 260, 280)]
-    starts = sorted(last - sum(gaps[:k], timedelta(0)) for k in range(len(gaps) + 1))
+    starts = starts_apart(gaps, last)
     forecast = forecast_deploys(
         starts,
         last + timedelta(minutes=1),
@@ -318,39 +336,24 @@ def test_the_room_shrinks_as_the_gap_ages_and_is_the_deploy_duration_beyond_ever
 
 
 def test_a_run_no_gap_fits_waits_for_a_moment_as_clear_as_right_after_a_deploy() -> None:
-    long_policy = load_policy(POLICY_TEXT.replace("index_and_constraint: 45m", "index_and_constraint: 150m"))
     last = SATURDAY + timedelta(hours=10)
     gaps = [timedelta(hours=3 + k % 3) for k in range(11)]  # 3, 4 or 5 h: none leaves 150 min with 19 in 20
-    starts = tuple(sorted(last - sum(gaps[:k], timedelta(0)) for k in range(12)))
-    state = EnvState(
-        "gprd",
-        (index("20260101000001"),),
-        packages=(DeployedPackage("new", SATURDAY - WEEK),),
-        deploy_starts=starts,
-    )
-    fresh = decide(state, long_policy, last + timedelta(minutes=60))  # the deploy just ended
+    state = one_long_index(starts_apart(gaps, last))
+    fresh = decide(state, LONG_POLICY, last + timedelta(minutes=60))  # the deploy just ended
     assert fresh.action is Action.EXECUTE and fresh.migrations == ["20260101000001"]
     assert any("runs alone now, about as clear a moment as right after a deploy" in n for n in fresh.notices)
     # 100 min in, only the 5 h gaps (4 of 11) would outlast the run: right after the next deploy,
     # 7 of 11 gaps would; the run waits for it
-    late = decide(state, long_policy, last + timedelta(minutes=100))
+    late = decide(state, LONG_POLICY, last + timedelta(minutes=100))
     assert late.action is Action.WAIT and late.migrations == []
 
 
 def test_a_run_no_gap_fits_starts_when_its_clear_chance_is_three_in_five_of_a_fresh_moment() -> None:
-    long_policy = load_policy(POLICY_TEXT.replace("index_and_constraint: 45m", "index_and_constraint: 150m"))
     last = SATURDAY + timedelta(hours=10)
-    gaps = [timedelta(hours=h) for h in (3, 3, 4, 4, 4, 5, 5, 5, 5, 5)]
-    starts = tuple(sorted(last - sum(gaps[:k], timedelta(0)) for k in range(11)))
-    state = EnvState(
-        "gprd",
-        (index("20260101000001"),),
-        packages=(DeployedPackage("new", SATURDAY - WEEK),),
-        deploy_starts=starts,
-    )
+    state = one_long_index(starts_apart([timedelta(hours=h) for h in (3, 3, 4, 4, 4, 5, 5, 5, 5, 5)], last))
     # 100 min in, 5 of 10 gaps would outlast the run; right after a deploy (60 min in) 8 of 10 would:
     # 5/8 is at least 3 in 5, so the run starts now rather than after the next deploy
-    d = decide(state, long_policy, last + timedelta(minutes=100))
+    d = decide(state, LONG_POLICY, last + timedelta(minutes=100))
     assert d.action is Action.EXECUTE and d.migrations == ["20260101000001"]
     assert any("50 % chance" in n and "runs alone now" in n for n in d.notices)
 
