@@ -42,6 +42,7 @@ _SEARCH = timedelta(days=400)
 _GAP_LOOK = timedelta(hours=12)
 _PASSERS = 20  # light migrations considered for an earlier start out of order
 _FAIR = 0.6  # a run no gap fits waits only for a moment clearly better than now (a longer gap, a fresh one)
+_PRESSING = 0.3  # a backlog filling this share of what is left of its window may delay a slot's deploy
 
 
 @dataclass(frozen=True)
@@ -505,13 +506,19 @@ def _squeeze(
     if deploy.awaited(due):
         return None  # a package awaiting promotion comes once: right after it is the clearest moment
     this_gap = due - at
+    # A later gap starts when a deploy ends: the room it leaves is that of a fresh gap, not the room
+    # left now. A backlog that fills `_PRESSING` of the window counts only the room it could use now.
+    share = _backlog_share(pending, policy, at, head)
+    pressing = share >= _PRESSING
+    fresh = None if pressing else deploy.fresh_room()
+    step = deploy.next_open if pressing else deploy.next_firm
     t, longest = due, timedelta(0)
     for _ in range(_MAX_STEPS):
         free = deploy.closes_at(t)
         if free is None or free >= end:
             break
-        t = min(deploy.next_open(free) or end, end)
-        longest = max(longest, t - free)
+        t = min(step(free) or end, end)
+        longest = max(longest, t - free if fresh is None else min(t - free, fresh))
     if longest >= estimate or _FAIR * longest > this_gap:
         return None
     return (
@@ -519,8 +526,27 @@ def _squeeze(
         f"{pending.label(0)} (estimate {format_duration(estimate)}); it takes the largest gap "
         f"and delays the deploy due at {format_time(due, deploy.zone)}"
         f"{f' ({deploy.why(due)})' if deploy.why(due) else ''} by about "
-        f"{format_duration(at + estimate - due)}"
+        f"{format_duration(at + estimate - due)}" + (_fills(pending, policy, share, head) if pressing else "")
     )
+
+
+def _fills(pending: _Pending, policy: Policy, share: float, head: WindowVerdict) -> str:
+    """`; everything pending (estimate 50h) fills 127% of what is left of window weekend`."""
+    backlog = format_duration(pending.estimate(len(pending.items), policy))
+    return (
+        f"; everything pending (estimate {backlog}) fills {share:.0%} of what is left of window {head.window}"
+    )
+
+
+def _backlog_share(pending: _Pending, policy: Policy, at: datetime, head: WindowVerdict) -> float:
+    """The estimate of everything pending as a share of what is left of the head's window (0 when the
+    window never closes)."""
+    closes = head.closes_at
+    if closes is None:
+        return 0.0
+    left = closes - at
+    backlog = pending.estimate(len(pending.items), policy)
+    return backlog / left if left > timedelta(0) else float("inf")
 
 
 def _closed_reason(pending: _Pending, policy: Policy, i: int, verdict: WindowVerdict, at: datetime) -> str:

@@ -64,6 +64,16 @@ class ExpectedDeploys(Protocol):
         """The start of the next expected stretch strictly after `after`."""
         ...
 
+    def next_firm(self, after: datetime) -> datetime | None:
+        """The start of the next firm stretch (scheduled, a slot, an awaited promotion) after `after`:
+        the soft room of a gap is measured from the last deploy, so it says nothing of later gaps."""
+        ...
+
+    def fresh_room(self) -> timedelta | None:
+        """How long the environment stays clear after a deploy ends, 19 times in 20 (None: until the
+        next firm stretch)."""
+        ...
+
     def closes_at(self, at: datetime) -> datetime | None:
         """The end of the expected stretch holding `at` (None: none, or never ends)."""
         ...
@@ -109,6 +119,14 @@ class ScheduledDeploys:
     def next_open(self, after: datetime) -> datetime | None:
         """The next scheduled deploy after `after`."""
         return self.window.next_open(after)
+
+    def next_firm(self, after: datetime) -> datetime | None:
+        """Every scheduled deploy is firm."""
+        return self.window.next_open(after)
+
+    def fresh_room(self) -> timedelta | None:
+        """Nothing comes between scheduled deploys."""
+        return None
 
     def closes_at(self, at: datetime) -> datetime | None:
         """When the scheduled deploy holding `at` ends."""
@@ -310,11 +328,23 @@ class DeployForecast:
     def next_open(self, after: datetime) -> datetime | None:
         """The start of the next expected stretch strictly after `after`, or the end of the room the
         current gap between deploys likely leaves."""
+        firm, room = self.next_firm(after), self._room(after.astimezone(UTC))
+        return min((t for t in (firm, room) if t is not None), default=None)
+
+    def next_firm(self, after: datetime) -> datetime | None:
+        """The next slot stretch or awaited promotion strictly after `after`."""
         after = after.astimezone(UTC)
         slot = self._next_slot(after)
         awaited = next((s for s, _ in self._stretches if s > after), None)
-        room = self._room(after)
-        return min((t for t in (slot, awaited, room) if t is not None), default=None)
+        return min((t for t in (slot, awaited) if t is not None), default=None)
+
+    def fresh_room(self) -> timedelta | None:
+        """The room of a gap right after a deploy (`cap` after its start): where 19 in 20 of the seen
+        gaps had not ended."""
+        if self.cap is None or not self.gaps:
+            return None
+        longer = self._longer(self.cap)
+        return self.gaps[len(self.gaps) - ceil(_SURE * longer)] - self.cap if longer else timedelta(0)
 
     def _longer(self, elapsed: timedelta) -> int:
         """How many seen gaps lasted longer than `elapsed`."""

@@ -358,6 +358,52 @@ def test_a_run_no_gap_fits_starts_when_its_clear_chance_is_three_in_five_of_a_fr
     assert any("50 % chance" in n and "runs alone now" in n for n in d.notices)
 
 
+def five_hourly_and_saturdays_at_ten(last: datetime) -> tuple[datetime, ...]:
+    """A deploy every 5 h (no hour of the week twice in 4 weeks) up to `last`, and one every Saturday
+    10:10 of the 4 weeks before SATURDAY (a slot)."""
+    stream = [last - k * timedelta(hours=5) for k in range(134)]
+    return tuple(sorted({*stream, *saturdays_at(10, 10, 4)}))
+
+
+def test_later_gaps_are_measured_between_firm_slots_with_the_room_a_fresh_deploy_leaves() -> None:
+    last = SATURDAY + timedelta(hours=5)
+    starts = five_hourly_and_saturdays_at_ten(last)
+    now = SATURDAY + timedelta(hours=8, minutes=40)
+    forecast = forecast_deploys(
+        starts, now, lookback=FOUR_WEEKS, min_share=0.5, zone=UTC, cap=timedelta(minutes=60)
+    )
+    assert forecast is not None and [(s.weekday, s.hour) for s in forecast.slots] == [(5, 10)]
+    after_slot = SATURDAY + timedelta(hours=11)
+    # the soft room after the slot is measured from the 05:00 deploy: beyond every seen gap, one hour
+    assert forecast.next_open(after_slot) == after_slot + timedelta(minutes=60)
+    assert forecast.next_firm(after_slot) == SATURDAY + WEEK + timedelta(hours=10)
+    # most gaps are 5 h: 19 in 20 of those longer than the deploy's hour lasted 5 h, 4 h after it ended
+    assert forecast.fresh_room() == timedelta(hours=4)
+
+
+def test_a_light_backlog_waits_for_a_later_gap_rather_than_delaying_a_slot_deploy() -> None:
+    starts = five_hourly_and_saturdays_at_ten(SATURDAY + timedelta(hours=5))
+    now = SATURDAY + timedelta(hours=8, minutes=40)  # 80 min before the 10:00 slot; 150 min to run
+    d = decide(one_long_index(starts), LONG_POLICY, now)
+    assert d.action is Action.WAIT and d.next_window_at == SATURDAY + timedelta(hours=11)
+    assert any("a deploy is due at Sat 2026-02-07 10:00 UTC" in r for r in d.reasons)
+    # twenty of them fill more than the 39 h left of the weekend: the head takes this gap
+    backlog = EnvState(
+        "gprd",
+        tuple(index(f"202601010000{k:02d}") for k in range(20)),
+        packages=(DeployedPackage("new", SATURDAY - WEEK),),
+        deploy_starts=starts,
+    )
+    d = decide(backlog, LONG_POLICY, now)
+    assert d.action is Action.EXECUTE and d.migrations == ["20260101000000"]
+    assert any(
+        "delays the deploy due at Sat 2026-02-07 10:00 UTC (deploys expected Sat 10:00–11:00 UTC: seen 3 "
+        "of the last 3 weeks) by about 1h10m; everything pending (estimate 50h) fills 127% of what is "
+        "left of window weekend" in n
+        for n in d.notices
+    )
+
+
 def expected_by_hour(forecast: DeployForecast, at: datetime) -> bool:
     """The definition, hour by hour: the local hour of `at` is a slot, it is not the occurrence a deploy
     already served, and it does not end by the time the last deploy served."""
