@@ -7,10 +7,12 @@ Every scenario is generated (`deploys.generate`) with no `deploy_schedule` in th
 come from the forecast, learnt only from deploys before each simulated instant (plus `--history-weeks` of
 known history before the start). Prints one markdown row per scenario and checks the issue's targets:
 heavy at peak 0; deploy blocked and rollback unavailable ≤ 10 % of daily_manual; light p50 ≤ 24 h;
-heavy p95 ≤ 7 days; pending at end ≤ daily_manual. `heavy load` is the heavy work as a share of the
-weekend time no deploy holds: above 100 % no policy that keeps heavy natures to the weekend can drain
-the backlog without delaying deploys. `--summary` prints one row per cadence over all the seeds instead
-(how many meet every target, the spread of each metric, the targets missed).
+heavy p95 ≤ 7 days (the heavy migrations together, as `light` pools the light natures; the worst single
+nature's p95 is printed beside it and counted separately); pending at end ≤ daily_manual. `heavy load`
+is the heavy work as a share of the weekend time no deploy holds: above 100 % no policy that keeps heavy
+natures to the weekend can drain the backlog without delaying deploys. `--summary` prints one row per
+cadence over all the seeds instead (how many meet every target, the spread of each metric, the targets
+missed).
 """
 
 from __future__ import annotations
@@ -29,7 +31,8 @@ from simulate import HOURLY, MIX
 from scheduler.natures import ALL_NATURES
 from scheduler.policy.model import load_policy
 from scheduler.simulate import parse_scenario, simulate
-from scheduler.simulate.metrics import Metrics
+from scheduler.simulate.engine import Outcome
+from scheduler.simulate.metrics import Metrics, percentile
 from scheduler.simulate.scenario import Scenario
 
 REPO = Path(__file__).resolve().parents[1]
@@ -91,13 +94,25 @@ def ratio(policy: float, manual: float) -> str:
     return f"{100 * policy / manual:.0f} %"
 
 
-def heavy_p95(m: Metrics) -> float:
-    """The worst p95 latency (h) over the heavy natures that ran."""
+def worst_heavy_p95(m: Metrics) -> float:
+    """The worst p95 latency (h) over the heavy natures that ran, nature by nature."""
     return max((p.p95 for n, p in m.latency_hours.items() if n.is_heavy and p.p95 is not None), default=0.0)
 
 
-def check(m: Metrics, base: Metrics) -> list[str]:
-    """The targets this scenario misses."""
+def heavy_p95(outcome: Outcome) -> float:
+    """The p95 latency (h) of the heavy migrations that ran, all natures together (as `light` pools
+    no_op and background_scheduling)."""
+    hours = [
+        (e.start - e.pending_since).total_seconds() / 3600
+        for run in outcome.runs
+        for e in run.executions
+        if e.nature.is_heavy
+    ]
+    return round(percentile(hours, 95), 2) if hours else 0.0
+
+
+def check(m: Metrics, base: Metrics, heavy: float) -> list[str]:
+    """The targets this scenario misses (`heavy`: the pooled heavy p95)."""
     missed = []
     if m.heavy_peak_executions:
         missed.append("heavy at peak")
@@ -107,7 +122,7 @@ def check(m: Metrics, base: Metrics) -> list[str]:
         missed.append("rollback")
     if (m.light_latency.p50 or 0) > 24:
         missed.append("light p50")
-    if heavy_p95(m) > 7 * 24:
+    if heavy > 7 * 24:
         missed.append("heavy p95")
     if m.pending_at_end > base.pending_at_end:
         missed.append("pending")
@@ -123,11 +138,17 @@ class Row:
     policy: Metrics
     manual: Metrics
     load: float
+    heavy: float  # pooled heavy p95 (h)
 
     @property
     def missed(self) -> list[str]:
         """The targets missed."""
-        return check(self.policy, self.manual)
+        return check(self.policy, self.manual, self.heavy)
+
+    @property
+    def by_nature(self) -> bool:
+        """Whether every target is met with heavy p95 read nature by nature (the worst one)."""
+        return not self.missed and worst_heavy_p95(self.policy) <= 7 * 24
 
     def line(self) -> str:
         """The scenario's markdown row."""
@@ -137,7 +158,7 @@ class Row:
             f"({ratio(m.deploy_blocked_minutes, base.deploy_blocked_minutes)}) "
             f"| {m.rollback_unavailable_hours:g} / {base.rollback_unavailable_hours:g} "
             f"| {m.heavy_peak_executions} / {base.heavy_peak_executions} "
-            f"| {m.light_latency.p50} / {base.light_latency.p50} | {heavy_p95(m):g} "
+            f"| {m.light_latency.p50} / {base.light_latency.p50} | {self.heavy:g} / {worst_heavy_p95(m):g} "
             f"| {m.pending_at_end} / {base.pending_at_end} | {m.runs} / {base.runs} "
             f"| {self.load:.0%} | {'all met' if not missed else 'missed: ' + ', '.join(missed)} |"
         )
@@ -160,7 +181,8 @@ def summary(name: str, rows: list[Row]) -> str:
     return (
         f"| {name} | {sum(not r.missed for r in rows)} / {len(rows)} | {spread(blocked or [0], ' %')} "
         f"| {spread([r.policy.light_latency.p50 or 0 for r in rows])} "
-        f"| {spread([round(heavy_p95(r.policy), 1) for r in rows])} "
+        f"| {spread([round(r.heavy, 1) for r in rows])} "
+        f"| {spread([round(worst_heavy_p95(r.policy), 1) for r in rows])} "
         f"| {spread([round(100 * r.load) for r in rows], ' %')} "
         f"| {', '.join(f'{t} ({n})' for t, n in missed.most_common()) or '–'} |"
     )
@@ -178,26 +200,33 @@ def main() -> None:
     policy = load_policy(Path(args.policy).read_text(encoding="utf-8"))
     if args.summary:
         print(
-            "| cadence | all met | blocked (share of manual) | light p50 h | heavy p95 h | heavy load "
-            "| missed (scenarios) |"
+            "| cadence | all met | blocked (share of manual) | light p50 h | heavy p95 h | worst nature's "
+            "heavy p95 h | heavy load | missed (scenarios) |"
         )
-        print("|---|---:|---:|---:|---:|---:|---|")
+        print("|---|---:|---:|---:|---:|---:|---:|---|")
     else:
         print(
             "| cadence | seed | blocked min (policy / manual) | rollback h (policy / manual) | heavy at peak "
-            "(policy / manual) | light p50 h (policy / manual) | heavy p95 h | pending at end (policy / "
-            "manual) | runs | heavy load | targets |"
+            "(policy / manual) | light p50 h (policy / manual) | heavy p95 h (all / worst nature) "
+            "| pending at end (policy / manual) | runs | heavy load | targets |"
         )
         print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|")
-    started, met, total = time.perf_counter(), 0, 0
+    started, met, strict, total = time.perf_counter(), 0, 0, 0
     for name, cadence in CADENCES.items():
         rows = []
         for seed in args.seeds:
             parsed = parse_scenario(scenario(cadence, seed, args.days, args.history_weeks))
             result = simulate(parsed, policy)
             metrics = result.metrics
-            row = Row(name, seed, metrics["policy"], metrics["daily_manual"], heavy_load(parsed))
-            met, total = met + (not row.missed), total + 1
+            row = Row(
+                name,
+                seed,
+                metrics["policy"],
+                metrics["daily_manual"],
+                heavy_load(parsed),
+                heavy_p95(result.policy),
+            )
+            met, strict, total = met + (not row.missed), strict + row.by_nature, total + 1
             rows.append(row)
             if not args.summary:
                 print(row.line())
@@ -205,7 +234,8 @@ def main() -> None:
             print(summary(name, rows))
     natures = ", ".join(n.value for n in ALL_NATURES)
     print(
-        f"\n{met} of {total} scenarios meet every target ({args.days} days each, seeds "
+        f"\n{met} of {total} scenarios meet every target ({strict} with heavy p95 read nature by nature; "
+        f"{args.days} days each, seeds "
         f"{spread(args.seeds)}, history {args.history_weeks} weeks, natures {natures}); "
         f"{time.perf_counter() - started:.1f} s"
     )
