@@ -14,8 +14,10 @@ Between forecast slots, deploys still come at hours no slot explains. The gaps b
 starts within `lookback` (at least `_PACE_MIN` of them; no complete week needed, so a fresh install is
 careful from its first day) say how long the current gap is likely to last: of the gaps that already
 lasted as long as the current one (`elapsed` since the last start), 19 in 20 lasted at least a certain
-time more, and a run must end within that room (a soft deadline, unlike a slot; nothing is known once the
-current gap outlasts all but a few seen ones). A run longer than the room of any gap runs alone when its
+time more, and a run must end within that room (a soft deadline, unlike a slot). Fewer than `_EVIDENCE`
+such gaps cannot say 19 in 20: the room then also ends at the next hour of the week in which a deploy
+started in any complete week seen (a quiet weekend with a rare deploy). Nothing is known once the current
+gap outlasts every seen one. A run longer than the room of any gap runs alone when its
 chance to end before the next deploy is at least 3 in 5 of that chance right after a deploy
 (`clear_chance`, the planner's `_FAIR`), so it delays a deploy seldom, and is never starved.
 
@@ -45,6 +47,7 @@ _DAY_NAMES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 _LOOK = 8  # days: every weekly slot occurs within eight days of any instant
 _PACE_MIN = 8  # gaps between deploys needed before they count
 _SURE = 0.95  # a run must end where 19 in 20 comparable gaps had not ended yet
+_EVIDENCE = 19  # comparable gaps needed before 19 in 20 of them say anything of the next one
 _SERVED = 0.9  # slot hours that end before 9 in 10 of all gaps have ended are served by the last start
 
 
@@ -277,6 +280,7 @@ class DeployForecast:
     cap: timedelta | None = None  # the policy's deploy_duration: how long a deploy holds
     promotion: Promotion | None = None  # packages promoted from the upstream environment
     cleared: datetime | None = None  # slot hours ending by then are served by the last start
+    seen_hours: tuple[Slot, ...] = ()  # hours of the week in which a deploy started in any complete week
 
     def _holding(self, at: datetime) -> tuple[datetime, datetime] | None:
         """The expected slot stretch holding `at`, without the hours the last deploy served."""
@@ -315,6 +319,10 @@ class DeployForecast:
     @cached_property
     def _seen(self) -> dict[tuple[int, int], int]:
         return {(s.weekday, s.hour): s.seen for s in self.slots}
+
+    @cached_property
+    def _seen_any(self) -> dict[tuple[int, int], int]:
+        return {(s.weekday, s.hour): s.seen for s in self.seen_hours}
 
     @cached_property
     def _timeline(self) -> _Timeline:
@@ -366,7 +374,27 @@ class DeployForecast:
         longer = self._longer(after - self.last)
         if not longer:  # longer than every seen gap: a deploy may come at any moment
             return after + self.cap if self.cap is not None else None
-        return self.last + self.gaps[len(self.gaps) - ceil(_SURE * longer)]
+        room = self.last + self.gaps[len(self.gaps) - ceil(_SURE * longer)]
+        if longer >= _EVIDENCE:
+            return room
+        seen = self._seen_hour(after)  # too few gaps this long to hold 19 in 20: the week's hours tell
+        return room if seen is None else min(room, seen)
+
+    def _seen_hour(self, after: datetime) -> datetime | None:
+        """The start of the next hour of the week (from `after`, or `after` itself inside one) in which a
+        deploy started in any complete week seen, without the hours the last deploy served."""
+        if not self.seen_hours:
+            return None
+        timeline = self._seen_timeline
+        start = max(after, self.cleared) if self.cleared is not None else after
+        held = timeline.holding(start)
+        if held is not None:
+            return start
+        return timeline.next_start(start)
+
+    @cached_property
+    def _seen_timeline(self) -> _Timeline:
+        return _timeline_for(self.zone, _weekly_hours(self.seen_hours), self.served)
 
     def clear_chance(self, at: datetime, length: timedelta) -> tuple[float, float] | None:
         """The share of the seen gaps as long as the current one at `at` that outlasted a run of
@@ -409,10 +437,20 @@ class DeployForecast:
             f"{format_time(self.last, self.zone)} served that hour"
         )
 
+    def _thin(self, at: datetime) -> bool:
+        """Whether the room ending at `at` is an hour of the week that saw deploys (too few gaps as long
+        as the current one to trust 19 in 20)."""
+        if not self.seen_hours or self.last is None:
+            return False
+        held = self._seen_timeline.holding(at)
+        return held is not None and held[0] == at
+
     def _slot_hour(self, at: datetime, lead: str = "deploys expected") -> str:
         """`deploys expected Sat 04:00–05:00 UTC: seen 4 of the last 4 weeks` for the slot hour of `at`."""
         local = at.astimezone(self.zone)
-        seen = self._seen.get((local.weekday(), local.hour), 0)
+        seen = self._seen.get((local.weekday(), local.hour), 0) or self._seen_any.get(
+            (local.weekday(), local.hour), 0
+        )
         local = _hour_start(at, self.zone).astimezone(self.zone)  # the slot's hour, not `at` within it
         end = (local + HOUR).astimezone(self.zone)
         return (
@@ -428,6 +466,12 @@ class DeployForecast:
         if promotion is not None and at == promotion.room() and not self.is_open(at):
             return promotion.why_room()
         if not self.is_open(at) and self.last is not None and self.gaps and at > self.last:
+            if self._thin(at):
+                return (
+                    f"deploys are coming: the last one started {format_time(self.last, self.zone)}, too few "
+                    f"of the last {len(self.gaps)} gaps between deploys lasted this long to say more, and "
+                    f"{self._slot_hour(at, 'deploys started')}: runs end before then"
+                )
             return (
                 f"deploys are coming: the last one started {format_time(self.last, self.zone)}, and 19 in 20 "
                 f"of the comparable gaps between the last {len(self.gaps)} deploys lasted at least "
@@ -480,9 +524,10 @@ def forecast_deploys(
     before_anchor = bisect_left(starts, anchor, hi=end)
     history = tuple(starts[bisect_left(starts, anchor - weeks * WEEK, hi=end) : before_anchor])
     slots = _learnt(history, anchor, zone, weeks, min_share)
+    seen_hours = _learnt(history, anchor, zone, weeks, 1 / weeks) if gaps else ()
     served = anchor if before_anchor < end else None
     cleared = _hour_start(last + seen[len(seen) - ceil(_SERVED * len(seen))], zone) if last else None
-    return DeployForecast(zone, slots, weeks, served, gaps, last, cap, promotion, cleared)
+    return DeployForecast(zone, slots, weeks, served, gaps, last, cap, promotion, cleared, seen_hours)
 
 
 @lru_cache(maxsize=256)

@@ -404,6 +404,43 @@ def test_a_light_backlog_waits_for_a_later_gap_rather_than_delaying_a_slot_deplo
     )
 
 
+def weekdays_every_two_hours_and_one_saturday() -> list[datetime]:
+    """Four weeks of deploys every 2 h from Monday 00:00 to Friday 22:00 up to SATURDAY; two weeks back
+    Friday's last came at 12:00 and one came on Saturday 14:10."""
+    weekdays = [SATURDAY - w * WEEK - timedelta(days=5, hours=-2 * k) for w in range(4) for k in range(60)]
+    quiet = (SATURDAY - 2 * WEEK - timedelta(hours=12), SATURDAY - 2 * WEEK)
+    kept = [s for s in weekdays if not quiet[0] < s < quiet[1]]
+    return sorted([*kept, SATURDAY - 2 * WEEK + timedelta(hours=14, minutes=10)])
+
+
+def test_with_few_gaps_as_long_as_the_current_one_the_room_ends_at_an_hour_that_saw_deploys() -> None:
+    starts = weekdays_every_two_hours_and_one_saturday()
+    now = SATURDAY + timedelta(hours=1)  # 3 h after Friday's 22:00 deploy: 4 of 235 gaps lasted longer
+    forecast = forecast_deploys(
+        starts, now, lookback=FOUR_WEEKS, min_share=0.5, zone=UTC, cap=timedelta(minutes=60)
+    )
+    assert forecast is not None and forecast.weeks == 3
+    # the shortest of the 4 (26h10m, Friday 12:00 to Saturday 14:10) would leave until Sunday 00:10;
+    # a deploy started on Saturday 14:00–15:00 in one of the 3 weeks: the room ends there
+    assert forecast.next_open(now) == SATURDAY + timedelta(hours=14)
+    why = (
+        "deploys are coming: the last one started Fri 2026-02-06 22:00 UTC, too few of the last 235 gaps "
+        "between deploys lasted this long to say more, and deploys started Sat 14:00–15:00 UTC: seen 1 of "
+        "the last 3 weeks: runs end before then"
+    )
+    assert forecast.why(SATURDAY + timedelta(hours=14)) == why
+    state = EnvState(
+        "gprd",
+        tuple(index(f"202601010000{k:02d}") for k in range(30)),
+        packages=(DeployedPackage("new", SATURDAY - WEEK),),
+        deploy_starts=tuple(starts),
+        observed_since=starts[0],
+    )
+    d = decide(state, POLICY, now)
+    assert d.action is Action.EXECUTE and len(d.migrations) == 17  # 17 × 45 min end by 13:45
+    assert any(f"would not end before Sat 2026-02-07 14:00 UTC ({why})" in r for r in d.reasons)
+
+
 def expected_by_hour(forecast: DeployForecast, at: datetime) -> bool:
     """The definition, hour by hour: the local hour of `at` is a slot, it is not the occurrence a deploy
     already served, and it does not end by the time the last deploy served."""
