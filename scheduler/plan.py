@@ -323,7 +323,7 @@ class _Runnable:
     count: int
     reasons: list[str]
     window: str | None
-    closes_at: datetime | None
+    closes_at: datetime | None  # when the windows of the batch close (the approval of a proposal lapses)
     timing: list[g.GuardResult]
     squeeze: str | None = None
     fitted: int = 0  # the prefix that fitted its windows and deadlines, before the deploy-due check
@@ -411,6 +411,7 @@ def _runnable(
     strictest = Nature.NO_OP
     reasons: list[str] = []
     count = 0
+    shut: datetime | None = None  # the earliest close of the windows of the batch
     natures, items, cumulative, agreed = pending.natures, pending.items, pending.cumulative, pending.agreed
     overridden = pending.overridden
     for i in range(limit):
@@ -438,6 +439,8 @@ def _runnable(
             break
         if window is None or natures[i].rank > strictest.rank:
             window, strictest = verdict.window, natures[i]
+        if verdict.closes_at is not None and (shut is None or verdict.closes_at < shut):
+            shut = verdict.closes_at
         deadline, count = closes, i + 1
     fitted = count
     estimate = pending.estimate(max(count, 1), policy) if pending.items else timedelta(0)
@@ -473,10 +476,10 @@ def _runnable(
             count = 0
             reasons.append(timing[0].reason)
         else:
-            count, window, deadline = 1, head.window if head else None, None
+            count, window, shut = 1, head.window if head else None, head.closes_at if head else None
             timing[0] = g.GuardResult("deploy_due", True, squeeze)
             reasons.append(squeeze)
-    return _Runnable(count, reasons, window, deadline, timing, squeeze if count else None, fitted)
+    return _Runnable(count, reasons, window, shut, timing, squeeze if count else None, fitted)
 
 
 def _squeeze(
@@ -513,9 +516,10 @@ def _squeeze(
     fresh = None if pressing else deploy.fresh_room()
     step = deploy.next_open if pressing else deploy.next_firm
     t, longest = due, timedelta(0)
+    enough = estimate if fresh is None else min(estimate, fresh)  # no later gap can count for more
     for _ in range(_MAX_STEPS):
         free = deploy.closes_at(t)
-        if free is None or free >= end:
+        if free is None or free >= end or longest >= enough:
             break
         t = min(step(free) or end, end)
         longest = max(longest, t - free if fresh is None else min(t - free, fresh))

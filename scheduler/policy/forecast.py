@@ -30,11 +30,11 @@ from __future__ import annotations
 from bisect import bisect_left, bisect_right, insort
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from functools import cached_property, lru_cache
-from itertools import pairwise
-from math import ceil
+from itertools import accumulate, pairwise
+from math import ceil, floor, log
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
@@ -48,6 +48,7 @@ _LOOK = 8  # days: every weekly slot occurs within eight days of any instant
 _PACE_MIN = 8  # gaps between deploys needed before they count
 _SURE = 0.95  # a run must end where 19 in 20 comparable gaps had not ended yet
 _EVIDENCE = 19  # comparable gaps needed before 19 in 20 of them say anything of the next one
+_CALM = -log(_SURE)  # × the mean time to the next deploy: 19 in 20 runs end before one (constant rate)
 _SERVED = 0.9  # slot hours that end before 9 in 10 of all gaps have ended are served by the last start
 
 
@@ -280,7 +281,16 @@ class DeployForecast:
     cap: timedelta | None = None  # the policy's deploy_duration: how long a deploy holds
     promotion: Promotion | None = None  # packages promoted from the upstream environment
     cleared: datetime | None = None  # slot hours ending by then are served by the last start
-    seen_hours: tuple[Slot, ...] = ()  # hours of the week in which a deploy started in any complete week
+    history: tuple[datetime, ...] = field(default=(), repr=False)  # the starts the slots come from
+    anchor: datetime | None = None  # the hour they were learnt at
+
+    @cached_property
+    def seen_hours(self) -> tuple[Slot, ...]:
+        """The hours of the week in which a deploy started in any complete week (learnt when first asked:
+        only rooms with few comparable gaps need them)."""
+        if not self.weeks or self.anchor is None or not self.gaps:
+            return ()
+        return _learnt(self.history, self.anchor, self.zone, self.weeks, 1 / self.weeks)
 
     def _holding(self, at: datetime) -> tuple[datetime, datetime] | None:
         """The expected slot stretch holding `at`, without the hours the last deploy served."""
@@ -335,9 +345,17 @@ class DeployForecast:
 
     def next_open(self, after: datetime) -> datetime | None:
         """The start of the next expected stretch strictly after `after`, or the end of the room the
-        current gap between deploys likely leaves."""
+        current gap between deploys likely leaves (memoised: a search asks twice per step)."""
+        memo = self._next_opens
+        if after in memo:
+            return memo[after]
         firm, room = self.next_firm(after), self._room(after.astimezone(UTC))
-        return min((t for t in (firm, room) if t is not None), default=None)
+        found = memo[after] = min((t for t in (firm, room) if t is not None), default=None)
+        return found
+
+    @cached_property
+    def _next_opens(self) -> dict[datetime, datetime | None]:
+        return {}
 
     def next_firm(self, after: datetime) -> datetime | None:
         """The next slot stretch or awaited promotion strictly after `after`."""
@@ -349,10 +367,19 @@ class DeployForecast:
     def fresh_room(self) -> timedelta | None:
         """The room of a gap right after a deploy (`cap` after its start): where 19 in 20 of the seen
         gaps had not ended."""
+        return self._fresh
+
+    @cached_property
+    def _fresh(self) -> timedelta | None:
         if self.cap is None or not self.gaps:
             return None
         longer = self._longer(self.cap)
         return self.gaps[len(self.gaps) - ceil(_SURE * longer)] - self.cap if longer else timedelta(0)
+
+    @cached_property
+    def _tails(self) -> tuple[timedelta, ...]:
+        """`_tails[i]`: the sum of the gaps from the i-th shortest on."""
+        return tuple(accumulate(reversed(self.gaps), initial=timedelta(0)))[::-1]
 
     def _longer(self, elapsed: timedelta) -> int:
         """How many seen gaps lasted longer than `elapsed`."""
@@ -377,7 +404,13 @@ class DeployForecast:
         room = self.last + self.gaps[len(self.gaps) - ceil(_SURE * longer)]
         if longer >= _EVIDENCE:
             return room
-        seen = self._seen_hour(after)  # too few gaps this long to hold 19 in 20: the week's hours tell
+        # Too few gaps this long to hold 19 in 20: the rate at which they ended bounds the run, and so
+        # does the next hour of the week that saw a deploy.
+        exposure = self._tails[len(self.gaps) - longer] - longer * (after - self.last)
+        fresh = self._fresh or timedelta(0)
+        calm = timedelta(minutes=floor(exposure * (_CALM / longer) / timedelta(minutes=1)))
+        room = min(room, after + max(calm, fresh))
+        seen = self._seen_hour(after)
         return room if seen is None else min(room, seen)
 
     def _seen_hour(self, after: datetime) -> datetime | None:
@@ -440,7 +473,7 @@ class DeployForecast:
     def _thin(self, at: datetime) -> bool:
         """Whether the room ending at `at` is an hour of the week that saw deploys (too few gaps as long
         as the current one to trust 19 in 20)."""
-        if not self.seen_hours or self.last is None:
+        if self.last is None or self._longer(at - self.last) >= _EVIDENCE or not self.seen_hours:
             return False
         held = self._seen_timeline.holding(at)
         return held is not None and held[0] == at
@@ -466,18 +499,31 @@ class DeployForecast:
         if promotion is not None and at == promotion.room() and not self.is_open(at):
             return promotion.why_room()
         if not self.is_open(at) and self.last is not None and self.gaps and at > self.last:
-            if self._thin(at):
-                return (
-                    f"deploys are coming: the last one started {format_time(self.last, self.zone)}, too few "
-                    f"of the last {len(self.gaps)} gaps between deploys lasted this long to say more, and "
-                    f"{self._slot_hour(at, 'deploys started')}: runs end before then"
-                )
-            return (
-                f"deploys are coming: the last one started {format_time(self.last, self.zone)}, and 19 in 20 "
-                f"of the comparable gaps between the last {len(self.gaps)} deploys lasted at least "
-                f"{format_duration(at - self.last)}: runs end before then"
-            )
+            return self._why_room(at, self.last)
         return self._slot_hour(at)
+
+    def _why_room(self, at: datetime, last: datetime) -> str:
+        """Why the room of the current gap ends at `at`: an hour of the week that saw deploys, the end of
+        a seen gap (19 in 20 of those as long as the current one lasted that long), or, with too few of
+        those, the rate at which they ended."""
+        since = f"deploys are coming: the last one started {format_time(last, self.zone)}"
+        total = len(self.gaps)
+        i = bisect_left(self.gaps, at - last)
+        if i < total and self.gaps[i] == at - last and not self._thin(at):
+            return (
+                f"{since}, and 19 in 20 of the comparable gaps between the last {total} deploys lasted at "
+                f"least {format_duration(at - last)}: runs end before then"
+            )
+        if self._thin(at):
+            return (
+                f"{since}, too few of the last {total} gaps between deploys lasted this long to say more, "
+                f"and {self._slot_hour(at, 'deploys started')}: runs end before then"
+            )
+        return (
+            f"{since}, and only {self._longer(at - last)} of the last {total} gaps between deploys "
+            "lasted this long, too few to say more: runs end before then, as 19 in 20 would at the rate "
+            "those gaps ended (or within the room a gap leaves right after a deploy)"
+        )
 
 
 def _localize(naive: datetime, zone: ZoneInfo) -> datetime:
@@ -524,10 +570,9 @@ def forecast_deploys(
     before_anchor = bisect_left(starts, anchor, hi=end)
     history = tuple(starts[bisect_left(starts, anchor - weeks * WEEK, hi=end) : before_anchor])
     slots = _learnt(history, anchor, zone, weeks, min_share)
-    seen_hours = _learnt(history, anchor, zone, weeks, 1 / weeks) if gaps else ()
     served = anchor if before_anchor < end else None
     cleared = _hour_start(last + seen[len(seen) - ceil(_SERVED * len(seen))], zone) if last else None
-    return DeployForecast(zone, slots, weeks, served, gaps, last, cap, promotion, cleared, seen_hours)
+    return DeployForecast(zone, slots, weeks, served, gaps, last, cap, promotion, cleared, history, anchor)
 
 
 @lru_cache(maxsize=256)
@@ -605,6 +650,7 @@ class _Learner:
         self.weeks: dict[tuple[int, int], Counter[int]] = {}
         self._seen: dict[float, tuple[Slot, ...]] = {}  # by least count; emptied when a count changes
         self._moved: dict[tuple[int, int], int] = {}  # change of each slot's count since the last answer
+        self._counts: tuple[tuple[tuple[int, int], int], ...] | None = None  # sorted, since the last change
         for slot, micros in pairs:
             self._add(slot, (anchor - micros) // _WEEK_MICROS)
 
@@ -612,11 +658,13 @@ class _Learner:
         """The slots seen in at least `least` distinct weeks."""
         if any(self._moved.values()):
             self._seen.clear()
+            self._counts = None
         self._moved.clear()
         found = self._seen.get(least)
         if found is None:
-            counts = ((slot, len(weeks)) for slot, weeks in sorted(self.weeks.items()))
-            found = self._seen[least] = _slots(tuple((s, n) for s, n in counts if n >= least))
+            if self._counts is None:
+                self._counts = tuple((slot, len(weeks)) for slot, weeks in sorted(self.weeks.items()))
+            found = self._seen[least] = _slots(tuple((s, n) for s, n in self._counts if n >= least))
         return found
 
     def _add(self, slot: tuple[int, int], week: int) -> None:

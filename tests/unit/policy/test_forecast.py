@@ -5,6 +5,7 @@ from __future__ import annotations
 import random
 from datetime import datetime, timedelta
 from itertools import pairwise
+from math import log
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -216,6 +217,8 @@ def test_a_batch_is_cut_to_end_before_the_forecast_deploy() -> None:
         "20260101000002",
     ]  # 90 of 120 min
     assert any("deploys expected Sat 02:00–03:00 UTC: seen 4 of the last 4 weeks" in r for r in d.reasons)
+    # the batch ends before the deploy; its window (and so an approval of it) lasts the weekend
+    assert d.window_closes_at == SATURDAY + timedelta(days=2)
     runs = project(state, POLICY, SATURDAY, timedelta(days=2))
     assert [r.migrations for r in runs] == [["20260101000001", "20260101000002"], ["20260101000003"]]
     assert runs[1].at >= SATURDAY + timedelta(hours=3)
@@ -413,15 +416,45 @@ def weekdays_every_two_hours_and_one_saturday() -> list[datetime]:
     return sorted([*kept, SATURDAY - 2 * WEEK + timedelta(hours=14, minutes=10)])
 
 
-def test_with_few_gaps_as_long_as_the_current_one_the_room_ends_at_an_hour_that_saw_deploys() -> None:
-    starts = weekdays_every_two_hours_and_one_saturday()
-    now = SATURDAY + timedelta(hours=1)  # 3 h after Friday's 22:00 deploy: 4 of 235 gaps lasted longer
+def few_gaps_forecast(now: datetime) -> DeployForecast:
     forecast = forecast_deploys(
-        starts, now, lookback=FOUR_WEEKS, min_share=0.5, zone=UTC, cap=timedelta(minutes=60)
+        weekdays_every_two_hours_and_one_saturday(),
+        now,
+        lookback=FOUR_WEEKS,
+        min_share=0.5,
+        zone=UTC,
+        cap=timedelta(minutes=60),
     )
     assert forecast is not None and forecast.weeks == 3
-    # the shortest of the 4 (26h10m, Friday 12:00 to Saturday 14:10) would leave until Sunday 00:10;
-    # a deploy started on Saturday 14:00–15:00 in one of the 3 weeks: the room ends there
+    return forecast
+
+
+def test_with_few_gaps_as_long_as_the_current_one_runs_stay_as_short_as_the_rate_they_ended_at_allows() -> (
+    None
+):
+    now = SATURDAY + timedelta(hours=1)  # 3 h after Friday's 22:00 deploy
+    forecast = few_gaps_forecast(now)
+    # 4 of 235 gaps lasted longer (26h10m, 33h50m, 50h, 50h): the shortest would leave until Sunday
+    # 00:10. Together they lasted 148 h beyond 3 h, and 4 ended: at that rate 19 in 20 runs of
+    # 148 h × -ln(0.95) / 4 = 1h53m end before a deploy
+    calm = timedelta(hours=148) * -log(0.95) / 4
+    assert forecast.next_open(now) == now + timedelta(minutes=calm // timedelta(minutes=1))
+    assert forecast.why(forecast.next_open(now) or now) == (
+        "deploys are coming: the last one started Fri 2026-02-06 22:00 UTC, and only 4 of the last 235 gaps "
+        "between deploys lasted this long, too few to say more: runs end before then, as 19 in 20 would at "
+        "the rate those gaps ended (or within the room a gap leaves right after a deploy)"
+    )
+    # never shorter than the room right after a deploy (19 in 20 gaps lasted 2 h: 1 h after its end):
+    # at 23:00 the 4 longer gaps lasted 60 h beyond 25 h together, which at their rate leaves 46 min
+    late = SATURDAY + timedelta(hours=23)
+    assert few_gaps_forecast(late).next_open(late) == late + timedelta(hours=1)
+
+
+def test_with_few_gaps_as_long_as_the_current_one_the_room_ends_at_an_hour_that_saw_deploys() -> None:
+    now = SATURDAY + timedelta(hours=13)  # 15 h after Friday's 22:00 deploy
+    forecast = few_gaps_forecast(now)
+    # 4 gaps lasted longer, 100 h beyond 15 h together: 1h16m at their rate; but a deploy started on
+    # Saturday 14:00–15:00 in one of the 3 weeks: the room ends there
     assert forecast.next_open(now) == SATURDAY + timedelta(hours=14)
     why = (
         "deploys are coming: the last one started Fri 2026-02-06 22:00 UTC, too few of the last 235 gaps "
@@ -429,15 +462,16 @@ def test_with_few_gaps_as_long_as_the_current_one_the_room_ends_at_an_hour_that_
         "the last 3 weeks: runs end before then"
     )
     assert forecast.why(SATURDAY + timedelta(hours=14)) == why
+    starts = weekdays_every_two_hours_and_one_saturday()
     state = EnvState(
         "gprd",
-        tuple(index(f"202601010000{k:02d}") for k in range(30)),
+        tuple(index(f"202601010000{k:02d}") for k in range(3)),
         packages=(DeployedPackage("new", SATURDAY - WEEK),),
         deploy_starts=tuple(starts),
         observed_since=starts[0],
     )
     d = decide(state, POLICY, now)
-    assert d.action is Action.EXECUTE and len(d.migrations) == 17  # 17 × 45 min end by 13:45
+    assert d.action is Action.EXECUTE and len(d.migrations) == 1  # 45 min end by 13:45
     assert any(f"would not end before Sat 2026-02-07 14:00 UTC ({why})" in r for r in d.reasons)
 
 
