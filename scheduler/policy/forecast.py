@@ -15,9 +15,10 @@ starts within `lookback` (at least `_PACE_MIN` of them; no complete week needed,
 careful from its first day) say how long the current gap is likely to last: of the gaps that already
 lasted as long as the current one (`elapsed` since the last start), 19 in 20 lasted at least a certain
 time more, and a run must end within that room (a soft deadline, unlike a slot). Fewer than `_EVIDENCE`
-such gaps cannot say 19 in 20: the room then also ends at the next hour of the week in which a deploy
-started in any complete week seen (a quiet weekend with a rare deploy). Nothing is known once the current
-gap outlasts every seen one. A run longer than the room of any gap runs alone when its
+such gaps cannot say 19 in 20 (a quiet weekend after busy weekdays): the room then also ends at the next
+hour of the week in which a deploy started in any complete week seen, and where 19 in 20 runs would stay
+clear at the rate those few gaps ended, though never before the room right after a deploy. Nothing is
+known once the current gap outlasts every seen one. A run longer than the room of any gap runs alone when its
 chance to end before the next deploy is at least 3 in 5 of that chance right after a deploy
 (`clear_chance`, the planner's `_FAIR`), so it delays a deploy seldom, and is never starved.
 
@@ -508,13 +509,13 @@ class DeployForecast:
         those, the rate at which they ended."""
         since = f"deploys are coming: the last one started {format_time(last, self.zone)}"
         total = len(self.gaps)
-        i = bisect_left(self.gaps, at - last)
-        if i < total and self.gaps[i] == at - last and not self._thin(at):
+        i, thin = bisect_left(self.gaps, at - last), self._thin(at)
+        if i < total and self.gaps[i] == at - last and not thin:
             return (
                 f"{since}, and 19 in 20 of the comparable gaps between the last {total} deploys lasted at "
                 f"least {format_duration(at - last)}: runs end before then"
             )
-        if self._thin(at):
+        if thin:
             return (
                 f"{since}, too few of the last {total} gaps between deploys lasted this long to say more, "
                 f"and {self._slot_hour(at, 'deploys started')}: runs end before then"
