@@ -113,8 +113,11 @@ class RunPort(RunReads, Protocol):
     def create_run(self, run: Run) -> bool:
         """Store a new run; False when the id exists."""
 
-    def transition_run(self, run_id: str, status: RunStatus, at: datetime, **changes: Any) -> Run:
-        """Move a run (InvalidRunTransition, RunConflict, UnknownRun)."""
+    def transition_run(
+        self, run_id: str, status: RunStatus, at: datetime, *, timing: RunTiming | None = None, **changes: Any
+    ) -> Run:
+        """Move a run (InvalidRunTransition, RunConflict, UnknownRun); a success's `timing` is kept in the
+        same write."""
 
     def approve_run(
         self, run_id: str, at: datetime, approved_by: list[str], supersede: Mapping[str, str]

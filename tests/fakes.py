@@ -290,8 +290,12 @@ class FakeStore:
             raise UnknownRun(f"no run '{run_id}'")
         return self._runs[run_id]
 
-    def transition_run(self, run_id: str, status: RunStatus, at: datetime, **changes: Any) -> Run:
+    def transition_run(
+        self, run_id: str, status: RunStatus, at: datetime, *, timing: RunTiming | None = None, **changes: Any
+    ) -> Run:
         moved, _ = self._transition(run_id, status, at, changes, {})
+        if status is RunStatus.SUCCESS and timing is not None:
+            self.record_run_timing(moved.environment, timing)
         return moved
 
     def approve_run(

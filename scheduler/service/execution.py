@@ -274,13 +274,13 @@ def finish(ctx: WorkerContext, run: Run, pipeline: Pipeline, lock: Lock | None, 
     status, event = _ended_status(pipeline)
     reason = None if status is RunStatus.SUCCESS else f"pipeline {pipeline.id} ended {pipeline.status}"
     timing = _timing(ctx, run, now) if status is RunStatus.SUCCESS else None  # read before they leave
-    try:  # a success also takes the run's migrations out of pending, in the same write
-        run = ctx.state.transition_run(run.id, status, now, **({"failure_reason": reason} if reason else {}))
+    kept = timing if isinstance(timing, RunTiming) else None
+    try:  # a success also takes the run's migrations out of pending and keeps its timing, in one write
+        changes = {"failure_reason": reason} if reason else {}
+        run = ctx.state.transition_run(run.id, status, now, timing=kept, **changes)
     except InvalidRunTransition:
         return
     timing_skipped = timing if isinstance(timing, str) else None
-    if isinstance(timing, RunTiming):
-        ctx.state.record_run_timing(run.environment, timing)
     if lock is not None:
         ctx.state.release_lock(lock)
     audit(

@@ -133,6 +133,21 @@ def test_a_success_takes_its_migrations_out_of_pending_in_the_same_write_and_a_f
     assert [m.version for m in store.pending("gprd")] == [V3]
 
 
+def test_a_success_keeps_its_timing_in_the_same_write_and_a_refused_transition_keeps_none(
+    store: Store,
+) -> None:
+    store.set_pending("gprd", [pending(V1)])
+    run = run_of(store.next_run_id("gprd"), [V1])
+    store.create_run(run)
+    store.transition_run(run.id, RunStatus.APPROVED, T0, approved_by=["U1"])
+    store.transition_run(run.id, RunStatus.TRIGGERED, T0)
+    store.transition_run(run.id, RunStatus.SUCCESS, T0, timing=timing(7))
+    assert store.run_timings("gprd") == [timing(7)] and store.pending("gprd") == []
+    with pytest.raises(InvalidRunTransition):
+        store.transition_run(run.id, RunStatus.SUCCESS, T0, timing=timing(8))
+    assert store.run_timings("gprd") == [timing(7)]
+
+
 def test_a_migration_is_never_part_of_two_committed_runs(store: Store) -> None:
     store.create_run(run_of("gprd-1", [V1], RunStatus.APPROVED))
     store.create_run(run_of("gprd-2", [V1, V2]))

@@ -10,8 +10,10 @@ from typing import Any
 from scheduler.adapters.redis_codec import dump, load, records, text
 from scheduler.adapters.redis_keys import Keys
 from scheduler.adapters.redis_store.base import StoreBase
+from scheduler.adapters.redis_store.timings import queue_run_timing
 from scheduler.errors import RunConflict, UnknownRun
 from scheduler.lifecycle import conflict_reason, conflicting_runs
+from scheduler.policy.learnt import RunTiming
 from scheduler.records import Note, Run, RunStatus
 
 
@@ -66,16 +68,18 @@ class RunStore(RunQueries):
             created, *_ = pipe.execute()
         return bool(created)
 
-    def transition_run(self, run_id: str, status: RunStatus, at: datetime, **changes: Any) -> Run:
+    def transition_run(
+        self, run_id: str, status: RunStatus, at: datetime, *, timing: RunTiming | None = None, **changes: Any
+    ) -> Run:
         """Move a run to `status` atomically; raises InvalidRunTransition, RunConflict or UnknownRun.
 
         A run becomes approved or triggered only while no other approved, triggered or running run holds
         one of its migrations (`RunConflict` otherwise), checked in the same transaction as the write.
         On success the run becomes its environment's last successful run, its migrations are recorded
         as succeeded there at `at` (the chain guard reads them) and are no longer pending: no reader
-        sees the run ended while its migrations still wait.
+        sees the run ended while its migrations still wait. A success's `timing` is kept in the same write.
         """
-        moved, _ = self._transition(run_id, status, at, changes, {})
+        moved, _ = self._transition(run_id, status, at, changes, {}, timing)
         return moved
 
     def approve_run(
@@ -93,6 +97,7 @@ class RunStore(RunQueries):
         at: datetime,
         changes: Mapping[str, Any],
         supersede: Mapping[str, str],
+        timing: RunTiming | None = None,
     ) -> tuple[Run, list[Run]]:
         key = Keys.run(run_id)
 
@@ -128,6 +133,8 @@ class RunStore(RunQueries):
                         Keys.env(env, "succeeded"), mapping=dict.fromkeys(moved.migrations, at.isoformat())
                     )
                     pipe.hdel(Keys.env(env, "pending"), *moved.migrations)
+                if timing is not None:
+                    queue_run_timing(pipe, env, timing)
             return moved, replaced
 
         result: tuple[Run, list[Run]] = self.r.transaction(write, key, value_from_callable=True)

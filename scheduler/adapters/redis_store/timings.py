@@ -22,6 +22,14 @@ from scheduler.policy.learnt import RUN_TIMINGS_KEPT, RunTiming
 log = logging.getLogger(__name__)
 
 
+def queue_run_timing(pipe: Any, env: str, timing: RunTiming) -> None:
+    """Queue, in the transaction `pipe`, the append of `timing` to `env`'s timings and the trim to the
+    newest `RUN_TIMINGS_KEPT`."""
+    key = Keys.env(env, "run_timings")
+    pipe.rpush(key, timing_json(timing))
+    pipe.ltrim(key, -RUN_TIMINGS_KEPT, -1)
+
+
 def timing_json(timing: RunTiming) -> str:
     """The JSON text of `timing`."""
     return json.dumps(
@@ -70,8 +78,6 @@ class RunTimingStore(RunTimingQueries):
 
     def record_run_timing(self, env: str, timing: RunTiming) -> None:
         """Append `timing` to `env`'s timings, keeping the newest `RUN_TIMINGS_KEPT`, in one transaction."""
-        key = Keys.env(env, "run_timings")
         with self.r.pipeline(transaction=True) as pipe:
-            pipe.rpush(key, timing_json(timing))
-            pipe.ltrim(key, -RUN_TIMINGS_KEPT, -1)
+            queue_run_timing(pipe, env, timing)
             pipe.execute()
