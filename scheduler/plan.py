@@ -511,7 +511,8 @@ def _squeeze(
     this_gap = due - at
     # A later gap starts when a deploy ends: the room it leaves is that of a fresh gap, not the room
     # left now. A backlog that fills `_PRESSING` of the window counts only the room it could use now.
-    share = _backlog_share(pending, policy, at, head)
+    backlog = pending.estimate(len(pending.items), policy)
+    share = _backlog_share(backlog, at, head.closes_at)
     pressing = share >= _PRESSING
     fresh = None if pressing else deploy.fresh_room()
     step = deploy.next_open if pressing else deploy.next_firm
@@ -525,31 +526,25 @@ def _squeeze(
         longest = max(longest, t - free if fresh is None else min(t - free, fresh))
     if longest >= estimate or _FAIR * longest > this_gap:
         return None
+    why = deploy.why(due)
+    fills = (
+        f"; everything pending (estimate {format_duration(backlog)}) fills {share:.0%} of what is left of "
+        f"window {head.window}"
+    )
     return (
         f"no gap between expected deploys in window {head.window} is long enough for "
         f"{pending.label(0)} (estimate {format_duration(estimate)}); it takes the largest gap "
-        f"and delays the deploy due at {format_time(due, deploy.zone)}"
-        f"{f' ({deploy.why(due)})' if deploy.why(due) else ''} by about "
-        f"{format_duration(at + estimate - due)}" + (_fills(pending, policy, share, head) if pressing else "")
+        f"and delays the deploy due at {format_time(due, deploy.zone)}{f' ({why})' if why else ''} by "
+        f"about {format_duration(at + estimate - due)}{fills if pressing else ''}"
     )
 
 
-def _fills(pending: _Pending, policy: Policy, share: float, head: WindowVerdict) -> str:
-    """`; everything pending (estimate 50h) fills 127% of what is left of window weekend`."""
-    backlog = format_duration(pending.estimate(len(pending.items), policy))
-    return (
-        f"; everything pending (estimate {backlog}) fills {share:.0%} of what is left of window {head.window}"
-    )
-
-
-def _backlog_share(pending: _Pending, policy: Policy, at: datetime, head: WindowVerdict) -> float:
-    """The estimate of everything pending as a share of what is left of the head's window (0 when the
-    window never closes)."""
-    closes = head.closes_at
+def _backlog_share(backlog: timedelta, at: datetime, closes: datetime | None) -> float:
+    """`backlog` as a share of what is left at `at` of a window closing at `closes` (0 when it never
+    closes)."""
     if closes is None:
         return 0.0
     left = closes - at
-    backlog = pending.estimate(len(pending.items), policy)
     return backlog / left if left > timedelta(0) else float("inf")
 
 
