@@ -672,10 +672,14 @@ def _after_obstacle(
     verdict = shared_verdict(*pending.windows(0, policy), t)
     if not verdict.open:
         return verdict.next_open_at
-    if deploy is not None and deploy.is_open(t):
+    if deploy is None:
+        return verdict.closes_at
+    if deploy.is_open(t):
         return deploy.closes_at(t)
-    stops = [verdict.closes_at, deploy.next_open(t) if deploy else None]
-    return min((s for s in stops if s is not None), default=None)
+    due = deploy.next_open(t)
+    if due is not None and due <= t:  # the room of the current gap has ended: wait until it may change
+        due = deploy.next_change(t, pending.estimate(1, policy))
+    return min((s for s in (verdict.closes_at, due) if s is not None), default=None)
 
 
 def _environment_guards(state: EnvState, policy: Policy) -> list[g.GuardResult]:
@@ -784,7 +788,8 @@ def _not_now(
     view, projected = _upstream_view(pending, state, policy, env, now)
     start = _first_start(pending, view, policy, env, now, now + _SEARCH, deploys)[0] if projected else nxt
     if start is None:
-        tail = [] if held else ["no start found within 400 days if nothing changes"]
+        waits_for_event = any(r.allowed == 0 for r in static.results)  # its reason names the event
+        tail = [] if waits_for_event else ["no start found within 400 days if nothing changes"]
         return _decision(
             Action.BLOCKED if held else Action.WAIT, pending, 0, policy, reasons + tail, guards, None
         )

@@ -66,7 +66,13 @@ class ExpectedDeploys(Protocol):
         ...
 
     def next_open(self, after: datetime) -> datetime | None:
-        """The start of the next expected stretch strictly after `after`."""
+        """The start of the next expected stretch strictly after `after`, or `after` itself when the room
+        the current gap between deploys leaves has already ended (a deploy may come at any moment)."""
+        ...
+
+    def next_change(self, after: datetime, length: timedelta) -> datetime | None:
+        """The first instant strictly after `after` at which the room the current gap leaves, or the
+        chance a run of `length` stays clear, may differ from what it is at `after` (None: never)."""
         ...
 
     def next_firm(self, after: datetime) -> datetime | None:
@@ -131,6 +137,10 @@ class ScheduledDeploys:
 
     def fresh_room(self) -> timedelta | None:
         """Nothing comes between scheduled deploys."""
+        return None
+
+    def next_change(self, after: datetime, length: timedelta) -> datetime | None:
+        """A schedule does not change as time passes."""
         return None
 
     def closes_at(self, at: datetime) -> datetime | None:
@@ -358,6 +368,28 @@ class DeployForecast:
     def _next_opens(self) -> dict[datetime, datetime | None]:
         return {}
 
+    def next_change(self, after: datetime, length: timedelta) -> datetime | None:
+        """The next instant a seen gap ends (which gaps are comparable changes), or ends `length` after a
+        start (the chance a run of `length` stays clear changes), or the hour of the week that saw
+        deploys holding `after` ends, or the hours the last deploy served end. In between, the room the
+        gap leaves after a start shrinks: a run that does not fit at `after` does not fit before then."""
+        if self.last is None:
+            return None
+        after = after.astimezone(UTC)
+        elapsed, gaps = after - self.last, self.gaps
+        clearing = self.cleared is not None and after < self.cleared
+        found = [self.cleared] if clearing and self.cleared is not None else []
+        ended = bisect_right(gaps, elapsed)
+        if ended < len(gaps):
+            found.append(self.last + gaps[ended])
+        outlasted = bisect_right(gaps, elapsed + length)
+        if outlasted < len(gaps):
+            found.append(self.last + gaps[outlasted] - length)
+        held = self._seen_timeline.holding(after) if self.seen_hours and not clearing else None
+        if held is not None:
+            found.append(held[1])
+        return min(found, default=None)
+
     def next_firm(self, after: datetime) -> datetime | None:
         """The next slot stretch or awaited promotion strictly after `after`."""
         after = after.astimezone(UTC)
@@ -476,8 +508,9 @@ class DeployForecast:
         as the current one to trust 19 in 20)."""
         if self.last is None or self._longer(at - self.last) >= _EVIDENCE or not self.seen_hours:
             return False
-        held = self._seen_timeline.holding(at)
-        return held is not None and held[0] == at
+        if self.cleared is not None and at < self.cleared:
+            return False
+        return self._seen_timeline.holding(at) is not None  # the room ended at, or inside, such an hour
 
     def _slot_hour(self, at: datetime, lead: str = "deploys expected") -> str:
         """`deploys expected Sat 04:00–05:00 UTC: seen 4 of the last 4 weeks` for the slot hour of `at`."""

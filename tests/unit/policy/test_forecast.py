@@ -475,6 +475,69 @@ def test_with_few_gaps_as_long_as_the_current_one_the_room_ends_at_an_hour_that_
     assert any(f"would not end before Sat 2026-02-07 14:00 UTC ({why})" in r for r in d.reasons)
 
 
+ROOMY_POLICY = load_policy(
+    POLICY_TEXT.replace("index_and_constraint: 45m", "index_and_constraint: 150m")
+    + "guards: {deploy_forecast: {lookback: 28d, min_share: 1.0}}\n"
+)
+
+
+def drifting_starts() -> tuple[datetime, ...]:
+    """Deploys 6h20m apart (no hour of the week every week), ten 7h20m and three 30 h gaps before, the
+    last at Saturday 02:00, and one more on the Saturday before at 08:15: Saturday 08:00–09:00 saw
+    deploys, in fewer weeks than a slot needs."""
+    gaps = (
+        [timedelta(hours=6, minutes=20)] * 60
+        + [timedelta(hours=7, minutes=20)] * 10
+        + [timedelta(hours=30)] * 3
+    )
+    return tuple(
+        sorted(
+            {
+                *starts_apart(gaps, SATURDAY + timedelta(hours=2)),
+                SATURDAY - WEEK + timedelta(hours=8, minutes=15),
+            }
+        )
+    )
+
+
+def test_the_room_of_a_gap_may_change_only_when_a_seen_gap_or_an_hour_that_saw_deploys_ends() -> None:
+    now = SATURDAY + timedelta(hours=8, minutes=30)  # 6h30m after the last start: 13 gaps lasted longer
+    forecast = forecast_deploys(
+        drifting_starts(), now, lookback=FOUR_WEEKS, min_share=1.0, zone=UTC, cap=timedelta(minutes=60)
+    )
+    assert forecast is not None and forecast.slots == ()
+    run = timedelta(minutes=150)
+    assert forecast.next_open(now) == now  # inside an hour that saw deploys: one may come at any moment
+    assert forecast.next_change(now, run) == SATURDAY + timedelta(hours=9)  # that hour ends
+    nine = SATURDAY + timedelta(hours=9)
+    assert forecast.next_change(nine, run) == SATURDAY + timedelta(hours=9, minutes=20)  # the 7h20m gaps end
+    # then only the 30 h gaps are longer: the next change is when a run of 150 min would outlast them
+    later = SATURDAY + timedelta(hours=9, minutes=20)
+    assert forecast.next_change(later, run) == SATURDAY + timedelta(hours=2 + 30) - run
+
+
+def test_a_head_waiting_for_the_room_of_a_gap_is_projected_to_start_at_the_first_minute_it_would() -> None:
+    starts = drifting_starts()
+    state = EnvState(
+        "gprd",
+        (index("20260101000001"),),
+        packages=(DeployedPackage("new", SATURDAY - WEEK),),
+        deploy_starts=starts,
+        observed_since=starts[0],
+    )
+    now = SATURDAY + timedelta(hours=8, minutes=30)
+    d = decide(state, ROOMY_POLICY, now)
+    # the room ended inside Saturday 08:00–09:00, and only 3 of the 13 longer gaps would outlast the run
+    # (right after a deploy, 36 of 37 would): the head waits; the search used to stall at `now`
+    assert d.action is Action.WAIT and d.next_window_at is not None
+    assert any("deploys started Sat 08:00–09:00 UTC: seen 2 of the last 3 weeks" in r for r in d.reasons)
+    minutes = int((d.next_window_at - now) / timedelta(minutes=1))
+    assert [decide(state, ROOMY_POLICY, now + timedelta(minutes=m)).action for m in range(minutes)] == [
+        Action.WAIT
+    ] * minutes
+    assert decide(state, ROOMY_POLICY, d.next_window_at).action is Action.EXECUTE
+
+
 def expected_by_hour(forecast: DeployForecast, at: datetime) -> bool:
     """The definition, hour by hour: the local hour of `at` is a slot, it is not the occurrence a deploy
     already served, and it does not end by the time the last deploy served."""
