@@ -515,7 +515,7 @@ def _squeeze(
     share = _backlog_share(backlog, at, head.closes_at)
     pressing = share >= _PRESSING
     fresh = None if pressing else deploy.fresh_room()
-    step = deploy.next_open if pressing else deploy.next_firm
+    step = deploy.next_after_deploy if pressing else deploy.next_firm
     t, longest = due, timedelta(0)
     enough = estimate if fresh is None else min(estimate, fresh)  # no later gap can count for more
     for _ in range(_MAX_STEPS):

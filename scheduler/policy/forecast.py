@@ -75,6 +75,11 @@ class ExpectedDeploys(Protocol):
         chance a run of `length` stays clear, may differ from what it is at `after` (None: never)."""
         ...
 
+    def next_after_deploy(self, after: datetime) -> datetime | None:
+        """`next_open` for a gap that starts when an expected deploy ends at `after`: such a deploy may
+        bring newer upstream packages along, so the room no promotion leaves does not count."""
+        ...
+
     def next_firm(self, after: datetime) -> datetime | None:
         """The start of the next firm stretch (scheduled, a slot, an awaited promotion) after `after`:
         the soft room of a gap is measured from the last deploy, so it says nothing of later gaps."""
@@ -128,6 +133,10 @@ class ScheduledDeploys:
         return self.window.is_open(at)
 
     def next_open(self, after: datetime) -> datetime | None:
+        """The next scheduled deploy after `after`."""
+        return self.window.next_open(after)
+
+    def next_after_deploy(self, after: datetime) -> datetime | None:
         """The next scheduled deploy after `after`."""
         return self.window.next_open(after)
 
@@ -360,9 +369,17 @@ class DeployForecast:
         memo = self._next_opens
         if after in memo:
             return memo[after]
-        firm, room = self.next_firm(after), self._room(after.astimezone(UTC))
+        at = after.astimezone(UTC)
+        firm, room = self.next_firm(after), self._room(at, at)
         found = memo[after] = min((t for t in (firm, room) if t is not None), default=None)
         return found
+
+    def next_after_deploy(self, after: datetime) -> datetime | None:
+        """`next_open` with the room no promotion leaves as of now only (a deploy ending at `after` may
+        bring newer upstream packages along)."""
+        at = after.astimezone(UTC)
+        firm, room = self.next_firm(after), self._room(at, self.promotion.now if self.promotion else at)
+        return min((t for t in (firm, room) if t is not None), default=None)
 
     @cached_property
     def _next_opens(self) -> dict[datetime, datetime | None]:
@@ -418,15 +435,23 @@ class DeployForecast:
         """How many seen gaps lasted longer than `elapsed`."""
         return len(self.gaps) - bisect_right(self.gaps, elapsed)
 
-    def _room(self, after: datetime) -> datetime | None:
+    def _room(self, after: datetime, looked: datetime) -> datetime | None:
         """Where 19 in 20 of the seen gaps as long as the current one at `after` had not ended yet; not
-        before a package not yet deployed upstream can be promoted (with a promotion model)."""
+        before a package not deployed upstream by `looked` can be promoted (with a promotion model)."""
         gap = self._gap_room(after)
         promotion = self.promotion if self.cap is not None else None  # `cap` None: no soft rooms
-        promoted = promotion.room() if promotion is not None else None
-        if promoted is None or promoted <= after:
+        if promotion is None:
             return gap
-        return promoted if gap is None else max(gap, promoted)
+        promoted = promotion.room(looked)
+        if promoted <= after or (gap is not None and gap >= promoted):
+            return gap
+        self._promoted_rooms.add(promoted)
+        return promoted
+
+    @cached_property
+    def _promoted_rooms(self) -> set[datetime]:
+        """The room ends `_room` found where no package could be promoted yet (`why` says so)."""
+        return set()
 
     def _gap_room(self, after: datetime) -> datetime | None:
         if self.last is None or after < self.last:
@@ -530,7 +555,7 @@ class DeployForecast:
         promotion = self.promotion
         if promotion is not None and self._awaited(at) is not None:
             return promotion.why_awaited(at, self.zone)
-        if promotion is not None and at == promotion.room() and not self.is_open(at):
+        if promotion is not None and at in self._promoted_rooms and not self.is_open(at):
             return promotion.why_room()
         if not self.is_open(at) and self.last is not None and self.gaps and at > self.last:
             return self._why_room(at, self.last)

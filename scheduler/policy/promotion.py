@@ -9,7 +9,7 @@ its upstream success to the start of its deploy here. When at least `_MIN_PAIRS`
   expected from its upstream success plus the shortest of 9 in 10 delays, until the longest delay seen
   (plus a deploy's length) has passed — after that it was skipped (`awaited`, firm stretches);
 - any other deploy needs a new upstream package first, so none starts here before `now` plus that delay
-  (`room`, soft).
+  (`room`, soft), nor, while no new upstream package comes, before any later instant plus that delay.
 """
 
 from __future__ import annotations
@@ -63,9 +63,10 @@ class Promotion:
                 out.append((start, end))
         return out
 
-    def room(self) -> datetime:
-        """No deploy of a package the upstream environment has not deployed yet starts before this."""
-        return self.now + self.shortest
+    def room(self, after: datetime) -> datetime:
+        """No deploy of a package the upstream environment has not deployed yet starts before this, when
+        none is deployed there by `after` either (a later look at the same packages)."""
+        return max(self.now, after) + self.shortest
 
     def why_room(self) -> str:
         """Why nothing else is expected before `room`."""

@@ -18,8 +18,7 @@ SATURDAY = datetime(2026, 2, 7, tzinfo=UTC)
 HOUR = timedelta(hours=1)
 LOOKBACK = timedelta(days=28)
 
-POLICY = load_policy(
-    """
+POLICY_TEXT = """
 environments:
   - {name: gstg}
   - {name: gprd, requires: gstg}
@@ -31,7 +30,7 @@ durations:
   overhead: 0m
   index_and_constraint: {small: 45m, medium: 45m, large: 3h, over_limit: 3h, unknown: 45m}
 """
-)
+POLICY = load_policy(POLICY_TEXT)
 
 
 class History:
@@ -80,7 +79,10 @@ def test_delays_are_learnt_from_upstream_success_to_the_deploy_start_here() -> N
     assert promotion.delays[0] == timedelta(minutes=100) and promotion.delays[-1] == timedelta(minutes=109)
     assert promotion.shortest == timedelta(minutes=101)  # 9 in 10 took at least this
     assert promotion.awaited == ()
-    assert promotion.room() == SATURDAY + HOUR + timedelta(minutes=101)
+    assert promotion.room(SATURDAY + HOUR) == SATURDAY + HOUR + timedelta(minutes=101)
+    # looked at later with no new upstream package, nothing can be promoted before that instant + 101 min
+    later = SATURDAY + 3 * HOUR
+    assert promotion.room(later) == later + timedelta(minutes=101)
 
 
 def test_too_few_promotions_teach_nothing() -> None:
@@ -157,3 +159,22 @@ def test_projections_wait_for_an_awaited_promotion_but_know_no_soft_room() -> No
     assert [r.at for r in runs] == [upstream_at + timedelta(minutes=109) + HOUR]
     quiet = project(gprd(History(), index("20260101000001")), POLICY, now, timedelta(days=1))
     assert [r.at for r in quiet] == [now]  # nothing awaited: the soft room does not split projections
+
+
+def test_a_head_waiting_out_an_awaited_promotion_is_projected_to_start_when_that_package_is_skipped() -> None:
+    upstream_at = SATURDAY + 2 * HOUR
+    history = History().awaiting(upstream_at)
+    state = gprd(history, index("20260101000001", size=SizeClass.MEDIUM))
+    policy = load_policy(POLICY_TEXT.replace("medium: 45m", "medium: 80m"))  # longer than a deploy's hour
+    now = upstream_at + timedelta(minutes=80)  # the package is due from +101 min
+    decision = decide(state, policy, now)
+    skipped = upstream_at + timedelta(minutes=109) + HOUR  # past every delay seen, plus the deploy
+    # then, with no new package upstream, nothing can be promoted for 101 min: the head fits at once
+    forecast = expected_deploys(state, policy, now).expected
+    assert forecast is not None and forecast.next_open(skipped) == skipped + timedelta(minutes=101)
+    assert "no package awaits promotion from gstg" in forecast.why(skipped + timedelta(minutes=101))
+    assert decision.action is Action.WAIT and decision.next_window_at == skipped
+    minutes = int((skipped - now) / timedelta(minutes=1))
+    before = {decide(state, policy, now + timedelta(minutes=m)).action for m in range(minutes)}
+    assert before == {Action.WAIT}
+    assert decide(state, policy, skipped).action is Action.EXECUTE
