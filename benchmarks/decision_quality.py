@@ -211,7 +211,7 @@ def main() -> None:
             "| pending at end (policy / manual) | runs | heavy load | targets |"
         )
         print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|")
-    started, met, strict, total = time.perf_counter(), 0, 0, 0
+    started, met, strict, total, blocked = time.perf_counter(), 0, 0, 0, [0, 0]
     for name, cadence in CADENCES.items():
         rows = []
         for seed in args.seeds:
@@ -227,6 +227,8 @@ def main() -> None:
                 heavy_p95(result.policy),
             )
             met, strict, total = met + (not row.missed), strict + row.by_nature, total + 1
+            blocked[0] += row.policy.deploy_blocked_minutes
+            blocked[1] += row.manual.deploy_blocked_minutes
             rows.append(row)
             if not args.summary:
                 print(row.line())
@@ -236,8 +238,8 @@ def main() -> None:
     print(
         f"\n{met} of {total} scenarios meet every target ({strict} with heavy p95 read nature by nature; "
         f"{args.days} days each, seeds "
-        f"{spread(args.seeds)}, history {args.history_weeks} weeks, natures {natures}); "
-        f"{time.perf_counter() - started:.1f} s"
+        f"{spread(args.seeds)}, history {args.history_weeks} weeks, natures {natures}); deploys blocked "
+        f"{blocked[0]:,} minutes in all (daily_manual {blocked[1]:,}); {time.perf_counter() - started:.1f} s"
     )
 
 
