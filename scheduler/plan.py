@@ -506,9 +506,11 @@ def _squeeze(
             f"usually leave and runs alone now, about as clear a moment as right after a deploy: "
             f"{deploy.why(due)}; a deploy may wait ({chance}up to {format_duration(estimate)})"
         )
-    if deploy.awaited(due):
-        return None  # a package awaiting promotion comes once: right after it is the clearest moment
     this_gap = due - at
+    if deploy.awaited(due):  # a package awaiting promotion comes once: wait when right after it is
+        after = _after_awaited(deploy, due, end)  # clearer (the head fits, or has more room than now)
+        if after >= estimate or after > this_gap:
+            return None
     # A later gap starts when a deploy ends: the room it leaves is that of a fresh gap, not the room
     # left now. A backlog that fills `_PRESSING` of the window counts only the room it could use now.
     backlog = pending.estimate(len(pending.items), policy)
@@ -537,6 +539,17 @@ def _squeeze(
         f"and delays the deploy due at {format_time(due, deploy.zone)}{f' ({why})' if why else ''} by "
         f"about {format_duration(at + estimate - due)}{fills if pressing else ''}"
     )
+
+
+def _after_awaited(deploy: ExpectedDeploys, due: datetime, end: datetime) -> timedelta:
+    """The gap right after the awaited deploy due at `due`: up to the next firm stretch (another awaited
+    package, a slot) or `end`, and no longer than the room a fresh deploy leaves."""
+    free = deploy.closes_at(due)
+    if free is None or free >= end:
+        return timedelta(0)
+    fresh = deploy.fresh_room()
+    stop = min(deploy.next_firm(free) or end, end)
+    return stop - free if fresh is None else min(stop - free, fresh)
 
 
 def _backlog_share(backlog: timedelta, at: datetime, closes: datetime | None) -> float:

@@ -178,3 +178,24 @@ def test_a_head_waiting_out_an_awaited_promotion_is_projected_to_start_when_that
     before = {decide(state, policy, now + timedelta(minutes=m)).action for m in range(minutes)}
     assert before == {Action.WAIT}
     assert decide(state, policy, skipped).action is Action.EXECUTE
+
+
+def test_a_head_takes_the_gap_before_an_awaited_promotion_when_waiting_for_it_leaves_no_room() -> None:
+    sunday = SATURDAY + timedelta(days=1)
+    history = History()  # two packages deployed on gstg on Sunday evening, neither here yet
+    history.upstream.append(DeployedPackage("aaaa1111", sunday + timedelta(hours=20)))
+    history.upstream.append(DeployedPackage("bbbb2222", sunday + timedelta(hours=21, minutes=10)))
+    policy = load_policy(POLICY_TEXT.replace("medium: 45m", "medium: 80m"))
+    state = gprd(history, index("20260101000001", size=SizeClass.MEDIUM))
+    now = sunday + timedelta(hours=21, minutes=20)
+    # aaaa1111 is expected 21:41–22:49, bbbb2222 22:51–23:59, and the window closes at midnight: right
+    # after aaaa1111 there are 2 minutes, not the 21 there are now; waiting starved the head a week
+    decision = decide(state, policy, now)
+    assert decision.action is Action.EXECUTE and decision.migrations == ["20260101000001"]
+    assert any(
+        "it takes the largest gap and delays the deploy due at Sun 2026-02-08 21:41 UTC (package aaaa1111 "
+        "awaits promotion from gstg"
+        in n
+        and ") by about 59m;" in n
+        for n in decision.notices
+    )
