@@ -4,7 +4,9 @@ bundled policy (no deploy_schedule: the forecast is on) and both baselines.
 Usage: python benchmarks/simulate.py [--repeat 3]   (target < 2 s)
 
 Prints wall and CPU time of each repetition and, as a same-run reference for a shared machine, the
-time of a fixed pure-Python loop (10 million additions) and the load average.
+time of a fixed pure-Python loop (10 million additions) and the load average. `--repeat 0` does all but
+the replay (imports, the policy, the scenario, one reference loop): under `valgrind --tool=callgrind`,
+the instructions of `--repeat 1` minus those of `--repeat 0` are the replay's, whatever the machine's load.
 """
 
 from __future__ import annotations
@@ -30,6 +32,14 @@ MIX = {  # the bundled month's nature mix
 }
 
 
+def reference_loop() -> float:
+    """Seconds a fixed pure-Python loop (10 million additions) takes now."""
+    started, total = time.perf_counter(), 0
+    for i in range(10_000_000):
+        total += i
+    return time.perf_counter() - started
+
+
 def main() -> None:
     """Print the timing and the size of the replay."""
     raw = {
@@ -51,19 +61,18 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
     policy = load_policy((REPO / "examples" / "policy.yaml").read_text(encoding="utf-8"))
+    if args.repeat == 0:
+        parse_scenario(raw)
+        print(f"no replay; reference loop {reference_loop():.2f} s; load {os.getloadavg()[0]:.1f}")
+        return
     for _ in range(args.repeat):
         wall, cpu = time.perf_counter(), time.process_time()
         scenario = parse_scenario(raw)
         result = simulate(scenario, policy)
         wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
-        reference = time.perf_counter()
-        total = 0
-        for i in range(10_000_000):
-            total += i
-        reference = time.perf_counter() - reference
         print(
             f"simulate (policy + 2 baselines): {wall:.2f} s wall, {cpu:.2f} s CPU (target < 2 s); "
-            f"reference loop {reference:.2f} s; load {os.getloadavg()[0]:.1f}"
+            f"reference loop {reference_loop():.2f} s; load {os.getloadavg()[0]:.1f}"
         )
     migrations = sum(len(d.migrations) for d in scenario.deploy_list)
     runs = {name: m.runs for name, m in result.metrics.items()}
