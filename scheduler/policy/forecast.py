@@ -392,19 +392,19 @@ class DeployForecast:
         gap leaves after a start shrinks: a run that does not fit at `after` does not fit before then."""
         if self.last is None:
             return None
-        after = after.astimezone(UTC)
+        after, cleared = after.astimezone(UTC), self.cleared
+        found = []
+        if cleared is not None and after < cleared:
+            found.append(cleared)
+        elif self.seen_hours and (held := self._seen_timeline.holding(after)) is not None:
+            found.append(held[1])
         elapsed, gaps = after - self.last, self.gaps
-        clearing = self.cleared is not None and after < self.cleared
-        found = [self.cleared] if clearing and self.cleared is not None else []
         ended = bisect_right(gaps, elapsed)
         if ended < len(gaps):
             found.append(self.last + gaps[ended])
         outlasted = bisect_right(gaps, elapsed + length)
         if outlasted < len(gaps):
             found.append(self.last + gaps[outlasted] - length)
-        held = self._seen_timeline.holding(after) if self.seen_hours and not clearing else None
-        if held is not None:
-            found.append(held[1])
         return min(found, default=None)
 
     def next_firm(self, after: datetime) -> datetime | None:
@@ -443,15 +443,19 @@ class DeployForecast:
         if promotion is None:
             return gap
         promoted = promotion.room(looked)
-        if promoted <= after or (gap is not None and gap >= promoted):
-            return gap
-        self._promoted_rooms.add(promoted)
-        return promoted
+        return gap if promoted <= after or (gap is not None and gap >= promoted) else promoted
 
-    @cached_property
-    def _promoted_rooms(self) -> set[datetime]:
-        """The room ends `_room` found where no package could be promoted yet (`why` says so)."""
-        return set()
+    def _promoted_room(self, at: datetime) -> bool:
+        """Whether a room ends at `at` because no package could be promoted before then (a look
+        `shortest` before `at`, when the room of the gap ended sooner)."""
+        promotion = self.promotion if self.cap is not None else None
+        if promotion is None:
+            return False
+        looked = at - promotion.shortest
+        if looked < promotion.now:
+            return False
+        gap = self._gap_room(looked)
+        return gap is None or gap < at
 
     def _gap_room(self, after: datetime) -> datetime | None:
         if self.last is None or after < self.last:
@@ -555,7 +559,7 @@ class DeployForecast:
         promotion = self.promotion
         if promotion is not None and self._awaited(at) is not None:
             return promotion.why_awaited(at, self.zone)
-        if promotion is not None and at in self._promoted_rooms and not self.is_open(at):
+        if promotion is not None and self._promoted_room(at) and not self.is_open(at):
             return promotion.why_room()
         if not self.is_open(at) and self.last is not None and self.gaps and at > self.last:
             return self._why_room(at, self.last)
