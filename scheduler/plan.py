@@ -689,10 +689,9 @@ def _after_obstacle(
         return verdict.closes_at
     if deploy.is_open(t):
         return deploy.closes_at(t)
-    due = deploy.next_open(t)
-    if due is not None and due <= t:  # the room of the current gap has ended: wait until it may change
-        due = deploy.next_change(t, pending.estimate(1, policy))
-    return min((s for s in (verdict.closes_at, due) if s is not None), default=None)
+    # the room of the current gap ends, or it (or the head's chance to stay clear) may change
+    stops = (verdict.closes_at, deploy.next_open(t), deploy.next_change(t, pending.estimate(1, policy)))
+    return min((s for s in stops if s is not None and s > t), default=None)
 
 
 def _environment_guards(state: EnvState, policy: Policy) -> list[g.GuardResult]:

@@ -538,6 +538,24 @@ def test_a_head_waiting_for_the_room_of_a_gap_is_projected_to_start_at_the_first
     assert decide(state, ROOMY_POLICY, d.next_window_at).action is Action.EXECUTE
 
 
+def test_a_head_waiting_for_a_clearer_moment_is_projected_to_the_minute_its_chance_allows() -> None:
+    last = SATURDAY + timedelta(hours=10)
+    short = [timedelta(minutes=200 + 2 * k) for k in range(30)]  # 200, 202, … 258 min
+    long = [timedelta(minutes=600 + 7 * k) for k in range(15)]  # 600 … 698 min
+    state = one_long_index(starts_apart(short + long, last))
+    now = last + timedelta(minutes=150)
+    # A 150-minute run from now outlasts only the 15 long gaps; right after a deploy it would outlast 39
+    # of 45 (all but the 6 gaps of 210 min or less): 15 / n is 3 in 5 of 39 / 45 once n ≤ 28 gaps are
+    # as long as the current one, when the 232-minute gap ends (13:52). The room's end moves by the
+    # 19-in-20 quantile and skips some of those instants; the search steps at each of them.
+    d = decide(state, LONG_POLICY, now)
+    assert d.action is Action.WAIT and d.next_window_at == last + timedelta(minutes=232)
+    minutes = int((d.next_window_at - now) / timedelta(minutes=1))
+    before = {decide(state, LONG_POLICY, now + timedelta(minutes=m)).action for m in range(minutes)}
+    assert before == {Action.WAIT}
+    assert decide(state, LONG_POLICY, d.next_window_at).action is Action.EXECUTE
+
+
 def expected_by_hour(forecast: DeployForecast, at: datetime) -> bool:
     """The definition, hour by hour: the local hour of `at` is a slot, it is not the occurrence a deploy
     already served, and it does not end by the time the last deploy served."""
