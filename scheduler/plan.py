@@ -11,7 +11,7 @@ proposed and a manual head waits for `/pdm run`.
 from __future__ import annotations
 
 from bisect import bisect_right
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from itertools import accumulate
@@ -508,7 +508,8 @@ def _squeeze(
         )
     this_gap = due - at
     if deploy.awaited(due):  # a package awaiting promotion comes once: wait when right after it is
-        after = _after_awaited(deploy, due, end)  # clearer (the head fits, or has more room than now)
+        gap = _gap_after(deploy, due, end, deploy.next_firm, deploy.fresh_room())  # clearer (the head
+        after = gap[1] if gap is not None else timedelta(0)  # fits, or has more room than now)
         if after >= estimate or after > this_gap:
             return None
     # A later gap starts when a deploy ends: the room it leaves is that of a fresh gap, not the room
@@ -521,11 +522,10 @@ def _squeeze(
     t, longest = due, timedelta(0)
     enough = estimate if fresh is None else min(estimate, fresh)  # no later gap can count for more
     for _ in range(_MAX_STEPS):
-        free = deploy.closes_at(t)
-        if free is None or free >= end or longest >= enough:
+        gap = _gap_after(deploy, t, end, step, fresh) if longest < enough else None
+        if gap is None:
             break
-        t = min(step(free) or end, end)
-        longest = max(longest, t - free if fresh is None else min(t - free, fresh))
+        t, longest = gap[0], max(longest, gap[1])
     if longest >= estimate or _FAIR * longest > this_gap:
         return None
     why = deploy.why(due)
@@ -541,15 +541,20 @@ def _squeeze(
     )
 
 
-def _after_awaited(deploy: ExpectedDeploys, due: datetime, end: datetime) -> timedelta:
-    """The gap right after the awaited deploy due at `due`: up to the next firm stretch (another awaited
-    package, a slot) or `end`, and no longer than the room a fresh deploy leaves."""
-    free = deploy.closes_at(due)
+def _gap_after(
+    deploy: ExpectedDeploys,
+    at: datetime,
+    end: datetime,
+    step: Callable[[datetime], datetime | None],
+    fresh: timedelta | None,
+) -> tuple[datetime, timedelta] | None:
+    """The gap after the expected stretch holding `at`: where it ends (the next stretch `step` finds, or
+    `end`) and how long it counts (no longer than `fresh`); None when that stretch reaches `end`."""
+    free = deploy.closes_at(at)
     if free is None or free >= end:
-        return timedelta(0)
-    fresh = deploy.fresh_room()
-    stop = min(deploy.next_firm(free) or end, end)
-    return stop - free if fresh is None else min(stop - free, fresh)
+        return None
+    stop = min(step(free) or end, end)
+    return stop, stop - free if fresh is None else min(stop - free, fresh)
 
 
 def _backlog_share(backlog: timedelta, at: datetime, closes: datetime | None) -> float:
