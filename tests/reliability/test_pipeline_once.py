@@ -76,7 +76,8 @@ def test_a_pipeline_post_answered_502_after_gitlab_created_it_is_adopted_not_sen
     run = wait_for(lambda: only_run(app, RunStatus.RUNNING), "the run to adopt its pipeline")
     (pipeline_id,) = gitlab.pipelines
     assert len(gitlab.calls("create_pipeline")) == 1 and run.pipeline_id == pipeline_id
-    assert {"create_outcome_unknown", "pipeline_adopted"} <= set(actions(app))
+    # the run turns RUNNING just before its audit entry is written: wait for the entry
+    assert wait_for(lambda: {"create_outcome_unknown", "pipeline_adopted"} <= set(actions(app)), "the audit")
     assert "pipeline_created" not in actions(app)
     unknown = next(e for e in app.state.audit_log(limit=200) if e.action == "create_outcome_unknown")
     assert "HTTP 502" in unknown.reason and "outcome unknown" in unknown.reason
@@ -98,7 +99,7 @@ def test_a_pipeline_post_answered_after_the_client_timeout_is_adopted_not_sent_t
     assert len(gitlab.calls("create_pipeline")) == 1 and run.pipeline_id == pipeline_id
     unknown = next(e for e in app.state.audit_log(limit=200) if e.action == "create_outcome_unknown")
     assert "no answer (ReadTimeout)" in unknown.reason
-    assert "pipeline_adopted" in actions(app)
+    assert wait_for(lambda: "pipeline_adopted" in actions(app), "the adoption's audit entry")
     succeed(app, gitlab, run.id)
     assert len(gitlab.pipelines) == 1 and len(gitlab.calls("create_pipeline")) == 1
 
@@ -109,9 +110,10 @@ def test_a_pipeline_gitlab_creates_only_after_the_client_gave_up_is_waited_for_n
     publish(gitlab, {V1: NO_OP})
     pipelines_dated_now(gitlab)
     app = stack.start(gitlab_timeout_seconds="1")
-    # GitLab creates the pipeline 8 s after the POST: after the client's timeout (1 s), the immediate
-    # look-up and the first retry's look-up (5 s later); the settle period (60 s) forbids a second POST.
-    gitlab.fault_create(before=8)
+    # GitLab creates the pipeline 12 s after the POST: after the client's timeout (1 s), the immediate
+    # look-up and the first retry's look-up (5 s later, so 6 s of slack for a loaded machine: with 8 s a
+    # late retry found the pipeline and never waited); the settle period (60 s) forbids a second POST.
+    gitlab.fault_create(before=12)
     assert app.webhook(deployment_hook(gitlab, DEPLOYED)).json()["result"] == "queued"
 
     run = wait_for(lambda: only_run(app, RunStatus.RUNNING), "the run to adopt its pipeline", timeout=45)
@@ -137,7 +139,8 @@ def test_a_502_from_a_proxy_that_never_reached_gitlab_creates_one_pipeline_after
     (pipeline_id,) = gitlab.pipelines
     assert run.pipeline_id == pipeline_id
     assert len(gitlab.calls("create_pipeline")) == 2  # the lost one, then one after 3 s without a trace
-    assert "pipeline_created" in actions(app) and "pipeline_adopted" not in actions(app)
+    assert wait_for(lambda: "pipeline_created" in actions(app), "the creation's audit entry")
+    assert "pipeline_adopted" not in actions(app)
     succeed(app, gitlab, run.id)
     assert len(gitlab.pipelines) == 1
 
