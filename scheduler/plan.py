@@ -485,10 +485,11 @@ def _runnable(
 def _squeeze(
     pending: _Pending, policy: Policy, at: datetime, deploy: ExpectedDeploys, head: WindowVerdict | None
 ) -> str | None:
-    """When no gap between expected deploys in the head's open window (a week at most) is long enough
-    for the head alone, the head takes the largest gap: it starts now when what is left of the gap it
-    is in is at least `_FAIR` of every later gap. Returns the announcement, or None (wait for a gap
-    that fits)."""
+    """When no gap between expected deploys in the head's open window (12 hours at most) is long enough
+    for the head alone, the head takes the best moment: now, unless right after a later expected
+    deploy it would keep a deploy waiting clearly less on average (a backlog pressing its window:
+    unless a later gap, counted as the room left as of now, is clearly longer). Returns the
+    announcement, or None (wait for that moment)."""
     if head is None or not head.open or deploy.is_open(at):
         return None
     estimate = pending.estimate(1, policy)
@@ -512,21 +513,14 @@ def _squeeze(
         after = gap[1] if gap is not None else timedelta(0)  # fits, or has more room than now)
         if after >= estimate or after > this_gap:
             return None
-    # A later gap starts when a deploy ends: the room it leaves is that of a fresh gap, not the room
-    # left now. A backlog that fills `_PRESSING` of the window counts only the room it could use now.
+    # A later gap starts when a deploy ends: deploys come in it as in a fresh gap, not as in the gap
+    # now. A backlog that fills `_PRESSING` of the window counts only the room it could use now.
     backlog = pending.estimate(len(pending.items), policy)
     share = _backlog_share(backlog, at, head.closes_at)
     pressing = share >= _PRESSING
-    fresh = None if pressing else deploy.fresh_room()
-    step = deploy.next_after_deploy if pressing else deploy.next_firm
-    t, longest = due, timedelta(0)
-    enough = estimate if fresh is None else min(estimate, fresh)  # no later gap can count for more
-    for _ in range(_MAX_STEPS):
-        gap = _gap_after(deploy, t, end, step, fresh) if longest < enough else None
-        if gap is None:
-            break
-        t, longest = gap[0], max(longest, gap[1])
-    if longest >= estimate or _FAIR * longest > this_gap:
+    if pressing and _longer_gap_later(deploy, due, end, estimate, this_gap):
+        return None
+    if not pressing and _clearer_later(deploy, at, due, end, estimate):
         return None
     why = deploy.why(due)
     fills = (
@@ -539,6 +533,36 @@ def _squeeze(
         f"and delays the deploy due at {format_time(due, deploy.zone)}{f' ({why})' if why else ''} by "
         f"about {format_duration(at + estimate - due)}{fills if pressing else ''}"
     )
+
+
+def _longer_gap_later(
+    deploy: ExpectedDeploys, due: datetime, end: datetime, estimate: timedelta, this_gap: timedelta
+) -> bool:
+    """Whether a later gap before `end` fits a run of `estimate`, or is clearly longer than `this_gap`,
+    each counted as the room left as of now after the expected stretch before it."""
+    t, longest = due, timedelta(0)
+    for _ in range(_MAX_STEPS):
+        gap = _gap_after(deploy, t, end, deploy.next_after_deploy, None) if longest < estimate else None
+        if gap is None:
+            break
+        t, longest = gap[0], max(longest, gap[1])
+    return longest >= estimate or _FAIR * longest > this_gap
+
+
+def _clearer_later(
+    deploy: ExpectedDeploys, at: datetime, due: datetime, end: datetime, estimate: timedelta
+) -> bool:
+    """Whether a run of `estimate` starting right after one of the expected stretches from `due` until
+    `end` would keep a deploy waiting clearly less, on average, than starting at `at` (`_FAIR` of it)."""
+    now = best = deploy.expected_wait(at, estimate)
+    t: datetime | None = due
+    for _ in range(_MAX_STEPS):
+        free = deploy.closes_at(t) if t is not None and best else None
+        if free is None or free >= end:
+            break
+        best = min(best, deploy.expected_wait(free, estimate, fresh=True))
+        t = deploy.next_firm(free)
+    return best < _FAIR * now
 
 
 def _gap_after(

@@ -116,6 +116,13 @@ class ExpectedDeploys(Protocol):
         starts before it ends, and the same chance right after a deploy (None: nothing known)."""
         ...
 
+    def expected_wait(self, at: datetime, length: timedelta, *, fresh: bool = False) -> timedelta:
+        """How long the first deploy after `at` waits, on average, for a run of `length` starting at `at`
+        outside expected stretches: the next firm stretch waits for what is left of the run when it
+        starts, an earlier deploy comes as the comparable gaps between deploys ended. `fresh`: the gap
+        starts with the end of a deploy at `at` (`deploy_duration` after its start), not at the last one."""
+        ...
+
 
 @dataclass(frozen=True)
 class ScheduledDeploys:
@@ -175,6 +182,11 @@ class ScheduledDeploys:
     def clear_chance(self, at: datetime, length: timedelta) -> tuple[float, float] | None:
         """Nothing is known between scheduled deploys."""
         return None
+
+    def expected_wait(self, at: datetime, length: timedelta, *, fresh: bool = False) -> timedelta:
+        """What is left of the run when the next scheduled deploy starts."""
+        due = self.window.next_open(at)
+        return max(at + length - due, timedelta(0)) if due is not None else timedelta(0)
 
 
 @dataclass(frozen=True)
@@ -501,6 +513,26 @@ class DeployForecast:
         if not now or not then:
             return None
         return self._longer(elapsed + length) / now, self._longer(fresh + length) / then
+
+    def expected_wait(self, at: datetime, length: timedelta, *, fresh: bool = False) -> timedelta:
+        """The mean over the seen gaps as long as the current one (`fresh`: as a deploy's `cap`) of what
+        is left of the run when the first deploy comes: the one ending that gap, or the next firm
+        stretch. Beyond every seen gap a deploy may come at once; without seen gaps only firm stretches
+        count."""
+        at = at.astimezone(UTC)
+        firm = self.next_firm(at)
+        cut = min(length, firm - at) if firm is not None else length
+        alone = length - cut  # what is left when the firm stretch starts (0 when it starts later)
+        if self.cap is None or self.last is None or at < self.last:
+            return alone
+        elapsed = self.cap if fresh else at - self.last
+        gaps, first = self.gaps, bisect_right(self.gaps, elapsed)
+        longer = len(gaps) - first
+        if not longer:
+            return length
+        cuts = bisect_left(gaps, elapsed + cut, lo=first)  # gaps that end before `cut` into the run
+        early = (cuts - first) * (length + elapsed) - (self._tails[first] - self._tails[cuts])
+        return (early + (len(gaps) - cuts) * alone) / longer
 
     def closes_at(self, at: datetime) -> datetime | None:
         """The end of the expected stretch holding `at` (None: not expected, or expected every hour)."""

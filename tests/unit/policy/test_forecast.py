@@ -407,6 +407,57 @@ def test_a_light_backlog_waits_for_a_later_gap_rather_than_delaying_a_slot_deplo
     )
 
 
+def test_the_expected_wait_of_a_run_is_the_mean_of_what_is_left_of_it_when_each_comparable_gap_ends() -> None:
+    last = SATURDAY + timedelta(hours=10)
+    gaps = [timedelta(minutes=m) for m in (100, 120, 140, 160, 180, 200, 220, 240, 260, 280)]
+    forecast = forecast_deploys(
+        starts_apart(gaps, last),
+        last + timedelta(minutes=1),
+        lookback=FOUR_WEEKS,
+        min_share=0.5,
+        zone=UTC,
+        cap=timedelta(minutes=60),
+    )
+    assert forecast is not None and not forecast.slots
+    run = timedelta(minutes=90)
+    # 60 min in, the gaps of 100, 120 and 140 min end 40, 60 and 80 min into the run: 50 + 30 + 10 min
+    # left of it, over the 10 gaps
+    assert forecast.expected_wait(last + timedelta(minutes=60), run) == timedelta(minutes=9)
+    # a gap that starts when a deploy ends later is as old as a deploy: the same wait
+    assert forecast.expected_wait(last + timedelta(hours=3), run, fresh=True) == timedelta(minutes=9)
+    # 3 h in, the 5 longer gaps (200–280 min) end 20, 40, 60, 80 and 100 min into the run: 70 + 50 + 30
+    # + 10 min left of it, over 5
+    assert forecast.expected_wait(last + timedelta(hours=3), run) == timedelta(minutes=32)
+    # beyond every seen gap a deploy may come at once: it waits for the whole run
+    assert forecast.expected_wait(last + timedelta(minutes=281), run) == run
+
+
+def five_hourly_with_quick_follow_ups(last: datetime) -> tuple[datetime, ...]:
+    """`five_hourly_and_saturdays_at_ten`, and a second deploy 70 min after every tenth one: one gap in
+    ten ends 10 min after a deploy's hour, so the room right after a deploy is 10 min, 19 times in 20."""
+    stream = five_hourly_and_saturdays_at_ten(last)
+    return tuple(sorted({*stream, *(s + timedelta(minutes=70) for s in stream[-1::-10][1:])}))
+
+
+def test_a_head_no_gap_fits_waits_past_a_slot_when_deploys_after_it_would_delay_it_far_less() -> None:
+    starts = five_hourly_with_quick_follow_ups(SATURDAY + timedelta(hours=5))
+    now = SATURDAY + timedelta(hours=9, minutes=30)  # 30 min before the 10:00 slot; 150 min to run
+    forecast = forecast_deploys(
+        starts, now, lookback=FOUR_WEEKS, min_share=0.5, zone=UTC, cap=timedelta(minutes=60)
+    )
+    assert forecast is not None and (5, 10) in [(s.weekday, s.hour) for s in forecast.slots]
+    assert forecast.next_firm(SATURDAY + timedelta(hours=11)) == SATURDAY + timedelta(days=1)
+    assert forecast.fresh_room() == timedelta(minutes=10)  # no later gap fits it 19 times in 20
+    run = timedelta(minutes=150)
+    # now the slot's deploy waits 2 h for sure; after it, one gap in ten or so ends 10 min in
+    assert forecast.expected_wait(now, run) == timedelta(hours=2)
+    after = forecast.expected_wait(SATURDAY + timedelta(hours=11), run, fresh=True)
+    assert timedelta(minutes=10) < after < timedelta(minutes=20)
+    d = decide(one_long_index(starts), LONG_POLICY, now)
+    assert d.action is Action.WAIT and d.next_window_at == SATURDAY + timedelta(hours=11)
+    assert any("would not end before Sat 2026-02-07 10:00 UTC" in r for r in d.reasons)
+
+
 def weekdays_every_two_hours_and_one_saturday() -> list[datetime]:
     """Four weeks of deploys every 2 h from Monday 00:00 to Friday 22:00 up to SATURDAY; two weeks back
     Friday's last came at 12:00 and one came on Saturday 14:10."""
