@@ -41,6 +41,8 @@ CADENCES: dict[str, dict[str, Any]] = {
     "every 3 h": {"per_day": 8, "weekend_per_day": 8},
     "every 4 h": {"per_day": 6, "weekend_per_day": 6},
     "every 6 h": {"per_day": 4, "weekend_per_day": 4},
+    "every 4 h on the clock": {"per_day": 6, "weekend_per_day": 6, "jitter_minutes": 10},
+    "every 3 h on the clock": {"per_day": 8, "weekend_per_day": 8, "jitter_minutes": 10},
     "weekdays only": {"per_day": [4, 8], "weekend_per_day": 0, "hours": [0, 22]},
     "busy weekdays, quiet weekends": {"per_day": [8, 12], "weekend_per_day": [0, 1]},
     "office hours": {"per_day": [3, 6], "weekend_per_day": 0, "hours": [8, 18]},

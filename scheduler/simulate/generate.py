@@ -57,8 +57,9 @@ def _migrations(
 def _packages(
     rng: random.Random, spec: GenerateSpec, first_day: datetime, days: int
 ) -> Iterator[tuple[datetime, int]]:
-    """(start, duration in minutes) of each package, day by day in equal slots (lazily: the caller's
-    draws for a package come before the next package's)."""
+    """(start, duration in minutes) of each package, day by day in equal slots, at a random minute of its
+    slot or within `jitter_minutes` of its start (lazily: the caller's draws for a package come before
+    the next package's)."""
     first, last = spec.hours
     for day in range(days):
         midnight = first_day + timedelta(days=day)
@@ -72,7 +73,8 @@ def _packages(
         slot = (last - first) * 60 // count
         for n in range(count):
             duration = rng.randint(*spec.deploy_minutes)
-            offset = rng.randint(0, max(slot - duration, 0))
+            latest = max(slot - duration, 0)
+            offset = rng.randint(0, latest if spec.jitter_minutes is None else min(spec.jitter_minutes, latest))
             yield midnight + timedelta(minutes=first * 60 + n * slot + offset), duration
 
 

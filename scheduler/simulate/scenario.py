@@ -92,7 +92,8 @@ class GenerateSpec(Strict):
     """Deterministic deploy generation: the same spec (and seed) always gives the same deploys.
 
     Each weekday gets `per_day` packages (weekends `weekend_per_day`), started at a random minute of
-    equal slots between `hours[0]` and `hours[1]` UTC; every package is deployed to the environments
+    equal slots between `hours[0]` and `hours[1]` UTC (within `jitter_minutes` of the slot's start, when
+    given: an auto-deploy on a clock); every package is deployed to the environments
     in order, `promote_minutes` apart, and brings `migrations_per_deploy` migrations drawn from `mix`.
     """
 
@@ -108,6 +109,7 @@ class GenerateSpec(Strict):
     bursts: list[BurstSpec] = Field(default_factory=list)
     tables: Annotated[int, Field(ge=0)] = 0  # >0: each migration touches 1–2 of this many tables
     history_weeks: Annotated[int, Field(ge=0, le=52)] = 0  # the same cadence before `start`, as history
+    jitter_minutes: Minutes | None = None  # a package starts within this of its slot's start (cron-like)
 
     @field_validator("mix")
     @classmethod

@@ -65,6 +65,22 @@ def test_generated_weekdays_follow_per_day_and_weekends_weekend_per_day(
     assert per_day == {0: 3, 1: 3, 2: 3, 3: 3, 4: 3, 5: 1, 6: 1}
 
 
+def test_generated_packages_on_a_clock_start_within_the_jitter_of_their_slot(
+    raw: Callable[..., dict[str, Any]],
+) -> None:
+    s = parse_scenario(
+        raw(
+            {"generate": {**GENERATE, "per_day": 6, "weekend_per_day": 6, "jitter_minutes": 10}},
+            environments=["gstg"],
+            days=7,
+        )
+    )
+    offsets = [(d.at.hour % 4) * 60 + d.at.minute for d in s.deploy_list]  # minutes into a 4-hour slot
+    assert len(offsets) == 42 and max(offsets) <= 10 and len(set(offsets)) > 1
+    anywhere = parse_scenario(raw({"generate": {**GENERATE, "per_day": 6}}, environments=["gstg"], days=7))
+    assert max((d.at.hour % 4) * 60 + d.at.minute for d in anywhere.deploy_list) > 60
+
+
 def _runs(outcome: Outcome) -> list[tuple[str, str, tuple[str, ...]]]:
     return [
         (r.environment, r.start.isoformat(), tuple(e.version for e in r.executions)) for r in outcome.runs
