@@ -74,7 +74,9 @@ def _packages(
         for n in range(count):
             duration = rng.randint(*spec.deploy_minutes)
             latest = max(slot - duration, 0)
-            offset = rng.randint(0, latest if spec.jitter_minutes is None else min(spec.jitter_minutes, latest))
+            if spec.jitter_minutes is not None:
+                latest = min(spec.jitter_minutes, latest)
+            offset = rng.randint(0, latest)
             yield midnight + timedelta(minutes=first * 60 + n * slot + offset), duration
 
 
