@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
 import click
 
 from bot.cli_support import ExitCode, guarded
 from scheduler.policy.model import InvalidPolicy, Policy, load_policy
+from scheduler.policy.reachability import never_runs
 from scheduler.policy.windows import format_duration
 from scheduler.settings import Settings
 
@@ -44,6 +46,9 @@ def summarise(policy: Policy) -> list[str]:
 def check_config(policy_file: str | None) -> None:
     """Validate a policy file; print every error with its key path (exit 2) or a summary.
 
+    A valid policy under which a nature can never run (its windows stay closed, or never open long
+    enough for its shortest run) gets a warning per nature on stderr; the exit code stays 0.
+
     \b
     Example:
       pdm-bot check-config --policy examples/policy.yaml
@@ -60,3 +65,5 @@ def check_config(policy_file: str | None) -> None:
     click.echo(f"{path}: valid")
     for line in summarise(policy):
         click.echo(f"  {line}")
+    for warning in never_runs(policy, datetime.now(UTC)):
+        click.echo(f"{path}: warning: {warning}", err=True)

@@ -1,0 +1,53 @@
+"""Natures a valid policy can never run: their windows do not open within a horizon (deny windows cover
+them, or they never fire), or no opening is long enough for the smallest run of the nature. The planner
+would wait for them forever; `check-config` warns instead."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from itertools import islice
+
+from scheduler.natures import ALL_NATURES, Nature
+from scheduler.policy.model import Policy, SizeDurations
+from scheduler.policy.windows import allowed_stretches, format_duration, format_time
+
+HORIZON = timedelta(days=400)
+_OPENINGS = 5000  # looked at per nature at most: a bounded cost for every policy (a minute in two)
+
+
+def smallest_run(policy: Policy, nature: Nature) -> timedelta:
+    """The shortest run a migration of `nature` can take by the policy's estimates: the per-run overhead
+    and the nature's smallest size-class estimate."""
+    sizes: SizeDurations = getattr(policy.durations, nature.value)
+    each = (sizes.small, sizes.medium, sizes.large, sizes.over_limit, sizes.unknown)
+    return policy.durations.overhead + min(each)
+
+
+def never_runs(policy: Policy, now: datetime) -> list[str]:
+    """One warning per nature that cannot run within `HORIZON` of `now`, saying why."""
+    warnings = []
+    days = HORIZON.days
+    for nature in ALL_NATURES:
+        allow, deny = policy.window_sets(nature)
+        names = ", ".join(policy.nature_policy(nature).windows)
+        need, longest, seen, last = smallest_run(policy, nature), timedelta(0), 0, now
+        for start, end in islice(allowed_stretches(allow, deny, now, now + HORIZON), _OPENINGS):
+            seen, longest, last = seen + 1, max(longest, end - max(start, now)), end
+            if longest >= need:
+                break
+        if not seen:
+            fired = next(allowed_stretches(allow, (), now, now + HORIZON), None) is not None
+            covers = ", ".join(w.name for w in deny)
+            why = f"are covered by deny windows ({covers}) whenever they open" if fired else "never open"
+            warnings.append(
+                f"nature {nature.value} never runs: its windows ({names}) {why} in the next {days} days"
+            )
+        elif longest < need:
+            looked = f"until {format_time(last, policy.zone)} ({_OPENINGS} openings looked at)"
+            span = f"in the next {days} days" if seen < _OPENINGS else looked
+            warnings.append(
+                f"nature {nature.value} never runs {span}: the longest opening of its windows ({names}) "
+                f"lasts {format_duration(longest)}, less than its shortest run ({format_duration(need)} with "
+                "the per-run overhead)"
+            )
+    return warnings

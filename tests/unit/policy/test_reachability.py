@@ -1,0 +1,88 @@
+"""Natures a valid policy can never run: check-config warns, naming the windows and why."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from bot.cli import cli
+from scheduler.policy.model import load_policy
+from scheduler.policy.reachability import never_runs
+
+NOW = datetime(2026, 12, 3, 12, 0, tzinfo=UTC)
+BASE = "environments: [{name: gstg}]\n"
+
+
+def warnings_of(text: str) -> list[str]:
+    return never_runs(load_policy(BASE + text), NOW)
+
+
+def only(nature: str, window: str) -> str:
+    """`nature` in `window`, every other nature always (a missing nature takes a stricter one's)."""
+    others = ["no_op", "background_scheduling", "index_and_constraint", "data_migration", "ddl_cleanup"]
+    entries = [f"{n}: {{windows: [{window if n == nature else 'always'}]}}" for n in [*others, "unknown"]]
+    return "natures: {" + ", ".join(entries) + "}\n"
+
+
+def test_a_deny_window_in_force_at_every_minute_stops_every_nature_and_is_named() -> None:
+    found = warnings_of("windows: [{name: never, kind: deny, schedule: '* * * * *', duration: 1m}]\n")
+    assert len(found) == 6
+    assert found[0] == (
+        "nature no_op never runs: its windows (always) are covered by deny windows (never) whenever they "
+        "open in the next 400 days"
+    )
+
+
+def test_a_window_that_never_fires_is_reported_apart_from_one_that_deny_windows_cover() -> None:
+    found = warnings_of(
+        "windows: [{name: leap, kind: allow, schedule: '0 0 30 2 *', duration: 5h}]\n"
+        + only("ddl_cleanup", "leap")
+    )
+    assert found == ["nature ddl_cleanup never runs: its windows (leap) never open in the next 400 days"]
+
+
+def test_openings_shorter_than_the_smallest_run_of_the_nature_are_reported_with_both_lengths() -> None:
+    found = warnings_of(
+        "windows: [{name: blink, kind: allow, schedule: '15 3 * * 1', duration: 5m}]\n"
+        + only("background_scheduling", "blink")
+    )
+    assert found == [
+        "nature background_scheduling never runs in the next 400 days: the longest opening of its windows "
+        "(blink) lasts 5m, less than its shortest run (12m with the per-run overhead)"
+    ]
+    fits = "windows: [{name: blink, kind: allow, schedule: '15 3 * * 1', duration: 12m}]\n"
+    assert warnings_of(fits + only("background_scheduling", "blink")) == []
+
+
+def test_the_search_is_bounded_on_openings_of_a_minute_every_other_minute() -> None:
+    found = warnings_of(
+        "windows: [{name: each, kind: allow, schedule: '* * * * *', duration: 1m},\n"
+        "  {name: odd, kind: deny, schedule: '*/2 * * * *', duration: 1m}]\n" + only("no_op", "each")
+    )
+    assert found[0] == (
+        "nature no_op never runs until Thu 2026-12-10 10:40 UTC (5000 openings looked at): the longest "
+        "opening of its windows (each) lasts 1m, less than its shortest run (11m with the per-run overhead)"
+    )
+
+
+@pytest.mark.parametrize("example", ["policy.yaml", "policy-auto.yaml"])
+def test_the_bundled_policies_run_every_nature(example: str) -> None:
+    policy = load_policy((Path("examples") / example).read_text(encoding="utf-8"))
+    assert never_runs(policy, NOW) == []
+
+
+def test_check_config_prints_the_warnings_on_stderr_and_still_says_valid(tmp_path: Path) -> None:
+    path = tmp_path / "p.yaml"
+    path.write_text(
+        BASE
+        + "windows: [{name: leap, kind: allow, schedule: '0 0 30 2 *', duration: 5h}]\n"
+        + only("ddl_cleanup", "leap")
+    )
+    result = CliRunner().invoke(cli, ["check-config", "--policy", str(path)])
+    assert result.exit_code == 0 and f"{path}: valid" in result.stdout
+    assert result.stderr.splitlines() == [
+        f"{path}: warning: nature ddl_cleanup never runs: its windows (leap) never open in the next 400 days"
+    ]
