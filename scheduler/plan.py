@@ -471,7 +471,8 @@ def _runnable(
         timing[0] = g.GuardResult("deploy_due", True, squeeze)
         reasons.append(squeeze)
     elif deploy is not None and not timing[0].ok:
-        squeeze = _squeeze(pending, policy, at, deploy, head) if limit and not count else None
+        holding = deploy.is_open(at)  # a head that fits no deadline may still face deploys without end
+        squeeze = _squeeze(pending, policy, at, deploy, head) if limit and (not count or holding) else None
         if squeeze is None:
             count = 0
             reasons.append(timing[0].reason)
@@ -490,8 +491,10 @@ def _squeeze(
     deploy it would keep a deploy waiting clearly less on average (a backlog pressing its window:
     unless a later gap, counted as the room left as of now, is clearly longer). Returns the
     announcement, or None (wait for that moment)."""
-    if head is None or not head.open or deploy.is_open(at):
+    if head is None or not head.open:
         return None
+    if deploy.is_open(at):
+        return _without_a_break(pending, policy, at, deploy, head)
     estimate = pending.estimate(1, policy)
     end = min(head.closes_at or at + _GAP_LOOK, at + _GAP_LOOK)
     due = deploy.next_open(at)
@@ -532,6 +535,24 @@ def _squeeze(
         f"{pending.label(0)} (estimate {format_duration(estimate)}); it takes the largest gap "
         f"and delays the deploy due at {format_time(due, deploy.zone)}{f' ({why})' if why else ''} by "
         f"about {format_duration(at + estimate - due)}{fills if pressing else ''}"
+    )
+
+
+def _without_a_break(
+    pending: _Pending, policy: Policy, at: datetime, deploy: ExpectedDeploys, head: WindowVerdict
+) -> str | None:
+    """A head whose open window expected deploys hold without a break until it closes (or for good) runs
+    now rather than never. Returns the announcement, or None (the stretch holding `at` ends before the
+    window closes: wait for its end)."""
+    free, closes = deploy.closes_at(at), head.closes_at
+    if free is not None and (closes is None or free < closes):
+        return None
+    estimate = format_duration(pending.estimate(1, policy))
+    until = f"until window {head.window} closes" if closes is not None else "until further notice"
+    why = deploy.why(at)
+    return (
+        f"deploys are expected without a break {until}{f' ({why})' if why else ''}: {pending.label(0)} "
+        f"(estimate {estimate}) runs now rather than never; a deploy may wait (up to {estimate})"
     )
 
 

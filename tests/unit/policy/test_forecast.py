@@ -277,6 +277,30 @@ def test_a_head_waits_for_a_later_gap_that_fits_it() -> None:
     assert d.action is Action.WAIT and d.next_window_at == SATURDAY + timedelta(hours=11, minutes=30)
 
 
+def test_a_head_that_deploys_expected_without_a_break_leave_no_gap_runs_now_rather_than_never() -> None:
+    policy = load_policy(SQUEEZE_TEXT.replace("30m}", "60m}") % "*")  # every hour, each for an hour
+    state = EnvState("gprd", (index("20260101000001"),), packages=(DeployedPackage("new", SATURDAY - WEEK),))
+    d = decide(state, policy, SATURDAY + timedelta(minutes=30))
+    assert d.action is Action.EXECUTE and d.migrations == ["20260101000001"]
+    assert d.notices == [
+        "deploys are expected without a break until further notice: 20260101000001 (index_and_constraint) "
+        "(estimate 45m) runs now rather than never; a deploy may wait (up to 45m)"
+    ]
+    weekend = load_policy(
+        POLICY_TEXT + "guards: {deploy_schedule: '0 * * * *', deploy_duration: 60m}\n"
+    )  # the weekend window closes before the deploys stop: the head takes it
+    d = decide(state, weekend, SATURDAY + timedelta(hours=3))
+    assert d.action is Action.EXECUTE
+    assert any("deploys are expected without a break until window weekend closes" in n for n in d.notices)
+
+
+def test_a_head_waits_for_the_end_of_deploys_expected_without_a_break_when_its_window_outlasts_them() -> None:
+    policy = load_policy(SQUEEZE_TEXT.replace("30m}", "60m}") % "0-11")  # 00:00–12:00 without a break
+    state = EnvState("gprd", (index("20260101000001"),), packages=(DeployedPackage("new", SATURDAY - WEEK),))
+    d = decide(state, policy, SATURDAY + timedelta(minutes=30))
+    assert d.action is Action.WAIT and d.next_window_at == SATURDAY + timedelta(hours=12)
+
+
 def every(gap: timedelta, count: int, last: datetime) -> tuple[datetime, ...]:
     """`count` deploy starts `gap` apart, the last one at `last`."""
     return tuple(sorted(last - k * gap for k in range(count)))
