@@ -1,6 +1,7 @@
 """Natures a valid policy can never run: their windows do not open within a horizon (deny windows cover
 them, or they never fire), or no opening is long enough for the smallest run of the nature. The planner
-would wait for them forever; `check-config` warns instead."""
+would wait for them forever; `check-config` warns instead, and also when the `deploy_schedule` leaves no
+time between deploys (every run then delays one)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from itertools import islice
 
 from scheduler.natures import ALL_NATURES, Nature
 from scheduler.policy.model import Policy, SizeDurations
-from scheduler.policy.windows import allowed_stretches, format_duration, format_time
+from scheduler.policy.windows import ALWAYS_WINDOW, allowed_stretches, format_duration, format_time
 
 HORIZON = timedelta(days=400)
 _OPENINGS = 5000  # looked at per nature at most: a bounded cost for every policy (a minute in two)
@@ -24,7 +25,8 @@ def smallest_run(policy: Policy, nature: Nature) -> timedelta:
 
 
 def never_runs(policy: Policy, now: datetime) -> list[str]:
-    """One warning per nature that cannot run within `HORIZON` of `now`, saying why."""
+    """One warning per nature that cannot run within `HORIZON` of `now`, saying why, and one when the
+    `deploy_schedule` leaves no time between expected deploys."""
     warnings = []
     days = HORIZON.days
     for nature in ALL_NATURES:
@@ -50,4 +52,13 @@ def never_runs(policy: Policy, now: datetime) -> list[str]:
                 f"lasts {format_duration(longest)}, less than its shortest run ({format_duration(need)} with "
                 "the per-run overhead)"
             )
+    schedule, g = policy.deploy_window, policy.guards
+    if (
+        schedule is not None
+        and next(allowed_stretches((ALWAYS_WINDOW,), (schedule,), now, now + HORIZON), None) is None
+    ):
+        warnings.append(
+            f"deploy_schedule '{g.deploy_schedule}' for {format_duration(g.deploy_duration)} leaves no time "
+            f"between expected deploys in the next {days} days: every run delays a deploy"
+        )
     return warnings

@@ -68,6 +68,15 @@ def test_the_search_is_bounded_on_openings_of_a_minute_every_other_minute() -> N
     )
 
 
+def test_a_deploy_schedule_that_leaves_no_time_between_deploys_is_reported() -> None:
+    touching = warnings_of("guards: {deploy_schedule: '0 * * * *', deploy_duration: 60m}\n")
+    assert touching == [
+        "deploy_schedule '0 * * * *' for 1h leaves no time between expected deploys in the next 400 days: "
+        "every run delays a deploy"
+    ]
+    assert warnings_of("guards: {deploy_schedule: '0 * * * *', deploy_duration: 59m}\n") == []
+
+
 @pytest.mark.parametrize("example", ["policy.yaml", "policy-auto.yaml"])
 def test_the_bundled_policies_run_every_nature(example: str) -> None:
     policy = load_policy((Path("examples") / example).read_text(encoding="utf-8"))
