@@ -164,6 +164,17 @@ def manual_wait_announced(active: Sequence[Run], env: str, version: str) -> bool
 # /pdm run ---------------------------------------------------------------------------------------------
 
 
+def not_runnable_now(run: Run, decided: Sequence[str]) -> str | None:
+    """Why an approved `run` may not start with the batch a decision lets run now (`decided`), or None.
+    A run executes its own explicit set: every one of its migrations must be in the batch. Comparing the
+    highest versions is not enough once later light migrations may pass (`ordering: independent`)."""
+    batch = set(decided)
+    missing = [v for v in run.migrations if v not in batch]
+    if not missing:
+        return None
+    return f"approved run {run.id} waits: {', '.join(missing)} may not run now"
+
+
 def busy_run(active: Sequence[Run], env: str) -> Run | None:
     """A run of `env` approved or in flight: `/pdm run` waits for it to end."""
     busy = [r for r in active if r.environment == env and r.status is not RunStatus.REQUESTED]

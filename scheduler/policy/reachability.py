@@ -10,9 +10,8 @@ from itertools import islice
 
 from scheduler.natures import ALL_NATURES, Nature
 from scheduler.policy.model import Policy, SizeDurations
-from scheduler.policy.windows import ALWAYS_WINDOW, allowed_stretches, format_duration, format_time
+from scheduler.policy.windows import ALWAYS_WINDOW, HORIZON, allowed_stretches, format_duration, format_time
 
-HORIZON = timedelta(days=400)
 _OPENINGS = 5000  # looked at per nature at most: a bounded cost for every policy (a minute in two)
 
 

@@ -13,6 +13,7 @@ from scheduler.lifecycle import (
     BOT_ACTOR,
     manual_wait_announced,
     needs_proposal,
+    not_runnable_now,
     requested_runs,
     superseded_by_start,
     withheld_reason,
@@ -145,8 +146,7 @@ def _run_now(ctx: WorkerContext, env: str, decision: Decision, active: list[Run]
         run, auto = _auto_run(ctx, env, decision, active, now), True
         if run is None:
             return
-    elif int(decision.up_to_version) < int(run.up_to_version):
-        reason = f"approved run ends at {run.up_to_version}; only up to {decision.up_to_version} may run now"
+    elif (reason := not_runnable_now(run, decision.migrations)) is not None:
         audit(ctx.state, now, "execute_deferred", env, reason, run_id=run.id)
         return
     lead = ctx.timing.starting_soon if auto else timedelta(0)

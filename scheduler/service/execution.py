@@ -25,6 +25,7 @@ from scheduler.errors import (
 )
 from scheduler.gitlab_model import Pipeline
 from scheduler.jobnames import JobName
+from scheduler.lifecycle import not_runnable_now
 from scheduler.notes import RunEvent
 from scheduler.plan import decide
 from scheduler.policy.decision import Action
@@ -335,9 +336,10 @@ def execute_approved(ctx: WorkerContext, now: datetime, run_id: str, attempt: in
             metrics=ctx.metrics,
         )
         decision = decide(es, ctx.policy, now)
-        if decision.action is not Action.EXECUTE or int(decision.up_to_version or 0) < int(run.up_to_version):
-            reasons = "; ".join(decision.reasons)
-            audit(ctx.state, now, "execute_deferred", run.environment, reasons, run_id=run_id)
+        executes = decision.action is Action.EXECUTE
+        waits = not_runnable_now(run, decision.migrations) if executes else "; ".join(decision.reasons)
+        if waits is not None:
+            audit(ctx.state, now, "execute_deferred", run.environment, waits, run_id=run_id)
             ctx.state.unclaim(f"start:{run_id}")
             if decision.next_window_at is not None and decision.next_window_at > now:
                 schedule_evaluation(ctx, run.environment, decision.next_window_at, now)

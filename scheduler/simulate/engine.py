@@ -136,6 +136,7 @@ class EnvSim:
     waiting: deque[DeploySpec] = field(default_factory=deque)
     succeeded: dict[str, datetime] = field(default_factory=dict)
     approval: Approval | None = None
+    approved: tuple[str, ...] = ()  # the approved run's migrations: it executes this explicit set
     manual_request: ManualRequest | None = None
     proposal: Proposal | None = None
     manual_asked: bool = False
@@ -447,7 +448,9 @@ class PolicyStrategy:
             env.proposal = None
             if proposal.expires is None or proposal.expires > at:  # an expired proposal is not answered
                 approvers = tuple(f"release-manager-{i + 1}" for i in range(proposal.needed))
-                env.approval = Approval(proposal.versions[-1], approvers, expires_at=proposal.expires)
+                highest = max(proposal.versions, key=int)
+                env.approval = Approval(highest, approvers, expires_at=proposal.expires)
+                env.approved = proposal.versions
                 replay.outcome.human_actions += proposal.needed
         elif kind == "manual" and env.pending:
             last = env.ordered()[-1].migration.version
@@ -506,18 +509,17 @@ class PolicyStrategy:
 
     @staticmethod
     def _approved_batch(env: EnvSim, versions: list[str], at: datetime) -> list[str]:
-        """What the worker runs for an `EXECUTE`: an approved batch runs whole (nothing until all of it
-        may run, then only it); without a fresh approval, the decision's batch."""
+        """What the worker runs for an `EXECUTE`: a fresh approved run executes its own set, only once the
+        decision lets every one of them run (`not_runnable_now`); without one, the decision's batch."""
         approval = env.approval
         if approval is None or env.manual_request is not None:
             return versions
         if approval.expires_at is not None and at >= approval.expires_at:
             return versions
-        up_to = int(approval.up_to_version)
-        covered = [v for v in env.pending if int(v) <= up_to]
-        if not covered:
+        approved = [v for v in env.approved if v in env.pending]
+        if not approved:
             return versions
-        return versions if set(covered) <= set(versions) else []
+        return approved if set(approved) <= set(versions) else []
 
     def _propose(
         self, replay: Replay, env: EnvSim, at: datetime, versions: list[str], expires: datetime | None
@@ -549,11 +551,10 @@ class PolicyStrategy:
 
     def _release(self, env: EnvSim) -> None:
         """Forget an approval or a manual request once every version it covers has run."""
-        versions = [int(v) for v in env.pending]
-        if env.approval is not None and not any(v <= int(env.approval.up_to_version) for v in versions):
-            env.approval = None
+        if env.approval is not None and not any(v in env.pending for v in env.approved):
+            env.approval, env.approved = None, ()
         request = env.manual_request
-        if request is not None and not any(request.covers(str(v)) for v in versions):
+        if request is not None and not any(request.covers(v) for v in env.pending):
             env.manual_request = None
 
     def _next_wake(self, replay: Replay, env: EnvSim, at: datetime, next_start: datetime | None) -> None:
