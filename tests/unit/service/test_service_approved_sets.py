@@ -28,7 +28,7 @@ def test_an_approved_run_waits_for_its_window_while_a_later_light_migration_may_
 
     decision = evaluation.evaluate(f.ctx, "gstg", WEDNESDAY_NIGHT)
 
-    assert decision.migrations == [V3]  # the backfill passes the index: its version is above the approved run's
+    assert decision.migrations == [V3]  # the backfill passes the index: a version above the approved one
     assert f.store.get_run("gstg-1").status is RunStatus.APPROVED and f.gitlab.created == 0
     deferred = [e for e in f.store.audit_log(limit=20) if e.action == "execute_deferred"]
     assert deferred and f"{V1} may not run now" in deferred[0].reason
