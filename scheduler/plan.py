@@ -918,11 +918,17 @@ def _same_window_end(
     end: int,
 ) -> int:
     """Extend a proposal through the projected runs that start later in the same window (after a
-    bake or a soak): the approval holds for that window, so it covers them too."""
+    bake or a soak): the approval holds for that window, so it covers them too. It stays a prefix of
+    what those runs execute: light migrations they run ahead of a manual one (`ordering: independent`)
+    do not stretch it over that manual one."""
     if closes_at is None:
         return end
     runs = project(state, policy, start, closes_at - start)
-    return max(end, sum(len(r.migrations) for r in runs if r.at < closes_at))
+    projected = {v for r in runs if r.at < closes_at for v in r.migrations}
+    items = pending.items
+    while end < len(items) and items[end].version in projected:
+        end += 1
+    return end
 
 
 def _ahead_reasons(

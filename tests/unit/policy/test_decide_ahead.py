@@ -10,8 +10,8 @@ from pathlib import Path
 from scheduler.natures import Nature
 from scheduler.plan import decide
 from scheduler.policy.decision import Action, Approval, DeployedPackage, EnvState, PendingMigration
-from scheduler.policy.model import load_policy
-from tests.support.planning import pending
+from scheduler.policy.model import Ordering, load_policy
+from tests.support.planning import classified, pending
 
 POLICY = load_policy((Path(__file__).resolve().parents[3] / "examples" / "policy.yaml").read_text())
 DEPLOYED = datetime.fromisoformat("2026-01-05T00:00:00+00:00")
@@ -132,3 +132,22 @@ def test_downstream_proposal_covers_what_soaks_later_in_the_same_window() -> Non
     )
     assert d.action is Action.PROPOSE and d.migrations == ["20260104000000", "20260105000000"]
     assert d.next_window_at == SATURDAY
+
+
+INDEPENDENT = POLICY.model_copy(update={"ordering": Ordering.INDEPENDENT})
+
+
+def touching(version: str, nature: Nature, table: str) -> PendingMigration:
+    return PendingMigration(version, classified(version, nature, tables=[table]), "old", DEPLOYED)
+
+
+def test_a_proposal_ahead_stops_before_a_manual_migration_that_later_light_ones_pass() -> None:
+    # the weekend's projected runs: the index, then the backfill passing the manual migration; the
+    # proposal covers the index only, not the manual migration the projection never runs
+    items = (
+        touching("20260105000000", Nature.INDEX_AND_CONSTRAINT, "merge_requests"),
+        touching("20260105000001", Nature.UNKNOWN, "merge_requests"),
+        touching("20260105000002", Nature.BACKGROUND_SCHEDULING, "issues"),
+    )
+    d = decide(env("gstg", *items), INDEPENDENT, FRIDAY_10)
+    assert d.action is Action.PROPOSE and d.migrations == ["20260105000000"]
