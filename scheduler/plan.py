@@ -478,9 +478,36 @@ def _runnable(
             reasons.append(timing[0].reason)
         else:
             count, window, shut = 1, head.window if head else None, head.closes_at if head else None
+            whole = _agreed_prefix(pending, policy, limit, at, cache)
+            if whole > 1:  # an approved batch runs whole, as the worker runs it: never just its head
+                count = whole
+                squeeze += (
+                    f"; the approved or requested batch runs whole ({whole} migrations, estimate "
+                    f"{format_duration(pending.estimate(whole, policy))})"
+                )
             timing[0] = g.GuardResult("deploy_due", True, squeeze)
             reasons.append(squeeze)
     return _Runnable(count, reasons, window, shut, timing, squeeze if count else None, fitted)
+
+
+def _agreed_prefix(
+    pending: _Pending,
+    policy: Policy,
+    limit: int,
+    at: datetime,
+    cache: dict[tuple[Nature, bool], WindowVerdict],
+) -> int:
+    """How many leading migrations a human approved or requested, each in an open window it ends in
+    (the batch a squeezed head takes along)."""
+    started, count = at + policy.durations.overhead, 0
+    while count < limit and pending.items[count].version in pending.agreed:
+        verdict = _verdict(pending, count, policy, at, cache)
+        if not verdict.open or (
+            verdict.closes_at is not None and started + pending.cumulative[count + 1] > verdict.closes_at
+        ):
+            break
+        count += 1
+    return count
 
 
 def _squeeze(

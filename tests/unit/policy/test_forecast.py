@@ -12,7 +12,7 @@ import pytest
 
 from scheduler.natures import Nature
 from scheduler.plan import decide, project
-from scheduler.policy.decision import Action, DeployedPackage, EnvState, PendingMigration
+from scheduler.policy.decision import Action, Approval, DeployedPackage, EnvState, PendingMigration
 from scheduler.policy.forecast import DeployForecast, forecast_deploys
 from scheduler.policy.model import load_policy
 from tests.support.planning import pending
@@ -292,6 +292,18 @@ def test_a_head_that_deploys_expected_without_a_break_leave_no_gap_runs_now_rath
     d = decide(state, weekend, SATURDAY + timedelta(hours=3))
     assert d.action is Action.EXECUTE
     assert any("deploys are expected without a break until window weekend closes" in n for n in d.notices)
+
+
+def test_an_approved_batch_no_gap_fits_runs_whole_rather_than_its_head_alone() -> None:
+    # the worker runs an approved run whole: squeezing its head alone would leave it waiting forever
+    policy = load_policy(SQUEEZE_TEXT.replace("30m}", "60m}").replace("mode: auto", "mode: approval") % "*")
+    items = (index("20260101000001"), index("20260101000002"))
+    approved = Approval("20260101000002", ("U1",))
+    state = EnvState("gprd", items, packages=(DeployedPackage("new", SATURDAY - WEEK),), approval=approved)
+    d = decide(state, policy, SATURDAY + timedelta(minutes=30))
+    assert d.action is Action.EXECUTE and d.migrations == ["20260101000001", "20260101000002"]
+    whole = "; the approved or requested batch runs whole (2 migrations, estimate 1h30m)"
+    assert d.notices[0].endswith(whole)
 
 
 def test_a_head_waits_for_the_end_of_deploys_expected_without_a_break_when_its_window_outlasts_them() -> None:
