@@ -238,8 +238,14 @@ def _estimates(
 def _ready_alone(
     m: PendingMigration, state: EnvState, policy: Policy, env: EnvironmentSpec, at: datetime
 ) -> bool:
-    """Whether `m` could run at `at` by itself: the prefix guards (bake, soak, preserve_rollback) let it
-    and a window of its nature is open."""
+    """Whether `m` could run at `at` by itself: its mode lets it (a manual one needs a `/pdm run` that
+    covers it: moved ahead, it would only hold back the others), the prefix guards (bake, soak,
+    preserve_rollback) let it and a window of its nature is open."""
+    request = state.manual_request
+    if policy.nature_policy(m.classification.primary_nature).mode is Mode.MANUAL and not (
+        request is not None and request.covers(m.version)
+    ):
+        return False
     alone = _Pending.build([m], policy)
     return (
         _static(alone, state, policy, env, at).limit > 0

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 from scheduler.classify.model import Classification
 from scheduler.natures import Nature
 from scheduler.plan import decide, project
-from scheduler.policy.decision import Action, DeployedPackage, EnvState, PendingMigration
+from scheduler.policy.decision import Action, DeployedPackage, EnvState, ManualRequest, PendingMigration
 from scheduler.policy.model import load_policy
 from scheduler.policy.ordering import framework_order, passing_notes
 
@@ -115,3 +115,22 @@ def test_the_diff_says_which_new_migration_may_pass_earlier_ones() -> None:
         "20260101000002 (background_scheduling) may run before earlier pending 20260101000001: it shares no "
         "table with them (its tables: issues)"
     ]
+
+
+def test_a_manual_light_migration_nobody_requested_does_not_pass_the_ones_that_may_run() -> None:
+    manual = load_policy(
+        TEXT.replace(
+            "index_and_constraint: {windows: [weekend]", "index_and_constraint: {windows: [always]"
+        ).replace(
+            "background_scheduling: {windows: [nights, weekend], mode: auto}",
+            "background_scheduling: {windows: [always], mode: manual}",
+        )
+        + "ordering: independent\n"
+    )
+    d = decide(env(INDEX, QUEUE), manual, TUESDAY_02)
+    # moved ahead, the manual backfill would hold the index back until someone asks for /pdm run
+    assert d.action is Action.EXECUTE and d.migrations == [INDEX.version]
+    requested = decide(
+        env(INDEX, QUEUE, manual_request=ManualRequest("U1", QUEUE.version)), manual, TUESDAY_02
+    )
+    assert requested.migrations[0] == QUEUE.version  # covered by /pdm run, it passes as light ones do
