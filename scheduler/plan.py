@@ -608,15 +608,16 @@ def _clearer_later(
 ) -> bool:
     """Whether a run of `estimate` starting right after one of the expected stretches from `due` until
     `end` would keep a deploy waiting clearly less, on average, than starting at `at` (`_FAIR` of it)."""
-    now = best = deploy.expected_wait(at, estimate)
+    enough = _FAIR * deploy.expected_wait(at, estimate)  # a later moment must keep a deploy waiting less
     t: datetime | None = due
     for _ in range(_MAX_STEPS):
-        free = deploy.closes_at(t) if t is not None and best else None
+        free = deploy.closes_at(t) if t is not None and enough else None
         if free is None or free >= end:
             break
-        best = min(best, deploy.expected_wait(free, estimate, fresh=True))
+        if deploy.expected_wait(free, estimate, fresh=True) < enough:
+            return True
         t = deploy.next_firm(free)
-    return best < _FAIR * now
+    return False
 
 
 def _gap_after(
