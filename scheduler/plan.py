@@ -574,14 +574,19 @@ def _squeeze(
 def _without_a_break(
     pending: _Pending, policy: Policy, at: datetime, deploy: ExpectedDeploys, head: WindowVerdict
 ) -> str | None:
-    """A head whose open window expected deploys hold without a break until it closes (or for good) runs
-    now rather than never. Returns the announcement, or None (the stretch holding `at` ends before the
-    window closes: wait for its end)."""
+    """A head whose open window expected deploys hold without a break until it closes, for good, or
+    longer than a squeeze looks ahead (`_GAP_LOOK`), runs now rather than never. Returns the
+    announcement, or None (the stretch holding `at` ends soon, before the window closes: wait for it)."""
     free, closes = deploy.closes_at(at), head.closes_at
-    if free is not None and (closes is None or free < closes):
+    if free is not None and free < at + _GAP_LOOK and (closes is None or free < closes):
         return None
     estimate = format_duration(pending.estimate(1, policy))
-    until = f"until window {head.window} closes" if closes is not None else "until further notice"
+    if closes is not None and (free is None or free >= closes):
+        until = f"until window {head.window} closes"
+    elif free is None:
+        until = "until further notice"
+    else:
+        until = f"until {format_time(free, deploy.zone)}"
     why = deploy.why(at)
     return (
         f"deploys are expected without a break {until}{f' ({why})' if why else ''}: {pending.label(0)} "

@@ -294,6 +294,16 @@ def test_a_head_that_deploys_expected_without_a_break_leave_no_gap_runs_now_rath
     assert any("deploys are expected without a break until window weekend closes" in n for n in d.notices)
 
 
+def test_deploys_expected_without_a_break_for_longer_than_a_squeeze_looks_ahead_let_a_head_run_now() -> None:
+    policy = load_policy(SQUEEZE_TEXT.replace("30m}", "60m}") % "0-20")  # 00:00–21:00 without a break
+    state = EnvState("gprd", (index("20260101000001"),), packages=(DeployedPackage("new", SATURDAY - WEEK),))
+    early = decide(state, policy, SATURDAY + timedelta(hours=2))  # the break is 19 h away: run now
+    assert early.action is Action.EXECUTE
+    assert early.notices[0].startswith("deploys are expected without a break until Sat 2026-02-07 21:00 UTC:")
+    late = decide(state, policy, SATURDAY + timedelta(hours=10))  # 11 h away: within the look, wait
+    assert late.action is Action.WAIT and late.next_window_at == SATURDAY + timedelta(hours=21)
+
+
 def test_an_approved_batch_no_gap_fits_runs_whole_rather_than_its_head_alone() -> None:
     # the worker runs an approved run whole: squeezing its head alone would leave it waiting forever
     policy = load_policy(SQUEEZE_TEXT.replace("30m}", "60m}").replace("mode: auto", "mode: approval") % "*")
