@@ -94,9 +94,12 @@ class Outbox:
             queue.enqueue_at(datetime.fromtimestamp(second, UTC), JobName.DELIVER_NOTES.value)
 
     def resume(self, queue: JobQueue) -> None:
-        """Wake the sender if anything is owed (a worker starting, the periodic reconcile)."""
+        """Wake the sender if anything is owed (a worker starting, the periodic reconcile), even when the
+        wake flag says a `deliver_notes` job is queued: that job may have gone with a stopped worker, and
+        the flag would hold every later wake-up back until it expires. A second job finds nothing due."""
         if self.r.zcard(Keys.outbox("owed")):
-            self.wake(queue)
+            self.r.set(Keys.outbox("wake"), "1", ex=300)
+            queue.enqueue(JobName.DELIVER_NOTES.value)
 
     def woken(self) -> None:
         """A `deliver_notes` job started: the next message owed must queue another one."""

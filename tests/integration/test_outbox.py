@@ -283,3 +283,17 @@ def test_a_response_url_answer_is_owed_30_minutes_at_most_and_its_url_is_never_k
     assert all(url not in raw.decode() for raw in ctx.state.r.lrange("pdm:outbox:dead", 0, -1))
     attempts = slack.named("response_url")
     assert 5 <= len(attempts) <= 20 and ctx.outbox.owed(datetime.now(UTC)) == (0, 0.0)
+
+
+def test_messages_owed_after_a_lost_deliver_job_go_out_when_the_next_worker_starts(
+    ctx: WorkerContext, slack: FakeSlack
+) -> None:
+    ctx.notifier.post(TextNote("gstg", SHA, "owed before the stop"))  # queues one deliver_notes job
+    ctx.queue.empty()  # the worker that took that job was stopped before it ran: the job is gone
+    ctx.notifier.post(TextNote("gstg", OTHER, "owed while no worker ran"))
+    ctx.outbox.resume(ctx.queue)  # what a starting worker does
+    work(ctx)
+    assert sorted(c.args["text"] for c in slack.delivered()) == [
+        "owed before the stop",
+        "owed while no worker ran",
+    ]
