@@ -164,12 +164,17 @@ def manual_wait_announced(active: Sequence[Run], env: str, version: str) -> bool
 # /pdm run ---------------------------------------------------------------------------------------------
 
 
-def not_runnable_now(run: Run, decided: Sequence[str]) -> str | None:
-    """Why an approved `run` may not start with the batch a decision lets run now (`decided`), or None.
-    A run executes its own explicit set: every one of its migrations must be in the batch. Comparing the
-    highest versions is not enough once later light migrations may pass (`ordering: independent`)."""
+def outside_batch(approved: Sequence[str], decided: Sequence[str]) -> list[str]:
+    """The approved migrations the batch a decision lets run now (`decided`) leaves out. An approved run
+    executes its own explicit set, so it starts only when this is empty: comparing the highest versions
+    is not enough once later light migrations may pass (`ordering: independent`)."""
     batch = set(decided)
-    missing = [v for v in run.migrations if v not in batch]
+    return [v for v in approved if v not in batch]
+
+
+def not_runnable_now(run: Run, decided: Sequence[str]) -> str | None:
+    """Why an approved `run` may not start with the batch `decided` now, or None (`outside_batch`)."""
+    missing = outside_batch(run.migrations, decided)
     if not missing:
         return None
     return f"approved run {run.id} waits: {', '.join(missing)} may not run now"

@@ -235,15 +235,19 @@ def _estimates(
     return out
 
 
+def _requested(state: EnvState, version: str) -> bool:
+    """Whether a `/pdm run` covers `version`."""
+    return state.manual_request is not None and state.manual_request.covers(version)
+
+
 def _ready_alone(
     m: PendingMigration, state: EnvState, policy: Policy, env: EnvironmentSpec, at: datetime
 ) -> bool:
     """Whether `m` could run at `at` by itself: its mode lets it (a manual one needs a `/pdm run` that
     covers it: moved ahead, it would only hold back the others), the prefix guards (bake, soak,
     preserve_rollback) let it and a window of its nature is open."""
-    request = state.manual_request
-    if policy.nature_policy(m.classification.primary_nature).mode is Mode.MANUAL and not (
-        request is not None and request.covers(m.version)
+    if policy.nature_policy(m.classification.primary_nature).mode is Mode.MANUAL and not _requested(
+        state, m.version
     ):
         return False
     alone = _Pending.build([m], policy)
@@ -672,7 +676,7 @@ class _Batch:
 
 def _satisfied(pending: _Pending, state: EnvState, policy: Policy, i: int, at: datetime) -> bool:
     version, mode = pending.items[i].version, pending.modes[i]
-    if mode is Mode.AUTO or (state.manual_request is not None and state.manual_request.covers(version)):
+    if mode is Mode.AUTO or _requested(state, version):
         return True
     needed = 2 if pending.natures[i] in policy.two_person_natures else 1
     return (
@@ -1049,8 +1053,7 @@ def manual_head(state: EnvState, policy: Policy) -> PendingMigration | None:
     if not pending.items or pending.modes[0] is not Mode.MANUAL:
         return None
     head = pending.items[0]
-    request = state.manual_request
-    return None if request is not None and request.covers(head.version) else head
+    return None if _requested(state, head.version) else head
 
 
 def project(state: EnvState, policy: Policy, now: datetime, horizon: timedelta) -> list[ProjectedRun]:

@@ -21,6 +21,7 @@ from typing import Literal, Protocol
 
 from scheduler.classify.model import Classification
 from scheduler.errors import ScenarioError
+from scheduler.lifecycle import outside_batch, up_to_version
 from scheduler.natures import Nature
 from scheduler.plan import decide
 from scheduler.policy.decision import (
@@ -448,8 +449,9 @@ class PolicyStrategy:
             env.proposal = None
             if proposal.expires is None or proposal.expires > at:  # an expired proposal is not answered
                 approvers = tuple(f"release-manager-{i + 1}" for i in range(proposal.needed))
-                highest = max(proposal.versions, key=int)
-                env.approval = Approval(highest, approvers, expires_at=proposal.expires)
+                env.approval = Approval(
+                    up_to_version(proposal.versions), approvers, expires_at=proposal.expires
+                )
                 env.approved = proposal.versions
                 replay.outcome.human_actions += proposal.needed
         elif kind == "manual" and env.pending:
@@ -510,7 +512,7 @@ class PolicyStrategy:
     @staticmethod
     def _approved_batch(env: EnvSim, versions: list[str], at: datetime) -> list[str]:
         """What the worker runs for an `EXECUTE`: a fresh approved run executes its own set, only once the
-        decision lets every one of them run (`not_runnable_now`); without one, the decision's batch."""
+        decision lets every one of them run (`outside_batch`); without one, the decision's batch."""
         approval = env.approval
         if approval is None or env.manual_request is not None:
             return versions
@@ -519,7 +521,7 @@ class PolicyStrategy:
         approved = [v for v in env.approved if v in env.pending]
         if not approved:
             return versions
-        return approved if set(approved) <= set(versions) else []
+        return [] if outside_batch(approved, versions) else approved
 
     def _propose(
         self, replay: Replay, env: EnvSim, at: datetime, versions: list[str], expires: datetime | None
