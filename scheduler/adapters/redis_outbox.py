@@ -85,8 +85,7 @@ class Outbox:
     def wake(self, queue: JobQueue, at: datetime | None = None, *, now: datetime | None = None) -> None:
         """Make sure a `deliver_notes` job runs now (at most one queued), or at `at` (one per second)."""
         if at is None or now is None or at <= now:
-            if self.r.set(Keys.outbox("wake"), "1", nx=True, ex=300):
-                queue.enqueue(JobName.DELIVER_NOTES.value)
+            self._queue_now(queue, unless_queued=True)
             return
         second = math.ceil(_epoch(at))
         ttl = max(60, second - int(_epoch(now)) + 60)
@@ -98,7 +97,12 @@ class Outbox:
         wake flag says a `deliver_notes` job is queued: that job may have gone with a stopped worker, and
         the flag would hold every later wake-up back until it expires. A second job finds nothing due."""
         if self.r.zcard(Keys.outbox("owed")):
-            self.r.set(Keys.outbox("wake"), "1", ex=300)
+            self._queue_now(queue, unless_queued=False)
+
+    def _queue_now(self, queue: JobQueue, *, unless_queued: bool) -> None:
+        """Queue a `deliver_notes` job and flag it queued (`pdm:outbox:wake`, 5 min, cleared by `woken`);
+        `unless_queued`: not when the flag says one is."""
+        if self.r.set(Keys.outbox("wake"), "1", nx=unless_queued, ex=300):
             queue.enqueue(JobName.DELIVER_NOTES.value)
 
     def woken(self) -> None:
