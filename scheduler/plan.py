@@ -42,6 +42,7 @@ _SEARCH = timedelta(days=400)
 _GAP_LOOK = timedelta(hours=12)
 _PASSERS = 20  # light migrations considered for an earlier start out of order
 _FAIR = 0.6  # a run no gap fits waits only for a moment clearly better than now (a longer gap, a fresh one)
+_CALM_FAIR = 0.9  # ... unless nothing presses it: then only a moment nearly as clear as right after a deploy
 _PRESSING = 0.3  # a backlog filling this share of what is left of its window may delay a slot's deploy
 
 
@@ -526,8 +527,9 @@ def _squeeze(
     """When no gap between expected deploys in the head's open window (12 hours at most) is long enough
     for the head alone, the head takes the best moment: now, unless right after a later expected
     deploy it would keep a deploy waiting clearly less on average (a backlog pressing its window:
-    unless a later gap, counted as the room left as of now, is clearly longer). Returns the
-    announcement, or None (wait for that moment)."""
+    unless a later gap, counted as the room left as of now, is clearly longer). Between soft limits it
+    runs when its chance to stay clear is 9 in 10 of a fresh moment's (3 in 5 for a pressing backlog).
+    Returns the announcement, or None (wait for that moment)."""
     if head is None or not head.open:
         return None
     if deploy.is_open(at):
@@ -537,9 +539,13 @@ def _squeeze(
     due = deploy.next_open(at)
     if due is None:
         return None
+    backlog = pending.estimate(len(pending.items), policy)
+    share = _backlog_share(backlog, at, head.closes_at)
+    pressing = share >= _PRESSING
     if not deploy.firm(due):
         chances = deploy.clear_chance(at, estimate)
-        if chances is not None and chances[0] < _FAIR * chances[1]:
+        fair = _FAIR if pressing else _CALM_FAIR
+        if chances is not None and chances[0] < fair * chances[1]:
             return None  # a moment right after a deploy is clearly better: wait for it
         chance = f"{round(100 * (1 - chances[0]))} % chance, " if chances is not None else ""
         return (
@@ -555,9 +561,6 @@ def _squeeze(
             return None
     # A later gap starts when a deploy ends: deploys come in it as in a fresh gap, not as in the gap
     # now. A backlog that fills `_PRESSING` of the window counts only the room it could use now.
-    backlog = pending.estimate(len(pending.items), policy)
-    share = _backlog_share(backlog, at, head.closes_at)
-    pressing = share >= _PRESSING
     if pressing and _longer_gap_later(deploy, due, end, estimate, this_gap):
         return None
     if not pressing and _clearer_later(deploy, at, due, end, estimate):

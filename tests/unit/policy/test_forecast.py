@@ -397,13 +397,29 @@ def test_a_run_no_gap_fits_waits_for_a_moment_as_clear_as_right_after_a_deploy()
     assert late.action is Action.WAIT and late.migrations == []
 
 
-def test_a_run_no_gap_fits_starts_when_its_clear_chance_is_three_in_five_of_a_fresh_moment() -> None:
+def test_a_run_no_gap_fits_and_nothing_presses_waits_for_a_moment_nearly_as_clear_as_a_fresh_one() -> None:
     last = SATURDAY + timedelta(hours=10)
     state = one_long_index(starts_apart([timedelta(hours=h) for h in (3, 3, 4, 4, 4, 5, 5, 5, 5, 5)], last))
     # 100 min in, 5 of 10 gaps would outlast the run; right after a deploy (60 min in) 8 of 10 would:
-    # 5/8 is at least 3 in 5, so the run starts now rather than after the next deploy
+    # 5/8 is less than 9 in 10, and 150 min are 7 % of what is left of the weekend: the run waits
     d = decide(state, LONG_POLICY, last + timedelta(minutes=100))
-    assert d.action is Action.EXECUTE and d.migrations == ["20260101000001"]
+    assert d.action is Action.WAIT and d.migrations == []
+
+
+def test_a_pressing_backlog_starts_when_its_clear_chance_is_three_in_five_of_a_fresh_moment() -> None:
+    last = SATURDAY + timedelta(hours=10)
+    starts = starts_apart([timedelta(hours=h) for h in (3, 3, 4, 4, 4, 5, 5, 5, 5, 5)], last)
+    versions = [f"2026010100000{k}" for k in range(1, 6)]
+    state = EnvState(
+        "gprd",
+        tuple(index(v) for v in versions),
+        packages=(DeployedPackage("new", SATURDAY - WEEK),),
+        deploy_starts=starts,
+    )
+    # five 150-minute indexes (12.5 h) fill 34 % of the 36 h 20 m left of the weekend: 5/8 is at least
+    # 3 in 5, so the head starts now rather than after the next deploy
+    d = decide(state, LONG_POLICY, last + timedelta(minutes=100))
+    assert d.action is Action.EXECUTE and d.migrations == versions[:1]
     assert any("50 % chance" in n and "runs alone now" in n for n in d.notices)
 
 
@@ -642,11 +658,12 @@ def test_a_head_waiting_for_a_clearer_moment_is_projected_to_the_minute_its_chan
     state = one_long_index(starts_apart(short + long, last))
     now = last + timedelta(minutes=150)
     # A 150-minute run from now outlasts only the 15 long gaps; right after a deploy it would outlast 39
-    # of 45 (all but the 6 gaps of 210 min or less): 15 / n is 3 in 5 of 39 / 45 once n ≤ 28 gaps are
-    # as long as the current one, when the 232-minute gap ends (13:52). The room's end moves by the
-    # 19-in-20 quantile and skips some of those instants; the search steps at each of them.
+    # of 45 (all but the 6 gaps of 210 min or less). Nothing presses (150 min of a weekend): 15 / n is
+    # 9 in 10 of 39 / 45 once n ≤ 19 gaps are as long as the current one, when the 250-minute gap ends
+    # (14:10). The room's end moves by the 19-in-20 quantile and skips some of those instants; the
+    # search steps at each of them.
     d = decide(state, LONG_POLICY, now)
-    assert d.action is Action.WAIT and d.next_window_at == last + timedelta(minutes=232)
+    assert d.action is Action.WAIT and d.next_window_at == last + timedelta(minutes=250)
     minutes = int((d.next_window_at - now) / timedelta(minutes=1))
     before = {decide(state, LONG_POLICY, now + timedelta(minutes=m)).action for m in range(minutes)}
     assert before == {Action.WAIT}
