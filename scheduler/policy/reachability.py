@@ -1,7 +1,9 @@
 """Natures a valid policy can never run: their windows do not open within a horizon (deny windows cover
 them, or they never fire), or no opening is long enough for the smallest run of the nature. The planner
-would wait for them forever; `check-config` warns instead, and also when the `deploy_schedule` leaves no
-time between deploys (every run then delays one)."""
+would wait for them forever; `check-config` warns instead, also when the openings long enough come so
+seldom that a migration may wait months for one (deny windows that leave only the hour a summer-time
+change repeats, say), and when the `deploy_schedule` leaves no time between deploys (every run then
+delays one)."""
 
 from __future__ import annotations
 
@@ -13,6 +15,7 @@ from scheduler.policy.model import Policy, SizeDurations
 from scheduler.policy.windows import ALWAYS_WINDOW, HORIZON, allowed_stretches, format_duration, format_time
 
 _OPENINGS = 5000  # looked at per nature at most: a bounded cost for every policy (a minute in two)
+_SELDOM = timedelta(days=90)  # a longer wait for an opening long enough is worth a warning
 
 
 def smallest_run(policy: Policy, nature: Nature) -> timedelta:
@@ -32,10 +35,13 @@ def never_runs(policy: Policy, now: datetime) -> list[str]:
         allow, deny = policy.window_sets(nature)
         names = ", ".join(policy.nature_policy(nature).windows)
         need, longest, seen, last = smallest_run(policy, nature), timedelta(0), 0, now
+        usable, wait, since = 0, timedelta(0), now  # openings long enough; the longest wait for one
+        first = now
         for start, end in islice(allowed_stretches(allow, deny, now, now + HORIZON), _OPENINGS):
             seen, longest, last = seen + 1, max(longest, end - max(start, now)), end
-            if longest >= need:
-                break
+            if end - max(start, now) >= need:
+                first = first if usable else max(start, now)
+                usable, wait, since = usable + 1, max(wait, start - since), end
         if not seen:
             fired = next(allowed_stretches(allow, (), now, now + HORIZON), None) is not None
             covers = ", ".join(w.name for w in deny)
@@ -50,6 +56,14 @@ def never_runs(policy: Policy, now: datetime) -> list[str]:
                 f"nature {nature.value} never runs {span}: the longest opening of its windows ({names}) "
                 f"lasts {format_duration(longest)}, less than its shortest run ({format_duration(need)} with "
                 "the per-run overhead)"
+            )
+        elif seen < _OPENINGS and max(wait, now + HORIZON - since) > _SELDOM:
+            wait = max(wait, now + HORIZON - since)
+            warnings.append(
+                f"nature {nature.value} seldom runs: its windows ({names}) leave {usable} opening"
+                f"{'s' if usable != 1 else ''} long enough for its shortest run ({format_duration(need)}) in "
+                f"the next {days} days (the first at {format_time(first, policy.zone)}), and up to "
+                f"{wait.days} days pass without one"
             )
     schedule, g = policy.deploy_window, policy.guards
     if (

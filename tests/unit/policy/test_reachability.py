@@ -68,6 +68,40 @@ def test_the_search_is_bounded_on_openings_of_a_minute_every_other_minute() -> N
     )
 
 
+def test_deny_windows_leaving_only_the_hour_summer_time_repeats_are_reported_with_the_first_opening() -> None:
+    # a deny window for 24 h every local midnight covers every day but the 25-hour one, whose last hour
+    # it leaves open: once a year
+    found = never_runs(
+        load_policy(
+            "timezone: Europe/Amsterdam\n"
+            + BASE
+            + "windows: [{name: days, kind: deny, schedule: '0 0 * * *', duration: 24h}]\n"
+            + only("no_op", "always")
+        ),
+        NOW,
+    )
+    assert found[0] == (
+        "nature no_op seldom runs: its windows (always) leave 1 opening long enough for its shortest run "
+        "(11m) in the next 400 days (the first at Sun 2027-10-31 23:00 CET), and up to 332 days pass "
+        "without one"
+    )
+
+
+def test_a_yearly_window_is_reported_as_seldom_and_a_monthly_one_is_not() -> None:
+    # from the end of one opening (06:00) to the start of the next (02:00 a year later): 364 days 20 h
+    yearly = warnings_of(
+        "windows: [{name: new-year, kind: allow, schedule: '0 2 1 1 *', duration: 4h}]\n"
+        + only("ddl_cleanup", "new-year")
+    )
+    assert yearly == [
+        "nature ddl_cleanup seldom runs: its windows (new-year) leave 2 openings long enough for its "
+        "shortest run (11m) in the next 400 days (the first at Fri 2027-01-01 02:00 UTC), and up to 364 "
+        "days pass without one"
+    ]
+    monthly = "windows: [{name: first, kind: allow, schedule: '0 2 1 * *', duration: 4h}]\n"
+    assert warnings_of(monthly + only("ddl_cleanup", "first")) == []
+
+
 def test_a_deploy_schedule_that_leaves_no_time_between_deploys_is_reported() -> None:
     touching = warnings_of("guards: {deploy_schedule: '0 * * * *', deploy_duration: 60m}\n")
     assert touching == [
