@@ -365,6 +365,9 @@ SAFE_RECEIVER_PREFIXES: frozenset[str] = frozenset(
         "URI", "OpenStruct",
     }
 )  # fmt: skip
+# A job class below these runs a background migration's body where a command method is called on it
+# (`Gitlab::BackgroundMigration::BackfillX.new.perform(1, 100)`): its writes happen inline.
+INLINE_JOB_PREFIXES: tuple[str, ...] = ("Gitlab::BackgroundMigration::", "EE::Gitlab::BackgroundMigration::")
 # Receivers safe as themselves only (`Gitlab.com?`), not for everything below them.
 SAFE_RECEIVERS_EXACT: frozenset[str] = frozenset({"Gitlab"})
 

@@ -360,6 +360,8 @@ class _Walker:
         elif name in catalog.BATCH_LOOPS:
             why = "batched loop: only its block's writes or enqueues count"
             self._add(call, f".{name}", (), why, table=self._table_of(receiver))
+        elif root and root.startswith(catalog.INLINE_JOB_PREFIXES) and name in catalog.COMMAND_METHODS:
+            self._add(call, f"{root}.{name}", catalog.DATA, "runs a background migration job's body inline")
         elif root and not self._safe(root) and self._runs_application_code(receiver, name):
             self._add(call, f"{root}.{name}", (Nature.UNKNOWN,), "calls application code: effect unseen")
         elif not root:
