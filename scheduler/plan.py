@@ -530,11 +530,11 @@ def _squeeze(
     unless a later gap, counted as the room left as of now, is clearly longer). Between soft limits it
     runs when its chance to stay clear is 9 in 10 of a fresh moment's (3 in 5 for a pressing backlog).
     Returns the announcement, or None (wait for that moment)."""
-    if head is None or not head.open:
-        return None
+    estimate = pending.estimate(1, policy)
+    if head is None or not head.open or (head.closes_at is not None and at + estimate > head.closes_at):
+        return None  # a deploy may wait for a head, but its own window never does
     if deploy.is_open(at):
         return _without_a_break(pending, policy, at, deploy, head)
-    estimate = pending.estimate(1, policy)
     end = min(head.closes_at or at + _GAP_LOOK, at + _GAP_LOOK)
     due = deploy.next_open(at)
     if due is None:
@@ -783,8 +783,8 @@ def _after_obstacle(
         return verdict.next_open_at
     if deploy is None:
         return verdict.closes_at
-    if deploy.is_open(t):
-        return deploy.closes_at(t)
+    if deploy.is_open(t):  # the stretch ends, or the window closes (a head it leaves no room waits)
+        return min((s for s in (deploy.closes_at(t), verdict.closes_at) if s is not None), default=None)
     # the room of the current gap ends, or it (or the head's chance to stay clear) may change
     stops = (verdict.closes_at, deploy.next_open(t), deploy.next_change(t, pending.estimate(1, policy)))
     return min((s for s in stops if s is not None and s > t), default=None)

@@ -294,6 +294,32 @@ def test_a_head_that_deploys_expected_without_a_break_leave_no_gap_runs_now_rath
     assert any("deploys are expected without a break until window weekend closes" in n for n in d.notices)
 
 
+def test_a_head_deploys_leave_no_break_for_waits_for_room_in_its_own_window_before_a_deny_window() -> None:
+    policy = load_policy(
+        SQUEEZE_TEXT.replace("30m}", "60m}").replace("45m}", "90m}") % "*"
+        + "windows: [{name: backups, kind: deny, schedule: '0 2 * * *', duration: 1h}]\n"
+    )  # every hour for an hour, and no migration during the 02:00 backups
+    state = EnvState("gprd", (index("20260101000001"),), packages=(DeployedPackage("new", SATURDAY - WEEK),))
+    d = decide(state, policy, SATURDAY + HOUR)  # 90 minutes from 01:00 reach into the backups
+    assert d.action is Action.WAIT and d.next_window_at == SATURDAY + 3 * HOUR
+    minutes = int((d.next_window_at - (SATURDAY + HOUR)) / timedelta(minutes=1))
+    steps = [decide(state, policy, SATURDAY + HOUR + timedelta(minutes=m)).action for m in range(minutes)]
+    assert steps == [Action.WAIT] * minutes
+    after = decide(state, policy, SATURDAY + 3 * HOUR)
+    assert after.action is Action.EXECUTE
+    assert after.notices[0].startswith("deploys are expected without a break until window always closes")
+
+
+def test_a_head_no_gap_fits_is_not_squeezed_into_an_opening_shorter_than_itself() -> None:
+    policy = load_policy(
+        SQUEEZE_TEXT.replace("windows: [always]", "windows: [quarters]") % "*"
+        + "windows: [{name: quarters, kind: allow, schedule: '*/15 * * * *', duration: 10m}]\n"
+    )  # a deploy every hour for 30 minutes; the 45-minute head's window opens 10 minutes at a time
+    state = EnvState("gprd", (index("20260101000001"),), packages=(DeployedPackage("new", SATURDAY - WEEK),))
+    actions = {decide(state, policy, SATURDAY + timedelta(minutes=m)).action for m in range(0, 24 * 60, 5)}
+    assert actions == {Action.WAIT}
+
+
 def test_deploys_expected_without_a_break_for_longer_than_a_squeeze_looks_ahead_let_a_head_run_now() -> None:
     policy = load_policy(SQUEEZE_TEXT.replace("30m}", "60m}") % "0-20")  # 00:00–21:00 without a break
     state = EnvState("gprd", (index("20260101000001"),), packages=(DeployedPackage("new", SATURDAY - WEEK),))
