@@ -34,6 +34,7 @@ from scheduler.policy.windows import (
     evaluate_windows,
     format_duration,
     format_time,
+    next_fit,
     shared_verdict,
 )
 
@@ -777,16 +778,19 @@ def _first_start(
 def _after_obstacle(
     pending: _Pending, policy: Policy, t: datetime, deploy: ExpectedDeploys | None
 ) -> datetime | None:
-    """The next instant worth checking when the head cannot start at `t`."""
-    verdict = shared_verdict(*pending.windows(0, policy), t)
-    if not verdict.open:
-        return verdict.next_open_at
+    """The next instant worth checking when the head cannot start at `t`: where its window next leaves
+    it room to end in (openings too short for it skipped), or where deploys may leave it room."""
+    windows = pending.windows(0, policy)
+    verdict = shared_verdict(*windows, t)
+    estimate = pending.estimate(1, policy)
+    if not verdict.open or (verdict.closes_at is not None and t + estimate > verdict.closes_at):
+        return next_fit(*windows, t, estimate, t + _SEARCH)
     if deploy is None:
         return verdict.closes_at
     if deploy.is_open(t):  # the stretch ends, or the window closes (a head it leaves no room waits)
         return min((s for s in (deploy.closes_at(t), verdict.closes_at) if s is not None), default=None)
     # the room of the current gap ends, or it (or the head's chance to stay clear) may change
-    stops = (verdict.closes_at, deploy.next_open(t), deploy.next_change(t, pending.estimate(1, policy)))
+    stops = (verdict.closes_at, deploy.next_open(t), deploy.next_change(t, estimate))
     return min((s for s in stops if s is not None and s > t), default=None)
 
 

@@ -16,6 +16,8 @@ changes), a week of them is merged once and memoised, and every walk stops at a 
 from __future__ import annotations
 
 import heapq
+from array import array
+from bisect import bisect_right
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
@@ -407,7 +409,7 @@ _SHARED: dict[tuple[int, int, datetime], tuple[tuple[Window, ...], tuple[Window,
 def _evaluate(
     allow: tuple[Window, ...], deny: tuple[Window, ...], at: datetime, horizon: timedelta
 ) -> WindowVerdict:
-    first = next(allowed_stretches(allow, deny, at, at + horizon), None)
+    first = first_stretch(allow, deny, at, at + horizon)
     open_allows = [w for w in allow if w.is_open(at)]
     if first is not None and first[0] <= at:
         closes = None if first[1] == _FOREVER else first[1]
@@ -418,3 +420,113 @@ def _evaluate(
         names = ", ".join(w.name for w in allow) or "none"
         reasons.insert(0, f"no allowed window is open (allowed: {names})")
     return WindowVerdict(False, reasons, first[0] if first else None, None, None)
+
+
+_CHUNK = timedelta(days=28)  # the allowed stretches are memoised four weeks at a time
+_CHUNK_EPOCH = datetime(2000, 1, 3, tzinfo=UTC)
+_MICRO = timedelta(microseconds=1)
+_CHUNKS_KEPT = 256  # at most 20,160 stretches each (a minute open every other minute): 80 MB at worst
+
+
+def _micros(at: datetime) -> int:
+    return (at - _CHUNK_EPOCH) // _MICRO
+
+
+def _instant(micros: int) -> datetime:
+    return _CHUNK_EPOCH + timedelta(microseconds=micros)
+
+
+@dataclass(frozen=True)
+class _Chunk:
+    """The allowed stretches of one four-week chunk, clipped to it (microseconds from `_CHUNK_EPOCH`),
+    with the longest one touching neither edge (what a search for a long opening skips them by)."""
+
+    start: int
+    end: int
+    starts: array[int]
+    ends: array[int]
+    longest_inside: int
+
+
+@lru_cache(maxsize=_CHUNKS_KEPT)
+def _chunk(allow: tuple[Window, ...], deny: tuple[Window, ...], index: int) -> _Chunk:
+    start = _CHUNK_EPOCH + index * _CHUNK
+    end = start + _CHUNK
+    starts, ends, inside = array("q"), array("q"), 0
+    low, high = _micros(start), _micros(end)
+    for s, e in allowed_stretches(allow, deny, start, end):
+        if s >= end:
+            break
+        a, b = max(_micros(s), low), min(_micros(e), high)
+        starts.append(a)
+        ends.append(b)
+        if a > low and b < high:
+            inside = max(inside, b - a)
+    return _Chunk(low, high, starts, ends, inside)
+
+
+def _chunk_index(at: datetime) -> int:
+    return (at - _CHUNK_EPOCH) // _CHUNK
+
+
+def first_stretch(
+    allow: tuple[Window, ...], deny: tuple[Window, ...], since: datetime, limit: datetime
+) -> Span | None:
+    """The first allowed stretch that ends after `since` and starts by `limit` (one still open at
+    `limit` ends at `_FOREVER`): `next(allowed_stretches(...))` from memoised four-week chunks, so a
+    new instant costs a look-up, not a walk over every opening of the horizon. Its start is not before
+    the chunk it is found in (exact for every instant from `since` on)."""
+    since, limit = since.astimezone(UTC), limit.astimezone(UTC)
+    at, end_at, index = _micros(since), _micros(limit), _chunk_index(since)
+    found: tuple[int, int] | None = None
+    while found is None:
+        chunk = _chunk(allow, deny, index)
+        if chunk.start > end_at:
+            return None
+        i = bisect_right(chunk.ends, at)
+        if i < len(chunk.ends):
+            found = (chunk.starts[i], chunk.ends[i])
+        index += 1
+    if found[0] > end_at:
+        return None
+    begin, finish = found
+    while finish == chunk.end and finish <= end_at:  # it may go on in the next chunk
+        chunk = _chunk(allow, deny, index)
+        index += 1
+        if not chunk.starts or chunk.starts[0] != chunk.start:
+            break
+        finish = chunk.ends[0]
+    return _instant(begin), _FOREVER if finish >= end_at else _instant(finish)
+
+
+def next_fit(
+    allow: tuple[Window, ...], deny: tuple[Window, ...], since: datetime, length: timedelta, limit: datetime
+) -> datetime | None:
+    """The first instant from `since` (up to `limit`) at which an allowed stretch still has `length` to
+    run: where a run of that length may start and end in its window. Openings too short are skipped four
+    weeks at a time (memoised), so a run that never fits costs a few look-ups, not a walk over every
+    opening."""
+    since, limit = since.astimezone(UTC), limit.astimezone(UTC)
+    at, end_at, need = _micros(since), _micros(limit), length // _MICRO
+    current: tuple[int, int] | None = None  # the stretch being merged across chunk edges
+    index = _chunk_index(since)
+    while (chunk := _chunk(allow, deny, index)).start <= end_at:
+        index += 1
+        starts, ends = chunk.starts, chunk.ends
+        first = bisect_right(ends, at)  # spans ending by `since` are gone
+        if first == len(ends):
+            current = None
+            continue
+        last, i = len(ends) - 1, first
+        while i <= last:
+            s, e = starts[i], ends[i]
+            current = (current[0], max(current[1], e)) if current is not None and s <= current[1] else (s, e)
+            begin = max(current[0], at)
+            if current[1] - begin >= need:
+                return _instant(begin) if begin <= end_at else None
+            i += 1
+            if i < last and chunk.longest_inside < need:
+                i = last  # no span inside the chunk fits: only its last one may, merged with the next chunk
+        if current is not None and current[1] < chunk.end:
+            current = None
+    return None

@@ -17,7 +17,8 @@ from croniter import croniter
 from hypothesis import HealthCheck, given, reject, settings
 from hypothesis import strategies as st
 
-from scheduler.policy.windows import Kind, Window, evaluate_windows
+from scheduler.policy import windows as algebra
+from scheduler.policy.windows import Kind, Window, evaluate_windows, next_fit
 
 UTC = ZoneInfo("UTC")
 HORIZON_MINUTES = 4 * 24 * 60
@@ -166,3 +167,65 @@ def test_composed_windows_match_the_minute_by_minute_oracle(
         else:
             first = next((j for j in range(i + 1, HORIZON_MINUTES) if open_[j]), None)
             check_closing(verdict.next_open_at, first, start)
+
+
+def first_fit_from(open_: list[bool], i: int, length: int) -> int | None:
+    """The first minute from `i` that starts `length` open minutes in a row (within the horizon)."""
+    run = 0
+    for j in range(i, len(open_)):
+        run = run + 1 if open_[j] else 0
+        if run == length:
+            return j - length + 1
+    return None
+
+
+CHUNK_EDGE = (
+    algebra._CHUNK_EPOCH + ((STARTS[1] - algebra._CHUNK_EPOCH) // algebra._CHUNK + 1) * algebra._CHUNK
+)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    allow=st.lists(windows(Kind.ALLOW), min_size=1, max_size=3),
+    deny=st.lists(windows(Kind.DENY), max_size=2),
+    start=st.sampled_from([*STARTS, CHUNK_EDGE - timedelta(days=2)]),
+    length=st.sampled_from([1, 5, 30, 61, 240, 1500]),
+    seed=st.integers(0, 10_000),
+)
+def test_the_next_opening_a_run_fits_matches_the_minute_by_minute_oracle(
+    allow: list[Window], deny: list[Window], start: datetime, length: int, seed: int
+) -> None:
+    allows = [painted(w, start) for w in allow]
+    denies = [painted(w, start) for w in deny]
+    open_ = [any(a[i] for a in allows) and not any(d[i] for d in denies) for i in range(HORIZON_MINUTES)]
+    limit = start + timedelta(days=400)
+    for i in samples(open_, seed)[:40]:
+        found = next_fit(tuple(allow), tuple(deny), minute(start, i), timedelta(minutes=length), limit)
+        expected = first_fit_from(open_, i, length)
+        if expected is None:  # none within the oracle's horizon: later, or never
+            assert found is None or found > minute(start, HORIZON_MINUTES - length), (i, found)
+        else:
+            assert found == minute(start, expected), (i, found, expected)
+
+
+def test_a_stretch_across_the_edge_of_two_memoised_chunks_fits_as_one() -> None:
+    nightly = Window("nightly", Kind.ALLOW, UTC, "0 20 * * *", timedelta(hours=8))  # 20:00-04:00
+    edge = CHUNK_EDGE
+    assert edge.hour == 0  # the chunks start at midnight: the night's stretch crosses the edge
+    found = next_fit((nightly,), (), edge - timedelta(hours=4), timedelta(hours=8), edge + timedelta(days=9))
+    assert found == edge - timedelta(hours=4)
+    assert next_fit((nightly,), (), edge - timedelta(hours=3), timedelta(hours=8), edge + HOURS_400) == (
+        edge + timedelta(hours=20)
+    )
+
+
+def test_a_run_longer_than_every_opening_finds_none_and_a_far_opening_is_found() -> None:
+    quarters = Window("quarters", Kind.ALLOW, UTC, "*/15 * * * *", timedelta(minutes=10))
+    monthly = Window("first-saturday", Kind.ALLOW, UTC, "0 0 * * 6#1", timedelta(hours=6))
+    since = datetime(2026, 2, 9, tzinfo=UTC)  # Monday; the next first Saturday is 2026-03-07
+    assert next_fit((quarters,), (), since, timedelta(minutes=12), since + HOURS_400) is None
+    found = next_fit((quarters, monthly), (), since, timedelta(minutes=12), since + HOURS_400)
+    assert found == datetime(2026, 3, 7, tzinfo=UTC)
+
+
+HOURS_400 = timedelta(days=400)
