@@ -913,8 +913,9 @@ def _not_now(
         when += f" if {env.requires} runs as projected"
     end = _proposal_end(pending, view, policy, batch, later.count, start)
     if end and _proposal_time(policy, now, start):
-        end = _same_window_end(pending, view, policy, start, later.closes_at, end)
-        ahead = _ahead_reasons(pending, view, policy, env, batch.count, end, projected)
+        end = _same_window_end(pending, view, policy, start, later.closes_at, end, deploys.expected)
+        ready = batch.count if batch.action is Action.EXECUTE else 0  # start by themselves (or approved)
+        ahead = _ahead_reasons(pending, view, policy, env, ready, end, projected)
         return _decision(
             Action.PROPOSE,
             pending,
@@ -966,19 +967,46 @@ def _same_window_end(
     start: datetime,
     closes_at: datetime | None,
     end: int,
+    deploy: ExpectedDeploys | None,
 ) -> int:
     """Extend a proposal through the projected runs that start later in the same window (after a
     bake or a soak): the approval holds for that window, so it covers them too. It stays a prefix of
     what those runs execute: light migrations they run ahead of a manual one (`ordering: independent`)
-    do not stretch it over that manual one."""
+    do not stretch it over that manual one. An approved run executes its set whole, so the extension
+    also stops where the set would no longer fit between the firm expected deploys of the window
+    (deploys every 2 hours cut every run of a longer set: it never ran, and each approval lapsed)."""
     if closes_at is None:
         return end
     runs = project(state, policy, start, closes_at - start)
     projected = {v for r in runs if r.at < closes_at for v in r.migrations}
+    room = _longest_firm_gap(deploy, start, closes_at) if deploy is not None else None
     items = pending.items
-    while end < len(items) and items[end].version in projected:
+    while (
+        end < len(items)
+        and items[end].version in projected
+        and (room is None or pending.estimate(end + 1, policy) <= room)
+    ):
         end += 1
     return end
+
+
+def _longest_firm_gap(deploy: ExpectedDeploys, start: datetime, end: datetime) -> timedelta:
+    """The longest stretch from `start` to `end` that no firm expected deploy (a slot, an awaited
+    promotion, the schedule) holds."""
+    t, longest = start, timedelta(0)
+    for _ in range(_MAX_STEPS):
+        if deploy.is_open(t) and deploy.firm(t):
+            free = deploy.closes_at(t)
+            if free is None or free >= end:
+                break
+            t = free
+        nxt = deploy.next_firm(t)
+        stop = end if nxt is None or nxt > end else nxt
+        longest = max(longest, stop - t)
+        if stop >= end:
+            break
+        t = stop
+    return longest
 
 
 def _ahead_reasons(

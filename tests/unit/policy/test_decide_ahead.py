@@ -151,3 +151,30 @@ def test_a_proposal_ahead_stops_before_a_manual_migration_that_later_light_ones_
     )
     d = decide(env("gstg", *items), INDEPENDENT, FRIDAY_10)
     assert d.action is Action.PROPOSE and d.migrations == ["20260105000000"]
+
+
+TWO_HOURLY = load_policy("""
+environments: [{name: gprd}]
+windows: [{name: saturday-night, kind: allow, schedule: "0 22 * * 6", duration: 6h}]
+natures: {index_and_constraint: {windows: [saturday-night], mode: approval}}
+durations: {overhead: 10m, index_and_constraint: 15m}
+guards: {deploy_schedule: "0 */2 * * *", deploy_duration: 60m}
+approvers: {users: [U1]}
+""")
+
+
+def test_a_proposal_ahead_holds_no_more_than_one_run_fits_between_the_scheduled_deploys() -> None:
+    # deploys every 2 hours for 1 hour leave 60-minute gaps (23:00, 01:00, 03:00): a run of 10 + 15 x 3
+    # minutes; proposing all 8 made an approved run that no batch could hold whole, so it never ran
+    items = tuple(migration(f"2026010500000{k}", Nature.INDEX_AND_CONSTRAINT) for k in range(8))
+    d = decide(env("gprd", *items), TWO_HOURLY, FRIDAY_10)
+    assert d.action is Action.PROPOSE and d.migrations == [m.version for m in items[:3]]
+    assert not any("may start by themselves" in r for r in d.reasons)  # none is auto
+    approved = env(
+        "gprd", *items, approval=Approval(items[2].version, ("U1",), expires_at=SATURDAY + 28 * HOUR)
+    )
+    run = decide(approved, TWO_HOURLY, SATURDAY + 23 * HOUR)
+    assert run.action is Action.EXECUTE and run.migrations == d.migrations
+
+
+HOUR = timedelta(hours=1)
