@@ -905,6 +905,9 @@ def _not_now(
         return _decision(
             Action.BLOCKED if held else Action.WAIT, pending, 0, policy, reasons + tail, guards, None
         )
+    if policy.ordering is Ordering.INDEPENDENT and start > now:  # light ones ready then pass then
+        learnt = learn_scales(state.run_timings)
+        pending = _Pending.build(state.pending, policy, view, start, learnt=learnt)
     later_static = _static(pending, view, policy, env, start)
     later = _runnable(pending, policy, later_static.limit, start, deploys, explain=False)
     batch = _split(pending, view, policy, later.count, start, assume_approved=False)

@@ -142,15 +142,36 @@ def touching(version: str, nature: Nature, table: str) -> PendingMigration:
 
 
 def test_a_proposal_ahead_stops_before_a_manual_migration_that_later_light_ones_pass() -> None:
-    # the weekend's projected runs: the index, then the backfill passing the manual migration; the
-    # proposal covers the index only, not the manual migration the projection never runs
+    # at the weekend's start the backfill passes the index and the manual migration (no shared table):
+    # the proposal covers the backfill and the index, not the manual migration the projection never runs
     items = (
         touching("20260105000000", Nature.INDEX_AND_CONSTRAINT, "merge_requests"),
         touching("20260105000001", Nature.UNKNOWN, "merge_requests"),
         touching("20260105000002", Nature.BACKGROUND_SCHEDULING, "issues"),
     )
     d = decide(env("gstg", *items), INDEPENDENT, FRIDAY_10)
-    assert d.action is Action.PROPOSE and d.migrations == ["20260105000000"]
+    assert d.action is Action.PROPOSE and d.migrations == ["20260105000002", "20260105000000"]
+    assert any("20260105000002 (background_scheduling) runs before earlier pending" in n for n in d.notices)
+
+
+def test_a_light_migration_that_may_run_only_by_passing_a_head_is_proposed_ahead_of_its_window() -> None:
+    # the backfill's nightly window opens at 02:00 and it may pass the head (no shared table), whose
+    # yearly window is closed: the proposal is posted ahead in working hours, not at 02:00 when the
+    # release manager answers only after the window has closed
+    policy = load_policy(
+        "environments: [{name: gstg}]\n"
+        "windows: [{name: night, kind: allow, schedule: '0 2 * * *', duration: 1h},\n"
+        "  {name: yearly, kind: allow, schedule: '0 0 1 7 *', duration: 24h}]\n"
+        "natures: {background_scheduling: {windows: [night], mode: approval}, unknown: {windows: [yearly]}}\n"
+        "ordering: independent\napprovers: {users: [U1]}\n"
+    )
+    items = (
+        touching("20260105000000", Nature.UNKNOWN, "merge_requests"),
+        touching("20260105000001", Nature.BACKGROUND_SCHEDULING, "issues"),
+    )
+    d = decide(env("gstg", *items), policy, FRIDAY_10)
+    assert d.action is Action.PROPOSE and d.migrations == ["20260105000001"]
+    assert d.next_window_at == SATURDAY + timedelta(hours=2)
 
 
 TWO_HOURLY = load_policy("""
