@@ -11,10 +11,18 @@ from datetime import datetime, timedelta
 from itertools import islice
 
 from scheduler.natures import ALL_NATURES, Nature
-from scheduler.policy.model import Policy, SizeDurations
-from scheduler.policy.windows import ALWAYS_WINDOW, HORIZON, allowed_stretches, format_duration, format_time
+from scheduler.policy.model import Mode, Policy, SizeDurations
+from scheduler.policy.windows import (
+    ALWAYS_WINDOW,
+    HORIZON,
+    Window,
+    allowed_stretches,
+    format_duration,
+    format_time,
+)
 
 _OPENINGS = 5000  # looked at per nature at most: a bounded cost for every policy (a minute in two)
+_AHEAD_CHECKED = 50  # coming openings of an approval-mode nature looked at for working hours before them
 _SELDOM = timedelta(days=90)  # a longer wait for an opening long enough is worth a warning
 
 
@@ -27,7 +35,8 @@ def smallest_run(policy: Policy, nature: Nature) -> timedelta:
 
 
 def never_runs(policy: Policy, now: datetime) -> list[str]:
-    """One warning per nature that cannot run within `HORIZON` of `now`, saying why, and one when the
+    """One warning per nature that cannot run within `HORIZON` of `now` (or runs seldom, or, in
+    approval mode, is never proposed ahead of its windows), saying why, and one when the
     `deploy_schedule` leaves no time between expected deploys."""
     warnings = []
     days = HORIZON.days
@@ -65,6 +74,8 @@ def never_runs(policy: Policy, now: datetime) -> list[str]:
                 f"the next {days} days (the first at {format_time(first, policy.zone)}), and up to "
                 f"{wait.days} days pass without one"
             )
+        elif usable and policy.nature_policy(nature).mode is Mode.APPROVAL:
+            warnings.extend(_proposed_in_window_only(policy, nature, allow, deny, need, now))
     schedule, g = policy.deploy_window, policy.guards
     if (
         schedule is not None
@@ -75,3 +86,37 @@ def never_runs(policy: Policy, now: datetime) -> list[str]:
             f"between expected deploys in the next {days} days: every run delays a deploy"
         )
     return warnings
+
+
+def _proposed_in_window_only(
+    policy: Policy,
+    nature: Nature,
+    allow: tuple[Window, ...],
+    deny: tuple[Window, ...],
+    need: timedelta,
+    now: datetime,
+) -> list[str]:
+    """A warning when no working hours fall within `proposals.lead_time` before any coming opening of an
+    approval-mode nature (the first `_AHEAD_CHECKED` long enough): its proposals are posted only once
+    a window is open, and an approval that comes after the window has closed lapses."""
+    lead, hours = policy.proposals.lead_time, policy.proposals.working_hours
+    working = (hours.window(policy.zone),)
+    coming = (
+        start
+        for start, end in allowed_stretches(allow, deny, now, now + HORIZON)
+        if start > now and end - start >= need
+    )
+    starts = list(islice(coming, _AHEAD_CHECKED))
+    if not starts or any(
+        (found := next(allowed_stretches(working, (), max(now, s - lead), s), None)) is not None
+        and found[0] < s
+        for s in starts
+    ):
+        return []
+    names = ", ".join(policy.nature_policy(nature).windows)
+    return [
+        f"nature {nature.value} (approval) is proposed only once its windows ({names}) are open: no "
+        f"working hours ('{hours.schedule}' for {format_duration(hours.duration)}) fall within the lead "
+        f"time ({format_duration(lead)}) before any of its next {len(starts)} openings, so "
+        "approvers must answer inside the window"
+    ]

@@ -102,6 +102,26 @@ def test_a_yearly_window_is_reported_as_seldom_and_a_monthly_one_is_not() -> Non
     assert warnings_of(monthly + only("ddl_cleanup", "first")) == []
 
 
+def test_an_approval_mode_nature_no_working_hours_precede_within_the_lead_time_is_reported() -> None:
+    # weekday nights 01:00-06:00, proposals posted only on Fridays 08:00-18:00 and 1 hour ahead: never
+    text = "windows: [{name: nights, kind: allow, schedule: '0 1 * * 1-5', duration: 5h}]\n" + only(
+        "index_and_constraint", "nights"
+    ).replace(
+        "index_and_constraint: {windows: [nights]}",
+        "index_and_constraint: {windows: [nights], mode: approval}",
+    )
+    late = "proposals: {lead_time: 1h, working_hours: {schedule: '0 8 * * 5', duration: 10h}}\n"
+    assert warnings_of(text + late) == [
+        "nature index_and_constraint (approval) is proposed only once its windows (nights) are open: no "
+        "working hours ('0 8 * * 5' for 10h) fall within the lead time (1h) before any of its next 50 "
+        "openings, so approvers must answer inside the window"
+    ]
+    # 72 hours ahead, Friday's working hours precede Monday night's opening
+    ahead = "proposals: {lead_time: 72h, working_hours: {schedule: '0 8 * * 5', duration: 10h}}\n"
+    assert warnings_of(text + ahead) == []
+    assert warnings_of(text.replace("mode: approval", "mode: auto") + late) == []  # auto needs no proposal
+
+
 def test_a_deploy_schedule_that_leaves_no_time_between_deploys_is_reported() -> None:
     touching = warnings_of("guards: {deploy_schedule: '0 * * * *', deploy_duration: 60m}\n")
     assert touching == [
