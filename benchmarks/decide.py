@@ -1,4 +1,6 @@
-"""Benchmark: decide() with 1,000 pending migrations and 50 windows; project() over 90 days.
+"""Benchmark: decide() with 1,000 pending migrations and 50 windows; project() over 90 days; and
+decide() where no opening fits the head (10-minute openings every 15 minutes, a monthly window) or a deny
+window covers every opening (the shapes random policies found slow: the search walked window edges).
 
 Usage: python benchmarks/decide.py   (targets: decide < 20 ms, project 90 days < 1 s)
 """
@@ -79,6 +81,35 @@ def main() -> None:
     print(f"decide, first call (cold window memo): {cold:.1f} ms")
     print(f"decide, 1000 pending, 50 windows: {per_decide:.1f} ms per call (target < 20 ms)")
     print(f"project, 90 days: {projection * 1000:.0f} ms, {len(schedule)} runs (target < 1000 ms)")
+    for name, text in HARD_SHAPES.items():
+        hard = load_policy(text)
+        one = EnvState("gprd", pending[:1])
+        start = time.perf_counter()
+        first = decide(one, hard, at)
+        cold = (time.perf_counter() - start) * 1000
+        start = time.perf_counter()
+        for k in range(runs):
+            decide(one, hard, at + timedelta(minutes=37 * k))
+        warm = (time.perf_counter() - start) / runs * 1000
+        found = f"{first.next_window_at:%Y-%m-%d %H:%M}" if first.next_window_at else "none"
+        print(f"decide, {name}: first call {cold:.1f} ms, then {warm:.1f} ms per call; next start {found}")
+
+
+HARD_SHAPES = {
+    "head longer than every opening": (
+        "environments: [{name: gprd}]\nwindows:\n"
+        "  - {name: quarters, kind: allow, schedule: '*/15 * * * *', duration: 10m}\n"
+        "  - {name: first-saturday, kind: allow, schedule: '0 3 * * 6#1', duration: 4h}\n"
+        "natures: {no_op: {windows: [quarters, first-saturday], mode: auto}}\n"
+        "durations: {overhead: 10m, no_op: 15m}\n"
+    ),
+    "deny window over every opening": (
+        "environments: [{name: gprd}]\nwindows:\n"
+        "  - {name: quarters, kind: allow, schedule: '*/15 * * * *', duration: 10m}\n"
+        "  - {name: always-denied, kind: deny, schedule: '*/15 * * * *', duration: 30m}\n"
+        "natures: {no_op: {windows: [quarters], mode: auto}}\n"
+    ),
+}
 
 
 if __name__ == "__main__":
