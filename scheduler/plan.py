@@ -995,20 +995,17 @@ def _same_window_end(
 
 def _longest_firm_gap(deploy: ExpectedDeploys, start: datetime, end: datetime) -> timedelta:
     """The longest stretch from `start` to `end` that no firm expected deploy (a slot, an awaited
-    promotion, the schedule) holds."""
+    promotion, the schedule) holds: the one before the first expected stretch, then each `_gap_after`."""
     t, longest = start, timedelta(0)
+    if not deploy.is_open(start):
+        nxt = deploy.next_firm(start)
+        t = end if nxt is None or nxt > end else nxt
+        longest = t - start
     for _ in range(_MAX_STEPS):
-        if deploy.is_open(t) and deploy.firm(t):
-            free = deploy.closes_at(t)
-            if free is None or free >= end:
-                break
-            t = free
-        nxt = deploy.next_firm(t)
-        stop = end if nxt is None or nxt > end else nxt
-        longest = max(longest, stop - t)
-        if stop >= end:
+        gap = _gap_after(deploy, t, end, deploy.next_firm, None) if t < end else None
+        if gap is None:
             break
-        t = stop
+        t, longest = gap[0], max(longest, gap[1])
     return longest
 
 

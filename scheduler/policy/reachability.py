@@ -15,7 +15,6 @@ from scheduler.policy.model import Mode, Policy, SizeDurations
 from scheduler.policy.windows import (
     ALWAYS_WINDOW,
     HORIZON,
-    Window,
     allowed_stretches,
     format_duration,
     format_time,
@@ -45,12 +44,14 @@ def never_runs(policy: Policy, now: datetime) -> list[str]:
         names = ", ".join(policy.nature_policy(nature).windows)
         need, longest, seen, last = smallest_run(policy, nature), timedelta(0), 0, now
         usable, wait, since = 0, timedelta(0), now  # openings long enough; the longest wait for one
-        first = now
+        first, coming = now, list[datetime]()  # the first of them; the next ones still to open
         for start, end in islice(allowed_stretches(allow, deny, now, now + HORIZON), _OPENINGS):
             seen, longest, last = seen + 1, max(longest, end - max(start, now)), end
             if end - max(start, now) >= need:
                 first = first if usable else max(start, now)
                 usable, wait, since = usable + 1, max(wait, start - since), end
+                if start > now and len(coming) < _AHEAD_CHECKED:
+                    coming.append(start)
         if not seen:
             fired = next(allowed_stretches(allow, (), now, now + HORIZON), None) is not None
             covers = ", ".join(w.name for w in deny)
@@ -75,7 +76,7 @@ def never_runs(policy: Policy, now: datetime) -> list[str]:
                 f"{wait.days} days pass without one"
             )
         elif usable and policy.nature_policy(nature).mode is Mode.APPROVAL:
-            warnings.extend(_proposed_in_window_only(policy, nature, allow, deny, need, now))
+            warnings.extend(_proposed_in_window_only(policy, nature, coming, now))
     schedule, g = policy.deploy_window, policy.guards
     if (
         schedule is not None
@@ -89,24 +90,14 @@ def never_runs(policy: Policy, now: datetime) -> list[str]:
 
 
 def _proposed_in_window_only(
-    policy: Policy,
-    nature: Nature,
-    allow: tuple[Window, ...],
-    deny: tuple[Window, ...],
-    need: timedelta,
-    now: datetime,
+    policy: Policy, nature: Nature, starts: list[datetime], now: datetime
 ) -> list[str]:
-    """A warning when no working hours fall within `proposals.lead_time` before any coming opening of an
-    approval-mode nature (the first `_AHEAD_CHECKED` long enough): its proposals are posted only once
-    a window is open, and an approval that comes after the window has closed lapses."""
+    """A warning when no working hours fall within `proposals.lead_time` before any of the coming
+    openings `starts` of an approval-mode nature (the first `_AHEAD_CHECKED` long enough): its proposals
+    are posted only once a window is open, and an approval that comes after the window has closed
+    lapses."""
     lead, hours = policy.proposals.lead_time, policy.proposals.working_hours
     working = (hours.window(policy.zone),)
-    coming = (
-        start
-        for start, end in allowed_stretches(allow, deny, now, now + HORIZON)
-        if start > now and end - start >= need
-    )
-    starts = list(islice(coming, _AHEAD_CHECKED))
     if not starts or any(
         (found := next(allowed_stretches(working, (), max(now, s - lead), s), None)) is not None
         and found[0] < s
