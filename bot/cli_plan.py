@@ -19,6 +19,7 @@ from scheduler.classify.tabledocs import DOCS_DIR, read_table_docs
 from scheduler.errors import InputError
 from scheduler.plan import decide, expected_deploys, project
 from scheduler.policy.decision import Decision, DeployedPackage, EnvState, PendingMigration, ProjectedRun
+from scheduler.policy.forecast import DeployForecast
 from scheduler.policy.model import Policy, load_policy
 from scheduler.policy.windows import format_duration, format_time
 from scheduler.settings import Settings
@@ -86,20 +87,23 @@ class NextDeploy:
     now: bool
     at: datetime | None
     why: str
+    aside: str = ""  # hours seen often enough that are not expected deploys, and why
 
     def line(self, policy: Policy) -> str:
         """`Expected deploys: next at Sat 2026-01-10 04:00 UTC (deploys expected …)`."""
         why = f" ({self.why})" if self.why else ""
+        aside = f"; {self.aside}" if self.aside else ""
         if self.now:
             until = f" until {format_time(self.at, policy.zone)}" if self.at else ""
-            return f"Expected deploys: one is expected now{until}{why}"
+            return f"Expected deploys: one is expected now{until}{why}{aside}"
         if self.at is None:
-            return f"Expected deploys: none{why}"
-        return f"Expected deploys: next at {format_time(self.at, policy.zone)}{why}"
+            return f"Expected deploys: none{why}{aside}"
+        return f"Expected deploys: next at {format_time(self.at, policy.zone)}{why}{aside}"
 
     def to_dict(self) -> dict[str, Any]:
         """The `plan --json` `expected_deploys` object."""
-        return {"now": self.now, "at": self.at.isoformat() if self.at else None, "why": self.why}
+        out = {"now": self.now, "at": self.at.isoformat() if self.at else None, "why": self.why}
+        return out | ({"set_aside": self.aside} if self.aside else {})
 
 
 def next_deploy(state: EnvState, policy: Policy, at: datetime) -> NextDeploy:
@@ -108,12 +112,13 @@ def next_deploy(state: EnvState, policy: Policy, at: datetime) -> NextDeploy:
     expected = deploys.expected
     if expected is None:
         return NextDeploy(False, None, deploys.note)
+    aside = expected.set_aside() if isinstance(expected, DeployForecast) else ""
     if expected.is_open(at):
-        return NextDeploy(True, expected.closes_at(at), expected.why(at))
+        return NextDeploy(True, expected.closes_at(at), expected.why(at), aside)
     due = expected.next_open(at)
     if due is None:
-        return NextDeploy(False, None, "nothing expected within eight days")
-    return NextDeploy(False, due, expected.why(due))
+        return NextDeploy(False, None, "nothing expected within eight days", aside)
+    return NextDeploy(False, due, expected.why(due), aside)
 
 
 def upstream_projection(state: EnvState, policy: Policy, env: str, at: datetime) -> dict[str, datetime]:

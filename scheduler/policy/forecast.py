@@ -38,7 +38,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from functools import cached_property, lru_cache
 from itertools import accumulate, pairwise
-from math import ceil, floor, log
+from math import ceil, comb, floor, log
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
@@ -53,6 +53,7 @@ _PACE_MIN = 8  # gaps between deploys needed before they count
 _SURE = 0.95  # a run must end where 19 in 20 comparable gaps had not ended yet
 _EVIDENCE = 19  # comparable gaps needed before 19 in 20 of them say anything of the next one
 _CALM = -log(_SURE)  # × the mean time to the next deploy: 19 in 20 runs end before one (constant rate)
+_STEADY = 0.75  # a slot hour seen in 3 of 4 weeks is expected whatever the pace of deploys
 _SERVED = 0.9  # slot hours that end before 9 in 10 of all gaps have ended are served by the last start
 
 
@@ -318,6 +319,8 @@ class DeployForecast:
     cleared: datetime | None = None  # slot hours ending by then are served by the last start
     history: tuple[datetime, ...] = field(default=(), repr=False)  # the starts the slots come from
     anchor: datetime | None = None  # the hour they were learnt at
+    unsteady: int = 0  # hours seen in min_share of the weeks, no more often than the pace of deploys says
+    pace: float = 0.0  # the share of the hours of a week that saw a deploy, each complete week
 
     @cached_property
     def seen_hours(self) -> tuple[Slot, ...]:
@@ -589,6 +592,17 @@ class DeployForecast:
             f"seen {seen} of the last {self.weeks} week{'s' if self.weeks != 1 else ''}"
         )
 
+    def set_aside(self) -> str:
+        """Which hours seen in `min_share` of the weeks are not expected deploys, and why ("" if none)."""
+        if not self.unsteady or not self.weeks:
+            return ""
+        hours = f"{self.unsteady} hour{'s' if self.unsteady != 1 else ''} of the week"
+        return (
+            f"{hours} seen in fewer than 3 of 4 of the last {self.weeks} weeks are not expected deploys: "
+            f"deploys started in {self.pace:.0%} of the hours of a week, so chance explains them; the gaps "
+            "between deploys bound runs there"
+        )
+
     def why(self, at: datetime) -> str:
         """`deploys expected Sat 04:00–05:00 UTC: seen 4 of the last 4 weeks`, or the room of the gap."""
         promotion = self.promotion
@@ -667,10 +681,52 @@ def forecast_deploys(
         return DeployForecast(zone, (), 0, None, gaps, last, cap, promotion) if known else None
     before_anchor = bisect_left(starts, anchor, hi=end)
     history = tuple(starts[bisect_left(starts, anchor - weeks * WEEK, hi=end) : before_anchor])
-    slots = _learnt(history, anchor, zone, weeks, min_share)
+    learnt = _learnt(history, anchor, zone, weeks, min_share)
+    pace = sum(s.seen for s in _learnt(history, anchor, zone, weeks, 1 / weeks)) / (7 * 24 * weeks)
+    slots = _steady(learnt, pace, weeks)
     served = anchor if before_anchor < end else None
     cleared = _hour_start(last + seen[len(seen) - ceil(_SERVED * len(seen))], zone) if last else None
-    return DeployForecast(zone, slots, weeks, served, gaps, last, cap, promotion, cleared, history, anchor)
+    return DeployForecast(
+        zone,
+        slots,
+        weeks,
+        served,
+        gaps,
+        last,
+        cap,
+        promotion,
+        cleared,
+        history,
+        anchor,
+        len(learnt) - len(slots),
+        pace,
+    )
+
+
+def _steady(learnt: tuple[Slot, ...], pace: float, weeks: int) -> tuple[Slot, ...]:
+    """The learnt slots that say more than the pace of deploys: seen in at least `_STEADY` of the weeks,
+    or so much more often than hours are in general (`pace`: the share of the hours of a week that saw a
+    deploy, each week) that chance explains it 1 time in 20 at most. Deploys every third hour at a random
+    minute leave half the hours of the week seen in half the weeks: such hours stand for the pace, which
+    the gaps between deploys already bound (memoised per slot tuple object, as `_weekly_hours`)."""
+    key = (id(learnt), pace, weeks)
+    hit = _STEADY_SLOTS.get(key)
+    if hit is None or hit[0] is not learnt:
+        if len(_STEADY_SLOTS) >= _HOURS_KEPT:
+            _STEADY_SLOTS.clear()
+        steady = tuple(
+            s for s in learnt if s.seen >= _STEADY * weeks or _by_chance(weeks, s.seen, pace) <= 1 - _SURE
+        )
+        hit = _STEADY_SLOTS[key] = (learnt, steady if len(steady) < len(learnt) else learnt)
+    return hit[1]
+
+
+_STEADY_SLOTS: dict[tuple[int, float, int], tuple[tuple[Slot, ...], tuple[Slot, ...]]] = {}
+
+
+def _by_chance(weeks: int, seen: int, share: float) -> float:
+    """The chance that an hour seen in each week with chance `share` is seen in `seen` or more of `weeks`."""
+    return sum(comb(weeks, k) * share**k * (1 - share) ** (weeks - k) for k in range(seen, weeks + 1))
 
 
 @lru_cache(maxsize=256)
