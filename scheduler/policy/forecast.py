@@ -3,12 +3,13 @@
 The forecast works on hour-of-week slots in the policy's zone. Looking back from the start of the current
 hour, each of the `lookback` weeks that the history fully covers is a complete week; a slot is "deploy
 expected" when a deploy started in it in at least `min_share` of those weeks (no forecast before one
-complete week). The occurrence of a slot that holds `now` is clear once a deploy started in it: that
-slot has been served this week. So is every slot hour that ends before 9 in 10 of the gaps between deploy
-starts within `lookback` would have ended after the last start: the deploy those hours stand for has come
-(deploys at a random minute of every third hour make nearly half of the week's hours slots seen in half
-of the weeks; right after a deploy the next one is still far). Expected deploys hold the whole hour of
-their slot.
+complete week), and, unless seen in 3 of 4 of the weeks, when deploys at the environment's pace would see
+it that often 1 time in 20 at most (`_steady`: hours a random cadence sees in half the weeks by chance are
+not slots; the gaps between deploys bound runs there). The occurrence of a slot that holds `now` is clear
+once a deploy started in it: that slot has been served this week. So is every slot hour that ends before
+9 in 10 of the gaps between deploy starts within `lookback` would have ended after the last start: the
+deploy those hours stand for has come (right after a deploy the next one is still far). Expected deploys
+hold the whole hour of their slot.
 
 Between forecast slots, deploys still come at hours no slot explains. The gaps between consecutive deploy
 starts within `lookback` (at least `_PACE_MIN` of them; no complete week needed, so a fresh install is
