@@ -329,7 +329,7 @@ class DeployForecast:
         only rooms with few comparable gaps need them)."""
         if not self.weeks or self.anchor is None or not self.gaps:
             return ()
-        return _learnt(self.history, self.anchor, self.zone, self.weeks, 1 / self.weeks)
+        return _learnt(self.history, self.anchor, self.zone, self.weeks, 1 / self.weeks)[0]
 
     def _holding(self, at: datetime) -> tuple[datetime, datetime] | None:
         """The expected slot stretch holding `at`, without the hours the last deploy served."""
@@ -682,8 +682,8 @@ def forecast_deploys(
         return DeployForecast(zone, (), 0, None, gaps, last, cap, promotion) if known else None
     before_anchor = bisect_left(starts, anchor, hi=end)
     history = tuple(starts[bisect_left(starts, anchor - weeks * WEEK, hi=end) : before_anchor])
-    learnt = _learnt(history, anchor, zone, weeks, min_share)
-    pace = sum(s.seen for s in _learnt(history, anchor, zone, weeks, 1 / weeks)) / (7 * 24 * weeks)
+    learnt, sightings = _learnt(history, anchor, zone, weeks, min_share)
+    pace = sightings / (7 * 24 * weeks)
     slots = _steady(learnt, pace, weeks)
     served = anchor if before_anchor < end else None
     cleared = _hour_start(last + seen[len(seen) - ceil(_SERVED * len(seen))], zone) if last else None
@@ -774,9 +774,10 @@ _GAP_LISTS: list[_GapList] = []
 @lru_cache(maxsize=256)
 def _learnt(
     history: tuple[datetime, ...], anchor: datetime, zone: ZoneInfo, weeks: int, min_share: float
-) -> tuple[Slot, ...]:
+) -> tuple[tuple[Slot, ...], int]:
     """Expected slots from the starts of the `weeks` complete weeks before `anchor`: a slot's count is
-    the number of distinct weeks back (from `anchor`) in which a deploy started in it. Learnt by
+    the number of distinct weeks back (from `anchor`) in which a deploy started in it; and how many
+    (hour of the week, week) pairs saw a start, the pace of deploys. Learnt by
     moving a `_Learner` of the same history forward when there is one (decisions come in time order),
     else from scratch."""
     end = _micros(anchor)
@@ -787,7 +788,7 @@ def _learnt(
         _LEARNERS.remove(learner)
     _LEARNERS.insert(0, learner)
     del _LEARNERS[_LEARNERS_KEPT:]
-    return learner.slots_seen(min_share * weeks)
+    return learner.slots_seen(min_share * weeks), learner.seen
 
 
 class _Learner:
@@ -806,6 +807,7 @@ class _Learner:
         self._seen: dict[float, tuple[Slot, ...]] = {}  # by least count; emptied when a count changes
         self._moved: dict[tuple[int, int], int] = {}  # change of each slot's count since the last answer
         self._counts: tuple[tuple[tuple[int, int], int], ...] | None = None  # sorted, since the last change
+        self.seen = 0  # (slot, week) pairs that saw a start
         for slot, micros in pairs:
             self._add(slot, (anchor - micros) // _WEEK_MICROS)
 
@@ -826,6 +828,7 @@ class _Learner:
         weeks = self.weeks.setdefault(slot, Counter())
         if not weeks[week]:
             self._moved[slot] = self._moved.get(slot, 0) + 1
+            self.seen += 1
         weeks[week] += 1
 
     def _remove(self, slot: tuple[int, int], week: int) -> None:
@@ -833,6 +836,7 @@ class _Learner:
         weeks[week] -= 1
         if not weeks[week]:
             self._moved[slot] = self._moved.get(slot, 0) - 1
+            self.seen -= 1
             del weeks[week]
             if not weeks:
                 del self.weeks[slot]
