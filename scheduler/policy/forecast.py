@@ -715,14 +715,23 @@ def _steady(learnt: tuple[Slot, ...], pace: float, weeks: int) -> tuple[Slot, ..
     if hit is None or hit[0] is not learnt:
         if len(_STEADY_SLOTS) >= _HOURS_KEPT:
             _STEADY_SLOTS.clear()
-        steady = tuple(
-            s for s in learnt if s.seen >= _STEADY * weeks or _by_chance(weeks, s.seen, pace) <= 1 - _SURE
-        )
+        least = _least_steady(weeks, pace)
+        steady = tuple(s for s in learnt if s.seen >= least)
         hit = _STEADY_SLOTS[key] = (learnt, steady if len(steady) < len(learnt) else learnt)
     return hit[1]
 
 
 _STEADY_SLOTS: dict[tuple[int, float, int], tuple[tuple[Slot, ...], tuple[Slot, ...]]] = {}
+
+
+@lru_cache(maxsize=1024)
+def _least_steady(weeks: int, pace: float) -> int:
+    """How many of `weeks` a steady slot is seen in at least: `_STEADY` of them, or fewer when deploys at
+    `pace` see an hour that often 1 time in 20 at most."""
+    least = ceil(_STEADY * weeks)
+    while least > 1 and _by_chance(weeks, least - 1, pace) <= 1 - _SURE:
+        least -= 1
+    return least
 
 
 def _by_chance(weeks: int, seen: int, share: float) -> float:
