@@ -409,10 +409,18 @@ def _promotion(state: EnvState, policy: Policy, now: datetime) -> Promotion | No
 
 
 def _runnable(
-    pending: _Pending, policy: Policy, limit: int, at: datetime, deploys: _Deploys, *, explain: bool = True
+    pending: _Pending,
+    policy: Policy,
+    limit: int,
+    at: datetime,
+    deploys: _Deploys,
+    *,
+    explain: bool = True,
+    words: bool = True,
 ) -> _Runnable:
     """The longest runnable prefix at `at`; `explain=False` (a search step, a projection) leaves out
-    the reasons and the window-fit guard."""
+    the reasons and the window-fit guard, `words=False` (where only the count and timing matter) the
+    announcement of a squeezed head as well."""
     cache: dict[tuple[Nature, bool], WindowVerdict] = {}
     deploy = deploys.expected
     deadline: datetime | None = deploy.next_open(at) if deploy is not None else None
@@ -479,12 +487,15 @@ def _runnable(
         squeeze = (
             f"the approved or requested batch runs whole (estimate {format_duration(estimate)}): "
             f"{deploy.why(due)}, so it may delay a deploy"
+            if words
+            else ""
         )
         timing[0] = g.GuardResult("deploy_due", True, squeeze)
         reasons.append(squeeze)
     elif deploy is not None and not timing[0].ok:
         holding = deploy.is_open(at)  # a head that fits no deadline may still face deploys without end
-        squeeze = _squeeze(pending, policy, at, deploy, head) if limit and (not count or holding) else None
+        squeezed = limit and (not count or holding)
+        squeeze = _squeeze(pending, policy, at, deploy, head, words) if squeezed else None
         if squeeze is None:
             count = 0
             reasons.append(timing[0].reason)
@@ -523,19 +534,24 @@ def _agreed_prefix(
 
 
 def _squeeze(
-    pending: _Pending, policy: Policy, at: datetime, deploy: ExpectedDeploys, head: WindowVerdict | None
+    pending: _Pending,
+    policy: Policy,
+    at: datetime,
+    deploy: ExpectedDeploys,
+    head: WindowVerdict | None,
+    words: bool = True,
 ) -> str | None:
     """When no gap between expected deploys in the head's open window (12 hours at most) is long enough
     for the head alone, the head takes the best moment: now, unless right after a later expected
     deploy it would keep a deploy waiting clearly less on average (a backlog pressing its window:
     unless a later gap, counted as the room left as of now, is clearly longer). Between soft limits it
     runs when its chance to stay clear is 9 in 10 of a fresh moment's (3 in 5 for a pressing backlog).
-    Returns the announcement, or None (wait for that moment)."""
+    Returns the announcement ("" without `words`), or None (wait for that moment)."""
     estimate = pending.estimate(1, policy)
     if head is None or not head.open or (head.closes_at is not None and at + estimate > head.closes_at):
         return None  # a deploy may wait for a head, but its own window never does
     if deploy.is_open(at):
-        return _without_a_break(pending, policy, at, deploy, head)
+        return _without_a_break(pending, policy, at, deploy, head, words)
     end = min(head.closes_at or at + _GAP_LOOK, at + _GAP_LOOK)
     due = deploy.next_open(at)
     if due is None:
@@ -548,6 +564,8 @@ def _squeeze(
         fair = _FAIR if pressing else _CALM_FAIR
         if chances is not None and chances[0] < fair * chances[1]:
             return None  # a moment right after a deploy is clearly better: wait for it
+        if not words:
+            return ""
         chance = f"{round(100 * (1 - chances[0]))} % chance, " if chances is not None else ""
         return (
             f"{pending.label(0)} (estimate {format_duration(estimate)}) is longer than the room deploys "
@@ -566,6 +584,8 @@ def _squeeze(
         return None
     if not pressing and _clearer_later(deploy, at, due, end, estimate):
         return None
+    if not words:
+        return ""
     why = deploy.why(due)
     fills = (
         f"; everything pending (estimate {format_duration(backlog)}) fills {share:.0%} of what is left of "
@@ -580,7 +600,12 @@ def _squeeze(
 
 
 def _without_a_break(
-    pending: _Pending, policy: Policy, at: datetime, deploy: ExpectedDeploys, head: WindowVerdict
+    pending: _Pending,
+    policy: Policy,
+    at: datetime,
+    deploy: ExpectedDeploys,
+    head: WindowVerdict,
+    words: bool = True,
 ) -> str | None:
     """A head whose open window expected deploys hold without a break until it closes, for good, or
     longer than a squeeze looks ahead (`_GAP_LOOK`), runs now rather than never. Returns the
@@ -588,6 +613,8 @@ def _without_a_break(
     free, closes = deploy.closes_at(at), head.closes_at
     if free is not None and free < at + _GAP_LOOK and (closes is None or free < closes):
         return None
+    if not words:
+        return ""
     estimate = format_duration(pending.estimate(1, policy))
     if closes is not None and (free is None or free >= closes):
         until = f"until window {head.window} closes"
@@ -741,7 +768,7 @@ def _next_start(
         if known is not None and first and known[1].fitted == 0:
             run = known[1]  # the head alone did not fit: the same answer as for a prefix of one
         else:
-            run = _runnable(pending, policy, 1, t, deploys, explain=not reasons)
+            run = _runnable(pending, policy, 1, t, deploys, explain=not reasons, words=False)
         if run.count:
             return t, reasons
         reasons = reasons or run.reasons
@@ -1115,7 +1142,7 @@ def project(state: EnvState, policy: Policy, now: datetime, horizon: timedelta) 
         if reorders:
             pending = _Pending.build(remaining, policy, state, start, estimates)
         static = _static(pending, state, policy, env, start)
-        run = _runnable(pending, policy, static.limit, start, deploys, explain=False)
+        run = _runnable(pending, policy, static.limit, start, deploys, explain=False, words=False)
         batch = _split(pending, state, policy, run.count, start, assume_approved=True)
         if not batch.count:
             if not reorders or start == t:
