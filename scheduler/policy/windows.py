@@ -23,6 +23,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 from enum import StrEnum
 from functools import lru_cache
+from itertools import islice
 from zoneinfo import ZoneInfo
 
 from croniter import croniter
@@ -206,6 +207,12 @@ def _block(schedule: str, zone: ZoneInfo, duration: timedelta, index: int) -> tu
     return tuple(_merge(spans))
 
 
+@lru_cache(maxsize=4096)
+def _block_ends(schedule: str, zone: ZoneInfo, duration: timedelta, index: int) -> tuple[datetime, ...]:
+    """The ends of `_block`'s openings, in order (memoised)."""
+    return tuple(end for _, end in _block(schedule, zone, duration, index))
+
+
 def _cron_stretches(
     schedule: str, zone: ZoneInfo, duration: timedelta, since: datetime, limit: datetime
 ) -> Iterator[Span]:
@@ -214,8 +221,13 @@ def _cron_stretches(
     first = (since - duration).astimezone(zone).date() - timedelta(days=1)
     last = limit.astimezone(zone).date() + timedelta(days=1)
     current: Span | None = None
-    for index in range((first.toordinal() - 1) // _BLOCK_DAYS, (last.toordinal() - 1) // _BLOCK_DAYS + 1):
-        for start, end in _block(schedule, zone, duration, index):
+    lowest = (first.toordinal() - 1) // _BLOCK_DAYS
+    for index in range(lowest, (last.toordinal() - 1) // _BLOCK_DAYS + 1):
+        spans = _block(schedule, zone, duration, index)
+        # spans of the first block that end by `since` are neither yielded nor joined by a later one
+        # (a block's spans are merged; one touching the next block's first starts by `since` too)
+        skip = bisect_right(_block_ends(schedule, zone, duration, index), since) if index == lowest else 0
+        for start, end in islice(spans, skip, None):
             if start > limit:
                 break
             if current is not None and start <= current[1]:
