@@ -41,6 +41,7 @@ from scheduler.policy.windows import (
 _MAX_STEPS = 5000
 _SEARCH = timedelta(days=400)
 _GAP_LOOK = timedelta(hours=12)
+_FIRM_LOOK = timedelta(days=8)  # every weekly slot, and a week of any schedule, within eight days
 _PASSERS = 20  # light migrations considered for an earlier start out of order
 _FAIR = 0.6  # a run no gap fits waits only for a moment clearly better than now (a longer gap, a fresh one)
 _CALM_FAIR = 0.9  # ... unless nothing presses it: then only a moment nearly as clear as right after a deploy
@@ -1009,7 +1010,8 @@ def _same_window_end(
         return end
     runs = project(state, policy, start, closes_at - start)
     projected = {v for r in runs if r.at < closes_at for v in r.migrations}
-    room = _longest_firm_gap(deploy, start, closes_at) if deploy is not None else None
+    whole = pending.estimate(len(pending.items), policy)  # no room needs to be longer
+    room = _longest_firm_gap(deploy, start, closes_at, whole) if deploy is not None else None
     items = pending.items
     while (
         end < len(items)
@@ -1020,16 +1022,21 @@ def _same_window_end(
     return end
 
 
-def _longest_firm_gap(deploy: ExpectedDeploys, start: datetime, end: datetime) -> timedelta:
+def _longest_firm_gap(
+    deploy: ExpectedDeploys, start: datetime, end: datetime, enough: timedelta
+) -> timedelta:
     """The longest stretch from `start` to `end` that no firm expected deploy (a slot, an awaited
-    promotion, the schedule) holds: the one before the first expected stretch, then each `_gap_after`."""
+    promotion, the schedule) holds: the one before the first expected stretch, then each `_gap_after`.
+    The walk stops at the first gap of at least `enough`, and after `_FIRM_LOOK` (slots repeat every
+    week; a window open for months under an hourly schedule walked thousands of gaps per proposal)."""
+    end = min(end, start + _FIRM_LOOK)
     t, longest = start, timedelta(0)
     if not deploy.is_open(start):
         nxt = deploy.next_firm(start)
         t = end if nxt is None or nxt > end else nxt
         longest = t - start
     for _ in range(_MAX_STEPS):
-        gap = _gap_after(deploy, t, end, deploy.next_firm, None) if t < end else None
+        gap = _gap_after(deploy, t, end, deploy.next_firm, None) if t < end and longest < enough else None
         if gap is None:
             break
         t, longest = gap[0], max(longest, gap[1])

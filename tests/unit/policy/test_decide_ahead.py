@@ -199,3 +199,24 @@ def test_a_proposal_ahead_holds_no_more_than_one_run_fits_between_the_scheduled_
 
 
 HOUR = timedelta(hours=1)
+
+
+HOURLY_FOR_WEEKS = load_policy("""
+timezone: America/New_York
+environments: [{name: gprd}]
+windows: [{name: autumn, kind: allow, from: "2026-10-20T04:00:00Z", to: "2026-11-06T05:00:00Z"}]
+natures: {index_and_constraint: {windows: [autumn], mode: approval}}
+durations: {overhead: 5m, index_and_constraint: 12m}
+guards: {deploy_schedule: "0 * * * *", deploy_duration: 30m}
+approvers: {users: [U1]}
+""")
+
+
+def test_a_proposal_in_a_window_open_for_weeks_fits_the_gaps_of_its_coming_week() -> None:
+    # deploys on the hour for 30 min leave 30-minute gaps, except where the clocks go back (1 Nov, 12
+    # days after the window opens: 90 minutes). The approved set runs whole: sized to that one gap it
+    # would wait for it; sized to the coming week's gaps it runs on the first day (5 + 2 x 12 minutes)
+    items = tuple(migration(f"2026010500000{k}", Nature.INDEX_AND_CONSTRAINT) for k in range(8))
+    now = datetime.fromisoformat("2026-10-19T10:00:00-04:00")
+    d = decide(env("gprd", *items), HOURLY_FOR_WEEKS, now)
+    assert d.action is Action.PROPOSE and d.migrations == [m.version for m in items[:2]]
