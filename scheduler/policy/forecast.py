@@ -55,6 +55,7 @@ _SURE = 0.95  # a run must end where 19 in 20 comparable gaps had not ended yet
 _EVIDENCE = 19  # comparable gaps needed before 19 in 20 of them say anything of the next one
 _CALM = -log(_SURE)  # × the mean time to the next deploy: 19 in 20 runs end before one (constant rate)
 _STEADY = 0.75  # a slot hour seen in 3 of 4 weeks is expected whatever the pace of deploys
+_SPREAD = 0.1  # deploys starting in fewer of the hours of a week come at too few hours for chance slots
 _SERVED = 0.9  # slot hours that end before 9 in 10 of all gaps have ended are served by the last start
 
 
@@ -727,7 +728,10 @@ _STEADY_SLOTS: dict[tuple[int, float, int], tuple[tuple[Slot, ...], tuple[Slot, 
 @lru_cache(maxsize=1024)
 def _least_steady(weeks: int, pace: float) -> int:
     """How many of `weeks` a steady slot is seen in at least: `_STEADY` of them, or fewer when deploys at
-    `pace` see an hour that often 1 time in 20 at most."""
+    `pace` see an hour that often 1 time in 20 at most; any number when deploys start in fewer than
+    `_SPREAD` of the hours of a week (a weekly deploy and a few others: chance explains none of them)."""
+    if pace < _SPREAD:
+        return 1
     least = ceil(_STEADY * weeks)
     while least > 1 and _by_chance(weeks, least - 1, pace) <= 1 - _SURE:
         least -= 1

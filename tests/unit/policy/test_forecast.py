@@ -152,6 +152,26 @@ def test_hours_seen_no_more_often_than_the_pace_of_deploys_explains_are_not_expe
     assert {(5, 9), (5, 10)} <= {(s.weekday, s.hour) for s in sparse.slots}
 
 
+def test_with_deploys_at_few_hours_of_the_week_a_slot_seen_once_is_expected_when_min_share_allows() -> None:
+    # weekdays at 10:00 for 4 weeks and one Saturday 04:00 deploy: deploys started in 3 % of the hours of
+    # a week, too few for chance to make a slot, so min_share 0.25 keeps Saturday 04:00 (seen 1 of 4)
+    weekdays = [
+        SATURDAY - w * WEEK - timedelta(days=d) + timedelta(hours=10)
+        for w in range(4)
+        for d in (1, 2, 3, 4, 5)
+    ]
+    starts = sorted([*weekdays, SATURDAY - 2 * WEEK + timedelta(hours=4)])
+    forecast = forecast_deploys(
+        starts, SATURDAY, lookback=FOUR_WEEKS, min_share=0.25, zone=UTC, observed_since=SATURDAY - 5 * WEEK
+    )
+    assert forecast is not None and forecast.unsteady == 0
+    assert [(s.weekday, s.hour, s.seen) for s in forecast.slots] == [
+        *((d, 10, 4) for d in range(5)),
+        (5, 4, 1),
+    ]
+    assert forecast.set_aside() == ""
+
+
 def test_a_run_starts_in_a_slot_hour_the_last_deploy_served() -> None:
     starts = every_third_hour(4, 2, SATURDAY + timedelta(hours=9, minutes=20))
     state = EnvState(
@@ -187,7 +207,8 @@ def slots_from_scratch(
     """The module docstring's definition, computed directly: the distinct weeks back from the start
     of the current local hour in which each local hour of the week saw a deploy start; of the hours seen
     in `min_share` of the weeks, those seen in 3 of 4 weeks or more, or with a binomial tail (at the share
-    of all hour-weeks that saw a deploy) of 1 in 20 at most."""
+    of all hour-weeks that saw a deploy) of 1 in 20 at most, or all of them when that share is below 1 in
+    10."""
     local = now.astimezone(zone)
     anchor = local.replace(minute=0, second=0, microsecond=0).astimezone(UTC)
     weeks = sum(1 for k in range(1, 5) if anchor - k * WEEK >= since)
@@ -200,7 +221,7 @@ def slots_from_scratch(
 
     def steady(k: int) -> bool:
         tail = sum(comb(weeks, j) * share**j * (1 - share) ** (weeks - j) for j in range(k, weeks + 1))
-        return k >= 0.75 * weeks or tail <= 0.05
+        return k >= 0.75 * weeks or tail <= 0.05 or share < 0.1
 
     return [
         (d, h, len(w)) for (d, h), w in sorted(seen.items()) if len(w) >= min_share * weeks and steady(len(w))
