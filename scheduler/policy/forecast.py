@@ -4,8 +4,9 @@ The forecast works on hour-of-week slots in the policy's zone. Looking back from
 hour, each of the `lookback` weeks that the history fully covers is a complete week; a slot is "deploy
 expected" when a deploy started in it in at least `min_share` of those weeks (no forecast before one
 complete week), and, unless seen in 3 of 4 of the weeks, when deploys at the environment's pace would see
-it that often 1 time in 20 at most (`_steady`: hours a random cadence sees in half the weeks by chance are
-not slots; the gaps between deploys bound runs there). The occurrence of a slot that holds `now` is clear
+it that often 1 time in 20 at most, or start in fewer than 1 in 10 of the hours of a week (`_steady`:
+hours a random cadence sees in half the weeks by chance are not slots; the gaps between deploys bound
+runs there). The occurrence of a slot that holds `now` is clear
 once a deploy started in it: that slot has been served this week. So is every slot hour that ends before
 9 in 10 of the gaps between deploy starts within `lookback` would have ended after the last start: the
 deploy those hours stand for has come (right after a deploy the next one is still far). Expected deploys
