@@ -6,11 +6,11 @@ expected" when a deploy started in it in at least `min_share` of those weeks (no
 complete week), and, unless seen in 3 of 4 of the weeks, when deploys at the environment's pace would see
 it that often 1 time in 20 at most, or start in fewer than 1 in 10 of the hours of a week (`_steady`:
 hours a random cadence sees in half the weeks by chance are not slots; the gaps between deploys bound
-runs there). The occurrence of a slot that holds `now` is clear
-once a deploy started in it: that slot has been served this week. So is every slot hour that ends before
-9 in 10 of the gaps between deploy starts within `lookback` would have ended after the last start: the
-deploy those hours stand for has come (right after a deploy the next one is still far). Expected deploys
-hold the whole hour of their slot.
+runs there). The occurrence of a slot that holds `now` is clear once a deploy started in it: that slot
+has been served this week. So is every slot hour that ends before 9 in 10 of the gaps between deploy
+starts within `lookback` would have ended after the last start: the deploy those hours stand for has
+come (right after a deploy the next one is still far). Expected deploys hold the whole hour of their
+slot.
 
 Between forecast slots, deploys still come at hours no slot explains. The gaps between consecutive deploy
 starts within `lookback` (at least `_PACE_MIN` of them; no complete week needed, so a fresh install is
@@ -56,7 +56,7 @@ _SURE = 0.95  # a run must end where 19 in 20 comparable gaps had not ended yet
 _EVIDENCE = 19  # comparable gaps needed before 19 in 20 of them say anything of the next one
 _CALM = -log(_SURE)  # × the mean time to the next deploy: 19 in 20 runs end before one (constant rate)
 _STEADY = 0.75  # a slot hour seen in 3 of 4 weeks is expected whatever the pace of deploys
-_SPREAD = 0.1  # deploys starting in fewer of the hours of a week come at too few hours for chance slots
+_SPREAD = 0.1  # below this share of the hours of a week seeing deploys, chance makes no slot
 _SERVED = 0.9  # slot hours that end before 9 in 10 of all gaps have ended are served by the last start
 
 
