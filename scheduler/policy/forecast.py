@@ -600,8 +600,9 @@ class DeployForecast:
         if not self.unsteady or not self.weeks:
             return ""
         hours = f"{self.unsteady} hour{'s' if self.unsteady != 1 else ''} of the week"
+        least = _least_steady(self.weeks, self.pace)
         return (
-            f"{hours} seen in fewer than 3 of 4 of the last {self.weeks} weeks are not expected deploys: "
+            f"{hours} seen in fewer than {least} of the last {self.weeks} weeks are not expected deploys: "
             f"deploys started in {self.pace:.0%} of the hours of a week, so chance explains them; the gaps "
             "between deploys bound runs there"
         )

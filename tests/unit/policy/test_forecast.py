@@ -139,7 +139,7 @@ def test_hours_seen_no_more_often_than_the_pace_of_deploys_explains_are_not_expe
     assert len(seen) == 8 * 7 - 1 and set(seen.values()) == {4}
     assert forecast.unsteady == 2
     assert forecast.set_aside() == (
-        "2 hours of the week seen in fewer than 3 of 4 of the last 4 weeks are not expected deploys: "
+        "2 hours of the week seen in fewer than 3 of the last 4 weeks are not expected deploys: "
         "deploys started in 33% of the hours of a week, so chance explains them; the gaps between deploys "
         "bound runs there"
     )
