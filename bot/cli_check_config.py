@@ -32,7 +32,8 @@ def summarise(policy: Policy) -> list[str]:
     elif forecast is not None:
         lines.append(
             f"expected deploys: forecast from the last {format_duration(forecast.lookback)} of deploys "
-            f"(slots seen in >= {forecast.min_share:.0%} of the weeks)"
+            f"(slots seen in >= {forecast.min_share:.0%} of the weeks, and in 3 of 4 or more often than "
+            "the pace of deploys explains)"
         )
     else:
         lines.append("expected deploys: none (deploy_schedule null, deploy_forecast off)")
