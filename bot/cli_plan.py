@@ -19,7 +19,6 @@ from scheduler.classify.tabledocs import DOCS_DIR, read_table_docs
 from scheduler.errors import InputError
 from scheduler.plan import decide, expected_deploys, project
 from scheduler.policy.decision import Decision, DeployedPackage, EnvState, PendingMigration, ProjectedRun
-from scheduler.policy.forecast import DeployForecast
 from scheduler.policy.model import Policy, load_policy
 from scheduler.policy.windows import format_duration, format_time
 from scheduler.settings import Settings
@@ -112,7 +111,7 @@ def next_deploy(state: EnvState, policy: Policy, at: datetime) -> NextDeploy:
     expected = deploys.expected
     if expected is None:
         return NextDeploy(False, None, deploys.note)
-    aside = expected.set_aside() if isinstance(expected, DeployForecast) else ""
+    aside = expected.set_aside()
     if expected.is_open(at):
         return NextDeploy(True, expected.closes_at(at), expected.why(at), aside)
     due = expected.next_open(at)

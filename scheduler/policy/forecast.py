@@ -109,6 +109,10 @@ class ExpectedDeploys(Protocol):
         """Why no deploy is expected at `at` although deploys usually come then ("" when they do not)."""
         ...
 
+    def set_aside(self) -> str:
+        """Which hours that saw deploys are not expected deploys, and why ("" when none)."""
+        ...
+
     def firm(self, at: datetime) -> bool:
         """Whether the deploy expected at `at` is firm (a schedule or a slot) rather than a soft limit."""
         ...
@@ -176,6 +180,10 @@ class ScheduledDeploys:
 
     def why_clear(self, at: datetime) -> str:
         """A schedule serves nothing early."""
+        return ""
+
+    def set_aside(self) -> str:
+        """A schedule learns no hours."""
         return ""
 
     def firm(self, at: datetime) -> bool:
