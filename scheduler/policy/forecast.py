@@ -300,7 +300,10 @@ def _weekly_hours(slots: tuple[Slot, ...]) -> tuple[tuple[int, ...], ...]:
     if hit is None or hit[0] is not slots:
         if len(_HOURS) >= _HOURS_KEPT:
             _HOURS.clear()
-        hours = tuple(tuple(sorted(s.hour for s in slots if s.weekday == d)) for d in range(7))
+        days: list[list[int]] = [[] for _ in range(7)]
+        for slot in slots:
+            days[slot.weekday].append(slot.hour)
+        hours = tuple(tuple(sorted(day)) for day in days)
         hit = _HOURS[id(slots)] = (slots, hours)  # the tuple kept keeps its id unique
     return hit[1]
 
@@ -829,7 +832,6 @@ class _Learner:
         self.weeks: dict[tuple[int, int], Counter[int]] = {}
         self._seen: dict[float, tuple[Slot, ...]] = {}  # by least count; emptied when a count changes
         self._moved: dict[tuple[int, int], int] = {}  # change of each slot's count since the last answer
-        self._counts: tuple[tuple[tuple[int, int], int], ...] | None = None  # sorted, since the last change
         self.seen = 0  # (slot, week) pairs that saw a start
         for slot, micros in pairs:
             self._add(slot, (anchor - micros) // _WEEK_MICROS)
@@ -838,13 +840,11 @@ class _Learner:
         """The slots seen in at least `least` distinct weeks."""
         if any(self._moved.values()):
             self._seen.clear()
-            self._counts = None
         self._moved.clear()
         found = self._seen.get(least)
         if found is None:
-            if self._counts is None:
-                self._counts = tuple((slot, len(weeks)) for slot, weeks in sorted(self.weeks.items()))
-            found = self._seen[least] = _slots(tuple((s, n) for s, n in self._counts if n >= least))
+            counts = sorted((slot, len(weeks)) for slot, weeks in self.weeks.items() if len(weeks) >= least)
+            found = self._seen[least] = _slots(tuple(counts))
         return found
 
     def _add(self, slot: tuple[int, int], week: int) -> None:
