@@ -784,7 +784,7 @@ class _GapList:
         old = self.recent
         drop = bisect_left(old, recent[0]) if recent else len(old)
         kept = len(old) - drop
-        if len(recent) < kept or old[drop:] != recent[:kept]:
+        if len(recent) < kept or not _slid(old, drop, recent, kept):
             return False
         for a, b in pairwise(old[: drop + 1] if kept else old):
             self.sorted.remove(b - a)
@@ -795,6 +795,14 @@ class _GapList:
 
 
 _GAP_LISTS: list[_GapList] = []
+
+
+def _slid(old: tuple[datetime, ...], drop: int, new: tuple[datetime, ...], kept: int) -> bool:
+    """Whether `new` starts with `old` from `drop` on (`kept` starts): the ends first, which tell another
+    environment's history apart without copying either."""
+    if kept and (old[drop] != new[0] or old[-1] != new[kept - 1]):
+        return False
+    return old[drop:] == new[:kept]
 
 
 @lru_cache(maxsize=256)
@@ -873,7 +881,7 @@ class _Learner:
         old = self.history
         drop = bisect_left(old, history[0]) if history else len(old)
         kept = len(old) - drop
-        if len(history) < kept or old[drop:] != history[:kept]:
+        if len(history) < kept or not _slid(old, drop, history, kept):
             return False
         for slot, micros in zip(self.slots[:drop], self.micros[:drop], strict=True):
             self._remove(slot, (self.anchor - micros) // _WEEK_MICROS)
