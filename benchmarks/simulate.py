@@ -7,7 +7,7 @@ Prints wall and CPU time of each repetition and, as a same-run reference for a s
 time of a fixed pure-Python loop (10 million additions) and the load average. `--repeat 0` does all but
 the replay (imports, the policy, the scenario, one reference loop): under `valgrind --tool=callgrind`,
 the instructions of `--repeat 1` minus those of `--repeat 0` are the replay's, whatever the machine's load
-(with `PYTHONHASHSEED=0`: string hashing moves them by about ±0.5 % from run to run otherwise).
+(measure with `PYTHONHASHSEED=0`, so that string hashing cannot vary them from run to run).
 """
 
 from __future__ import annotations
