@@ -158,12 +158,11 @@ class _Pending:
         approval = state.approval if state is not None else None
         agreed: frozenset[str] = frozenset()
         if request is not None or approval is not None:
-            live = approval is not None and at is not None and approval.covers(approval.up_to_version, at)
-            approved = int(approval.up_to_version) if approval is not None and live else -1
             agreed = frozenset(
                 m.version
                 for m in ordered
-                if int(m.version) <= approved or (request is not None and request.covers(m.version))
+                if (request is not None and request.covers(m.version))
+                or (approval is not None and at is not None and approval.covers(m.version, at))
             )
         return cls(
             layout.items,
