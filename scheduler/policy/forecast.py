@@ -45,7 +45,7 @@ from typing import Protocol
 from zoneinfo import ZoneInfo
 
 from scheduler.policy.promotion import Promotion
-from scheduler.policy.windows import UTC, Window, format_duration, format_time
+from scheduler.policy.windows import UTC, Window, format_duration, format_time, micros_of
 
 HOUR = timedelta(hours=1)
 WEEK = timedelta(days=7)
@@ -814,7 +814,7 @@ def _learnt(
     (hour of the week, week) pairs saw a start, the pace of deploys. Learnt by
     moving a `_Learner` of the same history forward when there is one (decisions come in time order),
     else from scratch."""
-    end = _micros(anchor)
+    end = micros_of(anchor)
     learner = next((k for k in _LEARNERS if k.advance(history, end, zone)), None)
     if learner is None:
         learner = _Learner(history, end, zone)
@@ -925,14 +925,8 @@ def _slots(counts: tuple[tuple[tuple[int, int], int], ...]) -> tuple[Slot, ...]:
 _SLOT_OBJECTS: dict[tuple[int, int, int], Slot] = {}  # at most 7 * 24 hours x the weeks seen
 
 
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _SLOTS_KEPT = 65536
 _WEEK_MICROS = WEEK // timedelta(microseconds=1)
-
-
-def _micros(at: datetime) -> int:
-    """Microseconds since the epoch (exact integer arithmetic for week numbers)."""
-    return (at - _EPOCH) // timedelta(microseconds=1)
 
 
 @lru_cache(maxsize=16)
@@ -944,9 +938,9 @@ def _slot_table(zone: ZoneInfo) -> dict[datetime, tuple[tuple[int, int], int]]:
 def _local_slot(
     start: datetime, zone: ZoneInfo, table: dict[datetime, tuple[tuple[int, int], int]]
 ) -> tuple[tuple[int, int], int]:
-    """The (local weekday, hour) a deploy start falls in, and its `_micros`, kept in `table`."""
+    """The (local weekday, hour) a deploy start falls in, and its `micros_of`, kept in `table`."""
     local = start.astimezone(zone)
     if len(table) >= _SLOTS_KEPT:
         table.clear()
-    found = table[start] = (local.weekday(), local.hour), _micros(start)
+    found = table[start] = (local.weekday(), local.hour), micros_of(start)
     return found

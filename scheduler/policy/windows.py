@@ -440,7 +440,8 @@ _MICRO = timedelta(microseconds=1)
 _CHUNKS_KEPT = 256  # at most 20,160 stretches each (a minute open every other minute): 80 MB at worst
 
 
-def _micros(at: datetime) -> int:
+def micros_of(at: datetime) -> int:
+    """Microseconds from a fixed epoch: exact integer arithmetic for comparing and subtracting instants."""
     return (at - _CHUNK_EPOCH) // _MICRO
 
 
@@ -465,11 +466,11 @@ def _chunk(allow: tuple[Window, ...], deny: tuple[Window, ...], index: int) -> _
     start = _CHUNK_EPOCH + index * _CHUNK
     end = start + _CHUNK
     starts, ends, inside = array("q"), array("q"), 0
-    low, high = _micros(start), _micros(end)
+    low, high = micros_of(start), micros_of(end)
     for s, e in allowed_stretches(allow, deny, start, end):
         if s >= end:
             break
-        a, b = max(_micros(s), low), min(_micros(e), high)
+        a, b = max(micros_of(s), low), min(micros_of(e), high)
         starts.append(a)
         ends.append(b)
         if a > low and b < high:
@@ -489,7 +490,7 @@ def first_stretch(
     new instant costs a look-up, not a walk over every opening of the horizon. Its start is not before
     the chunk it is found in (exact for every instant from `since` on)."""
     since, limit = since.astimezone(UTC), limit.astimezone(UTC)
-    at, end_at, index = _micros(since), _micros(limit), _chunk_index(since)
+    at, end_at, index = micros_of(since), micros_of(limit), _chunk_index(since)
     found: tuple[int, int] | None = None
     while found is None:
         chunk = _chunk(allow, deny, index)
@@ -519,7 +520,7 @@ def next_fit(
     weeks at a time (memoised), so a run that never fits costs a few look-ups, not a walk over every
     opening."""
     since, limit = since.astimezone(UTC), limit.astimezone(UTC)
-    at, end_at, need = _micros(since), _micros(limit), length // _MICRO
+    at, end_at, need = micros_of(since), micros_of(limit), length // _MICRO
     current: tuple[int, int] | None = None  # the stretch being merged across chunk edges
     index = _chunk_index(since)
     while (chunk := _chunk(allow, deny, index)).start <= end_at:
