@@ -483,6 +483,8 @@ def status_blocks(view: StatusView) -> list[Block]:
         state.append(f"Active run: `{view.active_run}`")
     if view.deploy_in_progress:
         state.append(deploy_in_progress_line(view.deploy_in_progress))
+    if view.expected_deploys:
+        state.append(view.expected_deploys.line(slack_date))
     blocks.append(section("\n".join(state)))
     blocks.append(section("*Guards*\n" + _guard_lines(view.guards)))
     blocks.append(context(f"Rollback line: {view.rollback_line}"))
@@ -510,6 +512,8 @@ def plan_blocks(view: PlanView) -> list[Block]:
         blocks.append(section("*Why*\n" + "\n".join(f"• {r}" for r in view.reasons)))
     if view.next_window_at:
         blocks.append(context(f"Next window: {slack_date(view.next_window_at)}"))
+    if view.expected_deploys:
+        blocks.append(context(view.expected_deploys.line(slack_date)))
     if view.learnt:
         blocks.append(context(learnt_estimates_text(view.learnt)))
     if view.schedule:

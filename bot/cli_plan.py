@@ -4,7 +4,7 @@ checkout and show what the policy would do with them (offline: no Slack, no GitL
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -17,7 +17,8 @@ from bot.cli_support import emit_json, guarded
 from scheduler.classify import classify_documented
 from scheduler.classify.tabledocs import DOCS_DIR, read_table_docs
 from scheduler.errors import InputError
-from scheduler.plan import decide, expected_deploys, project
+from scheduler.next_deploy import next_deploy
+from scheduler.plan import decide, project
 from scheduler.policy.decision import Decision, DeployedPackage, EnvState, PendingMigration, ProjectedRun
 from scheduler.policy.model import Policy, load_policy
 from scheduler.policy.windows import format_duration, format_time
@@ -78,48 +79,6 @@ def read_deploys(path: Path, policy: Policy, env: str) -> tuple[datetime, ...]:
     return tuple(sorted(e.at for e in entries if e.environment == env))
 
 
-@dataclass(frozen=True)
-class NextDeploy:
-    """What the deploy forecast (or `deploy_schedule`) expects: a deploy now (until `at`) or next at `at`,
-    and why; `at` None with `why` saying why nothing is expected."""
-
-    now: bool
-    at: datetime | None
-    why: str
-    aside: str = ""  # hours seen often enough that are not expected deploys, and why
-
-    def line(self, policy: Policy) -> str:
-        """`Expected deploys: next at Sat 2026-01-10 04:00 UTC (deploys expected …)`."""
-        why = f" ({self.why})" if self.why else ""
-        aside = f"; {self.aside}" if self.aside else ""
-        if self.now:
-            until = f" until {format_time(self.at, policy.zone)}" if self.at else ""
-            return f"Expected deploys: one is expected now{until}{why}{aside}"
-        if self.at is None:
-            return f"Expected deploys: none{why}{aside}"
-        return f"Expected deploys: next at {format_time(self.at, policy.zone)}{why}{aside}"
-
-    def to_dict(self) -> dict[str, Any]:
-        """The `plan --json` `expected_deploys` object."""
-        out = {"now": self.now, "at": self.at.isoformat() if self.at else None, "why": self.why}
-        return out | ({"set_aside": self.aside} if self.aside else {})
-
-
-def next_deploy(state: EnvState, policy: Policy, at: datetime) -> NextDeploy:
-    """What the deploy forecast (or `deploy_schedule`) expects at or after `at`."""
-    deploys = expected_deploys(state, policy, at)
-    expected = deploys.expected
-    if expected is None:
-        return NextDeploy(False, None, deploys.note)
-    aside = expected.set_aside()
-    if expected.is_open(at):
-        return NextDeploy(True, expected.closes_at(at), expected.why(at), aside)
-    due = expected.next_open(at)
-    if due is None:
-        return NextDeploy(False, None, "nothing expected within eight days", aside)
-    return NextDeploy(False, due, expected.why(due), aside)
-
-
 def upstream_projection(state: EnvState, policy: Policy, env: str, at: datetime) -> dict[str, datetime]:
     """Offline there is no run history: assume the upstream environments run as projected."""
     spec = policy.environment(env)
@@ -170,7 +129,7 @@ def render(
     lines += [f"  - {reason}" for reason in d.reasons]
     lines.append("Guards:")
     lines += [f"  {'ok ' if r.ok else 'NO '} {r.name}: {r.reason}" for r in d.guards]
-    lines += ["", next_deploy(state, policy, at).line(policy)]
+    lines += ["", next_deploy(state, policy, at).line(lambda t: format_time(t, zone))]
     lines += ["", f"Projected schedule (next {PLAN_HORIZON.days} days, if nothing else changes):"]
     for run in schedule:
         lines.append(

@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 
 from scheduler.classify.model import SizeClass
 from scheduler.natures import Nature
+from scheduler.next_deploy import NextDeploy
 
 
 @dataclass(frozen=True)
@@ -54,6 +55,7 @@ class StatusView:
     holds: list[str] = field(default_factory=list)
     active_run: str | None = None
     deploy_in_progress: DeployInProgress | None = None
+    expected_deploys: NextDeploy | None = None
 
 
 @dataclass(frozen=True)
@@ -90,6 +92,7 @@ class PlanView:
     schedule: list[ScheduledRun]
     guards: list[GuardLine]
     learnt: list[LearntEstimate] = field(default_factory=list)
+    expected_deploys: NextDeploy | None = None
 
 
 @dataclass(frozen=True)

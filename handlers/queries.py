@@ -23,6 +23,7 @@ from scheduler.classify.model import Database
 from scheduler.envstate import load_env_state
 from scheduler.errors import InputError
 from scheduler.natures import ALL_NATURES
+from scheduler.next_deploy import next_deploy
 from scheduler.plan import decide, project
 from scheduler.policy.guards import GuardResult
 from scheduler.policy.learnt import RunTiming, learn_scales
@@ -91,7 +92,8 @@ class StateReader:
         snapshot = self._snapshot()
         active_runs = snapshot.active_runs()
         env_state = load_env_state(snapshot, self._policy, env, active_runs=active_runs)
-        decision = decide(env_state, self._policy, self._clock())
+        at = self._clock()
+        decision = decide(env_state, self._policy, at)
         split = Counter(
             (p.classification.primary_nature, str(p.classification.database)) for p in env_state.pending
         )
@@ -110,6 +112,7 @@ class StateReader:
             holds=sorted(env_state.holds),
             active_run=f"{active[-1].id} ({active[-1].status})" if active else None,
             deploy_in_progress=self._deploy_in_progress(snapshot, env),
+            expected_deploys=next_deploy(env_state, self._policy, at),
         )
 
     def _deploy_in_progress(self, snapshot: Snapshot, env: str) -> DeployInProgress | None:
@@ -160,6 +163,7 @@ class StateReader:
             schedule=[ScheduledRun(r.at, str(r.action), list(r.migrations)) for r in runs],
             guards=_guard_lines(decision.guards),
             learnt=_learnt_estimates(env_state.run_timings),
+            expected_deploys=next_deploy(env_state, self._policy, at),
         )
 
     def history(self, env: str | None) -> list[HistoryLine]:

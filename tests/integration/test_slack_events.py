@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -211,3 +212,24 @@ def test_plan_names_the_estimates_learnt_from_past_runs(app: Served) -> None:
 
     assert "estimates learnt from past runs: data_migration on over_limit tables ×0.36 (7 runs)" in text
     assert "estimates learnt" not in answer_text(app.slash("plan gstg").json())  # per environment
+
+
+def test_status_and_plan_say_which_deploy_the_forecast_expects_next_and_why(app: Served) -> None:
+    slot = (datetime.now(UTC) + timedelta(days=2)).replace(minute=0, second=0, microsecond=0)
+    for week in range(1, 5):
+        app.state.record_deploy_start("gprd", week, slot - timedelta(weeks=week) + timedelta(minutes=12))
+    hours = f"{slot:%a %H}:00–{slot + timedelta(hours=1):%H}:00 UTC"
+    expected = re.compile(
+        re.escape(
+            f"Expected deploys: next at <!date^{int(slot.timestamp())}^"
+            f"{{date_short_pretty}} {{time}}|{slot.isoformat()}> (deploys expected {hours}: seen "
+        )
+        + r"(\d) of the last \1 weeks\)"  # 3 or 4 complete weeks, by the weekday it runs on
+    )
+    assert expected.search(answer_text(app.slash("status gprd").json()))
+    assert expected.search(answer_text(app.slash("plan gprd").json()))
+
+
+def test_status_says_no_deploy_is_expected_before_a_complete_week_of_history(app: Served) -> None:
+    text = answer_text(app.slash("status gstg").json())
+    assert "Expected deploys: none (" in text and "week" in text
