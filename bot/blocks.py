@@ -342,6 +342,8 @@ def run_blocks(note: RunNote, *, now: datetime) -> list[Block]:
             text += f"\n_{note.reason}_"
     elif note.event == RunEvent.STARTED:
         text = f":arrow_forward: Started {what}{pipeline}"
+        if note.reason:
+            text += f"\n_{note.reason}_"
     elif note.event == RunEvent.SUCCEEDED:
         took = f" in {format_seconds(note.duration_seconds)}" if note.duration_seconds is not None else ""
         text = f":white_check_mark: Finished {what}{took}{pipeline}"

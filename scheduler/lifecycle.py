@@ -164,19 +164,38 @@ def manual_wait_announced(active: Sequence[Run], env: str, version: str) -> bool
 # /pdm run ---------------------------------------------------------------------------------------------
 
 
-def outside_batch(approved: Sequence[str], decided: Sequence[str]) -> list[str]:
-    """The approved migrations the batch a decision lets run now (`decided`) leaves out. An approved run
-    executes its own explicit set, so it starts only when this is empty: comparing the highest versions
-    is not enough once later light migrations may pass (`ordering: independent`)."""
-    batch = set(decided)
-    return [v for v in approved if v not in batch]
+def approved_part(approved: Sequence[str], decided: Sequence[str]) -> list[str]:
+    """What an approved run executes now, given the batch a decision lets run (`decided`): its whole
+    explicit set when the batch holds every one of them (comparing the highest versions is not enough
+    once later light migrations may pass, `ordering: independent`), else the longest prefix of the batch
+    that it approved (a part: a deploy is expected before the rest would end, a window closes, a soak
+    is not over); empty when the batch starts with a migration it did not approve."""
+    mine = set(approved)
+    if mine <= set(decided):
+        return list(approved)
+    part: list[str] = []
+    for version in decided:
+        if version not in mine:
+            break
+        part.append(version)
+    return part
+
+
+def part_note(run: Run) -> str | None:
+    """What the announcement of a run split off an approved one says about the rest (None: not a part)."""
+    if run.part_of is None:
+        return None
+    return (
+        f"part of approved run {run.part_of}: what fits before the next expected deploy or window edge; "
+        "the rest stays approved and runs in the next moments that allow it"
+    )
 
 
 def not_runnable_now(run: Run, decided: Sequence[str]) -> str | None:
-    """Why an approved `run` may not start with the batch `decided` now, or None (`outside_batch`)."""
-    missing = outside_batch(run.migrations, decided)
-    if not missing:
+    """Why an approved `run` may not start, not even in part, with the batch `decided` now, or None."""
+    if approved_part(run.migrations, decided):
         return None
+    missing = [v for v in run.migrations if v not in set(decided)]
     return f"approved run {run.id} waits: {', '.join(missing)} may not run now"
 
 
@@ -197,8 +216,3 @@ def request_batch(
             break
         batch.append(item)
     return batch
-
-
-def up_to_version(migrations: Sequence[str]) -> str:
-    """The highest version of a batch (by number)."""
-    return max(migrations, key=lambda v: (len(v), v))

@@ -41,7 +41,6 @@ from scheduler.policy.windows import (
 _MAX_STEPS = 5000
 _SEARCH = timedelta(days=400)
 _GAP_LOOK = timedelta(hours=12)
-_FIRM_LOOK = timedelta(days=8)  # every weekly slot, and a week of any schedule, within eight days
 _PASSERS = 20  # light migrations considered for an earlier start out of order
 _FAIR = 0.6  # a run no gap fits waits only for a moment clearly better than now (a longer gap, a fresh one)
 _CALM_FAIR = 0.9  # ... unless nothing presses it: then only a moment nearly as clear as right after a deploy
@@ -127,7 +126,6 @@ class _Pending:
     packages: tuple[str | None, ...]
     jumps: tuple[Jump, ...] = ()
     overridden: frozenset[str] = frozenset()  # versions of a `/pdm run --now` request
-    agreed: frozenset[str] = frozenset()  # versions a human approved or requested: soft limits yield
 
     @classmethod
     def build(
@@ -155,15 +153,6 @@ class _Pending:
         overridden: frozenset[str] = frozenset()
         if request is not None and request.override:
             overridden = frozenset(m.version for m in ordered if request.covers(m.version))
-        approval = state.approval if state is not None else None
-        agreed: frozenset[str] = frozenset()
-        if request is not None or approval is not None:
-            agreed = frozenset(
-                m.version
-                for m in ordered
-                if (request is not None and request.covers(m.version))
-                or (approval is not None and at is not None and approval.covers(m.version, at))
-            )
         return cls(
             layout.items,
             layout.natures,
@@ -174,7 +163,6 @@ class _Pending:
             layout.packages,
             tuple(jumps),
             overridden,
-            agreed,
         )
 
     def drop(self, count: int) -> _Pending:
@@ -426,14 +414,13 @@ def _runnable(
     deploy = deploys.expected
     deadline: datetime | None = deploy.next_open(at) if deploy is not None else None
     expected_at = deadline
-    soft_expected = deploy is not None and expected_at is not None and not deploy.firm(expected_at)
     started = at + policy.durations.overhead  # + cumulative[i + 1] = the end of the first i + 1
     window: str | None = None
     strictest = Nature.NO_OP
     reasons: list[str] = []
     count = 0
     shut: datetime | None = None  # the earliest close of the windows of the batch
-    natures, items, cumulative, agreed = pending.natures, pending.items, pending.cumulative, pending.agreed
+    natures, items, cumulative = pending.natures, pending.items, pending.cumulative
     overridden = pending.overridden
     for i in range(limit):
         key = (natures[i], bool(overridden) and items[i].version in overridden)  # `_verdict`, inlined
@@ -444,10 +431,8 @@ def _runnable(
             if explain:
                 reasons.append(_closed_reason(pending, policy, i, verdict, at))
             break
-        soft = soft_expected and deadline == expected_at
-        limit_at = None if soft and items[i].version in agreed else deadline
-        closes = verdict.closes_at if limit_at is None else limit_at
-        if limit_at is not None and verdict.closes_at is not None and verdict.closes_at < limit_at:
+        closes = verdict.closes_at if deadline is None else deadline
+        if deadline is not None and verdict.closes_at is not None and verdict.closes_at < deadline:
             closes = verdict.closes_at
         if closes is not None and started + cumulative[i + 1] > closes:
             if not explain:
@@ -476,24 +461,7 @@ def _runnable(
     if explain and head is not None and (count or head.open):
         timing.append(g.window_fit(estimate, at, head.closes_at, head.window or "?"))
     squeeze = None
-    due = expected_at
-    if (
-        deploy is not None
-        and not timing[0].ok
-        and count
-        and due is not None
-        and not deploy.firm(due)
-        and not deploy.is_open(at)
-    ):
-        squeeze = (
-            f"the approved or requested batch runs whole (estimate {format_duration(estimate)}): "
-            f"{deploy.why(due)}, so it may delay a deploy"
-            if words
-            else ""
-        )
-        timing[0] = g.GuardResult("deploy_due", True, squeeze)
-        reasons.append(squeeze)
-    elif deploy is not None and not timing[0].ok:
+    if deploy is not None and not timing[0].ok:
         holding = deploy.is_open(at)  # a head that fits no deadline may still face deploys without end
         squeezed = limit and (not count or holding)
         squeeze = _squeeze(pending, policy, at, deploy, head, words) if squeezed else None
@@ -502,36 +470,9 @@ def _runnable(
             reasons.append(timing[0].reason)
         else:
             count, window, shut = 1, head.window if head else None, head.closes_at if head else None
-            whole = _agreed_prefix(pending, policy, limit, at, cache)
-            if whole > 1:  # an approved batch runs whole, as the worker runs it: never just its head
-                count = whole
-                squeeze += (
-                    f"; the approved or requested batch runs whole ({whole} migrations, estimate "
-                    f"{format_duration(pending.estimate(whole, policy))})"
-                )
             timing[0] = g.GuardResult("deploy_due", True, squeeze)
             reasons.append(squeeze)
     return _Runnable(count, reasons, window, shut, timing, squeeze if count else None, fitted)
-
-
-def _agreed_prefix(
-    pending: _Pending,
-    policy: Policy,
-    limit: int,
-    at: datetime,
-    cache: dict[tuple[Nature, bool], WindowVerdict],
-) -> int:
-    """How many leading migrations a human approved or requested, each in an open window it ends in
-    (the batch a squeezed head takes along)."""
-    started, count = at + policy.durations.overhead, 0
-    while count < limit and pending.items[count].version in pending.agreed:
-        verdict = _verdict(pending, count, policy, at, cache)
-        if not verdict.open or (
-            verdict.closes_at is not None and started + pending.cumulative[count + 1] > verdict.closes_at
-        ):
-            break
-        count += 1
-    return count
 
 
 def _squeeze(
@@ -942,21 +883,24 @@ def _not_now(
     when = f"next possible start: {format_time(start, policy.zone)}"
     if start != nxt:
         when += f" if {env.requires} runs as projected"
-    end = _proposal_end(pending, view, policy, batch, later.count, start)
+    # the approval holds for the window: what it covers is not cut at the first expected deploy
+    uncut = _runnable(pending, policy, later_static.limit, start, _Deploys(None), explain=False).count
+    end = _proposal_end(pending, view, policy, batch, uncut, start)
     if end and _proposal_time(policy, now, start):
-        end = _same_window_end(pending, view, policy, start, later.closes_at, end, deploys.expected)
+        end = _same_window_end(pending, view, policy, start, later.closes_at, end)
         ready = batch.count if batch.action is Action.EXECUTE else 0  # start by themselves (or approved)
-        ahead = _ahead_reasons(pending, view, policy, env, ready, end, projected)
-        return _decision(
-            Action.PROPOSE,
-            pending,
-            end,
-            policy,
-            [*reasons, *ahead, f"proposed ahead of the window; {when}"],
-            guards,
-            start,
-            later,
-        )
+        if not all(_satisfied(pending, view, policy, i, start) for i in range(ready, end)):
+            ahead = _ahead_reasons(pending, view, policy, env, ready, end, projected)
+            return _decision(
+                Action.PROPOSE,
+                pending,
+                end,
+                policy,
+                [*reasons, *ahead, f"proposed ahead of the window; {when}"],
+                guards,
+                start,
+                later,
+            )
     if batch.action is Action.EXECUTE and pending.modes[0] is not Mode.AUTO:
         return _decision(
             Action.WAIT,
@@ -974,14 +918,13 @@ def _not_now(
 def _proposal_end(
     pending: _Pending, state: EnvState, policy: Policy, batch: _Batch, count: int, at: datetime
 ) -> int:
-    """How far a proposal for a start at `at` reaches (0: nothing to propose). A head that may start
-    by itself (auto, approved or requested) is extended through the approval-mode members after it,
-    up to the first manual one nobody requested."""
+    """How far a proposal for a start at `at` may reach (0: nothing to propose): the `count` that may
+    run then. A head that may start by itself (auto, approved or requested) is extended through the
+    members after it, up to the first manual one nobody requested; the caller proposes only when one of
+    them needs an approval."""
     if batch.action is Action.PROPOSE:
         return batch.count
     if batch.action is not Action.EXECUTE or batch.count >= count:
-        return 0
-    if pending.modes[batch.count] is not Mode.APPROVAL:
         return 0
     end = batch.count
     while end < count and (
@@ -992,55 +935,21 @@ def _proposal_end(
 
 
 def _same_window_end(
-    pending: _Pending,
-    state: EnvState,
-    policy: Policy,
-    start: datetime,
-    closes_at: datetime | None,
-    end: int,
-    deploy: ExpectedDeploys | None,
+    pending: _Pending, state: EnvState, policy: Policy, start: datetime, closes_at: datetime | None, end: int
 ) -> int:
     """Extend a proposal through the projected runs that start later in the same window (after a
-    bake or a soak): the approval holds for that window, so it covers them too. It stays a prefix of
-    what those runs execute: light migrations they run ahead of a manual one (`ordering: independent`)
-    do not stretch it over that manual one. An approved run executes its set whole, so the extension
-    also stops where the set would no longer fit between the firm expected deploys of the window
-    (deploys every 2 hours cut every run of a longer set: it never ran, and each approval lapsed)."""
+    bake, a soak or an expected deploy): the approval holds for that window, so it covers them too, and
+    the worker runs the approved set in the parts each moment lets run. It stays a prefix of what those
+    runs execute: light migrations they run ahead of a manual one (`ordering: independent`) do not
+    stretch it over that manual one."""
     if closes_at is None:
         return end
     runs = project(state, policy, start, closes_at - start)
     projected = {v for r in runs if r.at < closes_at for v in r.migrations}
-    whole = pending.estimate(len(pending.items), policy)  # no room needs to be longer
-    room = _longest_firm_gap(deploy, start, closes_at, whole) if deploy is not None else None
     items = pending.items
-    while (
-        end < len(items)
-        and items[end].version in projected
-        and (room is None or pending.estimate(end + 1, policy) <= room)
-    ):
+    while end < len(items) and items[end].version in projected:
         end += 1
     return end
-
-
-def _longest_firm_gap(
-    deploy: ExpectedDeploys, start: datetime, end: datetime, enough: timedelta
-) -> timedelta:
-    """The longest stretch from `start` to `end` that no firm expected deploy (a slot, an awaited
-    promotion, the schedule) holds: the one before the first expected stretch, then each `_gap_after`.
-    The walk stops at the first gap of at least `enough`, and after `_FIRM_LOOK` (slots repeat every
-    week; a window open for months under an hourly schedule walked thousands of gaps per proposal)."""
-    end = min(end, start + _FIRM_LOOK)
-    t, longest = start, timedelta(0)
-    if not deploy.is_open(start):
-        nxt = deploy.next_firm(start)
-        t = end if nxt is None or nxt > end else nxt
-        longest = t - start
-    for _ in range(_MAX_STEPS):
-        gap = _gap_after(deploy, t, end, deploy.next_firm, None) if t < end and longest < enough else None
-        if gap is None:
-            break
-        t, longest = gap[0], max(longest, gap[1])
-    return longest
 
 
 def _ahead_reasons(

@@ -124,6 +124,10 @@ class RunPort(RunReads, Protocol):
     ) -> tuple[Run, list[Run]]:
         """Approve a run and cancel the approved runs it covers, atomically."""
 
+    def split_run(self, run_id: str, part_id: str, part: list[str], at: datetime) -> tuple[Run, Run]:
+        """Split an approved run atomically (`Run.split`): the new run of `part` and the run keeping the
+        rest (UnknownRun, InvalidRunTransition, ValueError)."""
+
     def add_approval(self, run_id: str, approval: Note) -> list[Note]:
         """Record one approval per approver; all approvals of the run."""
 

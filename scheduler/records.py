@@ -8,6 +8,7 @@ as their values. A run moves only along `RUN_TRANSITIONS`; `Run.moved_to` raises
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -16,6 +17,11 @@ from typing import Any
 from scheduler.classify.model import Classification
 from scheduler.errors import InvalidRunTransition
 from scheduler.notes import RunEvent
+
+
+def up_to_version(migrations: Sequence[str]) -> str:
+    """The highest version of a batch (by number)."""
+    return max(migrations, key=lambda v: (len(v), v))
 
 
 def _iso(at: datetime | None) -> str | None:
@@ -128,6 +134,7 @@ class Run:
     superseded_by: str | None = None  # the run whose proposal or approval replaced this one
     closed_as: RunEvent | None = None  # how a proposal or approval was closed (rejected, snoozed, …)
     override_reason: str | None = None  # `/pdm run --now REASON`: may run outside closed allow windows
+    part_of: str | None = None  # the approved run this one was split from (it runs the part a gap allows)
 
     def moved_to(self, status: RunStatus, at: datetime, **changes: Any) -> Run:
         """A copy in `status` with its timestamp set at `at`; other fields may change via `changes`."""
@@ -142,6 +149,27 @@ class Run:
             RunStatus.RUNNING: "started_at",
         }.get(status, "finished_at" if status.is_terminal else "updated_at")
         return dataclasses.replace(self, status=status, updated_at=at, **{stamp: at, **changes})
+
+    def split(self, part_id: str, part: list[str], at: datetime) -> tuple[Run, Run]:
+        """An approved run split in two: a new approved run `part_id` of `part` (a strict, non-empty subset
+        of the migrations, in execution order) with the same approvals, expiry and override, and this
+        run keeping the rest, still approved."""
+        rest = [v for v in self.migrations if v not in set(part)]
+        if self.status is not RunStatus.APPROVED:
+            raise InvalidRunTransition(f"run {self.id} is {self.status}: only an approved run is split")
+        if not part or not rest or len(rest) + len(part) != len(self.migrations):
+            raise ValueError(f"run {self.id}: a part must be a strict, non-empty subset of its migrations")
+        piece = dataclasses.replace(
+            self,
+            id=part_id,
+            migrations=list(part),
+            up_to_version=up_to_version(part),
+            requested_at=at,
+            updated_at=at,
+            part_of=self.id,
+        )
+        kept = dataclasses.replace(self, migrations=rest, up_to_version=up_to_version(rest), updated_at=at)
+        return piece, kept
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-able form."""

@@ -303,6 +303,14 @@ class FakeStore:
     ) -> tuple[Run, list[Run]]:
         return self._transition(run_id, RunStatus.APPROVED, at, {"approved_by": approved_by}, supersede)
 
+    def split_run(self, run_id: str, part_id: str, part: list[str], at: datetime) -> tuple[Run, Run]:
+        if part_id in self._runs:
+            raise ValueError(f"run {part_id} exists")
+        piece, kept = self.get_run(run_id).split(part_id, part, at)
+        self._runs[run_id], self._runs[piece.id] = kept, piece
+        self._active.add(piece.id)
+        return piece, kept
+
     def _transition(
         self,
         run_id: str,

@@ -7,10 +7,11 @@ from datetime import datetime, timedelta
 
 from scheduler.budget import BudgetExceeded, time_budget
 from scheduler.envstate import approved_run, load_env_state
-from scheduler.errors import GitLabTransientError, RunConflict
+from scheduler.errors import GitLabTransientError, InvalidRunTransition, RunConflict, UnknownRun
 from scheduler.jobnames import JobName
 from scheduler.lifecycle import (
     BOT_ACTOR,
+    approved_part,
     manual_wait_announced,
     needs_proposal,
     not_runnable_now,
@@ -149,6 +150,10 @@ def _run_now(ctx: WorkerContext, env: str, decision: Decision, active: list[Run]
     elif (reason := not_runnable_now(run, decision.migrations)) is not None:
         audit(ctx.state, now, "execute_deferred", env, reason, run_id=run.id)
         return
+    elif len(part := approved_part(run.migrations, decision.migrations)) < len(run.migrations):
+        run = _split(ctx, run, part, decision, now)
+        if run is None:
+            return
     lead = ctx.timing.starting_soon if auto else timedelta(0)
     if not ctx.state.claim(f"start:{run.id}", lead + timedelta(minutes=1)):
         return
@@ -164,6 +169,34 @@ def _run_now(ctx: WorkerContext, env: str, decision: Decision, active: list[Run]
         ctx.queue.enqueue_in(lead, JobName.EXECUTE.value, run.id)
     else:
         execute(ctx, now, run.id)
+
+
+def _split(ctx: WorkerContext, run: Run, part: list[str], decision: Decision, now: datetime) -> Run | None:
+    """Split off the part of an approved run the decision lets run now (a deploy is expected before the
+    rest would end, a window closes, a soak is not over); the rest stays approved for the next moments
+    its approval holds. None when the run changed meanwhile (audited; the next evaluation sees it)."""
+    env = run.environment
+    try:
+        piece, rest = ctx.state.split_run(run.id, ctx.state.next_run_id(env), part, now)
+    except (InvalidRunTransition, UnknownRun, ValueError) as exc:
+        audit(
+            ctx.state,
+            now,
+            "execute_deferred",
+            env,
+            f"approved run {run.id} was not split: {exc}",
+            run_id=run.id,
+        )
+        return None
+    until = f" until {rest.expires_at.isoformat()}" if rest.expires_at else ""
+    left = len(rest.migrations)
+    others = "the other one stays" if left == 1 else f"the other {left} stay"
+    reason = (
+        f"{len(piece.migrations)} of the {len(run.migrations)} approved migrations of run {run.id} run now "
+        f"as {piece.id}; {others} approved{until}: " + "; ".join(decision.reasons)
+    )
+    audit(ctx.state, now, "approved_run_split", env, reason, run_id=piece.id, part_of=run.id, migrations=part)
+    return piece
 
 
 def _propose(ctx: WorkerContext, env: str, decision: Decision, active: list[Run], now: datetime) -> bool:

@@ -25,7 +25,7 @@ from scheduler.errors import (
 )
 from scheduler.gitlab_model import Pipeline
 from scheduler.jobnames import JobName
-from scheduler.lifecycle import not_runnable_now
+from scheduler.lifecycle import not_runnable_now, part_note
 from scheduler.notes import RunEvent
 from scheduler.plan import decide
 from scheduler.policy.decision import Action
@@ -181,7 +181,7 @@ def attach(ctx: WorkerContext, run: Run, pipeline: Pipeline, now: datetime, *, a
         up_to_version=run.up_to_version,
     )
     ctx.queue.enqueue(JobName.POLL.value, run.id)  # first: nothing said about the run may hold up its polling
-    announce(ctx, run, RunEvent.STARTED)
+    announce(ctx, run, RunEvent.STARTED, reason=part_note(run))
     if ctx.annotations is not None:
         ctx.annotations.run_started(run, now)
 

@@ -7,9 +7,9 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from scheduler.errors import InvalidRunTransition
-from scheduler.lifecycle import BOT_ACTOR, up_to_version
+from scheduler.lifecycle import BOT_ACTOR
 from scheduler.notes import ProposalNote, RunEvent, RunNote, RunRequestReason
-from scheduler.records import Run, RunStatus
+from scheduler.records import Run, RunStatus, up_to_version
 from scheduler.service.audit import audit
 from scheduler.service.context import WorkerContext
 

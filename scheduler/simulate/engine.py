@@ -21,7 +21,7 @@ from typing import Literal, Protocol
 
 from scheduler.classify.model import Classification
 from scheduler.errors import ScenarioError
-from scheduler.lifecycle import outside_batch, up_to_version
+from scheduler.lifecycle import approved_part
 from scheduler.natures import Nature
 from scheduler.plan import decide
 from scheduler.policy.decision import (
@@ -36,6 +36,7 @@ from scheduler.policy.learnt import RUN_TIMINGS_KEPT, Part, RunTiming, part_of
 from scheduler.policy.model import Mode, Policy
 from scheduler.policy.ordering import version_key
 from scheduler.policy.windows import Window
+from scheduler.records import up_to_version
 from scheduler.simulate.scenario import DeploySpec, MigrationSpec, Scenario
 
 Resolution = Literal["event", "minute"]
@@ -511,8 +512,8 @@ class PolicyStrategy:
 
     @staticmethod
     def _approved_batch(env: EnvSim, versions: list[str], at: datetime) -> list[str]:
-        """What the worker runs for an `EXECUTE`: a fresh approved run executes its own set, only once the
-        decision lets every one of them run (`outside_batch`); without one, the decision's batch."""
+        """What the worker runs for an `EXECUTE`: an approved run executes its own set, whole or in the
+        parts the decisions let run (`approved_part`); without one, the decision's batch."""
         approval = env.approval
         if approval is None or env.manual_request is not None:
             return versions
@@ -521,7 +522,7 @@ class PolicyStrategy:
         approved = [v for v in env.approved if v in env.pending]
         if not approved:
             return versions
-        return [] if outside_batch(approved, versions) else approved
+        return approved_part(approved, versions)
 
     def _propose(
         self, replay: Replay, env: EnvSim, at: datetime, versions: list[str], expires: datetime | None

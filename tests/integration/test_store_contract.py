@@ -170,6 +170,49 @@ def test_an_approval_supersedes_the_approved_runs_it_covers(store: Store) -> Non
     assert [r.id for r in store.active_runs()] == ["gprd-2"]
 
 
+def test_an_approved_run_splits_into_a_part_that_runs_and_an_approved_rest(store: Store) -> None:
+    approved = Run(
+        **{
+            **run_of("gprd-1", [V1, V2, V3], RunStatus.APPROVED).__dict__,
+            "approved_by": ["U1", "U2"],
+            "expires_at": T0 + timedelta(days=1),
+        }
+    )
+    store.create_run(approved)
+
+    part, rest = store.split_run("gprd-1", "gprd-2", [V1, V2], T0 + timedelta(hours=1))
+
+    assert (part.id, part.migrations, part.up_to_version, part.part_of) == ("gprd-2", [V1, V2], V2, "gprd-1")
+    assert (rest.id, rest.migrations, rest.up_to_version) == ("gprd-1", [V3], V3)
+    for run in (part, rest):
+        assert run.status is RunStatus.APPROVED and run.approved_by == ["U1", "U2"]
+        assert run.expires_at == T0 + timedelta(days=1)
+    assert store.get_run("gprd-1") == rest and store.get_run("gprd-2") == part
+    assert [r.id for r in store.active_runs()] == ["gprd-1", "gprd-2"]
+    store.transition_run("gprd-2", RunStatus.TRIGGERED, T0)  # the part owns its migrations now
+
+
+@pytest.mark.parametrize(
+    ("status", "part", "error"),
+    [
+        (RunStatus.APPROVED, [V1, V2, V3], ValueError),
+        (RunStatus.APPROVED, [], ValueError),
+        (RunStatus.APPROVED, ["20260104000000"], ValueError),
+        (RunStatus.REQUESTED, [V1], InvalidRunTransition),
+    ],
+)
+def test_a_split_that_is_not_a_strict_part_of_an_approved_run_changes_nothing(
+    store: Store, status: RunStatus, part: list[str], error: type[Exception]
+) -> None:
+    store.create_run(run_of("gprd-1", [V1, V2, V3], status))
+
+    with pytest.raises(error):
+        store.split_run("gprd-1", "gprd-2", part, T0)
+
+    assert store.get_run("gprd-1").migrations == [V1, V2, V3]
+    assert [r.id for r in store.active_runs()] == ["gprd-1"]
+
+
 def test_run_history_and_active_runs_are_ordered_by_request(store: Store) -> None:
     early = Run(**{**run_of("gprd-1", [V1]).__dict__, "requested_at": T0 - timedelta(hours=1)})
     store.create_run(run_of("gprd-2", [V2]))

@@ -90,6 +90,29 @@ class RunStore(RunQueries):
         has started meanwhile is a conflict (`RunConflict`), like any other holder of its migrations."""
         return self._transition(run_id, RunStatus.APPROVED, at, {"approved_by": approved_by}, supersede)
 
+    def split_run(self, run_id: str, part_id: str, part: list[str], at: datetime) -> tuple[Run, Run]:
+        """Split the approved run `run_id` atomically (`Run.split`): returns the new approved run of `part`
+        and the run keeping the rest. Raises UnknownRun, InvalidRunTransition (no longer approved) and
+        ValueError (not a strict part of it)."""
+        key = Keys.run(run_id)
+
+        def write(pipe: Any) -> tuple[Run, Run]:
+            current = load(Run.from_dict, pipe.get(key))
+            if current is None:
+                raise UnknownRun(f"no run '{run_id}'")
+            if pipe.exists(Keys.run(part_id)):
+                raise ValueError(f"run {part_id} exists")
+            piece, kept = current.split(part_id, part, at)
+            pipe.multi()
+            pipe.set(key, dump(kept))
+            pipe.set(Keys.run(piece.id), dump(piece))
+            pipe.zadd(Keys.env(piece.environment, "runs"), {piece.id: at.timestamp()})
+            pipe.sadd(Keys.named("runs:active"), piece.id)
+            return piece, kept
+
+        result: tuple[Run, Run] = self.r.transaction(write, key, Keys.run(part_id), value_from_callable=True)
+        return result
+
     def _transition(
         self,
         run_id: str,

@@ -7,6 +7,7 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from pathlib import Path
 
+from scheduler.lifecycle import approved_part
 from scheduler.natures import Nature
 from scheduler.plan import decide
 from scheduler.policy.decision import Action, Approval, DeployedPackage, EnvState, PendingMigration
@@ -174,28 +175,34 @@ def test_a_light_migration_that_may_run_only_by_passing_a_head_is_proposed_ahead
     assert d.next_window_at == SATURDAY + timedelta(hours=2)
 
 
-TWO_HOURLY = load_policy("""
+TWO_HOURLY_TEXT = """
 environments: [{name: gprd}]
 windows: [{name: saturday-night, kind: allow, schedule: "0 22 * * 6", duration: 6h}]
 natures: {index_and_constraint: {windows: [saturday-night], mode: approval}}
 durations: {overhead: 10m, index_and_constraint: 15m}
 guards: {deploy_schedule: "0 */2 * * *", deploy_duration: 60m}
 approvers: {users: [U1]}
-""")
+"""
+TWO_HOURLY = load_policy(TWO_HOURLY_TEXT)
 
 
-def test_a_proposal_ahead_holds_no_more_than_one_run_fits_between_the_scheduled_deploys() -> None:
+def test_a_proposal_ahead_covers_the_window_and_its_approval_runs_in_the_gaps_between_deploys() -> None:
     # deploys every 2 hours for 1 hour leave 60-minute gaps (23:00, 01:00, 03:00): a run of 10 + 15 x 3
-    # minutes; proposing all 8 made an approved run that no batch could hold whole, so it never ran
+    # minutes fits each. One approval covers the 8 the window runs; each gap runs the part that fits
     items = tuple(migration(f"2026010500000{k}", Nature.INDEX_AND_CONSTRAINT) for k in range(8))
     d = decide(env("gprd", *items), TWO_HOURLY, FRIDAY_10)
-    assert d.action is Action.PROPOSE and d.migrations == [m.version for m in items[:3]]
+    assert d.action is Action.PROPOSE and d.migrations == [m.version for m in items]
     assert not any("may start by themselves" in r for r in d.reasons)  # none is auto
-    approved = env(
-        "gprd", *items, approval=Approval(items[2].version, ("U1",), expires_at=SATURDAY + 28 * HOUR)
-    )
-    run = decide(approved, TWO_HOURLY, SATURDAY + 23 * HOUR)
-    assert run.action is Action.EXECUTE and run.migrations == d.migrations
+    approval = Approval(items[-1].version, ("U1",), expires_at=SATURDAY + 28 * HOUR)
+    ran: list[str] = []
+    sizes = []
+    for gap in (23, 25, 27):  # each part runs whole before the next deploy, 60 minutes later
+        left = items[len(ran) :]
+        run = decide(env("gprd", *left, approval=approval), TWO_HOURLY, SATURDAY + gap * HOUR)
+        assert run.action is Action.EXECUTE and run.estimated_duration <= HOUR
+        part = approved_part([m.version for m in left], run.migrations)
+        ran, sizes = ran + part, [*sizes, len(part)]
+    assert sizes == [3, 3, 2] and ran == [m.version for m in items]
 
 
 HOUR = timedelta(hours=1)
@@ -212,11 +219,34 @@ approvers: {users: [U1]}
 """)
 
 
-def test_a_proposal_in_a_window_open_for_weeks_fits_the_gaps_of_its_coming_week() -> None:
+def test_an_approval_in_a_window_open_for_weeks_runs_in_its_first_gaps_not_the_one_it_fits_whole() -> None:
     # deploys on the hour for 30 min leave 30-minute gaps, except where the clocks go back (1 Nov, 12
-    # days after the window opens: 90 minutes). The approved set runs whole: sized to that one gap it
-    # would wait for it; sized to the coming week's gaps it runs on the first day (5 + 2 x 12 minutes)
+    # days after the window opens: 90 minutes). The approved set runs in parts from the window's first
+    # gap on (5 + 2 x 12 minutes each), not whole in that one long gap 12 days later
     items = tuple(migration(f"2026010500000{k}", Nature.INDEX_AND_CONSTRAINT) for k in range(8))
     now = datetime.fromisoformat("2026-10-19T10:00:00-04:00")
     d = decide(env("gprd", *items), HOURLY_FOR_WEEKS, now)
-    assert d.action is Action.PROPOSE and d.migrations == [m.version for m in items[:2]]
+    assert d.action is Action.PROPOSE and d.migrations == [m.version for m in items]
+    opens = datetime.fromisoformat("2026-10-20T00:30:00-04:00")  # the window opened at 00:00, deploys hold it
+    approval = Approval(items[-1].version, ("U1",), expires_at=datetime.fromisoformat("2026-11-06T05:00:00Z"))
+    run = decide(env("gprd", *items, approval=approval), HOURLY_FOR_WEEKS, opens)
+    assert run.action is Action.EXECUTE and run.migrations == [m.version for m in items[:2]]
+
+
+def test_a_head_starting_by_itself_in_the_first_gap_still_has_the_windows_approvals_proposed_ahead() -> (
+    None
+):
+    # the 45-minute backfill fills the first gap (23:00-24:00); the index runs in a later gap of the same
+    # window, and the window's only proposal time is ahead of it
+    policy = load_policy(
+        TWO_HOURLY_TEXT.replace(
+            "natures: {", "natures: {background_scheduling: {windows: [saturday-night], mode: auto}, "
+        ).replace("index_and_constraint: 15m}", "index_and_constraint: 15m, background_scheduling: 45m}")
+    )
+    items = (
+        migration("20260105000000", Nature.BACKGROUND_SCHEDULING),
+        migration("20260105000001", Nature.INDEX_AND_CONSTRAINT),
+    )
+    d = decide(env("gprd", *items), policy, FRIDAY_10)
+    assert d.action is Action.PROPOSE and d.migrations == [m.version for m in items]
+    assert "the first 1 may start by themselves; approving adds 1 up to 20260105000001" in d.reasons

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+from dataclasses import replace
 from datetime import datetime, timedelta
 from itertools import pairwise
 from math import comb, log
@@ -10,6 +11,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from scheduler.lifecycle import approved_part
 from scheduler.natures import Nature
 from scheduler.plan import decide, project
 from scheduler.policy.decision import Action, Approval, DeployedPackage, EnvState, PendingMigration
@@ -393,16 +395,20 @@ def test_deploys_expected_without_a_break_for_longer_than_a_squeeze_looks_ahead_
     assert late.action is Action.WAIT and late.next_window_at == SATURDAY + timedelta(hours=21)
 
 
-def test_an_approved_batch_no_gap_fits_runs_whole_rather_than_its_head_alone() -> None:
-    # the worker runs an approved run whole: squeezing its head alone would leave it waiting forever
+def test_an_approved_batch_no_gap_fits_runs_one_migration_per_squeeze_and_keeps_the_rest_approved() -> None:
+    # the worker runs an approved run in parts: a squeezed head delays one deploy by its own estimate, not
+    # by the whole batch's (each 45-minute index in a 30-minute gap)
     policy = load_policy(SQUEEZE_TEXT.replace("30m}", "60m}").replace("mode: auto", "mode: approval") % "*")
     items = (index("20260101000001"), index("20260101000002"))
     approved = Approval("20260101000002", ("U1",))
     state = EnvState("gprd", items, packages=(DeployedPackage("new", SATURDAY - WEEK),), approval=approved)
     d = decide(state, policy, SATURDAY + timedelta(minutes=30))
-    assert d.action is Action.EXECUTE and d.migrations == ["20260101000001", "20260101000002"]
-    whole = "; the approved or requested batch runs whole (2 migrations, estimate 1h30m)"
-    assert d.notices[0].endswith(whole)
+    assert d.action is Action.EXECUTE and d.migrations == ["20260101000001"]
+    assert "a deploy may wait (up to 45m)" in d.notices[0]  # the head's estimate, not the batch's
+    assert approved_part(["20260101000001", "20260101000002"], d.migrations) == ["20260101000001"]
+    rest = replace(state, pending=items[1:])
+    later = decide(rest, policy, SATURDAY + timedelta(hours=1, minutes=30))
+    assert later.action is Action.EXECUTE and later.migrations == ["20260101000002"]
 
 
 def test_a_head_waits_for_the_end_of_deploys_expected_without_a_break_when_its_window_outlasts_them() -> None:

@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 from scheduler.lifecycle import (
     BOT_ACTOR,
     approval_rule,
+    approved_part,
     busy_run,
     covered_runs,
     needs_proposal,
@@ -118,3 +119,12 @@ def test_pdm_run_proposes_the_prefix_before_the_first_hold_up_to_its_version() -
     assert [m.version for m in request_batch(items, [], V2)] == [V1, V2]
     assert busy_run([run("gprd-1", [V1]), run("gprd-2", [V2], RunStatus.RUNNING)], "gprd") is not None
     assert busy_run([run("gprd-1", [V1])], "gprd") is None
+
+
+def test_an_approved_set_runs_whole_when_the_batch_holds_it_else_the_approved_head_of_the_batch() -> None:
+    approved = ["v1", "v2", "v3"]
+    assert approved_part(approved, ["v1", "v2", "v3", "v4"]) == approved  # later auto ones do not join
+    assert approved_part(approved, ["v3", "v1", "v2"]) == approved  # its own order
+    assert approved_part(approved, ["v1", "v2"]) == ["v1", "v2"]  # a deploy comes before v3 would end
+    assert approved_part(approved, ["v1", "v9", "v2"]) == ["v1"]  # stops at one it did not approve
+    assert approved_part(approved, ["v9", "v1"]) == [] and approved_part(approved, []) == []
