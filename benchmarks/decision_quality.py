@@ -8,7 +8,8 @@ come from the forecast, learnt only from deploys before each simulated instant (
 known history before the start). Prints one markdown row per scenario and checks the issue's targets:
 heavy at peak 0; deploy blocked and rollback unavailable ≤ 10 % of daily_manual; light p50 ≤ 24 h;
 heavy p95 ≤ 7 days (the heavy migrations together, as `light` pools the light natures; the worst single
-nature's p95 is printed beside it and counted separately); pending at end ≤ daily_manual. `heavy load`
+nature's p95 is printed beside it and counted separately); pending at end ≤ daily_manual; human actions
+(approvals, `/pdm run`s) ≤ 50 % of daily_manual's. `heavy load`
 is the heavy work as a share of the weekend time no deploy holds: above 100 % no policy that keeps heavy
 natures to the weekend can drain the backlog without delaying deploys. `--summary` prints one row per
 cadence over all the seeds instead (how many meet every target, the spread of each metric, the targets
@@ -128,6 +129,8 @@ def check(m: Metrics, base: Metrics, heavy: float) -> list[str]:
         missed.append("heavy p95")
     if m.pending_at_end > base.pending_at_end:
         missed.append("pending")
+    if m.human_actions > 0.5 * base.human_actions:
+        missed.append("human actions")
     return missed
 
 
@@ -161,7 +164,8 @@ class Row:
             f"| {m.rollback_unavailable_hours:g} / {base.rollback_unavailable_hours:g} "
             f"| {m.heavy_peak_executions} / {base.heavy_peak_executions} "
             f"| {m.light_latency.p50} / {base.light_latency.p50} | {self.heavy:g} / {worst_heavy_p95(m):g} "
-            f"| {m.pending_at_end} / {base.pending_at_end} | {m.runs} / {base.runs} "
+            f"| {m.pending_at_end} / {base.pending_at_end} | {m.human_actions} / {base.human_actions} "
+            f"| {m.runs} / {base.runs} "
             f"| {self.load:.0%} | {'all met' if not missed else 'missed: ' + ', '.join(missed)} |"
         )
 
@@ -180,11 +184,13 @@ def summary(name: str, rows: list[Row]) -> str:
         if r.manual.deploy_blocked_minutes
     ]
     missed = Counter(t for r in rows for t in r.missed)
+    human = [round(100 * r.policy.human_actions / (r.manual.human_actions or 1)) for r in rows]
     return (
         f"| {name} | {sum(not r.missed for r in rows)} / {len(rows)} | {spread(blocked or [0], ' %')} "
         f"| {spread([r.policy.light_latency.p50 or 0 for r in rows])} "
         f"| {spread([round(r.heavy, 1) for r in rows])} "
         f"| {spread([round(worst_heavy_p95(r.policy), 1) for r in rows])} "
+        f"| {spread(human, ' %')} "
         f"| {spread([round(100 * r.load) for r in rows], ' %')} "
         f"| {', '.join(f'{t} ({n})' for t, n in missed.most_common()) or '–'} |"
     )
@@ -203,16 +209,17 @@ def main() -> None:
     if args.summary:
         print(
             "| cadence | all met | blocked (share of manual) | light p50 h | heavy p95 h | worst nature's "
-            "heavy p95 h | heavy load | missed (scenarios) |"
+            "heavy p95 h | human actions (share of manual) | heavy load | missed (scenarios) |"
         )
-        print("|---|---:|---:|---:|---:|---:|---:|---|")
+        print("|---|---:|---:|---:|---:|---:|---:|---:|---|")
     else:
         print(
             "| cadence | seed | blocked min (policy / manual) | rollback h (policy / manual) | heavy at peak "
             "(policy / manual) | light p50 h (policy / manual) | heavy p95 h (all / worst nature) "
-            "| pending at end (policy / manual) | runs | heavy load | targets |"
+            "| pending at end (policy / manual) | human actions (policy / manual) | runs | heavy load "
+            "| targets |"
         )
-        print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|")
+        print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|")
     started, met, strict, total, blocked = time.perf_counter(), 0, 0, 0, [0, 0]
     for name, cadence in CADENCES.items():
         rows = []
