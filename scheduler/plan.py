@@ -832,15 +832,10 @@ def decide(state: EnvState, policy: Policy, now: datetime) -> Decision:
             why = [f"{batch.count} of {len(pending.items)} pending may run now in window {run.window}"]
             cut = [r.reason for r in static.results if not r.ok or (r.allowed or 0) < len(pending.items)]
             extra = run.reasons if batch.count == run.count else []
-            end = batch.count
-            if batch.action is Action.PROPOSE:  # the approval runs in parts through its window
-                end = _same_window_end(pending, state, policy, now, run.closes_at, end)
-                if end > batch.count:
-                    why.append(f"the proposal also covers the {end - batch.count} projected later in it")
             return _decision(
                 batch.action,
                 pending,
-                end,
+                batch.count,
                 policy,
                 why
                 + pending.overrides_in(batch.count, policy, now)

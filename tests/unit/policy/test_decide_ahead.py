@@ -248,10 +248,3 @@ def test_a_head_starting_by_itself_in_the_first_gap_still_has_the_windows_approv
     d = decide(env("gprd", *items), policy, FRIDAY_10)
     assert d.action is Action.PROPOSE and d.migrations == [m.version for m in items]
     assert "the first 1 may start by themselves; approving adds 1 up to 20260105000001" in d.reasons
-
-
-def test_a_proposal_in_its_window_covers_the_runs_projected_later_in_it() -> None:
-    items = tuple(migration(f"2026010500000{k}", Nature.INDEX_AND_CONSTRAINT) for k in range(8))
-    d = decide(env("gprd", *items), TWO_HOURLY, SATURDAY + 23 * HOUR)  # the gap 23:00-24:00 fits 3
-    assert d.action is Action.PROPOSE and d.migrations == [m.version for m in items]
-    assert "the proposal also covers the 5 projected later in it" in d.reasons
