@@ -7,7 +7,7 @@ The statuses and their allowed moves are `scheduler.records.RUN_TRANSITIONS` (`R
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -191,11 +191,27 @@ def part_note(run: Run) -> str | None:
     )
 
 
+def auto_ahead(approved: Sequence[str], decided: Sequence[str], auto: Callable[[str], bool]) -> list[str]:
+    """The migrations a batch starts with that an approved run does not hold, when every one of them runs
+    by itself (`auto`): light migrations passing it (`ordering: independent`) run as an automatic run of
+    their own, as they would without the approval; empty when the batch starts with one of its own."""
+    mine = set(approved)
+    ahead: list[str] = []
+    for version in decided:
+        if version in mine:
+            break
+        if not auto(version):
+            return []
+        ahead.append(version)
+    return ahead
+
+
 def not_runnable_now(run: Run, decided: Sequence[str]) -> str | None:
-    """Why an approved `run` may not start, not even in part, with the batch `decided` now, or None."""
-    if approved_part(run.migrations, decided):
+    """Why an approved `run` may not start whole with the batch `decided` now, or None."""
+    batch = set(decided)
+    missing = [v for v in run.migrations if v not in batch]
+    if not missing:
         return None
-    missing = [v for v in run.migrations if v not in set(decided)]
     return f"approved run {run.id} waits: {', '.join(missing)} may not run now"
 
 

@@ -3,6 +3,7 @@ evaluation. One evaluation of an environment at a time (concurrent ones would bo
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from scheduler.budget import BudgetExceeded, time_budget
@@ -12,6 +13,7 @@ from scheduler.jobnames import JobName
 from scheduler.lifecycle import (
     BOT_ACTOR,
     approved_part,
+    auto_ahead,
     manual_wait_announced,
     needs_proposal,
     not_runnable_now,
@@ -115,16 +117,23 @@ def _tell_manual_wait(ctx: WorkerContext, es: EnvState, active: list[Run], now: 
     audit(ctx.state, now, "manual_waiting", env, reason, version=head.version, behind=behind)
 
 
+def _runs_by_itself(ctx: WorkerContext, env: str) -> Callable[[str], bool]:
+    """Whether a pending migration of `env` is of a nature the policy runs automatically."""
+    natures = {p.version: p.classification.primary_nature for p in ctx.state.pending(env)}
+    return lambda v: v in natures and ctx.policy.nature_policy(natures[v]).mode is Mode.AUTO
+
+
 def _auto_run(
-    ctx: WorkerContext, env: str, decision: Decision, active: list[Run], now: datetime
+    ctx: WorkerContext, env: str, decision: Decision, migrations: list[str], active: list[Run], now: datetime
 ) -> Run | None:
-    """Create and approve the automatic run of the decision's batch (None: withheld, audited)."""
+    """Create and approve the automatic run of `migrations`, the decision's batch or the automatic
+    migrations it starts with (None: withheld, audited)."""
     last = ctx.state.runs(env, limit=1)
-    withheld = withheld_reason(env, decision.migrations, active, last[0] if last else None)
+    withheld = withheld_reason(env, migrations, active, last[0] if last else None)
     if withheld is not None:
         audit(ctx.state, now, "auto_run_withheld", env, withheld)
         return None
-    created = new_run(ctx, env, decision.migrations, BOT_ACTOR, now, decision.window_closes_at)
+    created = new_run(ctx, env, migrations, BOT_ACTOR, now, decision.window_closes_at)
     if created is None:
         return None
     try:
@@ -140,20 +149,22 @@ def _auto_run(
 def _run_now(ctx: WorkerContext, env: str, decision: Decision, active: list[Run], now: datetime) -> None:
     """Start the approved run of `env` (an automatic one is created first), announced ahead when automatic."""
     assert decision.up_to_version is not None
-    run, auto = approved_run(active, env), False
-    if run is None:
+    held, auto = approved_run(active, env), False
+    run: Run | None = held
+    if held is None:
         if decision.mode is not Mode.AUTO:
             return
-        run, auto = _auto_run(ctx, env, decision, active, now), True
-        if run is None:
-            return
-    elif (reason := not_runnable_now(run, decision.migrations)) is not None:
-        audit(ctx.state, now, "execute_deferred", env, reason, run_id=run.id)
+        run, auto = _auto_run(ctx, env, decision, decision.migrations, active, now), True
+    elif part := approved_part(held.migrations, decision.migrations):
+        run = held if len(part) == len(held.migrations) else _split(ctx, held, part, decision, now)
+    elif ahead := auto_ahead(held.migrations, decision.migrations, _runs_by_itself(ctx, env)):
+        run, auto = _auto_run(ctx, env, decision, ahead, active, now), True
+    else:
+        reason = not_runnable_now(held, decision.migrations)
+        audit(ctx.state, now, "execute_deferred", env, reason or "", run_id=held.id)
         return
-    elif len(part := approved_part(run.migrations, decision.migrations)) < len(run.migrations):
-        run = _split(ctx, run, part, decision, now)
-        if run is None:
-            return
+    if run is None:
+        return
     lead = ctx.timing.starting_soon if auto else timedelta(0)
     if not ctx.state.claim(f"start:{run.id}", lead + timedelta(minutes=1)):
         return

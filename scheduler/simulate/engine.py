@@ -21,7 +21,7 @@ from typing import Literal, Protocol
 
 from scheduler.classify.model import Classification
 from scheduler.errors import ScenarioError
-from scheduler.lifecycle import approved_part
+from scheduler.lifecycle import approved_part, auto_ahead
 from scheduler.natures import Nature
 from scheduler.plan import decide
 from scheduler.policy.decision import (
@@ -510,10 +510,10 @@ class PolicyStrategy:
             if self.policy.environment(other.name).requires == env.name and other.pending:
                 self._wake(replay, other.name, at)
 
-    @staticmethod
-    def _approved_batch(env: EnvSim, versions: list[str], at: datetime) -> list[str]:
+    def _approved_batch(self, env: EnvSim, versions: list[str], at: datetime) -> list[str]:
         """What the worker runs for an `EXECUTE`: an approved run executes its own set, whole or in the
-        parts the decisions let run (`approved_part`); without one, the decision's batch."""
+        parts the decisions let run (`approved_part`), after the automatic migrations the batch starts
+        with (`auto_ahead`); without one, the decision's batch."""
         approval = env.approval
         if approval is None or env.manual_request is not None:
             return versions
@@ -522,7 +522,12 @@ class PolicyStrategy:
         approved = [v for v in env.approved if v in env.pending]
         if not approved:
             return versions
-        return approved_part(approved, versions)
+
+        def auto(version: str) -> bool:
+            nature = env.pending[version].migration.nature
+            return self.policy.nature_policy(nature).mode is Mode.AUTO
+
+        return approved_part(approved, versions) or auto_ahead(approved, versions, auto)
 
     def _propose(
         self, replay: Replay, env: EnvSim, at: datetime, versions: list[str], expires: datetime | None

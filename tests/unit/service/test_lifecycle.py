@@ -8,6 +8,7 @@ from scheduler.lifecycle import (
     BOT_ACTOR,
     approval_rule,
     approved_part,
+    auto_ahead,
     busy_run,
     covered_runs,
     needs_proposal,
@@ -128,3 +129,12 @@ def test_an_approved_set_runs_whole_when_the_batch_holds_it_else_the_approved_he
     assert approved_part(approved, ["v1", "v2"]) == ["v1", "v2"]  # a deploy comes before v3 would end
     assert approved_part(approved, ["v1", "v9", "v2"]) == ["v1"]  # stops at one it did not approve
     assert approved_part(approved, ["v9", "v1"]) == [] and approved_part(approved, []) == []
+
+
+def test_automatic_migrations_a_batch_starts_with_run_ahead_of_an_approved_set_that_waits() -> None:
+    def auto(version: str) -> bool:
+        return version.startswith("a")
+
+    assert auto_ahead(["v1", "v2"], ["a1", "a2", "v1"], auto) == ["a1", "a2"]
+    assert auto_ahead(["v1", "v2"], ["a1", "x1", "v1"], auto) == []  # x1 needs a human
+    assert auto_ahead(["v1", "v2"], ["v1", "a1"], auto) == []  # the approved set comes first
