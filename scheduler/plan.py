@@ -216,12 +216,12 @@ def _estimates(
     items: Sequence[PendingMigration], policy: Policy, learnt: Mapping[EstimateKind, LearntScale] | None
 ) -> list[timedelta]:
     """The policy's estimate of each migration, scaled by what past runs of its kind taught."""
-    guessed = policy.estimates(m.classification for m in items)
+    sized = policy.sized(m.classification for m in items)
     if not learnt:
-        return guessed
+        return [estimate for _, estimate in sized]
     out = []
-    for m, estimate in zip(items, guessed, strict=True):
-        kind = learnt.get((m.classification.primary_nature, policy.size_of(m.classification)))
+    for m, (size, estimate) in zip(items, sized, strict=True):
+        kind = learnt.get((m.classification.primary_nature, size))
         out.append(estimate * kind.scale if kind is not None else estimate)
     return out
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cached_property
 from math import ceil
 from typing import TYPE_CHECKING
 
@@ -43,8 +44,10 @@ class RunTiming:
     took: timedelta
     parts: tuple[Part, ...]
 
+    @cached_property
     def kind(self) -> tuple[EstimateKind, timedelta] | None:
-        """The kind holding at least `_DOMINANT` of the estimate, and the whole estimate (None: mixed)."""
+        """The kind holding at least `_DOMINANT` of the estimate, and the whole estimate (None: mixed);
+        computed once per timing (every evaluation learns from the same runs)."""
         total = sum((p[2] for p in self.parts), timedelta(0))
         if total <= timedelta(0):
             return None
@@ -88,7 +91,7 @@ def learn_scales(timings: Sequence[RunTiming]) -> Mapping[EstimateKind, LearntSc
 def _learn(timings: Sequence[RunTiming]) -> Mapping[EstimateKind, LearntScale]:
     ratios: dict[EstimateKind, list[float]] = {}
     for timing in timings:
-        measured = timing.kind()
+        measured = timing.kind
         if measured is not None:
             kind, total = measured
             ratios.setdefault(kind, []).append(max(timing.took, timedelta(0)) / total)

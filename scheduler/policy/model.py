@@ -461,19 +461,26 @@ class Policy(Strict):
         return self.estimates([classification])[0]
 
     def estimates(self, classifications: Iterable[Classification]) -> list[timedelta]:
-        """`estimate` of each, memoised per classification object (the memo keeps it alive): the
-        planner asks for the same migrations at every step."""
-        memo: dict[int, tuple[Classification, timedelta]] = (self.__pydantic_private__ or {})["_estimates"]
-        out: list[timedelta] = []
+        """`estimate` of each, memoised per classification object (`sized`)."""
+        return [estimate for _, estimate in self.sized(classifications)]
+
+    def sized(self, classifications: Iterable[Classification]) -> list[tuple[SizeClass | None, timedelta]]:
+        """`size_of` and `estimate` of each, memoised per classification object (the memo keeps it alive):
+        the planner asks for the same migrations at every step."""
+        memo: dict[int, tuple[Classification, SizeClass | None, timedelta]] = (
+            self.__pydantic_private__ or {}
+        )["_estimates"]
+        out: list[tuple[SizeClass | None, timedelta]] = []
         for classification in classifications:
             hit = memo.get(id(classification))
             if hit is None or hit[0] is not classification:
                 nature = self.durations.for_nature(classification.primary_nature)
-                hit = (classification, nature.for_size(self.size_of(classification)))
+                size = self.size_of(classification)
+                hit = (classification, size, nature.for_size(size))
                 if len(memo) >= _ESTIMATES_KEPT:
                     memo.clear()
                 memo[id(classification)] = hit
-            out.append(hit[1])
+            out.append((hit[1], hit[2]))
         return out
 
 
