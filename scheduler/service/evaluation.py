@@ -91,7 +91,7 @@ def decide_and_act(ctx: WorkerContext, env: str, now: datetime) -> Decision:
     if decision.action is Action.WAIT:
         _tell_manual_wait(ctx, es, active, now)
     if decision.action is Action.EXECUTE:
-        _run_now(ctx, env, decision, active, now)
+        _run_now(ctx, es, decision, active, now)
     elif decision.action is Action.PROPOSE and _propose(ctx, env, decision, active, now):
         for downstream in ctx.policy.environments:
             if downstream.requires == env:  # it may now propose ahead on this one's projection
@@ -117,9 +117,10 @@ def _tell_manual_wait(ctx: WorkerContext, es: EnvState, active: list[Run], now: 
     audit(ctx.state, now, "manual_waiting", env, reason, version=head.version, behind=behind)
 
 
-def _runs_by_itself(ctx: WorkerContext, env: str) -> Callable[[str], bool]:
-    """Whether a pending migration of `env` is of a nature the policy runs automatically."""
-    natures = {p.version: p.classification.primary_nature for p in ctx.state.pending(env)}
+def _runs_by_itself(ctx: WorkerContext, es: EnvState) -> Callable[[str], bool]:
+    """Whether a pending migration of the evaluated environment is of a nature the policy runs
+    automatically."""
+    natures = {p.version: p.classification.primary_nature for p in es.pending}
     return lambda v: v in natures and ctx.policy.nature_policy(natures[v]).mode is Mode.AUTO
 
 
@@ -146,9 +147,11 @@ def _auto_run(
     return run
 
 
-def _run_now(ctx: WorkerContext, env: str, decision: Decision, active: list[Run], now: datetime) -> None:
-    """Start the approved run of `env` (an automatic one is created first), announced ahead when automatic."""
+def _run_now(ctx: WorkerContext, es: EnvState, decision: Decision, active: list[Run], now: datetime) -> None:
+    """Start the approved run of the evaluated environment, or the part of it the decision lets run (an
+    automatic one is created first), announced ahead when automatic."""
     assert decision.up_to_version is not None
+    env = es.environment
     held, auto = approved_run(active, env), False
     run: Run | None = held
     if held is None:
@@ -157,7 +160,7 @@ def _run_now(ctx: WorkerContext, env: str, decision: Decision, active: list[Run]
         run, auto = _auto_run(ctx, env, decision, decision.migrations, active, now), True
     elif part := approved_part(held.migrations, decision.migrations):
         run = held if len(part) == len(held.migrations) else _split(ctx, held, part, decision, now)
-    elif ahead := auto_ahead(held.migrations, decision.migrations, _runs_by_itself(ctx, env)):
+    elif ahead := auto_ahead(held.migrations, decision.migrations, _runs_by_itself(ctx, es)):
         run, auto = _auto_run(ctx, env, decision, ahead, active, now), True
     else:
         reason = not_runnable_now(held, decision.migrations)
