@@ -15,6 +15,7 @@ from scheduler import bootstrap, jobs
 from scheduler.natures import Nature
 from scheduler.notes import RunEvent
 from scheduler.policy.learnt import RunTiming
+from scheduler.policy.model import load_policy
 from scheduler.records import Run, RunStatus
 from scheduler.service.context import WorkerContext
 from tests.servers.fake_gitlab import FakeGitLabApi
@@ -22,6 +23,7 @@ from tests.support.worker import (
     DEPLOYED,
     INDEX,
     NO_OP,
+    POLICY,
     SATURDAY,
     WEDNESDAY_NIGHT,
     make_context,
@@ -444,3 +446,32 @@ def test_a_started_deploy_is_still_marked_under_its_short_sha_when_gitlab_is_dow
     assert gitlab.calls("commit")
     started = [e for e in ctx.state.audit_log(limit=20, environment="gstg") if e.action == "deploy_started"]
     assert len(started) == 1 and started[0].details["sha"] == DEPLOYED[:8]
+
+
+def test_an_approval_the_gap_no_longer_holds_runs_its_first_part_and_keeps_the_rest_approved(
+    ctx: WorkerContext, gitlab: FakeGitLabApi
+) -> None:
+    # deploys at every even hour hold gstg 60 minutes: at 03:00 two 20-minute indexes fit before 04:00,
+    # at 03:20 only one does
+    ctx.policy = load_policy(
+        POLICY + "durations: {overhead: 10m, index_and_constraint: 20m}\n"
+        "guards: {deploy_schedule: '0 */2 * * *', deploy_duration: 60m}\n"
+    )
+    publish(gitlab, {V1: INDEX, V2: INDEX})
+    with freeze_time(SATURDAY, tick=True) as frozen:
+        deploy(ctx)
+        proposal = the_run(ctx)
+        assert proposal.status is RunStatus.REQUESTED and proposal.migrations == [V1, V2]
+        frozen.move_to(SATURDAY + timedelta(minutes=20))
+        jobs.approve(proposal.id, "U1")
+        work(ctx)
+
+    rest = ctx.state.get_run(proposal.id)
+    (part,) = [r for r in ctx.state.runs("gstg") if r.part_of == proposal.id]
+    assert (part.migrations, part.status, part.approved_by) == ([V1], RunStatus.RUNNING, ["U1"])
+    assert (rest.migrations, rest.status) == ([V2], RunStatus.APPROVED)
+    (created,) = gitlab.calls("create_pipeline")
+    variables = {v["key"]: v["value"] for v in created.body["variables"]}
+    assert variables["PDM_MIGRATION_VERSIONS"] == V1 and variables["PDM_MIGRATION_VERSION"] == V1
+    started = notes(ctx).run_notes(RunEvent.STARTED)
+    assert started[0].reason and started[0].reason.startswith(f"part of approved run {proposal.id}")
