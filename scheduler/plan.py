@@ -887,9 +887,14 @@ def _not_now(
     uncut = _runnable(pending, policy, later_static.limit, start, _Deploys(None), explain=False).count
     end = _proposal_end(pending, view, policy, batch, uncut, start)
     if end and _proposal_time(policy, now, start):
-        end = _same_window_end(pending, view, policy, start, later.closes_at, end)
         ready = batch.count if batch.action is Action.EXECUTE else 0  # start by themselves (or approved)
-        if not all(_satisfied(pending, view, policy, i, start) for i in range(ready, end)):
+        asks = (
+            i for i in range(ready, len(pending.items)) if not _satisfied(pending, view, policy, i, start)
+        )
+        first_ask = next(asks, None)
+        if first_ask is not None:  # else nothing a proposal could cover needs an approval: no projection
+            end = _same_window_end(pending, view, policy, start, later.closes_at, end)
+        if first_ask is not None and first_ask < end:
             ahead = _ahead_reasons(pending, view, policy, env, ready, end, projected)
             return _decision(
                 Action.PROPOSE,
