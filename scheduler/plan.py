@@ -883,10 +883,11 @@ def _not_now(
     when = f"next possible start: {format_time(start, policy.zone)}"
     if start != nxt:
         when += f" if {env.requires} runs as projected"
-    # the approval holds for the window: what it covers is not cut at the first expected deploy
-    uncut = _runnable(pending, policy, later_static.limit, start, _Deploys(None), explain=False).count
-    end = _proposal_end(pending, view, policy, batch, uncut, start)
-    if end and _proposal_time(policy, now, start):
+    end = 0
+    if _proposal_time(policy, now, start):  # what an approval covers is not cut at the first deploy
+        uncut = _runnable(pending, policy, later_static.limit, start, _Deploys(None), explain=False)
+        end = _proposal_end(pending, view, policy, batch, uncut.count, start)
+    if end:
         ready = batch.count if batch.action is Action.EXECUTE else 0  # start by themselves (or approved)
         asks = (
             i for i in range(ready, len(pending.items)) if not _satisfied(pending, view, policy, i, start)
