@@ -481,8 +481,9 @@ def status_blocks(view: StatusView) -> list[Block]:
         state.append(f":double_vertical_bar: Paused: {view.paused}")
     if view.holds:
         state.append("Held: " + ", ".join(f"`{v}`" for v in view.holds))
-    if view.active_run:
-        state.append(f"Active run: `{view.active_run}`")
+    if view.active_runs:
+        label = "Active runs" if len(view.active_runs) > 1 else "Active run"
+        state.append(f"{label}: " + ", ".join(f"`{r}`" for r in view.active_runs))
     if view.deploy_in_progress:
         state.append(deploy_in_progress_line(view.deploy_in_progress))
     if view.expected_deploys:

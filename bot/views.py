@@ -53,7 +53,7 @@ class StatusView:
     rollback_line: str
     paused: str | None = None
     holds: list[str] = field(default_factory=list)
-    active_run: str | None = None
+    active_runs: list[str] = field(default_factory=list)  # newest first: `gstg-12 (running, part of gstg-9)`
     deploy_in_progress: DeployInProgress | None = None
     expected_deploys: NextDeploy | None = None
 

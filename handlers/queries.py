@@ -28,6 +28,7 @@ from scheduler.plan import decide, project
 from scheduler.policy.guards import GuardResult
 from scheduler.policy.learnt import RunTiming, learn_scales
 from scheduler.policy.model import Policy
+from scheduler.records import Run
 
 PROJECTION_HORIZON = timedelta(days=14)
 HISTORY_LIMIT = 10
@@ -35,6 +36,12 @@ HISTORY_LIMIT = 10
 
 def _guard_lines(results: list[GuardResult]) -> list[GuardLine]:
     return [GuardLine(r.name, r.ok, r.reason, r.configured) for r in results]
+
+
+def _run_line(run: Run) -> str:
+    """`gstg-12 (running, part of gstg-9)`: an active run of `/pdm status`."""
+    part = f", part of {run.part_of}" if run.part_of else ""
+    return f"{run.id} ({run.status}{part})"
 
 
 def _learnt_estimates(timings: Sequence[RunTiming]) -> list[LearntEstimate]:
@@ -110,7 +117,7 @@ class StateReader:
             rollback_line=self.rollback_line(env, snapshot),
             paused=f"{pause.reason or 'no reason given'} (by <@{pause.actor}>)" if pause else None,
             holds=sorted(env_state.holds),
-            active_run=f"{active[-1].id} ({active[-1].status})" if active else None,
+            active_runs=[_run_line(r) for r in reversed(active)],
             deploy_in_progress=self._deploy_in_progress(snapshot, env),
             expected_deploys=next_deploy(env_state, self._policy, at),
         )

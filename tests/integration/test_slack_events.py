@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import time
 from collections.abc import Iterator
@@ -233,3 +234,30 @@ def test_status_and_plan_say_which_deploy_the_forecast_expects_next_and_why(app:
 def test_status_says_no_deploy_is_expected_before_a_complete_week_of_history(app: Served) -> None:
     text = answer_text(app.slash("status gstg").json())
     assert "Expected deploys: none (" in text and "week" in text
+
+
+def test_status_lists_the_part_of_an_approved_run_that_runs_and_the_rest_that_waits(app: Served) -> None:
+    rest = Run(
+        id="gprd-9",
+        environment="gprd",
+        migrations=["20260105101500"],
+        up_to_version="20260105101500",
+        target_sha="b" * 40,
+        requested_by="pdm-bot",
+        requested_at=AT,
+        status=RunStatus.APPROVED,
+        approved_by=["U0APPROVER"],
+    )
+    part = dataclasses.replace(
+        rest,
+        id="gprd-12",
+        migrations=["20260104101500"],
+        up_to_version="20260104101500",
+        requested_at=AT + timedelta(hours=1),
+        status=RunStatus.RUNNING,
+        part_of="gprd-9",
+    )
+    app.state.create_run(rest)
+    app.state.create_run(part)
+    text = answer_text(app.slash("status gprd").json())
+    assert "Active runs: `gprd-12 (running, part of gprd-9)`, `gprd-9 (approved)`" in text
