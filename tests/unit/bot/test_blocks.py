@@ -198,6 +198,15 @@ def test_starting_soon_counts_the_minutes_from_now() -> None:
     assert "in *10 minutes*" in render(blocks.run_blocks(note, now=AT))
 
 
+def test_the_start_of_a_part_of_an_approved_run_says_so_under_the_headline() -> None:
+    note = RunNote("gstg", SHA, "gstg-12", RunEvent.STARTED, ["20260104101500"], "20260104101500")
+    part = replace(note, reason="part of approved run gstg-9: the rest stays approved")
+    assert "part of approved run" not in render(blocks.run_blocks(note, now=AT))
+    assert render(blocks.run_blocks(part, now=AT)).splitlines()[1] == (
+        "_part of approved run gstg-9: the rest stays approved_"
+    )
+
+
 def test_error_blocks_show_the_message_and_the_usage() -> None:
     assert blocks.error_blocks("run: missing ENV", "/pdm run ENV [--up-to VERSION]") == [
         {"type": "section", "text": {"type": "mrkdwn", "text": ":warning: run: missing ENV"}},
