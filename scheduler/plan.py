@@ -695,18 +695,21 @@ def _next_start(
 ) -> tuple[datetime | None, list[str]]:
     """The first instant >= `start` when the head could start (modes and environment guards aside).
     `known`: the prefix guards and runnable prefix `decide` found at `start` (the first step)."""
-    t, reasons = start, list[str]()
+    t, reasons, guarded = start, list[str](), True
     for _ in range(_MAX_STEPS):
         if t > end:
             return None, reasons
         first = known is not None and t == start
-        static = known[0] if known is not None and first else _static(pending, state, policy, env, t)
-        if static.limit == 0:
-            reasons = [r.reason for r in static.results if r.allowed == 0]
-            if not static.head_fixable or static.head_ready_at is None:
-                return None, reasons
-            t = max(t, static.head_ready_at)
-            continue
+        static = known[0] if known is not None and first else None
+        if guarded:  # the prefix guards only ever let more through as time passes (bake, soak)
+            static = static or _static(pending, state, policy, env, t)
+            if static.limit == 0:
+                reasons = [r.reason for r in static.results if r.allowed == 0]
+                if not static.head_fixable or static.head_ready_at is None:
+                    return None, reasons
+                t = max(t, static.head_ready_at)
+                continue
+            guarded = False
         if known is not None and first and known[1].fitted == 0:
             run = known[1]  # the head alone did not fit: the same answer as for a prefix of one
         else:
