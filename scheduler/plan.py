@@ -113,6 +113,23 @@ def _layout(ordered: Sequence[PendingMigration], policy: Policy) -> _Layout:
     return hit
 
 
+_SCALED: dict[tuple[int, int], tuple[_Layout, Mapping[EstimateKind, LearntScale], tuple[timedelta, ...]]] = {}
+
+
+def _scaled(layout: _Layout, learnt: Mapping[EstimateKind, LearntScale]) -> tuple[timedelta, ...]:
+    """The cumulative estimates of a layout scaled by what past runs taught, memoised per (layout,
+    learnt) object: both stay the same from decision to decision until a deploy or a run ends."""
+    key = (id(layout), id(learnt))
+    hit = _SCALED.get(key)
+    if hit is not None and hit[0] is layout and hit[1] is learnt:
+        return hit[2]
+    scaled = tuple(accumulate(_estimates(layout.items, layout.policy, learnt), initial=timedelta(0)))
+    if len(_SCALED) >= _KEPT:
+        _SCALED.clear()
+    _SCALED[key] = (layout, learnt, scaled)  # the objects kept keep their ids unique
+    return scaled
+
+
 @dataclass(frozen=True)
 class _Pending:
     """Pending migrations in execution order with what the planner needs of each."""
@@ -148,7 +165,7 @@ class _Pending:
         if estimates is not None:
             cumulative = tuple(accumulate((estimates[m.version] for m in ordered), initial=timedelta(0)))
         elif learnt:
-            cumulative = tuple(accumulate(_estimates(ordered, policy, learnt), initial=timedelta(0)))
+            cumulative = _scaled(layout, learnt)
         request = state.manual_request if state is not None else None
         overridden: frozenset[str] = frozenset()
         if request is not None and request.override:
