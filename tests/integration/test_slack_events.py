@@ -45,9 +45,12 @@ def pending(version: str, nature: Nature, database: Database = Database.MAIN) ->
     return PendingRecord(version, classification.path, classification, "b" * 40, AT)
 
 
-def proposed_run(app: Served, status: RunStatus = RunStatus.REQUESTED) -> str:
+def proposed_run(
+    app: Served, status: RunStatus = RunStatus.REQUESTED, run_id: str = "gprd-1", **changes: object
+) -> str:
+    """A run of gprd (one migration unless `changes` say otherwise) stored in `status`."""
     run = Run(
-        id="gprd-1",
+        id=run_id,
         environment="gprd",
         migrations=["20260104101500"],
         up_to_version="20260104101500",
@@ -56,7 +59,7 @@ def proposed_run(app: Served, status: RunStatus = RunStatus.REQUESTED) -> str:
         requested_at=AT,
         status=status,
     )
-    app.state.create_run(run)
+    app.state.create_run(dataclasses.replace(run, **changes))
     return run.id
 
 
@@ -237,27 +240,10 @@ def test_status_says_no_deploy_is_expected_before_a_complete_week_of_history(app
 
 
 def test_status_lists_the_part_of_an_approved_run_that_runs_and_the_rest_that_waits(app: Served) -> None:
-    rest = Run(
-        id="gprd-9",
-        environment="gprd",
-        migrations=["20260105101500"],
-        up_to_version="20260105101500",
-        target_sha="b" * 40,
-        requested_by="pdm-bot",
-        requested_at=AT,
-        status=RunStatus.APPROVED,
-        approved_by=["U0APPROVER"],
+    proposed_run(
+        app, RunStatus.APPROVED, "gprd-9", migrations=["20260105101500"], up_to_version="20260105101500"
     )
-    part = dataclasses.replace(
-        rest,
-        id="gprd-12",
-        migrations=["20260104101500"],
-        up_to_version="20260104101500",
-        requested_at=AT + timedelta(hours=1),
-        status=RunStatus.RUNNING,
-        part_of="gprd-9",
-    )
-    app.state.create_run(rest)
-    app.state.create_run(part)
+    part_at = AT + timedelta(hours=1)
+    proposed_run(app, RunStatus.RUNNING, "gprd-12", requested_at=part_at, part_of="gprd-9")
     text = answer_text(app.slash("status gprd").json())
     assert "Active runs: `gprd-12 (running, part of gprd-9)`, `gprd-9 (approved)`" in text
