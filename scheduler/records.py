@@ -154,7 +154,8 @@ class Run:
         """An approved run split in two: a new approved run `part_id` of `part` (a strict, non-empty subset
         of the migrations, in execution order) with the same approvals, expiry and override, and this
         run keeping the rest, still approved."""
-        rest = [v for v in self.migrations if v not in set(part)]
+        taken = set(part)
+        rest = [v for v in self.migrations if v not in taken]
         if self.status is not RunStatus.APPROVED:
             raise InvalidRunTransition(f"run {self.id} is {self.status}: only an approved run is split")
         if not part or not rest or len(rest) + len(part) != len(self.migrations):
