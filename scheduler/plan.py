@@ -915,7 +915,14 @@ def _not_now(
         first_ask = next(asks, None)
         if first_ask is not None:  # else nothing a proposal could cover needs an approval: no projection
             end = _same_window_end(pending, view, policy, start, later.closes_at, end)
-        if first_ask is not None and first_ask < end:
+        posted = _extension_posted(pending, view, policy, now, start, end) if first_ask is not None else None
+        if posted is not None and posted > now:
+            reasons.append(
+                f"the proposal extending what was approved or requested is posted from "
+                f"{format_time(posted, policy.zone)}, in the last working hours before the start, so one "
+                "extension collects the migrations that arrive until then"
+            )
+        elif first_ask is not None and first_ask < end:
             ahead = _ahead_reasons(pending, view, policy, env, ready, end, projected)
             return _decision(
                 Action.PROPOSE,
@@ -939,6 +946,24 @@ def _not_now(
             later,
         )
     return _decision(Action.WAIT, pending, 0, policy, [*reasons, when], guards, start, later)
+
+
+def _extension_posted(
+    pending: _Pending, state: EnvState, policy: Policy, now: datetime, start: datetime, end: int
+) -> datetime | None:
+    """When a proposal ahead of `start` covering the first `end` is posted, if it extends an approval or
+    a `/pdm run` already given: within the last `extend_within` of the last working hours before `start`
+    (None: it extends nothing, or extensions are posted at once)."""
+    within = policy.proposals.extend_within
+    if within is None or not any(
+        pending.modes[i] is not Mode.AUTO and _satisfied(pending, state, policy, i, now) for i in range(end)
+    ):
+        return None
+    last = None
+    for opened, closes in _working_hours(policy).stretches(now, start):
+        if opened < start:
+            last = opened, min(closes, start)
+    return max(last[0], last[1] - within) if last is not None else None
 
 
 def _proposal_end(

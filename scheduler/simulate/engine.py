@@ -369,13 +369,19 @@ def _window_boundaries(window: Window, start: datetime, end: datetime) -> list[d
 
 
 def boundaries(policy: Policy, start: datetime, end: datetime) -> list[datetime]:
-    """Every instant in [start, end] where a window of the policy opens or closes (and hour
-    starts when the database-load guard reads the traffic curve)."""
+    """Every instant in [start, end] where a window of the policy opens or closes, where the last
+    `proposals.extend_within` of working hours begins (and hour starts when the database-load guard
+    reads the traffic curve)."""
     windows = [w.to_window(policy.timezone) for w in policy.windows]
-    windows.append(policy.proposals.working_hours.window(policy.zone))
+    hours = policy.proposals.working_hours.window(policy.zone)
+    windows.append(hours)
     if policy.deploy_window is not None:
         windows.append(policy.deploy_window)
     out = {b for w in windows for b in _window_boundaries(w, start, end) if start <= b <= end}
+    within = policy.proposals.extend_within
+    if within is not None:
+        late = (max(s, e - within) for s, e in hours.openings(start, end) if e is not None)
+        out.update(b for b in late if start <= b <= end)
     if policy.guards.max_db_load is not None:
         out.update(start + timedelta(hours=h) for h in range(int((end - start).total_seconds() // 3600) + 1))
     return sorted(out)
@@ -459,6 +465,7 @@ class PolicyStrategy:
             last = env.ordered()[-1].migration.version
             env.manual_request = ManualRequest("release-manager", last)
             env.manual_asked = False
+            env.proposal = None  # `/pdm run` supersedes the open proposal: it covers that batch too
             replay.outcome.human_actions += 1
         if not env.busy:
             self.evaluate(replay, env, at)
@@ -496,12 +503,12 @@ class PolicyStrategy:
                 replay.start_run(env, versions, at)
                 self._release(env)
                 return
-        stop = None
-        if decision.action is Action.PROPOSE and decision.up_to_version is not None:
+        proposes = decision.action is Action.PROPOSE and decision.up_to_version is not None
+        # asked together, the release manager answers with `/pdm run` alone: it covers the proposal
+        self._ask_manual(replay, env, at, len(decision.migrations) if proposes else 0)
+        if proposes:
             self._propose(replay, env, at, decision.migrations, decision.window_closes_at)
             self._wake_downstream(replay, env, at)
-            stop = len(decision.migrations)
-        self._ask_manual(replay, env, at, stop or 0)
         self._next_wake(replay, env, at, decision.next_window_at)
 
     def _wake_downstream(self, replay: Replay, env: EnvSim, at: datetime) -> None:
@@ -572,9 +579,11 @@ class PolicyStrategy:
             candidates.append(self._boundaries[i])
         if next_start is not None and next_start > at:
             candidates.append(next_start)
-            ahead = next_start - self.policy.proposals.lead_time
-            if ahead > at:
-                candidates.append(ahead)
+            proposals = self.policy.proposals
+            aheads = [next_start - proposals.lead_time]  # proposals ahead, and extensions, become due
+            if proposals.extend_within is not None:
+                aheads.append(next_start - proposals.extend_within)
+            candidates += [ahead for ahead in aheads if ahead > at]
         if self.resolution == "minute":
             candidates.append(at + _MINUTE)
         if candidates:

@@ -17,6 +17,7 @@ from tests.support.worker import DEPLOYED, INDEX, NEXT_SATURDAY, notes, publish,
 
 V1, V2 = "20260105101500", "20260105102200"
 WEDNESDAY_10 = datetime(2026, 1, 7, 10, 0, tzinfo=UTC)  # working hours, 62 h before the weekend window
+FRIDAY_15 = datetime(2026, 1, 9, 15, 0, tzinfo=UTC)  # the last 3 working hours before it: extensions
 COMMIT_URL = f"https://gitlab.example.com/app/-/commit/{DEPLOYED}"
 
 
@@ -66,6 +67,9 @@ def test_an_unapproved_extension_leaves_the_approved_batch_to_run_alone(
         approved = proposed_ahead(ctx, gitlab)
         jobs.approve(approved.id, "U1")
         more_pending(ctx)
+        assert ctx.state.runs("gstg") == [ctx.state.get_run(approved.id)]  # extended on Friday afternoon
+    with freeze_time(FRIDAY_15, tick=True):
+        jobs.evaluate("gstg")
         extension = ctx.state.runs("gstg", limit=1)[0]
         assert extension.migrations == [V1, V2] and extension.status is RunStatus.REQUESTED
         assert ctx.state.get_run(approved.id).status is RunStatus.APPROVED
@@ -86,6 +90,8 @@ def test_an_approved_extension_replaces_the_approved_batch_and_runs_once(
         approved = proposed_ahead(ctx, gitlab)
         jobs.approve(approved.id, "U1")
         more_pending(ctx)
+    with freeze_time(FRIDAY_15, tick=True):
+        jobs.evaluate("gstg")
         extension = ctx.state.runs("gstg", limit=1)[0]
         jobs.approve(extension.id, "U2")
         assert ctx.state.get_run(approved.id).superseded_by == extension.id

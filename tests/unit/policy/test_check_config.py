@@ -56,6 +56,10 @@ BASE = "environments: [{name: gstg}]\n"
             "windows[0].duration: must be positive",
         ),
         (
+            BASE + "proposals: {extend_within: 0m}",
+            "proposals.extend_within: must be positive, or null to post extensions at once",
+        ),
+        (
             BASE + "natures: {ddl_cleanup: {windows: [weekendd]}}",
             "natures.ddl_cleanup.windows: unknown window 'weekendd'",
         ),

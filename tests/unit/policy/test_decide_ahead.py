@@ -14,14 +14,23 @@ from scheduler.policy.decision import Action, Approval, DeployedPackage, EnvStat
 from scheduler.policy.model import Ordering, load_policy
 from tests.support.planning import classified, pending
 
-POLICY = load_policy((Path(__file__).resolve().parents[3] / "examples" / "policy.yaml").read_text())
+POLICY_TEXT = (Path(__file__).resolve().parents[3] / "examples" / "policy.yaml").read_text()
+POLICY = load_policy(POLICY_TEXT)
 DEPLOYED = datetime.fromisoformat("2026-01-05T00:00:00+00:00")
 
 WEDNESDAY_10 = datetime.fromisoformat("2026-01-07T10:00:00+00:00")
+FRIDAY_9 = datetime.fromisoformat("2026-01-09T09:00:00+00:00")
 FRIDAY_10 = datetime.fromisoformat("2026-01-09T10:00:00+00:00")
 FRIDAY_15 = datetime.fromisoformat("2026-01-09T15:00:00+00:00")
+FRIDAY_16 = datetime.fromisoformat("2026-01-09T16:00:00+00:00")
+FRIDAY_17 = datetime.fromisoformat("2026-01-09T17:00:00+00:00")
+MINUTE = timedelta(minutes=1)
 SATURDAY = datetime.fromisoformat("2026-01-10T00:00:00+00:00")
 MONDAY = datetime.fromisoformat("2026-01-12T00:00:00+00:00")
+
+
+def replace_extend_within(within: timedelta | None) -> object:
+    return POLICY.proposals.model_copy(update={"extend_within": within})
 
 
 def migration(version: str, nature: Nature) -> PendingMigration:
@@ -40,8 +49,18 @@ LATER = (
 APPROVED_P = Approval("20260105000001", ("U1",), expires_at=MONDAY)
 
 
-def test_held_approval_is_extended_by_migrations_deployed_after_it() -> None:
-    d = decide(env("gstg", *P, *LATER, approval=APPROVED_P), POLICY, FRIDAY_10)
+def test_held_approval_is_extended_in_the_last_three_working_hours_before_the_window() -> None:
+    early = decide(env("gstg", *P, *LATER, approval=APPROVED_P), POLICY, FRIDAY_10)
+    assert early.action is Action.WAIT and early.migrations == ["20260105000000", "20260105000001"]
+    assert (
+        "the proposal extending what was approved or requested is posted from Fri 2026-01-09 15:00 UTC, "
+        "in the last working hours before the start, so one extension collects the migrations that "
+        "arrive until then"
+    ) in early.reasons
+    assert decide(env("gstg", *P, *LATER, approval=APPROVED_P), POLICY, FRIDAY_15 - MINUTE).action is (
+        Action.WAIT
+    )
+    d = decide(env("gstg", *P, *LATER, approval=APPROVED_P), POLICY, FRIDAY_15)
     assert d.action is Action.PROPOSE
     assert d.migrations == ["20260105000000", "20260105000001", "20260106000000", "20260106000001"]
     assert d.up_to_version == "20260106000001" and d.next_window_at == SATURDAY
@@ -50,6 +69,33 @@ def test_held_approval_is_extended_by_migrations_deployed_after_it() -> None:
         "extends the approved batch (up to 20260105000001) by 2 migrations up to 20260106000001; "
         "without this approval the approved batch runs alone"
     ) in d.reasons
+
+
+def test_extend_within_null_posts_the_extension_at_once() -> None:
+    policy = POLICY.model_copy(update={"proposals": replace_extend_within(None)})
+    d = decide(env("gstg", *P, *LATER, approval=APPROVED_P), policy, FRIDAY_10)
+    assert d.action is Action.PROPOSE and len(d.migrations) == 4
+
+
+def test_extend_within_sets_how_late_in_the_working_hours_the_extension_is_posted() -> None:
+    policy = POLICY.model_copy(update={"proposals": replace_extend_within(timedelta(hours=1))})
+    assert decide(env("gstg", *P, *LATER, approval=APPROVED_P), policy, FRIDAY_16).action is Action.WAIT
+    assert decide(env("gstg", *P, *LATER, approval=APPROVED_P), policy, FRIDAY_17).action is Action.PROPOSE
+
+
+def test_an_extension_for_a_start_inside_working_hours_is_posted_extend_within_before_it() -> None:
+    weekend = 'schedule: "0 0 * * 6", duration: 48h'
+    text = POLICY_TEXT.replace(weekend, 'schedule: "0 12 * * 5", duration: 60h')
+    policy = load_policy(text)  # the weekend window opens Friday 12:00, inside the working hours
+    state = env("gstg", *P, *LATER, approval=APPROVED_P)
+    assert decide(state, policy, FRIDAY_9 - MINUTE).action is Action.WAIT
+    d = decide(state, policy, FRIDAY_9)
+    assert d.action is Action.PROPOSE and d.next_window_at == FRIDAY_10.replace(hour=12)
+
+
+def test_a_first_proposal_is_not_held_back_for_the_day_s_arrivals() -> None:
+    d = decide(env("gstg", *P, *LATER), POLICY, FRIDAY_10)
+    assert d.action is Action.PROPOSE and len(d.migrations) == 4
 
 
 def test_unapproved_extension_leaves_the_approved_prefix_to_run_alone() -> None:
