@@ -25,6 +25,7 @@ FRIDAY_15 = datetime.fromisoformat("2026-01-09T15:00:00+00:00")
 FRIDAY_16 = datetime.fromisoformat("2026-01-09T16:00:00+00:00")
 FRIDAY_17 = datetime.fromisoformat("2026-01-09T17:00:00+00:00")
 MINUTE = timedelta(minutes=1)
+DAY = timedelta(days=1)
 SATURDAY = datetime.fromisoformat("2026-01-10T00:00:00+00:00")
 MONDAY = datetime.fromisoformat("2026-01-12T00:00:00+00:00")
 
@@ -91,6 +92,16 @@ def test_an_extension_for_a_start_inside_working_hours_is_posted_extend_within_b
     assert decide(state, policy, FRIDAY_9 - MINUTE).action is Action.WAIT
     d = decide(state, policy, FRIDAY_9)
     assert d.action is Action.PROPOSE and d.next_window_at == FRIDAY_10.replace(hour=12)
+
+
+def test_with_working_hours_around_the_clock_the_extension_is_posted_extend_within_before_the_start() -> None:
+    hours = POLICY.proposals.working_hours.model_copy(update={"schedule": "0 0 * * *", "duration": DAY})
+    policy = POLICY.model_copy(
+        update={"proposals": POLICY.proposals.model_copy(update={"working_hours": hours})}
+    )
+    state = env("gstg", *P, *LATER, approval=APPROVED_P)
+    assert decide(state, policy, SATURDAY - timedelta(hours=3) - MINUTE).action is Action.WAIT
+    assert decide(state, policy, SATURDAY - timedelta(hours=3)).action is Action.PROPOSE
 
 
 def test_a_first_proposal_is_not_held_back_for_the_day_s_arrivals() -> None:
