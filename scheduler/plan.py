@@ -915,12 +915,11 @@ def _not_now(
         first_ask = next(asks, None)
         if first_ask is not None:  # else nothing a proposal could cover needs an approval: no projection
             end = _same_window_end(pending, view, policy, start, later.closes_at, end)
-        posted = _extension_posted(pending, view, policy, now, start, end) if first_ask is not None else None
+        posted = _posted(policy, now, start) if first_ask is not None and first_ask < end else None
         if posted is not None and posted > now:
             reasons.append(
-                f"the proposal extending what was approved or requested is posted from "
-                f"{format_time(posted, policy.zone)}, in the last working hours before the start, so one "
-                "extension collects the migrations that arrive until then"
+                f"proposed from {format_time(posted, policy.zone)}, in the last working hours before the "
+                "start, so that one proposal covers what is deployed until then"
             )
         elif first_ask is not None and first_ask < end:
             ahead = _ahead_reasons(pending, view, policy, env, ready, end, projected)
@@ -948,16 +947,11 @@ def _not_now(
     return _decision(Action.WAIT, pending, 0, policy, [*reasons, when], guards, start, later)
 
 
-def _extension_posted(
-    pending: _Pending, state: EnvState, policy: Policy, now: datetime, start: datetime, end: int
-) -> datetime | None:
-    """When a proposal ahead of `start` covering the first `end` is posted, if it extends an approval or
-    a `/pdm run` already given: within the last `extend_within` of the last working hours before `start`
-    (None: it extends nothing, or extensions are posted at once)."""
-    within = policy.proposals.extend_within
-    if within is None or not any(
-        pending.modes[i] is not Mode.AUTO and _satisfied(pending, state, policy, i, now) for i in range(end)
-    ):
+def _posted(policy: Policy, now: datetime, start: datetime) -> datetime | None:
+    """When a proposal ahead of `start` is posted: from the last `post_within` of the last working hours
+    before `start` (None: at once)."""
+    within = policy.proposals.post_within
+    if within is None:
         return None
     last = None
     for opened, closes in _working_hours(policy).stretches(now, start):

@@ -391,9 +391,17 @@ class DeployForecast:
         return _timeline_for(self.zone, _weekly_hours(self.slots), self.served)
 
     def is_open(self, at: datetime) -> bool:
-        """Whether a deploy is expected at `at`."""
-        at = at.astimezone(UTC)
-        return self._holding(at) is not None or self._awaited(at) is not None
+        """Whether a deploy is expected at `at` (memoised: a search step asks up to four times)."""
+        memo = self._opens
+        found = memo.get(at)
+        if found is None:
+            utc = at.astimezone(UTC)
+            found = memo[at] = self._holding(utc) is not None or self._awaited(utc) is not None
+        return found
+
+    @cached_property
+    def _opens(self) -> dict[datetime, bool]:
+        return {}
 
     def next_open(self, after: datetime) -> datetime | None:
         """The start of the next expected stretch strictly after `after`, or the end of the room the

@@ -45,9 +45,10 @@ class RunTiming:
     parts: tuple[Part, ...]
 
     @cached_property
-    def kind(self) -> tuple[EstimateKind, timedelta] | None:
-        """The kind holding at least `_DOMINANT` of the estimate, and the whole estimate (None: mixed);
-        computed once per timing (every evaluation learns from the same runs)."""
+    def measured(self) -> tuple[EstimateKind, float] | None:
+        """The kind holding at least `_DOMINANT` of the estimate, and how long the run took as a share of
+        the whole estimate (None: mixed); computed once per timing (every evaluation learns from the
+        same runs)."""
         total = sum((p[2] for p in self.parts), timedelta(0))
         if total <= timedelta(0):
             return None
@@ -55,7 +56,7 @@ class RunTiming:
         for nature, size, estimate in self.parts:
             by_kind[(nature, size)] = by_kind.get((nature, size), timedelta(0)) + estimate
         kind, held = max(by_kind.items(), key=lambda item: item[1])
-        return (kind, total) if held >= _DOMINANT * total else None
+        return (kind, max(self.took, timedelta(0)) / total) if held >= _DOMINANT * total else None
 
 
 def part_of(c: Classification, policy: Policy) -> Part:
@@ -91,10 +92,9 @@ def learn_scales(timings: Sequence[RunTiming]) -> Mapping[EstimateKind, LearntSc
 def _learn(timings: Sequence[RunTiming]) -> Mapping[EstimateKind, LearntScale]:
     ratios: dict[EstimateKind, list[float]] = {}
     for timing in timings:
-        measured = timing.kind
+        measured = timing.measured
         if measured is not None:
-            kind, total = measured
-            ratios.setdefault(kind, []).append(max(timing.took, timedelta(0)) / total)
+            ratios.setdefault(measured[0], []).append(measured[1])
     out: dict[EstimateKind, LearntScale] = {}
     for kind, seen in ratios.items():
         recent = sorted(seen[-_KEPT:])

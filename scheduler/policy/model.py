@@ -328,20 +328,19 @@ class WorkingHours(Strict):
 
 
 class Proposals(Strict):
-    """Post proposals for a coming window up to `lead_time` ahead, during working hours. A proposal
-    ahead that extends an approval (or a `/pdm run`) already given waits for the last working hours
-    before the start, and for their last `extend_within` (None: posted at once), so one extension
-    collects the day's new migrations."""
+    """Post proposals for a coming window up to `lead_time` ahead, during working hours: in the last
+    `post_within` of the last working hours before the start (None: as soon as the lead time and the
+    working hours allow), so one proposal covers what the days before deployed."""
 
     lead_time: Duration = timedelta(hours=72)
     working_hours: WorkingHours = Field(default_factory=WorkingHours)
-    extend_within: Duration | None = timedelta(hours=3)
+    post_within: Duration | None = timedelta(hours=3)
 
-    @field_validator("extend_within")
+    @field_validator("post_within")
     @classmethod
     def _positive(cls, value: timedelta | None) -> timedelta | None:
         if value is not None and value <= timedelta(0):
-            raise ValueError("must be positive, or null to post extensions at once")
+            raise ValueError("must be positive, or null to post proposals as early as the lead time allows")
         return value
 
 

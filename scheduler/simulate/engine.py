@@ -370,7 +370,7 @@ def _window_boundaries(window: Window, start: datetime, end: datetime) -> list[d
 
 def boundaries(policy: Policy, start: datetime, end: datetime) -> list[datetime]:
     """Every instant in [start, end] where a window of the policy opens or closes, where the last
-    `proposals.extend_within` of working hours begins (and hour starts when the database-load guard
+    `proposals.post_within` of working hours begins (and hour starts when the database-load guard
     reads the traffic curve)."""
     windows = [w.to_window(policy.timezone) for w in policy.windows]
     hours = policy.proposals.working_hours.window(policy.zone)
@@ -378,7 +378,7 @@ def boundaries(policy: Policy, start: datetime, end: datetime) -> list[datetime]
     if policy.deploy_window is not None:
         windows.append(policy.deploy_window)
     out = {b for w in windows for b in _window_boundaries(w, start, end) if start <= b <= end}
-    within = policy.proposals.extend_within
+    within = policy.proposals.post_within
     if within is not None:
         late = (max(s, e - within) for s, e in hours.openings(start, end) if e is not None)
         out.update(b for b in late if start <= b <= end)
@@ -466,7 +466,10 @@ class PolicyStrategy:
             env.manual_request = ManualRequest("release-manager", last)
             env.manual_asked = False
             env.proposal = None  # `/pdm run` supersedes the open proposal: it covers that batch too
-            replay.outcome.human_actions += 1
+            two = set(self.policy.two_person_natures)
+            others = 2 if any(p.migration.nature in two for p in env.pending.values()) else 1
+            replay.outcome.human_actions += 1 + others  # the request, then its approvals (the requester
+            # approves a one-person request; the two-person rule takes two approvers besides them)
         if not env.busy:
             self.evaluate(replay, env, at)
 
@@ -580,9 +583,9 @@ class PolicyStrategy:
         if next_start is not None and next_start > at:
             candidates.append(next_start)
             proposals = self.policy.proposals
-            aheads = [next_start - proposals.lead_time]  # proposals ahead, and extensions, become due
-            if proposals.extend_within is not None:
-                aheads.append(next_start - proposals.extend_within)
+            aheads = [next_start - proposals.lead_time]  # where proposals ahead may become due
+            if proposals.post_within is not None:
+                aheads.append(next_start - proposals.post_within)
             candidates += [ahead for ahead in aheads if ahead > at]
         if self.resolution == "minute":
             candidates.append(at + _MINUTE)

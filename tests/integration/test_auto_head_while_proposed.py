@@ -46,7 +46,7 @@ end
 UNKNOWN = "class Broken < Gitlab::Database::Migration[2.2]\n  def up\n    execute(\n  end\nend\n"
 
 B1, B2, IDX = "20260105101500", "20260105102200", "20260105102900"
-WEDNESDAY_10 = datetime(2026, 1, 7, 10, 0, tzinfo=UTC)  # working hours; the off-peak window is closed
+WEDNESDAY_15 = datetime(2026, 1, 7, 15, 0, tzinfo=UTC)  # the last 3 working hours before the off-peak window
 THURSDAY_1 = datetime(2026, 1, 8, 1, 0, tzinfo=UTC)  # the weekday off-peak window opens
 COMMIT_URL = f"https://gitlab.example.com/app/-/commit/{DEPLOYED}"
 
@@ -86,8 +86,8 @@ def test_a_waiting_proposal_does_not_hold_back_the_automatic_head_when_its_weekd
     ctx: WorkerContext, gitlab: FakeGitLabApi
 ) -> None:
     publish(gitlab, {B1: BACKGROUND, B2: BACKGROUND, IDX: INDEX})
-    with freeze_time(WEDNESDAY_10, tick=True):
-        deploy(ctx, WEDNESDAY_10.replace(hour=9))
+    with freeze_time(WEDNESDAY_15, tick=True):
+        deploy(ctx, WEDNESDAY_15.replace(hour=9))
     (proposal,) = ctx.state.runs("gstg")
     assert proposal.status is RunStatus.REQUESTED and proposal.migrations == [B1, B2, IDX]
     assert any("the first 2 may start by themselves" in r for r in notes(ctx).proposals()[0].reasons)

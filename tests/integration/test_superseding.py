@@ -17,14 +17,14 @@ from tests.support.worker import DEPLOYED, INDEX, NEXT_SATURDAY, notes, publish,
 
 V1, V2 = "20260105101500", "20260105102200"
 WEDNESDAY_10 = datetime(2026, 1, 7, 10, 0, tzinfo=UTC)  # working hours, 62 h before the weekend window
-FRIDAY_15 = datetime(2026, 1, 9, 15, 0, tzinfo=UTC)  # the last 3 working hours before it: extensions
+FRIDAY_15 = datetime(2026, 1, 9, 15, 0, tzinfo=UTC)  # the last 3 working hours before it: proposals
 COMMIT_URL = f"https://gitlab.example.com/app/-/commit/{DEPLOYED}"
 
 
 def proposed_ahead(ctx: WorkerContext, gitlab: FakeGitLabApi) -> Run:
-    """Wednesday: V1 (index, approval mode) is deployed and proposed for the weekend."""
+    """Friday afternoon: V1 (index, approval mode), deployed in the morning, is proposed for the weekend."""
     publish(gitlab, {V1: INDEX})
-    deployed_at = WEDNESDAY_10.replace(hour=9).isoformat()
+    deployed_at = FRIDAY_15.replace(hour=9).isoformat()
     ctx.queue.enqueue("scheduler.jobs.on_deploy", "gstg", 41, DEPLOYED[:8], deployed_at, COMMIT_URL)
     work(ctx)
     (run,) = ctx.state.runs("gstg")
@@ -43,7 +43,7 @@ def more_pending(ctx: WorkerContext) -> None:
 def test_a_grown_batch_supersedes_the_proposal_and_its_approval_is_refused_with_a_pointer(
     ctx: WorkerContext, gitlab: FakeGitLabApi
 ) -> None:
-    with freeze_time(WEDNESDAY_10, tick=True):
+    with freeze_time(FRIDAY_15, tick=True):
         old = proposed_ahead(ctx, gitlab)
         more_pending(ctx)
         new = ctx.state.runs("gstg", limit=1)[0]
@@ -63,13 +63,10 @@ def test_a_grown_batch_supersedes_the_proposal_and_its_approval_is_refused_with_
 def test_an_unapproved_extension_leaves_the_approved_batch_to_run_alone(
     ctx: WorkerContext, gitlab: FakeGitLabApi
 ) -> None:
-    with freeze_time(WEDNESDAY_10, tick=True):
+    with freeze_time(FRIDAY_15, tick=True):
         approved = proposed_ahead(ctx, gitlab)
         jobs.approve(approved.id, "U1")
         more_pending(ctx)
-        assert ctx.state.runs("gstg") == [ctx.state.get_run(approved.id)]  # extended on Friday afternoon
-    with freeze_time(FRIDAY_15, tick=True):
-        jobs.evaluate("gstg")
         extension = ctx.state.runs("gstg", limit=1)[0]
         assert extension.migrations == [V1, V2] and extension.status is RunStatus.REQUESTED
         assert ctx.state.get_run(approved.id).status is RunStatus.APPROVED
@@ -86,12 +83,10 @@ def test_an_unapproved_extension_leaves_the_approved_batch_to_run_alone(
 def test_an_approved_extension_replaces_the_approved_batch_and_runs_once(
     ctx: WorkerContext, gitlab: FakeGitLabApi
 ) -> None:
-    with freeze_time(WEDNESDAY_10, tick=True):
+    with freeze_time(FRIDAY_15, tick=True):
         approved = proposed_ahead(ctx, gitlab)
         jobs.approve(approved.id, "U1")
         more_pending(ctx)
-    with freeze_time(FRIDAY_15, tick=True):
-        jobs.evaluate("gstg")
         extension = ctx.state.runs("gstg", limit=1)[0]
         jobs.approve(extension.id, "U2")
         assert ctx.state.get_run(approved.id).superseded_by == extension.id
@@ -103,3 +98,20 @@ def test_an_approved_extension_replaces_the_approved_batch_and_runs_once(
     variables = {v["key"]: v["value"] for v in created.body["variables"]}
     assert variables["PDM_MIGRATION_VERSION"] == V2
     assert ctx.state.get_run(extension.id).status is RunStatus.RUNNING
+
+
+def test_a_proposal_ahead_waits_for_the_last_working_hours_before_the_window(
+    ctx: WorkerContext, gitlab: FakeGitLabApi
+) -> None:
+    publish(gitlab, {V1: INDEX})
+    with freeze_time(WEDNESDAY_10, tick=True):
+        at = WEDNESDAY_10.replace(hour=9).isoformat()
+        ctx.queue.enqueue("scheduler.jobs.on_deploy", "gstg", 41, DEPLOYED[:8], at, COMMIT_URL)
+        work(ctx)
+        assert ctx.state.runs("gstg") == [] and notes(ctx).proposals() == []
+        decided = [e for e in ctx.state.audit_log(limit=50) if e.action == "decided"]
+        assert "proposed from Fri 2026-01-09 15:00 UTC" in decided[0].reason
+    with freeze_time(FRIDAY_15, tick=True):
+        jobs.evaluate("gstg")
+    (run,) = ctx.state.runs("gstg")
+    assert run.status is RunStatus.REQUESTED and run.migrations == [V1]

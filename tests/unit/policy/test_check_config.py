@@ -56,8 +56,9 @@ BASE = "environments: [{name: gstg}]\n"
             "windows[0].duration: must be positive",
         ),
         (
-            BASE + "proposals: {extend_within: 0m}",
-            "proposals.extend_within: must be positive, or null to post extensions at once",
+            BASE + "proposals: {post_within: 0m}",
+            "proposals.post_within: must be positive, or null to post proposals as early as the lead time "
+            "allows",
         ),
         (
             BASE + "natures: {ddl_cleanup: {windows: [weekendd]}}",

@@ -30,8 +30,8 @@ SATURDAY = datetime.fromisoformat("2026-01-10T00:00:00+00:00")
 MONDAY = datetime.fromisoformat("2026-01-12T00:00:00+00:00")
 
 
-def replace_extend_within(within: timedelta | None) -> object:
-    return POLICY.proposals.model_copy(update={"extend_within": within})
+def post_within(within: timedelta | None) -> object:
+    return POLICY.proposals.model_copy(update={"post_within": within})
 
 
 def migration(version: str, nature: Nature) -> PendingMigration:
@@ -54,9 +54,8 @@ def test_held_approval_is_extended_in_the_last_three_working_hours_before_the_wi
     early = decide(env("gstg", *P, *LATER, approval=APPROVED_P), POLICY, FRIDAY_10)
     assert early.action is Action.WAIT and early.migrations == ["20260105000000", "20260105000001"]
     assert (
-        "the proposal extending what was approved or requested is posted from Fri 2026-01-09 15:00 UTC, "
-        "in the last working hours before the start, so one extension collects the migrations that "
-        "arrive until then"
+        "proposed from Fri 2026-01-09 15:00 UTC, in the last working hours before the start, so that one "
+        "proposal covers what is deployed until then"
     ) in early.reasons
     assert decide(env("gstg", *P, *LATER, approval=APPROVED_P), POLICY, FRIDAY_15 - MINUTE).action is (
         Action.WAIT
@@ -72,19 +71,20 @@ def test_held_approval_is_extended_in_the_last_three_working_hours_before_the_wi
     ) in d.reasons
 
 
-def test_extend_within_null_posts_the_extension_at_once() -> None:
-    policy = POLICY.model_copy(update={"proposals": replace_extend_within(None)})
+def test_post_within_null_posts_as_soon_as_the_lead_time_and_the_working_hours_allow() -> None:
+    policy = POLICY.model_copy(update={"proposals": post_within(None)})
     d = decide(env("gstg", *P, *LATER, approval=APPROVED_P), policy, FRIDAY_10)
     assert d.action is Action.PROPOSE and len(d.migrations) == 4
+    assert decide(env("gstg", *P, *LATER), policy, FRIDAY_10).action is Action.PROPOSE
 
 
-def test_extend_within_sets_how_late_in_the_working_hours_the_extension_is_posted() -> None:
-    policy = POLICY.model_copy(update={"proposals": replace_extend_within(timedelta(hours=1))})
+def test_post_within_sets_how_late_in_the_working_hours_a_proposal_is_posted() -> None:
+    policy = POLICY.model_copy(update={"proposals": post_within(timedelta(hours=1))})
     assert decide(env("gstg", *P, *LATER, approval=APPROVED_P), policy, FRIDAY_16).action is Action.WAIT
     assert decide(env("gstg", *P, *LATER, approval=APPROVED_P), policy, FRIDAY_17).action is Action.PROPOSE
 
 
-def test_an_extension_for_a_start_inside_working_hours_is_posted_extend_within_before_it() -> None:
+def test_a_proposal_for_a_start_inside_working_hours_is_posted_post_within_before_it() -> None:
     weekend = 'schedule: "0 0 * * 6", duration: 48h'
     text = POLICY_TEXT.replace(weekend, 'schedule: "0 12 * * 5", duration: 60h')
     policy = load_policy(text)  # the weekend window opens Friday 12:00, inside the working hours
@@ -94,7 +94,7 @@ def test_an_extension_for_a_start_inside_working_hours_is_posted_extend_within_b
     assert d.action is Action.PROPOSE and d.next_window_at == FRIDAY_10.replace(hour=12)
 
 
-def test_with_working_hours_around_the_clock_the_extension_is_posted_extend_within_before_the_start() -> None:
+def test_with_working_hours_around_the_clock_a_proposal_is_posted_post_within_before_the_start() -> None:
     hours = POLICY.proposals.working_hours.model_copy(update={"schedule": "0 0 * * *", "duration": DAY})
     policy = POLICY.model_copy(
         update={"proposals": POLICY.proposals.model_copy(update={"working_hours": hours})}
@@ -104,8 +104,9 @@ def test_with_working_hours_around_the_clock_the_extension_is_posted_extend_with
     assert decide(state, policy, SATURDAY - timedelta(hours=3)).action is Action.PROPOSE
 
 
-def test_a_first_proposal_is_not_held_back_for_the_day_s_arrivals() -> None:
-    d = decide(env("gstg", *P, *LATER), POLICY, FRIDAY_10)
+def test_a_first_proposal_waits_for_the_afternoon_too() -> None:
+    assert decide(env("gstg", *P, *LATER), POLICY, FRIDAY_10).action is Action.WAIT
+    d = decide(env("gstg", *P, *LATER), POLICY, FRIDAY_15)
     assert d.action is Action.PROPOSE and len(d.migrations) == 4
 
 
@@ -130,7 +131,7 @@ def test_no_extension_is_proposed_outside_working_hours() -> None:
 def test_the_bundled_policy_proposes_the_weekend_on_friday_not_earlier_in_the_week() -> None:
     wednesday = decide(env("gstg", *P, *LATER), POLICY, WEDNESDAY_10)
     assert wednesday.action is Action.WAIT and wednesday.next_window_at == SATURDAY
-    assert decide(env("gstg", *P, *LATER), POLICY, FRIDAY_10).action is Action.PROPOSE
+    assert decide(env("gstg", *P, *LATER), POLICY, FRIDAY_15).action is Action.PROPOSE
 
 
 def test_auto_head_before_approval_members_is_proposed_with_them() -> None:
@@ -207,7 +208,7 @@ def test_a_proposal_ahead_stops_before_a_manual_migration_that_later_light_ones_
         touching("20260105000001", Nature.UNKNOWN, "merge_requests"),
         touching("20260105000002", Nature.BACKGROUND_SCHEDULING, "issues"),
     )
-    d = decide(env("gstg", *items), INDEPENDENT, FRIDAY_10)
+    d = decide(env("gstg", *items), INDEPENDENT, FRIDAY_15)
     assert d.action is Action.PROPOSE and d.migrations == ["20260105000002", "20260105000000"]
     assert any("20260105000002 (background_scheduling) runs before earlier pending" in n for n in d.notices)
 
@@ -227,7 +228,7 @@ def test_a_light_migration_that_may_run_only_by_passing_a_head_is_proposed_ahead
         touching("20260105000000", Nature.UNKNOWN, "merge_requests"),
         touching("20260105000001", Nature.BACKGROUND_SCHEDULING, "issues"),
     )
-    d = decide(env("gstg", *items), policy, FRIDAY_10)
+    d = decide(env("gstg", *items), policy, FRIDAY_15)
     assert d.action is Action.PROPOSE and d.migrations == ["20260105000001"]
     assert d.next_window_at == SATURDAY + timedelta(hours=2)
 
@@ -247,7 +248,7 @@ def test_a_proposal_ahead_covers_the_window_and_its_approval_runs_in_the_gaps_be
     # deploys every 2 hours for 1 hour leave 60-minute gaps (23:00, 01:00, 03:00): a run of 10 + 15 x 3
     # minutes fits each. One approval covers the 8 the window runs; each gap runs the part that fits
     items = tuple(migration(f"2026010500000{k}", Nature.INDEX_AND_CONSTRAINT) for k in range(8))
-    d = decide(env("gprd", *items), TWO_HOURLY, FRIDAY_10)
+    d = decide(env("gprd", *items), TWO_HOURLY, FRIDAY_15)
     assert d.action is Action.PROPOSE and d.migrations == [m.version for m in items]
     assert not any("may start by themselves" in r for r in d.reasons)  # none is auto
     approval = Approval(items[-1].version, ("U1",), expires_at=SATURDAY + 28 * HOUR)
@@ -281,7 +282,7 @@ def test_an_approval_in_a_window_open_for_weeks_runs_in_its_first_gaps_not_the_o
     # days after the window opens: 90 minutes). The approved set runs in parts from the window's first
     # gap on (5 + 2 x 12 minutes each), not whole in that one long gap 12 days later
     items = tuple(migration(f"2026010500000{k}", Nature.INDEX_AND_CONSTRAINT) for k in range(8))
-    now = datetime.fromisoformat("2026-10-19T10:00:00-04:00")
+    now = datetime.fromisoformat("2026-10-19T15:00:00-04:00")  # the last 3 working hours before it
     d = decide(env("gprd", *items), HOURLY_FOR_WEEKS, now)
     assert d.action is Action.PROPOSE and d.migrations == [m.version for m in items]
     opens = datetime.fromisoformat("2026-10-20T00:30:00-04:00")  # the window opened at 00:00, deploys hold it
@@ -302,6 +303,6 @@ def test_a_head_starting_by_itself_in_the_first_gap_still_has_the_windows_approv
         migration("20260105000000", Nature.BACKGROUND_SCHEDULING),
         migration("20260105000001", Nature.INDEX_AND_CONSTRAINT),
     )
-    d = decide(env("gprd", *items), policy, FRIDAY_10)
+    d = decide(env("gprd", *items), policy, FRIDAY_15)
     assert d.action is Action.PROPOSE and d.migrations == [m.version for m in items]
     assert "the first 1 may start by themselves; approving adds 1 up to 20260105000001" in d.reasons

@@ -18,10 +18,10 @@ REPO = Path(__file__).resolve().parents[3]
 def test_a_later_deploy_extends_the_approved_batch_before_the_night(
     scenario: Build, deploy: Deploy, policy: Policy
 ) -> None:
-    # 10:30 proposal of 1 (approved 11:00); 15:00, the last 3 working hours before the night, the
-    # extension to 1-2 (approved 15:30).
+    # 15:00 (the last 3 working hours before the night) proposal of 1, approved 15:30; 16:10 the
+    # extension to 1-2, approved 16:40.
     s = scenario(
-        [deploy("10:00", ("1", "data_migration", 10)), deploy("13:00", ("2", "data_migration", 10), sha="a2")]
+        [deploy("10:00", ("1", "data_migration", 10)), deploy("15:40", ("2", "data_migration", 10), sha="a2")]
     )
     result = simulate(s, policy)
     runs = result.policy.runs
@@ -33,10 +33,10 @@ def test_a_later_deploy_extends_the_approved_batch_before_the_night(
     assert p.rollback_unavailable_hours == 22.83  # 2 (package a2, deployed now) starts 01:10 → Wed 00:00
 
 
-def test_one_extension_in_the_afternoon_collects_the_day_s_deploys(
+def test_one_proposal_in_the_afternoon_covers_the_day_s_deploys(
     scenario: Build, deploy: Deploy, policy: Policy
 ) -> None:
-    # 11:00 approval of 1; 2 and 3 (12:00, 13:00) wait for the extension posted at 15:00.
+    # 1, 2 and 3 (10:00, 12:00, 13:00) wait for the proposal posted at 15:00.
     s = scenario(
         [
             deploy("10:00", ("1", "data_migration", 10)),
@@ -46,9 +46,9 @@ def test_one_extension_in_the_afternoon_collects_the_day_s_deploys(
     )
     result = simulate(s, policy)
     assert [[e.version for e in r.executions] for r in result.policy.runs] == [["1", "2", "3"]]
-    assert result.metrics["policy"].human_actions == 2
+    assert result.metrics["policy"].human_actions == 1
     at_once = policy.model_copy(
-        update={"proposals": policy.proposals.model_copy(update={"extend_within": None})}
+        update={"proposals": policy.proposals.model_copy(update={"post_within": None})}
     )
     assert simulate(s, at_once).metrics["policy"].human_actions == 3  # 11:00, 13:00, 14:00
 
@@ -56,12 +56,12 @@ def test_one_extension_in_the_afternoon_collects_the_day_s_deploys(
 def test_a_proposal_and_a_run_request_asked_together_take_one_answer(
     scenario: Build, deploy: Deploy, policy: Policy
 ) -> None:
-    # The proposal of 1 stops at the manual 2: the release manager answers both with `/pdm run`, which
-    # covers 1 too and supersedes the proposal.
+    # The proposal of 1 stops at the manual 2: the release manager answers both with `/pdm run` (the
+    # request and its approval), which covers 1 too and supersedes the proposal.
     s = scenario([deploy("10:00", ("1", "data_migration", 10), ("2", "unknown", 5))])
     result = simulate(s, policy)
     assert [[e.version for e in r.executions] for r in result.policy.runs] == [["1", "2"]]
-    assert result.metrics["policy"].human_actions == 1
+    assert result.metrics["policy"].human_actions == 2
 
 
 def test_downstream_is_approved_ahead_and_runs_after_the_upstream_soak(

@@ -103,8 +103,16 @@ def test_manual_mode_needs_a_run_request_from_a_human(
 ) -> None:
     result = simulate(scenario([deploy("10:00", ("1", "unknown", 5))]), policy)
     p = result.metrics["policy"]
-    assert (p.human_actions, p.runs) == (1, 1)
+    assert (p.human_actions, p.runs) == (2, 1)  # `/pdm run`, then the requester approves it
     assert result.policy.runs[0].start.isoformat() == "2026-01-06T01:00:00+00:00"
+
+
+def test_a_run_request_over_a_two_person_nature_takes_two_approvers_besides_the_requester(
+    scenario: Build, deploy: Deploy, policy: Policy
+) -> None:
+    result = simulate(scenario([deploy("10:00", ("1", "unknown", 5), ("2", "ddl_cleanup", 3))]), policy)
+    p = result.metrics["policy"]
+    assert (p.human_actions, p.runs, p.pending_at_end) == (3, 1, 0)
 
 
 def test_open_incidents_defer_runs_only_when_the_policy_tracks_incidents(
