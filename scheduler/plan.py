@@ -915,13 +915,14 @@ def _not_now(
         first_ask = next(asks, None)
         if first_ask is not None:  # else nothing a proposal could cover needs an approval: no projection
             end = _same_window_end(pending, view, policy, start, later.closes_at, end)
-        posted = _posted(policy, now, start) if first_ask is not None and first_ask < end else None
+        wanted = first_ask is not None and first_ask < end  # a proposal would cover an approval-mode one
+        posted = _posted(policy, now, start) if wanted else None
         if posted is not None and posted > now:
             reasons.append(
                 f"proposed from {format_time(posted, policy.zone)}, in the last working hours before the "
                 "start, so that one proposal covers what is deployed until then"
             )
-        elif first_ask is not None and first_ask < end:
+        elif wanted:
             ahead = _ahead_reasons(pending, view, policy, env, ready, end, projected)
             return _decision(
                 Action.PROPOSE,

@@ -466,10 +466,11 @@ class PolicyStrategy:
             env.manual_request = ManualRequest("release-manager", last)
             env.manual_asked = False
             env.proposal = None  # `/pdm run` supersedes the open proposal: it covers that batch too
+            # the request, then its approvals: the requester approves a one-person request; the
+            # two-person rule takes two approvers besides them
             two = set(self.policy.two_person_natures)
             others = 2 if any(p.migration.nature in two for p in env.pending.values()) else 1
-            replay.outcome.human_actions += 1 + others  # the request, then its approvals (the requester
-            # approves a one-person request; the two-person rule takes two approvers besides them)
+            replay.outcome.human_actions += 1 + others
         if not env.busy:
             self.evaluate(replay, env, at)
 
