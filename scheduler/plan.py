@@ -776,11 +776,24 @@ def _after_obstacle(
         return next_fit(*windows, t, estimate, t + _SEARCH)
     if deploy is None:
         return verdict.closes_at
-    if deploy.is_open(t):  # the stretch ends, or the window closes (a head it leaves no room waits)
-        return min((s for s in (deploy.closes_at(t), verdict.closes_at) if s is not None), default=None)
-    # the room of the current gap ends, or it (or the head's chance to stay clear) may change
-    stops = (verdict.closes_at, deploy.next_open(t), deploy.next_change(t, estimate))
+    if deploy.is_open(t):  # the stretch ends or another one joins it (it may then last until the
+        # window closes), or the window closes (a head it leaves no room waits)
+        held = (deploy.closes_at(t), deploy.next_firm(t), verdict.closes_at)
+        return min((s for s in held if s is not None), default=None)
+    # the room of the current gap ends, or it (or the head's chance to stay clear) may change, or the
+    # backlog starts pressing its window (a squeeze then needs a lesser chance)
+    pressing = _pressing_from(pending.estimate(len(pending.items), policy), verdict.closes_at)
+    stops = (verdict.closes_at, deploy.next_open(t), deploy.next_change(t, estimate), pressing)
     return min((s for s in stops if s is not None and s > t), default=None)
+
+
+def _pressing_from(backlog: timedelta, closes: datetime | None) -> datetime | None:
+    """The first instant at which `backlog` fills `_PRESSING` of what is left of a window closing at
+    `closes` (None: it never closes)."""
+    if closes is None:
+        return None
+    at = closes - backlog / _PRESSING
+    return at if _backlog_share(backlog, at, closes) >= _PRESSING else at + timedelta(microseconds=1)
 
 
 def _environment_guards(state: EnvState, policy: Policy) -> list[g.GuardResult]:

@@ -103,7 +103,7 @@ def learn_promotion(
     few promotions seen, or packages here often do not come from upstream)."""
     first_upstream: dict[str, datetime] = {}
     for package in upstream_packages:
-        if package.deployed_at < now:
+        if package.deployed_at <= now:
             first_upstream.setdefault(package.sha, package.deployed_at)
     delays: list[timedelta] = []
     counted = 0
@@ -128,7 +128,7 @@ def learn_promotion(
         p
         for p in upstream_packages
         if p.sha not in here
-        and p.deployed_at < now
+        and p.deployed_at <= now
         and (since is None or p.deployed_at > since)
         and now < p.deployed_at + longest
     )

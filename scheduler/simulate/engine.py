@@ -173,6 +173,9 @@ class Strategy(Protocol):
     def on_run_end(self, replay: Replay, env: EnvSim, at: datetime) -> None:
         """A run of `env` ended (before `on_free`)."""
 
+    def on_deploy_end(self, replay: Replay, env: EnvSim, at: datetime) -> None:
+        """A deploy of `env` ended: its package is deployed (before `on_free`)."""
+
 
 def classification(m: MigrationSpec) -> Classification:
     """The classification the planner sees for a scenario migration: one object per migration, shared
@@ -252,6 +255,7 @@ class Replay:
         after_deploy = isinstance(payload, DeploySpec)
         if isinstance(payload, DeploySpec):
             env.packages = (*env.packages, DeployedPackage(payload.sha, at))
+            self.strategy.on_deploy_end(self, env, at)
             for m in payload.migrations:
                 pending = PendingMigration(m.version, classification(m), payload.sha, at)
                 env.pending[m.version] = _Pending(m, pending, at, version_key(pending))
@@ -339,6 +343,9 @@ class DailyManual:
     def on_run_end(self, replay: Replay, env: EnvSim, at: datetime) -> None:
         """Nothing to follow up."""
 
+    def on_deploy_end(self, replay: Replay, env: EnvSim, at: datetime) -> None:
+        """Nothing to follow up: `on_free` acts."""
+
 
 class AfterEachDeploy:
     """Baseline: the deploy pipeline runs everything pending right after each deploy (no human)."""
@@ -361,6 +368,9 @@ class AfterEachDeploy:
 
     def on_run_end(self, replay: Replay, env: EnvSim, at: datetime) -> None:
         """Nothing to follow up."""
+
+    def on_deploy_end(self, replay: Replay, env: EnvSim, at: datetime) -> None:
+        """Nothing to follow up: `on_free` acts."""
 
 
 def _window_boundaries(window: Window, start: datetime, end: datetime) -> list[datetime]:
@@ -433,6 +443,10 @@ class PolicyStrategy:
         if after_deploy and self.policy.guards.min_bake:
             self._wake(replay, env.name, at + self.policy.guards.min_bake)
         self.evaluate(replay, env, at)
+
+    def on_deploy_end(self, replay: Replay, env: EnvSim, at: datetime) -> None:
+        """Downstream environments expect the new package to be promoted: their forecast changes now."""
+        self._wake_downstream(replay, env, at)
 
     def on_run_end(self, replay: Replay, env: EnvSim, at: datetime) -> None:
         """Record how long the run took (estimates learn from it); downstream environments may run once

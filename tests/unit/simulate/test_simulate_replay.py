@@ -100,6 +100,48 @@ def test_event_driven_replay_matches_a_minute_by_minute_replay(
     assert len(by_event.runs) >= 3
 
 
+WITH_HISTORY: dict[str, Any] = {  # a month of known deploys: the forecast, its soft rooms and promotions act
+    "start": "2026-02-02T00:00:00Z",
+    "environments": ["gstg", "gprd"],
+    "traffic": {"hourly": [0.4] * 8 + [0.9] * 12 + [0.5] * 4, "weekend_factor": 0.5, "peak_threshold": 0.7},
+}
+MIX = {"background_scheduling": 0.32, "index_and_constraint": 0.24, "ddl_cleanup": 0.2}
+MIX |= {"data_migration": 0.1, "no_op": 0.1, "unknown": 0.04}
+
+
+@pytest.mark.parametrize(
+    ("cadence", "seed", "days"),
+    [
+        # a backlog that starts pressing its window between two ends of seen gaps (Sat 7 Feb 09:57), and
+        # a package deployed upstream at the instant of the evaluation (Sat 11:44)
+        ({"per_day": 6, "weekend_per_day": 6}, 10, 6),
+        # an awaited promotion joining the expected deploy that holds the environment (Thu 5 Feb 04:34):
+        # together they last until the window closes
+        (
+            {
+                "per_day": [3, 5],
+                "weekend_per_day": 0,
+                "hours": [0, 22],
+                "bursts": [{"weekday": 3, "per_day": 12}],
+            },
+            1,
+            4,
+        ),
+    ],
+)
+def test_event_driven_replay_matches_a_minute_by_minute_replay_where_the_forecast_acts(
+    cadence: dict[str, Any], seed: int, days: int
+) -> None:
+    generate = {**cadence, "seed": seed, "promote_minutes": 150, "migrations_per_deploy": [0, 3]}
+    generate |= {"mix": MIX, "tables": 60, "history_weeks": 4}
+    s = parse_scenario({**WITH_HISTORY, "days": days, "deploys": {"generate": generate}})
+    policy = load_policy((REPO / "examples" / "policy-auto.yaml").read_text(encoding="utf-8"))
+    by_event = replay(s, PolicyStrategy(policy, "event"))
+    by_minute = replay(s, PolicyStrategy(policy, "minute"))
+    assert sorted(_runs(by_event)) == sorted(_runs(by_minute))
+    assert len(by_event.runs) >= 10
+
+
 def test_the_replay_records_each_run_it_started_with_the_policys_own_estimates(
     raw: Callable[..., dict[str, Any]], policy: Policy
 ) -> None:
