@@ -104,6 +104,14 @@ def test_an_awaited_package_is_expected_between_the_shortest_and_longest_delay()
     assert promotion.stretches() == [(start, end)]
 
 
+def test_a_package_counts_as_deployed_upstream_from_the_instant_its_deploy_ends() -> None:
+    upstream_at = SATURDAY + HOUR  # the evaluation the deploy's end triggers sees it awaited
+    promotion = learn(History().awaiting(upstream_at), upstream_at)
+    assert promotion is not None and [p.sha for p in promotion.awaited] == ["fresh"]
+    before = learn(History().awaiting(upstream_at), upstream_at - timedelta(microseconds=1))
+    assert before is not None and before.awaited == ()
+
+
 def test_an_awaited_package_overdue_past_every_delay_was_skipped() -> None:
     upstream_at = SATURDAY + HOUR
     late = upstream_at + timedelta(minutes=109) + HOUR + timedelta(minutes=1)
