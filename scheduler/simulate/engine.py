@@ -13,6 +13,7 @@ from __future__ import annotations
 import heapq
 from bisect import bisect_right
 from collections import deque
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import IntEnum
@@ -21,7 +22,7 @@ from typing import Literal, Protocol
 
 from scheduler.classify.model import Classification
 from scheduler.errors import ScenarioError
-from scheduler.lifecycle import approved_part, auto_ahead
+from scheduler.lifecycle import approval_rule, approved_part, auto_ahead
 from scheduler.natures import Nature
 from scheduler.plan import decide
 from scheduler.policy.decision import (
@@ -482,9 +483,7 @@ class PolicyStrategy:
             env.proposal = None  # `/pdm run` supersedes the open proposal: it covers that batch too
             # the request, then its approvals: the requester approves a one-person request; the
             # two-person rule takes two approvers besides them
-            two = set(self.policy.two_person_natures)
-            others = 2 if any(p.migration.nature in two for p in env.pending.values()) else 1
-            replay.outcome.human_actions += 1 + others
+            replay.outcome.human_actions += 1 + self._approvers(env.pending.values())
         if not env.busy:
             self.evaluate(replay, env, at)
 
@@ -562,12 +561,16 @@ class PolicyStrategy:
         approval is valid until the window it was proposed for closes."""
         if env.proposal is not None and env.proposal.versions == tuple(versions):
             return
-        two = set(self.policy.two_person_natures)
-        needed = 2 if any(env.pending[v].migration.nature in two for v in versions) else 1
+        needed = self._approvers(env.pending[v] for v in versions)
         self._proposals += 1
         env.proposal = Proposal(self._proposals, tuple(versions), needed, expires)
         answer = replay.scenario.release_manager.answer_at(at)
         replay.push(answer, _Kind.ANSWER, env.name, f"approval:{self._proposals}")
+
+    def _approvers(self, items: Iterable[_Pending]) -> int:
+        """Approvals a run of `items` needs: the worker's rule (`two_person_natures`: two)."""
+        natures = [item.migration.nature for item in items]
+        return approval_rule(natures, self.policy.two_person_natures, override=False).needed
 
     def _ask_manual(self, replay: Replay, env: EnvSim, at: datetime, stop: int) -> None:
         """Ask for `/pdm run` when a manual migration is at the head, or stops a proposal."""
