@@ -168,7 +168,7 @@ def _file_link(template: str, sha: str, item: Classification) -> str:
 
 def _tables(item: Classification) -> str:
     if not item.tables:
-        return "no table"
+        return "no table" if item.touches_no_table else "no table found"
     parts = []
     for table in item.tables:
         size = item.table_sizes.get(table)

@@ -42,11 +42,18 @@ class Classification(BaseModel):
     milestone: str | None = None
     created_tables: list[str] = Field(default_factory=list)
     error: str | None = None
+    touches_no_table: bool = False  # known to touch no table at all (a no-op), not merely none found
 
     @classmethod
     def from_result(cls, result: Result) -> Classification:
         """The classifier's plain result as a model (its values already have the right types)."""
         return cls.model_construct(**{name: getattr(result, name) for name in FIELDS})
+
+    @property
+    def tables_known(self) -> bool:
+        """Whether `tables` is all the migration touches (what `ordering: independent` needs): tables
+        were found, or it touches none at all."""
+        return bool(self.tables) or self.touches_no_table
 
     @property
     def largest_size(self) -> SizeClass | None:

@@ -76,6 +76,7 @@ class Result:
     milestone: str | None = None
     created_tables: list[str] = field(default_factory=list)
     error: str | None = None
+    touches_no_table: bool = False  # known to touch no table at all (a no-op), not merely none found
 
 
 FIELDS: tuple[str, ...] = Result.__slots__
@@ -116,7 +117,8 @@ def result_json(r: Result) -> str:
         f'"confidence":{_STR(r.confidence)},"evidence":[{",".join(map(_evidence, r.evidence))}],'
         f'"resolution":{_opt(r.resolution)},"disable_ddl_transaction":{_BOOL[r.disable_ddl_transaction]},'
         f'"lock_retries":{_BOOL[r.lock_retries]},"milestone":{_opt(r.milestone)},'
-        f'"created_tables":{_list(r.created_tables)},"error":{_opt(r.error)}}}'
+        f'"created_tables":{_list(r.created_tables)},"error":{_opt(r.error)},'
+        f'"touches_no_table":{_BOOL[r.touches_no_table]}}}'
     )
 
 
@@ -145,4 +147,5 @@ def result_from_json(text: str | bytes) -> Result:
         milestone=data["milestone"],
         created_tables=data["created_tables"],
         error=data["error"],
+        touches_no_table=data["touches_no_table"],
     )

@@ -270,4 +270,5 @@ def classify_facts(
         milestone=facts.milestone,
         created_tables=sorted(created),
         error=error,
+        touches_no_table=primary is Nature.NO_OP,  # a no-op does nothing to the database
     )

@@ -7,7 +7,8 @@ nearest declaring migration before them (so undeclared ones keep their place amo
 With the policy's `ordering: independent`, a light migration (`no_op`, `background_scheduling`) that
 is ready now moves ahead of the earlier pending migrations it jumps over when its own tables are known
 and it shares no table with any of them; the others keep their order, and a held version keeps every
-later one behind it.
+later one behind it. A no-op touches no table: its tables are known (none), it may pass anything, and
+it keeps nothing behind it.
 """
 
 from __future__ import annotations
@@ -70,10 +71,12 @@ class Jump:
         shown = ", ".join(self.passes[:3]) + (
             f" and {len(self.passes) - 3} more" if len(self.passes) > 3 else ""
         )
-        return (
-            f"{self.version} ({self.nature.value}) runs before earlier pending {shown}: it shares no table "
-            f"with them (its tables: {', '.join(self.tables)})"
+        why = (
+            f"it shares no table with them (its tables: {', '.join(self.tables)})"
+            if self.tables
+            else ("it touches no table")
         )
+        return f"{self.version} ({self.nature.value}) runs before earlier pending {shown}: {why}"
 
 
 def passers(ordered: Sequence[PendingMigration], held: Sequence[str]) -> list[PendingMigration]:
@@ -85,10 +88,10 @@ def passers(ordered: Sequence[PendingMigration], held: Sequence[str]) -> list[Pe
     for m in ordered:
         if m.version in held:
             break
-        tables = set(m.classification.tables)
-        if m.classification.primary_nature in LIGHT and tables and not unknown and not tables & seen:
+        known, tables = m.classification.tables_known, set(m.classification.tables)
+        if m.classification.primary_nature in LIGHT and known and not unknown and not tables & seen:
             out.append(m)
-        unknown = unknown or not tables
+        unknown = unknown or not known
         seen |= tables
     return out
 
@@ -122,11 +125,11 @@ def independent_order(
     held_seen = False
     for m in ordered:
         held_seen = held_seen or m.version in held
-        tables = set(m.classification.tables)
+        known, tables = m.classification.tables_known, set(m.classification.tables)
         movable = (
             not held_seen
             and m.classification.primary_nature in LIGHT
-            and bool(tables)
+            and known
             and not stay_unknown
             and not tables & stay_tables
             and ready(m)
@@ -144,6 +147,6 @@ def independent_order(
             moved.append(m)
             continue
         stay.append(m)
-        stay_unknown = stay_unknown or not tables
+        stay_unknown = stay_unknown or not known
         stay_tables |= tables
     return moved + stay, jumps

@@ -192,6 +192,7 @@ def classification(m: MigrationSpec) -> Classification:
             primary_nature=m.nature,
             natures=[m.nature],
             tables=list(m.tables or []),
+            touches_no_table=m.tables == [],  # listed as none; without `tables`: unknown tables
             table_sizes={"simulated": m.size} if m.size is not None else {},
         )
         hit = _CLASSIFIED[id(m)] = (m, made)  # the migration kept keeps its id unique

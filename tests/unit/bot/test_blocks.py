@@ -147,6 +147,14 @@ def test_migration_section_links_the_file_at_the_sha_with_nature_database_tables
     }
 
 
+def test_a_migration_section_tells_a_no_op_from_one_whose_tables_were_not_found() -> None:
+    no_op = make_migration("20260107000000", "noop", Nature.NO_OP, touches_no_table=True)
+    no_op_text = blocks.migration_section(no_op, sha=SHA, file_url_template="")["text"]["text"]
+    queue_text = blocks.migration_section(QUEUE, sha=SHA, file_url_template="")["text"]["text"]
+    assert "· no table\n" in no_op_text
+    assert "· no table found\n" in queue_text
+
+
 def test_every_nature_has_its_own_emoji_and_label() -> None:
     assert set(blocks.NATURE_STYLE) == set(Nature)
     assert len({emoji for emoji, _ in blocks.NATURE_STYLE.values()}) == len(Nature)

@@ -61,6 +61,7 @@ RESULTS = st.builds(
     milestone=st.none() | TEXT,
     created_tables=st.lists(TEXT, max_size=3),
     error=st.none() | TEXT,
+    touches_no_table=st.booleans(),
 )
 
 

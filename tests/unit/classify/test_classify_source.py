@@ -30,6 +30,17 @@ def test_a_helper_in_down_does_not_count_for_up() -> None:
     assert result.resolution is not None and "remove_column" in result.resolution
 
 
+def test_a_no_op_is_known_to_touch_no_table_where_no_table_found_proves_nothing() -> None:
+    no_op = classify("    # no-op: the backfill was removed")
+    assert no_op.primary_nature is Nature.NO_OP and no_op.tables == []
+    assert no_op.touches_no_table and no_op.tables_known
+    purge = classify("    sidekiq_remove_jobs(job_klasses: ['RetiredWorker'])")
+    assert purge.primary_nature is Nature.BACKGROUND_SCHEDULING and purge.tables == []
+    assert not purge.touches_no_table and not purge.tables_known
+    queue = classify("    queue_batched_background_migration('Backfill', :issues, :id)")
+    assert queue.tables_known and not queue.touches_no_table
+
+
 def test_natures_are_listed_most_restrictive_first_and_primary_is_the_first() -> None:
     result = classify(
         """

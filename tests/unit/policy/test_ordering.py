@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from scheduler.classify import classify_source
 from scheduler.classify.model import Classification
 from scheduler.natures import Nature
 from scheduler.plan import decide, project
@@ -49,7 +51,7 @@ def m(
 INDEX = m("20260101000001", Nature.INDEX_AND_CONSTRAINT, ["ci_builds"])
 QUEUE = m("20260101000002", Nature.BACKGROUND_SCHEDULING, ["issues"])
 SHARED = m("20260101000003", Nature.BACKGROUND_SCHEDULING, ["ci_builds"])
-BLIND = m("20260101000004", Nature.NO_OP, [])
+BLIND = m("20260101000004", Nature.BACKGROUND_SCHEDULING, [])  # no table found: tables unknown
 
 
 def env(*pending: PendingMigration, **kw: object) -> EnvState:
@@ -84,6 +86,38 @@ def test_a_light_migration_with_disjoint_known_tables_passes_a_heavy_one() -> No
 def test_a_light_migration_sharing_a_table_or_with_unknown_tables_keeps_its_place() -> None:
     assert decide(env(INDEX, SHARED), INDEPENDENT, TUESDAY_02).migrations == []
     assert decide(env(INDEX, BLIND), INDEPENDENT, TUESDAY_02).migrations == []
+
+
+def no_op(version: str) -> PendingMigration:
+    """A no-op as the classifier sees one in a GitLab post-deploy migration."""
+    source = (
+        "class FinalizeRemovedBackfill < Gitlab::Database::Migration[2.2]\n  milestone '17.4'\n\n"
+        "  def up\n    # no-op: the background migration was removed\n  end\n\n"
+        "  def down\n    # no-op\n  end\nend\n"
+    )
+    c = classify_source(source.encode(), f"db/post_migrate/{version}_finalize_removed_backfill.rb")
+    return PendingMigration(version, c, "old", DEPLOYED)
+
+
+def test_a_no_op_touches_no_table_it_passes_heavy_ones_and_keeps_no_light_one_behind() -> None:
+    noop = no_op("20260101000002")
+    queue = m("20260101000003", Nature.BACKGROUND_SCHEDULING, ["issues"])
+    d = decide(env(INDEX, noop, queue), INDEPENDENT, TUESDAY_02)
+    assert d.action is Action.EXECUTE and d.migrations == [noop.version, queue.version]
+    said = "20260101000002 (no_op) runs before earlier pending 20260101000001: it touches no table"
+    assert any(said in r for r in d.reasons)
+    assert any("20260101000003 (background_scheduling) runs before" in r for r in d.reasons)
+
+
+def test_a_no_op_waiting_for_its_bake_keeps_no_light_one_behind() -> None:
+    noop = replace(no_op("20260101000002"), deployed_at=TUESDAY_02 - timedelta(minutes=10))
+    queue = m("20260101000003", Nature.BACKGROUND_SCHEDULING, ["issues"])
+    baking = load_policy(
+        TEXT.replace("preserve_rollback: true", "preserve_rollback: true, min_bake: 1h")
+        + "ordering: independent\n"
+    )
+    d = decide(env(INDEX, noop, queue), baking, TUESDAY_02)
+    assert d.action is Action.EXECUTE and d.migrations == [queue.version]
 
 
 def test_nothing_passes_a_migration_whose_tables_are_unknown() -> None:

@@ -207,3 +207,23 @@ def test_the_bundled_month_is_generated_with_four_to_eight_deploys_per_weekday()
         days[d.at.date().isoformat()] = days.get(d.at.date().isoformat(), 0) + 1
     assert len(days) == 20 and min(days.values()) >= 4 and max(days.values()) <= 8
     assert len(s.incidents) >= 1
+
+
+@pytest.mark.parametrize(("tables", "light_runs_at"), [(None, "Tue 01:20"), ([], "Mon 10:30")])
+def test_a_migration_listed_with_no_tables_touches_none_and_one_without_tables_touches_unknown_ones(
+    raw: Callable[..., dict[str, Any]],
+    make_policy: Callable[[str], Policy],
+    tables: list[str] | None,
+    light_runs_at: str,
+) -> None:
+    index: dict[str, Any] = {"version": "1", "nature": "index_and_constraint", "duration_minutes": 20}
+    if tables is not None:
+        index["tables"] = tables
+    queue = {"version": "2", "nature": "background_scheduling", "duration_minutes": 1, "tables": ["issues"]}
+    deploy = {"at": "2026-01-05T10:00:00Z", "environment": "gstg", "sha": "a1", "duration_minutes": 30}
+    s = parse_scenario(raw([{**deploy, "migrations": [index, queue]}]))
+    outcome = replay(s, PolicyStrategy(make_policy("ordering: independent\n")))
+    started = {e.version: e.start for r in outcome.runs for e in r.executions}
+    assert f"{started['2']:%a %H:%M}" == light_runs_at  # it passes the index only when it may (else
+    # it runs after it, in the same night's run)
+    assert f"{started['1']:%a %H:%M}" == "Tue 01:00"
