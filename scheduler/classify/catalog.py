@@ -35,6 +35,7 @@ class Helper:
     cheap_on_new_table: bool = False
     creates_table: bool = False
     empties_table: bool = False
+    tableless: bool = False  # the job system only: it touches no database table
 
 
 def _rows() -> tuple[Helper, ...]:
@@ -61,7 +62,7 @@ def _rows() -> tuple[Helper, ...]:
         h("prepare_partitioned_async_index", BG, 0, "records per-partition indexes to build later"),
         h("queue_background_migration_jobs_by_range_at_intervals", BG, 0, "enqueues legacy jobs by id range"),
         h("queue_batched_background_migration", BG, 1, "records a batched background migration to run later"),
-        h("queue_redis_migration_job", BG, None, "enqueues a Redis key migration job"),
+        h("queue_redis_migration_job", BG, None, "enqueues a Redis key migration job", tableless=True),
         h(
             "requeue_background_migration_jobs_by_range_at_intervals",
             BG,
@@ -69,8 +70,8 @@ def _rows() -> tuple[Helper, ...]:
             "re-enqueues pending legacy jobs (first argument: the job class, not a table)",
         ),
         h("revert_backfill_conversion_of_integer_to_bigint", BG, 0, "deletes the queued id-copy migration"),
-        h("sidekiq_queue_migrate", BG, None, "moves queued jobs between Sidekiq queues"),
-        h("sidekiq_remove_jobs", BG, None, "removes a retired worker's queued jobs"),
+        h("sidekiq_queue_migrate", BG, None, "moves queued jobs between Sidekiq queues", tableless=True),
+        h("sidekiq_remove_jobs", BG, None, "removes a retired worker's queued jobs", tableless=True),
         h("unprepare_async_check_constraint_validation", BG, 0, "withdraws an async validation request"),
         h("unprepare_async_foreign_key_validation", BG, 0, "withdraws an async validation request"),
         h("unprepare_async_index", BG, 0, "withdraws an async index request"),

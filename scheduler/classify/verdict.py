@@ -270,5 +270,22 @@ def classify_facts(
         milestone=facts.milestone,
         created_tables=sorted(created),
         error=error,
-        touches_no_table=primary is Nature.NO_OP,  # a no-op does nothing to the database
+        touches_no_table=_touches_no_table(primary, tables, signals, weights),
+    )
+
+
+def _touches_no_table(
+    primary: Nature, tables: list[str], signals: list[Signal], weights: list[tuple[Nature, ...]]
+) -> bool:
+    """Whether the migration is known to touch no table at all: a no-op, or background scheduling whose
+    every counted signal works on the job system only (`sidekiq_remove_jobs`, a cron entry), not a
+    migration where no table was found."""
+    if primary is Nature.NO_OP:
+        return True
+    counted = [s for s, weight in zip(signals, weights, strict=True) if weight]
+    return (
+        primary is Nature.BACKGROUND_SCHEDULING
+        and not tables
+        and bool(counted)
+        and all(s.tableless for s in counted)
     )

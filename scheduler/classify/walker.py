@@ -91,6 +91,7 @@ class Signal(NamedTuple):
     empties_table: bool = False
     table_unresolved: bool = False
     in_lock_retries: bool = False
+    tableless: bool = False  # the job system only: no database table touched
 
 
 @dataclass
@@ -351,7 +352,8 @@ class _Walker:
         elif self._job_system(receiver):
             by_text = receiver_text.startswith(catalog.JOB_SYSTEM_RECEIVERS)
             label = root if root and not by_text else receiver_text[:40]
-            self._add(call, f"{label}.{name}", catalog.BG, "touches the job system only (no table)")
+            why = "touches the job system only (no table)"
+            self._add(call, f"{label}.{name}", catalog.BG, why, tableless=True)
         elif name in catalog.ENQUEUE_CALLS:
             self._add(call, f"{receiver_text[:40]}.{name}", catalog.BG, "enqueues a job")
         elif name in catalog.MODEL_WRITES or self._writes_by_block_argument(args):
@@ -554,6 +556,7 @@ class _Walker:
             creates=helper.creates_table,
             empties=helper.empties_table,
             unresolved=unresolved,
+            tableless=helper.tableless,
         )
 
     def _sql(self, call: Node, args: Node | None) -> None:
@@ -719,6 +722,7 @@ class _Walker:
         creates: bool = False,
         empties: bool = False,
         unresolved: bool = False,
+        tableless: bool = False,
     ) -> None:
         where = self._where(call)
         self.facts.signals.append(  # positional: a third cheaper than by keyword
@@ -734,6 +738,7 @@ class _Walker:
                 empties,
                 unresolved,
                 where.in_lock_retries,
+                tableless,
             )
         )
 

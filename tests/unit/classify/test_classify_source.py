@@ -30,13 +30,29 @@ def test_a_helper_in_down_does_not_count_for_up() -> None:
     assert result.resolution is not None and "remove_column" in result.resolution
 
 
-def test_a_no_op_is_known_to_touch_no_table_where_no_table_found_proves_nothing() -> None:
+def test_a_no_op_and_job_system_work_touch_no_table_where_no_table_found_proves_nothing() -> None:
     no_op = classify("    # no-op: the backfill was removed")
     assert no_op.primary_nature is Nature.NO_OP and no_op.tables == []
     assert no_op.touches_no_table and no_op.tables_known
-    purge = classify("    sidekiq_remove_jobs(job_klasses: ['RetiredWorker'])")
+    purge = classify(
+        """
+        Gitlab::SidekiqSharding::Validator.allow_unrouted_sidekiq_calls do
+          entry = Sidekiq::Cron::Job.find('retired_cron_worker')
+          entry.destroy if entry
+        end
+        sidekiq_remove_jobs(job_klasses: %w[RetiredWorker])
+        sidekiq_queue_migrate 'retired_queue', to: 'default'
+        """
+    )
     assert purge.primary_nature is Nature.BACKGROUND_SCHEDULING and purge.tables == []
-    assert not purge.touches_no_table and not purge.tables_known
+    assert purge.touches_no_table and purge.tables_known
+    legacy = classify("    migrate_async('BackfillSomething', [1, 100])")  # its job touches unseen tables
+    assert legacy.primary_nature is Nature.BACKGROUND_SCHEDULING and legacy.tables == []
+    assert not legacy.touches_no_table and not legacy.tables_known
+    both = classify("    sidekiq_remove_jobs(job_klasses: %w[W])\n    migrate_async('Backfill', [1])")
+    assert not both.touches_no_table
+    declared = classify("    sidekiq_remove_jobs(job_klasses: %w[W])", head="# pdm: nature=ddl_cleanup")
+    assert declared.primary_nature is Nature.DDL_CLEANUP and not declared.touches_no_table
     queue = classify("    queue_batched_background_migration('Backfill', :issues, :id)")
     assert queue.tables_known and not queue.touches_no_table
 

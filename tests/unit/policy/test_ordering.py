@@ -88,19 +88,21 @@ def test_a_light_migration_sharing_a_table_or_with_unknown_tables_keeps_its_plac
     assert decide(env(INDEX, BLIND), INDEPENDENT, TUESDAY_02).migrations == []
 
 
-def no_op(version: str) -> PendingMigration:
-    """A no-op as the classifier sees one in a GitLab post-deploy migration."""
+NO_OP_BODY = "    # no-op: the background migration was removed"
+
+
+def from_source(version: str, up: str = NO_OP_BODY) -> PendingMigration:
+    """A migration as the classifier sees it in a GitLab post-deploy migration with this `up` body."""
     source = (
         "class FinalizeRemovedBackfill < Gitlab::Database::Migration[2.2]\n  milestone '17.4'\n\n"
-        "  def up\n    # no-op: the background migration was removed\n  end\n\n"
-        "  def down\n    # no-op\n  end\nend\n"
+        f"  def up\n{up}\n  end\n\n  def down\n    # no-op\n  end\nend\n"
     )
     c = classify_source(source.encode(), f"db/post_migrate/{version}_finalize_removed_backfill.rb")
     return PendingMigration(version, c, "old", DEPLOYED)
 
 
 def test_a_no_op_touches_no_table_it_passes_heavy_ones_and_keeps_no_light_one_behind() -> None:
-    noop = no_op("20260101000002")
+    noop = from_source("20260101000002")
     queue = m("20260101000003", Nature.BACKGROUND_SCHEDULING, ["issues"])
     d = decide(env(INDEX, noop, queue), INDEPENDENT, TUESDAY_02)
     assert d.action is Action.EXECUTE and d.migrations == [noop.version, queue.version]
@@ -109,8 +111,17 @@ def test_a_no_op_touches_no_table_it_passes_heavy_ones_and_keeps_no_light_one_be
     assert any("20260101000003 (background_scheduling) runs before" in r for r in d.reasons)
 
 
+def test_removing_a_retired_workers_jobs_touches_no_table_and_passes_like_a_no_op() -> None:
+    purge = from_source("20260101000002", "    sidekiq_remove_jobs(job_klasses: %w[RetiredWorker])")
+    queue = m("20260101000003", Nature.BACKGROUND_SCHEDULING, ["issues"])
+    d = decide(env(INDEX, purge, queue), INDEPENDENT, TUESDAY_02)
+    assert d.action is Action.EXECUTE and d.migrations == [purge.version, queue.version]
+    legacy = from_source("20260101000002", "    migrate_async('BackfillSomething', [1, 100])")
+    assert decide(env(INDEX, legacy, queue), INDEPENDENT, TUESDAY_02).migrations == []
+
+
 def test_a_no_op_waiting_for_its_bake_keeps_no_light_one_behind() -> None:
-    noop = replace(no_op("20260101000002"), deployed_at=TUESDAY_02 - timedelta(minutes=10))
+    noop = replace(from_source("20260101000002"), deployed_at=TUESDAY_02 - timedelta(minutes=10))
     queue = m("20260101000003", Nature.BACKGROUND_SCHEDULING, ["issues"])
     baking = load_policy(
         TEXT.replace("preserve_rollback: true", "preserve_rollback: true, min_bake: 1h")
