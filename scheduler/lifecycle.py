@@ -111,18 +111,26 @@ def requested_runs(active: Sequence[Run], env: str) -> list[Run]:
     return [r for r in active if r.environment == env and r.status is RunStatus.REQUESTED]
 
 
+def covers(proposed: Sequence[str], batch: Sequence[str]) -> bool:
+    """Whether a proposal of `proposed` covers `batch`: every migration of it. A batch shrinks as the
+    close of its window or an expected deploy comes nearer; the approval of the larger proposal runs it
+    in the parts each moment lets run (`approved_part`), so the smaller batch is not asked again."""
+    return set(batch) <= set(proposed)
+
+
 def needs_proposal(
     migrations: Sequence[str], env: str, active: Sequence[Run], history: Sequence[Run], now: datetime
 ) -> bool:
-    """False when the batch is already proposed, a `/pdm run` proposal waits, or the same batch was
-    rejected or snoozed for a window that is still open."""
-    if any(
-        r.migrations == list(migrations) or r.requested_by != BOT_ACTOR for r in requested_runs(active, env)
-    ):
-        return False
+    """False when a proposal in force covers the batch, a `/pdm run` proposal waits, or a batch that
+    covers it was rejected or snoozed for a window that is still open."""
+    for r in requested_runs(active, env):
+        if r.requested_by != BOT_ACTOR:
+            return False
+        if covers(r.migrations, migrations) and (r.expires_at is None or r.expires_at > now):
+            return False
     return not any(
         old.status is RunStatus.CANCELED
-        and old.migrations == list(migrations)
+        and covers(old.migrations, migrations)
         and old.closed_as in DECLINES
         and old.expires_at is not None
         and old.expires_at > now

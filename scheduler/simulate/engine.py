@@ -22,7 +22,7 @@ from typing import Literal, Protocol
 
 from scheduler.classify.model import Classification
 from scheduler.errors import ScenarioError
-from scheduler.lifecycle import approval_rule, approved_part, auto_ahead
+from scheduler.lifecycle import approval_rule, approved_part, auto_ahead, covers
 from scheduler.natures import Nature
 from scheduler.plan import decide
 from scheduler.policy.decision import (
@@ -557,10 +557,12 @@ class PolicyStrategy:
     def _propose(
         self, replay: Replay, env: EnvSim, at: datetime, versions: list[str], expires: datetime | None
     ) -> None:
-        """Post a proposal unless the same batch is already proposed; a new batch supersedes the old
-        proposal (as the worker does) and the release manager answers it after the usual delay. The
+        """Post a proposal unless one in force covers the batch (`covers`, as the worker does); another
+        batch supersedes the old proposal and the release manager answers it after the usual delay. The
         approval is valid until the window it was proposed for closes."""
-        if env.proposal is not None and env.proposal.versions == tuple(versions):
+        proposal = env.proposal
+        in_force = proposal is not None and (proposal.expires is None or proposal.expires > at)
+        if proposal is not None and in_force and covers(proposal.versions, versions):
             return
         needed = self._approvers(env.pending[v] for v in versions)
         self._proposals += 1

@@ -115,3 +115,26 @@ def test_a_proposal_ahead_waits_for_the_last_working_hours_before_the_window(
         jobs.evaluate("gstg")
     (run,) = ctx.state.runs("gstg")
     assert run.status is RunStatus.REQUESTED and run.migrations == [V1]
+
+
+def test_a_batch_that_shrinks_towards_the_close_of_its_window_is_not_proposed_again(
+    ctx: WorkerContext, gitlab: FakeGitLabApi
+) -> None:
+    with freeze_time(FRIDAY_15, tick=True):
+        proposed_ahead(ctx, gitlab)
+        more_pending(ctx)
+        proposal = ctx.state.runs("gstg", limit=1)[0]
+        assert proposal.migrations == [V1, V2]
+    # Sunday 23:05: 10 min overhead + two 30-min index estimates end after the window closes at midnight;
+    # only V1 fits, and the proposal of both covers it: the worker's minutely evaluation asks nothing
+    with freeze_time(datetime(2026, 1, 11, 23, 5, tzinfo=UTC), tick=True):
+        jobs.evaluate("gstg")
+        decided = next(e for e in ctx.state.audit_log(limit=5) if e.action == "decided")
+        assert f"{V2} (index_and_constraint) would not end before Mon 2026-01-12 00:00 UTC" in decided.reason
+        assert [r.id for r in ctx.state.runs("gstg", limit=1)] == [proposal.id]
+        assert [p.migrations for p in notes(ctx).proposals()] == [[V1], [V1, V2]]
+        assert len(notes(ctx).run_notes(RunEvent.SUPERSEDED)) == 1  # the grown batch's, on Friday
+        jobs.approve(proposal.id, "U1")  # the approval runs the part that fits now
+        (created,) = gitlab.calls("create_pipeline")
+    variables = {v["key"]: v["value"] for v in created.body["variables"]}
+    assert variables["PDM_MIGRATION_VERSION"] == V1

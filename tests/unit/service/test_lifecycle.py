@@ -94,6 +94,18 @@ def test_a_batch_is_proposed_once_and_not_again_in_the_window_it_was_declined_fo
     assert not needs_proposal([V2], "gprd", [run("gprd-4", [V1], requested_by="U1")], [], T)
 
 
+def test_a_batch_that_shrank_is_not_asked_again_while_a_proposal_or_decline_covering_it_holds() -> None:
+    closes = T + timedelta(hours=3)
+    waiting = run("gprd-1", [V1, V2, V3], expires_at=closes)
+    rejected = run("gprd-2", [V1, V2, V3], RunStatus.CANCELED, closed_as=RunEvent.REJECTED, expires_at=closes)
+
+    assert not needs_proposal([V1, V2], "gprd", [waiting], [], T)  # fewer fit before the window closes
+    assert not needs_proposal([V1, V2], "gprd", [], [rejected], T)  # the release manager said no to all
+    assert needs_proposal([V1, V2], "gprd", [waiting], [], closes)  # a new window: asked afresh
+    assert needs_proposal([V1, V2], "gprd", [], [rejected], closes)
+    assert needs_proposal([V1, V3], "gprd", [run("gprd-3", [V1, V2], expires_at=closes)], [], T)  # grew
+
+
 def test_an_automatic_run_is_withheld_for_a_waiting_request_or_after_its_batch_failed() -> None:
     asked = run("gprd-1", [V1], requested_by="U1")
     failed = run("gprd-2", [V1, V2], RunStatus.FAILED)

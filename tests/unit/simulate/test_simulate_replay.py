@@ -100,6 +100,25 @@ def test_event_driven_replay_matches_a_minute_by_minute_replay(
     assert len(by_event.runs) >= 3
 
 
+def test_a_proposal_in_its_window_is_not_asked_again_as_its_batch_shrinks_towards_the_close(
+    raw: Callable[..., dict[str, Any]], make_policy: Callable[[str], Policy]
+) -> None:
+    # deployed after working hours: the night's batch is proposed at 01:00 and answered at 09:00, after
+    # the window; meanwhile one fewer of the ten (estimated 30 min each) fits before 06:00 every 30 min
+    migrations = [
+        {"version": str(v), "nature": "data_migration", "duration_minutes": 30} for v in range(10, 20)
+    ]
+    deploy = {"at": "2026-01-05T19:00:00Z", "environment": "gstg", "sha": "a1", "duration_minutes": 30}
+    s = parse_scenario(raw([{**deploy, "migrations": migrations}]))
+    policy = make_policy("guards: {min_bake: 0m, preserve_rollback: false, deploy_forecast: off}\n")
+    for resolution in ("event", "minute"):
+        strategy = PolicyStrategy(policy, resolution)
+        outcome = replay(s, strategy)
+        # the night's proposal, then Tuesday afternoon's ahead of Wednesday night (the only one answered)
+        assert strategy._proposals == 2, resolution  # the worker's cron evaluates every minute
+        assert outcome.human_actions == 1 and outcome.runs == []
+
+
 WITH_HISTORY: dict[str, Any] = {  # a month of known deploys: the forecast, its soft rooms and promotions act
     "start": "2026-02-02T00:00:00Z",
     "environments": ["gstg", "gprd"],
