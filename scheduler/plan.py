@@ -865,7 +865,7 @@ def decide(state: EnvState, policy: Policy, now: datetime) -> Decision:
             why = [f"{batch.count} of {len(pending.items)} pending may run now in window {run.window}"]
             cut = [r.reason for r in static.results if not r.ok or (r.allowed or 0) < len(pending.items)]
             extra = run.reasons if batch.count == run.count else []
-            return _decision(
+            decision = _decision(
                 batch.action,
                 pending,
                 batch.count,
@@ -880,6 +880,10 @@ def decide(state: EnvState, policy: Policy, now: datetime) -> Decision:
                 now,
                 run,
             )
+            if batch.action is Action.PROPOSE and deploys.expected is not None:
+                longer = pending.estimate(min(batch.count + 1, len(pending.items)), policy)
+                decision = replace(decision, revisit_at=deploys.expected.next_change(now, longer))
+            return decision
         return _decision(Action.WAIT, pending, 0, policy, batch.reasons, guards, None, run)
     return _not_now(pending, state, policy, env, now, static, run, guards, deploys)
 

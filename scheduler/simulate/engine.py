@@ -528,6 +528,8 @@ class PolicyStrategy:
             self._propose(replay, env, at, decision.migrations, decision.window_closes_at)
             self._wake_downstream(replay, env, at)
         self._next_wake(replay, env, at, decision.next_window_at)
+        if proposes and decision.revisit_at is not None and decision.revisit_at > at:
+            self._wake(replay, env.name, decision.revisit_at)  # a waiting proposal's batch may grow
 
     def _wake_downstream(self, replay: Replay, env: EnvSim, at: datetime) -> None:
         """A new proposal upstream changes what a downstream environment may propose ahead."""

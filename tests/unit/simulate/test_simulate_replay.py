@@ -161,6 +161,22 @@ def test_event_driven_replay_matches_a_minute_by_minute_replay_where_the_forecas
     assert len(by_event.runs) >= 10
 
 
+def test_in_approval_mode_the_event_driven_replay_follows_a_waiting_proposal_up_as_a_minutely_one() -> None:
+    # office hours, with the bundled approval policy: a gprd proposal posted inside the weekend window
+    # (Sat 7 Feb) grows when the room before the next expected deploy does; the worker's minutely
+    # evaluation proposes the grown batch and asks for the /pdm run of the manual migration after it
+    cadence = {"per_day": [3, 6], "weekend_per_day": 0, "hours": [8, 18]}
+    generate = {**cadence, "seed": 5, "promote_minutes": 150, "migrations_per_deploy": [0, 3]}
+    generate |= {"mix": MIX, "tables": 60, "history_weeks": 4}
+    s = parse_scenario({**WITH_HISTORY, "days": 8, "deploys": {"generate": generate}})
+    policy = load_policy((REPO / "examples" / "policy.yaml").read_text(encoding="utf-8"))
+    by_event, by_minute = PolicyStrategy(policy, "event"), PolicyStrategy(policy, "minute")
+    event, minute = replay(s, by_event), replay(s, by_minute)
+    assert sorted(_runs(event)) == sorted(_runs(minute))
+    assert event.human_actions == minute.human_actions == 6
+    assert by_event._proposals == by_minute._proposals
+
+
 def test_the_replay_records_each_run_it_started_with_the_policys_own_estimates(
     raw: Callable[..., dict[str, Any]], policy: Policy
 ) -> None:
