@@ -1057,19 +1057,23 @@ def _upstream_view(
     pending: _Pending, state: EnvState, policy: Policy, env: EnvironmentSpec, now: datetime
 ) -> tuple[EnvState, dict[str, datetime]]:
     """`state` with the upstream's projected runs counted as successes at their projected end, for
-    proposing ahead (execution reads the real successes). Only worth it in working hours."""
-    upstream = state.upstream
+    proposing ahead (execution reads the real successes). Only worth it in working hours; the runs
+    projected until `lead_time` after they close count, so that the view does not grow minute by minute
+    while the release managers are at work (a horizon sliding with the clock superseded the downstream
+    proposal whenever one more upstream run entered it)."""
+    upstream, hours = state.upstream, _working_hours(policy)
     if (
         env.requires is None
         or upstream is None
         or upstream.environment != env.requires
         or all(m.version in state.upstream_successes for m in pending.items)
-        or not _working_hours(policy).is_open(now)
+        or not hours.is_open(now)
     ):
         return state, {}
     wanted = {m.version for m in pending.items} - set(state.upstream_successes)
     projected: dict[str, datetime] = {}
-    for upcoming in project(upstream, policy, now, policy.proposals.lead_time):
+    until = (hours.closes_at(now) or now) + policy.proposals.lead_time
+    for upcoming in project(upstream, policy, now, until - now):
         done = upcoming.at + upcoming.estimated_duration
         projected.update({v: done for v in upcoming.migrations if v in wanted})
     if not projected:

@@ -485,6 +485,7 @@ class PolicyStrategy:
             # the request, then its approvals: the requester approves a one-person request; the
             # two-person rule takes two approvers besides them
             replay.outcome.human_actions += 1 + self._approvers(env.pending.values())
+        self._wake_downstream(replay, env, at)  # what the upstream will run changed
         if not env.busy:
             self.evaluate(replay, env, at)
 
@@ -532,7 +533,7 @@ class PolicyStrategy:
             self._wake(replay, env.name, decision.revisit_at)  # a waiting proposal's batch may grow
 
     def _wake_downstream(self, replay: Replay, env: EnvSim, at: datetime) -> None:
-        """A new proposal upstream changes what a downstream environment may propose ahead."""
+        """A new proposal or answer upstream changes what a downstream environment may propose ahead."""
         for other in replay.envs.values():
             if self.policy.environment(other.name).requires == env.name and other.pending:
                 self._wake(replay, other.name, at)

@@ -165,6 +165,29 @@ def test_downstream_is_proposed_ahead_on_the_upstream_projection() -> None:
     ) in d.reasons
 
 
+def test_the_upstream_view_of_a_proposal_ahead_does_not_slide_with_the_clock_in_working_hours() -> None:
+    # a cleanup may run only on Sunday evening: gstg is projected to run it at 16:00, gprd after the 2 h
+    # soak, in the weekend window of the index the proposal starts with. Friday 15:00 + the 48 h lead
+    # time falls short of gstg's run, 17:00 does not; both see it (the working hours close at 18:00,
+    # + 48 h): the gprd proposal does not grow in the middle of the afternoon
+    evening = load_policy(
+        POLICY_TEXT.replace(
+            "windows:\n",
+            "windows:\n  - {name: sunday-evening, kind: allow, schedule: '0 16 * * 0', duration: 4h}\n",
+            1,
+        ).replace(
+            "ddl_cleanup:           {windows: [weekend]", "ddl_cleanup:           {windows: [sunday-evening]"
+        )
+    )
+    cleanup = migration("20260106000000", Nature.DDL_CLEANUP)
+    soaked = {INDEX.version: DEPLOYED}
+    for now in (FRIDAY_15, FRIDAY_17):
+        gprd = env("gprd", INDEX, cleanup, upstream=env("gstg", cleanup), upstream_successes=soaked)
+        d = decide(gprd, evening, now)
+        assert d.action is Action.PROPOSE and d.migrations == [INDEX.version, cleanup.version], now
+        assert d.next_window_at == SATURDAY
+
+
 def test_downstream_without_upstream_state_still_waits_for_the_upstream_run() -> None:
     d = decide(env("gprd", INDEX), POLICY, FRIDAY_15)
     assert d.action is Action.WAIT and d.next_window_at is None
