@@ -8,11 +8,12 @@ With the policy's `ordering: independent`, a light migration (`no_op`, `backgrou
 is ready now moves ahead of the earlier pending migrations it jumps over when its own tables are known
 and it shares no table with any of them; the others keep their order, and a held version keeps every
 later one behind it. A no-op touches no table: its tables are known (none), it may pass anything, and
-it keeps nothing behind it.
+it keeps nothing behind it. A partitioned table and its partitions count as one table.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from operator import attrgetter
@@ -79,6 +80,16 @@ class Jump:
         return f"{self.version} ({self.nature.value}) runs before earlier pending {shown}: {why}"
 
 
+_PARTITION = re.compile(r"_\d+$")
+
+
+def _families(tables: Sequence[str]) -> set[str]:
+    """The tables as their partition families: a partitioned table (`p_ci_builds`, GitLab's prefix for
+    one), its partitions (`ci_builds`, `gitlab_partitions_dynamic.ci_builds_101`,
+    `web_hook_logs_202401`) and the table it replaced share rows, so they count as one table."""
+    return {_PARTITION.sub("", t.rsplit(".", 1)[-1].removeprefix("p_")) for t in tables}
+
+
 def passers(ordered: Sequence[PendingMigration], held: Sequence[str]) -> list[PendingMigration]:
     """Light migrations with known tables that share none with any earlier one (they may pass them
     once ready), in order, up to the first held version."""
@@ -88,7 +99,7 @@ def passers(ordered: Sequence[PendingMigration], held: Sequence[str]) -> list[Pe
     for m in ordered:
         if m.version in held:
             break
-        known, tables = m.classification.tables_known, set(m.classification.tables)
+        known, tables = m.classification.tables_known, _families(m.classification.tables)
         if m.classification.primary_nature in LIGHT and known and not unknown and not tables & seen:
             out.append(m)
         unknown = unknown or not known
@@ -125,7 +136,7 @@ def independent_order(
     held_seen = False
     for m in ordered:
         held_seen = held_seen or m.version in held
-        known, tables = m.classification.tables_known, set(m.classification.tables)
+        known, tables = m.classification.tables_known, _families(m.classification.tables)
         movable = (
             not held_seen
             and m.classification.primary_nature in LIGHT
