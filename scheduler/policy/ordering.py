@@ -85,9 +85,14 @@ _PARTITION = re.compile(r"_\d+$")
 
 def _families(tables: Sequence[str]) -> set[str]:
     """The tables as their partition families: a partitioned table (`p_ci_builds`, GitLab's prefix for
-    one), its partitions (`ci_builds`, `gitlab_partitions_dynamic.ci_builds_101`,
-    `web_hook_logs_202401`) and the table it replaced share rows, so they count as one table."""
-    return {_PARTITION.sub("", t.rsplit(".", 1)[-1].removeprefix("p_")) for t in tables}
+    one), the partitions in GitLab's partition schemas (`gitlab_partitions_dynamic.ci_builds_101`) and
+    the table it replaced (`ci_builds`, now its first partition) share rows, so they count as one."""
+    out = set()
+    for table in tables:
+        schema, _, name = table.rpartition(".")
+        name = name.removeprefix("p_")
+        out.add(_PARTITION.sub("", name) if schema.startswith("gitlab_partitions") else name)
+    return out
 
 
 def passers(ordered: Sequence[PendingMigration], held: Sequence[str]) -> list[PendingMigration]:

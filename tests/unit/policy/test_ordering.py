@@ -136,13 +136,16 @@ def test_a_partitioned_table_and_its_partitions_count_as_one_table() -> None:
     for table in ("ci_builds", "gitlab_partitions_dynamic.ci_builds_101", "p_ci_builds"):
         queue = m("20260101000002", Nature.BACKGROUND_SCHEDULING, [table])
         assert decide(env(partitioned, queue), INDEPENDENT, TUESDAY_02).migrations == [], table
-    logs = m("20260101000001", Nature.DATA_MIGRATION, ["web_hook_logs_202601"])
+    logs = m("20260101000001", Nature.DATA_MIGRATION, ["gitlab_partitions_dynamic.web_hook_logs_202601"])
     queue = m("20260101000002", Nature.BACKGROUND_SCHEDULING, ["web_hook_logs"])
     assert decide(env(logs, queue), INDEPENDENT, TUESDAY_02).migrations == []
     builds_metadata = m("20260101000002", Nature.BACKGROUND_SCHEDULING, ["p_ci_builds_metadata"])
     assert decide(env(partitioned, builds_metadata), INDEPENDENT, TUESDAY_02).migrations == [
         builds_metadata.version
     ]
+    numbered = m("20260101000001", Nature.INDEX_AND_CONSTRAINT, ["table_001"])  # not a partition schema
+    other = m("20260101000002", Nature.BACKGROUND_SCHEDULING, ["table_002"])
+    assert decide(env(numbered, other), INDEPENDENT, TUESDAY_02).migrations == [other.version]
 
 
 def test_nothing_passes_a_migration_whose_tables_are_unknown() -> None:
