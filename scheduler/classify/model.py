@@ -42,7 +42,7 @@ class Classification(BaseModel):
     milestone: str | None = None
     created_tables: list[str] = Field(default_factory=list)
     error: str | None = None
-    touches_no_table: bool = False  # known to touch no table at all (a no-op), not merely none found
+    touches_no_table: bool = False  # known to touch none (a no-op, job-system work), not none found
 
     @classmethod
     def from_result(cls, result: Result) -> Classification:

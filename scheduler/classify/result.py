@@ -76,7 +76,7 @@ class Result:
     milestone: str | None = None
     created_tables: list[str] = field(default_factory=list)
     error: str | None = None
-    touches_no_table: bool = False  # known to touch no table at all (a no-op), not merely none found
+    touches_no_table: bool = False  # known to touch none (a no-op, job-system work), not none found
 
 
 FIELDS: tuple[str, ...] = Result.__slots__

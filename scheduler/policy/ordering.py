@@ -72,11 +72,8 @@ class Jump:
         shown = ", ".join(self.passes[:3]) + (
             f" and {len(self.passes) - 3} more" if len(self.passes) > 3 else ""
         )
-        why = (
-            f"it shares no table with them (its tables: {', '.join(self.tables)})"
-            if self.tables
-            else ("it touches no table")
-        )
+        tables = ", ".join(self.tables)
+        why = f"it shares no table with them (its tables: {tables})" if tables else "it touches no table"
         return f"{self.version} ({self.nature.value}) runs before earlier pending {shown}: {why}"
 
 
