@@ -145,13 +145,43 @@ class EnvSim:
     manual_asked: bool = False
     rollback_since: datetime | None = None
     due: bool = False
-    starts: list[datetime] = field(default_factory=list)  # deploy starts the bot recorded, oldest first
+    starts: tuple[datetime, ...] = ()  # deploy starts the bot recorded, oldest first
     timings: tuple[RunTiming, ...] = ()  # finished runs, oldest first (the planner learns estimates)
     running: tuple[Part, ...] = ()  # estimates of the run going on
+    # `pending` as the planner reads it and in version order, made once per pending set: the planner
+    # memoises by object, so decisions between two changes hand it the same tuples
+    _views: tuple[tuple[PendingMigration, ...], tuple[_Pending, ...]] | None = field(default=None, repr=False)
 
-    def ordered(self) -> list[_Pending]:
+    def add(self, item: _Pending) -> None:
+        """Make `item` pending."""
+        self.pending[item.migration.version] = item
+        self._views = None
+
+    def take(self, version: str) -> _Pending:
+        """Remove `version` from the pending migrations (it runs)."""
+        self._views = None
+        return self.pending.pop(version)
+
+    def planned(self) -> tuple[PendingMigration, ...]:
+        """What the planner reads of the pending migrations, in the order they became pending."""
+        return self._pending_views()[0]
+
+    def ordered(self) -> tuple[_Pending, ...]:
         """Pending migrations in version order."""
-        return sorted(self.pending.values(), key=attrgetter("order"))
+        return self._pending_views()[1]
+
+    def _pending_views(self) -> tuple[tuple[PendingMigration, ...], tuple[_Pending, ...]]:
+        if self._views is None:
+            items = self.pending.values()
+            self._views = (
+                tuple(map(attrgetter("pending"), items)),
+                tuple(sorted(items, key=attrgetter("order"))),
+            )
+        return self._views
+
+    def deployed(self, package: DeployedPackage) -> None:
+        """Record a successful deploy (the last `_PACKAGES_KEPT`, which the worker reads)."""
+        self.packages = (*self.packages[-(_PACKAGES_KEPT - 1) :], package)
 
 
 class Strategy(Protocol):
@@ -211,7 +241,8 @@ class Replay:
         self.strategy = strategy
         self.envs = {name: EnvSim(name) for name in scenario.environments}
         for known in sorted(scenario.history, key=lambda h: h.at):
-            self.envs[known.environment].starts.append(known.at)
+            env = self.envs[known.environment]
+            env.starts = (*env.starts, known.at)
         self.observed_since = min([scenario.start, *(h.at for h in scenario.history)])
         self.outcome = Outcome(strategy.name)
         self._heap: list[tuple[datetime, int, int, str, object]] = []
@@ -247,7 +278,7 @@ class Replay:
 
     def _start_deploy(self, env: EnvSim, deploy: DeploySpec, at: datetime) -> None:
         env.busy = True
-        env.starts.append(at)
+        env.starts = (*env.starts, at)
         end = at + timedelta(minutes=deploy.duration_minutes)
         self.outcome.deploys.append(DeployRecord(env.name, deploy.sha, deploy.at, at, end))
         self.push(end, _Kind.END, env.name, deploy)
@@ -256,11 +287,11 @@ class Replay:
         env.busy = False
         after_deploy = isinstance(payload, DeploySpec)
         if isinstance(payload, DeploySpec):
-            env.packages = (*env.packages, DeployedPackage(payload.sha, at))
+            env.deployed(DeployedPackage(payload.sha, at))
             self.strategy.on_deploy_end(self, env, at)
             for m in payload.migrations:
                 pending = PendingMigration(m.version, classification(m), payload.sha, at)
-                env.pending[m.version] = _Pending(m, pending, at, version_key(pending))
+                env.add(_Pending(m, pending, at, version_key(pending)))
             if env.rollback_since is not None:
                 self.outcome.rollback_unavailable.append(Interval(env.name, env.rollback_since, at))
                 env.rollback_since = None
@@ -278,7 +309,7 @@ class Replay:
         current = env.packages[-1].sha if env.packages else None
         t, executions = at, []
         for version in versions:
-            item = env.pending.pop(version)
+            item = env.take(version)
             end = t + timedelta(minutes=item.migration.duration_minutes)
             package = item.pending.package_sha or ""
             executions.append(
@@ -495,15 +526,15 @@ class PolicyStrategy:
         incidents = sum(1 for i in replay.scenario.incidents if i.start <= at < i.end)
         return EnvState(
             environment=env.name,
-            pending=tuple(map(attrgetter("pending"), env.pending.values())),
-            packages=env.packages[-_PACKAGES_KEPT:],
+            pending=env.planned(),
+            packages=env.packages,
             db_load=replay.scenario.traffic.at(at),
             open_incidents=incidents,
             upstream_successes=upstream.succeeded if upstream else {},
             approval=env.approval,
             manual_request=env.manual_request,
             upstream=self._state(replay, upstream, at) if upstream else None,
-            deploy_starts=tuple(env.starts),
+            deploy_starts=env.starts,
             run_timings=env.timings,
             observed_since=replay.observed_since,
         )
