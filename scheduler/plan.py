@@ -58,12 +58,15 @@ class _Layout:
     versions: tuple[str, ...]
     deployed: tuple[datetime | None, ...]
     packages: tuple[str | None, ...]
+    kinds: tuple[EstimateKind, ...]  # what learnt scales apply to
+    each: tuple[timedelta, ...]  # the policy's estimate of each, a function of its kind
     policy: Policy  # kept alive with the items: the memo's keys are their ids
 
 
 _LAYOUTS: dict[tuple[int, ...], _Layout] = {}
 _GROWN: dict[tuple[int, int], _Layout] = {}  # the last layout by (policy, first item): the next extends it
 _ORDERS: dict[tuple[int, ...], tuple[tuple[PendingMigration, ...], tuple[PendingMigration, ...]]] = {}
+_PREFIXES: dict[tuple[int, int], tuple[tuple[PendingMigration, ...], _Layout]] = {}  # by pending tuple
 # Memos keyed by object identity keep their objects alive. The simulator reuses one pending set across
 # many decisions; the worker builds fresh objects at every evaluation, so what its memos keep is garbage
 # the collector walks on each full pass: small caps keep those passes short (benchmarks/evaluate.py).
@@ -90,10 +93,11 @@ def _layout(ordered: Sequence[PendingMigration], policy: Policy) -> _Layout:
     head = (id(policy), id(ordered[0])) if ordered else None
     known = _GROWN.get(head) if head is not None else None
     if known is None or len(known.items) > len(ordered) or not all(map(is_, known.items, ordered)):
-        known = _Layout((), (), (), (timedelta(0),), (), (), (), policy)
+        known = _Layout((), (), (), (timedelta(0),), (), (), (), (), (), policy)
     new = ordered[len(known.items) :]  # what came after the last layout of this head (a deploy)
     natures = tuple(m.classification.primary_nature for m in new)
-    each = policy.estimates(m.classification for m in new)
+    sized = policy.sized(m.classification for m in new)
+    each = tuple(estimate for _, estimate in sized)
     mode_of = {n: policy.nature_policy(n).mode for n in set(natures)}
     if len(_LAYOUTS) >= _KEPT:
         _LAYOUTS.clear()
@@ -106,11 +110,29 @@ def _layout(ordered: Sequence[PendingMigration], policy: Policy) -> _Layout:
         known.versions + tuple(m.version for m in new),
         known.deployed + tuple(m.deployed_at for m in new),
         known.packages + tuple(m.package_sha for m in new),
+        known.kinds + tuple(zip(natures, (size for size, _ in sized), strict=True)),
+        known.each + each,
         policy,
     )
     if head is not None:
         _GROWN[head] = hit
     return hit
+
+
+def _prefix_layout(items: Sequence[PendingMigration], policy: Policy) -> _Layout:
+    """`_layout` of the framework's order of `items`, memoised per `items` tuple as well (the
+    simulator hands the planner the same pending tuple until it changes)."""
+    if not isinstance(items, tuple):
+        return _layout(_framework(items), policy)
+    key = (id(items), id(policy))
+    hit = _PREFIXES.get(key)
+    if hit is not None and hit[0] is items:
+        return hit[1]
+    layout = _layout(_framework(items), policy)
+    if len(_PREFIXES) >= _KEPT:
+        _PREFIXES.clear()
+    _PREFIXES[key] = (items, layout)  # the items kept keep their id unique (the layout keeps the policy)
+    return layout
 
 
 _SCALED: dict[tuple[int, int], tuple[_Layout, Mapping[EstimateKind, LearntScale], tuple[timedelta, ...]]] = {}
@@ -123,7 +145,9 @@ def _scaled(layout: _Layout, learnt: Mapping[EstimateKind, LearntScale]) -> tupl
     hit = _SCALED.get(key)
     if hit is not None and hit[0] is layout and hit[1] is learnt:
         return hit[2]
-    scaled = tuple(accumulate(_estimates(layout.items, layout.policy, learnt), initial=timedelta(0)))
+    unscaled = dict(zip(layout.kinds, layout.each, strict=True))  # an estimate is a function of its kind
+    scale = {k: e * learnt[k].scale if k in learnt else e for k, e in unscaled.items()}  # as `_estimates`
+    scaled = tuple(accumulate(map(scale.__getitem__, layout.kinds), initial=timedelta(0)))
     if len(_SCALED) >= _KEPT:
         _SCALED.clear()
     _SCALED[key] = (layout, learnt, scaled)  # the objects kept keep their ids unique
@@ -154,22 +178,24 @@ class _Pending:
         estimates: Mapping[str, timedelta] | None = None,
         learnt: Mapping[EstimateKind, LearntScale] | None = None,
     ) -> _Pending:
-        ordered, jumps = _framework(items), list[Jump]()
+        jumps = list[Jump]()
         if policy.ordering is Ordering.INDEPENDENT and state is not None and at is not None:
             env = policy.environment(state.environment)
             ordered, jumps = independent_order(
-                ordered, lambda m: _ready_alone(m, state, policy, env, at), list(state.holds)
+                _framework(items), lambda m: _ready_alone(m, state, policy, env, at), list(state.holds)
             )
-        layout = _layout(ordered, policy)
+            layout = _layout(ordered, policy)
+        else:
+            layout = _prefix_layout(items, policy)
         cumulative = layout.cumulative  # the policy's estimates
         if estimates is not None:
-            cumulative = tuple(accumulate((estimates[m.version] for m in ordered), initial=timedelta(0)))
+            cumulative = tuple(accumulate(map(estimates.__getitem__, layout.versions), initial=timedelta(0)))
         elif learnt:
             cumulative = _scaled(layout, learnt)
         request = state.manual_request if state is not None else None
         overridden: frozenset[str] = frozenset()
         if request is not None and request.override:
-            overridden = frozenset(m.version for m in ordered if request.covers(m.version))
+            overridden = frozenset(v for v in layout.versions if request.covers(v))
         return cls(
             layout.items,
             layout.natures,
