@@ -14,10 +14,11 @@ its upstream success to the start of its deploy here. When at least `_MIN_PAIRS`
 
 from __future__ import annotations
 
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from itertools import pairwise
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
@@ -101,6 +102,94 @@ def learn_promotion(
     """The promotion model from this environment's `packages` (successes, oldest first) and deploy
     `starts` (oldest first), and the upstream environment's `upstream_packages`, as of `now` (None: too
     few promotions seen, or packages here often do not come from upstream)."""
+    learnt = _delays(packages, starts, upstream_packages, now, lookback)
+    if learnt is None:
+        return None
+    delays, since = learnt
+    here = {p.sha for p in packages}
+    longest = delays[-1] + cap
+    awaited = tuple(
+        p
+        for p in upstream_packages
+        if p.sha not in here
+        and p.deployed_at <= now
+        and (since is None or p.deployed_at > since)
+        and now < p.deployed_at + longest
+    )
+    return Promotion(now, upstream, delays, awaited, cap)
+
+
+def _delays(
+    packages: Sequence[DeployedPackage],
+    starts: Sequence[datetime],
+    upstream_packages: Sequence[DeployedPackage],
+    now: datetime,
+    lookback: timedelta,
+) -> tuple[tuple[timedelta, ...], datetime | None] | None:
+    """The promotion delays seen as of `now`, shortest first, and when the upstream environment had the
+    package running here (None: too few promotions, or packages here often do not come from upstream).
+    Memoised for tuples in time order by the packages `now` lets count: every decision between two
+    deploys reads the same ones."""
+    cuts = _cuts(packages, starts, upstream_packages, now, lookback)
+    if cuts is None:
+        return _learn_delays(packages, starts, upstream_packages, now, lookback)
+    known, key = cuts
+    if key not in known:
+        if len(known) >= _KEPT:
+            known.clear()
+        known[key] = _learn_delays(packages, starts, upstream_packages, now, lookback)
+    return known[key]
+
+
+def _cuts(
+    packages: Sequence[DeployedPackage],
+    starts: Sequence[datetime],
+    upstream_packages: Sequence[DeployedPackage],
+    now: datetime,
+    lookback: timedelta,
+) -> tuple[dict[tuple[int, int, int], _Learnt], tuple[int, int, int]] | None:
+    """The answers known for these tuples and which of their packages count at `now` (None: not tuples
+    in time order)."""
+    if not (
+        isinstance(packages, tuple) and isinstance(starts, tuple) and isinstance(upstream_packages, tuple)
+    ):
+        return None
+    key = (id(packages), id(starts), id(upstream_packages), lookback)
+    hit = _SEEN.get(key)
+    if hit is None or hit[0] is not packages or hit[1] is not starts or hit[2] is not upstream_packages:
+        if len(_SEEN) >= _KEPT:
+            _SEEN.clear()
+        here, there = tuple(p.deployed_at for p in packages), tuple(p.deployed_at for p in upstream_packages)
+        ordered = all(a <= b for a, b in pairwise(here)) and all(a <= b for a, b in pairwise(there))
+        hit = _SEEN[key] = (packages, starts, upstream_packages, here, there, {} if ordered else None)
+    _, _, _, here, there, known = hit  # the tuples kept keep their ids unique
+    if known is None:
+        return None
+    return known, (bisect_left(here, now - lookback), bisect_left(here, now), bisect_right(there, now))
+
+
+_Learnt = tuple[tuple[timedelta, ...], datetime | None] | None
+_SEEN: dict[
+    tuple[int, int, int, timedelta],
+    tuple[
+        tuple[DeployedPackage, ...],
+        tuple[datetime, ...],
+        tuple[DeployedPackage, ...],
+        tuple[datetime, ...],
+        tuple[datetime, ...],
+        dict[tuple[int, int, int], _Learnt] | None,
+    ],
+] = {}
+_KEPT = 16
+
+
+def _learn_delays(
+    packages: Sequence[DeployedPackage],
+    starts: Sequence[datetime],
+    upstream_packages: Sequence[DeployedPackage],
+    now: datetime,
+    lookback: timedelta,
+) -> _Learnt:
     first_upstream: dict[str, datetime] = {}
     for package in upstream_packages:
         if package.deployed_at <= now:
@@ -120,16 +209,5 @@ def learn_promotion(
     if len(delays) < _MIN_PAIRS or len(delays) < _SHARE * counted:
         return None
     delays.sort()
-    here = {p.sha for p in packages}
     current = packages[-1].sha if packages else None
-    since = first_upstream.get(current) if current is not None else None
-    longest = delays[-1] + cap
-    awaited = tuple(
-        p
-        for p in upstream_packages
-        if p.sha not in here
-        and p.deployed_at <= now
-        and (since is None or p.deployed_at > since)
-        and now < p.deployed_at + longest
-    )
-    return Promotion(now, upstream, tuple(delays), awaited, cap)
+    return tuple(delays), first_upstream.get(current) if current is not None else None
