@@ -36,7 +36,7 @@ from __future__ import annotations
 from bisect import bisect_left, bisect_right, insort
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 from functools import cached_property, lru_cache
 from itertools import accumulate, pairwise
@@ -689,19 +689,55 @@ def forecast_deploys(
     None leaves it and the promotion room out. `promotion` adds the deploys promoted from the upstream
     environment."""
     now = now.astimezone(UTC)
-    end = bisect_right(starts, now)
+    end, anchor = bisect_right(starts, now), _hour_start(now, zone)
+    lo = bisect_left(starts, now - lookback, hi=end)
+    if isinstance(starts, tuple):  # memoised: every decision of the hour reads the same starts
+        key = (id(starts), end, lo, anchor, lookback, min_share, zone, observed_since, cap)
+        hit = _FORECASTS.get(key)
+        if hit is None or hit[0] is not starts:
+            if len(_FORECASTS) >= _FORECASTS_KEPT:
+                _FORECASTS.clear()
+            learnt = _forecast(starts, end, lo, anchor, lookback, min_share, zone, observed_since, cap)
+            hit = _FORECASTS[key] = (starts, learnt)  # the tuple kept keeps its id unique
+        base = hit[1]
+    else:
+        base = _forecast(starts, end, lo, anchor, lookback, min_share, zone, observed_since, cap)
+    if base is None or (not base.weeks and not base.gaps and promotion is None):
+        return None
+    return base if promotion is None else replace(base, promotion=promotion)
+
+
+_FORECASTS: dict[
+    tuple[int, int, int, datetime, timedelta, float, ZoneInfo, datetime | None, timedelta | None],
+    tuple[tuple[datetime, ...], DeployForecast | None],
+] = {}
+_FORECASTS_KEPT = 16
+
+
+def _forecast(
+    starts: Sequence[datetime],
+    end: int,
+    lo: int,
+    anchor: datetime,
+    lookback: timedelta,
+    min_share: float,
+    zone: ZoneInfo,
+    observed_since: datetime | None,
+    cap: timedelta | None,
+) -> DeployForecast | None:
+    """`forecast_deploys` without a promotion from the first `end` starts, `lo` of them before the
+    lookback, learnt at the hour starting at `anchor`; without weeks or gaps, the shape a promotion
+    completes."""
     since = observed_since if observed_since is not None else (starts[0] if end else None)
     if since is None:
         return None
-    anchor = _hour_start(now, zone)
     weeks = sum(1 for k in range(1, int(lookback / WEEK) + 1) if anchor - k * WEEK >= since)
-    seen = _gaps(tuple(starts[bisect_left(starts, now - lookback, hi=end) : end]))
+    seen = _gaps(tuple(starts[lo:end]))
     seen = seen if len(seen) >= _PACE_MIN else ()
     gaps = seen if cap else ()
     last = starts[end - 1] if seen else None
     if not weeks:
-        known = gaps or promotion is not None
-        return DeployForecast(zone, (), 0, None, gaps, last, cap, promotion) if known else None
+        return DeployForecast(zone, (), 0, None, gaps, last, cap)
     before_anchor = bisect_left(starts, anchor, hi=end)
     history = tuple(starts[bisect_left(starts, anchor - weeks * WEEK, hi=end) : before_anchor])
     learnt, sightings = _learnt(history, anchor, zone, weeks, min_share)
@@ -717,7 +753,7 @@ def forecast_deploys(
         gaps,
         last,
         cap,
-        promotion,
+        None,
         cleared,
         history,
         anchor,
