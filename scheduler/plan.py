@@ -245,6 +245,8 @@ class _Pending:
 
     def jumps_in(self, count: int) -> list[str]:
         """Why the first `count` may run out of the framework's order."""
+        if not self.jumps:
+            return []
         versions = {m.version for m in self.items[:count]}
         return [j.describe() for j in self.jumps if j.version in versions]
 

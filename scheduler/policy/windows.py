@@ -422,13 +422,13 @@ def _evaluate(
     allow: tuple[Window, ...], deny: tuple[Window, ...], at: datetime, horizon: timedelta
 ) -> WindowVerdict:
     first = first_stretch(allow, deny, at, at + horizon)
-    open_allows = [w for w in allow if w.is_open(at)]
     if first is not None and first[0] <= at:
         closes = None if first[1] == _FOREVER else first[1]
-        reason = f"window {open_allows[0].name} is open" + ("" if closes else " until further notice")
-        return WindowVerdict(True, [reason], at, closes, open_allows[0].name)
+        name = next(w.name for w in allow if w.is_open(at))  # the first open allow window
+        reason = f"window {name} is open" + ("" if closes else " until further notice")
+        return WindowVerdict(True, [reason], at, closes, name)
     reasons = [f"deny window {w.name} ({w.describe()}) is in force" for w in deny if w.is_open(at)]
-    if not open_allows:
+    if not any(w.is_open(at) for w in allow):
         names = ", ".join(w.name for w in allow) or "none"
         reasons.insert(0, f"no allowed window is open (allowed: {names})")
     return WindowVerdict(False, reasons, first[0] if first else None, None, None)
