@@ -64,7 +64,10 @@ class _Layout:
 
 
 _LAYOUTS: dict[tuple[int, ...], _Layout] = {}
-_GROWN: dict[tuple[int, int], _Layout] = {}  # the last layout by (policy, first item): the next extends it
+# the last layout by (policy, one of its first `_HEADS` items) and that item's place in it: the next one
+# extends it by what a deploy added, without what a run took from its start
+_GROWN: dict[tuple[int, int], tuple[_Layout, int]] = {}
+_HEADS = 32
 _ORDERS: dict[tuple[int, ...], tuple[tuple[PendingMigration, ...], tuple[PendingMigration, ...]]] = {}
 _PREFIXES: dict[tuple[int, int], tuple[tuple[PendingMigration, ...], _Layout]] = {}  # by pending tuple
 # Memos keyed by object identity keep their objects alive. The simulator reuses one pending set across
@@ -90,32 +93,32 @@ def _layout(ordered: Sequence[PendingMigration], policy: Policy) -> _Layout:
     hit = _LAYOUTS.get(key)
     if hit is not None:
         return hit
-    head = (id(policy), id(ordered[0])) if ordered else None
-    known = _GROWN.get(head) if head is not None else None
-    if known is None or len(known.items) > len(ordered) or not all(map(is_, known.items, ordered)):
-        known = _Layout((), (), (), (timedelta(0),), (), (), (), (), (), policy)
-    new = ordered[len(known.items) :]  # what came after the last layout of this head (a deploy)
+    known, skip = _GROWN.get((id(policy), id(ordered[0])), (None, 0)) if ordered else (None, 0)
+    kept = len(known.items) - skip if known is not None else 0  # its items from `skip` on start `ordered`
+    if known is None or kept > len(ordered) or not all(map(is_, known.items[skip:], ordered)):
+        known, skip, kept = _Layout((), (), (), (), (), (), (), (), (), policy), 0, 0
+    new = ordered[kept:]
     natures = tuple(m.classification.primary_nature for m in new)
     sized = policy.sized(m.classification for m in new)
-    each = tuple(estimate for _, estimate in sized)
+    each = known.each[skip:] + tuple(estimate for _, estimate in sized)
     mode_of = {n: policy.nature_policy(n).mode for n in set(natures)}
     if len(_LAYOUTS) >= _KEPT:
         _LAYOUTS.clear()
         _GROWN.clear()
     hit = _LAYOUTS[key] = _Layout(
-        known.items + tuple(new),
-        known.natures + natures,
-        known.modes + tuple(mode_of[n] for n in natures),
-        known.cumulative + tuple(accumulate(each, initial=known.cumulative[-1]))[1:],
-        known.versions + tuple(m.version for m in new),
-        known.deployed + tuple(m.deployed_at for m in new),
-        known.packages + tuple(m.package_sha for m in new),
-        known.kinds + tuple(zip(natures, (size for size, _ in sized), strict=True)),
-        known.each + each,
+        known.items[skip:] + tuple(new),
+        known.natures[skip:] + natures,
+        known.modes[skip:] + tuple(mode_of[n] for n in natures),
+        tuple(accumulate(each, initial=timedelta(0))),
+        known.versions[skip:] + tuple(m.version for m in new),
+        known.deployed[skip:] + tuple(m.deployed_at for m in new),
+        known.packages[skip:] + tuple(m.package_sha for m in new),
+        known.kinds[skip:] + tuple(zip(natures, (size for size, _ in sized), strict=True)),
+        each,
         policy,
     )
-    if head is not None:
-        _GROWN[head] = hit
+    for i, m in enumerate(hit.items[:_HEADS]):
+        _GROWN[id(policy), id(m)] = hit, i
     return hit
 
 
