@@ -318,6 +318,19 @@ def _timeline_for(zone: ZoneInfo, hours: tuple[tuple[int, ...], ...], served: da
     return _Timeline(zone, hours, served)
 
 
+class _Shared:
+    """What a forecast derives without its promotion, shared with the copies `forecast_deploys` completes
+    with one (every decision of the hour reads the same forecast): the slot stretch holding an instant,
+    the next one after it, the room of the gap at it, the seen hours and the tails of the gaps."""
+
+    def __init__(self) -> None:
+        self.holding: dict[datetime, tuple[datetime, datetime] | None] = {}
+        self.next_slot: dict[datetime, datetime | None] = {}
+        self.gap_room: dict[datetime, datetime | None] = {}  # UTC instants only: the room adds to them
+        self.seen_hours: tuple[Slot, ...] | None = None
+        self.tails: tuple[timedelta, ...] | None = None
+
+
 @dataclass(frozen=True)
 class DeployForecast:
     """Deploys expected in hour-of-week slots, learnt from `weeks` complete weeks of history."""
@@ -335,28 +348,43 @@ class DeployForecast:
     anchor: datetime | None = None  # the hour they were learnt at
     unsteady: int = 0  # hours seen in min_share of the weeks, no more often than the pace of deploys says
     pace: float = 0.0  # the share of the hours of a week that saw a deploy, each complete week
+    shared: _Shared = field(default_factory=_Shared, repr=False, compare=False)  # kept by `replace`
 
-    @cached_property
+    @property
     def seen_hours(self) -> tuple[Slot, ...]:
         """The hours of the week in which a deploy started in any complete week (learnt when first asked:
         only rooms with few comparable gaps need them)."""
-        if not self.weeks or self.anchor is None or not self.gaps:
-            return ()
-        return _learnt(self.history, self.anchor, self.zone, self.weeks, 1 / self.weeks)[0]
+        shared = self.shared
+        if shared.seen_hours is None:
+            if not self.weeks or self.anchor is None or not self.gaps:
+                shared.seen_hours = ()
+            else:
+                shared.seen_hours = _learnt(self.history, self.anchor, self.zone, self.weeks, 1 / self.weeks)[
+                    0
+                ]
+        return shared.seen_hours
 
     def _holding(self, at: datetime) -> tuple[datetime, datetime] | None:
         """The expected slot stretch holding `at`, without the hours the last deploy served."""
+        memo = self.shared.holding
+        if at in memo:
+            return memo[at]
         cleared = self.cleared
-        if cleared is not None and at < cleared:
-            return None
-        span = self._timeline.holding(at)
+        span = None if cleared is not None and at < cleared else self._timeline.holding(at)
         if span is not None and cleared is not None and span[0] < cleared:
-            return cleared, span[1]
+            span = cleared, span[1]
+        memo[at] = span
         return span
 
     def _next_slot(self, after: datetime) -> datetime | None:
         """The start of the next expected slot stretch strictly after `after`, without the hours the
         last deploy served."""
+        memo = self.shared.next_slot
+        if after not in memo:
+            memo[after] = self._find_next_slot(after)
+        return memo[after]
+
+    def _find_next_slot(self, after: datetime) -> datetime | None:
         if not self.slots:
             return None
         cleared = self.cleared
@@ -466,10 +494,13 @@ class DeployForecast:
         longer = self._longer(self.cap)
         return self.gaps[len(self.gaps) - ceil(_SURE * longer)] - self.cap if longer else timedelta(0)
 
-    @cached_property
+    @property
     def _tails(self) -> tuple[timedelta, ...]:
         """`_tails[i]`: the sum of the gaps from the i-th shortest on."""
-        return tuple(accumulate(reversed(self.gaps), initial=timedelta(0)))[::-1]
+        shared = self.shared
+        if shared.tails is None:
+            shared.tails = tuple(accumulate(reversed(self.gaps), initial=timedelta(0)))[::-1]
+        return shared.tails
 
     def _longer(self, elapsed: timedelta) -> int:
         """How many seen gaps lasted longer than `elapsed`."""
@@ -498,6 +529,14 @@ class DeployForecast:
         return gap is None or gap < at
 
     def _gap_room(self, after: datetime) -> datetime | None:
+        if after.tzinfo is not UTC:
+            return self._find_gap_room(after)
+        memo = self.shared.gap_room
+        if after not in memo:
+            memo[after] = self._find_gap_room(after)
+        return memo[after]
+
+    def _find_gap_room(self, after: datetime) -> datetime | None:
         if self.last is None or after < self.last:
             return None
         longer = self._longer(after - self.last)
