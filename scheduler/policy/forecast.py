@@ -321,12 +321,15 @@ def _timeline_for(zone: ZoneInfo, hours: tuple[tuple[int, ...], ...], served: da
 class _Shared:
     """What a forecast derives without its promotion, shared with the copies `forecast_deploys` completes
     with one (every decision of the hour reads the same forecast): the slot stretch holding an instant,
-    the next one after it, the room of the gap at it, the seen hours and the tails of the gaps."""
+    the next one after it, the room of the gap at it and why, the slot hour's words, the seen hours and
+    the tails of the gaps."""
 
     def __init__(self) -> None:
         self.holding: dict[datetime, tuple[datetime, datetime] | None] = {}
         self.next_slot: dict[datetime, datetime | None] = {}
         self.gap_room: dict[datetime, datetime | None] = {}  # UTC instants only: the room adds to them
+        self.why_room: dict[tuple[datetime, datetime], str] = {}
+        self.slot_hour: dict[tuple[datetime, str], str] = {}
         self.seen_hours: tuple[Slot, ...] | None = None
         self.tails: tuple[timedelta, ...] | None = None
 
@@ -641,6 +644,12 @@ class DeployForecast:
         return self._seen_timeline.holding(at) is not None  # the room ended at, or inside, such an hour
 
     def _slot_hour(self, at: datetime, lead: str = "deploys expected") -> str:
+        memo, key = self.shared.slot_hour, (at, lead)
+        if key not in memo:
+            memo[key] = self._describe_slot_hour(at, lead)
+        return memo[key]
+
+    def _describe_slot_hour(self, at: datetime, lead: str) -> str:
         """`deploys expected Sat 04:00–05:00 UTC: seen 4 of the last 4 weeks` for the slot hour of `at`."""
         local = at.astimezone(self.zone)
         seen = self._seen.get((local.weekday(), local.hour), 0) or self._seen_any.get(
@@ -677,6 +686,12 @@ class DeployForecast:
         return self._slot_hour(at)
 
     def _why_room(self, at: datetime, last: datetime) -> str:
+        memo, key = self.shared.why_room, (at, last)
+        if key not in memo:
+            memo[key] = self._describe_room(at, last)
+        return memo[key]
+
+    def _describe_room(self, at: datetime, last: datetime) -> str:
         """Why the room of the current gap ends at `at`: an hour of the week that saw deploys, the end of
         a seen gap (19 in 20 of those as long as the current one lasted that long), or, with too few of
         those, the rate at which they ended."""
