@@ -14,8 +14,8 @@ from bisect import bisect_right
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from itertools import accumulate
-from operator import is_
+from itertools import accumulate, repeat
+from operator import add, is_
 
 from scheduler.natures import Nature, most_restrictive
 from scheduler.policy import guards as g
@@ -360,7 +360,10 @@ def _baked(deployed: tuple[datetime | None, ...], min_bake: timedelta, at: datet
     if hit is None:
         if len(_READY) >= _KEPT:
             _READY.clear()
-        ready = accumulate((_NEVER if w is None else w + min_bake for w in deployed), max)
+        if None in deployed:
+            ready = accumulate((_NEVER if w is None else w + min_bake for w in deployed), max)
+        else:
+            ready = accumulate(map(add, deployed, repeat(min_bake)), max)
         hit = _READY[key] = (deployed, tuple(ready))  # the tuple kept keeps its id unique
     return bisect_right(hit[1], at)
 
@@ -1097,8 +1100,8 @@ def _upstream_view(
         env.requires is None
         or upstream is None
         or upstream.environment != env.requires
-        or all(m.version in state.upstream_successes for m in pending.items)
         or not hours.is_open(now)
+        or all(map(state.upstream_successes.__contains__, pending.versions))
     ):
         return state, {}
     wanted = {m.version for m in pending.items} - set(state.upstream_successes)

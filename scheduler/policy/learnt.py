@@ -74,6 +74,9 @@ class LearntScale:
 
 _MEMO: dict[int, tuple[Sequence[RunTiming], Mapping[EstimateKind, LearntScale]]] = {}
 _MEMO_KEPT = 64
+# the answers by content: an equal answer is handed out as the same object, so that the planner's memos
+# keyed by it keep hitting
+_SAME: dict[frozenset[tuple[EstimateKind, LearntScale]], Mapping[EstimateKind, LearntScale]] = {}
 
 
 def learn_scales(timings: Sequence[RunTiming]) -> Mapping[EstimateKind, LearntScale]:
@@ -84,9 +87,9 @@ def learn_scales(timings: Sequence[RunTiming]) -> Mapping[EstimateKind, LearntSc
         return hit[1]
     if len(_MEMO) >= _MEMO_KEPT:
         _MEMO.clear()
+        _SAME.clear()
     learnt = _learn(timings)
-    # an equal answer is handed out as the same object: the planner's memos keyed by it keep hitting
-    learnt = next((known for _, known in _MEMO.values() if known == learnt), learnt)
+    learnt = _SAME.setdefault(frozenset(learnt.items()), learnt)
     _MEMO[id(timings)] = (timings, learnt)
     return learnt
 
