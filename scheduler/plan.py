@@ -368,6 +368,9 @@ def _baked(deployed: tuple[datetime | None, ...], min_bake: timedelta, at: datet
     return bisect_right(hit[1], at)
 
 
+_CLEAR, _DUE = g.GuardResult("deploy_due", True, ""), g.GuardResult("deploy_due", False, "")  # no words
+
+
 @dataclass(frozen=True)
 class _Runnable:
     """The longest prefix (of `limit`) whose windows are open at `at` and that ends in time."""
@@ -507,7 +510,7 @@ def _runnable(
         clear = deploy is None or not (
             deploy.is_open(at) or (expected_at is not None and expected_at < at + estimate)
         )
-        timing = [g.GuardResult("deploy_due", clear, "")]
+        timing = [_CLEAR if clear else _DUE]
     head = _verdict(pending, 0, policy, at, cache) if pending.items else None
     if explain and head is not None and (count or head.open):
         timing.append(g.window_fit(estimate, at, head.closes_at, head.window or "?"))

@@ -39,18 +39,27 @@ class GuardResult:
         }
 
 
+# the answers that say nothing of the instant, made once (a worker evaluation asks every guard)
+_NOT_PAUSED = GuardResult("paused", True, "not paused")
+_NOT_LOCKED = GuardResult("lock", True, "environment not locked")
+_NO_DEPLOY = GuardResult("deploy_running", True, "no deploy running")
+_NO_DB_LOAD_GUARD = GuardResult("db_load", True, "max_db_load not configured", configured=False)
+_NO_INCIDENT_TRACKING = GuardResult("incidents", True, "incidents not configured", configured=False)
+_NO_INCIDENT = GuardResult("incidents", True, "no open incident")
+
+
 def paused(is_paused: bool, reason: str = "") -> GuardResult:
     """Stop everything while the environment is paused (`/pdm pause`)."""
     if is_paused:
         return GuardResult("paused", False, f"paused: {reason}" if reason else "paused (no reason given)")
-    return GuardResult("paused", True, "not paused")
+    return _NOT_PAUSED
 
 
 def locked(holder: str | None) -> GuardResult:
     """Stop while another process (a deploy, a PDM run) holds the environment lock."""
     if holder:
         return GuardResult("lock", False, f"environment locked by {holder}")
-    return GuardResult("lock", True, "environment not locked")
+    return _NOT_LOCKED
 
 
 def deploy_running(running: bool, since: datetime | None = None) -> GuardResult:
@@ -58,7 +67,7 @@ def deploy_running(running: bool, since: datetime | None = None) -> GuardResult:
     if running:
         when = f" since {format_time(since, UTC)}" if since else ""
         return GuardResult("deploy_running", False, f"a deploy is running{when}")
-    return GuardResult("deploy_running", True, "no deploy running")
+    return _NO_DEPLOY
 
 
 def deploy_due(
@@ -115,7 +124,7 @@ def db_load(value: float | None, threshold: float | None, unknown: str = "") -> 
     `unknown` says why there is no reading (e.g. the Prometheus query failed) and ends the reason.
     """
     if threshold is None:
-        return GuardResult("db_load", True, "max_db_load not configured", configured=False)
+        return _NO_DB_LOAD_GUARD
     if value is None:
         return GuardResult("db_load", False, f"DB load unknown: {unknown or 'no reading taken'}")
     if value > threshold:
@@ -130,10 +139,10 @@ def db_load(value: float | None, threshold: float | None, unknown: str = "") -> 
 def incidents(open_count: int | None) -> GuardResult:
     """Defer while an incident is open; None = incident tracking not configured → passes."""
     if open_count is None:
-        return GuardResult("incidents", True, "incidents not configured", configured=False)
+        return _NO_INCIDENT_TRACKING
     if open_count > 0:
         return GuardResult("incidents", False, f"{open_count} incident(s) open")
-    return GuardResult("incidents", True, "no open incident")
+    return _NO_INCIDENT
 
 
 def holds(versions: Sequence[str], held: Mapping[str, str]) -> GuardResult:
