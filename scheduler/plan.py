@@ -15,7 +15,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from itertools import accumulate, repeat
-from operator import add, is_
+from operator import add, is_, sub
 
 from scheduler.natures import Nature, most_restrictive
 from scheduler.policy import guards as g
@@ -219,7 +219,7 @@ class _Pending:
             items=self.items[count:],
             natures=self.natures[count:],
             modes=self.modes[count:],
-            cumulative=tuple(c - base for c in self.cumulative[count:]),
+            cumulative=tuple(map(sub, self.cumulative[count:], repeat(base))),
             versions=self.versions[count:],
             deployed=self.deployed[count:],
             packages=self.packages[count:],
