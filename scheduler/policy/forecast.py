@@ -359,12 +359,10 @@ class DeployForecast:
         only rooms with few comparable gaps need them)."""
         shared = self.shared
         if shared.seen_hours is None:
-            if not self.weeks or self.anchor is None or not self.gaps:
-                shared.seen_hours = ()
-            else:
-                shared.seen_hours = _learnt(self.history, self.anchor, self.zone, self.weeks, 1 / self.weeks)[
-                    0
-                ]
+            shared.seen_hours = ()
+            if self.weeks and self.anchor is not None and self.gaps:
+                slots, _ = _learnt(self.history, self.anchor, self.zone, self.weeks, 1 / self.weeks)
+                shared.seen_hours = slots
         return shared.seen_hours
 
     def _holding(self, at: datetime) -> tuple[datetime, datetime] | None:

@@ -133,8 +133,8 @@ class EnvSim:
     """Mutable state of one simulated environment."""
 
     name: str
-    pending: dict[str, _Pending] = field(default_factory=dict)
-    packages: tuple[DeployedPackage, ...] = ()
+    pending: dict[str, _Pending] = field(default_factory=dict)  # changed by `add` and `take` only
+    packages: tuple[DeployedPackage, ...] = ()  # the last `_PACKAGES_KEPT` successful deploys
     busy: bool = False
     waiting: deque[DeploySpec] = field(default_factory=deque)
     succeeded: dict[str, datetime] = field(default_factory=dict)
