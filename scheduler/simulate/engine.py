@@ -150,7 +150,9 @@ class EnvSim:
     running: tuple[Part, ...] = ()  # estimates of the run going on
     # `pending` as the planner reads it and in version order, made once per pending set: the planner
     # memoises by object, so decisions between two changes hand it the same tuples
-    _views: tuple[tuple[PendingMigration, ...], tuple[_Pending, ...]] | None = field(default=None, repr=False)
+    _views: tuple[tuple[PendingMigration, ...], tuple[_Pending, ...]] | None = field(
+        default=None, init=False, repr=False, compare=False
+    )
 
     def add(self, item: _Pending) -> None:
         """Make `item` pending."""
