@@ -127,6 +127,10 @@ class Proposal:
     needed: int
     expires: datetime | None
 
+    def in_force(self, at: datetime) -> bool:
+        """Whether the window it was proposed for is still open at `at`."""
+        return self.expires is None or self.expires > at
+
 
 @dataclass
 class EnvSim:
@@ -503,7 +507,7 @@ class PolicyStrategy:
             if proposal is None or kind != f"approval:{proposal.id}":
                 return
             env.proposal = None
-            if proposal.expires is None or proposal.expires > at:  # an expired proposal is not answered
+            if proposal.in_force(at):  # an expired proposal is not answered
                 approvers = tuple(f"release-manager-{i + 1}" for i in range(proposal.needed))
                 env.approval = Approval(
                     up_to_version(proposal.versions), approvers, expires_at=proposal.expires
@@ -597,8 +601,7 @@ class PolicyStrategy:
         batch supersedes the old proposal and the release manager answers it after the usual delay. The
         approval is valid until the window it was proposed for closes."""
         proposal = env.proposal
-        in_force = proposal is not None and (proposal.expires is None or proposal.expires > at)
-        if proposal is not None and in_force and covers(proposal.versions, versions):
+        if proposal is not None and proposal.in_force(at) and covers(proposal.versions, versions):
             return
         needed = self._approvers(env.pending[v] for v in versions)
         self._proposals += 1
