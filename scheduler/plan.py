@@ -764,14 +764,17 @@ def _next_start(
                 t = max(t, static.head_ready_at)
                 continue
             guarded = False
+        run = None
         if known is not None and first and known[1].fitted == 0:
             run = known[1]  # the head alone did not fit: the same answer as for a prefix of one
-        else:
-            run = _runnable(pending, policy, 1, t, deploys, explain=not reasons, words=False)
-        if run.count:
+        elif not reasons:  # the first step says why the head cannot start now
+            run = _runnable(pending, policy, 1, t, deploys, explain=True, words=False)
+        if run is not None and run.count:
             return t, reasons
-        reasons = reasons or run.reasons
-        nxt = _after_obstacle(pending, policy, t, deploys.expected)
+        reasons = reasons or (run.reasons if run is not None else [])
+        starts, nxt = _head_step(pending, policy, t, deploys.expected)
+        if starts:
+            return t, reasons
         if nxt is None:
             return None, reasons
         t = nxt
@@ -801,26 +804,41 @@ def _first_start(
     return found, reasons
 
 
-def _after_obstacle(
+def _head_step(
     pending: _Pending, policy: Policy, t: datetime, deploy: ExpectedDeploys | None
-) -> datetime | None:
-    """The next instant worth checking when the head cannot start at `t`: where its window next leaves
-    it room to end in (openings too short for it skipped), or where deploys may leave it room."""
+) -> tuple[bool, datetime | None]:
+    """One search step: whether the head may start at `t` (what `_runnable` with a limit of one
+    answers, without its words), else the next instant worth checking: where its window next leaves it
+    room to end in (openings too short for it skipped), or where deploys may leave it room."""
     windows = pending.windows(0, policy)
     verdict = shared_verdict(*windows, t)
     estimate = pending.estimate(1, policy)
-    if not verdict.open or (verdict.closes_at is not None and t + estimate > verdict.closes_at):
-        return next_fit(*windows, t, estimate, t + _SEARCH)
+    closes = verdict.closes_at
+    if not verdict.open or (closes is not None and t + estimate > closes):
+        return False, next_fit(*windows, t, estimate, t + _SEARCH)  # no room in the window: no squeeze
     if deploy is None:
-        return verdict.closes_at
+        return True, None
+    due = deploy.next_open(t)  # `estimate` is what `_runnable` fits: the overhead and the head
+    if not deploy.is_open(t) and (due is None or due >= t + estimate):
+        return True, None  # it fits and no deploy is due: the deploy_due guard holds
+    if _squeeze(pending, policy, t, deploy, verdict, False) is not None:
+        return True, None  # a deploy holds the environment or is due within the run: squeezed in
+    return False, _deploy_stop(pending, policy, t, deploy, closes)
+
+
+def _deploy_stop(
+    pending: _Pending, policy: Policy, t: datetime, deploy: ExpectedDeploys, closes: datetime | None
+) -> datetime | None:
+    """The next instant worth checking when expected deploys keep a head that has room in its window
+    (closing at `closes`) from starting at `t`."""
     if deploy.is_open(t):  # the stretch ends or another one joins it (it may then last until the
         # window closes), or the window closes (a head it leaves no room waits)
-        held = (deploy.closes_at(t), deploy.next_firm(t), verdict.closes_at)
+        held = (deploy.closes_at(t), deploy.next_firm(t), closes)
         return min((s for s in held if s is not None), default=None)
     # the room of the current gap ends, or it (or the head's chance to stay clear) may change, or the
     # backlog starts pressing its window (a squeeze then needs a lesser chance)
-    pressing = _pressing_from(pending.estimate(len(pending.items), policy), verdict.closes_at)
-    stops = (verdict.closes_at, deploy.next_open(t), deploy.next_change(t, estimate), pressing)
+    pressing = _pressing_from(pending.estimate(len(pending.items), policy), closes)
+    stops = (closes, deploy.next_open(t), deploy.next_change(t, pending.estimate(1, policy)), pressing)
     return min((s for s in stops if s is not None and s > t), default=None)
 
 

@@ -1,0 +1,76 @@
+"""The start search steps from instant to instant: each step answers as the planner's runnable check
+does, and no instant it skips would have let the head start (random deploy histories, head lengths,
+backlogs and instants in and around a weekend window)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from scheduler.natures import Nature
+from scheduler.plan import _head_step, _Pending, _runnable, expected_deploys
+from scheduler.policy.decision import DeployedPackage, EnvState
+from scheduler.policy.model import load_policy
+from tests.support.planning import pending
+
+UTC = ZoneInfo("UTC")
+SATURDAY = datetime(2026, 2, 7, tzinfo=UTC)
+MINUTE = timedelta(minutes=1)
+LOOK = timedelta(hours=8)  # minutes checked after each step
+
+POLICY_TEXT = """
+environments: [{{name: gprd}}]
+windows:
+  - {{name: weekend, kind: allow, schedule: "0 0 * * 6", duration: 48h}}
+natures:
+  index_and_constraint: {{windows: [weekend], mode: auto}}
+guards: {{deploy_forecast: {{lookback: 28d, min_share: {share}}}, deploy_duration: 60m}}
+durations: {{overhead: 10m, index_and_constraint: {minutes}m}}
+"""
+
+gaps = st.lists(st.integers(min_value=20, max_value=600), min_size=30, max_size=120)
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    gaps,
+    st.sampled_from([30, 150, 300]),
+    st.integers(min_value=1, max_value=12),
+    st.integers(min_value=-6 * 60, max_value=40 * 60),
+    st.sampled_from([0.5, 1.0]),
+)
+def test_a_search_step_skips_no_instant_at_which_the_head_could_start(
+    minutes_apart: list[int], head: int, backlog: int, offset: int, share: float
+) -> None:
+    policy = load_policy(POLICY_TEXT.format(share=share, minutes=head))
+    now = SATURDAY + timedelta(minutes=offset)
+    last = now - timedelta(minutes=minutes_apart[0] // 2)
+    starts = [last]
+    for gap in minutes_apart:
+        starts.append(starts[-1] - timedelta(minutes=gap))
+    versions = [f"202601010000{i:02d}" for i in range(backlog)]
+    state = EnvState(
+        "gprd",
+        tuple(pending(v, Nature.INDEX_AND_CONSTRAINT, SATURDAY - timedelta(days=7)) for v in versions),
+        packages=(DeployedPackage("new", SATURDAY - timedelta(days=7)),),
+        deploy_starts=tuple(sorted(starts)),
+    )
+    items = _Pending.build(state.pending, policy, state, now)
+    deploys = expected_deploys(state, policy, now)
+    t: datetime | None = now
+    for _ in range(200):
+        assert t is not None
+        starts_now, nxt = _head_step(items, policy, t, deploys.expected)
+        runnable = _runnable(items, policy, 1, t, deploys, explain=False).count > 0
+        assert starts_now == runnable, t
+        if starts_now or nxt is None:
+            break
+        assert nxt > t
+        skipped = t + MINUTE
+        while skipped < min(nxt, t + LOOK):
+            assert _runnable(items, policy, 1, skipped, deploys, explain=False).count == 0, (t, skipped, nxt)
+            skipped += MINUTE
+        t = nxt
