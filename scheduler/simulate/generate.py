@@ -46,12 +46,18 @@ def _migrations(
         )
     if spec.tables:  # drawn from their own stream: adding tables keeps a seed's deploys and natures
         pool = random.Random(f"{spec.seed}:{serial}")
+        drawn = [sorted(pool.sample(range(spec.tables), pool.randint(1, 2))) for _ in out]
         out = [
-            m.model_copy(update={"tables": sorted(pool.sample(range(spec.tables), pool.randint(1, 2)))})
-            for m in out
+            m.model_copy(update={"tables": _touched(m.nature, tables)})
+            for m, tables in zip(out, drawn, strict=True)
         ]
-        out = [m.model_copy(update={"tables": [f"table_{t:03d}" for t in m.tables or []]}) for m in out]
     return out
+
+
+def _touched(nature: Nature, drawn: list[int]) -> list[str]:
+    """The tables a generated migration lists: none for a no-op (the classifier reports every no-op as
+    touching no table), else the drawn ones (drawn for a no-op too, so that the others keep theirs)."""
+    return [] if nature is Nature.NO_OP else [f"table_{t:03d}" for t in drawn]
 
 
 def _packages(

@@ -107,7 +107,7 @@ class GenerateSpec(Strict):
     hours: IntRange = (0, 24)
     durations: dict[Nature, IntRange] = Field(default_factory=dict)
     bursts: list[BurstSpec] = Field(default_factory=list)
-    tables: Annotated[int, Field(ge=0)] = 0  # >0: each migration touches 1–2 of this many tables
+    tables: Annotated[int, Field(ge=0)] = 0  # >0: each migration but a no-op touches 1–2 of this many
     history_weeks: Annotated[int, Field(ge=0, le=52)] = 0  # the same cadence before `start`, as history
     jitter_minutes: Minutes | None = None  # a package starts within this of its slot's start (cron-like)
 

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from scheduler.natures import Nature
 from scheduler.policy.model import Policy, load_policy
 from scheduler.simulate import Scenario, load_scenario, parse_scenario, simulate
 from scheduler.simulate.engine import Outcome, PolicyStrategy, Replay, classification, replay
@@ -63,6 +64,21 @@ def test_generated_weekdays_follow_per_day_and_weekends_weekend_per_day(
     for d in s.deploy_list:
         per_day[d.at.weekday()] = per_day.get(d.at.weekday(), 0) + 1
     assert per_day == {0: 3, 1: 3, 2: 3, 3: 3, 4: 3, 5: 1, 6: 1}
+
+
+def test_generated_tables_leave_no_op_migrations_none_and_the_others_theirs(
+    raw: Callable[..., dict[str, Any]],
+) -> None:
+    # the classifier reports every no-op as touching no table; the draws stay those of each seed
+    mix = {**GENERATE["mix"], "no_op": 2}
+    listed = [m for d in generated(raw, mix=mix, tables=60).deploy_list for m in d.migrations]
+    without = [m for d in generated(raw, mix=mix).deploy_list for m in d.migrations]
+    no_ops = [m for m in listed if m.nature is Nature.NO_OP]
+    others = [m for m in listed if m.nature is not Nature.NO_OP]
+    assert no_ops and others and [m.version for m in listed] == [m.version for m in without]
+    assert all(m.tables == [] for m in no_ops)
+    assert all(m.tables and 1 <= len(m.tables) <= 2 for m in others)
+    assert all(m.tables is None for m in without)
 
 
 def test_generated_packages_on_a_clock_start_within_the_jitter_of_their_slot(
