@@ -1,6 +1,6 @@
 """The start search steps from instant to instant: each step answers as the planner's runnable check
 does, and no instant it skips would have let the head start (random deploy histories, head lengths,
-backlogs and instants in and around a weekend window)."""
+backlogs and instants in and around a weekend window, in UTC and over a summer-time change)."""
 
 from __future__ import annotations
 
@@ -17,11 +17,15 @@ from scheduler.policy.model import load_policy
 from tests.support.planning import pending
 
 UTC = ZoneInfo("UTC")
-SATURDAY = datetime(2026, 2, 7, tzinfo=UTC)
+SATURDAYS = [
+    datetime(2026, 2, 7, tzinfo=UTC),
+    datetime(2026, 3, 28, tzinfo=UTC),
+]  # Amsterdam: DST on the 29th
 MINUTE = timedelta(minutes=1)
 LOOK = timedelta(hours=8)  # minutes checked after each step
 
 POLICY_TEXT = """
+timezone: {zone}
 environments: [{{name: gprd}}]
 windows:
   - {{name: weekend, kind: allow, schedule: "0 0 * * 6", duration: 48h}}
@@ -34,19 +38,27 @@ durations: {{overhead: 10m, index_and_constraint: {minutes}m}}
 gaps = st.lists(st.integers(min_value=20, max_value=600), min_size=30, max_size=120)
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=60, deadline=None)
 @given(
     gaps,
     st.sampled_from([30, 150, 300]),
     st.integers(min_value=1, max_value=12),
     st.integers(min_value=-6 * 60, max_value=40 * 60),
     st.sampled_from([0.5, 1.0]),
+    st.sampled_from(SATURDAYS),
+    st.sampled_from(["UTC", "Europe/Amsterdam"]),
 )
 def test_a_search_step_skips_no_instant_at_which_the_head_could_start(
-    minutes_apart: list[int], head: int, backlog: int, offset: int, share: float
+    minutes_apart: list[int],
+    head: int,
+    backlog: int,
+    offset: int,
+    share: float,
+    saturday: datetime,
+    zone: str,
 ) -> None:
-    policy = load_policy(POLICY_TEXT.format(share=share, minutes=head))
-    now = SATURDAY + timedelta(minutes=offset)
+    policy = load_policy(POLICY_TEXT.format(share=share, minutes=head, zone=zone))
+    now = saturday + timedelta(minutes=offset)
     last = now - timedelta(minutes=minutes_apart[0] // 2)
     starts = [last]
     for gap in minutes_apart:
@@ -54,8 +66,8 @@ def test_a_search_step_skips_no_instant_at_which_the_head_could_start(
     versions = [f"202601010000{i:02d}" for i in range(backlog)]
     state = EnvState(
         "gprd",
-        tuple(pending(v, Nature.INDEX_AND_CONSTRAINT, SATURDAY - timedelta(days=7)) for v in versions),
-        packages=(DeployedPackage("new", SATURDAY - timedelta(days=7)),),
+        tuple(pending(v, Nature.INDEX_AND_CONSTRAINT, saturday - timedelta(days=7)) for v in versions),
+        packages=(DeployedPackage("new", saturday - timedelta(days=7)),),
         deploy_starts=tuple(sorted(starts)),
     )
     items = _Pending.build(state.pending, policy, state, now)
