@@ -836,9 +836,13 @@ def _deploy_stop(
         held = (deploy.closes_at(t), deploy.next_firm(t), closes)
         return min((s for s in held if s is not None), default=None)
     # the room of the current gap ends, or it (or the head's chance to stay clear) may change, or the
-    # backlog starts pressing its window (a squeeze then needs a lesser chance)
+    # backlog starts pressing its window (a squeeze then needs a lesser chance), or a room that slides
+    # with the clock reaches the next firm stretch (the deploy due is then firm): no sooner than where
+    # a room as long as now would, as the room left never grows between changes
+    due, firm = deploy.next_open(t), deploy.next_firm(t)
+    reaches = firm - (due - t) if due is not None and firm is not None and due < firm else None
     pressing = _pressing_from(pending.estimate(len(pending.items), policy), closes)
-    stops = (closes, deploy.next_open(t), deploy.next_change(t, pending.estimate(1, policy)), pressing)
+    stops = (closes, due, deploy.next_change(t, pending.estimate(1, policy)), pressing, reaches)
     return min((s for s in stops if s is not None and s > t), default=None)
 
 
