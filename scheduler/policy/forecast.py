@@ -942,9 +942,11 @@ class _Learner:
 
     def slots_seen(self, least: float) -> tuple[Slot, ...]:
         """The slots seen in at least `least` distinct weeks."""
-        if any(self._moved.values()):
-            self._seen.clear()
+        moved = [(len(self.weeks.get(slot, ())), net) for slot, net in self._moved.items() if net]
         self._moved.clear()
+        if moved:  # an answer changes only if a slot it holds, before or after the move, moved
+            for known in [k for k in self._seen if any(max(now, now - net) >= k for now, net in moved)]:
+                del self._seen[known]
         found = self._seen.get(least)
         if found is None:
             counts = sorted((slot, len(weeks)) for slot, weeks in self.weeks.items() if len(weeks) >= least)
@@ -952,7 +954,9 @@ class _Learner:
         return found
 
     def _add(self, slot: tuple[int, int], week: int) -> None:
-        weeks = self.weeks.setdefault(slot, Counter())
+        weeks = self.weeks.get(slot)
+        if weeks is None:
+            weeks = self.weeks[slot] = Counter()
         if not weeks[week]:
             self._moved[slot] = self._moved.get(slot, 0) + 1
             self.seen += 1
