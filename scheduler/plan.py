@@ -149,7 +149,7 @@ def _scaled(layout: _Layout, learnt: Mapping[EstimateKind, LearntScale]) -> tupl
     if hit is not None and hit[0] is layout and hit[1] is learnt:
         return hit[2]
     unscaled = dict(zip(layout.kinds, layout.each, strict=True))  # an estimate is a function of its kind
-    scale = {k: e * learnt[k].scale if k in learnt else e for k, e in unscaled.items()}  # as `_estimates`
+    scale = {k: e * learnt[k].scale if k in learnt else e for k, e in unscaled.items()}
     scaled = tuple(accumulate(map(scale.__getitem__, layout.kinds), initial=timedelta(0)))
     if len(_SCALED) >= _KEPT:
         _SCALED.clear()
@@ -178,7 +178,6 @@ class _Pending:
         policy: Policy,
         state: EnvState | None = None,
         at: datetime | None = None,
-        estimates: Mapping[str, timedelta] | None = None,
         learnt: Mapping[EstimateKind, LearntScale] | None = None,
     ) -> _Pending:
         jumps = list[Jump]()
@@ -190,11 +189,7 @@ class _Pending:
             layout = _layout(ordered, policy)
         else:
             layout = _prefix_layout(items, policy)
-        cumulative = layout.cumulative  # the policy's estimates
-        if estimates is not None:
-            cumulative = tuple(accumulate(map(estimates.__getitem__, layout.versions), initial=timedelta(0)))
-        elif learnt:
-            cumulative = _scaled(layout, learnt)
+        cumulative = _scaled(layout, learnt) if learnt else layout.cumulative  # else the policy's estimates
         request = state.manual_request if state is not None else None
         overridden: frozenset[str] = frozenset()
         if request is not None and request.override:
@@ -258,20 +253,6 @@ class _Pending:
 
     def label(self, i: int) -> str:
         return f"{self.items[i].version} ({self.natures[i].value})"
-
-
-def _estimates(
-    items: Sequence[PendingMigration], policy: Policy, learnt: Mapping[EstimateKind, LearntScale] | None
-) -> list[timedelta]:
-    """The policy's estimate of each migration, scaled by what past runs of its kind taught."""
-    sized = policy.sized(m.classification for m in items)
-    if not learnt:
-        return [estimate for _, estimate in sized]
-    out = []
-    for m, (size, estimate) in zip(items, sized, strict=True):
-        kind = learnt.get((m.classification.primary_nature, size))
-        out.append(estimate * kind.scale if kind is not None else estimate)
-    return out
 
 
 def _requested(state: EnvState, version: str) -> bool:
@@ -1165,11 +1146,10 @@ def project(state: EnvState, policy: Policy, now: datetime, horizon: timedelta) 
     which change by events rather than time, are not projected)."""
     now = now.astimezone(UTC)
     env = policy.environment(state.environment)
-    remaining = list(state.pending)
+    remaining: Sequence[PendingMigration] = state.pending
     learnt = learn_scales(state.run_timings)
-    estimates = dict(zip((m.version for m in remaining), _estimates(remaining, policy, learnt), strict=True))
     reorders = policy.ordering is Ordering.INDEPENDENT  # else the order is fixed: drop what ran
-    pending = _Pending.build(remaining, policy, state, now, estimates)
+    pending = _Pending.build(remaining, policy, state, now, learnt=learnt)
     deploys = expected_deploys(state, policy, now, soft=False)
     runs: list[ProjectedRun] = []
     t, end = now, now + horizon
@@ -1177,12 +1157,12 @@ def project(state: EnvState, policy: Policy, now: datetime, horizon: timedelta) 
         if not remaining:
             break
         if reorders:
-            pending = _Pending.build(remaining, policy, state, t, estimates)
+            pending = _Pending.build(remaining, policy, state, t, learnt=learnt)
         start, _ = _first_start(pending, state, policy, env, t, end, deploys)
         if start is None:
             break
         if reorders:
-            pending = _Pending.build(remaining, policy, state, start, estimates)
+            pending = _Pending.build(remaining, policy, state, start, learnt=learnt)
         static = _static(pending, state, policy, env, start)
         run = _runnable(pending, policy, static.limit, start, deploys, explain=False, words=False)
         batch = _split(pending, state, policy, run.count, start, assume_approved=True)
