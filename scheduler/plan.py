@@ -970,11 +970,14 @@ def _not_now(
             i for i in range(ready, len(pending.items)) if not _satisfied(pending, view, policy, i, start)
         )
         first_ask = next(asks, None)
-        if first_ask is not None:  # else nothing a proposal could cover needs an approval: no projection
+        posted = _posted(policy, now, start) if first_ask is not None else None
+        later_post = posted is not None and posted > now  # now it only says when it will be posted
+        # no projection when nothing a proposal could cover needs an approval, or when a proposal posted
+        # later covers one already (it is wanted whatever the projection adds, and its reach unused)
+        if first_ask is not None and not (later_post and first_ask < end):
             end = _same_window_end(pending, view, policy, start, later.closes_at, end)
         wanted = first_ask is not None and first_ask < end  # a proposal would cover an approval-mode one
-        posted = _posted(policy, now, start) if wanted else None
-        if posted is not None and posted > now:
+        if wanted and later_post:
             reasons.append(
                 f"proposed from {format_time(posted, policy.zone)}, in the last working hours before the "
                 "start, so that one proposal covers what is deployed until then"
