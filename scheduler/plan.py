@@ -1050,12 +1050,51 @@ def _same_window_end(
     stretch it over that manual one."""
     if closes_at is None:
         return end
-    runs = project(state, policy, start, closes_at - start)
-    projected = {v for r in runs if r.at < closes_at for v in r.migrations}
+    projected = _projected_before(state, policy, start, closes_at)
     items = pending.items
     while end < len(items) and items[end].version in projected:
         end += 1
     return end
+
+
+_WINDOW_RUNS: dict[tuple[object, ...], tuple[EnvState, Policy, frozenset[str]]] = {}
+
+
+def _projected_before(
+    state: EnvState, policy: Policy, start: datetime, closes_at: datetime
+) -> frozenset[str]:
+    """The versions of the runs `project` finds from `start` that start before `closes_at`, memoised:
+    a downstream waiting for one start asks again at events that change nothing it projects. The key
+    names all a projection reads of `state` (environment guards are not projected): the pending,
+    package, deploy start and run timing tuples the simulator hands over unchanged and the upstream's
+    packages (the promotion forecast), by identity; the holds, the approval, the `/pdm run` request and
+    the upstream successes of the pending versions (the only ones the chain guard reads), by value."""
+    upstream = state.upstream
+    key = (
+        id(policy),
+        state.environment,
+        id(state.pending),
+        id(state.packages),
+        id(state.deploy_starts),
+        id(state.run_timings),
+        state.observed_since,
+        None if upstream is None else id(upstream.packages),
+        tuple(state.holds.items()),
+        tuple(state.upstream_successes.get(m.version) for m in state.pending),
+        state.approval,
+        state.manual_request,
+        start,
+        closes_at,
+    )
+    hit = _WINDOW_RUNS.get(key)
+    if hit is not None:
+        return hit[2]
+    runs = project(state, policy, start, closes_at - start)
+    found = frozenset(v for r in runs if r.at < closes_at for v in r.migrations)
+    if len(_WINDOW_RUNS) >= _KEPT:
+        _WINDOW_RUNS.clear()
+    _WINDOW_RUNS[key] = (state, policy, found)  # the state and policy kept keep the ids unique
+    return found
 
 
 def _ahead_reasons(
