@@ -727,10 +727,13 @@ def _next_start(
     end: datetime,
     deploys: _Deploys,
     known: tuple[_Static, _Runnable] | None = None,
+    *,
+    explain: bool = True,
 ) -> tuple[datetime | None, list[str]]:
     """The first instant >= `start` when the head could start (modes and environment guards aside).
-    `known`: the prefix guards and runnable prefix `decide` found at `start` (the first step)."""
-    t, reasons, guarded = start, list[str](), True
+    `known`: the prefix guards and runnable prefix `decide` found at `start` (the first step);
+    `explain=False` (the caller reads no reasons): the first step words none of its own."""
+    t, reasons, guarded, asked = start, list[str](), True, False
     for _ in range(_MAX_STEPS):
         if t > end:
             return None, reasons
@@ -748,8 +751,8 @@ def _next_start(
         run = None
         if known is not None and first and known[1].fitted == 0:
             run = known[1]  # the head alone did not fit: the same answer as for a prefix of one
-        elif not reasons:  # the first step says why the head cannot start now
-            run = _runnable(pending, policy, 1, t, deploys, explain=True, words=False)
+        elif not reasons and not asked:  # the first step says why the head cannot start now
+            run, asked = _runnable(pending, policy, 1, t, deploys, explain=explain, words=False), True
         if run is not None and run.count:
             return t, reasons
         reasons = reasons or (run.reasons if run is not None else [])
@@ -771,15 +774,17 @@ def _first_start(
     end: datetime,
     deploys: _Deploys,
     known: tuple[_Static, _Runnable] | None = None,
+    *,
+    explain: bool = True,
 ) -> tuple[datetime | None, list[str]]:
     """`_next_start`, or earlier when (`ordering: independent`) a light migration that may pass the
     ones before it becomes ready first."""
-    found, reasons = _next_start(pending, state, policy, env, start, end, deploys, known)
+    found, reasons = _next_start(pending, state, policy, env, start, end, deploys, known, explain=explain)
     if policy.ordering is not Ordering.INDEPENDENT:
         return found, reasons
     for light in passers(pending.items, list(state.holds))[:_PASSERS]:
         alone = _Pending.build([light], policy, learnt=learn_scales(state.run_timings))
-        own, _ = _next_start(alone, state, policy, env, start, found or end, deploys)
+        own, _ = _next_start(alone, state, policy, env, start, found or end, deploys, explain=False)
         if own is not None and (found is None or own < found):
             found = own
     return found, reasons
@@ -897,7 +902,8 @@ def decide(state: EnvState, policy: Policy, now: datetime) -> Decision:
     guards = env_guards + static.results + run.timing
     blocking = [r.reason for r in env_guards if not r.ok]
     if blocking:
-        nxt, _ = _first_start(pending, state, policy, env, now, now + _SEARCH, deploys, (static, run))
+        known = static, run
+        nxt, _ = _first_start(pending, state, policy, env, now, now + _SEARCH, deploys, known, explain=False)
         return _decision(Action.BLOCKED, pending, 0, policy, blocking, guards, nxt)
     if run.count:
         batch = _split(pending, state, policy, run.count, now, assume_approved=False)
@@ -944,7 +950,10 @@ def _not_now(
     reasons = [r.reason for r in static.results if r.allowed == 0] or run.reasons or reasons
     held = any(r.name == "holds" and r.allowed == 0 for r in static.results)
     view, projected = _upstream_view(pending, state, policy, env, now)
-    start = _first_start(pending, view, policy, env, now, now + _SEARCH, deploys)[0] if projected else nxt
+    if projected:
+        start, _ = _first_start(pending, view, policy, env, now, now + _SEARCH, deploys, explain=False)
+    else:
+        start = nxt
     if start is None:
         waits_for_event = any(r.allowed == 0 for r in static.results)  # its reason names the event
         tail = [] if waits_for_event else ["no start found within 400 days if nothing changes"]
@@ -1200,7 +1209,7 @@ def project(state: EnvState, policy: Policy, now: datetime, horizon: timedelta) 
             break
         if reorders:
             pending = _Pending.build(remaining, policy, state, t, learnt=learnt)
-        start, _ = _first_start(pending, state, policy, env, t, end, deploys)
+        start, _ = _first_start(pending, state, policy, env, t, end, deploys, explain=False)
         if start is None:
             break
         if reorders:
