@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from scheduler.natures import Nature
 from scheduler.plan import _head_step, _Pending, _runnable, expected_deploys
 from scheduler.policy.decision import DeployedPackage, EnvState
-from scheduler.policy.model import load_policy
+from scheduler.policy.model import Policy, load_policy
 from tests.support.planning import pending
 
 UTC = ZoneInfo("UTC")
@@ -70,6 +70,54 @@ def test_a_search_step_skips_no_instant_at_which_the_head_could_start(
         packages=(DeployedPackage("new", saturday - timedelta(days=7)),),
         deploy_starts=tuple(sorted(starts)),
     )
+    walk_the_search(state, policy, now)
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    st.lists(st.integers(min_value=60, max_value=480), min_size=20, max_size=80),
+    st.lists(st.integers(min_value=40, max_value=240), min_size=20, max_size=80),
+    st.sampled_from([30, 150, 300]),
+    st.integers(min_value=1, max_value=8),
+    st.integers(min_value=-3 * 60, max_value=40 * 60),
+    st.one_of(st.none(), st.integers(min_value=0, max_value=200)),
+)
+def test_a_search_step_skips_no_instant_downstream_of_an_environment_it_awaits_packages_from(
+    upstream_apart: list[int], delays: list[int], head: int, backlog: int, offset: int, fresh: int | None
+) -> None:
+    # gprd deploys the packages gstg deployed a learnt delay later; `fresh`: minutes ago gstg deployed
+    # a package gprd awaits
+    text = POLICY_TEXT.format(share=0.5, minutes=head, zone="UTC")
+    policy = load_policy(text.replace("[{name: gprd}]", "[{name: gstg}, {name: gprd, requires: gstg}]"))
+    saturday = SATURDAYS[0]
+    now = saturday + timedelta(minutes=offset)
+    upstream, here, starts = [], [], []
+    at = now - timedelta(minutes=sum(upstream_apart))
+    for k, (apart, delay) in enumerate(zip(upstream_apart, delays * 4, strict=False)):
+        at += timedelta(minutes=apart)
+        start = at + timedelta(minutes=delay)
+        if start >= now:
+            break
+        upstream.append(DeployedPackage(f"sha{k}", at))
+        here.append(DeployedPackage(f"sha{k}", start + timedelta(minutes=30)))
+        starts.append(start)
+    if fresh is not None:
+        upstream.append(DeployedPackage("fresh", now - timedelta(minutes=fresh)))
+    versions = [f"202601010000{i:02d}" for i in range(backlog)]
+    state = EnvState(
+        "gprd",
+        tuple(pending(v, Nature.INDEX_AND_CONSTRAINT, saturday - timedelta(days=7)) for v in versions),
+        packages=tuple(here) or (DeployedPackage("new", saturday - timedelta(days=7)),),
+        deploy_starts=tuple(starts),
+        upstream_successes={v: saturday - timedelta(days=2) for v in versions},
+        upstream=EnvState("gstg", packages=tuple(upstream)),
+    )
+    walk_the_search(state, policy, now)
+
+
+def walk_the_search(state: EnvState, policy: Policy, now: datetime) -> None:
+    """Step the search from `now` as `_next_start` does: each step agrees with `_runnable`, and the head
+    could not start at any minute a step skips (looked at up to `LOOK` after each step)."""
     items = _Pending.build(state.pending, policy, state, now)
     deploys = expected_deploys(state, policy, now)
     t: datetime | None = now
