@@ -734,6 +734,7 @@ def _next_start(
     `known`: the prefix guards and runnable prefix `decide` found at `start` (the first step);
     `explain=False` (the caller reads no reasons): the first step words none of its own."""
     t, reasons, guarded, asked = start, list[str](), True, False
+    stretch: WindowVerdict | None = None  # the head's open window, while the search is inside it
     for _ in range(_MAX_STEPS):
         if t > end:
             return None, reasons
@@ -756,7 +757,9 @@ def _next_start(
         if run is not None and run.count:
             return t, reasons
         reasons = reasons or (run.reasons if run is not None else [])
-        starts, nxt = _head_step(pending, policy, t, deploys.expected)
+        if stretch is None or stretch.closes_at is None or t >= stretch.closes_at:
+            stretch = shared_verdict(*pending.windows(0, policy), t)
+        starts, nxt = _head_step(pending, policy, t, deploys.expected, stretch)
         if starts:
             return t, reasons
         if nxt is None:
@@ -791,13 +794,14 @@ def _first_start(
 
 
 def _head_step(
-    pending: _Pending, policy: Policy, t: datetime, deploy: ExpectedDeploys | None
+    pending: _Pending, policy: Policy, t: datetime, deploy: ExpectedDeploys | None, verdict: WindowVerdict
 ) -> tuple[bool, datetime | None]:
     """One search step: whether the head may start at `t` (what `_runnable` with a limit of one
     answers, without its words), else the next instant worth checking: where its window next leaves it
-    room to end in (openings too short for it skipped), or where deploys may leave it room."""
+    room to end in (openings too short for it skipped), or where deploys may leave it room. `verdict`:
+    the head's windows at `t`, or at an earlier instant of the same open stretch with a known close
+    (the step reads only whether they are open and when they close)."""
     windows = pending.windows(0, policy)
-    verdict = shared_verdict(*windows, t)
     estimate = pending.estimate(1, policy)
     closes = verdict.closes_at
     if not verdict.open or (closes is not None and t + estimate > closes):

@@ -14,6 +14,7 @@ from scheduler.natures import Nature
 from scheduler.plan import _head_step, _Pending, _runnable, expected_deploys
 from scheduler.policy.decision import DeployedPackage, EnvState
 from scheduler.policy.model import Policy, load_policy
+from scheduler.policy.windows import shared_verdict
 from tests.support.planning import pending
 
 UTC = ZoneInfo("UTC")
@@ -116,14 +117,18 @@ def test_a_search_step_skips_no_instant_downstream_of_an_environment_it_awaits_p
 
 
 def walk_the_search(state: EnvState, policy: Policy, now: datetime) -> None:
-    """Step the search from `now` as `_next_start` does: each step agrees with `_runnable`, and the head
-    could not start at any minute a step skips (looked at up to `LOOK` after each step)."""
+    """Step the search from `now` as `_next_start` does (the window verdict of an open stretch kept
+    until it closes): each step agrees with `_runnable`, and the head could not start at any minute a
+    step skips (looked at up to `LOOK` after each step)."""
     items = _Pending.build(state.pending, policy, state, now)
     deploys = expected_deploys(state, policy, now)
     t: datetime | None = now
+    stretch = shared_verdict(*items.windows(0, policy), now)
     for _ in range(200):
         assert t is not None
-        starts_now, nxt = _head_step(items, policy, t, deploys.expected)
+        if stretch.closes_at is None or t >= stretch.closes_at:
+            stretch = shared_verdict(*items.windows(0, policy), t)
+        starts_now, nxt = _head_step(items, policy, t, deploys.expected, stretch)
         runnable = _runnable(items, policy, 1, t, deploys, explain=False).count > 0
         assert starts_now == runnable, t
         if starts_now or nxt is None:
