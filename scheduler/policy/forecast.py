@@ -405,7 +405,8 @@ class DeployForecast:
 
     def _awaited(self, at: datetime) -> tuple[datetime, datetime] | None:
         """The stretch of an awaited promotion holding `at`, if any."""
-        return next((s for s in self._stretches if s[0] <= at < s[1]), None)
+        stretches = self._stretches
+        return next((s for s in stretches if s[0] <= at < s[1]), None) if stretches else None
 
     @cached_property
     def _seen(self) -> dict[tuple[int, int], int]:
@@ -479,8 +480,8 @@ class DeployForecast:
     def next_firm(self, after: datetime) -> datetime | None:
         """The next slot stretch or awaited promotion strictly after `after`."""
         after = after.astimezone(UTC)
-        slot = self._next_slot(after)
-        awaited = next((s for s, _ in self._stretches if s > after), None)
+        slot, stretches = self._next_slot(after), self._stretches
+        awaited = next((s for s, _ in stretches if s > after), None) if stretches else None
         return min((t for t in (slot, awaited) if t is not None), default=None)
 
     def fresh_room(self) -> timedelta | None:
