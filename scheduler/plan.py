@@ -831,8 +831,14 @@ def _deploy_stop(
     # a room as long as now would, as the room left never grows between changes
     due, firm = deploy.next_open(t), deploy.next_firm(t)
     reaches = firm - (due - t) if due is not None and firm is not None and due < firm else None
-    pressing = _pressing_from(pending.estimate(len(pending.items), policy), closes)
-    stops = (closes, due, deploy.next_change(t, pending.estimate(1, policy)), pressing, reaches)
+    backlog, estimate = pending.estimate(len(pending.items), policy), pending.estimate(1, policy)
+    pressing = _pressing_from(backlog, closes)
+    if due is not None and not deploy.firm(due):  # `_squeeze` refused it for its chance (a soft limit)
+        fair = _FAIR if _backlog_share(backlog, t, closes) >= _PRESSING else _CALM_FAIR
+        change, due = deploy.next_clear(t, estimate, fair), None  # the room's end counted there
+    else:
+        change = deploy.next_change(t, estimate)
+    stops = (closes, due, change, pressing, reaches)
     return min((s for s in stops if s is not None and s > t), default=None)
 
 

@@ -82,6 +82,12 @@ class ExpectedDeploys(Protocol):
         chance a run of `length` stays clear, may differ from what it is at `after` (None: never)."""
         ...
 
+    def next_clear(self, after: datetime, length: timedelta, fair: float) -> datetime | None:
+        """`next_change` for a run of `length` that may not start at `after` because the room is too short
+        and its chance to stay clear is below `fair` of a fresh moment's: an instant no later than the
+        first at which it may start (None: never)."""
+        ...
+
     def next_after_deploy(self, after: datetime) -> datetime | None:
         """`next_open` for a gap that starts when an expected deploy ends at `after`: such a deploy may
         bring newer upstream packages along, so the room no promotion leaves does not count."""
@@ -167,6 +173,10 @@ class ScheduledDeploys:
         return None
 
     def next_change(self, after: datetime, length: timedelta) -> datetime | None:
+        """A schedule does not change as time passes."""
+        return None
+
+    def next_clear(self, after: datetime, length: timedelta, fair: float) -> datetime | None:
         """A schedule does not change as time passes."""
         return None
 
@@ -476,6 +486,44 @@ class DeployForecast:
         if outlasted < len(gaps):
             found.append(self.last + gaps[outlasted] - length)
         return min(found, default=None)
+
+    def next_clear(self, after: datetime, length: timedelta, fair: float) -> datetime | None:
+        """`next_change` without the instants at which the run still may not start: the ends of seen
+        gaps it outlasts (its chance only falls), and the ends of seen gaps at which neither its chance
+        reaches `fair` of a fresh moment's nor the room fits it (between them the room left only
+        shrinks). The end of the room is one of those gap ends, or slides with the clock. With too few
+        comparable gaps for the 19-in-20 room (the seen hours then bound it): `next_change`, or the end
+        of the room if sooner."""
+        if self.last is None or self.cap is None:
+            return self._next_change_or_open(after, length)
+        after = after.astimezone(UTC)
+        gaps, last, n = self.gaps, self.last, len(self.gaps)
+        i = bisect_right(gaps, after - last)
+        if n - i < _EVIDENCE:
+            return self._next_change_or_open(after, length)
+        firm = self.next_firm(after)  # no firm stretch starts before it: none holds in between
+        cleared = self.cleared if self.cleared is not None and after < self.cleared else None
+        held = self._seen_timeline.holding(after) if cleared is None and self.seen_hours else None
+        limits = [s for s in (firm, cleared, held[1] if held is not None else None) if s is not None]
+        limit = min(limits, default=None)
+        while i < n:
+            at = last + gaps[i]
+            if limit is not None and at >= limit:
+                return limit
+            i = bisect_right(gaps, gaps[i], lo=i)
+            if n - i < _EVIDENCE:
+                return at  # the room is bounded otherwise from here: a full look
+            room = self._room(at, at)
+            if room is not None and (room >= at + length or (firm is not None and room >= firm)):
+                return at  # it may fit, or the deploy due is the firm stretch
+            chances = self.clear_chance(at, length)
+            if chances is None or chances[0] >= fair * chances[1]:
+                return at
+        return limit
+
+    def _next_change_or_open(self, after: datetime, length: timedelta) -> datetime | None:
+        found = (self.next_change(after, length), self.next_open(after))
+        return min((t for t in found if t is not None and t > after), default=None)
 
     def next_firm(self, after: datetime) -> datetime | None:
         """The next slot stretch or awaited promotion strictly after `after`."""
