@@ -506,7 +506,7 @@ class DeployForecast:
         held = self._seen_timeline.holding(after) if cleared is None and self.seen_hours else None
         limits = [s for s in (firm, cleared, held[1] if held is not None else None) if s is not None]
         limit = min(limits, default=None)
-        while i < n:
+        while True:  # i < n: at least _EVIDENCE gaps are longer than the elapsed time
             at = last + gaps[i]
             if limit is not None and at >= limit:
                 return limit
@@ -519,7 +519,6 @@ class DeployForecast:
             chances = self.clear_chance(at, length)
             if chances is None or chances[0] >= fair * chances[1]:
                 return at
-        return limit
 
     def _next_change_or_open(self, after: datetime, length: timedelta) -> datetime | None:
         found = (self.next_change(after, length), self.next_open(after))

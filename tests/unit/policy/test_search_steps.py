@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from scheduler.natures import Nature
 from scheduler.plan import _head_step, _Pending, _runnable, expected_deploys
-from scheduler.policy.decision import DeployedPackage, EnvState
+from scheduler.policy.decision import DeployedPackage, EnvState, PendingMigration
 from scheduler.policy.model import Policy, load_policy
 from scheduler.policy.windows import shared_verdict
 from tests.support.planning import pending
@@ -66,10 +66,9 @@ def test_a_search_step_skips_no_instant_at_which_the_head_could_start(
     starts = [last]
     for gap in minutes_apart:
         starts.append(starts[-1] - timedelta(minutes=gap))
-    versions = [f"202601010000{i:02d}" for i in range(backlog)]
     state = EnvState(
         "gprd",
-        tuple(pending(v, Nature.INDEX_AND_CONSTRAINT, saturday - timedelta(days=7)) for v in versions),
+        indexes(backlog, saturday),
         packages=(DeployedPackage("new", saturday - timedelta(days=7)),),
         deploy_starts=tuple(sorted(starts)),
     )
@@ -106,13 +105,12 @@ def test_a_search_step_skips_no_instant_downstream_of_an_environment_it_awaits_p
         starts.append(start)
     if fresh is not None:
         upstream.append(DeployedPackage("fresh", now - timedelta(minutes=fresh)))
-    versions = [f"202601010000{i:02d}" for i in range(backlog)]
     state = EnvState(
         "gprd",
-        tuple(pending(v, Nature.INDEX_AND_CONSTRAINT, saturday - timedelta(days=7)) for v in versions),
+        indexes(backlog, saturday),
         packages=tuple(here) or (DeployedPackage("new", saturday - timedelta(days=7)),),
         deploy_starts=tuple(starts),
-        upstream_successes={v: saturday - timedelta(days=2) for v in versions},
+        upstream_successes={m.version: saturday - timedelta(days=2) for m in indexes(backlog, saturday)},
         upstream=EnvState("gstg", packages=tuple(upstream)),
     )
     walk_the_search(state, policy, now)
@@ -142,14 +140,21 @@ def test_a_search_step_skips_no_instant_where_few_weekly_deploys_leave_hours_see
             for day, hour, minute in weekly
         }
     )
-    versions = [f"202601010000{i:02d}" for i in range(backlog)]
     state = EnvState(
         "gprd",
-        tuple(pending(v, Nature.INDEX_AND_CONSTRAINT, saturday - timedelta(days=7)) for v in versions),
+        indexes(backlog, saturday),
         packages=(DeployedPackage("new", saturday - timedelta(days=7)),),
         deploy_starts=tuple(s for s in starts if s < now),
     )
     walk_the_search(state, policy, now)
+
+
+def indexes(backlog: int, saturday: datetime) -> tuple[PendingMigration, ...]:
+    """`backlog` pending index builds of a package deployed the week before."""
+    return tuple(
+        pending(f"202601010000{i:02d}", Nature.INDEX_AND_CONSTRAINT, saturday - timedelta(days=7))
+        for i in range(backlog)
+    )
 
 
 def walk_the_search(state: EnvState, policy: Policy, now: datetime) -> None:
