@@ -496,7 +496,6 @@ class PolicyStrategy:
         for other in replay.envs.values():
             spec = self.policy.environment(other.name)
             if spec.requires == env.name:
-                self._wake(replay, other.name, at)
                 self._wake(replay, other.name, at + spec.min_soak)
 
     def on_answer(self, replay: Replay, env: EnvSim, at: datetime, kind: str) -> None:
