@@ -28,6 +28,7 @@ from scheduler.plan import decide
 from scheduler.policy.decision import (
     Action,
     Approval,
+    Decision,
     DeployedPackage,
     EnvState,
     ManualRequest,
@@ -36,12 +37,13 @@ from scheduler.policy.decision import (
 from scheduler.policy.learnt import RUN_TIMINGS_KEPT, Part, RunTiming, part_of
 from scheduler.policy.model import Mode, Policy
 from scheduler.policy.ordering import version_key
-from scheduler.policy.windows import Window
+from scheduler.policy.windows import UTC, Window, shared_verdict
 from scheduler.records import up_to_version
 from scheduler.simulate.scenario import DeploySpec, MigrationSpec, Scenario
 
 Resolution = Literal["event", "minute"]
 _MINUTE = timedelta(minutes=1)
+_HOUR = timedelta(hours=1)
 _PACKAGES_KEPT = 50  # the successful deployments the worker reads per environment
 
 
@@ -478,9 +480,8 @@ class PolicyStrategy:
             self.evaluate(replay, env, at)
 
     def on_free(self, replay: Replay, env: EnvSim, at: datetime, after_deploy: bool) -> None:
-        """Evaluate at once (the worker's on_deploy / run-result evaluation); wake when bake ends."""
-        if after_deploy and self.policy.guards.min_bake:
-            self._wake(replay, env.name, at + self.policy.guards.min_bake)
+        """Evaluate at once (the worker's on_deploy / run-result evaluation). The end of the bake needs
+        no wake of its own: the decision's start search waits for it."""
         self.evaluate(replay, env, at)
 
     def on_deploy_end(self, replay: Replay, env: EnvSim, at: datetime) -> None:
@@ -565,8 +566,21 @@ class PolicyStrategy:
             self._propose(replay, env, at, decision.migrations, decision.window_closes_at)
             self._wake_downstream(replay, env, at)
         self._next_wake(replay, env, at, decision.next_window_at)
+        if self._held_by_deploys(env, decision, at):
+            self._wake(replay, env.name, _next_hour(at, self.policy))
         if proposes and decision.revisit_at is not None and decision.revisit_at > at:
             self._wake(replay, env.name, decision.revisit_at)  # a waiting proposal's batch may grow
+
+    def _held_by_deploys(self, env: EnvSim, decision: Decision, at: datetime) -> bool:
+        """Whether forecast deploys alone hold the head back: its window is open and a deploy is expected
+        before its run would end. The forecast is re-learnt at every hour start, so its answer may change
+        there."""
+        if self.policy.deploy_window is not None or not env.pending:
+            return False
+        if all(g.ok for g in decision.guards if g.name == "deploy_due"):
+            return False
+        head = env.ordered()[0].migration.nature
+        return shared_verdict(*self.policy.window_sets(head), at).open
 
     def _wake_downstream(self, replay: Replay, env: EnvSim, at: datetime) -> None:
         """A new proposal or answer upstream changes what a downstream environment may propose ahead."""
@@ -650,6 +664,12 @@ class PolicyStrategy:
             candidates.append(at + _MINUTE)
         if candidates:
             self._wake(replay, env.name, min(candidates))
+
+
+def _next_hour(at: datetime, policy: Policy) -> datetime:
+    """The start of the hour after `at` in the policy's zone (where the forecast is re-learnt)."""
+    local = at.astimezone(policy.zone).replace(minute=0, second=0, microsecond=0)
+    return local.astimezone(UTC) + _HOUR
 
 
 def replay(scenario: Scenario, strategy: Strategy) -> Outcome:

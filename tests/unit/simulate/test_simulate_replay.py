@@ -150,6 +150,9 @@ MIX |= {"data_migration": 0.1, "no_op": 0.1, "unknown": 0.04}
         # a backlog that starts pressing its window between two ends of seen gaps (Sat 7 Feb 09:57), and
         # a package deployed upstream at the instant of the evaluation (Sat 11:44)
         ({"per_day": 6, "weekend_per_day": 6}, 10, 6),
+        # an expected slot that the forecast, re-learnt at the next hour start, no longer expects (Sat 7
+        # Feb 08:00): the event replay used to wait for the decision's later start
+        ({"per_day": 6, "weekend_per_day": 6}, 2, 6),
         # an awaited promotion joining the expected deploy that holds the environment (Thu 5 Feb 04:34):
         # together they last until the window closes
         (
