@@ -35,7 +35,7 @@ from scheduler.policy.decision import (
     PendingMigration,
 )
 from scheduler.policy.learnt import RUN_TIMINGS_KEPT, Part, RunTiming, part_of
-from scheduler.policy.model import Mode, Policy
+from scheduler.policy.model import Mode, Ordering, Policy
 from scheduler.policy.ordering import version_key
 from scheduler.policy.windows import UTC, Window, shared_verdict
 from scheduler.records import up_to_version
@@ -572,15 +572,20 @@ class PolicyStrategy:
             self._wake(replay, env.name, decision.revisit_at)  # a waiting proposal's batch may grow
 
     def _held_by_deploys(self, env: EnvSim, decision: Decision, at: datetime) -> bool:
-        """Whether forecast deploys alone hold the head back: its window is open and a deploy is expected
+        """Whether forecast deploys alone hold the head back: its window is open (under `ordering:
+        independent`, the window of any pending migration: a light one may pass) and a deploy is expected
         before its run would end. The forecast is re-learnt at every hour start, so its answer may change
         there."""
         if self.policy.deploy_window is not None or not env.pending:
             return False
         if all(g.ok for g in decision.guards if g.name == "deploy_due"):
             return False
-        head = env.ordered()[0].migration.nature
-        return shared_verdict(*self.policy.window_sets(head), at).open
+        ordered = env.ordered()
+        if self.policy.ordering is Ordering.INDEPENDENT:
+            natures = {p.migration.nature for p in ordered}
+        else:
+            natures = {ordered[0].migration.nature}
+        return any(shared_verdict(*self.policy.window_sets(n), at).open for n in natures)
 
     def _wake_downstream(self, replay: Replay, env: EnvSim, at: datetime) -> None:
         """A new proposal or answer upstream changes what a downstream environment may propose ahead."""
