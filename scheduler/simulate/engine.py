@@ -11,7 +11,7 @@ follow their fixed rule.
 from __future__ import annotations
 
 import heapq
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -567,9 +567,19 @@ class PolicyStrategy:
             self._wake_downstream(replay, env, at)
         self._next_wake(replay, env, at, decision.next_window_at)
         if self._held_by_deploys(env, decision, at):
-            self._wake(replay, env.name, _next_hour(at, self.policy))
+            self._wake(replay, env.name, self._relearnt(env, at))
         if proposes and decision.revisit_at is not None and decision.revisit_at > at:
             self._wake(replay, env.name, decision.revisit_at)  # a waiting proposal's batch may grow
+
+    def _relearnt(self, env: EnvSim, at: datetime) -> datetime:
+        """The next instant the forecast is re-learnt: the next hour start, or the minute an old deploy
+        leaves its lookback (the gaps between deploys it counts change) when that comes first."""
+        hour = _next_hour(at, self.policy)
+        spec = self.policy.guards.deploy_forecast
+        if spec is None:
+            return hour
+        i = bisect_left(env.starts, at - spec.lookback)  # those from `i` on still count at `at`
+        return min(hour, env.starts[i] + spec.lookback + _MINUTE) if i < len(env.starts) else hour
 
     def _held_by_deploys(self, env: EnvSim, decision: Decision, at: datetime) -> bool:
         """Whether forecast deploys alone hold the head back: its window is open (under `ordering:

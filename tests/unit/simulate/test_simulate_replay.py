@@ -180,6 +180,20 @@ def test_event_driven_replay_matches_a_minute_by_minute_replay_where_the_forecas
     assert len(by_event.runs) >= 10
 
 
+def test_the_event_driven_replay_wakes_where_an_old_deploy_leaves_the_forecasts_lookback() -> None:
+    # deploys every day (the simulate benchmark's cadence), the bundled approval policy: on Sat 21 Feb a
+    # gprd deploy expected 17:00-18:00 holds the head back until, at 17:37, a deploy of 24 Jan leaves the
+    # 28-day lookback; the gaps the forecast counts change and the slot is served by the last deploy
+    generate = {"per_day": 8, "weekend_per_day": 8, "seed": 90, "hours": [0, 22], "mix": MIX}
+    s = parse_scenario(
+        {**WITH_HISTORY, "start": "2026-01-05T00:00:00Z", "days": 48, "deploys": {"generate": generate}}
+    )
+    policy = load_policy((REPO / "examples" / "policy.yaml").read_text(encoding="utf-8"))
+    event, minute = replay(s, PolicyStrategy(policy, "event")), replay(s, PolicyStrategy(policy, "minute"))
+    assert sorted(_runs(event)) == sorted(_runs(minute))
+    assert ("gprd", "2026-02-21T17:37:00+00:00") in {(e, at) for e, at, _ in _runs(event)}
+
+
 def test_in_approval_mode_the_event_driven_replay_follows_a_waiting_proposal_up_as_a_minutely_one() -> None:
     # office hours, with the bundled approval policy: a gprd proposal posted inside the weekend window
     # (Sat 7 Feb) grows when the room before the next expected deploy does; the worker's minutely
