@@ -485,8 +485,13 @@ class PolicyStrategy:
         self.evaluate(replay, env, at)
 
     def on_deploy_end(self, replay: Replay, env: EnvSim, at: datetime) -> None:
-        """Downstream environments expect the new package to be promoted: their forecast changes now."""
-        self._wake_downstream(replay, env, at)
+        """Downstream environments expect the new package to be promoted: their forecast changes now. It
+        changes no answer of one whose head's window is closed: the window's opening wakes it, and its
+        decision then reads the promotion."""
+        for other in replay.envs.values():
+            spec = self.policy.environment(other.name)
+            if spec.requires == env.name and other.pending and self._window_open(other, at):
+                self._wake(replay, other.name, at)
 
     def on_run_end(self, replay: Replay, env: EnvSim, at: datetime) -> None:
         """Record how long the run took (estimates learn from it); downstream environments may run once
@@ -582,14 +587,18 @@ class PolicyStrategy:
         return min(hour, env.starts[i] + spec.lookback + _MINUTE) if i < len(env.starts) else hour
 
     def _held_by_deploys(self, env: EnvSim, decision: Decision, at: datetime) -> bool:
-        """Whether forecast deploys alone hold the head back: its window is open (under `ordering:
-        independent`, the window of any pending migration: a light one may pass) and a deploy is expected
-        before its run would end. The forecast is re-learnt at every hour start, so its answer may change
-        there."""
+        """Whether forecast deploys alone hold the head back: its window is open (`_window_open`) and a
+        deploy is expected before its run would end. The forecast is re-learnt at every hour start, so
+        its answer may change there."""
         if self.policy.deploy_window is not None or not env.pending:
             return False
         if all(g.ok for g in decision.guards if g.name == "deploy_due"):
             return False
+        return self._window_open(env, at)
+
+    def _window_open(self, env: EnvSim, at: datetime) -> bool:
+        """Whether the window of the head (under `ordering: independent`, of any pending migration: a
+        light one may pass) is open at `at`."""
         ordered = env.ordered()
         if self.policy.ordering is Ordering.INDEPENDENT:
             natures = {p.migration.nature for p in ordered}
