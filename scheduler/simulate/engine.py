@@ -569,7 +569,6 @@ class PolicyStrategy:
         self._ask_manual(replay, env, at, len(decision.migrations) if proposes else 0)
         if proposes:
             self._propose(replay, env, at, decision.migrations, decision.window_closes_at)
-            self._wake_downstream(replay, env, at)
         self._next_wake(replay, env, at, decision.next_window_at)
         if self._held_by_deploys(env, decision, at):
             self._wake(replay, env.name, self._relearnt(env, at))
@@ -607,7 +606,8 @@ class PolicyStrategy:
         return any(shared_verdict(*self.policy.window_sets(n), at).open for n in natures)
 
     def _wake_downstream(self, replay: Replay, env: EnvSim, at: datetime) -> None:
-        """A new proposal or answer upstream changes what a downstream environment may propose ahead."""
+        """An answer upstream (an approval, a `/pdm run`) changes what a downstream environment may
+        propose ahead. An upstream proposal alone does not: it is no part of the downstream's state."""
         for other in replay.envs.values():
             if self.policy.environment(other.name).requires == env.name and other.pending:
                 self._wake(replay, other.name, at)
