@@ -106,17 +106,51 @@ def learn_promotion(
     if learnt is None:
         return None
     delays, since = learnt
-    here = {p.sha for p in packages}
-    longest = delays[-1] + cap
-    awaited = tuple(
-        p
-        for p in upstream_packages
-        if p.sha not in here
-        and p.deployed_at <= now
-        and (since is None or p.deployed_at > since)
-        and now < p.deployed_at + longest
-    )
+    longest = delays[-1] + cap  # after that, a package was skipped
+    after = now - longest if since is None else max(since, now - longest)
+    candidates = _deployed_within(upstream_packages, after, now)
+    here = _shas(packages) if candidates else frozenset()
+    awaited = tuple(p for p in candidates if p.sha not in here)
     return Promotion(now, upstream, delays, awaited, cap)
+
+
+def _deployed_within(
+    packages: Sequence[DeployedPackage], after: datetime, until: datetime
+) -> Sequence[DeployedPackage]:
+    """The packages deployed in (`after`, `until`], in their order: a bisection for a tuple in time order
+    (its deploy times memoised: every decision between two deploys reads the same tuple)."""
+    times = _times(packages) if isinstance(packages, tuple) else None
+    if times is None:
+        return [p for p in packages if after < p.deployed_at <= until]
+    return packages[bisect_right(times, after) : bisect_right(times, until)]
+
+
+def _times(packages: tuple[DeployedPackage, ...]) -> tuple[datetime, ...] | None:
+    """The deploy times of `packages` when they are in time order (None otherwise), memoised per tuple."""
+    hit = _TIMES.get(id(packages))
+    if hit is None or hit[0] is not packages:
+        if len(_TIMES) >= _KEPT:
+            _TIMES.clear()
+        times = tuple(p.deployed_at for p in packages)
+        ordered = all(a <= b for a, b in pairwise(times))
+        hit = _TIMES[id(packages)] = (packages, times if ordered else None)  # kept: its id stays unique
+    return hit[1]
+
+
+def _shas(packages: Sequence[DeployedPackage]) -> frozenset[str]:
+    """The shas of `packages`, memoised per tuple."""
+    if not isinstance(packages, tuple):
+        return frozenset(p.sha for p in packages)
+    hit = _SHAS.get(id(packages))
+    if hit is None or hit[0] is not packages:
+        if len(_SHAS) >= _KEPT:
+            _SHAS.clear()
+        hit = _SHAS[id(packages)] = (packages, frozenset(p.sha for p in packages))
+    return hit[1]
+
+
+_TIMES: dict[int, tuple[tuple[DeployedPackage, ...], tuple[datetime, ...] | None]] = {}
+_SHAS: dict[int, tuple[tuple[DeployedPackage, ...], frozenset[str]]] = {}
 
 
 def _delays(
