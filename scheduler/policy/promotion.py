@@ -188,18 +188,16 @@ def _cuts(
         isinstance(packages, tuple) and isinstance(starts, tuple) and isinstance(upstream_packages, tuple)
     ):
         return None
+    here, there = _times(packages), _times(upstream_packages)
+    if here is None or there is None:
+        return None
     key = (id(packages), id(starts), id(upstream_packages), lookback)
     hit = _SEEN.get(key)
     if hit is None or hit[0] is not packages or hit[1] is not starts or hit[2] is not upstream_packages:
         if len(_SEEN) >= _KEPT:
             _SEEN.clear()
-        here, there = tuple(p.deployed_at for p in packages), tuple(p.deployed_at for p in upstream_packages)
-        ordered = all(a <= b for a, b in pairwise(here)) and all(a <= b for a, b in pairwise(there))
-        hit = _SEEN[key] = (packages, starts, upstream_packages, here, there, {} if ordered else None)
-    _, _, _, here, there, known = hit  # the tuples kept keep their ids unique
-    if known is None:
-        return None
-    return known, (bisect_left(here, now - lookback), bisect_left(here, now), bisect_right(there, now))
+        hit = _SEEN[key] = (packages, starts, upstream_packages, {})  # the tuples kept keep their ids unique
+    return hit[3], (bisect_left(here, now - lookback), bisect_left(here, now), bisect_right(there, now))
 
 
 _Learnt = tuple[tuple[timedelta, ...], datetime | None] | None
@@ -209,9 +207,7 @@ _SEEN: dict[
         tuple[DeployedPackage, ...],
         tuple[datetime, ...],
         tuple[DeployedPackage, ...],
-        tuple[datetime, ...],
-        tuple[datetime, ...],
-        dict[tuple[int, int, int], _Learnt] | None,
+        dict[tuple[int, int, int], _Learnt],
     ],
 ] = {}
 _KEPT = 16

@@ -587,8 +587,8 @@ class PolicyStrategy:
 
     def _held_by_deploys(self, env: EnvSim, decision: Decision, at: datetime) -> bool:
         """Whether forecast deploys alone hold the head back: its window is open (`_window_open`) and a
-        deploy is expected before its run would end. The forecast is re-learnt at every hour start, so
-        its answer may change there."""
+        deploy is expected before its run would end. The answer may then change where the forecast is
+        re-learnt (`_relearnt`)."""
         if self.policy.deploy_window is not None or not env.pending:
             return False
         if all(g.ok for g in decision.guards if g.name == "deploy_due"):
