@@ -807,6 +807,17 @@ def forecast_deploys(
     return base if promotion is None else replace(base, promotion=promotion)
 
 
+def relearnt_at(
+    starts: Sequence[datetime], now: datetime, *, lookback: timedelta, zone: ZoneInfo, step: timedelta
+) -> datetime:
+    """The next instant, on a clock ticking every `step` after `now`, at which `forecast_deploys` may learn
+    differently from the same `starts` (oldest first): the next hour start in `zone` (the slots are learnt
+    at an hour), or the first tick after an old start leaves the lookback (the gaps counted change)."""
+    hour = _hour_start(now, zone) + HOUR
+    i = bisect_left(starts, now - lookback)  # the starts from `i` on still count at `now`
+    return min(hour, starts[i] + lookback + step) if i < len(starts) else hour
+
+
 _FORECASTS: dict[
     tuple[int, int, int, datetime, timedelta, float, ZoneInfo, datetime | None, timedelta | None],
     tuple[tuple[datetime, ...], DeployForecast | None],

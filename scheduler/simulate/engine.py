@@ -11,7 +11,7 @@ follow their fixed rule.
 from __future__ import annotations
 
 import heapq
-from bisect import bisect_left, bisect_right
+from bisect import bisect_right
 from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -34,16 +34,16 @@ from scheduler.policy.decision import (
     ManualRequest,
     PendingMigration,
 )
+from scheduler.policy.forecast import relearnt_at
 from scheduler.policy.learnt import RUN_TIMINGS_KEPT, Part, RunTiming, part_of
 from scheduler.policy.model import Mode, Ordering, Policy
 from scheduler.policy.ordering import version_key
-from scheduler.policy.windows import UTC, Window, shared_verdict
+from scheduler.policy.windows import Window, shared_verdict
 from scheduler.records import up_to_version
 from scheduler.simulate.scenario import DeploySpec, MigrationSpec, Scenario
 
 Resolution = Literal["event", "minute"]
 _MINUTE = timedelta(minutes=1)
-_HOUR = timedelta(hours=1)
 _PACKAGES_KEPT = 50  # the successful deployments the worker reads per environment
 
 
@@ -570,25 +570,19 @@ class PolicyStrategy:
         if proposes:
             self._propose(replay, env, at, decision.migrations, decision.window_closes_at)
         self._next_wake(replay, env, at, decision.next_window_at)
-        if self._held_by_deploys(env, decision, at):
-            self._wake(replay, env.name, self._relearnt(env, at))
+        spec = self.policy.guards.deploy_forecast
+        if spec is not None and self._held_by_deploys(env, decision, at):  # wake where it is re-learnt
+            zone = self.policy.zone
+            self._wake(
+                replay, env.name, relearnt_at(env.starts, at, lookback=spec.lookback, zone=zone, step=_MINUTE)
+            )
         if proposes and decision.revisit_at is not None and decision.revisit_at > at:
             self._wake(replay, env.name, decision.revisit_at)  # a waiting proposal's batch may grow
-
-    def _relearnt(self, env: EnvSim, at: datetime) -> datetime:
-        """The next instant the forecast is re-learnt: the next hour start, or the minute an old deploy
-        leaves its lookback (the gaps between deploys it counts change) when that comes first."""
-        hour = _next_hour(at, self.policy)
-        spec = self.policy.guards.deploy_forecast
-        if spec is None:
-            return hour
-        i = bisect_left(env.starts, at - spec.lookback)  # those from `i` on still count at `at`
-        return min(hour, env.starts[i] + spec.lookback + _MINUTE) if i < len(env.starts) else hour
 
     def _held_by_deploys(self, env: EnvSim, decision: Decision, at: datetime) -> bool:
         """Whether forecast deploys alone hold the head back: its window is open (`_window_open`) and a
         deploy is expected before its run would end. The answer may then change where the forecast is
-        re-learnt (`_relearnt`)."""
+        re-learnt (`relearnt_at`)."""
         if self.policy.deploy_window is not None or not env.pending:
             return False
         if all(g.ok for g in decision.guards if g.name == "deploy_due"):
@@ -688,12 +682,6 @@ class PolicyStrategy:
             candidates.append(at + _MINUTE)
         if candidates:
             self._wake(replay, env.name, min(candidates))
-
-
-def _next_hour(at: datetime, policy: Policy) -> datetime:
-    """The start of the hour after `at` in the policy's zone (where the forecast is re-learnt)."""
-    local = at.astimezone(policy.zone).replace(minute=0, second=0, microsecond=0)
-    return local.astimezone(UTC) + _HOUR
 
 
 def replay(scenario: Scenario, strategy: Strategy) -> Outcome:

@@ -15,7 +15,7 @@ from scheduler.lifecycle import approved_part
 from scheduler.natures import Nature
 from scheduler.plan import decide, project
 from scheduler.policy.decision import Action, Approval, DeployedPackage, EnvState, PendingMigration
-from scheduler.policy.forecast import DeployForecast, forecast_deploys
+from scheduler.policy.forecast import DeployForecast, forecast_deploys, relearnt_at
 from scheduler.policy.model import load_policy
 from tests.support.planning import pending
 
@@ -826,3 +826,25 @@ def test_expected_stretches_agree_with_an_hour_by_hour_definition(zone: ZoneInfo
                 assert forecast.closes_at(at) == end, at
             checked += 1
     assert checked > 100
+
+
+def test_the_forecast_is_relearnt_at_the_next_local_hour_or_when_an_old_start_leaves_its_lookback() -> None:
+    utc, kolkata = ZoneInfo("UTC"), ZoneInfo("Asia/Kolkata")  # UTC+05:30: its hours start at :30 UTC
+    week = timedelta(days=7)
+    now = datetime(2026, 3, 2, 10, 10, tzinfo=utc)
+    starts = (now - week - timedelta(minutes=5), now - week + timedelta(minutes=5), now - timedelta(days=2))
+    minute = timedelta(minutes=1)
+    # the first start has left the lookback; the second counts until 10:15: the forecast differs from 10:16
+    assert relearnt_at(starts, now, lookback=week, zone=utc, step=minute) == datetime(
+        2026, 3, 2, 10, 16, tzinfo=utc
+    )
+    # with a longer lookback nothing leaves before the hour: 10:30 UTC is 16:00 in Kolkata
+    assert relearnt_at(starts, now, lookback=2 * week, zone=kolkata, step=minute) == datetime(
+        2026, 3, 2, 10, 30, tzinfo=utc
+    )
+    assert relearnt_at(starts, now, lookback=2 * week, zone=utc, step=minute) == datetime(
+        2026, 3, 2, 11, 0, tzinfo=utc
+    )
+    # a start exactly at the lookback's edge still counts now and leaves at the next tick
+    edge = (now - week,)
+    assert relearnt_at(edge, now, lookback=week, zone=utc, step=minute) == now + minute
