@@ -448,6 +448,7 @@ class PolicyStrategy:
         self.policy = policy
         self.resolution = resolution
         self._boundaries: list[datetime] = []
+        self._hours = policy.proposals.working_hours.window(policy.zone)
         self._scheduled: set[tuple[str, datetime]] = set()
         self._proposals = 0
         self.decisions = 0
@@ -554,6 +555,10 @@ class PolicyStrategy:
         """One worker evaluation: decide and act."""
         if not env.pending:
             return
+        if self._only_waits(env, at):
+            self._ask_manual(replay, env, at, 0)
+            self._next_wake(replay, env, at, None)
+            return
         self.decisions += 1
         decision = decide(self._state(replay, env, at), self.policy, at)
         if decision.action is Action.EXECUTE:
@@ -578,6 +583,18 @@ class PolicyStrategy:
             )
         if proposes and decision.revisit_at is not None and decision.revisit_at > at:
             self._wake(replay, env.name, decision.revisit_at)  # a waiting proposal's batch may grow
+
+    def _only_waits(self, env: EnvSim, at: datetime) -> bool:
+        """Whether the worker's decision at `at` can only be to wait, with nothing to do but look again at
+        the next boundary, so that the event replay need not ask `decide`: no pending migration may start
+        (the window of the head is closed; under `ordering: independent`, of every one) and none is
+        proposed ahead (working hours are closed). Where the decision's start search would wake it earlier,
+        at a proposal's lead time, the same holds until the next boundary, where windows or working hours
+        open. The minute replay asks `decide` every time: it is the reference."""
+        request = env.manual_request
+        if self.resolution == "minute" or (request is not None and request.override):
+            return False
+        return not self._hours.is_open(at) and not self._window_open(env, at)
 
     def _held_by_deploys(self, env: EnvSim, decision: Decision, at: datetime) -> bool:
         """Whether forecast deploys alone hold the head back: its window is open (`_window_open`) and a

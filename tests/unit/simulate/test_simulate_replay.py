@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from scheduler.natures import Nature
+from scheduler.plan import decide
+from scheduler.policy.decision import Decision, EnvState
 from scheduler.policy.model import Policy, load_policy
-from scheduler.simulate import Scenario, load_scenario, parse_scenario, simulate
+from scheduler.simulate import Scenario, engine, load_scenario, parse_scenario, simulate
 from scheduler.simulate.engine import Outcome, PolicyStrategy, Replay, classification, replay
 
 REPO = Path(__file__).resolve().parents[3]
@@ -114,6 +117,32 @@ def test_event_driven_replay_matches_a_minute_by_minute_replay(
     assert _runs(by_event) == _runs(by_minute)
     assert by_event.human_actions == by_minute.human_actions
     assert len(by_event.runs) >= 3
+
+
+def test_while_the_heads_window_and_working_hours_are_closed_the_event_replay_asks_decide_nothing(
+    scenario: Callable[..., Scenario],
+    deploy: Callable[..., dict[str, Any]],
+    policy: Policy,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Monday 19:00-19:30, after working hours: an index build (night window, 01:00-06:00) ahead of a
+    # manual migration. Nothing may start or be proposed before 01:00; the manual one is asked for at once
+    s = scenario([deploy("19:00", ("1", "index_and_constraint", 20), ("2", "unknown", 10))], days=3)
+    asked: list[datetime] = []
+
+    def recorded(state: EnvState, p: Policy, now: datetime) -> Decision:
+        asked.append(now)
+        return decide(state, p, now)
+
+    monkeypatch.setattr(engine, "decide", recorded)
+    event = replay(s, PolicyStrategy(policy, "event"))
+    assert min(asked) == datetime(2026, 1, 6, 1, tzinfo=UTC)  # the night window's opening
+    assert _runs(event)[0] == ("gstg", "2026-01-06T01:00:00+00:00", ("1",))
+    asked.clear()
+    minute = replay(s, PolicyStrategy(policy, "minute"))
+    assert min(asked) == datetime(2026, 1, 5, 19, 30, tzinfo=UTC)  # the reference asks at every minute
+    assert _runs(event) == _runs(minute)
+    assert event.human_actions == minute.human_actions == 2  # /pdm run for the manual one, its approval
 
 
 def test_a_proposal_in_its_window_is_not_asked_again_as_its_batch_shrinks_towards_the_close(
