@@ -28,7 +28,6 @@ from scheduler.policy.promotion import Promotion, learn_promotion
 from scheduler.policy.windows import (
     ALWAYS_WINDOW,
     UTC,
-    Kind,
     Window,
     WindowVerdict,
     evaluate_windows,
@@ -1034,7 +1033,7 @@ def _posted(policy: Policy, now: datetime, start: datetime) -> datetime | None:
     if within is None:
         return None
     last = None
-    for opened, closes in _working_hours(policy).stretches(now, start):
+    for opened, closes in policy.working_hours.stretches(now, start):
         if opened < start:
             last = opened, min(closes, start)
     return max(last[0], last[1] - within) if last is not None else None
@@ -1162,7 +1161,7 @@ def _upstream_view(
     projected until `lead_time` after they close count, so that the view does not grow minute by minute
     while the release managers are at work (a horizon sliding with the clock superseded the downstream
     proposal whenever one more upstream run entered it)."""
-    upstream, hours = state.upstream, _working_hours(policy)
+    upstream, hours = state.upstream, policy.working_hours
     if (
         env.requires is None
         or upstream is None
@@ -1182,14 +1181,9 @@ def _upstream_view(
     return replace(state, upstream_successes={**state.upstream_successes, **projected}), projected
 
 
-def _working_hours(policy: Policy) -> Window:
-    hours = policy.proposals.working_hours
-    return Window("working-hours", Kind.ALLOW, policy.zone, hours.schedule, hours.duration)
-
-
 def _proposal_time(policy: Policy, now: datetime, start: datetime) -> bool:
     """Proposals for a coming start are posted within the lead time, during working hours."""
-    return start - now <= policy.proposals.lead_time and _working_hours(policy).is_open(now)
+    return start - now <= policy.proposals.lead_time and policy.working_hours.is_open(now)
 
 
 def manual_head(state: EnvState, policy: Policy) -> PendingMigration | None:

@@ -376,6 +376,7 @@ class Policy(Strict):
     )
     _estimates: dict[int, tuple[Classification, timedelta]] = PrivateAttr(default_factory=dict)
     _deploy_message: re.Pattern[str] | None = PrivateAttr(default=None)
+    _working_hours: tuple[WorkingHours, str, Window] | None = PrivateAttr(default=None)
 
     @field_validator("deploy_message_pattern")
     @classmethod
@@ -406,6 +407,15 @@ class Policy(Strict):
     def deploy_message(self) -> re.Pattern[str] | None:
         """The compiled `deploy_message_pattern` (None: deploys come from the GitLab webhook only)."""
         return self._deploy_message
+
+    @property
+    def working_hours(self) -> Window:
+        """`proposals.working_hours` as an allow window in the policy's zone, built once (again after a
+        `model_copy` that changes them)."""
+        hours, built = self.proposals.working_hours, self._working_hours
+        if built is None or built[0] is not hours or built[1] != self.timezone:
+            built = self._working_hours = (hours, self.timezone, hours.window(self.zone))
+        return built[2]
 
     @property
     def zone(self) -> ZoneInfo:

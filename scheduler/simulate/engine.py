@@ -424,7 +424,7 @@ def boundaries(policy: Policy, start: datetime, end: datetime) -> list[datetime]
     `proposals.post_within` of working hours begins (and hour starts when the database-load guard
     reads the traffic curve)."""
     windows = [w.to_window(policy.timezone) for w in policy.windows]
-    hours = policy.proposals.working_hours.window(policy.zone)
+    hours = policy.working_hours
     windows.append(hours)
     if policy.deploy_window is not None:
         windows.append(policy.deploy_window)
@@ -448,7 +448,8 @@ class PolicyStrategy:
         self.policy = policy
         self.resolution = resolution
         self._boundaries: list[datetime] = []
-        self._hours = policy.proposals.working_hours.window(policy.zone)
+        self._hours = ((policy.working_hours,), ())
+        self._verdicts: dict[object, tuple[datetime, datetime | None, bool]] = {}  # see `_open`
         self._scheduled: set[tuple[str, datetime]] = set()
         self._proposals = 0
         self.decisions = 0
@@ -496,14 +497,30 @@ class PolicyStrategy:
 
     def on_run_end(self, replay: Replay, env: EnvSim, at: datetime) -> None:
         """Record how long the run took (estimates learn from it); downstream environments may run once
-        the soak ends."""
-        started = next(r.start for r in reversed(replay.outcome.runs) if r.environment == env.name)
-        timing = RunTiming(at, at - started, env.running)
+        the soak ends (`_soak_matters`)."""
+        run = next(r for r in reversed(replay.outcome.runs) if r.environment == env.name)
+        timing = RunTiming(at, at - run.start, env.running)
         env.timings = (*env.timings[-(RUN_TIMINGS_KEPT - 1) :], timing)
+        ran = {e.version for e in run.executions}
         for other in replay.envs.values():
             spec = self.policy.environment(other.name)
-            if spec.requires == env.name:
+            if spec.requires == env.name and self._soak_matters(other, ran, at + spec.min_soak):
                 self._wake(replay, other.name, at + spec.min_soak)
+
+    def _soak_matters(self, env: EnvSim, ran: set[str], soaked: datetime) -> bool:
+        """Whether the soak of the upstream's run of `ran`, ending at `soaked`, may change what `env`
+        does then: its head (under `ordering: independent`, any pending migration) is one of `ran`, or
+        working hours are open (a proposal ahead may cover more). Else the head started or was held for
+        another reason: its own decisions' start search and the events that change the state wake it,
+        and a head that ran upstream in this run only later gets its start searched from `soaked` on.
+        The minute replay looks every minute anyway."""
+        if self.resolution == "minute" or self._open("working hours", self._hours, soaked):
+            return True
+        if not env.pending:
+            return False
+        if self.policy.ordering is Ordering.INDEPENDENT:
+            return any(version in ran for version in env.pending)
+        return env.ordered()[0].migration.version in ran
 
     def on_answer(self, replay: Replay, env: EnvSim, at: datetime, kind: str) -> None:
         """Record the release manager's approval of the latest proposal or `/pdm run`, then evaluate.
@@ -594,7 +611,7 @@ class PolicyStrategy:
         request = env.manual_request
         if self.resolution == "minute" or (request is not None and request.override):
             return False
-        return not self._hours.is_open(at) and not self._window_open(env, at)
+        return not self._open("working hours", self._hours, at) and not self._window_open(env, at)
 
     def _held_by_deploys(self, env: EnvSim, decision: Decision, at: datetime) -> bool:
         """Whether forecast deploys alone hold the head back: its window is open (`_window_open`) and a
@@ -614,7 +631,21 @@ class PolicyStrategy:
             natures = {p.migration.nature for p in ordered}
         else:
             natures = {ordered[0].migration.nature}
-        return any(shared_verdict(*self.policy.window_sets(n), at).open for n in natures)
+        return any(self._open(n, self.policy.window_sets(n), at) for n in natures)
+
+    def _open(
+        self, key: object, windows: tuple[tuple[Window, ...], tuple[Window, ...]], at: datetime
+    ) -> bool:
+        """Whether `windows` (allow, deny) are open at `at`, kept under `key`: the verdict found at an
+        earlier instant holds until they close or open (the replay's clock only moves forward)."""
+        known = self._verdicts.get(key)
+        if known is not None and known[0] <= at and (known[1] is None or at < known[1]):
+            return known[2]
+        verdict = shared_verdict(*windows, at)
+        until = verdict.closes_at if verdict.open else verdict.next_open_at
+        if verdict.open or until is not None:  # closed without a known opening: look again next time
+            self._verdicts[key] = (at, until, verdict.open)
+        return verdict.open
 
     def _wake_downstream(self, replay: Replay, env: EnvSim, at: datetime) -> None:
         """An answer upstream (an approval, a `/pdm run`) changes what a downstream environment may
