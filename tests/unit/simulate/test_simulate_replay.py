@@ -145,6 +145,38 @@ def test_while_the_heads_window_and_working_hours_are_closed_the_event_replay_as
     assert event.human_actions == minute.human_actions == 2  # /pdm run for the manual one, its approval
 
 
+def test_a_soak_end_wakes_the_downstream_only_when_its_head_ran_in_that_run(
+    scenario: Callable[..., Scenario],
+    deploy: Callable[..., dict[str, Any]],
+    make_policy: Callable[[str], Policy],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # gstg runs 0 at 19:30 and 1 at 21:30 (2 h bake each); gprd gets both at 22:30 and its head, 0, waits
+    # for its own bake until 00:30: the soak of 1 ending at 23:40 changes nothing there
+    s = scenario(
+        [
+            deploy("17:00", ("0", "background_scheduling", 10)),
+            deploy("19:00", ("1", "background_scheduling", 10), sha="a2"),
+            deploy(
+                "22:00", ("0", "background_scheduling", 10), ("1", "background_scheduling", 10), env="gprd"
+            ),
+        ]
+    )
+    policy = make_policy("guards: {min_bake: 2h}\n")
+    asked: list[tuple[str, datetime]] = []
+
+    def recorded(state: EnvState, p: Policy, now: datetime) -> Decision:
+        asked.append((state.environment, now))
+        return decide(state, p, now)
+
+    monkeypatch.setattr(engine, "decide", recorded)
+    event = replay(s, PolicyStrategy(policy, "event"))
+    gprd = [at for env, at in asked if env == "gprd"]
+    assert gprd == [datetime(2026, 1, 5, 22, 30, tzinfo=UTC), datetime(2026, 1, 6, 0, 30, tzinfo=UTC)]
+    assert _runs(event) == _runs(replay(s, PolicyStrategy(policy, "minute")))
+    assert _runs(event)[-1] == ("gprd", "2026-01-06T00:30:00+00:00", ("0", "1"))
+
+
 def test_a_proposal_in_its_window_is_not_asked_again_as_its_batch_shrinks_towards_the_close(
     raw: Callable[..., dict[str, Any]], make_policy: Callable[[str], Policy]
 ) -> None:
