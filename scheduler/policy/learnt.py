@@ -10,11 +10,14 @@ that always runs faster than guessed fits smaller gaps, one that runs slower is 
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import cached_property
+from itertools import islice
 from math import ceil
+from operator import is_
 from typing import TYPE_CHECKING
 
 from scheduler.classify.model import SizeClass
@@ -95,15 +98,65 @@ def learn_scales(timings: Sequence[RunTiming]) -> Mapping[EstimateKind, LearntSc
 
 
 def _learn(timings: Sequence[RunTiming]) -> Mapping[EstimateKind, LearntScale]:
-    ratios: dict[EstimateKind, list[float]] = {}
-    for timing in timings:
-        measured = timing.measured
-        if measured is not None:
-            ratios.setdefault(measured[0], []).append(measured[1])
+    ratios = next((r for r in _RATIOS if r.advance(timings)), None)
+    if ratios is None:
+        ratios = _Ratios(timings)
+    else:
+        _RATIOS.remove(ratios)
+    _RATIOS.insert(0, ratios)
+    del _RATIOS[_MEMO_KEPT:]
     out: dict[EstimateKind, LearntScale] = {}
-    for kind, seen in ratios.items():
-        recent = sorted(seen[-_KEPT:])
+    for kind, seen in ratios.by_kind.items():
+        recent = sorted(islice(seen, max(len(seen) - _KEPT, 0), None))
         if len(recent) >= _MIN_RUNS:
             scale = min(max(recent[ceil(_SURE * len(recent)) - 1], _LOW), _HIGH)
             out[kind] = LearntScale(scale, len(recent))
     return out
+
+
+class _Ratios:
+    """The measured ratios of each kind over timings (oldest first), moved forward as they slide: a run
+    that finishes is appended and the oldest is dropped, so only those two change the ratios."""
+
+    def __init__(self, timings: Sequence[RunTiming]) -> None:
+        self.timings = timings
+        self.by_kind: dict[EstimateKind, deque[float]] = {}
+        for timing in timings:
+            self._add(timing)
+
+    def _add(self, timing: RunTiming) -> None:
+        measured = timing.measured
+        if measured is not None:
+            self.by_kind.setdefault(measured[0], deque()).append(measured[1])
+
+    def advance(self, timings: Sequence[RunTiming]) -> bool:
+        """Move to `timings` when they are these slid forward (False, unchanged, otherwise)."""
+        old = self.timings
+        drop: int | None = 0
+        if old:
+            drop = _place(old, timings[0]) if timings else None
+        if drop is None:
+            return False  # nothing in common: another environment's runs
+        kept = len(old) - drop
+        if len(timings) < kept or not all(map(is_, islice(old, drop, None), islice(timings, kept))):
+            return False
+        for timing in islice(old, drop):  # the oldest of their kind
+            measured = timing.measured
+            if measured is not None:
+                seen = self.by_kind[measured[0]]
+                seen.popleft()
+                if not seen:
+                    del self.by_kind[measured[0]]
+        for timing in islice(timings, kept, None):
+            self._add(timing)
+        self.timings = timings
+        return True
+
+
+_RATIOS: list[_Ratios] = []
+_SLIDE = 8  # how many runs a tuple of timings may have dropped since the last one learnt from
+
+
+def _place(old: Sequence[RunTiming], first: RunTiming) -> int | None:
+    """Where `first` is among the first `_SLIDE` of `old` (by identity), if it is."""
+    return next((i for i, t in enumerate(islice(old, _SLIDE)) if t is first), None)

@@ -82,3 +82,19 @@ def test_five_one_hour_runs_fit_a_four_hour_guess_into_a_ninety_minute_gap() -> 
     assert before.action is Action.WAIT and any("04:30" in r for r in before.reasons)
     assert after.action is Action.EXECUTE and after.migrations == [VERSION]
     assert after.estimated_duration == timedelta(minutes=65) + policy.durations.overhead  # the slowest run
+
+
+def test_learning_as_runs_finish_one_by_one_matches_learning_from_scratch() -> None:
+    # two environments' runs learnt in turns, each time one more finished and, past 25, the oldest dropped
+    index = (Nature.INDEX_AND_CONSTRAINT, SizeClass.LARGE)
+    staging: tuple[RunTiming, ...] = ()
+    production: tuple[RunTiming, ...] = ()
+    for i in range(60):
+        staging = (*staging[-24:], run(GUESS * (0.3 + (i % 7) / 5)))
+        took = timedelta(minutes=5 + 3 * (i % 9))
+        production = (*production[-24:], run(took, (*index, timedelta(minutes=15))))
+        for timings in (staging, production):
+            copies = [replace(t) for t in timings]  # new objects: nothing learnt before is reused
+            assert learn_scales(timings) == learn_scales(copies)
+    assert learn_scales(staging)[OVER_LIMIT_DATA].runs == 20
+    assert learn_scales(production)[index].runs == 20
