@@ -14,8 +14,9 @@ from bisect import bisect_right
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from itertools import accumulate, repeat
-from operator import add, is_, sub
+from itertools import accumulate, islice, repeat
+from operator import add, is_, le, sub
+from typing import cast
 
 from scheduler.natures import Nature, most_restrictive
 from scheduler.policy import guards as g
@@ -329,12 +330,13 @@ def _prefix_guards(
 
 
 _NEVER = datetime.max.replace(tzinfo=UTC)
-_READY: dict[tuple[int, timedelta], tuple[tuple[datetime | None, ...], tuple[datetime, ...]]] = {}
+_READY: dict[tuple[int, timedelta], tuple[tuple[datetime | None, ...], tuple[datetime, ...], timedelta]] = {}
 
 
 def _baked(deployed: tuple[datetime | None, ...], min_bake: timedelta, at: datetime) -> int:
     """How many leading migrations have baked at `at`: a bisection over the running latest ready
-    time, memoised per tuple of deploy times (the same pending set is searched step after step)."""
+    time, memoised per tuple of deploy times (the same pending set is searched step after step); over
+    the deploy times themselves when they never go back (each package deployed after the one before)."""
     key = (id(deployed), min_bake)
     hit = _READY.get(key)
     if hit is None:
@@ -342,10 +344,14 @@ def _baked(deployed: tuple[datetime | None, ...], min_bake: timedelta, at: datet
             _READY.clear()
         if None in deployed:
             ready = accumulate((_NEVER if w is None else w + min_bake for w in deployed), max)
+            hit = (deployed, tuple(ready), timedelta(0))
+        elif all(map(le, times := cast(tuple[datetime, ...], deployed), islice(times, 1, None))):
+            hit = (deployed, times, min_bake)  # each is ready after the one before it
         else:
             ready = accumulate(map(add, deployed, repeat(min_bake)), max)
-        hit = _READY[key] = (deployed, tuple(ready))  # the tuple kept keeps its id unique
-    return bisect_right(hit[1], at)
+            hit = (deployed, tuple(ready), timedelta(0))
+        _READY[key] = hit  # the tuple kept keeps its id unique
+    return bisect_right(hit[1], at - hit[2])
 
 
 _CLEAR, _DUE = g.GuardResult("deploy_due", True, ""), g.GuardResult("deploy_due", False, "")  # no words

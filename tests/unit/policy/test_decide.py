@@ -143,6 +143,28 @@ def test_package_must_bake_before_its_migrations_run() -> None:
     assert d.action is Action.WAIT and d.next_window_at == FRIDAY_15 + timedelta(minutes=30)
 
 
+def test_a_migration_still_baking_holds_back_later_ones_deployed_before_it() -> None:
+    def pending(*ago: timedelta) -> EnvState:
+        return EnvState(
+            "gstg",
+            tuple(
+                migration(f"2026010500000{i}", Nature.NO_OP, deployed_at=FRIDAY_15 - a)
+                for i, a in enumerate(ago)
+            ),
+        )
+
+    hour = timedelta(hours=1)
+    # in deploy order: the first has baked, the second (30 min ago) has not
+    d = decide(pending(2 * hour, hour / 2), POLICY, FRIDAY_15)
+    assert d.action is Action.EXECUTE and d.migrations == ["20260105000000"]
+    # the last three came with a package deployed 3 h ago, before the second's: they wait for it
+    d = decide(pending(2 * hour, hour / 2, 3 * hour, 3 * hour, 3 * hour), POLICY, FRIDAY_15)
+    assert d.action is Action.EXECUTE and d.migrations == ["20260105000000"]
+    # the first one still bakes: nothing runs before it has
+    d = decide(pending(hour / 2, 2 * hour), POLICY, FRIDAY_15)
+    assert d.action is Action.WAIT and d.next_window_at == FRIDAY_15 + hour / 2
+
+
 def test_chain_runs_only_what_soaked_upstream() -> None:
     s = state(
         Nature.NO_OP,
