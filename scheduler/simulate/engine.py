@@ -11,7 +11,7 @@ follow their fixed rule.
 from __future__ import annotations
 
 import heapq
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right, insort
 from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -120,6 +120,9 @@ class _Pending:
     order: tuple[int, str]  # version order
 
 
+_ORDER, _PLANNED = attrgetter("order"), attrgetter("pending")
+
+
 @dataclass(frozen=True)
 class Proposal:
     """A proposal posted in the release thread; only the latest one of an environment is answered."""
@@ -154,6 +157,7 @@ class EnvSim:
     starts: tuple[datetime, ...] = ()  # deploy starts the bot recorded, oldest first
     timings: tuple[RunTiming, ...] = ()  # finished runs, oldest first (the planner learns estimates)
     running: tuple[Part, ...] = ()  # estimates of the run going on
+    _sorted: list[_Pending] = field(default_factory=list, init=False, repr=False, compare=False)  # by order
     # `pending` as the planner reads it and in version order, made once per pending set: the planner
     # memoises by object, so decisions between two changes hand it the same tuples
     _views: tuple[tuple[PendingMigration, ...], tuple[_Pending, ...]] | None = field(
@@ -161,17 +165,20 @@ class EnvSim:
     )
 
     def add(self, item: _Pending) -> None:
-        """Make `item` pending."""
+        """Make `item` pending (a scenario brings each version once per environment)."""
         self.pending[item.migration.version] = item
+        insort(self._sorted, item, key=_ORDER)
         self._views = None
 
     def take(self, version: str) -> _Pending:
         """Remove `version` from the pending migrations (it runs)."""
         self._views = None
-        return self.pending.pop(version)
+        item = self.pending.pop(version)
+        del self._sorted[bisect_left(self._sorted, item.order, key=_ORDER)]
+        return item
 
     def planned(self) -> tuple[PendingMigration, ...]:
-        """What the planner reads of the pending migrations, in the order they became pending."""
+        """What the planner reads of the pending migrations, in version order."""
         return self._pending_views()[0]
 
     def ordered(self) -> tuple[_Pending, ...]:
@@ -180,11 +187,8 @@ class EnvSim:
 
     def _pending_views(self) -> tuple[tuple[PendingMigration, ...], tuple[_Pending, ...]]:
         if self._views is None:
-            items = self.pending.values()
-            self._views = (
-                tuple(map(attrgetter("pending"), items)),
-                tuple(sorted(items, key=attrgetter("order"))),
-            )
+            ordered = tuple(self._sorted)
+            self._views = tuple(map(_PLANNED, ordered)), ordered
         return self._views
 
     def deployed(self, package: DeployedPackage) -> None:
