@@ -455,6 +455,7 @@ class PolicyStrategy:
         self._hours = ((policy.working_hours,), ())
         self._verdicts: dict[object, tuple[datetime, datetime | None, bool]] = {}  # see `_open`
         self._scheduled: set[tuple[str, datetime]] = set()
+        self._soaking: dict[tuple[str, datetime], set[str]] = {}  # wakes only for soak ends: see `_wake`
         self._proposals = 0
         self.decisions = 0
 
@@ -474,15 +475,26 @@ class PolicyStrategy:
                 self._wake(replay, name, incident.start)
                 self._wake(replay, name, incident.end)
 
-    def _wake(self, replay: Replay, env: str, at: datetime) -> None:
-        if (env, at) not in self._scheduled:
-            self._scheduled.add((env, at))
+    def _wake(self, replay: Replay, env: str, at: datetime, soaking: set[str] | None = None) -> None:
+        """Wake `env` at `at`; `soaking`: only because the soak of these upstream successes ends then,
+        which `on_trigger` weighs (`_soak_matters`) unless something else wakes it then too."""
+        key = (env, at)
+        if key not in self._scheduled:
+            self._scheduled.add(key)
             replay.push(at, _Kind.TRIGGER, env)
+            if soaking is not None:
+                self._soaking[key] = set(soaking)
+        elif soaking is None:
+            self._soaking.pop(key, None)
+        elif key in self._soaking:
+            self._soaking[key] |= soaking
 
     def on_trigger(self, replay: Replay, env: EnvSim, at: datetime) -> None:
-        """Evaluate unless the environment is held (its release re-evaluates)."""
+        """Evaluate unless the environment is held (its release re-evaluates), or only an upstream soak
+        ends now and changes nothing here (`_soak_matters`)."""
         self._scheduled.discard((env.name, at))
-        if not env.busy:
+        soaked = self._soaking.pop((env.name, at), None)
+        if not env.busy and (soaked is None or self._soak_matters(env, soaked, at)):
             self.evaluate(replay, env, at)
 
     def on_free(self, replay: Replay, env: EnvSim, at: datetime, after_deploy: bool) -> None:
@@ -508,17 +520,18 @@ class PolicyStrategy:
         ran = {e.version for e in run.executions}
         for other in replay.envs.values():
             spec = self.policy.environment(other.name)
-            if spec.requires == env.name and self._soak_matters(other, ran, at + spec.min_soak):
-                self._wake(replay, other.name, at + spec.min_soak)
+            if spec.requires == env.name:
+                self._wake(replay, other.name, at + spec.min_soak, soaking=ran)
 
-    def _soak_matters(self, env: EnvSim, ran: set[str], soaked: datetime) -> bool:
-        """Whether the soak of the upstream's run of `ran`, ending at `soaked`, may change what `env`
-        does then: its head (under `ordering: independent`, any pending migration) is one of `ran`, or
-        working hours are open (a proposal ahead may cover more). Else the head started or was held for
-        another reason: its own decisions' start search and the events that change the state wake it,
-        and a head that ran upstream in this run only later gets its start searched from `soaked` on.
-        The minute replay looks every minute anyway."""
-        if self.resolution == "minute" or self._open("working hours", self._hours, soaked):
+    def _soak_matters(self, env: EnvSim, ran: set[str], at: datetime) -> bool:
+        """Whether the soak of upstream successes `ran`, ending at `at`, may change what `env` does now:
+        its head (under `ordering: independent`, any pending migration) is one of `ran`, a proposal waits
+        for its answer (its batch may grow), or working hours are open (a proposal ahead may cover more).
+        Else the head is held for another reason, and what its own decision's start search found still
+        holds: a start it found wakes the environment on its own. The minute replay looks every minute."""
+        if self.resolution == "minute" or env.proposal is not None:
+            return True
+        if self._open("working hours", self._hours, at):
             return True
         if not env.pending:
             return False

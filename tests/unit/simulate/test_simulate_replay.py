@@ -177,6 +177,27 @@ def test_a_soak_end_wakes_the_downstream_only_when_its_head_ran_in_that_run(
     assert _runs(event)[-1] == ("gprd", "2026-01-06T00:30:00+00:00", ("0", "1"))
 
 
+def test_a_soak_end_grows_a_waiting_downstream_proposal_though_its_head_ran_earlier(
+    scenario: Callable[..., Scenario], deploy: Callable[..., dict[str, Any]], policy: Policy
+) -> None:
+    # gstg runs the data migration 1 approved on Monday at Tue 01:00, then the automatic index build 2 at
+    # 01:10; gprd, deployed after working hours, proposes 1 when its soak ends (03:10), and 1 and 2 when
+    # the soak of 2 ends (03:20), while the first proposal waits for the morning
+    s = scenario(
+        [
+            deploy("10:00", ("1", "data_migration", 10)),
+            deploy("19:00", ("1", "data_migration", 10), env="gprd"),
+            deploy("2026-01-06T00:00:00Z", ("2", "index_and_constraint", 10), sha="a2"),
+            deploy("2026-01-06T00:00:00Z", ("2", "index_and_constraint", 10), env="gprd", sha="a2"),
+        ]
+    )
+    by_event, by_minute = PolicyStrategy(policy, "event"), PolicyStrategy(policy, "minute")
+    event, minute = replay(s, by_event), replay(s, by_minute)
+    assert ("gstg", "2026-01-06T01:10:00+00:00", ("2",)) in _runs(event)
+    assert by_event._proposals == by_minute._proposals
+    assert _runs(event) == _runs(minute) and event.human_actions == minute.human_actions
+
+
 def test_a_proposal_in_its_window_is_not_asked_again_as_its_batch_shrinks_towards_the_close(
     raw: Callable[..., dict[str, Any]], make_policy: Callable[[str], Policy]
 ) -> None:
