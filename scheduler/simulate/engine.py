@@ -513,14 +513,17 @@ class PolicyStrategy:
 
     def on_run_end(self, replay: Replay, env: EnvSim, at: datetime) -> None:
         """Record how long the run took (estimates learn from it); downstream environments may run once
-        the soak ends (`_soak_matters`)."""
+        the soak ends (`_soak_matters`), and in working hours may propose ahead what the run succeeded."""
         run = next(r for r in reversed(replay.outcome.runs) if r.environment == env.name)
         timing = RunTiming(at, at - run.start, env.running)
         env.timings = (*env.timings[-(RUN_TIMINGS_KEPT - 1) :], timing)
         ran = {e.version for e in run.executions}
+        proposing = self._open("working hours", self._hours, at)
         for other in replay.envs.values():
             spec = self.policy.environment(other.name)
             if spec.requires == env.name:
+                if proposing and other.pending:  # its successes change what a proposal ahead covers
+                    self._wake(replay, other.name, at)
                 self._wake(replay, other.name, at + spec.min_soak, soaking=ran)
 
     def _soak_matters(self, env: EnvSim, ran: set[str], at: datetime) -> bool:

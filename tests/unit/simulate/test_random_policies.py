@@ -16,7 +16,7 @@ from scheduler.natures import ALL_NATURES, Nature
 from scheduler.policy.model import Policy, load_policy
 from scheduler.policy.windows import shared_verdict
 from scheduler.simulate import parse_scenario, simulate
-from scheduler.simulate.engine import Execution, Outcome, RunRecord
+from scheduler.simulate.engine import Execution, Outcome, PolicyStrategy, RunRecord, replay
 
 SHAPES = [
     ("0 1 * * 1-5", "5h"),
@@ -151,3 +151,21 @@ def test_the_invariants_catch_a_run_outside_its_window_and_one_before_the_soak()
     ]
     fine = Outcome("policy", runs=[run("gstg", saturday), run("gprd", saturday + timedelta(hours=3))])
     assert violations(fine, policy) == []
+
+
+@pytest.mark.parametrize("seed", [12, 21])
+def test_a_random_policy_replayed_at_its_events_gives_the_runs_of_a_minute_by_minute_replay(
+    seed: int,
+) -> None:
+    # two weeks where a gstg run ending in working hours at once let gprd propose what it had run: the
+    # event replay used to look only at the next event, a minute or more later
+    rng = random.Random(seed)
+    policy = random_policy(rng)
+    s = parse_scenario({**scenario(rng), "days": 14})
+    event, minute = replay(s, PolicyStrategy(policy, "event")), replay(s, PolicyStrategy(policy, "minute"))
+
+    def runs(outcome: Outcome) -> list[tuple[str, datetime, tuple[str, ...]]]:
+        return sorted((r.environment, r.start, tuple(e.version for e in r.executions)) for r in outcome.runs)
+
+    assert runs(event) == runs(minute) and event.human_actions == minute.human_actions
+    assert event.runs
