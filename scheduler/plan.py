@@ -44,6 +44,7 @@ _GAP_LOOK = timedelta(hours=12)
 _PASSERS = 20  # light migrations considered for an earlier start out of order
 _FAIR = 0.6  # a run no gap fits waits only for a moment clearly better than now (a longer gap, a fresh one)
 _CALM_FAIR = 0.9  # ... unless nothing presses it: then only a moment nearly as clear as right after a deploy
+_INSTANT = timedelta(microseconds=1)  # the least step of time: "just after"
 _PRESSING = 0.3  # a backlog filling this share of what is left of its window may delay a slot's deploy
 
 
@@ -853,7 +854,7 @@ def _pressing_from(backlog: timedelta, closes: datetime | None) -> datetime | No
     if closes is None:
         return None
     at = closes - backlog / _PRESSING
-    return at if _backlog_share(backlog, at, closes) >= _PRESSING else at + timedelta(microseconds=1)
+    return at if _backlog_share(backlog, at, closes) >= _PRESSING else at + _INSTANT
 
 
 def _environment_guards(state: EnvState, policy: Policy) -> list[g.GuardResult]:
@@ -941,12 +942,35 @@ def decide(state: EnvState, policy: Policy, now: datetime) -> Decision:
                 now,
                 run,
             )
-            if batch.action is Action.PROPOSE and deploys.expected is not None:
-                longer = pending.estimate(min(batch.count + 1, len(pending.items)), policy)
-                decision = replace(decision, revisit_at=deploys.expected.next_change(now, longer))
+            if batch.action is Action.PROPOSE:
+                revisits = [_past_last_start(pending, policy, now, deploys.expected)]
+                if policy.ordering is Ordering.INDEPENDENT:  # a light one that bakes may pass the head
+                    revisits.append(_next_baked(pending.deployed, policy.guards.min_bake, now))
+                if deploys.expected is not None:
+                    longer = pending.estimate(min(batch.count + 1, len(pending.items)), policy)
+                    revisits.append(deploys.expected.next_change(now, longer))
+                revisit = min((t for t in revisits if t is not None and t > now), default=None)
+                decision = replace(decision, revisit_at=revisit)
             return decision
         return _decision(Action.WAIT, pending, 0, policy, batch.reasons, guards, None, run)
     return _not_now(pending, state, policy, env, now, static, run, guards, deploys)
+
+
+def _next_baked(deployed: Sequence[datetime | None], min_bake: timedelta, now: datetime) -> datetime | None:
+    """The next instant after `now` at which a pending migration's package has baked."""
+    return min((d + min_bake for d in deployed if d is not None and d + min_bake > now), default=None)
+
+
+def _past_last_start(
+    pending: _Pending, policy: Policy, now: datetime, deploy: ExpectedDeploys | None
+) -> datetime | None:
+    """The first instant after the last one at which the head may start in the window open now (its
+    estimate before the window closes or the next firm expected deploy starts): from then on, what is
+    proposed is for a later window."""
+    head = shared_verdict(*pending.windows(0, policy), now)
+    ends = (head.closes_at, deploy.next_firm(now) if deploy is not None else None)
+    end = min((e for e in ends if e is not None), default=None)
+    return end - pending.estimate(1, policy) + _INSTANT if end is not None else None
 
 
 def _not_now(

@@ -139,8 +139,9 @@ class Decision:
     window: str | None = None
     window_closes_at: datetime | None = None
     notices: list[str] = field(default_factory=list)  # what announcements must say (order, delays)
-    # A proposal of a batch that may start now: the next instant the same state may give another batch
-    # (the room before an expected deploy changes), where a replay follows a waiting proposal up.
+    # A proposal of a batch that may start now: the next instant the same state may give another answer
+    # (the room before an expected deploy changes, the head no longer fits its window, a migration that
+    # may pass it bakes), where a replay follows a waiting proposal up.
     revisit_at: datetime | None = None
 
     def to_dict(self) -> dict[str, Any]:

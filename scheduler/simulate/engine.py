@@ -505,10 +505,12 @@ class PolicyStrategy:
     def on_deploy_end(self, replay: Replay, env: EnvSim, at: datetime) -> None:
         """Downstream environments expect the new package to be promoted: their forecast changes now. It
         changes no answer of one whose head's window is closed: the window's opening wakes it, and its
-        decision then reads the promotion."""
+        decision then reads the promotion. In working hours what the upstream will run changes as well,
+        and with it what a downstream may propose ahead."""
+        proposing = self._open("working hours", self._hours, at)
         for other in replay.envs.values():
             spec = self.policy.environment(other.name)
-            if spec.requires == env.name and other.pending and self._window_open(other, at):
+            if spec.requires == env.name and other.pending and (proposing or self._window_open(other, at)):
                 self._wake(replay, other.name, at)
 
     def on_run_end(self, replay: Replay, env: EnvSim, at: datetime) -> None:
@@ -619,7 +621,7 @@ class PolicyStrategy:
                 replay, env.name, relearnt_at(env.starts, at, lookback=spec.lookback, zone=zone, step=_MINUTE)
             )
         if proposes and decision.revisit_at is not None and decision.revisit_at > at:
-            self._wake(replay, env.name, decision.revisit_at)  # a waiting proposal's batch may grow
+            self._wake(replay, env.name, _tick(at, decision.revisit_at))  # a waiting proposal may change
 
     def _only_waits(self, env: EnvSim, at: datetime) -> bool:
         """Whether the worker's decision at `at` can only be to wait, with nothing to do but look again at
@@ -750,6 +752,11 @@ class PolicyStrategy:
             candidates.append(at + _MINUTE)
         if candidates:
             self._wake(replay, env.name, min(candidates))
+
+
+def _tick(at: datetime, then: datetime) -> datetime:
+    """The first instant from `then` on at which a worker evaluating every minute from `at` looks."""
+    return at + -((at - then) // _MINUTE) * _MINUTE
 
 
 def replay(scenario: Scenario, strategy: Strategy) -> Outcome:
