@@ -45,6 +45,7 @@ from typing import Protocol
 from zoneinfo import ZoneInfo
 
 from scheduler.policy.promotion import Promotion
+from scheduler.policy.sliding import slid
 from scheduler.policy.windows import UTC, Window, format_duration, format_time, micros_of
 
 HOUR = timedelta(hours=1)
@@ -915,13 +916,7 @@ def _by_chance(weeks: int, seen: int, share: float) -> float:
 def _gaps(recent: tuple[datetime, ...]) -> tuple[timedelta, ...]:
     """The gaps between consecutive `recent` starts, shortest first (memoised, like `_learnt`:
     consecutive decisions read the same history; a sliding history moves a `_GapList` forward)."""
-    gaps = next((k for k in _GAP_LISTS if k.advance(recent)), None)
-    if gaps is None:
-        gaps = _GapList(recent)
-    else:
-        _GAP_LISTS.remove(gaps)
-    _GAP_LISTS.insert(0, gaps)
-    del _GAP_LISTS[_LEARNERS_KEPT:]
+    gaps = slid(_GAP_LISTS, lambda k: k.advance(recent), lambda: _GapList(recent), _LEARNERS_KEPT)
     return tuple(gaps.sorted)
 
 
@@ -970,13 +965,12 @@ def _learnt(
     moving a `_Learner` of the same history forward when there is one (decisions come in time order),
     else from scratch."""
     end = micros_of(anchor)
-    learner = next((k for k in _LEARNERS if k.advance(history, end, zone)), None)
-    if learner is None:
-        learner = _Learner(history, end, zone)
-    else:
-        _LEARNERS.remove(learner)
-    _LEARNERS.insert(0, learner)
-    del _LEARNERS[_LEARNERS_KEPT:]
+    learner = slid(
+        _LEARNERS,
+        lambda k: k.advance(history, end, zone),
+        lambda: _Learner(history, end, zone),
+        _LEARNERS_KEPT,
+    )
     return learner.slots_seen(min_share * weeks), learner.seen
 
 

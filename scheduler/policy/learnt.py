@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING
 
 from scheduler.classify.model import SizeClass
 from scheduler.natures import Nature
+from scheduler.policy.sliding import slid
 
 if TYPE_CHECKING:
     from scheduler.classify.model import Classification
@@ -98,13 +99,7 @@ def learn_scales(timings: Sequence[RunTiming]) -> Mapping[EstimateKind, LearntSc
 
 
 def _learn(timings: Sequence[RunTiming]) -> Mapping[EstimateKind, LearntScale]:
-    ratios = next((r for r in _RATIOS if r.advance(timings)), None)
-    if ratios is None:
-        ratios = _Ratios(timings)
-    else:
-        _RATIOS.remove(ratios)
-    _RATIOS.insert(0, ratios)
-    del _RATIOS[_MEMO_KEPT:]
+    ratios = slid(_RATIOS, lambda r: r.advance(timings), lambda: _Ratios(timings), _MEMO_KEPT)
     out: dict[EstimateKind, LearntScale] = {}
     for kind, seen in ratios.by_kind.items():
         recent = sorted(islice(seen, max(len(seen) - _KEPT, 0), None))
