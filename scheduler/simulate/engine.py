@@ -507,7 +507,7 @@ class PolicyStrategy:
         changes no answer of one whose head's window is closed: the window's opening wakes it, and its
         decision then reads the promotion. In working hours what the upstream will run changes as well,
         and with it what a downstream may propose ahead."""
-        proposing = self._open("working hours", self._hours, at)
+        proposing = self._working(at)
         for other in replay.envs.values():
             spec = self.policy.environment(other.name)
             if spec.requires == env.name and other.pending and (proposing or self._window_open(other, at)):
@@ -520,7 +520,7 @@ class PolicyStrategy:
         timing = RunTiming(at, at - run.start, env.running)
         env.timings = (*env.timings[-(RUN_TIMINGS_KEPT - 1) :], timing)
         ran = {e.version for e in run.executions}
-        proposing = self._open("working hours", self._hours, at)
+        proposing = self._working(at)
         for other in replay.envs.values():
             spec = self.policy.environment(other.name)
             if spec.requires == env.name:
@@ -536,7 +536,7 @@ class PolicyStrategy:
         holds: a start it found wakes the environment on its own. The minute replay looks every minute."""
         if self.resolution == "minute" or env.proposal is not None:
             return True
-        if self._open("working hours", self._hours, at):
+        if self._working(at):
             return True
         if not env.pending:
             return False
@@ -633,7 +633,7 @@ class PolicyStrategy:
         request = env.manual_request
         if self.resolution == "minute" or (request is not None and request.override):
             return False
-        return not self._open("working hours", self._hours, at) and not self._window_open(env, at)
+        return not self._working(at) and not self._window_open(env, at)
 
     def _held_by_deploys(self, env: EnvSim, decision: Decision, at: datetime) -> bool:
         """Whether forecast deploys alone hold the head back: its window is open (`_window_open`) and a
@@ -654,6 +654,10 @@ class PolicyStrategy:
         else:
             natures = {ordered[0].migration.nature}
         return any(self._open(n, self.policy.window_sets(n), at) for n in natures)
+
+    def _working(self, at: datetime) -> bool:
+        """Whether the policy's working hours (when proposals are posted) are open at `at`."""
+        return self._open("working hours", self._hours, at)
 
     def _open(
         self, key: object, windows: tuple[tuple[Window, ...], tuple[Window, ...]], at: datetime
