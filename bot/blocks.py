@@ -369,9 +369,13 @@ def notice_text(note: Notice) -> str:
                 f"it is retried in {retry}. Check the policy's windows with `pdm-bot check-config`."
             )
         case ManualWaitNote():
+            start = f"from {slack_date(note.starts_at)}" if note.starts_at else "now"
+            until = f" until {slack_date(note.closes_at)}" if note.closes_at else ""
+            again = "; asked again before the next one if no `/pdm run` comes by then" if until else ""
             return (
                 f":raised_hand: migration {note.version} ({note.nature}, manual) waits for "
-                f"`/pdm run {note.environment}` — everything after it waits too ({note.behind} more pending)"
+                f"`/pdm run {note.environment}` — everything after it waits too "
+                f"({note.behind} more pending). It may run {start} in its window{until}{again}"
             )
         case PausedNote():
             target = note.environment or "all environments"

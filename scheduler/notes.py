@@ -127,13 +127,17 @@ class OverrunNote:
 
 @dataclass(frozen=True)
 class ManualWaitNote:
-    """A manual-mode migration heads the queue: everything behind it waits for `/pdm run`."""
+    """A manual-mode migration heads the queue: everything behind it waits for `/pdm run`. It could
+    start from `starts_at` (None: now) in a window that closes at `closes_at` (None: not known to close);
+    if no `/pdm run` comes by then, the bot asks again before the next window."""
 
     environment: str
     thread_sha: str | None
     version: str
     nature: str
     behind: int
+    starts_at: datetime | None = None
+    closes_at: datetime | None = None
 
 
 @dataclass(frozen=True)

@@ -1216,6 +1216,23 @@ def _proposal_time(policy: Policy, now: datetime, start: datetime) -> bool:
     return start - now <= policy.proposals.lead_time and policy.working_hours.is_open(now)
 
 
+def manual_ask_due(policy: Policy, decision: Decision, now: datetime) -> bool:
+    """Whether to ask now for the `/pdm run` a manual migration waits for, given the decision that
+    waits for it: at once when it could start now, or when no start is found and no event (an upstream
+    run, a hold) is awaited; when it may start later, as a proposal ahead of that start would be posted
+    (lead time, working hours, `post_within`), so that one request covers what is deployed until then.
+    While an event is awaited, the ask waits for it."""
+    start = decision.next_window_at
+    if start is None:
+        return decision.window is not None or not any(g.allowed == 0 for g in decision.guards)
+    if start <= now:
+        return True
+    if not _proposal_time(policy, now, start):
+        return False
+    posted = _posted(policy, now, start)
+    return posted is None or posted <= now
+
+
 def manual_head(state: EnvState, policy: Policy) -> PendingMigration | None:
     """The first pending migration when its nature is manual mode and no `/pdm run` covers it: it
     waits for a human, and every later migration waits behind it."""

@@ -22,7 +22,7 @@ from scheduler.lifecycle import (
     withheld_reason,
 )
 from scheduler.notes import ManualWaitNote, OverrunNote, RunEvent
-from scheduler.plan import decide, manual_head
+from scheduler.plan import decide, manual_ask_due, manual_head
 from scheduler.policy.decision import Action, Decision, EnvState
 from scheduler.policy.model import Mode
 from scheduler.records import Run, RunStatus
@@ -89,7 +89,7 @@ def decide_and_act(ctx: WorkerContext, env: str, now: datetime) -> Decision:
         ctx.state, now, "decided", env, reasons, decision=str(decision.action), migrations=decision.migrations
     )
     if decision.action is Action.WAIT:
-        _tell_manual_wait(ctx, es, active, now)
+        _tell_manual_wait(ctx, es, decision, active, now)
     if decision.action is Action.EXECUTE:
         _run_now(ctx, es, decision, active, now)
     elif decision.action is Action.PROPOSE and _propose(ctx, env, decision, active, now):
@@ -103,18 +103,38 @@ def decide_and_act(ctx: WorkerContext, env: str, now: datetime) -> Decision:
     return decision
 
 
-def _tell_manual_wait(ctx: WorkerContext, es: EnvState, active: list[Run], now: datetime) -> None:
-    """Say once per environment and version, in the package thread, that a manual head blocks the queue
-    (unless someone already asked for a `/pdm run` that covers it)."""
+def _tell_manual_wait(
+    ctx: WorkerContext, es: EnvState, decision: Decision, active: list[Run], now: datetime
+) -> None:
+    """Say in the package thread that a manual head blocks the queue (unless someone already asked for a
+    `/pdm run` that covers it), when the request is due (`manual_ask_due`): once per environment,
+    version and window it may run in, so that a window that closes unanswered leads to one more ask
+    before the next."""
     env, head = es.environment, manual_head(es, ctx.policy)
     if head is None or manual_wait_announced(active, env, head.version):
         return
-    if not ctx.state.claim(f"manual-wait:{env}:{head.version}", MANUAL_WAIT_MEMORY):
+    if not manual_ask_due(ctx.policy, decision, now):
+        return
+    closes = decision.window_closes_at
+    window = closes.isoformat() if closes else "open"
+    if not ctx.state.claim(f"manual-wait:{env}:{head.version}:{window}", MANUAL_WAIT_MEMORY):
         return
     nature, behind = head.classification.primary_nature.value, len(es.pending) - 1
-    ctx.notifier.post(ManualWaitNote(env, head.package_sha, head.version, nature, behind))
+    starts = decision.next_window_at if decision.next_window_at and decision.next_window_at > now else None
+    note = ManualWaitNote(env, head.package_sha, head.version, nature, behind, starts, closes)
+    ctx.notifier.post(note)
     reason = f"migration {head.version} ({nature}, manual) waits for /pdm run {env}; {behind} more pending"
-    audit(ctx.state, now, "manual_waiting", env, reason, version=head.version, behind=behind)
+    audit(
+        ctx.state,
+        now,
+        "manual_waiting",
+        env,
+        reason,
+        version=head.version,
+        behind=behind,
+        starts_at=starts.isoformat() if starts else None,
+        closes_at=closes.isoformat() if closes else None,
+    )
 
 
 def _runs_by_itself(ctx: WorkerContext, es: EnvState) -> Callable[[str], bool]:

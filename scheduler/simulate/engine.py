@@ -24,7 +24,7 @@ from scheduler.classify.model import Classification
 from scheduler.errors import ScenarioError
 from scheduler.lifecycle import approval_rule, approved_part, auto_ahead, covers
 from scheduler.natures import Nature
-from scheduler.plan import decide
+from scheduler.plan import decide, manual_ask_due
 from scheduler.policy.decision import (
     Action,
     Approval,
@@ -151,7 +151,8 @@ class EnvSim:
     approved: tuple[str, ...] = ()  # the approved run's migrations: it executes this explicit set
     manual_request: ManualRequest | None = None
     proposal: Proposal | None = None
-    manual_asked: bool = False
+    manual_asked: tuple[str, datetime | None] | None = None  # the manual version asked for, and window
+    manual_ask_closes: datetime | None = None  # the asked window's close: a later answer is not given
     rollback_since: datetime | None = None
     due: bool = False
     starts: tuple[datetime, ...] = ()  # deploy starts the bot recorded, oldest first
@@ -560,9 +561,12 @@ class PolicyStrategy:
                 env.approved = proposal.versions
                 replay.outcome.human_actions += proposal.needed
         elif kind == "manual" and env.pending:
+            closes = env.manual_ask_closes
+            if closes is not None and at >= closes:
+                return  # the ask's window closed: the bot asks again before the next one
             last = env.ordered()[-1].migration.version
             env.manual_request = ManualRequest("release-manager", last)
-            env.manual_asked = False
+            env.manual_asked = None
             env.proposal = None  # `/pdm run` supersedes the open proposal: it covers that batch too
             # the request, then its approvals: the requester approves a one-person request; the
             # two-person rule takes two approvers besides them
@@ -594,8 +598,7 @@ class PolicyStrategy:
         """One worker evaluation: decide and act."""
         if not env.pending:
             return
-        if self._only_waits(env, at):
-            self._ask_manual(replay, env, at, 0)
+        if self._only_waits(env, at):  # no manual ask is due: its window is closed, working hours too
             self._next_wake(replay, env, at, None)
             return
         self.decisions += 1
@@ -610,7 +613,7 @@ class PolicyStrategy:
                 return
         proposes = decision.action is Action.PROPOSE and decision.up_to_version is not None
         # asked together, the release manager answers with `/pdm run` alone: it covers the proposal
-        self._ask_manual(replay, env, at, len(decision.migrations) if proposes else 0)
+        self._ask_manual(replay, env, at, len(decision.migrations) if proposes else 0, decision)
         if proposes:
             self._propose(replay, env, at, decision.migrations, decision.window_closes_at)
         self._next_wake(replay, env, at, decision.next_window_at)
@@ -719,17 +722,21 @@ class PolicyStrategy:
         natures = [item.migration.nature for item in items]
         return approval_rule(natures, self.policy.two_person_natures, override=False).needed
 
-    def _ask_manual(self, replay: Replay, env: EnvSim, at: datetime, stop: int) -> None:
-        """Ask for `/pdm run` when a manual migration is at the head, or stops a proposal."""
+    def _ask_manual(self, replay: Replay, env: EnvSim, at: datetime, stop: int, decision: Decision) -> None:
+        """Ask for `/pdm run` when a manual migration stops a proposal, or is at the head and the ask is
+        due (`manual_ask_due`), as the worker does: once per version and window."""
         ordered = env.ordered()
         if stop >= len(ordered):
             return
         head = ordered[stop]
-        if self.policy.nature_policy(head.migration.nature).mode is not Mode.MANUAL or env.manual_asked:
+        if self.policy.nature_policy(head.migration.nature).mode is not Mode.MANUAL:
             return
         if env.manual_request is not None and env.manual_request.covers(head.migration.version):
             return
-        env.manual_asked = True
+        asked = head.migration.version, decision.window_closes_at
+        if env.manual_asked == asked or not (stop or manual_ask_due(self.policy, decision, at)):
+            return
+        env.manual_asked, env.manual_ask_closes = asked, decision.window_closes_at
         replay.push(replay.scenario.release_manager.answer_at(at), _Kind.ANSWER, env.name, "manual")
 
     def _release(self, env: EnvSim) -> None:

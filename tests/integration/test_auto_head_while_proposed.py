@@ -155,3 +155,39 @@ def test_a_manual_head_someone_already_requested_with_pdm_run_is_not_announced(
         jobs.evaluate("gstg")
     assert not [t for t in notes(ctx).texts() if "manual" in t.text]
     assert "manual_waiting" not in [e.action for e in ctx.state.audit_log(limit=100)]
+
+
+def test_a_manual_head_is_asked_for_ahead_of_its_window_and_again_before_the_next_if_unanswered(
+    ctx: WorkerContext, gitlab: FakeGitLabApi
+) -> None:
+    manual = "unknown: {windows: [weekend], mode: manual}"
+    weekend_only = WEEKDAY_POLICY.replace("unknown: {mode: manual}", manual)
+    ctx = dataclasses.replace(ctx, policy=load_policy(weekend_only))
+    bootstrap.install(ctx)
+    publish(gitlab, {B1: UNKNOWN, B2: NO_OP})
+    tuesday = datetime(2026, 1, 6, 10, 0, tzinfo=UTC)
+    with freeze_time(tuesday, tick=True):
+        deploy(ctx, tuesday)
+        jobs.evaluate("gstg")
+    assert not [t for t in notes(ctx).texts() if "manual" in t.text]  # the weekend is days away
+
+    asks = []
+    for at in (
+        datetime(2026, 1, 9, 15, 30, tzinfo=UTC),  # the last 3 working hours before the window
+        datetime(2026, 1, 10, 3, 0, tzinfo=UTC),  # in that window: already asked
+        datetime(2026, 1, 16, 15, 30, tzinfo=UTC),  # nobody answered: asked again for the next one
+    ):
+        with freeze_time(at, tick=True):
+            jobs.evaluate("gstg")
+        asks.append([t.text for t in notes(ctx).texts() if "manual" in t.text])
+    assert [len(a) for a in asks] == [1, 1, 2]
+    first, second = asks[-1]
+    assert f"migration {B1} (unknown, manual) waits for `/pdm run gstg`" in first
+    assert "It may run from <!date^1768003200^" in first  # Sat 10 Jan 00:00 UTC
+    assert "until <!date^1768176000^" in first and "asked again before the next one" in first
+    assert "It may run from <!date^1768608000^" in second  # Sat 17 Jan 00:00 UTC
+    waiting = [e for e in ctx.state.audit_log(limit=100) if e.action == "manual_waiting"]
+    assert sorted(e.details["closes_at"] for e in waiting) == [
+        "2026-01-12T00:00:00+00:00",
+        "2026-01-19T00:00:00+00:00",
+    ]
