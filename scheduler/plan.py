@@ -171,6 +171,7 @@ class _Pending:
     packages: tuple[str | None, ...]
     jumps: tuple[Jump, ...] = ()
     overridden: frozenset[str] = frozenset()  # versions of a `/pdm run --now` request
+    behind: timedelta = timedelta(0)  # the estimate of others pending that a backlog still counts
 
     @classmethod
     def build(
@@ -251,6 +252,11 @@ class _Pending:
 
     def estimate(self, count: int, policy: Policy) -> timedelta:
         return policy.durations.overhead + self.cumulative[count] if count else timedelta(0)
+
+    def backlog(self, policy: Policy) -> timedelta:
+        """The estimate of everything pending (with `behind`: also what a search for these alone
+        leaves out), which tells whether it presses the head's window."""
+        return self.estimate(len(self.items), policy) + self.behind
 
     def label(self, i: int) -> str:
         return f"{self.items[i].version} ({self.natures[i].value})"
@@ -539,7 +545,7 @@ def _squeeze(
     due = deploy.next_open(at)
     if due is None:
         return None
-    backlog = pending.estimate(len(pending.items), policy)
+    backlog = pending.backlog(policy)
     share = _backlog_share(backlog, at, head.closes_at)
     pressing = share >= _PRESSING
     if not deploy.firm(due):
@@ -793,10 +799,24 @@ def _first_start(
         return found, reasons
     for light in passers(pending.items, list(state.holds))[:_PASSERS]:
         alone = _Pending.build([light], policy, learnt=learn_scales(state.run_timings))
+        alone = replace(alone, behind=pending.cumulative[-1] - alone.cumulative[-1])  # it leads them then
         own, _ = _next_start(alone, state, policy, env, start, found or end, deploys, explain=False)
+        if own == start and pending.items[0] is not light:
+            own = _ahead_unready(pending, policy, light, start)
         if own is not None and (found is None or own < found):
             found = own
     return found, reasons
+
+
+def _ahead_unready(
+    pending: _Pending, policy: Policy, light: PendingMigration, at: datetime
+) -> datetime | None:
+    """When a light migration that could start by itself at `at`, but comes after others (light ones,
+    ready too, that wait for room before an expected deploy; the search found their start), may come
+    first: where the first window of those ahead of it closes (they are then no longer ready)."""
+    ahead = range(pending.items.index(light))
+    closes = (shared_verdict(*pending.windows(i, policy), at).closes_at for i in ahead)
+    return min((c for c in closes if c is not None), default=None)
 
 
 def _head_step(
@@ -837,7 +857,7 @@ def _deploy_stop(
     # a room as long as now would, as the room left never grows between changes
     due, firm = deploy.next_open(t), deploy.next_firm(t)
     reaches = firm - (due - t) if due is not None and firm is not None and due < firm else None
-    backlog, estimate = pending.estimate(len(pending.items), policy), pending.estimate(1, policy)
+    backlog, estimate = pending.backlog(policy), pending.estimate(1, policy)
     pressing = _pressing_from(backlog, closes)
     if due is not None and not deploy.firm(due):  # `_squeeze` refused it for its chance (a soft limit)
         fair = _FAIR if _backlog_share(backlog, t, closes) >= _PRESSING else _CALM_FAIR
@@ -936,6 +956,11 @@ def decide(state: EnvState, policy: Policy, now: datetime) -> Decision:
                 + pending.overrides_in(batch.count, policy, now)
                 + pending.jumps_in(batch.count)
                 + batch.reasons
+                + (
+                    _manual_after(pending, state, policy, env, batch.count)
+                    if batch.action is Action.PROPOSE
+                    else []
+                )
                 + [r for r in cut if r]
                 + extra,
                 guards,
@@ -1145,6 +1170,30 @@ def _projected_before(
     return found
 
 
+def _manual_after(
+    pending: _Pending, state: EnvState, policy: Policy, env: EnvironmentSpec, end: int
+) -> list[str]:
+    """A proposal of the first `end` names the first manual migration after them that no `/pdm run`
+    covers: one `/pdm run` answers the proposal and covers it."""
+    waits = (
+        i
+        for i in range(end, len(pending.items))
+        if pending.modes[i] is Mode.MANUAL and not _requested(state, pending.items[i].version)
+    )
+    first = next(waits, None)
+    if first is None:
+        return []
+    if first == end:
+        return [
+            f"{pending.label(end)} is manual: the proposal stops before it "
+            f"(/pdm run {env.name} covers it and what follows)"
+        ]
+    return [
+        f"{pending.label(first)} is manual and pending after this batch: /pdm run {env.name} covers it "
+        "and everything before it"
+    ]
+
+
 def _ahead_reasons(
     pending: _Pending,
     state: EnvState,
@@ -1167,11 +1216,7 @@ def _ahead_reasons(
             )
         else:
             out.append(f"the first {ready} may start by themselves; approving adds {added} up to {last}")
-    if end < len(pending.items) and pending.modes[end] is Mode.MANUAL:
-        out.append(
-            f"{pending.label(end)} is manual: the proposal stops before it "
-            f"(/pdm run {env.name} covers it and what follows)"
-        )
+    out += _manual_after(pending, state, policy, env, end)
     waiting = [m.version for m in pending.items[:end] if m.version in projected]
     if waiting:
         by = format_time(max(projected[v] for v in waiting), policy.zone)

@@ -723,15 +723,19 @@ class PolicyStrategy:
         return approval_rule(natures, self.policy.two_person_natures, override=False).needed
 
     def _ask_manual(self, replay: Replay, env: EnvSim, at: datetime, stop: int, decision: Decision) -> None:
-        """Ask for `/pdm run` when a manual migration stops a proposal, or is at the head and the ask is
-        due (`manual_ask_due`), as the worker does: once per version and window."""
+        """Ask for `/pdm run` when a proposal of the first `stop` names a manual migration pending after
+        them that no request covers (the first), or one is at the head (`stop` 0) and the ask is due
+        (`manual_ask_due`), as the worker does: once per version and window."""
         ordered = env.ordered()
-        if stop >= len(ordered):
-            return
-        head = ordered[stop]
-        if self.policy.nature_policy(head.migration.nature).mode is not Mode.MANUAL:
-            return
-        if env.manual_request is not None and env.manual_request.covers(head.migration.version):
+        request = env.manual_request
+
+        def waits(item: _Pending) -> bool:  # a manual one no `/pdm run` covers
+            manual = self.policy.nature_policy(item.migration.nature).mode is Mode.MANUAL
+            return manual and (request is None or not request.covers(item.migration.version))
+
+        rest = ordered[stop:] if stop else ordered[:1]
+        head = next((item for item in rest if waits(item)), None)
+        if head is None:
             return
         asked = head.migration.version, decision.window_closes_at
         if env.manual_asked == asked or not (stop or manual_ask_due(self.policy, decision, at)):

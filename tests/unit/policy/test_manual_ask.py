@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from scheduler.classify.model import SizeClass
 from scheduler.natures import Nature
 from scheduler.plan import decide, manual_ask_due
 from scheduler.policy.decision import Action, DeployedPackage, EnvState
@@ -66,3 +67,21 @@ def test_a_downstream_manual_head_waits_for_its_upstream_run_before_it_is_asked_
     assert not due(state, WEEKEND + timedelta(hours=3))
     ran = {"20260105000001": WEEKEND, "20260105000002": WEEKEND}
     assert due(unknown_head("gprd", upstream_successes=ran), WEEKEND + timedelta(hours=3))
+
+
+def test_a_proposal_that_ends_before_the_window_does_names_the_manual_migration_pending_after_it() -> None:
+    # Sunday 22:00: the small index fits before the weekend window closes, the 3-hour one does not; the
+    # unknown one after it needs a `/pdm run`, which also answers the proposal
+    small, huge = {"users": SizeClass.SMALL}, {"ci_builds": SizeClass.OVER_LIMIT}
+    items = (
+        pending("20260105000001", Nature.INDEX_AND_CONSTRAINT, DEPLOYED, "old", sizes=small),
+        pending("20260105000002", Nature.INDEX_AND_CONSTRAINT, DEPLOYED, "old", sizes=huge),
+        pending("20260105000003", Nature.UNKNOWN, DEPLOYED, "old"),
+    )
+    state = EnvState("gstg", items, packages=(DeployedPackage("new", DEPLOYED),))
+    d = decide(state, POLICY, WEEKEND + timedelta(days=1, hours=22))
+    assert d.action is Action.PROPOSE and d.migrations == ["20260105000001"]
+    assert (
+        "20260105000003 (unknown) is manual and pending after this batch: /pdm run gstg covers it and "
+        "everything before it"
+    ) in d.reasons

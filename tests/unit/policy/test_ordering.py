@@ -196,3 +196,29 @@ def test_a_manual_light_migration_nobody_requested_does_not_pass_the_ones_that_m
         env(INDEX, QUEUE, manual_request=ManualRequest("U1", QUEUE.version)), manual, TUESDAY_02
     )
     assert requested.migrations[0] == QUEUE.version  # covered by /pdm run, it passes as light ones do
+
+
+SQUEEZE = load_policy(
+    """
+environments: [{name: gprd}]
+ordering: independent
+natures:
+  no_op: {windows: [always], mode: auto}
+  background_scheduling: {windows: [always], mode: auto}
+guards: {min_bake: 0m, deploy_schedule: "0 */2 * * *", deploy_duration: 60m}
+durations: {background_scheduling: 90m}
+"""
+)
+
+
+def test_a_light_one_behind_a_ready_light_head_waiting_for_a_gap_is_not_announced_to_start_now() -> None:
+    # deploys every 2 hours for 1 hour: the queueing head (1h40m with the overhead) fits no gap and
+    # waits to follow the 03:00 deploy's end (it would delay the 02:00 deploy by 1h20m, the 04:00 one by
+    # 40m); the no-op behind it would fit now on its own, but both are
+    # ready light ones, so it keeps its place behind the head and starts with it
+    no_op = m("20260101000009", Nature.NO_OP, [])
+    no_op = replace(no_op, classification=no_op.classification.model_copy(update={"touches_no_table": True}))
+    at = datetime(2026, 1, 6, 1, 40, tzinfo=UTC)
+    d = decide(env(QUEUE, no_op), SQUEEZE, at)
+    assert d.action is Action.WAIT and d.migrations == []
+    assert d.next_window_at == datetime(2026, 1, 6, 3, 0, tzinfo=UTC)

@@ -153,12 +153,14 @@ def test_the_invariants_catch_a_run_outside_its_window_and_one_before_the_soak()
     assert violations(fine, policy) == []
 
 
-@pytest.mark.parametrize("seed", [12, 21])
+@pytest.mark.parametrize("seed", [12, 21, 75])
 def test_a_random_policy_replayed_at_its_events_gives_the_runs_of_a_minute_by_minute_replay(
     seed: int,
 ) -> None:
-    # two weeks where a gstg run ending in working hours at once let gprd propose what it had run: the
-    # event replay used to look only at the next event, a minute or more later
+    # 12, 21: two weeks where a gstg run ending in working hours at once let gprd propose what it had
+    # run: the event replay used to look only at the next event, a minute or more later. 75: a light
+    # migration baking behind a heavy head; its own start search weighed a squeeze as if it were all
+    # that was pending, so it looked 5 minutes too late (the worker counts everything pending)
     rng = random.Random(seed)
     policy = random_policy(rng)
     s = parse_scenario({**scenario(rng), "days": 14})
