@@ -262,18 +262,20 @@ def test_event_driven_replay_matches_a_minute_by_minute_replay_where_the_forecas
     assert len(by_event.runs) >= 10
 
 
-def test_the_event_driven_replay_wakes_where_an_old_deploy_leaves_the_forecasts_lookback() -> None:
-    # deploys every day (the simulate benchmark's cadence), the bundled approval policy: on Sat 21 Feb a
-    # gprd deploy expected 17:00-18:00 holds the head back until, at 17:37, a deploy of 24 Jan leaves the
-    # 28-day lookback; the gaps the forecast counts change and the slot is served by the last deploy
-    generate = {"per_day": 8, "weekend_per_day": 8, "seed": 90, "hours": [0, 22], "mix": MIX}
+def test_the_event_driven_replay_wakes_where_the_forecast_is_relearnt_at_an_hours_start() -> None:
+    # deploys every day (the simulate benchmark's cadence), the bundled approval policy: on Sun 15 Feb at
+    # 08:59 gprd waits for the deploys expected 09:00-10:00 (seen 3 of the last 4 weeks); the forecast
+    # learnt at 09:00 no longer expects them and two migrations run then, not after 10:00 (the replay
+    # wakes where the forecast is re-learnt while forecast deploys hold the head back; 90 gave such a
+    # case at an old deploy leaving the 28-day lookback until the manual asks changed its weekends)
+    generate = {"per_day": 8, "weekend_per_day": 8, "seed": 159, "hours": [0, 22], "mix": MIX}
     s = parse_scenario(
         {**WITH_HISTORY, "start": "2026-01-05T00:00:00Z", "days": 48, "deploys": {"generate": generate}}
     )
     policy = load_policy((REPO / "examples" / "policy.yaml").read_text(encoding="utf-8"))
     event, minute = replay(s, PolicyStrategy(policy, "event")), replay(s, PolicyStrategy(policy, "minute"))
     assert sorted(_runs(event)) == sorted(_runs(minute))
-    assert ("gprd", "2026-02-21T17:37:00+00:00") in {(e, at) for e, at, _ in _runs(event)}
+    assert ("gprd", "2026-02-15T09:00:00+00:00") in {(e, at) for e, at, _ in _runs(event)}
 
 
 def test_in_approval_mode_the_event_driven_replay_follows_a_waiting_proposal_up_as_a_minutely_one() -> None:
