@@ -738,7 +738,9 @@ class PolicyStrategy:
         if head is None:
             return
         asked = head.migration.version, decision.window_closes_at
-        if env.manual_asked == asked or not (stop or manual_ask_due(self.policy, decision, at)):
+        # the worker announces a manual head with a decision to wait only
+        due = bool(stop) or (decision.action is Action.WAIT and manual_ask_due(self.policy, decision, at))
+        if env.manual_asked == asked or not due:
             return
         env.manual_asked, env.manual_ask_closes = asked, decision.window_closes_at
         replay.push(replay.scenario.release_manager.answer_at(at), _Kind.ANSWER, env.name, "manual")
