@@ -151,8 +151,8 @@ class EnvSim:
     approved: tuple[str, ...] = ()  # the approved run's migrations: it executes this explicit set
     manual_request: ManualRequest | None = None
     proposal: Proposal | None = None
-    manual_asked: tuple[str, datetime | None] | None = None  # the manual version asked for, and window
-    manual_ask_closes: datetime | None = None  # the asked window's close: a later answer is not given
+    # the manual version last asked for and the close of its window (a later answer is not given)
+    manual_asked: tuple[str, datetime | None] | None = None
     rollback_since: datetime | None = None
     due: bool = False
     starts: tuple[datetime, ...] = ()  # deploy starts the bot recorded, oldest first
@@ -561,7 +561,7 @@ class PolicyStrategy:
                 env.approved = proposal.versions
                 replay.outcome.human_actions += proposal.needed
         elif kind == "manual" and env.pending:
-            closes = env.manual_ask_closes
+            closes = env.manual_asked[1] if env.manual_asked is not None else None
             if closes is not None and at >= closes:
                 return  # the ask's window closed: the bot asks again before the next one
             last = env.ordered()[-1].migration.version
@@ -742,7 +742,7 @@ class PolicyStrategy:
         due = bool(stop) or (decision.action is Action.WAIT and manual_ask_due(self.policy, decision, at))
         if env.manual_asked == asked or not due:
             return
-        env.manual_asked, env.manual_ask_closes = asked, decision.window_closes_at
+        env.manual_asked = asked
         replay.push(replay.scenario.release_manager.answer_at(at), _Kind.ANSWER, env.name, "manual")
 
     def _release(self, env: EnvSim) -> None:
