@@ -46,6 +46,8 @@ _FAIR = 0.6  # a run no gap fits waits only for a moment clearly better than now
 _CALM_FAIR = 0.9  # ... unless nothing presses it: then only a moment nearly as clear as right after a deploy
 _INSTANT = timedelta(microseconds=1)  # the least step of time: "just after"
 _PRESSING = 0.3  # a backlog filling this share of what is left of its window may delay a slot's deploy
+_OVERFULL = 0.6  # a backlog filling this share cannot drain at the pace gaps between deploys allow ...
+_OVERFULL_FAIR = 0.3  # ... and takes a moment with 3 in 10 of a fresh one's chance to stay clear
 
 
 @dataclass(frozen=True)
@@ -534,8 +536,9 @@ def _squeeze(
     for the head alone, the head takes the best moment: now, unless right after a later expected
     deploy it would keep a deploy waiting clearly less on average (a backlog pressing its window:
     unless a later gap, counted as the room left as of now, is clearly longer). Between soft limits it
-    runs when its chance to stay clear is 9 in 10 of a fresh moment's (3 in 5 for a pressing backlog).
-    Returns the announcement ("" without `words`), or None (wait for that moment)."""
+    runs when its chance to stay clear is 9 in 10 of a fresh moment's (3 in 5 for a pressing backlog,
+    3 in 10 for one that fills `_OVERFULL` of what is left: gaps no longer hold it). Returns the
+    announcement ("" without `words`), or None (wait for that moment)."""
     estimate = pending.estimate(1, policy)
     if head is None or not head.open or (head.closes_at is not None and at + estimate > head.closes_at):
         return None  # a deploy may wait for a head, but its own window never does
@@ -550,15 +553,20 @@ def _squeeze(
     pressing = share >= _PRESSING
     if not deploy.firm(due):
         chances = deploy.clear_chance(at, estimate)
-        fair = _FAIR if pressing else _CALM_FAIR
+        fair = _fairness(share)
         if chances is not None and chances[0] < fair * chances[1]:
             return None  # a moment right after a deploy is clearly better: wait for it
         if not words:
             return ""
         chance = f"{round(100 * (1 - chances[0]))} % chance, " if chances is not None else ""
+        moment = (
+            f"rather than wait for a clearer moment ({_fills(backlog, share, head)})"
+            if share >= _OVERFULL
+            else "about as clear a moment as right after a deploy"
+        )
         return (
             f"{pending.label(0)} (estimate {format_duration(estimate)}) is longer than the room deploys "
-            f"usually leave and runs alone now, about as clear a moment as right after a deploy: "
+            f"usually leave and runs alone now, {moment}: "
             f"{deploy.why(due)}; a deploy may wait ({chance}up to {format_duration(estimate)})"
         )
     this_gap = due - at
@@ -575,16 +583,20 @@ def _squeeze(
         return None
     if not words:
         return ""
-    why = deploy.why(due)
-    fills = (
-        f"; everything pending (estimate {format_duration(backlog)}) fills {share:.0%} of what is left of "
-        f"window {head.window}"
-    )
+    why, fills = deploy.why(due), f"; {_fills(backlog, share, head)}" if pressing else ""
     return (
         f"no gap between expected deploys in window {head.window} is long enough for "
         f"{pending.label(0)} (estimate {format_duration(estimate)}); it takes the largest gap "
         f"and delays the deploy due at {format_time(due, deploy.zone)}{f' ({why})' if why else ''} by "
-        f"about {format_duration(at + estimate - due)}{fills if pressing else ''}"
+        f"about {format_duration(at + estimate - due)}{fills}"
+    )
+
+
+def _fills(backlog: timedelta, share: float, head: WindowVerdict) -> str:
+    """How much of what is left of the head's window everything pending fills, for humans."""
+    return (
+        f"everything pending (estimate {format_duration(backlog)}) fills {share:.0%} of what is left of "
+        f"window {head.window}"
     )
 
 
@@ -858,23 +870,31 @@ def _deploy_stop(
     due, firm = deploy.next_open(t), deploy.next_firm(t)
     reaches = firm - (due - t) if due is not None and firm is not None and due < firm else None
     backlog, estimate = pending.backlog(policy), pending.estimate(1, policy)
-    pressing = _pressing_from(backlog, closes)
+    pressing = (_share_from(backlog, closes, _PRESSING), _share_from(backlog, closes, _OVERFULL))
     if due is not None and not deploy.firm(due):  # `_squeeze` refused it for its chance (a soft limit)
-        fair = _FAIR if _backlog_share(backlog, t, closes) >= _PRESSING else _CALM_FAIR
+        fair = _fairness(_backlog_share(backlog, t, closes))
         change, due = deploy.next_clear(t, estimate, fair), None  # the room's end counted there
     else:
         change = deploy.next_change(t, estimate)
-    stops = (closes, due, change, pressing, reaches)
+    stops = (closes, due, change, *pressing, reaches)
     return min((s for s in stops if s is not None and s > t), default=None)
 
 
-def _pressing_from(backlog: timedelta, closes: datetime | None) -> datetime | None:
-    """The first instant at which `backlog` fills `_PRESSING` of what is left of a window closing at
+def _share_from(backlog: timedelta, closes: datetime | None, share: float) -> datetime | None:
+    """The first instant at which `backlog` fills `share` of what is left of a window closing at
     `closes` (None: it never closes)."""
     if closes is None:
         return None
-    at = closes - backlog / _PRESSING
-    return at if _backlog_share(backlog, at, closes) >= _PRESSING else at + _INSTANT
+    at = closes - backlog / share
+    return at if _backlog_share(backlog, at, closes) >= share else at + _INSTANT
+
+
+def _fairness(share: float) -> float:
+    """The least chance to stay clear of a deploy, as a share of a fresh moment's, at which a head no gap
+    fits runs now, for a backlog filling `share` of what is left of its window."""
+    if share >= _OVERFULL:
+        return _OVERFULL_FAIR
+    return _FAIR if share >= _PRESSING else _CALM_FAIR
 
 
 def _environment_guards(state: EnvState, policy: Policy) -> list[g.GuardResult]:

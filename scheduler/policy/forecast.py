@@ -21,9 +21,9 @@ such gaps cannot say 19 in 20 (a quiet weekend after busy weekdays): the room th
 hour of the week in which a deploy started in any complete week seen, and where 19 in 20 runs would stay
 clear at the rate those few gaps ended, though never before the room right after a deploy. Nothing is
 known once the current gap outlasts every seen one. A run longer than the room of any gap runs alone when its
-chance to end before the next deploy is at least 9 in 10 of that chance right after a deploy, or 3 in 5
-when the backlog presses its window (`clear_chance`, the planner's `_CALM_FAIR` and `_FAIR`), so it
-delays a deploy seldom, and is never starved. Before a
+chance to end before the next deploy is at least 9 in 10 of that chance right after a deploy, 3 in 5
+when the backlog presses its window, 3 in 10 when it fills more than gaps can hold (`clear_chance`, the
+planner's `_fairness`), so it delays a deploy seldom, and is never starved. Before a
 firm stretch, it weighs the mean wait it would cause now against right after each expected stretch
 (`expected_wait`: what is left of the run when the first deploy comes, over the comparable gaps).
 

@@ -518,6 +518,31 @@ def test_a_pressing_backlog_starts_when_its_clear_chance_is_three_in_five_of_a_f
     assert any("50 % chance" in n and "runs alone now" in n for n in d.notices)
 
 
+def test_a_backlog_gaps_cannot_hold_starts_when_its_clear_chance_is_three_in_ten_of_a_fresh_moment() -> None:
+    last = SATURDAY + timedelta(hours=10)
+    starts = starts_apart([timedelta(hours=h) for h in (3, 3, 3, 4, 4, 4, 4, 5, 5, 5)], last)
+    now = last + timedelta(minutes=100)  # 3 of 10 gaps would outlast the run, 7 of 10 right after a deploy
+
+    def backlog(count: int) -> EnvState:
+        versions = tuple(index(f"202601010000{k:02d}") for k in range(count))
+        return EnvState(
+            "gprd", versions, packages=(DeployedPackage("new", SATURDAY - WEEK),), deploy_starts=starts
+        )
+
+    # 3/7 is less than 3 in 5: five 150-minute indexes (12.5 h, 34 % of the 36 h 20 m left) wait
+    assert decide(backlog(5), LONG_POLICY, now).action is Action.WAIT
+    # ten (25 h, 69 %) cannot drain in the room gaps leave: 3/7 is at least 3 in 10, the head starts now
+    d = decide(backlog(10), LONG_POLICY, now)
+    assert d.action is Action.EXECUTE and d.migrations == ["20260101000000"]
+    assert any(
+        "runs alone now, rather than wait for a clearer moment (everything pending (estimate 25h) fills 69% "
+        "of what is left of window weekend)"
+        in n
+        and "70 % chance" in n
+        for n in d.notices
+    )
+
+
 def five_hourly_and_saturdays_at_ten(last: datetime) -> tuple[datetime, ...]:
     """A deploy every 5 h (no hour of the week twice in 4 weeks) up to `last`, and one every Saturday
     10:10 of the 4 weeks before SATURDAY (a slot)."""

@@ -263,19 +263,19 @@ def test_event_driven_replay_matches_a_minute_by_minute_replay_where_the_forecas
 
 
 def test_the_event_driven_replay_wakes_where_the_forecast_is_relearnt_at_an_hours_start() -> None:
-    # deploys every day (the simulate benchmark's cadence), the bundled approval policy: on Sun 15 Feb at
-    # 08:59 gprd waits for the deploys expected 09:00-10:00 (seen 3 of the last 4 weeks); the forecast
-    # learnt at 09:00 no longer expects them and two migrations run then, not after 10:00 (the replay
-    # wakes where the forecast is re-learnt while forecast deploys hold the head back; 90 gave such a
-    # case at an old deploy leaving the 28-day lookback until the manual asks changed its weekends)
-    generate = {"per_day": 8, "weekend_per_day": 8, "seed": 159, "hours": [0, 22], "mix": MIX}
+    # deploys every day (the simulate benchmark's cadence), the bundled approval policy: on Sat 7 Feb at
+    # 00:49 gstg's next migration waits for the 02:00 hour (too few gaps as long as the one since Friday
+    # 19:32 say more); the forecast re-learnt at 01:00 finds a start at 01:08, which the event replay
+    # reaches only because it wakes where the forecast is re-learnt while forecast deploys hold the head
+    # back (seeds 159 and 90 gave such cases before the backlog that gaps cannot hold ran sooner)
+    generate = {"per_day": 8, "weekend_per_day": 8, "seed": 173, "hours": [0, 22], "mix": MIX}
     s = parse_scenario(
-        {**WITH_HISTORY, "start": "2026-01-05T00:00:00Z", "days": 48, "deploys": {"generate": generate}}
+        {**WITH_HISTORY, "start": "2026-01-05T00:00:00Z", "days": 35, "deploys": {"generate": generate}}
     )
     policy = load_policy((REPO / "examples" / "policy.yaml").read_text(encoding="utf-8"))
     event, minute = replay(s, PolicyStrategy(policy, "event")), replay(s, PolicyStrategy(policy, "minute"))
     assert sorted(_runs(event)) == sorted(_runs(minute))
-    assert ("gprd", "2026-02-15T09:00:00+00:00") in {(e, at) for e, at, _ in _runs(event)}
+    assert ("gstg", "2026-02-07T01:08:00+00:00") in {(e, at) for e, at, _ in _runs(event)}
 
 
 def test_in_approval_mode_the_event_driven_replay_follows_a_waiting_proposal_up_as_a_minutely_one() -> None:
