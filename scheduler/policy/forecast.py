@@ -217,18 +217,20 @@ class ScheduledDeploys:
 
 @dataclass(frozen=True)
 class Slot:
-    """An hour of the week (local `weekday` 0 = Monday, `hour`) and how often a deploy started in it."""
+    """An hour of the week (local `weekday` 0 = Monday, `hour`), how often a deploy started in it and the
+    earliest `minute` of the hour one did."""
 
     weekday: int
     hour: int
     seen: int
+    minute: int = 0
 
 
 class _Timeline:
     """The merged expected stretches of weekly slots, built day by day as queries reach them (from
     eight days before the first query), searched by bisection."""
 
-    def __init__(self, zone: ZoneInfo, hours: tuple[tuple[int, ...], ...], served: datetime | None) -> None:
+    def __init__(self, zone: ZoneInfo, hours: _WeekHours, served: datetime | None) -> None:
         self._zone = zone
         self._hours = hours
         self._served = served
@@ -273,58 +275,70 @@ class _Timeline:
         return None
 
 
+_DayHours = tuple[tuple[int, int], ...]  # (hour, the minute its expected stretch starts at), by hour
+_WeekHours = tuple[_DayHours, ...]  # by local weekday
+
+
 @lru_cache(maxsize=4096)
-def _day_starts(zone: ZoneInfo, day: date, hours: tuple[int, ...]) -> tuple[datetime, ...]:
-    """The UTC starts of the slot `hours` of local `day` (shared by the timelines of every slot set
-    and served hour)."""
-    return tuple(_localize(datetime.combine(day, time(hour)), zone) for hour in hours)
+def _day_starts(zone: ZoneInfo, day: date, hours: _DayHours) -> tuple[tuple[datetime, datetime], ...]:
+    """The UTC starts of the slot `hours` of local `day` and of their expected stretches (shared by the
+    timelines of every slot set and served hour)."""
+    out = []
+    for hour, minute in hours:
+        start = _localize(datetime.combine(day, time(hour)), zone)
+        out.append((start, start + timedelta(minutes=minute)))
+    return tuple(out)
 
 
 def _day_stretches(
-    zone: ZoneInfo, day: date, hours: tuple[int, ...], served: datetime | None
+    zone: ZoneInfo, day: date, hours: _DayHours, served: datetime | None
 ) -> tuple[tuple[datetime, datetime], ...]:
     """The slot hours of local `day` merged into stretches (touching ones join), without the served
     occurrence; shared by every timeline with the same hours that day."""
     starts = _day_starts(zone, day, hours)
-    return _merged_day(starts, served if served in starts else None)
+    return _merged_day(starts, served if any(served == hour for hour, _ in starts) else None)
 
 
 @lru_cache(maxsize=4096)
 def _merged_day(
-    starts: tuple[datetime, ...], served: datetime | None
+    starts: tuple[tuple[datetime, datetime], ...], served: datetime | None
 ) -> tuple[tuple[datetime, datetime], ...]:
     out: list[tuple[datetime, datetime]] = []
-    for start in starts:
-        if start == served:
+    for hour, start in starts:
+        if hour == served:
             continue
         if out and start <= out[-1][1]:
-            out[-1] = (out[-1][0], max(out[-1][1], start + HOUR))
+            out[-1] = (out[-1][0], max(out[-1][1], hour + HOUR))
         else:
-            out.append((start, start + HOUR))
+            out.append((start, hour + HOUR))
     return tuple(out)
 
 
-def _weekly_hours(slots: tuple[Slot, ...]) -> tuple[tuple[int, ...], ...]:
-    """The slot hours of each weekday, memoised per slot tuple object (`_slots` hands out the same one
-    while the learnt slots stay the same)."""
+def _weekly_hours(slots: tuple[Slot, ...]) -> _WeekHours:
+    """The slot hours of each weekday with the minute each one's expected stretch starts at: the
+    earliest minute a deploy started in it, or its start when the hour before is a slot too (a deploy
+    then holds the environment from that hour on). Memoised per slot tuple object (`_slots` hands out
+    the same one while the learnt slots stay the same)."""
     hit = _HOURS.get(id(slots))
     if hit is None or hit[0] is not slots:
         if len(_HOURS) >= _HOURS_KEPT:
             _HOURS.clear()
-        days: list[list[int]] = [[] for _ in range(7)]
+        known = {(slot.weekday, slot.hour) for slot in slots}
+        days: list[list[tuple[int, int]]] = [[] for _ in range(7)]
         for slot in slots:
-            days[slot.weekday].append(slot.hour)
+            before = (slot.weekday, slot.hour - 1) if slot.hour else ((slot.weekday - 1) % 7, 23)
+            days[slot.weekday].append((slot.hour, 0 if before in known else slot.minute))
         hours = tuple(tuple(sorted(day)) for day in days)
         hit = _HOURS[id(slots)] = (slots, hours)  # the tuple kept keeps its id unique
     return hit[1]
 
 
-_HOURS: dict[int, tuple[tuple[Slot, ...], tuple[tuple[int, ...], ...]]] = {}
+_HOURS: dict[int, tuple[tuple[Slot, ...], _WeekHours]] = {}
 _HOURS_KEPT = 1024
 
 
 @lru_cache(maxsize=64)
-def _timeline_for(zone: ZoneInfo, hours: tuple[tuple[int, ...], ...], served: datetime | None) -> _Timeline:
+def _timeline_for(zone: ZoneInfo, hours: _WeekHours, served: datetime | None) -> _Timeline:
     """One timeline per slot set (forecasts of consecutive decisions share it)."""
     return _Timeline(zone, hours, served)
 
@@ -697,13 +711,19 @@ class DeployForecast:
         return memo[key]
 
     def _describe_slot_hour(self, at: datetime, lead: str) -> str:
-        """`deploys expected Sat 04:00–05:00 UTC: seen 4 of the last 4 weeks` for the slot hour of `at`."""
+        """`deploys expected Sat 04:00–05:00 UTC: seen 4 of the last 4 weeks` for the slot hour of `at`,
+        from the minute its expected stretch starts at."""
         local = at.astimezone(self.zone)
-        seen = self._seen.get((local.weekday(), local.hour), 0) or self._seen_any.get(
-            (local.weekday(), local.hour), 0
+        key = (local.weekday(), local.hour)
+        seen, slots = self._seen.get(key, 0), self.slots
+        if not seen:
+            seen, slots = self._seen_any.get(key, 0), self.seen_hours
+        hour = _hour_start(at, self.zone)  # the slot's hour, not `at` within it
+        minute = dict(_weekly_hours(slots)[key[0]]).get(key[1], 0)
+        local, end = (
+            (hour + timedelta(minutes=minute)).astimezone(self.zone),
+            (hour + HOUR).astimezone(self.zone),
         )
-        local = _hour_start(at, self.zone).astimezone(self.zone)  # the slot's hour, not `at` within it
-        end = (local + HOUR).astimezone(self.zone)
         return (
             f"{lead} {_DAY_NAMES[local.weekday()]} {local:%H:%M}–{end:%H:%M} {local.tzname()}: "
             f"seen {seen} of the last {self.weeks} week{'s' if self.weeks != 1 else ''}"
@@ -983,28 +1003,55 @@ class _Learner:
     def __init__(self, history: tuple[datetime, ...], anchor: int, zone: ZoneInfo) -> None:
         self.zone, self.anchor, self.history = zone, anchor, history
         table = _slot_table(zone)
-        pairs = [table.get(start) or _local_slot(start, zone, table) for start in history]
-        self.slots = [slot for slot, _ in pairs]
-        self.micros = [micros for _, micros in pairs]
+        found = [table.get(start) or _local_slot(start, zone, table) for start in history]
+        self.slots = [slot for slot, _, _ in found]
+        self.micros = [micros for _, micros, _ in found]
+        self.minutes = [minute for _, _, minute in found]
         self.weeks: dict[tuple[int, int], Counter[int]] = {}
+        self.starts_at: dict[tuple[int, int], Counter[int]] = {}  # the minutes starts came at, per slot
         self._seen: dict[float, tuple[Slot, ...]] = {}  # by least count; emptied when a count changes
         self._moved: dict[tuple[int, int], int] = {}  # change of each slot's count since the last answer
+        self._earlier: set[tuple[int, int]] = set()  # slots whose earliest minute may have changed
         self.seen = 0  # (slot, week) pairs that saw a start
-        for slot, micros in pairs:
+        for slot, micros, minute in found:
             self._add(slot, (anchor - micros) // _WEEK_MICROS)
+            self._arrive(slot, minute)
 
     def slots_seen(self, least: float) -> tuple[Slot, ...]:
         """The slots seen in at least `least` distinct weeks."""
         moved = [(len(self.weeks.get(slot, ())), net) for slot, net in self._moved.items() if net]
+        moved += [(len(self.weeks.get(slot, ())), 0) for slot in self._earlier]
         self._moved.clear()
+        self._earlier.clear()
         if moved:  # an answer changes only if a slot it holds, before or after the move, moved
             for known in [k for k in self._seen if any(max(now, now - net) >= k for now, net in moved)]:
                 del self._seen[known]
         found = self._seen.get(least)
         if found is None:
-            counts = sorted((slot, len(weeks)) for slot, weeks in self.weeks.items() if len(weeks) >= least)
+            counts = sorted(
+                (slot, len(weeks), _earliest(self.starts_at[slot]))
+                for slot, weeks in self.weeks.items()
+                if len(weeks) >= least
+            )
             found = self._seen[least] = _slots(tuple(counts))
         return found
+
+    def _arrive(self, slot: tuple[int, int], minute: int) -> None:
+        minutes = self.starts_at.get(slot)
+        if minutes is None:
+            minutes = self.starts_at[slot] = Counter()
+        if not minutes or minute < min(minutes):
+            self._earlier.add(slot)
+        minutes[minute] += 1
+
+    def _leave(self, slot: tuple[int, int], minute: int) -> None:
+        minutes = self.starts_at[slot]
+        minutes[minute] -= 1
+        if not minutes[minute]:
+            del minutes[minute]
+            self._earlier.add(slot)
+            if not minutes:
+                del self.starts_at[slot]
 
     def _add(self, slot: tuple[int, int], week: int) -> None:
         weeks = self.weeks.get(slot)
@@ -1036,9 +1083,12 @@ class _Learner:
         kept = len(old) - drop
         if len(history) < kept or not _slid(old, drop, history, kept):
             return False
-        for slot, micros in zip(self.slots[:drop], self.micros[:drop], strict=True):
+        for slot, micros, minute in zip(
+            self.slots[:drop], self.micros[:drop], self.minutes[:drop], strict=True
+        ):
             self._remove(slot, (self.anchor - micros) // _WEEK_MICROS)
-        del self.slots[:drop], self.micros[:drop]
+            self._leave(slot, minute)
+        del self.slots[:drop], self.micros[:drop], self.minutes[:drop]
         back = 1
         while kept and anchor - back * _WEEK_MICROS >= self.micros[0]:
             first = bisect_right(self.micros, self.anchor - back * _WEEK_MICROS, hi=kept)
@@ -1049,10 +1099,12 @@ class _Learner:
             back += 1
         table = _slot_table(zone)
         for start in history[kept:]:
-            slot, micros = table.get(start) or _local_slot(start, zone, table)
+            slot, micros, minute = table.get(start) or _local_slot(start, zone, table)
             self.slots.append(slot)
             self.micros.append(micros)
+            self.minutes.append(minute)
             self._add(slot, (anchor - micros) // _WEEK_MICROS)
+            self._arrive(slot, minute)
         self.anchor, self.history = anchor, history
         return True
 
@@ -1061,21 +1113,32 @@ _LEARNERS: list[_Learner] = []
 _LEARNERS_KEPT = 8
 
 
+def _earliest(minutes: Counter[int]) -> int:
+    """The minute of its hour from which a slot's next deploy is expected, from the minutes its deploys
+    started at: below the earliest seen by the mean spacing of what was seen (the next start falls
+    below the earliest of n seen 1 time in n + 1), the hour's start with a single one."""
+    seen = minutes.total()
+    if seen < 2:
+        return 0
+    low, high = min(minutes), max(minutes)
+    return max(0, low - ceil((high - low) / (seen - 1)))
+
+
 @lru_cache(maxsize=1024)
-def _slots(counts: tuple[tuple[tuple[int, int], int], ...]) -> tuple[Slot, ...]:
-    """The slots of sorted ((weekday, hour), count) pairs (memoised: a week of decisions mostly learns
-    the same slots again), each slot object made once."""
+def _slots(counts: tuple[tuple[tuple[int, int], int, int], ...]) -> tuple[Slot, ...]:
+    """The slots of sorted ((weekday, hour), count, earliest minute) triples (memoised: a week of
+    decisions mostly learns the same slots again), each slot object made once."""
     made = _SLOT_OBJECTS
     out = []
-    for (weekday, hour), count in counts:
-        slot = made.get((weekday, hour, count))
+    for (weekday, hour), count, minute in counts:
+        slot = made.get((weekday, hour, count, minute))
         if slot is None:
-            slot = made[weekday, hour, count] = Slot(weekday, hour, count)
+            slot = made[weekday, hour, count, minute] = Slot(weekday, hour, count, minute)
         out.append(slot)
     return tuple(out)
 
 
-_SLOT_OBJECTS: dict[tuple[int, int, int], Slot] = {}  # at most 7 * 24 hours x the weeks seen
+_SLOT_OBJECTS: dict[tuple[int, int, int, int], Slot] = {}  # 7 * 24 hours x the weeks seen x 60 minutes
 
 
 _SLOTS_KEPT = 65536
@@ -1083,17 +1146,18 @@ _WEEK_MICROS = WEEK // timedelta(microseconds=1)
 
 
 @lru_cache(maxsize=16)
-def _slot_table(zone: ZoneInfo) -> dict[datetime, tuple[tuple[int, int], int]]:
+def _slot_table(zone: ZoneInfo) -> dict[datetime, tuple[tuple[int, int], int, int]]:
     """The memo of `_local_slot` in `zone`: every decision reads the same history."""
     return {}
 
 
 def _local_slot(
-    start: datetime, zone: ZoneInfo, table: dict[datetime, tuple[tuple[int, int], int]]
-) -> tuple[tuple[int, int], int]:
-    """The (local weekday, hour) a deploy start falls in, and its `micros_of`, kept in `table`."""
+    start: datetime, zone: ZoneInfo, table: dict[datetime, tuple[tuple[int, int], int, int]]
+) -> tuple[tuple[int, int], int, int]:
+    """The (local weekday, hour) a deploy start falls in, its `micros_of` and its minute of the hour,
+    kept in `table`."""
     local = start.astimezone(zone)
     if len(table) >= _SLOTS_KEPT:
         table.clear()
-    found = table[start] = (local.weekday(), local.hour), micros_of(start)
+    found = table[start] = (local.weekday(), local.hour), micros_of(start), local.minute
     return found

@@ -57,14 +57,45 @@ def test_a_slot_seen_in_enough_complete_weeks_is_expected() -> None:
         starts, SATURDAY, lookback=FOUR_WEEKS, min_share=0.5, zone=UTC, observed_since=SATURDAY - 5 * WEEK
     )
     assert forecast is not None and forecast.weeks == 4
-    assert [(s.weekday, s.hour, s.seen) for s in forecast.slots] == [(5, 4, 4)]  # 09:00 seen once: 1/4 < 0.5
-    assert forecast.next_open(SATURDAY) == SATURDAY + timedelta(hours=4)
+    # 09:00 seen once: 1/4 < 0.5; every 04:00 deploy started at 04:10: the slot is expected from then
+    assert [(s.weekday, s.hour, s.seen, s.minute) for s in forecast.slots] == [(5, 4, 4, 10)]
+    assert forecast.next_open(SATURDAY) == SATURDAY + timedelta(hours=4, minutes=10)
+    assert not forecast.is_open(SATURDAY + timedelta(hours=4, minutes=9))
     assert forecast.closes_at(SATURDAY + timedelta(hours=4, minutes=30)) == SATURDAY + timedelta(hours=5)
-    assert forecast.why(SATURDAY + timedelta(hours=4)) == (
-        "deploys expected Sat 04:00–05:00 UTC: seen 4 of the last 4 weeks"
+    assert forecast.why(SATURDAY + timedelta(hours=4, minutes=10)) == (
+        "deploys expected Sat 04:10–05:00 UTC: seen 4 of the last 4 weeks"
     )
     within = forecast.why(SATURDAY + timedelta(hours=4, minutes=26))
-    assert within == forecast.why(SATURDAY + timedelta(hours=4))  # the slot's hour, not the instant's
+    assert within == forecast.why(SATURDAY + timedelta(hours=4, minutes=10))  # the slot, not the instant
+
+
+def test_a_slot_is_expected_below_its_earliest_start_by_the_spacing_of_its_starts() -> None:
+    # starts at 04:30, 04:36, 04:42 and 04:48: the next one falls below 04:30 1 time in 5; the mean
+    # spacing (6 minutes) below it, 04:24, is where the slot is expected from
+    starts = sorted(SATURDAY - k * WEEK + timedelta(hours=4, minutes=24 + 6 * k) for k in range(1, 5))
+    forecast = forecast_deploys(
+        starts, SATURDAY, lookback=FOUR_WEEKS, min_share=0.5, zone=UTC, observed_since=SATURDAY - 5 * WEEK
+    )
+    assert forecast is not None and [s.minute for s in forecast.slots] == [24]
+    assert forecast.next_open(SATURDAY) == SATURDAY + timedelta(hours=4, minutes=24)
+    # a slot whose hour before is a slot too holds from its start (the deploy before may still run),
+    # and one seen at a single minute only holds from its hour's start
+    starts += saturdays_at(5, 50, 4)
+    forecast = forecast_deploys(
+        starts, SATURDAY, lookback=FOUR_WEEKS, min_share=0.5, zone=UTC, observed_since=SATURDAY - 5 * WEEK
+    )
+    assert forecast is not None and [(s.hour, s.minute) for s in forecast.slots] == [(4, 24), (5, 50)]
+    assert forecast.closes_at(SATURDAY + timedelta(hours=4, minutes=30)) == SATURDAY + timedelta(hours=6)
+    assert forecast.is_open(SATURDAY + timedelta(hours=5, minutes=1))
+    single = forecast_deploys(
+        saturdays_at(4, 10, 1),
+        SATURDAY,
+        lookback=FOUR_WEEKS,
+        min_share=0.5,
+        zone=UTC,
+        observed_since=SATURDAY - 2 * WEEK,
+    )
+    assert single is not None and single.next_open(SATURDAY) == SATURDAY + timedelta(hours=4)
 
 
 def test_weeks_before_recording_began_do_not_count() -> None:
@@ -84,7 +115,7 @@ def test_a_slot_whose_deploy_already_came_this_week_is_clear() -> None:
     assert forecast is not None
     assert forecast.is_open(now - timedelta(minutes=19)) is False  # the occurrence holding now is served
     assert not forecast.is_open(now)
-    assert forecast.next_open(now) == SATURDAY + WEEK + timedelta(hours=4)
+    assert forecast.next_open(now) == SATURDAY + WEEK + timedelta(hours=4, minutes=10)
 
 
 def every_third_hour(
@@ -116,14 +147,15 @@ def test_slot_hours_the_last_deploy_served_are_clear() -> None:
     assert forecast is not None
     assert {(5, 9), (5, 10), (5, 12)} <= {(s.weekday, s.hour) for s in forecast.slots}
     assert forecast.is_open(now) is False
-    assert forecast.next_open(now) == SATURDAY + timedelta(hours=12)
-    assert forecast.closes_at(SATURDAY + timedelta(hours=12, minutes=5)) == SATURDAY + timedelta(hours=13)
-    # before today's 09:20 deploy, the last one (06:20) serves nothing past 09:00
+    assert forecast.next_open(now) == SATURDAY + timedelta(hours=12, minutes=20)  # they all came at :20
+    assert forecast.closes_at(SATURDAY + timedelta(hours=12, minutes=25)) == SATURDAY + timedelta(hours=13)
+    # before today's 09:20 deploy, the last one (06:20) serves nothing past 09:00; the 10:00 slot joins
+    # the 09:00 one from its start
     early = SATURDAY + timedelta(hours=7, minutes=30)
     before = forecast_deploys(
         starts[:-1], early, lookback=FOUR_WEEKS, min_share=0.5, zone=UTC, observed_since=SATURDAY - 5 * WEEK
     )
-    assert before is not None and before.next_open(early) == SATURDAY + timedelta(hours=9)
+    assert before is not None and before.next_open(early) == SATURDAY + timedelta(hours=9, minutes=20)
     assert before.closes_at(SATURDAY + timedelta(hours=9, minutes=30)) == SATURDAY + timedelta(hours=11)
 
 
@@ -545,9 +577,9 @@ def test_a_backlog_gaps_cannot_hold_starts_when_its_clear_chance_is_three_in_ten
 
 def five_hourly_and_saturdays_at_ten(last: datetime) -> tuple[datetime, ...]:
     """A deploy every 5 h (no hour of the week twice in 4 weeks) up to `last`, and one every Saturday
-    10:10 of the 4 weeks before SATURDAY (a slot)."""
+    10:00 of the 4 weeks before SATURDAY (a slot from 10:00)."""
     stream = [last - k * timedelta(hours=5) for k in range(134)]
-    return tuple(sorted({*stream, *saturdays_at(10, 10, 4)}))
+    return tuple(sorted({*stream, *saturdays_at(10, 0, 4)}))
 
 
 def test_later_gaps_are_measured_between_firm_slots_with_the_room_a_fresh_deploy_leaves() -> None:
@@ -794,13 +826,23 @@ def test_a_head_waiting_for_a_clearer_moment_is_projected_to_the_minute_its_chan
 
 
 def expected_by_hour(forecast: DeployForecast, at: datetime) -> bool:
-    """The definition, hour by hour: the local hour of `at` is a slot, it is not the occurrence a deploy
-    already served, and it does not end by the time the last deploy served."""
+    """The definition, hour by hour: the local hour of `at` is a slot, from the minute its stretch starts
+    at (below the earliest start seen by the mean spacing of the starts seen in it, or its start when
+    the hour before is a slot too), it is not the occurrence a deploy already served, and it does not end
+    by the time the last deploy served."""
     local = at.astimezone(forecast.zone)
     hour = local.replace(minute=0, second=0, microsecond=0).astimezone(UTC)
-    slot = (local.weekday(), local.hour) in {(s.weekday, s.hour) for s in forecast.slots}
+    slots = {(s.weekday, s.hour): s.minute for s in forecast.slots}
+    before = (hour - HOUR).astimezone(forecast.zone)
+    minute = 0 if (before.weekday(), before.hour) in slots else slots.get((local.weekday(), local.hour), 0)
+    slot = (local.weekday(), local.hour) in slots and at >= hour + timedelta(minutes=minute)
     cleared = forecast.cleared is not None and at < forecast.cleared
     return slot and hour != forecast.served and not cleared
+
+
+def stretch_starts(forecast: DeployForecast, hours: list[datetime]) -> list[datetime]:
+    """Where the definition may turn true: each hour's start and the minute its slot's stretch starts at."""
+    return sorted({*hours, *(h + timedelta(minutes=s.minute) for h in hours for s in forecast.slots)})
 
 
 @pytest.mark.parametrize(
@@ -838,9 +880,11 @@ def test_expected_stretches_agree_with_an_hour_by_hour_definition(zone: ZoneInfo
             later = [h for h in hours if h > at]
             start = next(
                 (
-                    h
-                    for h in later
-                    if expected_by_hour(forecast, h) and not expected_by_hour(forecast, h - HOUR)
+                    t
+                    for t in stretch_starts(forecast, [local_hour, *hours])
+                    if t > at
+                    and expected_by_hour(forecast, t)
+                    and not expected_by_hour(forecast, t - timedelta(minutes=1))
                 ),
                 None,
             )

@@ -262,20 +262,35 @@ def test_event_driven_replay_matches_a_minute_by_minute_replay_where_the_forecas
     assert len(by_event.runs) >= 10
 
 
-def test_the_event_driven_replay_wakes_where_the_forecast_is_relearnt_at_an_hours_start() -> None:
-    # deploys every day (the simulate benchmark's cadence), the bundled approval policy: on Sat 7 Feb at
-    # 00:49 gstg's next migration waits for the 02:00 hour (too few gaps as long as the one since Friday
-    # 19:32 say more); the forecast re-learnt at 01:00 finds a start at 01:08, which the event replay
-    # reaches only because it wakes where the forecast is re-learnt while forecast deploys hold the head
-    # back (seeds 159 and 90 gave such cases before the backlog that gaps cannot hold ran sooner)
-    generate = {"per_day": 8, "weekend_per_day": 8, "seed": 173, "hours": [0, 22], "mix": MIX}
+def _daily_cadence_replays(seed: int, days: int) -> tuple[Outcome, Outcome]:
+    """The event and minute replays of the simulate benchmark's cadence (deploys every day) with `seed`,
+    under the bundled approval policy."""
+    generate = {"per_day": 8, "weekend_per_day": 8, "seed": seed, "hours": [0, 22], "mix": MIX}
     s = parse_scenario(
-        {**WITH_HISTORY, "start": "2026-01-05T00:00:00Z", "days": 35, "deploys": {"generate": generate}}
+        {**WITH_HISTORY, "start": "2026-01-05T00:00:00Z", "days": days, "deploys": {"generate": generate}}
     )
     policy = load_policy((REPO / "examples" / "policy.yaml").read_text(encoding="utf-8"))
-    event, minute = replay(s, PolicyStrategy(policy, "event")), replay(s, PolicyStrategy(policy, "minute"))
+    return replay(s, PolicyStrategy(policy, "event")), replay(s, PolicyStrategy(policy, "minute"))
+
+
+def test_the_event_driven_replay_wakes_where_the_forecast_is_relearnt_at_an_hours_start() -> None:
+    # on Sun 25 Jan at 02:55 gstg's next migration waits for the deploys expected Sun 03:00–04:00 (seen
+    # 2 of the last 2 weeks); the forecast learnt at 03:00 no longer holds that hour, and it runs then.
+    # The event replay reaches 03:00 only because it wakes where the forecast is re-learnt while
+    # forecast deploys hold the head back (nothing else happens then; without the wake it runs later)
+    event, minute = _daily_cadence_replays(182, 21)
     assert sorted(_runs(event)) == sorted(_runs(minute))
-    assert ("gstg", "2026-02-07T01:08:00+00:00") in {(e, at) for e, at, _ in _runs(event)}
+    assert ("gstg", "2026-01-25T03:00:00+00:00") in {(e, at) for e, at, _ in _runs(event)}
+
+
+def test_the_event_driven_replay_wakes_where_an_old_deploy_leaves_the_forecasts_lookback() -> None:
+    # on Sat 7 Feb at 20:13 gprd waits for the deploys expected Sat 20:00–21:00 (seen 3 of the last 4
+    # weeks); the one of Sat 10 Jan 20:18 leaves the 28-day lookback at 20:18, the hour is seen 2 of 4
+    # weeks from then (which the pace of deploys explains: no slot), and five migrations run at 20:19,
+    # the first minute after
+    event, minute = _daily_cadence_replays(169, 35)
+    assert sorted(_runs(event)) == sorted(_runs(minute))
+    assert ("gprd", "2026-02-07T20:19:00+00:00") in {(e, at) for e, at, _ in _runs(event)}
 
 
 def test_in_approval_mode_the_event_driven_replay_follows_a_waiting_proposal_up_as_a_minutely_one() -> None:
