@@ -9,8 +9,10 @@ hours a random cadence sees in half the weeks by chance are not slots; the gaps 
 runs there). The occurrence of a slot that holds `now` is clear once a deploy started in it: that slot
 has been served this week. So is every slot hour that ends before 9 in 10 of the gaps between deploy
 starts within `lookback` would have ended after the last start: the deploy those hours stand for has
-come (right after a deploy the next one is still far). Expected deploys hold the whole hour of their
-slot.
+come (right after a deploy the next one is still far). Expected deploys hold the rest of their slot's
+hour from the minute its deploys start at: below the earliest start seen in it by the mean spacing of the
+starts seen (the next one falls below the earliest of n 1 time in n + 1), from the hour's start when a
+single start was seen or the hour before is a slot too.
 
 Between forecast slots, deploys still come at hours no slot explains. The gaps between consecutive deploy
 starts within `lookback` (at least `_PACE_MIN` of them; no complete week needed, so a fresh install is
