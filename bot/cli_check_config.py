@@ -33,7 +33,8 @@ def summarise(policy: Policy) -> list[str]:
         lines.append(
             f"expected deploys: forecast from the last {format_duration(forecast.lookback)} of deploys "
             f"(slots seen in >= {forecast.min_share:.0%} of the weeks, and in 3 of 4 or more often than "
-            "the pace of deploys explains)"
+            "the pace of deploys explains"
+            + ("; from the minute their deploys start at)" if forecast.slot_start == "minute" else ")")
         )
     else:
         lines.append("expected deploys: none (deploy_schedule null, deploy_forecast off)")

@@ -415,6 +415,7 @@ def expected_deploys(state: EnvState, policy: Policy, now: datetime, *, soft: bo
         observed_since=state.observed_since,
         cap=policy.guards.deploy_duration if soft else None,
         promotion=_promotion(state, policy, now),
+        by_minute=spec.slot_start == "minute",
     )
     if forecast is None:
         return _Deploys(

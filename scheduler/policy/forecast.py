@@ -9,10 +9,11 @@ hours a random cadence sees in half the weeks by chance are not slots; the gaps 
 runs there). The occurrence of a slot that holds `now` is clear once a deploy started in it: that slot
 has been served this week. So is every slot hour that ends before 9 in 10 of the gaps between deploy
 starts within `lookback` would have ended after the last start: the deploy those hours stand for has
-come (right after a deploy the next one is still far). Expected deploys hold the rest of their slot's
-hour from the minute its deploys start at: below the earliest start seen in it by the mean spacing of the
-starts seen (the next one falls below the earliest of n 1 time in n + 1), from the hour's start when a
-single start was seen or the hour before is a slot too.
+come (right after a deploy the next one is still far). Expected deploys hold the whole hour of their
+slot, or with `slot_start: minute` the rest of it from the minute its deploys start at: below the
+earliest start seen in it by the mean spacing of the starts seen (the next one falls below the earliest
+of n 1 time in n + 1), from the hour's start when a single start was seen or the hour before is a slot
+too.
 
 Between forecast slots, deploys still come at hours no slot explains. The gaps between consecutive deploy
 starts within `lookback` (at least `_PACE_MIN` of them; no complete week needed, so a fresh install is
@@ -316,12 +317,12 @@ def _merged_day(
     return tuple(out)
 
 
-def _weekly_hours(slots: tuple[Slot, ...]) -> _WeekHours:
-    """The slot hours of each weekday with the minute each one's expected stretch starts at: the
-    earliest minute a deploy started in it, or its start when the hour before is a slot too (a deploy
-    then holds the environment from that hour on). Memoised per slot tuple object (`_slots` hands out
-    the same one while the learnt slots stay the same)."""
-    hit = _HOURS.get(id(slots))
+def _weekly_hours(slots: tuple[Slot, ...], by_minute: bool) -> _WeekHours:
+    """The slot hours of each weekday with the minute each one's expected stretch starts at: its start,
+    or with `by_minute` the slot's `minute`, unless the hour before is a slot too (a deploy then holds
+    the environment from that hour on). Memoised per slot tuple object (`_slots` hands out the same one
+    while the learnt slots stay the same)."""
+    hit = _HOURS.get((id(slots), by_minute))
     if hit is None or hit[0] is not slots:
         if len(_HOURS) >= _HOURS_KEPT:
             _HOURS.clear()
@@ -329,13 +330,14 @@ def _weekly_hours(slots: tuple[Slot, ...]) -> _WeekHours:
         days: list[list[tuple[int, int]]] = [[] for _ in range(7)]
         for slot in slots:
             before = (slot.weekday, slot.hour - 1) if slot.hour else ((slot.weekday - 1) % 7, 23)
-            days[slot.weekday].append((slot.hour, 0 if before in known else slot.minute))
+            minute = slot.minute if by_minute and before not in known else 0
+            days[slot.weekday].append((slot.hour, minute))
         hours = tuple(tuple(sorted(day)) for day in days)
-        hit = _HOURS[id(slots)] = (slots, hours)  # the tuple kept keeps its id unique
+        hit = _HOURS[id(slots), by_minute] = (slots, hours)  # the tuple kept keeps its id unique
     return hit[1]
 
 
-_HOURS: dict[int, tuple[tuple[Slot, ...], _WeekHours]] = {}
+_HOURS: dict[tuple[int, bool], tuple[tuple[Slot, ...], _WeekHours]] = {}
 _HOURS_KEPT = 1024
 
 
@@ -378,6 +380,9 @@ class DeployForecast:
     anchor: datetime | None = None  # the hour they were learnt at
     unsteady: int = 0  # hours seen in min_share of the weeks, no more often than the pace of deploys says
     pace: float = 0.0  # the share of the hours of a week that saw a deploy, each complete week
+    by_minute: bool = (
+        False  # a slot is expected from its `minute` (`slot_start: minute`), not its hour's start
+    )
     shared: _Shared = field(default_factory=_Shared, repr=False, compare=False)  # kept by `replace`
 
     @property
@@ -445,7 +450,7 @@ class DeployForecast:
 
     @cached_property
     def _timeline(self) -> _Timeline:
-        return _timeline_for(self.zone, _weekly_hours(self.slots), self.served)
+        return _timeline_for(self.zone, _weekly_hours(self.slots, self.by_minute), self.served)
 
     def is_open(self, at: datetime) -> bool:
         """Whether a deploy is expected at `at` (memoised: a search step asks up to four times)."""
@@ -634,7 +639,7 @@ class DeployForecast:
 
     @cached_property
     def _seen_timeline(self) -> _Timeline:
-        return _timeline_for(self.zone, _weekly_hours(self.seen_hours), self.served)
+        return _timeline_for(self.zone, _weekly_hours(self.seen_hours, self.by_minute), self.served)
 
     def clear_chance(self, at: datetime, length: timedelta) -> tuple[float, float] | None:
         """The share of the seen gaps as long as the current one at `at` that outlasted a run of
@@ -721,7 +726,7 @@ class DeployForecast:
         if not seen:
             seen, slots = self._seen_any.get(key, 0), self.seen_hours
         hour = _hour_start(at, self.zone)  # the slot's hour, not `at` within it
-        minute = dict(_weekly_hours(slots)[key[0]]).get(key[1], 0)
+        minute = dict(_weekly_hours(slots, self.by_minute)[key[0]]).get(key[1], 0)
         local, end = (
             (hour + timedelta(minutes=minute)).astimezone(self.zone),
             (hour + HOUR).astimezone(self.zone),
@@ -803,6 +808,7 @@ def forecast_deploys(
     observed_since: datetime | None = None,
     cap: timedelta | None = None,
     promotion: Promotion | None = None,
+    by_minute: bool = False,
 ) -> DeployForecast | None:
     """The forecast from deploy `starts` (aware instants, oldest first) before `now` (None: neither one
     complete week observed nor enough gaps between deploys).
@@ -810,21 +816,23 @@ def forecast_deploys(
     `observed_since` is when recording began (default: the first start); weeks before it are not
     complete. `cap` (the policy's `deploy_duration`) turns on the soft room of the gaps between deploys;
     None leaves it and the promotion room out. `promotion` adds the deploys promoted from the upstream
-    environment."""
+    environment. `by_minute` expects a slot from the minute its deploys start at (`slot_start: minute`)."""
     now = now.astimezone(UTC)
     end, anchor = bisect_right(starts, now), _hour_start(now, zone)
     lo = bisect_left(starts, now - lookback, hi=end)
     if isinstance(starts, tuple):  # memoised: every decision of the hour reads the same starts
-        key = (id(starts), end, lo, anchor, lookback, min_share, zone, observed_since, cap)
+        key = (id(starts), end, lo, anchor, lookback, min_share, zone, observed_since, cap, by_minute)
         hit = _FORECASTS.get(key)
         if hit is None or hit[0] is not starts:
             if len(_FORECASTS) >= _FORECASTS_KEPT:
                 _FORECASTS.clear()
             learnt = _forecast(starts, end, lo, anchor, lookback, min_share, zone, observed_since, cap)
+            learnt = replace(learnt, by_minute=True) if by_minute and learnt is not None else learnt
             hit = _FORECASTS[key] = (starts, learnt)  # the tuple kept keeps its id unique
         base = hit[1]
     else:
         base = _forecast(starts, end, lo, anchor, lookback, min_share, zone, observed_since, cap)
+        base = replace(base, by_minute=True) if by_minute and base is not None else base
     if base is None or (not base.weeks and not base.gaps and promotion is None):
         return None
     return base if promotion is None else replace(base, promotion=promotion)
@@ -842,7 +850,7 @@ def relearnt_at(
 
 
 _FORECASTS: dict[
-    tuple[int, int, int, datetime, timedelta, float, ZoneInfo, datetime | None, timedelta | None],
+    tuple[int, int, int, datetime, timedelta, float, ZoneInfo, datetime | None, timedelta | None, bool],
     tuple[tuple[datetime, ...], DeployForecast | None],
 ] = {}
 _FORECASTS_KEPT = 16

@@ -212,10 +212,12 @@ class IncidentGuard(Strict):
 
 class DeployForecastSpec(Strict):
     """Expect a deploy in each hour-of-week slot that saw one in at least `min_share` of the complete
-    past weeks within `lookback` (used when `deploy_schedule` is not set)."""
+    past weeks within `lookback` (used when `deploy_schedule` is not set): from the hour's start, or with
+    `slot_start: minute` from the minute the slot's deploys start at (deploys on a clock)."""
 
     lookback: Duration = timedelta(days=28)
     min_share: Annotated[float, Field(gt=0, le=1)] = 0.5
+    slot_start: Literal["hour", "minute"] = "hour"
 
     @field_validator("lookback")
     @classmethod

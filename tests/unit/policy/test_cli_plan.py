@@ -98,12 +98,12 @@ def test_plan_with_recorded_deploys_says_which_deploy_is_expected_next_and_why(
     at = ["--at", "2026-01-09T15:00:00Z"]
     readable = CliRunner().invoke(cli, ["plan", "--repo", str(sample), *ARGS, *deploys, *at])
     assert readable.exit_code == 0, readable.output
-    why = "deploys expected Sat 06:10–07:00 UTC: seen 3 of the last 3 weeks"  # each one came at 06:10
-    assert f"Expected deploys: next at Sat 2026-01-10 06:10 UTC ({why})" in readable.output
+    why = "deploys expected Sat 06:00–07:00 UTC: seen 3 of the last 3 weeks"
+    assert f"Expected deploys: next at Sat 2026-01-10 06:00 UTC ({why})" in readable.output
     as_json = CliRunner().invoke(cli, ["plan", "--repo", str(sample), *ARGS, *deploys, *at, "--json"])
     assert json.loads(as_json.stdout)["expected_deploys"] == {
         "now": False,
-        "at": "2026-01-10T06:10:00+00:00",
+        "at": "2026-01-10T06:00:00+00:00",
         "why": why,
     }
     without = CliRunner().invoke(cli, ["plan", "--repo", str(sample), *ARGS, "--environment", "gprd", *at])

@@ -57,36 +57,47 @@ def test_a_slot_seen_in_enough_complete_weeks_is_expected() -> None:
         starts, SATURDAY, lookback=FOUR_WEEKS, min_share=0.5, zone=UTC, observed_since=SATURDAY - 5 * WEEK
     )
     assert forecast is not None and forecast.weeks == 4
-    # 09:00 seen once: 1/4 < 0.5; every 04:00 deploy started at 04:10: the slot is expected from then
-    assert [(s.weekday, s.hour, s.seen, s.minute) for s in forecast.slots] == [(5, 4, 4, 10)]
-    assert forecast.next_open(SATURDAY) == SATURDAY + timedelta(hours=4, minutes=10)
-    assert not forecast.is_open(SATURDAY + timedelta(hours=4, minutes=9))
+    assert [(s.weekday, s.hour, s.seen) for s in forecast.slots] == [(5, 4, 4)]  # 09:00 seen once: 1/4 < 0.5
+    assert forecast.next_open(SATURDAY) == SATURDAY + timedelta(hours=4)
     assert forecast.closes_at(SATURDAY + timedelta(hours=4, minutes=30)) == SATURDAY + timedelta(hours=5)
-    assert forecast.why(SATURDAY + timedelta(hours=4, minutes=10)) == (
-        "deploys expected Sat 04:10–05:00 UTC: seen 4 of the last 4 weeks"
+    assert forecast.why(SATURDAY + timedelta(hours=4)) == (
+        "deploys expected Sat 04:00–05:00 UTC: seen 4 of the last 4 weeks"
     )
     within = forecast.why(SATURDAY + timedelta(hours=4, minutes=26))
-    assert within == forecast.why(SATURDAY + timedelta(hours=4, minutes=10))  # the slot, not the instant
+    assert within == forecast.why(SATURDAY + timedelta(hours=4))  # the slot's hour, not the instant's
 
 
-def test_a_slot_is_expected_below_its_earliest_start_by_the_spacing_of_its_starts() -> None:
+def test_with_slot_start_minute_a_slot_is_expected_below_its_earliest_start_by_their_spacing() -> None:
     # starts at 04:30, 04:36, 04:42 and 04:48: the next one falls below 04:30 1 time in 5; the mean
-    # spacing (6 minutes) below it, 04:24, is where the slot is expected from
+    # spacing (6 minutes) below it, 04:24, is where the slot is expected from (by default: 04:00)
     starts = sorted(SATURDAY - k * WEEK + timedelta(hours=4, minutes=24 + 6 * k) for k in range(1, 5))
-    forecast = forecast_deploys(
-        starts, SATURDAY, lookback=FOUR_WEEKS, min_share=0.5, zone=UTC, observed_since=SATURDAY - 5 * WEEK
+
+    def learnt(starts: list[datetime], by_minute: bool = True) -> DeployForecast:
+        since = SATURDAY - 5 * WEEK
+        found = forecast_deploys(
+            starts,
+            SATURDAY,
+            lookback=FOUR_WEEKS,
+            min_share=0.5,
+            zone=UTC,
+            observed_since=since,
+            by_minute=by_minute,
+        )
+        assert found is not None
+        return found
+
+    assert [s.minute for s in learnt(starts).slots] == [24]
+    assert learnt(starts).next_open(SATURDAY) == SATURDAY + timedelta(hours=4, minutes=24)
+    assert learnt(starts).why(SATURDAY + timedelta(hours=4, minutes=30)) == (
+        "deploys expected Sat 04:24–05:00 UTC: seen 4 of the last 4 weeks"
     )
-    assert forecast is not None and [s.minute for s in forecast.slots] == [24]
-    assert forecast.next_open(SATURDAY) == SATURDAY + timedelta(hours=4, minutes=24)
+    assert learnt(starts, by_minute=False).next_open(SATURDAY) == SATURDAY + timedelta(hours=4)
     # a slot whose hour before is a slot too holds from its start (the deploy before may still run),
     # and one seen at a single minute only holds from its hour's start
-    starts += saturdays_at(5, 50, 4)
-    forecast = forecast_deploys(
-        starts, SATURDAY, lookback=FOUR_WEEKS, min_share=0.5, zone=UTC, observed_since=SATURDAY - 5 * WEEK
-    )
-    assert forecast is not None and [(s.hour, s.minute) for s in forecast.slots] == [(4, 24), (5, 50)]
-    assert forecast.closes_at(SATURDAY + timedelta(hours=4, minutes=30)) == SATURDAY + timedelta(hours=6)
-    assert forecast.is_open(SATURDAY + timedelta(hours=5, minutes=1))
+    both = learnt(sorted(starts + saturdays_at(5, 50, 4)))
+    assert [(s.hour, s.minute) for s in both.slots] == [(4, 24), (5, 50)]
+    assert both.closes_at(SATURDAY + timedelta(hours=4, minutes=30)) == SATURDAY + timedelta(hours=6)
+    assert both.is_open(SATURDAY + timedelta(hours=5, minutes=1))
     single = forecast_deploys(
         saturdays_at(4, 10, 1),
         SATURDAY,
@@ -94,8 +105,30 @@ def test_a_slot_is_expected_below_its_earliest_start_by_the_spacing_of_its_start
         min_share=0.5,
         zone=UTC,
         observed_since=SATURDAY - 2 * WEEK,
+        by_minute=True,
     )
     assert single is not None and single.next_open(SATURDAY) == SATURDAY + timedelta(hours=4)
+
+
+def test_with_slot_start_minute_a_run_may_end_in_a_slots_hour_before_its_deploys_start() -> None:
+    starts = tuple(sorted(saturdays_at(4, 10, 4)))  # every deploy of the 04:00 hour started at 04:10
+    state = EnvState(
+        "gprd",
+        (index("20260101000001"),),
+        packages=(DeployedPackage("new", SATURDAY - WEEK),),
+        deploy_starts=starts,
+    )
+    now = SATURDAY + timedelta(hours=3, minutes=20)  # 45 minutes to run: ends 04:05
+    by_hour = decide(state, POLICY, now)
+    assert by_hour.action is Action.WAIT
+    assert any(
+        "deploys expected Sat 04:00–05:00 UTC: seen 3 of the last 3 weeks" in r for r in by_hour.reasons
+    )
+    minute = load_policy(POLICY_TEXT + "guards: {deploy_forecast: {slot_start: minute}}\n")
+    assert decide(state, minute, now).action is Action.EXECUTE
+    later = decide(state, minute, now + timedelta(minutes=10))  # would end 04:15
+    assert later.action is Action.WAIT
+    assert any("deploys expected Sat 04:10–05:00 UTC: seen 3 of the last 3 weeks" in r for r in later.reasons)
 
 
 def test_weeks_before_recording_began_do_not_count() -> None:
@@ -115,7 +148,7 @@ def test_a_slot_whose_deploy_already_came_this_week_is_clear() -> None:
     assert forecast is not None
     assert forecast.is_open(now - timedelta(minutes=19)) is False  # the occurrence holding now is served
     assert not forecast.is_open(now)
-    assert forecast.next_open(now) == SATURDAY + WEEK + timedelta(hours=4, minutes=10)
+    assert forecast.next_open(now) == SATURDAY + WEEK + timedelta(hours=4)
 
 
 def every_third_hour(
@@ -147,15 +180,14 @@ def test_slot_hours_the_last_deploy_served_are_clear() -> None:
     assert forecast is not None
     assert {(5, 9), (5, 10), (5, 12)} <= {(s.weekday, s.hour) for s in forecast.slots}
     assert forecast.is_open(now) is False
-    assert forecast.next_open(now) == SATURDAY + timedelta(hours=12, minutes=20)  # they all came at :20
-    assert forecast.closes_at(SATURDAY + timedelta(hours=12, minutes=25)) == SATURDAY + timedelta(hours=13)
-    # before today's 09:20 deploy, the last one (06:20) serves nothing past 09:00; the 10:00 slot joins
-    # the 09:00 one from its start
+    assert forecast.next_open(now) == SATURDAY + timedelta(hours=12)
+    assert forecast.closes_at(SATURDAY + timedelta(hours=12, minutes=5)) == SATURDAY + timedelta(hours=13)
+    # before today's 09:20 deploy, the last one (06:20) serves nothing past 09:00
     early = SATURDAY + timedelta(hours=7, minutes=30)
     before = forecast_deploys(
         starts[:-1], early, lookback=FOUR_WEEKS, min_share=0.5, zone=UTC, observed_since=SATURDAY - 5 * WEEK
     )
-    assert before is not None and before.next_open(early) == SATURDAY + timedelta(hours=9, minutes=20)
+    assert before is not None and before.next_open(early) == SATURDAY + timedelta(hours=9)
     assert before.closes_at(SATURDAY + timedelta(hours=9, minutes=30)) == SATURDAY + timedelta(hours=11)
 
 
@@ -577,9 +609,9 @@ def test_a_backlog_gaps_cannot_hold_starts_when_its_clear_chance_is_three_in_ten
 
 def five_hourly_and_saturdays_at_ten(last: datetime) -> tuple[datetime, ...]:
     """A deploy every 5 h (no hour of the week twice in 4 weeks) up to `last`, and one every Saturday
-    10:00 of the 4 weeks before SATURDAY (a slot from 10:00)."""
+    10:10 of the 4 weeks before SATURDAY (a slot)."""
     stream = [last - k * timedelta(hours=5) for k in range(134)]
-    return tuple(sorted({*stream, *saturdays_at(10, 0, 4)}))
+    return tuple(sorted({*stream, *saturdays_at(10, 10, 4)}))
 
 
 def test_later_gaps_are_measured_between_firm_slots_with_the_room_a_fresh_deploy_leaves() -> None:
@@ -826,13 +858,13 @@ def test_a_head_waiting_for_a_clearer_moment_is_projected_to_the_minute_its_chan
 
 
 def expected_by_hour(forecast: DeployForecast, at: datetime) -> bool:
-    """The definition, hour by hour: the local hour of `at` is a slot, from the minute its stretch starts
-    at (below the earliest start seen by the mean spacing of the starts seen in it, or its start when
-    the hour before is a slot too), it is not the occurrence a deploy already served, and it does not end
-    by the time the last deploy served."""
+    """The definition, hour by hour: the local hour of `at` is a slot (with `by_minute`, from the minute
+    its stretch starts at: below the earliest start seen by the mean spacing of the starts seen, or its
+    start when the hour before is a slot too), it is not the occurrence a deploy already served, and it
+    does not end by the time the last deploy served."""
     local = at.astimezone(forecast.zone)
     hour = local.replace(minute=0, second=0, microsecond=0).astimezone(UTC)
-    slots = {(s.weekday, s.hour): s.minute for s in forecast.slots}
+    slots = {(s.weekday, s.hour): s.minute if forecast.by_minute else 0 for s in forecast.slots}
     before = (hour - HOUR).astimezone(forecast.zone)
     minute = 0 if (before.weekday(), before.hour) in slots else slots.get((local.weekday(), local.hour), 0)
     slot = (local.weekday(), local.hour) in slots and at >= hour + timedelta(minutes=minute)
@@ -845,16 +877,17 @@ def stretch_starts(forecast: DeployForecast, hours: list[datetime]) -> list[date
     return sorted({*hours, *(h + timedelta(minutes=s.minute) for h in hours for s in forecast.slots)})
 
 
+@pytest.mark.parametrize("by_minute", [False, True], ids=["from the hour", "from the minute"])
 @pytest.mark.parametrize(
     "zone",
     [UTC, ZoneInfo("Europe/Amsterdam"), ZoneInfo("Asia/Kolkata")],
     ids=["UTC", "Amsterdam", "Kolkata (+05:30)"],
 )
-def test_expected_stretches_agree_with_an_hour_by_hour_definition(zone: ZoneInfo) -> None:
+def test_expected_stretches_agree_with_an_hour_by_hour_definition(zone: ZoneInfo, by_minute: bool) -> None:
     """is_open, next_open and closes_at of forecasts learnt from random histories (served occurrences
     and hours the last deploy served included) against the definition checked hour by hour over the
-    days the forecast looks ahead, in zones whose hours start on and off the UTC hour; the DST change
-    day is left to the DST test above."""
+    days the forecast looks ahead, in zones whose hours start on and off the UTC hour, with slots from
+    their hour's start and from their minute; the DST change day is left to the DST test above."""
     rng = random.Random(7)
     since = datetime(2026, 2, 2, tzinfo=UTC)
     starts = sorted(  # a deploy at a random minute of most 3-hour slots: the last one serves the next hours
@@ -863,14 +896,21 @@ def test_expected_stretches_agree_with_an_hour_by_hour_definition(zone: ZoneInfo
         if rng.random() < 0.9
     )
     dst_day = datetime(2026, 3, 29).date()
-    checked = 0
+    checked = within = 0
     for step in range(120):
         now = since + timedelta(days=8, hours=11 * step, minutes=rng.randint(0, 59))
         known = [s for s in starts if s <= now]
         forecast = forecast_deploys(
-            known, now, lookback=FOUR_WEEKS, min_share=0.5, zone=zone, observed_since=since
+            known,
+            now,
+            lookback=FOUR_WEEKS,
+            min_share=0.5,
+            zone=zone,
+            observed_since=since,
+            by_minute=by_minute,
         )
         assert forecast is not None and forecast.slots
+        within += sum(1 for s in forecast.slots if s.minute)
         local_hour = now.astimezone(zone).replace(minute=0, second=0, microsecond=0).astimezone(UTC)
         hours = [local_hour + k * HOUR for k in range(1, 8 * 24 - 24)]  # the zone's hour boundaries
         if any(h.astimezone(zone).date() == dst_day for h in hours) and zone is not UTC:
@@ -894,7 +934,7 @@ def test_expected_stretches_agree_with_an_hour_by_hour_definition(zone: ZoneInfo
                 end = next(h for h in later if not expected_by_hour(forecast, h))
                 assert forecast.closes_at(at) == end, at
             checked += 1
-    assert checked > 100
+    assert checked > 100 and within > 100  # slots expected from a minute within their hour are checked
 
 
 def test_the_forecast_is_relearnt_at_the_next_local_hour_or_when_an_old_start_leaves_its_lookback() -> None:
