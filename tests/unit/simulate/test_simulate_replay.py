@@ -284,13 +284,13 @@ def test_the_event_driven_replay_wakes_where_the_forecast_is_relearnt_at_an_hour
 
 
 def test_the_event_driven_replay_wakes_where_an_old_deploy_leaves_the_forecasts_lookback() -> None:
-    # on Sat 7 Feb at 20:13 gprd waits for the deploys expected Sat 20:00–21:00 (seen 3 of the last 4
-    # weeks); the one of Sat 10 Jan 20:18 leaves the 28-day lookback at 20:18, the hour is seen 2 of 4
-    # weeks from then (which the pace of deploys explains: no slot), and five migrations run at 20:19,
-    # the first minute after
-    event, minute = _daily_cadence_replays(169, 35)
+    # on Sun 8 Feb at 00:00 gstg's head (an index of 1 h) waits: 19 in 20 of the gaps between deploys as
+    # long as the one since Sat 20:38 leave no room for it. The deploy of Sun 11 Jan 00:35 leaves the
+    # 28-day lookback at 00:35; from 00:36 the gaps counted differ, the start search finds 00:39, and the
+    # head runs then. Without the wake at 00:36 nothing happens until later, and it runs later
+    event, minute = _daily_cadence_replays(211, 35)
     assert sorted(_runs(event)) == sorted(_runs(minute))
-    assert ("gprd", "2026-02-07T20:19:00+00:00") in {(e, at) for e, at, _ in _runs(event)}
+    assert ("gstg", "2026-02-08T00:39:00+00:00") in {(e, at) for e, at, _ in _runs(event)}
 
 
 def test_in_approval_mode_the_event_driven_replay_follows_a_waiting_proposal_up_as_a_minutely_one() -> None:
