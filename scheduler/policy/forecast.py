@@ -317,12 +317,12 @@ def _merged_day(
     return tuple(out)
 
 
-def _weekly_hours(slots: tuple[Slot, ...], by_minute: bool) -> _WeekHours:
-    """The slot hours of each weekday with the minute each one's expected stretch starts at: its start,
-    or with `by_minute` the slot's `minute`, unless the hour before is a slot too (a deploy then holds
-    the environment from that hour on). Memoised per slot tuple object (`_slots` hands out the same one
-    while the learnt slots stay the same)."""
-    hit = _HOURS.get((id(slots), by_minute))
+def _weekly_hours(slots: tuple[Slot, ...]) -> _WeekHours:
+    """The slot hours of each weekday with the minute each one's expected stretch starts at: the slot's
+    `minute` (0 unless `slot_start: minute`), or its start when the hour before is a slot too (a deploy
+    then holds the environment from that hour on). Memoised per slot tuple object (`_slots` hands out the
+    same one while the learnt slots stay the same)."""
+    hit = _HOURS.get(id(slots))
     if hit is None or hit[0] is not slots:
         if len(_HOURS) >= _HOURS_KEPT:
             _HOURS.clear()
@@ -330,14 +330,14 @@ def _weekly_hours(slots: tuple[Slot, ...], by_minute: bool) -> _WeekHours:
         days: list[list[tuple[int, int]]] = [[] for _ in range(7)]
         for slot in slots:
             before = (slot.weekday, slot.hour - 1) if slot.hour else ((slot.weekday - 1) % 7, 23)
-            minute = slot.minute if by_minute and before not in known else 0
+            minute = 0 if before in known else slot.minute
             days[slot.weekday].append((slot.hour, minute))
         hours = tuple(tuple(sorted(day)) for day in days)
-        hit = _HOURS[id(slots), by_minute] = (slots, hours)  # the tuple kept keeps its id unique
+        hit = _HOURS[id(slots)] = (slots, hours)  # the tuple kept keeps its id unique
     return hit[1]
 
 
-_HOURS: dict[tuple[int, bool], tuple[tuple[Slot, ...], _WeekHours]] = {}
+_HOURS: dict[int, tuple[tuple[Slot, ...], _WeekHours]] = {}
 _HOURS_KEPT = 1024
 
 
@@ -380,9 +380,6 @@ class DeployForecast:
     anchor: datetime | None = None  # the hour they were learnt at
     unsteady: int = 0  # hours seen in min_share of the weeks, no more often than the pace of deploys says
     pace: float = 0.0  # the share of the hours of a week that saw a deploy, each complete week
-    by_minute: bool = (
-        False  # a slot is expected from its `minute` (`slot_start: minute`), not its hour's start
-    )
     shared: _Shared = field(default_factory=_Shared, repr=False, compare=False)  # kept by `replace`
 
     @property
@@ -450,7 +447,7 @@ class DeployForecast:
 
     @cached_property
     def _timeline(self) -> _Timeline:
-        return _timeline_for(self.zone, _weekly_hours(self.slots, self.by_minute), self.served)
+        return _timeline_for(self.zone, _weekly_hours(self.slots), self.served)
 
     def is_open(self, at: datetime) -> bool:
         """Whether a deploy is expected at `at` (memoised: a search step asks up to four times)."""
@@ -639,7 +636,7 @@ class DeployForecast:
 
     @cached_property
     def _seen_timeline(self) -> _Timeline:
-        return _timeline_for(self.zone, _weekly_hours(self.seen_hours, self.by_minute), self.served)
+        return _timeline_for(self.zone, _weekly_hours(self.seen_hours), self.served)
 
     def clear_chance(self, at: datetime, length: timedelta) -> tuple[float, float] | None:
         """The share of the seen gaps as long as the current one at `at` that outlasted a run of
@@ -726,7 +723,7 @@ class DeployForecast:
         if not seen:
             seen, slots = self._seen_any.get(key, 0), self.seen_hours
         hour = _hour_start(at, self.zone)  # the slot's hour, not `at` within it
-        minute = dict(_weekly_hours(slots, self.by_minute)[key[0]]).get(key[1], 0)
+        minute = dict(_weekly_hours(slots)[key[0]]).get(key[1], 0)
         local, end = (
             (hour + timedelta(minutes=minute)).astimezone(self.zone),
             (hour + HOUR).astimezone(self.zone),
@@ -826,13 +823,12 @@ def forecast_deploys(
         if hit is None or hit[0] is not starts:
             if len(_FORECASTS) >= _FORECASTS_KEPT:
                 _FORECASTS.clear()
-            learnt = _forecast(starts, end, lo, anchor, lookback, min_share, zone, observed_since, cap)
-            learnt = replace(learnt, by_minute=True) if by_minute and learnt is not None else learnt
+            args = (lookback, min_share, zone, observed_since, cap, by_minute)
+            learnt = _forecast(starts, end, lo, anchor, *args)
             hit = _FORECASTS[key] = (starts, learnt)  # the tuple kept keeps its id unique
         base = hit[1]
     else:
-        base = _forecast(starts, end, lo, anchor, lookback, min_share, zone, observed_since, cap)
-        base = replace(base, by_minute=True) if by_minute and base is not None else base
+        base = _forecast(starts, end, lo, anchor, lookback, min_share, zone, observed_since, cap, by_minute)
     if base is None or (not base.weeks and not base.gaps and promotion is None):
         return None
     return base if promotion is None else replace(base, promotion=promotion)
@@ -866,6 +862,7 @@ def _forecast(
     zone: ZoneInfo,
     observed_since: datetime | None,
     cap: timedelta | None,
+    by_minute: bool,
 ) -> DeployForecast | None:
     """`forecast_deploys` without a promotion from the first `end` starts, `lo` of them before the
     lookback, learnt at the hour starting at `anchor`; without weeks or gaps, the shape a promotion
@@ -885,6 +882,8 @@ def _forecast(
     learnt, sightings = _learnt(history, anchor, zone, weeks, min_share)
     pace = sightings / (7 * 24 * weeks)
     slots = _steady(learnt, pace, weeks)
+    if by_minute:
+        slots = _from_minutes(slots, history, zone)
     served = anchor if before_anchor < end else None
     cleared = _hour_start(last + seen[len(seen) - ceil(_SERVED * len(seen))], zone) if last else None
     return DeployForecast(
@@ -1013,55 +1012,28 @@ class _Learner:
     def __init__(self, history: tuple[datetime, ...], anchor: int, zone: ZoneInfo) -> None:
         self.zone, self.anchor, self.history = zone, anchor, history
         table = _slot_table(zone)
-        found = [table.get(start) or _local_slot(start, zone, table) for start in history]
-        self.slots = [slot for slot, _, _ in found]
-        self.micros = [micros for _, micros, _ in found]
-        self.minutes = [minute for _, _, minute in found]
+        pairs = [table.get(start) or _local_slot(start, zone, table) for start in history]
+        self.slots = [slot for slot, _ in pairs]
+        self.micros = [micros for _, micros in pairs]
         self.weeks: dict[tuple[int, int], Counter[int]] = {}
-        self.starts_at: dict[tuple[int, int], Counter[int]] = {}  # the minutes starts came at, per slot
         self._seen: dict[float, tuple[Slot, ...]] = {}  # by least count; emptied when a count changes
         self._moved: dict[tuple[int, int], int] = {}  # change of each slot's count since the last answer
-        self._earlier: set[tuple[int, int]] = set()  # slots whose earliest minute may have changed
         self.seen = 0  # (slot, week) pairs that saw a start
-        for slot, micros, minute in found:
+        for slot, micros in pairs:
             self._add(slot, (anchor - micros) // _WEEK_MICROS)
-            self._arrive(slot, minute)
 
     def slots_seen(self, least: float) -> tuple[Slot, ...]:
         """The slots seen in at least `least` distinct weeks."""
         moved = [(len(self.weeks.get(slot, ())), net) for slot, net in self._moved.items() if net]
-        moved += [(len(self.weeks.get(slot, ())), 0) for slot in self._earlier]
         self._moved.clear()
-        self._earlier.clear()
         if moved:  # an answer changes only if a slot it holds, before or after the move, moved
             for known in [k for k in self._seen if any(max(now, now - net) >= k for now, net in moved)]:
                 del self._seen[known]
         found = self._seen.get(least)
         if found is None:
-            counts = sorted(
-                (slot, len(weeks), _earliest(self.starts_at[slot]))
-                for slot, weeks in self.weeks.items()
-                if len(weeks) >= least
-            )
+            counts = sorted((slot, len(weeks)) for slot, weeks in self.weeks.items() if len(weeks) >= least)
             found = self._seen[least] = _slots(tuple(counts))
         return found
-
-    def _arrive(self, slot: tuple[int, int], minute: int) -> None:
-        minutes = self.starts_at.get(slot)
-        if minutes is None:
-            minutes = self.starts_at[slot] = Counter()
-        if not minutes or minute < min(minutes):
-            self._earlier.add(slot)
-        minutes[minute] += 1
-
-    def _leave(self, slot: tuple[int, int], minute: int) -> None:
-        minutes = self.starts_at[slot]
-        minutes[minute] -= 1
-        if not minutes[minute]:
-            del minutes[minute]
-            self._earlier.add(slot)
-            if not minutes:
-                del self.starts_at[slot]
 
     def _add(self, slot: tuple[int, int], week: int) -> None:
         weeks = self.weeks.get(slot)
@@ -1093,12 +1065,9 @@ class _Learner:
         kept = len(old) - drop
         if len(history) < kept or not _slid(old, drop, history, kept):
             return False
-        for slot, micros, minute in zip(
-            self.slots[:drop], self.micros[:drop], self.minutes[:drop], strict=True
-        ):
+        for slot, micros in zip(self.slots[:drop], self.micros[:drop], strict=True):
             self._remove(slot, (self.anchor - micros) // _WEEK_MICROS)
-            self._leave(slot, minute)
-        del self.slots[:drop], self.micros[:drop], self.minutes[:drop]
+        del self.slots[:drop], self.micros[:drop]
         back = 1
         while kept and anchor - back * _WEEK_MICROS >= self.micros[0]:
             first = bisect_right(self.micros, self.anchor - back * _WEEK_MICROS, hi=kept)
@@ -1109,18 +1078,63 @@ class _Learner:
             back += 1
         table = _slot_table(zone)
         for start in history[kept:]:
-            slot, micros, minute = table.get(start) or _local_slot(start, zone, table)
+            slot, micros = table.get(start) or _local_slot(start, zone, table)
             self.slots.append(slot)
             self.micros.append(micros)
-            self.minutes.append(minute)
             self._add(slot, (anchor - micros) // _WEEK_MICROS)
-            self._arrive(slot, minute)
         self.anchor, self.history = anchor, history
         return True
 
 
 _LEARNERS: list[_Learner] = []
 _LEARNERS_KEPT = 8
+
+
+@lru_cache(maxsize=1024)
+def _slots(counts: tuple[tuple[tuple[int, int], int], ...]) -> tuple[Slot, ...]:
+    """The slots of sorted ((weekday, hour), count) pairs (memoised: a week of decisions mostly learns
+    the same slots again), each slot object made once."""
+    made = _SLOT_OBJECTS
+    out = []
+    for (weekday, hour), count in counts:
+        slot = made.get((weekday, hour, count))
+        if slot is None:
+            slot = made[weekday, hour, count] = Slot(weekday, hour, count)
+        out.append(slot)
+    return tuple(out)
+
+
+_SLOT_OBJECTS: dict[tuple[int, int, int], Slot] = {}  # at most 7 * 24 hours x the weeks seen
+
+
+_SLOTS_KEPT = 65536
+_WEEK_MICROS = WEEK // timedelta(microseconds=1)
+
+
+@lru_cache(maxsize=16)
+def _slot_table(zone: ZoneInfo) -> dict[datetime, tuple[tuple[int, int], int]]:
+    """The memo of `_local_slot` in `zone`: every decision reads the same history."""
+    return {}
+
+
+def _local_slot(
+    start: datetime, zone: ZoneInfo, table: dict[datetime, tuple[tuple[int, int], int]]
+) -> tuple[tuple[int, int], int]:
+    """The (local weekday, hour) a deploy start falls in, and its `micros_of`, kept in `table`."""
+    local = start.astimezone(zone)
+    if len(table) >= _SLOTS_KEPT:
+        table.clear()
+    found = table[start] = (local.weekday(), local.hour), micros_of(start)
+    return found
+
+
+def _from_minutes(slots: tuple[Slot, ...], history: tuple[datetime, ...], zone: ZoneInfo) -> tuple[Slot, ...]:
+    """`slots`, each expected from the minute its deploys of `history` start at (`_earliest`)."""
+    minutes: dict[tuple[int, int], Counter[int]] = {}
+    for start in history:
+        local = start.astimezone(zone)
+        minutes.setdefault((local.weekday(), local.hour), Counter())[local.minute] += 1
+    return tuple(replace(s, minute=_earliest(minutes[s.weekday, s.hour])) for s in slots)
 
 
 def _earliest(minutes: Counter[int]) -> int:
@@ -1132,42 +1146,3 @@ def _earliest(minutes: Counter[int]) -> int:
         return 0
     low, high = min(minutes), max(minutes)
     return max(0, low - ceil((high - low) / (seen - 1)))
-
-
-@lru_cache(maxsize=1024)
-def _slots(counts: tuple[tuple[tuple[int, int], int, int], ...]) -> tuple[Slot, ...]:
-    """The slots of sorted ((weekday, hour), count, earliest minute) triples (memoised: a week of
-    decisions mostly learns the same slots again), each slot object made once."""
-    made = _SLOT_OBJECTS
-    out = []
-    for (weekday, hour), count, minute in counts:
-        slot = made.get((weekday, hour, count, minute))
-        if slot is None:
-            slot = made[weekday, hour, count, minute] = Slot(weekday, hour, count, minute)
-        out.append(slot)
-    return tuple(out)
-
-
-_SLOT_OBJECTS: dict[tuple[int, int, int, int], Slot] = {}  # 7 * 24 hours x the weeks seen x 60 minutes
-
-
-_SLOTS_KEPT = 65536
-_WEEK_MICROS = WEEK // timedelta(microseconds=1)
-
-
-@lru_cache(maxsize=16)
-def _slot_table(zone: ZoneInfo) -> dict[datetime, tuple[tuple[int, int], int, int]]:
-    """The memo of `_local_slot` in `zone`: every decision reads the same history."""
-    return {}
-
-
-def _local_slot(
-    start: datetime, zone: ZoneInfo, table: dict[datetime, tuple[tuple[int, int], int, int]]
-) -> tuple[tuple[int, int], int, int]:
-    """The (local weekday, hour) a deploy start falls in, its `micros_of` and its minute of the hour,
-    kept in `table`."""
-    local = start.astimezone(zone)
-    if len(table) >= _SLOTS_KEPT:
-        table.clear()
-    found = table[start] = (local.weekday(), local.hour), micros_of(start), local.minute
-    return found
