@@ -220,8 +220,8 @@ class ScheduledDeploys:
 
 @dataclass(frozen=True)
 class Slot:
-    """An hour of the week (local `weekday` 0 = Monday, `hour`), how often a deploy started in it and the
-    earliest `minute` of the hour one did."""
+    """An hour of the week (local `weekday` 0 = Monday, `hour`), how often a deploy started in it and,
+    with `slot_start: minute`, the `minute` of the hour its deploys are expected from (`_earliest`)."""
 
     weekday: int
     hour: int
