@@ -817,18 +817,17 @@ def forecast_deploys(
     now = now.astimezone(UTC)
     end, anchor = bisect_right(starts, now), _hour_start(now, zone)
     lo = bisect_left(starts, now - lookback, hi=end)
+    args = (lookback, min_share, zone, observed_since, cap, by_minute)
     if isinstance(starts, tuple):  # memoised: every decision of the hour reads the same starts
-        key = (id(starts), end, lo, anchor, lookback, min_share, zone, observed_since, cap, by_minute)
+        key = (id(starts), end, lo, anchor, *args)
         hit = _FORECASTS.get(key)
         if hit is None or hit[0] is not starts:
             if len(_FORECASTS) >= _FORECASTS_KEPT:
                 _FORECASTS.clear()
-            args = (lookback, min_share, zone, observed_since, cap, by_minute)
-            learnt = _forecast(starts, end, lo, anchor, *args)
-            hit = _FORECASTS[key] = (starts, learnt)  # the tuple kept keeps its id unique
-        base = hit[1]
+            hit = _FORECASTS[key] = (starts, _forecast(starts, end, lo, anchor, *args))  # the tuple kept
+        base = hit[1]  # keeps its id unique
     else:
-        base = _forecast(starts, end, lo, anchor, lookback, min_share, zone, observed_since, cap, by_minute)
+        base = _forecast(starts, end, lo, anchor, *args)
     if base is None or (not base.weeks and not base.gaps and promotion is None):
         return None
     return base if promotion is None else replace(base, promotion=promotion)
