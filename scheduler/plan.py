@@ -44,6 +44,7 @@ _GAP_LOOK = timedelta(hours=12)
 _PASSERS = 20  # light migrations considered for an earlier start out of order
 _FAIR = 0.6  # a run no gap fits waits only for a moment clearly better than now (a longer gap, a fresh one)
 _CALM_FAIR = 0.9  # ... unless nothing presses it: then only a moment nearly as clear as right after a deploy
+_NEVER_FAIR = float("inf")  # a run of two or more starts only where the room fits it, never on a chance
 _INSTANT = timedelta(microseconds=1)  # the least step of time: "just after"
 _PRESSING = 0.3  # a backlog filling this share of what is left of its window may delay a slot's deploy
 _OVERFULL = 0.6  # a backlog filling this share cannot drain at the pace gaps between deploys allow ...
@@ -992,9 +993,9 @@ def decide(state: EnvState, policy: Policy, now: datetime) -> Decision:
                 revisits = [_past_last_start(pending, policy, now, deploys.expected)]
                 if policy.ordering is Ordering.INDEPENDENT:  # a light one that bakes may pass the head
                     revisits.append(_next_baked(pending.deployed, policy.guards.min_bake, now))
-                if deploys.expected is not None:
-                    longer = pending.estimate(min(batch.count + 1, len(pending.items)), policy)
-                    revisits.append(deploys.expected.next_change(now, longer))
+                if deploys.expected is not None and batch.count < len(pending.items):
+                    longer = pending.estimate(batch.count + 1, policy)  # no chance lets two squeeze
+                    revisits.append(deploys.expected.next_clear(now, longer, _NEVER_FAIR))
                 revisit = min((t for t in revisits if t is not None and t > now), default=None)
                 decision = replace(decision, revisit_at=revisit)
             return decision
