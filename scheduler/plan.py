@@ -44,7 +44,7 @@ _GAP_LOOK = timedelta(hours=12)
 _PASSERS = 20  # light migrations considered for an earlier start out of order
 _FAIR = 0.6  # a run no gap fits waits only for a moment clearly better than now (a longer gap, a fresh one)
 _CALM_FAIR = 0.9  # ... unless nothing presses it: then only a moment nearly as clear as right after a deploy
-_NEVER_FAIR = float("inf")  # a run of two or more starts only where the room fits it, never on a chance
+_FLIPS = 32  # expected-deploy changes a proposal's revisit search looks at before it looks again
 _INSTANT = timedelta(microseconds=1)  # the least step of time: "just after"
 _PRESSING = 0.3  # a backlog filling this share of what is left of its window may delay a slot's deploy
 _OVERFULL = 0.6  # a backlog filling this share cannot drain at the pace gaps between deploys allow ...
@@ -993,14 +993,41 @@ def decide(state: EnvState, policy: Policy, now: datetime) -> Decision:
                 revisits = [_past_last_start(pending, policy, now, deploys.expected)]
                 if policy.ordering is Ordering.INDEPENDENT:  # a light one that bakes may pass the head
                     revisits.append(_next_baked(pending.deployed, policy.guards.min_bake, now))
-                if deploys.expected is not None and batch.count < len(pending.items):
-                    longer = pending.estimate(batch.count + 1, policy)  # no chance lets two squeeze
-                    revisits.append(deploys.expected.next_clear(now, longer, _NEVER_FAIR))
                 revisit = min((t for t in revisits if t is not None and t > now), default=None)
+                if deploys.expected is not None:
+                    flip = _next_flip(pending, policy, static.limit, now, deploys, run.count, revisit)
+                    revisit = flip if flip is not None else revisit
                 decision = replace(decision, revisit_at=revisit)
             return decision
         return _decision(Action.WAIT, pending, 0, policy, batch.reasons, guards, None, run)
     return _not_now(pending, state, policy, env, now, static, run, guards, deploys)
+
+
+def _next_flip(
+    pending: _Pending,
+    policy: Policy,
+    limit: int,
+    now: datetime,
+    deploys: _Deploys,
+    count: int,
+    until: datetime | None,
+) -> datetime | None:
+    """The first instant before `until` at which the expected deploys may let no migration start, or
+    more than the `count` that may start at `now`: where a waiting proposal stops covering what would
+    be proposed. Only the instants the room or the head's chance to stay clear change are looked at
+    (`next_change`), `_FLIPS` of them at most: the last one looked at, if none flips."""
+    deploy = deploys.expected
+    assert deploy is not None
+    head, at = pending.estimate(1, policy), now
+    for _ in range(_FLIPS):
+        nxt = deploy.next_change(at, head)
+        if nxt is None or (until is not None and nxt >= until):
+            return None
+        at = nxt
+        runs = _runnable(pending, policy, limit, at, deploys, explain=False, words=False).count
+        if runs == 0 or runs > count:
+            return at
+    return at
 
 
 def _next_baked(deployed: Sequence[datetime | None], min_bake: timedelta, now: datetime) -> datetime | None:

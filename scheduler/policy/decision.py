@@ -139,9 +139,10 @@ class Decision:
     window: str | None = None
     window_closes_at: datetime | None = None
     notices: list[str] = field(default_factory=list)  # what announcements must say (order, delays)
-    # A proposal of a batch that may start now: the next instant the same state may give another answer
-    # (the room before an expected deploy changes, the head no longer fits its window, a migration that
-    # may pass it bakes), where a replay follows a waiting proposal up.
+    # A proposal of a batch that may start now: the next instant the same state may give an answer the
+    # proposal does not cover (expected deploys let none or more start, the head no longer fits its
+    # window, a migration that may pass it bakes), where a replay follows a waiting proposal up. A
+    # batch that only shrinks stays covered.
     revisit_at: datetime | None = None
 
     def to_dict(self) -> dict[str, Any]:
