@@ -44,6 +44,7 @@ _GAP_LOOK = timedelta(hours=12)
 _PASSERS = 20  # light migrations considered for an earlier start out of order
 _FAIR = 0.6  # a run no gap fits waits only for a moment clearly better than now (a longer gap, a fresh one)
 _CALM_FAIR = 0.9  # ... unless nothing presses it: then only a moment nearly as clear as right after a deploy
+_TICK = timedelta(minutes=1)  # how often the worker evaluates
 _FLIPS = 32  # expected-deploy changes a proposal's revisit search looks at before it looks again
 _INSTANT = timedelta(microseconds=1)  # the least step of time: "just after"
 _PRESSING = 0.3  # a backlog filling this share of what is left of its window may delay a slot's deploy
@@ -993,10 +994,15 @@ def decide(state: EnvState, policy: Policy, now: datetime) -> Decision:
                 revisits = [_past_last_start(pending, policy, now, deploys.expected)]
                 if policy.ordering is Ordering.INDEPENDENT:  # a light one that bakes may pass the head
                     revisits.append(_next_baked(pending.deployed, policy.guards.min_bake, now))
+                if any(e.requires == env.name for e in policy.environments):  # what a downstream
+                    revisits.append(_batch_end(pending, policy, now, deploys.expected, run))  # projects
                 revisit = min((t for t in revisits if t is not None and t > now), default=None)
                 if deploys.expected is not None:
-                    flip = _next_flip(pending, policy, static.limit, now, deploys, run.count, revisit)
-                    revisit = flip if flip is not None else revisit
+                    flips = (
+                        _next_flip(pending, policy, static.limit, now, deploys, run.count, revisit),
+                        _squeeze_end(pending, policy, static.limit, now, deploys, run, revisit),
+                    )
+                    revisit = min((t for t in (*flips, revisit) if t is not None), default=None)
                 decision = replace(decision, revisit_at=revisit)
             return decision
         return _decision(Action.WAIT, pending, 0, policy, batch.reasons, guards, None, run)
@@ -1030,6 +1036,43 @@ def _next_flip(
     return at
 
 
+def _squeeze_end(
+    pending: _Pending,
+    policy: Policy,
+    limit: int,
+    now: datetime,
+    deploys: _Deploys,
+    run: _Runnable,
+    until: datetime | None,
+) -> datetime | None:
+    """Where a head squeezed in before a firm expected deploy may stop squeezing in: the gap before that
+    deploy shrinks with the clock, and a later gap may become the better moment at any minute. The first
+    minute tick from `now` at which no migration may start, found by bisection (the answer changes once
+    until the deploy is due or the backlog's share of its window reaches another tier), else that
+    instant (or `until`, if sooner)."""
+    deploy = deploys.expected
+    if deploy is None or run.squeeze is None or deploy.is_open(now):
+        return None
+    due = deploy.next_open(now)
+    if due is None or not deploy.firm(due):
+        return None  # a squeeze before a soft limit changes where `next_change` says (`_next_flip`)
+    backlog = pending.backlog(policy)
+    tiers = (_share_from(backlog, run.closes_at, share) for share in (_PRESSING, _OVERFULL))
+    stop = min(t for t in (due, until, *tiers) if t is not None and t > now)
+
+    def stopped(ticks: int) -> bool:
+        at = now + ticks * _TICK
+        return _runnable(pending, policy, limit, at, deploys, explain=False, words=False).count == 0
+
+    first, last = 0, -((now - stop) // _TICK) - 1  # the last tick before `stop`
+    if last < 1 or not stopped(last):
+        return stop
+    while last - first > 1:
+        middle = (first + last) // 2
+        first, last = (first, middle) if stopped(middle) else (middle, last)
+    return now + last * _TICK
+
+
 def _next_baked(deployed: Sequence[datetime | None], min_bake: timedelta, now: datetime) -> datetime | None:
     """The next instant after `now` at which a pending migration's package has baked."""
     return min((d + min_bake for d in deployed if d is not None and d + min_bake > now), default=None)
@@ -1045,6 +1088,16 @@ def _past_last_start(
     ends = (head.closes_at, deploy.next_firm(now) if deploy is not None else None)
     end = min((e for e in ends if e is not None), default=None)
     return end - pending.estimate(1, policy) + _INSTANT if end is not None else None
+
+
+def _batch_end(
+    pending: _Pending, policy: Policy, now: datetime, deploy: ExpectedDeploys | None, run: _Runnable
+) -> datetime | None:
+    """The first instant at which the batch of `run` no longer ends before its windows close or the next
+    firm expected deploy starts: from then on a downstream environment projects a smaller run here."""
+    ends = (run.closes_at, deploy.next_firm(now) if deploy is not None else None)
+    end = min((e for e in ends if e is not None), default=None)
+    return end - pending.estimate(run.count, policy) + _INSTANT if end is not None else None
 
 
 def _not_now(

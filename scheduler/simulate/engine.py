@@ -153,6 +153,7 @@ class EnvSim:
     proposal: Proposal | None = None
     # the manual version last asked for and the close of its window (a later answer is not given)
     manual_asked: tuple[str, datetime | None] | None = None
+    proposed: tuple[str, ...] = ()  # the batch the last decision proposed (in force or covered)
     rollback_since: datetime | None = None
     due: bool = False
     starts: tuple[datetime, ...] = ()  # deploy starts the bot recorded, oldest first
@@ -616,6 +617,9 @@ class PolicyStrategy:
         self._ask_manual(replay, env, at, len(decision.migrations) if proposes else 0, decision)
         if proposes:
             self._propose(replay, env, at, decision.migrations, decision.window_closes_at)
+            if tuple(decision.migrations) != env.proposed and self._working(at):
+                self._wake_downstream(replay, env, at)  # what it projects to run here changed
+            env.proposed = tuple(decision.migrations)
         self._next_wake(replay, env, at, decision.next_window_at)
         spec = self.policy.guards.deploy_forecast
         if spec is not None and self._held_by_deploys(env, decision, at):  # wake where it is re-learnt

@@ -391,6 +391,22 @@ def test_when_no_gap_fits_the_head_takes_the_largest_gap_and_says_which_deploy_w
     )
 
 
+def test_a_proposal_squeezed_in_before_a_scheduled_deploy_is_revisited_where_the_squeeze_stops() -> None:
+    # deploys every hour for 30 minutes: a 45-minute index fits no gap and takes the one it is in while
+    # that keeps the 01:00 deploy waiting not much longer than right after it would; the gap shrinks with
+    # the clock, so the waiting proposal's answer changes at a minute no expected deploy marks
+    policy = load_policy((SQUEEZE_TEXT % "*").replace("mode: auto", "mode: approval"))
+    state = EnvState("gprd", (index("20260101000001"),), packages=(DeployedPackage("new", SATURDAY - WEEK),))
+    now = SATURDAY + timedelta(minutes=30)
+    d = decide(state, policy, now)
+    assert d.action is Action.PROPOSE and d.revisit_at is not None
+    minutes = int((d.revisit_at - now) / timedelta(minutes=1))
+    assert 0 < minutes < 30
+    steps = [decide(state, policy, now + timedelta(minutes=m)) for m in range(minutes)]
+    assert all(s.action is Action.PROPOSE and s.migrations == d.migrations for s in steps)
+    assert decide(state, policy, d.revisit_at).action is Action.WAIT  # the next gap is the better moment
+
+
 def test_a_head_waits_for_a_later_gap_that_fits_it() -> None:
     policy = load_policy(SQUEEZE_TEXT % "0-11")
     state = EnvState("gprd", (index("20260101000001"),), packages=(DeployedPackage("new", SATURDAY - WEEK),))
