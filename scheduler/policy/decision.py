@@ -142,7 +142,7 @@ class Decision:
     # A proposal of a batch that may start now: the next instant the same state may give an answer the
     # proposal does not cover (expected deploys let none or more start, the head no longer fits its
     # window, a migration that may pass it bakes), where a replay follows a waiting proposal up. A
-    # batch that only shrinks stays covered.
+    # batch that only shrinks stays covered, unless a downstream environment projects it.
     revisit_at: datetime | None = None
 
     def to_dict(self) -> dict[str, Any]:
