@@ -945,8 +945,10 @@ def _highest(items: Sequence[PendingMigration]) -> str | None:
     return max((m.version for m in items), key=lambda v: (len(v), v), default=None)
 
 
-def decide(state: EnvState, policy: Policy, now: datetime) -> Decision:
-    """What to do on `state.environment` at `now`: execute, propose, wait, blocked or idle."""
+def decide(state: EnvState, policy: Policy, now: datetime, *, follow_up: bool = False) -> Decision:
+    """What to do on `state.environment` at `now`: execute, propose, wait, blocked or idle.
+    `follow_up`: also find a proposal's `revisit_at` (for a replay that looks only where answers may
+    change; the worker evaluates every minute and needs none)."""
     now = now.astimezone(UTC)
     env = policy.environment(state.environment)
     pending = _Pending.build(state.pending, policy, state, now, learnt=learn_scales(state.run_timings))
@@ -990,7 +992,7 @@ def decide(state: EnvState, policy: Policy, now: datetime) -> Decision:
                 now,
                 run,
             )
-            if batch.action is Action.PROPOSE:
+            if follow_up and batch.action is Action.PROPOSE:
                 revisits = [_past_last_start(pending, policy, now, deploys.expected)]
                 if policy.ordering is Ordering.INDEPENDENT:  # a light one that bakes may pass the head
                     revisits.append(_next_baked(pending.deployed, policy.guards.min_bake, now))
@@ -1000,7 +1002,7 @@ def decide(state: EnvState, policy: Policy, now: datetime) -> Decision:
                 if deploys.expected is not None:
                     flips = (
                         _next_flip(pending, policy, static.limit, now, deploys, run.count, revisit),
-                        _squeeze_end(pending, policy, static.limit, now, deploys, run, revisit),
+                        _squeeze_end(pending, policy, now, deploys, run, revisit),
                     )
                     revisit = min((t for t in (*flips, revisit) if t is not None), default=None)
                 decision = replace(decision, revisit_at=revisit)
@@ -1025,6 +1027,7 @@ def _next_flip(
     deploy = deploys.expected
     assert deploy is not None
     head, at = pending.estimate(1, policy), now
+    limit = 1 if count >= limit else count + 1  # whether none or more than `count` start, no further
     for _ in range(_FLIPS):
         nxt = deploy.next_change(at, head)
         if nxt is None or (until is not None and nxt >= until):
@@ -1039,7 +1042,6 @@ def _next_flip(
 def _squeeze_end(
     pending: _Pending,
     policy: Policy,
-    limit: int,
     now: datetime,
     deploys: _Deploys,
     run: _Runnable,
@@ -1062,7 +1064,7 @@ def _squeeze_end(
 
     def stopped(ticks: int) -> bool:
         at = now + ticks * _TICK
-        return _runnable(pending, policy, limit, at, deploys, explain=False, words=False).count == 0
+        return _runnable(pending, policy, 1, at, deploys, explain=False, words=False).count == 0
 
     first, last = 0, -((now - stop) // _TICK) - 1  # the last tick before `stop`
     if last < 1 or not stopped(last):

@@ -603,7 +603,7 @@ class PolicyStrategy:
             self._next_wake(replay, env, at, None)
             return
         self.decisions += 1
-        decision = decide(self._state(replay, env, at), self.policy, at)
+        decision = decide(self._state(replay, env, at), self.policy, at, follow_up=True)
         if decision.action is Action.EXECUTE:
             versions = self._approved_batch(env, decision.migrations, at)
             if versions:

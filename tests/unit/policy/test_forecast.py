@@ -398,13 +398,14 @@ def test_a_proposal_squeezed_in_before_a_scheduled_deploy_is_revisited_where_the
     policy = load_policy((SQUEEZE_TEXT % "*").replace("mode: auto", "mode: approval"))
     state = EnvState("gprd", (index("20260101000001"),), packages=(DeployedPackage("new", SATURDAY - WEEK),))
     now = SATURDAY + timedelta(minutes=30)
-    d = decide(state, policy, now)
+    d = decide(state, policy, now, follow_up=True)
     assert d.action is Action.PROPOSE and d.revisit_at is not None
     minutes = int((d.revisit_at - now) / timedelta(minutes=1))
     assert 0 < minutes < 30
     steps = [decide(state, policy, now + timedelta(minutes=m)) for m in range(minutes)]
     assert all(s.action is Action.PROPOSE and s.migrations == d.migrations for s in steps)
     assert decide(state, policy, d.revisit_at).action is Action.WAIT  # the next gap is the better moment
+    assert decide(state, policy, now).revisit_at is None  # the worker, evaluating every minute, needs none
 
 
 def test_a_head_waits_for_a_later_gap_that_fits_it() -> None:
