@@ -130,9 +130,9 @@ def test_while_the_heads_window_and_working_hours_are_closed_the_event_replay_as
     s = scenario([deploy("19:00", ("1", "index_and_constraint", 20), ("2", "unknown", 10))], days=3)
     asked: list[datetime] = []
 
-    def recorded(state: EnvState, p: Policy, now: datetime) -> Decision:
+    def recorded(state: EnvState, p: Policy, now: datetime, *, follow_up: bool = False) -> Decision:
         asked.append(now)
-        return decide(state, p, now)
+        return decide(state, p, now, follow_up=follow_up)
 
     monkeypatch.setattr(engine, "decide", recorded)
     event = replay(s, PolicyStrategy(policy, "event"))
@@ -165,9 +165,9 @@ def test_a_soak_end_wakes_the_downstream_only_when_its_head_ran_in_that_run(
     policy = make_policy("guards: {min_bake: 2h}\n")
     asked: list[tuple[str, datetime]] = []
 
-    def recorded(state: EnvState, p: Policy, now: datetime) -> Decision:
+    def recorded(state: EnvState, p: Policy, now: datetime, *, follow_up: bool = False) -> Decision:
         asked.append((state.environment, now))
-        return decide(state, p, now)
+        return decide(state, p, now, follow_up=follow_up)
 
     monkeypatch.setattr(engine, "decide", recorded)
     event = replay(s, PolicyStrategy(policy, "event"))
