@@ -993,11 +993,13 @@ def decide(state: EnvState, policy: Policy, now: datetime, *, follow_up: bool = 
                 run,
             )
             if follow_up and batch.action is Action.PROPOSE:
-                revisits = [_past_last_start(pending, policy, now, deploys.expected)]
+                head = shared_verdict(*pending.windows(0, policy), now)
+                revisits = [_past_last_start(pending, policy, now, deploys.expected, head.closes_at)]
                 if policy.ordering is Ordering.INDEPENDENT:  # a light one that bakes may pass the head
                     revisits.append(_next_baked(pending.deployed, policy.guards.min_bake, now))
-                if any(e.requires == env.name for e in policy.environments):  # what a downstream
-                    revisits.append(_batch_end(pending, policy, now, deploys.expected, run))  # projects
+                if any(e.requires == env.name for e in policy.environments):  # a downstream projects
+                    closes, count = run.closes_at, run.count  # this batch: it shrinks from then on
+                    revisits.append(_past_last_start(pending, policy, now, deploys.expected, closes, count))
                 revisit = min((t for t in revisits if t is not None and t > now), default=None)
                 if deploys.expected is not None:
                     flips = (
@@ -1081,25 +1083,20 @@ def _next_baked(deployed: Sequence[datetime | None], min_bake: timedelta, now: d
 
 
 def _past_last_start(
-    pending: _Pending, policy: Policy, now: datetime, deploy: ExpectedDeploys | None
+    pending: _Pending,
+    policy: Policy,
+    now: datetime,
+    deploy: ExpectedDeploys | None,
+    closes: datetime | None,
+    count: int = 1,
 ) -> datetime | None:
-    """The first instant after the last one at which the head may start in the window open now (its
-    estimate before the window closes or the next firm expected deploy starts): from then on, what is
-    proposed is for a later window."""
-    head = shared_verdict(*pending.windows(0, policy), now)
-    ends = (head.closes_at, deploy.next_firm(now) if deploy is not None else None)
+    """The first instant after the last one at which the first `count` may start in windows closing at
+    `closes` (their estimate before then and before the next firm expected deploy starts). For the head
+    in the window open now: from then on, what is proposed is for a later window; for a whole batch: a
+    downstream environment then projects a smaller run here."""
+    ends = (closes, deploy.next_firm(now) if deploy is not None else None)
     end = min((e for e in ends if e is not None), default=None)
-    return end - pending.estimate(1, policy) + _INSTANT if end is not None else None
-
-
-def _batch_end(
-    pending: _Pending, policy: Policy, now: datetime, deploy: ExpectedDeploys | None, run: _Runnable
-) -> datetime | None:
-    """The first instant at which the batch of `run` no longer ends before its windows close or the next
-    firm expected deploy starts: from then on a downstream environment projects a smaller run here."""
-    ends = (run.closes_at, deploy.next_firm(now) if deploy is not None else None)
-    end = min((e for e in ends if e is not None), default=None)
-    return end - pending.estimate(run.count, policy) + _INSTANT if end is not None else None
+    return end - pending.estimate(count, policy) + _INSTANT if end is not None else None
 
 
 def _not_now(
